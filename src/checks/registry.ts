@@ -1,0 +1,37 @@
+/**
+ * The one typed list of checks, shared by the producer (validation, routing) and the worker
+ * (processor lookup). Adding a check means adding it here and a module in `jobs/`; the worker
+ * refuses to start if a check has no processor.
+ */
+export const CHECKS = {
+  'ooto-deepfake': { vendor: 'ooto', input: 'photo', description: 'OOTO deepfake check of one photo' },
+  'ooto-identify': { vendor: 'ooto', input: 'photo', description: 'OOTO 1:N identification of one photo' },
+  'glair-video': { vendor: 'glair', input: 'video', description: 'GLAIR deepfake check of one mp4 video' },
+  'glair-frames': { vendor: 'glair', input: 'frames', description: 'GLAIR deepfake check of a list of frames' },
+} as const satisfies Record<string, CheckSpec>;
+
+export type Vendor = 'ooto' | 'glair';
+export const VENDORS: readonly Vendor[] = ['ooto', 'glair'];
+
+/** What a check takes: one photo (JPEG/PNG), one mp4 video, or a list of JPEG/PNG frames. */
+export type CheckInput = 'photo' | 'video' | 'frames';
+
+export interface CheckSpec {
+  readonly vendor: Vendor;
+  readonly input: CheckInput;
+  readonly description: string;
+}
+
+export type CheckName = keyof typeof CHECKS;
+export const CHECK_NAMES = Object.keys(CHECKS) as CheckName[];
+
+export function isCheckName(value: unknown): value is CheckName {
+  return typeof value === 'string' && Object.hasOwn(CHECKS, value);
+}
+
+export function vendorOf(check: CheckName): Vendor {
+  return CHECKS[check].vendor;
+}
+
+/** Largest request body the GLAIR endpoints accept (video file, or frames in total), bytes. */
+export const GLAIR_MAX_BYTES = 6 * 1024 * 1024;

@@ -1,0 +1,86 @@
+/**
+ * Contracts shared by the producer, the worker, the job processors and the store.
+ */
+import type { CheckName } from './registry.js';
+
+/** A check's answer, as rescreen states it (DESIGN.md section 2). */
+export type Verdict = 'genuine' | 'deepfake' | 'match' | 'no-match';
+
+/** How a record ended (DESIGN.md section 4). */
+export type RecordStatus = 'completed' | 'rejected' | 'failed';
+export const RECORD_STATUSES: readonly RecordStatus[] = ['completed', 'rejected', 'failed'];
+export const VERDICTS: readonly Verdict[] = ['genuine', 'deepfake', 'match', 'no-match'];
+
+/** `ooto-identify` options; query flags are sent only when `true`. */
+export interface IdentifyOptions {
+  readonly checkLiveness?: boolean;
+  readonly checkDeepfake?: boolean;
+}
+
+/**
+ * One job: a validated manifest line plus where it came from. Stored as the BullMQ job's data.
+ * Exactly one of `ref` / `frames` is set.
+ */
+export interface JobPayload {
+  readonly batch: string;
+  /** 1-based line number in the manifest. */
+  readonly line: number;
+  readonly check: CheckName;
+  readonly subject: string | null;
+  readonly ref?: string;
+  readonly frames?: readonly string[];
+  readonly options?: IdentifyOptions;
+  /** Absolute folder that relative media paths resolve against (the manifest's own folder). */
+  readonly baseDir: string;
+  /** Set by `retry`: replace an existing `failed` record instead of skipping the line. */
+  readonly retry?: boolean;
+  /** How many times a 429 has sent this job back (capped by `RESCREEN_MAX_RATE_LIMITED`). */
+  readonly rateLimited?: number;
+}
+
+/** What a processor returns when the vendor answered with a result. */
+export interface CheckOutcome {
+  readonly verdict: Verdict;
+  /** Higher = more genuine (deepfake checks) or more similar (identify). 0–1. */
+  readonly score: number;
+  readonly transactionId: string | null;
+  /** The vendor's parsed answer, kept for audit. */
+  readonly response: unknown;
+  /** `ooto-identify` only: the matched template. */
+  readonly templateId?: string | null;
+}
+
+/** `{code, message}` of a record that did not complete. Vendor engine codes keep the vendor's values. */
+export interface RecordError {
+  readonly code: string | number;
+  readonly message: string;
+}
+
+/** The result record: exactly one per (batch, manifest line). DESIGN.md section 4. */
+export interface ResultRecord {
+  readonly batch: string;
+  /** 1-based manifest line. */
+  readonly line: number;
+  readonly subject: string | null;
+  readonly ref?: string;
+  readonly frames?: readonly string[];
+  /** The check; `null` only for an invalid line that named none. */
+  readonly check: CheckName | null;
+  readonly status: RecordStatus;
+  /** The vendor's id for the call that produced this record; `null` only when no vendor call answered. */
+  readonly transactionId: string | null;
+  /** `null` unless `completed`. */
+  readonly verdict: Verdict | null;
+  /** `null` unless `completed`. */
+  readonly score: number | null;
+  /** `ooto-identify` only: the best-matching template id. */
+  readonly templateId?: string | null;
+  /** `null` when `completed`. */
+  readonly error: RecordError | null;
+  /** BullMQ attempts it took (each may include quick in-call retries); 0 for lines never enqueued. */
+  readonly attempts: number;
+  /** ISO 8601. */
+  readonly finishedAt: string;
+  /** The vendor's answer, parsed (success or error body); `null` when none. */
+  readonly response: unknown;
+}

@@ -1,0 +1,211 @@
+import { z } from 'zod';
+import { parseRateLimit, type RateLimit } from './rate-limit.js';
+
+/**
+ * The whole configuration, parsed once from the environment. Nothing else in the code base reads
+ * `process.env` (lint enforces it); everything receives this object or a part of it.
+ */
+export interface Config {
+  /** Redis connection URL. Default `redis://127.0.0.1:6379`. May carry a password: never log it raw. */
+  readonly redisUrl: string;
+  /** Whether REDIS_URL was set explicitly (the demo only goes looking for a Redis when it was not). */
+  readonly redisUrlExplicit: boolean;
+  /** Key prefix for every BullMQ and store key. Default `rescreen`. */
+  readonly prefix: string;
+  readonly ooto: OotoConfig;
+  readonly glair: GlairConfig;
+  /** Similarity at or above which identify says `match`. Default 0.75. */
+  readonly identifyMatchThreshold: number;
+  readonly logLevel: LogLevel;
+  readonly worker: WorkerTuning;
+  /** Largest media file fetched or read for an OOTO photo, bytes. Default 15 MiB. */
+  readonly photoMaxBytes: number;
+}
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface OotoConfig {
+  /** Default `https://cloud.ooto-ai.com`. */
+  readonly baseUrl: string;
+  readonly appId: string | undefined;
+  readonly appKey: string | undefined;
+  /** Vendor quota; `undefined` means no limiter (OOTO publishes none). */
+  readonly rateLimit: RateLimit | undefined;
+}
+
+export interface GlairConfig {
+  /** Default `https://api.vision.glair.ai`. */
+  readonly baseUrl: string;
+  readonly username: string | undefined;
+  readonly password: string | undefined;
+  readonly apiKey: string | undefined;
+  /** Vendor quota; `undefined` means no limiter (GLAIR publishes none). */
+  readonly rateLimit: RateLimit | undefined;
+}
+
+/** Knobs for the worker; the defaults suit production, tests shorten them. */
+export interface WorkerTuning {
+  /** Concurrent jobs per vendor queue per process. Env `RESCREEN_CONCURRENCY`, default 16. */
+  readonly concurrency: number;
+  /** BullMQ attempts per job (transient failures). Env `RESCREEN_ATTEMPTS`, default 5. */
+  readonly attempts: number;
+  /** Base of BullMQ's exponential backoff between attempts, ms. Env `RESCREEN_BACKOFF_MS`, default 2000. */
+  readonly backoffMs: number;
+  /** Quick retries inside one attempt (p-retry). Env `RESCREEN_CALL_RETRIES`, default 2. */
+  readonly callRetries: number;
+  /** One vendor HTTP call's time limit, ms. Env `RESCREEN_REQUEST_TIMEOUT_MS`, default 60000. */
+  readonly requestTimeoutMs: number;
+  /** Times a job may be sent back by a 429 before it ends `failed`. Env `RESCREEN_MAX_RATE_LIMITED`, default 50. */
+  readonly maxRateLimited: number;
+  /**
+   * BullMQ job lock, ms. Env `RESCREEN_LOCK_MS`. Default: long enough for the slowest attempt
+   * (every in-call retry timing out) so a renewal hiccup never hands a live call to another worker.
+   */
+  readonly lockDurationMs: number;
+  /** How often stalled jobs are looked for, ms. Env `RESCREEN_STALLED_INTERVAL_MS`, default 30000. */
+  readonly stalledIntervalMs: number;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const optionalSecret = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+const url = (fallback: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? fallback : v.trim()))
+    .pipe(z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }))
+    .transform((v) => v.replace(/\/+$/, ''));
+
+const rateLimit = z
+  .string()
+  .optional()
+  .transform((v, ctx): RateLimit | undefined => {
+    if (v === undefined || v.trim() === '') return undefined;
+    const parsed = parseRateLimit(v);
+    if (!parsed) {
+      ctx.addIssue({ code: 'custom', message: `must read <count>/<s|m|h>, e.g. 15/s or 600/m (got ${JSON.stringify(v)})` });
+      return z.NEVER;
+    }
+    return parsed;
+  });
+
+const int = (fallback: number, min: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? String(fallback) : v.trim()))
+    .pipe(z.string().regex(/^\d+$/, 'must be a whole number'))
+    .transform(Number)
+    .pipe(z.number().int().min(min));
+
+const EnvSchema = z.object({
+  REDIS_URL: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
+    .pipe(z.url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL' }).optional()),
+  RESCREEN_PREFIX: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v === '' ? 'rescreen' : v))
+    .pipe(z.string().regex(/^[A-Za-z0-9_.{}-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ . - { }')),
+  OOTO_BASE_URL: url('https://cloud.ooto-ai.com'),
+  OOTO_APP_ID: optionalSecret,
+  OOTO_APP_KEY: optionalSecret,
+  OOTO_RATE_LIMIT: rateLimit,
+  GLAIR_BASE_URL: url('https://api.vision.glair.ai'),
+  GLAIR_USERNAME: optionalSecret,
+  GLAIR_PASSWORD: optionalSecret,
+  GLAIR_API_KEY: optionalSecret,
+  GLAIR_RATE_LIMIT: rateLimit,
+  IDENTIFY_MATCH_THRESHOLD: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? '0.75' : v.trim()))
+    .pipe(z.string().regex(/^(0(\.\d+)?|1(\.0+)?)$/, 'must be a number from 0 to 1'))
+    .transform(Number),
+  LOG_LEVEL: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? 'info' : v.trim().toLowerCase()))
+    .pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
+  RESCREEN_CONCURRENCY: int(16, 1),
+  RESCREEN_ATTEMPTS: int(5, 1),
+  RESCREEN_BACKOFF_MS: int(2_000, 0),
+  RESCREEN_CALL_RETRIES: int(2, 0),
+  RESCREEN_REQUEST_TIMEOUT_MS: int(60_000, 100),
+  RESCREEN_MAX_RATE_LIMITED: int(50, 0),
+  RESCREEN_LOCK_MS: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
+    .pipe(z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(1_000)).optional()),
+  RESCREEN_STALLED_INTERVAL_MS: int(30_000, 500),
+  RESCREEN_PHOTO_MAX_BYTES: int(15 * 1024 * 1024, 1),
+});
+
+/**
+ * Parses the environment (default: `process.env`) into a {@link Config}.
+ * @throws ConfigError naming every bad variable, e.g. `OOTO_RATE_LIMIT must read <count>/<s|m|h>…`.
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'} ${issue.message}`);
+    throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
+  }
+  const e = parsed.data;
+  const requestTimeoutMs = e.RESCREEN_REQUEST_TIMEOUT_MS;
+  const slowestAttemptMs = requestTimeoutMs * (e.RESCREEN_CALL_RETRIES + 1) + 10_000;
+  return {
+    redisUrl: e.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    redisUrlExplicit: e.REDIS_URL !== undefined,
+    prefix: e.RESCREEN_PREFIX,
+    ooto: { baseUrl: e.OOTO_BASE_URL, appId: e.OOTO_APP_ID, appKey: e.OOTO_APP_KEY, rateLimit: e.OOTO_RATE_LIMIT },
+    glair: {
+      baseUrl: e.GLAIR_BASE_URL,
+      username: e.GLAIR_USERNAME,
+      password: e.GLAIR_PASSWORD,
+      apiKey: e.GLAIR_API_KEY,
+      rateLimit: e.GLAIR_RATE_LIMIT,
+    },
+    identifyMatchThreshold: e.IDENTIFY_MATCH_THRESHOLD,
+    logLevel: e.LOG_LEVEL,
+    worker: {
+      concurrency: e.RESCREEN_CONCURRENCY,
+      attempts: e.RESCREEN_ATTEMPTS,
+      backoffMs: e.RESCREEN_BACKOFF_MS,
+      callRetries: e.RESCREEN_CALL_RETRIES,
+      requestTimeoutMs,
+      maxRateLimited: e.RESCREEN_MAX_RATE_LIMITED,
+      lockDurationMs: e.RESCREEN_LOCK_MS ?? Math.max(30_000, slowestAttemptMs),
+      stalledIntervalMs: e.RESCREEN_STALLED_INTERVAL_MS,
+    },
+    photoMaxBytes: e.RESCREEN_PHOTO_MAX_BYTES,
+  };
+}
+
+/** The secret values of a config, for redaction of free text (error messages from elsewhere). */
+export function secretsOf(config: Config): string[] {
+  return [config.ooto.appKey, config.ooto.appId, config.glair.password, config.glair.apiKey].filter(
+    (s): s is string => s !== undefined && s.length >= 4,
+  );
+}
+
+/** A Redis URL with any password replaced, fit for a message. */
+export function redactUrl(raw: string): string {
+  try {
+    const u = new URL(raw);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * The one error taxonomy (after openai-node's core/error.ts). Code decides by `instanceof`, never by
+ * matching message text. No error here ever carries a credential: request headers are not kept.
+ */
+import type { Vendor } from '../checks/registry.js';
+
+/** Base of every error rescreen raises on purpose. `code` is what lands in a record's `error.code`. */
+export class RescreenError extends Error {
+  override name = 'RescreenError';
+  readonly code: string | number;
+  constructor(code: string | number, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+// ---------------------------------------------------------------- vendor errors
+
+/** Anything that went wrong talking to a vendor. */
+export class VendorError extends RescreenError {
+  override name = 'VendorError';
+  readonly vendor: Vendor;
+  /** The vendor's id for the call (OOTO body `transactionId`, GLAIR `Request-Id` header), if any answered. */
+  readonly transactionId: string | null;
+  constructor(vendor: Vendor, code: string | number, message: string, transactionId: string | null, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.vendor = vendor;
+    this.transactionId = transactionId;
+  }
+}
+
+/** The vendor answered with an HTTP status that is not a usable result. */
+export class VendorApiError extends VendorError {
+  override name = 'VendorApiError';
+  readonly status: number;
+  /** Response headers, lower-cased names. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Parsed JSON body when it was JSON, else the text (truncated), else null. */
+  readonly body: unknown;
+  constructor(args: {
+    vendor: Vendor;
+    status: number;
+    headers: Record<string, string>;
+    body: unknown;
+    transactionId: string | null;
+    message: string;
+    code?: string | number;
+  }) {
+    super(args.vendor, args.code ?? `HTTP_${args.status}`, args.message, args.transactionId);
+    this.status = args.status;
+    this.headers = args.headers;
+    this.body = args.body;
+  }
+}
+
+/** 401: the credentials are wrong or missing; every job of this vendor would fail the same way. */
+export class AuthenticationError extends VendorApiError {
+  override name = 'AuthenticationError';
+}
+/** 403: the account may not use this endpoint; every job of this vendor would fail the same way. */
+export class PermissionDeniedError extends VendorApiError {
+  override name = 'PermissionDeniedError';
+}
+/** 429: over quota. `retryAfterMs` from `Retry-After` when the vendor sent one (GLAIR does not). */
+export class RateLimitedError extends VendorApiError {
+  override name = 'RateLimitedError';
+  readonly retryAfterMs: number | undefined;
+  constructor(args: ConstructorParameters<typeof VendorApiError>[0] & { retryAfterMs: number | undefined }) {
+    super(args);
+    this.retryAfterMs = args.retryAfterMs;
+  }
+}
+/** 5xx (and 408): the vendor had a problem; worth another try. */
+export class InternalServerError extends VendorApiError {
+  override name = 'InternalServerError';
+}
+
+/**
+ * A final answer from the vendor that this media is unusable: OOTO engine codes (1–6, 9 and any it
+ * adds), GLAIR statuses NO_FILE / FILE_INVALID_FORMAT / FAILED / ERROR, HTTP 415. Ends `rejected`.
+ * `code` keeps the vendor's own value (OOTO's number, GLAIR's status string).
+ */
+export class VendorRejectedError extends VendorApiError {
+  override name = 'VendorRejectedError';
+}
+
+/** The vendor answered, but not in a shape we can read (bad JSON, schema mismatch). Ends `failed`. */
+export class MalformedResponseError extends VendorError {
+  override name = 'MalformedResponseError';
+  readonly status: number;
+  readonly body: unknown;
+  constructor(vendor: Vendor, status: number, body: unknown, transactionId: string | null, message: string) {
+    super(vendor, 'VENDOR_MALFORMED_RESPONSE', message, transactionId);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+/** No answer: connection refused, reset, DNS, TLS. Transient. */
+export class ConnectionError extends VendorError {
+  override name = 'ConnectionError';
+  constructor(vendor: Vendor, message: string, options?: { cause?: unknown }) {
+    super(vendor, 'VENDOR_CONNECTION', message, null, options);
+  }
+}
+
+/** No answer in time. Transient. */
+export class TimeoutError extends VendorError {
+  override name = 'TimeoutError';
+  constructor(vendor: Vendor, message: string, options?: { cause?: unknown }) {
+    super(vendor, 'VENDOR_TIMEOUT', message, null, options);
+  }
+}
+
+// ---------------------------------------------------------------- media errors
+
+/**
+ * Local validation found media the vendor would refuse anyway (empty, wrong type, too large).
+ * Ends `rejected` and no paid call is made.
+ */
+export class MediaRejectedError extends RescreenError {
+  override name = 'MediaRejectedError';
+}
+
+/** The media could not be read (missing file, HTTP 404, refused link). Ends `failed`. */
+export class MediaUnavailableError extends RescreenError {
+  override name = 'MediaUnavailableError';
+}
+
+/** Fetching remote media failed in a way worth retrying (network error, 5xx, timeout). */
+export class MediaFetchError extends RescreenError {
+  override name = 'MediaFetchError';
+}
+
+/** Local error codes that land in `error.code`. Vendor engine codes keep the vendor's values. */
+export const ErrorCodes = {
+  INVALID_LINE: 'INVALID_LINE',
+  MEDIA_EMPTY: 'MEDIA_EMPTY',
+  MEDIA_UNSUPPORTED_TYPE: 'MEDIA_UNSUPPORTED_TYPE',
+  MEDIA_TOO_LARGE: 'MEDIA_TOO_LARGE',
+  MEDIA_NOT_FOUND: 'MEDIA_NOT_FOUND',
+  MEDIA_UNREADABLE: 'MEDIA_UNREADABLE',
+  MEDIA_FETCH: 'MEDIA_FETCH',
+  RATE_LIMITED_TOO_OFTEN: 'RATE_LIMITED_TOO_OFTEN',
+  INTERNAL: 'INTERNAL',
+} as const;

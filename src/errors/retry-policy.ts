@@ -1,0 +1,78 @@
+/**
+ * The one retry predicate and the one delay function (after openai-node `shouldRetry` and ky `retry`).
+ * Pure: unit-tested without a network or Redis.
+ */
+import {
+  AuthenticationError,
+  ConnectionError,
+  InternalServerError,
+  MediaFetchError,
+  MediaRejectedError,
+  MediaUnavailableError,
+  PermissionDeniedError,
+  RateLimitedError,
+  TimeoutError,
+  VendorRejectedError,
+} from './errors.js';
+
+/**
+ * What to do with an error:
+ * - `retry`: transient; try again (p-retry inside the call, then BullMQ attempts with backoff).
+ * - `rate-limited`: 429; pause the queue and requeue the job without spending an attempt.
+ * - `stop-vendor`: 401/403; every job of this vendor would fail: stop taking them, leave them queued.
+ * - `rejected`: a final answer that the media is unusable.
+ * - `failed`: final, no usable answer (malformed vendor answer, unreadable media, any unknown error).
+ */
+export type Disposition = 'retry' | 'rate-limited' | 'stop-vendor' | 'rejected' | 'failed';
+
+export function dispositionOf(error: unknown): Disposition {
+  if (error instanceof RateLimitedError) return 'rate-limited';
+  if (error instanceof AuthenticationError || error instanceof PermissionDeniedError) return 'stop-vendor';
+  if (error instanceof VendorRejectedError || error instanceof MediaRejectedError) return 'rejected';
+  if (error instanceof ConnectionError || error instanceof TimeoutError || error instanceof InternalServerError) return 'retry';
+  if (error instanceof MediaFetchError) return 'retry';
+  if (error instanceof MediaUnavailableError) return 'failed';
+  return 'failed';
+}
+
+/** True when another try may succeed. The only retry predicate in the code base. */
+export function shouldRetry(error: unknown): boolean {
+  return dispositionOf(error) === 'retry';
+}
+
+export interface BackoffOptions {
+  /** Delay before the first retry, ms. */
+  readonly baseMs: number;
+  /** Upper bound of any one delay, ms. */
+  readonly maxMs: number;
+}
+
+/**
+ * Exponential backoff with full jitter: a uniform draw in [base·2^(n−1) / 2, base·2^(n−1)], capped.
+ * `attempt` is 1 for the first retry. A vendor's `Retry-After` wins when given (still capped).
+ * `random` is injectable for tests.
+ */
+export function retryDelay(
+  attempt: number,
+  options: BackoffOptions,
+  retryAfterMs?: number,
+  random: () => number = Math.random,
+): number {
+  if (retryAfterMs !== undefined && Number.isFinite(retryAfterMs) && retryAfterMs >= 0) {
+    return Math.min(retryAfterMs, options.maxMs);
+  }
+  const exp = Math.min(options.maxMs, options.baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(exp / 2 + random() * (exp / 2));
+}
+
+/**
+ * `Retry-After` as milliseconds: delta-seconds or an HTTP date. `undefined` when absent or unreadable.
+ */
+export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | undefined {
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - now);
+}

@@ -1,0 +1,23 @@
+/** Media bytes ready for a vendor call, already sniffed and validated. */
+export interface MediaBlob {
+  readonly bytes: Buffer;
+  /** Sniffed from the bytes, never from the file name. */
+  readonly mime: 'image/jpeg' | 'image/png' | 'video/mp4';
+  /** File name sent in multipart bodies (the ref's last path segment, or a generated one). */
+  readonly filename: string;
+}
+
+/**
+ * Resolves media references (local path relative to `baseDir`, `file://`, `http(s)://`) and validates
+ * them for the check before any paid call.
+ * Throws MediaRejectedError (vendor would refuse: empty, wrong type, too large → `rejected`),
+ * MediaUnavailableError (missing / unreadable → `failed`), MediaFetchError (transient fetch failure).
+ */
+export interface MediaLoader {
+  /** One JPEG or PNG, at most `photoMaxBytes`. */
+  loadPhoto(ref: string, baseDir: string, signal?: AbortSignal): Promise<MediaBlob>;
+  /** One mp4 (ISO-BMFF `ftyp`), at most 6 MB. */
+  loadVideo(ref: string, baseDir: string, signal?: AbortSignal): Promise<MediaBlob>;
+  /** JPEG/PNG frames, at most 6 MB in total. */
+  loadFrames(refs: readonly string[], baseDir: string, signal?: AbortSignal): Promise<MediaBlob[]>;
+}

@@ -1,0 +1,58 @@
+import type { IdentifyOptions } from '../checks/types.js';
+import type { MediaBlob } from '../media/types.js';
+
+/** A successful (HTTP 2xx, usable) vendor answer. */
+export interface VendorAnswer<T> {
+  /** OOTO: body `transactionId`; GLAIR: `Request-Id` header. */
+  readonly transactionId: string | null;
+  readonly status: number;
+  /** The answer parsed and normalised by the zod schema. */
+  readonly result: T;
+  /** The JSON body as received (extra fields kept), for the audit record. */
+  readonly body: unknown;
+}
+
+export interface CallOptions {
+  readonly signal?: AbortSignal;
+}
+
+/** `result.deepfake` of OOTO's deepfake answer. */
+export interface OotoDeepfakeResult {
+  readonly score: number;
+  readonly fine: boolean;
+}
+
+export interface OotoIdentifyResult {
+  readonly templateId: string | null;
+  readonly similarity: number;
+}
+
+export interface OotoAddResult {
+  readonly templateId: string;
+}
+
+/** GLAIR's deepfake read, normalised from either the current or the older answer shape. */
+export interface GlairDeepfakeResult {
+  readonly value: 'real' | 'fake';
+  /** Probability that the input is fake, 0–1 (the samples show 0.998 → fake, 0.064 → real). */
+  readonly confidence: number;
+}
+
+/**
+ * OOTO client. Throws the taxonomy of src/errors/errors.ts: engine errors (HTTP 400 with
+ * `result.code`) as VendorRejectedError with the vendor's numeric code and transaction id.
+ */
+export interface OotoClient {
+  deepfake(photo: MediaBlob, options?: CallOptions): Promise<VendorAnswer<OotoDeepfakeResult>>;
+  identify(photo: MediaBlob, flags: IdentifyOptions, options?: CallOptions): Promise<VendorAnswer<OotoIdentifyResult>>;
+  /** Enrol a photo in the 1:N database (used by the demo and tests to seed the simulator). */
+  add(photo: MediaBlob, templateId?: string, options?: CallOptions): Promise<VendorAnswer<OotoAddResult>>;
+  close(): Promise<void>;
+}
+
+/** GLAIR client. Statuses other than SUCCESS, 400 and 415 throw VendorRejectedError (code = status). */
+export interface GlairClient {
+  video(video: MediaBlob, options?: CallOptions): Promise<VendorAnswer<GlairDeepfakeResult>>;
+  frames(frames: readonly MediaBlob[], options?: CallOptions): Promise<VendorAnswer<GlairDeepfakeResult>>;
+  close(): Promise<void>;
+}
