@@ -4,8 +4,8 @@ import type { LogLevel } from '../config/config.js';
 export type { Logger };
 
 /**
- * Paths whose values never reach a log line. Vendor clients never log headers, but a stray object
- * with credentials (a config, a request) is censored here as a second line of defence.
+ * Paths whose values never reach a log line. Vendor clients never log headers or credentials; this
+ * censors a stray object that carries them (a request, a config) as a second line of defence.
  */
 const REDACT = [
   'appKey',
@@ -27,22 +27,21 @@ const REDACT = [
 ];
 
 /**
- * The process logger: JSON lines on stderr (stdout is for the command's own output), pretty enough
- * for humans because every line has a `msg`. Level from LOG_LEVEL.
+ * The process logger. Always on stderr: stdout carries the command's own output (results, tables).
+ * JSON lines when stderr is not a terminal (pipes, containers, CI); pino-pretty on a terminal.
  */
-export function createLogger(level: LogLevel, destination: NodeJS.WritableStream = process.stderr): Logger {
-  return pino(
-    {
-      level,
-      base: { pid: process.pid },
-      redact: { paths: REDACT, censor: '[redacted]' },
-      timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
-    },
-    pino.destination({ dest: destinationFd(destination), sync: false }),
-  );
-}
-
-function destinationFd(stream: NodeJS.WritableStream): number {
-  return stream === process.stdout ? 1 : 2;
+export function createLogger(level: LogLevel, options: { pretty?: boolean } = {}): Logger {
+  const pretty = options.pretty ?? process.stderr.isTTY;
+  const base = {
+    level,
+    redact: { paths: REDACT, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
+  if (pretty) {
+    return pino(
+      base,
+      pino.transport({ target: 'pino-pretty', options: { destination: 2, colorize: true, ignore: 'pid,hostname' } }),
+    );
+  }
+  return pino({ ...base, formatters: { level: (label) => ({ level: label }) } }, pino.destination({ dest: 2, sync: true }));
 }

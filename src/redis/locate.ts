@@ -108,10 +108,10 @@ export async function spawnRedisServer(): Promise<LocatedRedis | undefined> {
 export async function locateRedis(explicitUrl: string | undefined): Promise<LocatedRedis> {
   if (explicitUrl !== undefined) {
     await assertRedisReachable(explicitUrl);
-    return { url: explicitUrl, source: 'env', stop: async () => undefined };
+    return { url: explicitUrl, source: 'env', stop: () => Promise.resolve() };
   }
   if (await pingRedis(DEFAULT_REDIS_URL, 1_000)) {
-    return { url: DEFAULT_REDIS_URL, source: 'local', stop: async () => undefined };
+    return { url: DEFAULT_REDIS_URL, source: 'local', stop: () => Promise.resolve() };
   }
   const spawned = await spawnRedisServer();
   if (spawned) return spawned;

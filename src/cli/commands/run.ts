@@ -1,0 +1,65 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { vendorOf, type Vendor } from '../../checks/registry.js';
+import type { EnqueueSummary } from '../../queues/producer.js';
+import { startWorkers, type Runtime } from '../../runtime/runtime.js';
+import type { BatchSummary } from '../../store/types.js';
+import { ExitCode } from '../cli-error.js';
+import { formatSummary, isFinished } from '../format.js';
+import { enqueue, printEnqueueSummary, type EnqueueArgs } from './enqueue.js';
+import { onShutdownSignals, reportStoppedVendors } from './work.js';
+
+export interface RunArgs extends Omit<EnqueueArgs, 'dryRun'> {
+  readonly concurrency?: number;
+  /** Called every poll with the batch's summary (progress display). */
+  readonly onProgress?: (summary: BatchSummary) => void;
+}
+
+export interface RunResult {
+  readonly exitCode: number;
+  readonly enqueued: EnqueueSummary;
+  readonly summary: BatchSummary | null;
+}
+
+/**
+ * `rescreen run`: enqueue, work until that batch has a record for every line, print a summary.
+ * Workers take jobs of other batches too (the queues are shared): that is fine and expected.
+ */
+export async function runBatch(runtime: Runtime, args: RunArgs): Promise<RunResult> {
+  const enqueued = await enqueue(runtime, args);
+  printEnqueueSummary(enqueued, false);
+  const handle = startWorkers(runtime, args.concurrency !== undefined ? { concurrency: args.concurrency } : {});
+  const shutdown = onShutdownSignals(runtime, handle);
+  const needed = new Set<Vendor>(
+    Object.entries(enqueued.byCheck)
+      .filter(([, n]) => n > 0)
+      .map(([check]) => vendorOf(check as Parameters<typeof vendorOf>[0])),
+  );
+  let summary: BatchSummary | null = null;
+  try {
+    for (;;) {
+      summary = await runtime.store.summary(enqueued.batch);
+      if (summary) args.onProgress?.(summary);
+      if (summary && isFinished(summary)) break;
+      if (shutdown.signal.aborted) break;
+      const stopped = [...handle.pool.stoppedVendors.keys()];
+      if (stopped.some((v) => needed.has(v))) {
+        // Jobs of a vendor that refused our credentials stay queued: the batch cannot finish now.
+        break;
+      }
+      await sleep(250);
+    }
+  } finally {
+    shutdown.dispose();
+    await handle.close();
+  }
+  const stopped = [...handle.pool.stoppedVendors.keys()];
+  summary = await runtime.store.summary(enqueued.batch);
+  if (summary) process.stdout.write(`${formatSummary(summary)}\n`);
+  reportStoppedVendors(stopped);
+  const exitCode = shutdown.signal.aborted
+    ? ExitCode.INTERRUPTED
+    : stopped.some((v) => needed.has(v))
+      ? ExitCode.VENDOR_STOPPED
+      : ExitCode.OK;
+  return { exitCode, enqueued, summary };
+}

@@ -1,0 +1,47 @@
+import { parseRateLimit, type RateLimit } from '../../config/rate-limit.js';
+import { SIM_CREDENTIALS, startSimulator } from '../../simulator/server.js';
+import { CliError, ExitCode } from '../cli-error.js';
+
+export interface SimulatorArgs {
+  readonly port: number;
+  readonly host: string;
+  readonly latency: number;
+  readonly failureRate: number;
+  readonly ootoRateLimit?: string;
+  readonly glairRateLimit?: string;
+}
+
+function limit(flag: string, text: string | undefined): RateLimit | undefined {
+  if (text === undefined) return undefined;
+  const parsed = parseRateLimit(text);
+  if (!parsed) throw new CliError(`${flag} must read <count>/<s|m|h>, e.g. 10/s`, ExitCode.USAGE);
+  return parsed;
+}
+
+/** `rescreen simulator`: serves both vendors until SIGINT/SIGTERM. */
+export async function simulator(args: SimulatorArgs): Promise<number> {
+  if (!Number.isFinite(args.latency) || args.latency < 0) throw new CliError('--latency must be ≥ 0 ms', ExitCode.USAGE);
+  if (!(args.failureRate >= 0 && args.failureRate <= 1)) throw new CliError('--failure-rate must be from 0 to 1', ExitCode.USAGE);
+  const ooto = limit('--ooto-rate-limit', args.ootoRateLimit);
+  const glair = limit('--glair-rate-limit', args.glairRateLimit);
+  const sim = await startSimulator({
+    port: args.port,
+    host: args.host,
+    latencyMs: args.latency,
+    failureRate: args.failureRate,
+    rateLimit: { ...(ooto ? { ooto } : {}), ...(glair ? { glair } : {}) },
+  });
+  const c = SIM_CREDENTIALS;
+  process.stdout.write(
+    `vendor simulator listening on ${sim.url}\n` +
+      `  OOTO_BASE_URL=${sim.url} OOTO_APP_ID=${c.ooto.appId} OOTO_APP_KEY=${c.ooto.appKey}\n` +
+      `  GLAIR_BASE_URL=${sim.url} GLAIR_USERNAME=${c.glair.username} GLAIR_PASSWORD=${c.glair.password} GLAIR_API_KEY=${c.glair.apiKey}\n` +
+      `  stats: GET ${sim.url}/__sim/stats   (Ctrl-C to stop)\n`,
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  await sim.close();
+  return ExitCode.OK;
+}

@@ -1,0 +1,78 @@
+import type { Vendor } from '../../checks/registry.js';
+import { waitUntilIdle } from '../../queues/idle.js';
+import { startWorkers, type Runtime, type WorkerHandle } from '../../runtime/runtime.js';
+import { ExitCode } from '../cli-error.js';
+
+export interface WorkArgs {
+  readonly untilIdle?: boolean;
+  readonly concurrency?: number;
+  readonly vendors?: readonly Vendor[];
+}
+
+/**
+ * Closes the workers gracefully on SIGINT/SIGTERM (in-flight jobs finish and get their records);
+ * a second signal exits at once (in-flight jobs come back later as stalled jobs: nothing is lost).
+ * Returns a function that removes the handlers, and a signal that fires on the first one.
+ */
+export function onShutdownSignals(runtime: Runtime, handle: WorkerHandle): { dispose(): void; signal: AbortSignal } {
+  const controller = new AbortController();
+  let signals = 0;
+  const handler = (name: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) {
+      process.stderr.write(`${name} again: exiting now; unfinished jobs return to the queue as stalled jobs\n`);
+      process.exit(ExitCode.INTERRUPTED);
+    }
+    runtime.log.warn({ signal: name }, 'shutting down: taking no new jobs, finishing the ones in flight (signal again to exit now)');
+    controller.abort();
+    handle.close().catch((err: unknown) => runtime.log.error({ err }, 'error while closing workers'));
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+  };
+}
+
+export function reportStoppedVendors(stopped: readonly Vendor[]): void {
+  for (const vendor of stopped) {
+    process.stderr.write(
+      `rescreen: ${vendor.toUpperCase()} refused our credentials — its jobs stay queued; fix ${vendor.toUpperCase()}_* and run the worker again\n`,
+    );
+  }
+}
+
+/** `rescreen work`: runs until a signal, or with --until-idle until nothing is left to do. Returns the exit code. */
+export async function work(runtime: Runtime, args: WorkArgs): Promise<number> {
+  const handle = startWorkers(runtime, {
+    ...(args.concurrency !== undefined ? { concurrency: args.concurrency } : {}),
+    ...(args.vendors !== undefined ? { vendors: args.vendors } : {}),
+  });
+  const shutdown = onShutdownSignals(runtime, handle);
+  runtime.log.info({ vendors: handle.pool.vendors, untilIdle: args.untilIdle ?? false }, 'workers started');
+  try {
+    if (args.untilIdle) {
+      const stopped = await waitUntilIdle(handle.pool, { signal: shutdown.signal });
+      await handle.close();
+      reportStoppedVendors(stopped);
+      if (shutdown.signal.aborted) return ExitCode.INTERRUPTED;
+      return stopped.length > 0 ? ExitCode.VENDOR_STOPPED : ExitCode.OK;
+    }
+    await new Promise<void>((resolve) => {
+      shutdown.signal.addEventListener('abort', () => resolve(), { once: true });
+      handle.pool.on('vendor-stopped', () => {
+        if (handle.pool.vendors.every((v) => handle.pool.stoppedVendors.has(v))) resolve();
+      });
+    });
+    await handle.close();
+    const stopped = [...handle.pool.stoppedVendors.keys()];
+    reportStoppedVendors(stopped);
+    return stopped.length > 0 ? ExitCode.VENDOR_STOPPED : shutdown.signal.aborted ? ExitCode.OK : ExitCode.OK;
+  } finally {
+    shutdown.dispose();
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * Validation of one manifest line: the common fields (`check`, `subject`) here, the per-check
+ * fields with the schemas of jobs/payloads.ts. Reasons are one sentence that names the field.
+ */
+import type { z } from 'zod';
+import { PAYLOAD_SCHEMAS } from '../../jobs/payloads.js';
+import { CHECK_NAMES, CHECKS, isCheckName, type CheckName } from '../checks/registry.js';
+import type { IdentifyOptions } from '../checks/types.js';
+import type { RawLine } from './raw-line.js';
+
+/** Longest `subject`, characters. */
+export const MAX_SUBJECT_CHARS = 256;
+/** Longest batch id, characters. */
+export const MAX_BATCH_ID_CHARS = 128;
+const BATCH_ID = /^[A-Za-z0-9._:+-]+$/;
+
+/** A line that can become a job. Exactly one of `ref` / `frames` is set, as the check takes. */
+export interface ValidLine {
+  readonly ok: true;
+  readonly line: number;
+  readonly check: CheckName;
+  /** Trimmed; a number becomes its decimal string; absent or empty → `null`. */
+  readonly subject: string | null;
+  readonly ref?: string;
+  readonly frames?: readonly string[];
+  readonly options?: IdentifyOptions;
+}
+
+/** A line that cannot: what could be read of it (for the `failed` record) and why not. */
+export interface InvalidLine {
+  readonly ok: false;
+  readonly line: number;
+  /** The check when one was named validly (on the line or by `--check`), else `null`. */
+  readonly check: CheckName | null;
+  readonly subject: string | null;
+  /** Copied when the line had a string `ref`, so the failed record says which media it was. */
+  readonly ref?: string;
+  /** Copied when the line had a list of strings `frames`. */
+  readonly frames?: readonly string[];
+  /** One sentence naming the field, e.g. `ref is missing`. */
+  readonly reason: string;
+}
+
+export type LineValidation = ValidLine | InvalidLine;
+
+/** Options of {@link validateLine}. */
+export interface ValidateLineOptions {
+  /**
+   * `--check`: the check of lines that name none. A line that names a check keeps its own
+   * (a mixed manifest stays mixed; `--check` only fills gaps).
+   */
+  readonly checkOverride?: CheckName;
+}
+
+/** Validates one line read by `readManifest`. Never throws. */
+export function validateLine(raw: RawLine, options: ValidateLineOptions = {}): LineValidation {
+  const { line } = raw;
+  const value = raw.value;
+  if (raw.error !== undefined || value === null) {
+    return { ok: false, line, check: null, subject: null, reason: raw.error ?? 'the line holds no record' };
+  }
+  const copied = copyMedia(value);
+
+  const subject = readSubject(value.subject);
+  const own = value.check;
+  let check: CheckName;
+  if (own === undefined || own === null || own === '') {
+    if (options.checkOverride === undefined) {
+      return invalid('check is missing: name it on the line or pass --check');
+    }
+    check = options.checkOverride;
+  } else if (isCheckName(own)) {
+    check = own;
+  } else {
+    return invalid(`check must be one of ${CHECK_NAMES.join(', ')} (got ${show(own)})`);
+  }
+  if (!subject.ok) return invalid(subject.reason, check);
+
+  const rest: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) if (key !== 'check' && key !== 'subject') rest[key] = field;
+  const parsed = PAYLOAD_SCHEMAS[check].safeParse(rest);
+  if (!parsed.success) return invalid(describeIssues(check, rest, parsed.error.issues), check, subject.value);
+
+  const data = parsed.data as { ref?: string; frames?: string[]; options?: IdentifyOptions };
+  return {
+    ok: true,
+    line,
+    check,
+    subject: subject.value,
+    ...(data.ref !== undefined ? { ref: data.ref } : {}),
+    ...(data.frames !== undefined ? { frames: data.frames } : {}),
+    ...(data.options !== undefined ? { options: data.options } : {}),
+  };
+
+  function invalid(reason: string, named: CheckName | null = null, who: string | null = null): InvalidLine {
+    const subjectValue = who ?? (subject.ok ? subject.value : null);
+    return { ok: false, line, check: named, subject: subjectValue, ...copied, reason };
+  }
+}
+
+type SubjectResult = { ok: true; value: string | null } | { ok: false; reason: string };
+
+function readSubject(value: unknown): SubjectResult {
+  if (value === undefined || value === null) return { ok: true, value: null };
+  let text: string;
+  if (typeof value === 'string') text = value.trim();
+  else if (typeof value === 'number' && Number.isFinite(value)) text = String(value);
+  else return { ok: false, reason: `subject must be a string or a number (got ${show(value)})` };
+  if (text.length > MAX_SUBJECT_CHARS) return { ok: false, reason: `subject is longer than ${MAX_SUBJECT_CHARS} characters` };
+  return { ok: true, value: text === '' ? null : text };
+}
+
+function copyMedia(value: Record<string, unknown>): { ref?: string; frames?: readonly string[] } {
+  const out: { ref?: string; frames?: readonly string[] } = {};
+  if (typeof value.ref === 'string') out.ref = value.ref.slice(0, 4096);
+  const frames: unknown = value.frames;
+  if (Array.isArray(frames) && frames.length <= 1000 && frames.every((f): f is string => typeof f === 'string')) {
+    out.frames = frames;
+  }
+  return out;
+}
+
+/** The one issue worth telling, as a sentence. Unknown fields first: they explain the rest. */
+function describeIssues(check: CheckName, value: Record<string, unknown>, issues: readonly z.core.$ZodIssue[]): string {
+  const issue = issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0];
+  if (issue === undefined) return `the line is not a valid ${check} line`;
+  const path = formatPath(issue.path);
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return describeUnknown(check, issue.path, issue.keys);
+    case 'invalid_type': {
+      if (issue.path.length === 1 && !Object.hasOwn(value, String(issue.path[0]))) return `${path} is missing`;
+      return `${path} must be ${article(issue.expected)}`;
+    }
+    case 'custom':
+    case 'invalid_element':
+    case 'invalid_format':
+    case 'invalid_key':
+    case 'invalid_union':
+    case 'invalid_value':
+    case 'not_multiple_of':
+    case 'too_big':
+    case 'too_small':
+      return `${path === '' ? 'the line' : path} ${issue.message}`;
+  }
+}
+
+function describeUnknown(check: CheckName, at: readonly PropertyKey[], keys: readonly string[]): string {
+  const names = keys.map((k) => (at.length === 0 ? k : `${formatPath(at)}.${k}`)).join(', ');
+  const verb = keys.length > 1 ? 'are' : 'is';
+  if (at.length > 0) return `${names} ${verb} not an option of ${check} (it knows checkLiveness, checkDeepfake)`;
+  const takes = CHECKS[check].input === 'frames' ? 'frames' : 'ref';
+  const extra = check === 'ooto-identify' ? ', options' : '';
+  return `${names} ${verb} not a field of ${check} lines (it takes ${takes}${extra}, check, subject)`;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out;
+}
+
+function article(expected: string): string {
+  return /^[aeiou]/i.test(expected) ? `an ${expected}` : `a ${expected}`;
+}
+
+function show(value: unknown): string {
+  const text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 59)}…` : text;
+}
+
+/** Result of {@link validateBatchId}. */
+export type BatchIdValidation = { readonly ok: true; readonly batch: string } | { readonly ok: false; readonly reason: string };
+
+/**
+ * A batch id is 1–128 characters of `A-Z a-z 0-9 . _ : + -`, so it may hold an ISO 8601 timestamp
+ * (`2024-05-01T10:00:00+07:00`) and never a newline, space or `/`.
+ */
+export function validateBatchId(id: string): BatchIdValidation {
+  if (id.length === 0) return { ok: false, reason: 'batch id must not be empty' };
+  if (id.length > MAX_BATCH_ID_CHARS) return { ok: false, reason: `batch id is longer than ${MAX_BATCH_ID_CHARS} characters` };
+  if (!BATCH_ID.test(id)) {
+    return { ok: false, reason: `batch id may only hold letters, digits and . _ : + - (got ${show(id)})` };
+  }
+  return { ok: true, batch: id };
+}

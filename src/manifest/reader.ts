@@ -1,0 +1,75 @@
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { readCsv } from './csv.js';
+import { ManifestUnreadableError } from './errors.js';
+import { formatFromPath, sniffFormat, type ManifestFormat } from './format.js';
+import { readJsonl } from './jsonl.js';
+import type { RawLine } from './raw-line.js';
+
+export type { RawLine } from './raw-line.js';
+
+/** Options of {@link readManifest}. */
+export interface ReadManifestOptions {
+  /**
+   * Overrides the format the extension implies (`.jsonl` / `.ndjson` / `.json` → JSONL, `.csv` → CSV).
+   * With neither, the first character decides: `{` → JSONL, else CSV.
+   */
+  readonly format?: ManifestFormat;
+}
+
+/**
+ * Checks that the manifest is a readable file.
+ * @throws ManifestUnreadableError saying why (missing, a folder, no permission, …).
+ */
+export async function assertManifestReadable(path: string): Promise<void> {
+  try {
+    const info = await stat(path);
+    if (info.isDirectory()) throw new ManifestUnreadableError(path, `manifest ${path} is a folder, not a file`);
+    await access(path, constants.R_OK);
+  } catch (error) {
+    throw toUnreadable(path, error);
+  }
+}
+
+/**
+ * Streams a manifest of any size with flat memory, one {@link RawLine} per record, in file order.
+ * JSONL: blank lines are skipped; a line that is not a JSON object is an `error` line. CSV: see
+ * ./csv.ts. Malformed records never stop the stream (except where CSV quoting cannot resume).
+ *
+ * @throws ManifestUnreadableError (on first iteration, or mid-way on an I/O error) when the file
+ *   cannot be read at all.
+ */
+export async function* readManifest(path: string, options: ReadManifestOptions = {}): AsyncGenerator<RawLine> {
+  await assertManifestReadable(path);
+  let format: ManifestFormat;
+  try {
+    format = options.format ?? formatFromPath(path) ?? (await sniffFormat(path));
+  } catch (error) {
+    throw toUnreadable(path, error);
+  }
+  try {
+    yield* format === 'csv' ? readCsv(path) : readJsonl(path);
+  } catch (error) {
+    throw toUnreadable(path, error);
+  }
+}
+
+/** Turns a filesystem error into a {@link ManifestUnreadableError} with a plain-words reason. */
+export function toUnreadable(path: string, error: unknown): ManifestUnreadableError {
+  if (error instanceof ManifestUnreadableError) return error;
+  const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
+  const detail = error instanceof Error ? error.message : String(error);
+  switch (code) {
+    case 'ENOENT':
+      return new ManifestUnreadableError(path, `manifest ${path} does not exist`, { cause: error });
+    case 'EISDIR':
+      return new ManifestUnreadableError(path, `manifest ${path} is a folder, not a file`, { cause: error });
+    case 'EACCES':
+    case 'EPERM':
+      return new ManifestUnreadableError(path, `no permission to read manifest ${path}`, { cause: error });
+    case 'ENOTDIR':
+      return new ManifestUnreadableError(path, `manifest ${path} does not exist (a parent is not a folder)`, { cause: error });
+    default:
+      return new ManifestUnreadableError(path, `cannot read manifest ${path}: ${detail}`, { cause: error });
+  }
+}

@@ -1,0 +1,420 @@
+/**
+ * Resolves media references and loads their bytes, bounded: a local file is stat'ed before it is
+ * read, a download is refused on its Content-Length and aborted as soon as it passes the cap, so a
+ * wrong or hostile reference never costs more memory than the cap. Then the bytes are sniffed for
+ * the check's input kind (see sniff.ts).
+ */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Agent, errors as undiciErrors, interceptors, request, type Dispatcher } from 'undici';
+import { GLAIR_MAX_BYTES } from '../checks/registry.js';
+import { ErrorCodes, MediaFetchError, MediaRejectedError, MediaUnavailableError, RescreenError } from '../errors/errors.js';
+import { formatBytes, sniffPhoto, sniffVideo } from './sniff.js';
+import type { MediaBlob, MediaLoader } from './types.js';
+
+/** Default of {@link MediaLoaderOptions.photoMaxBytes}: 15 MiB (the config's `RESCREEN_PHOTO_MAX_BYTES` default). */
+export const DEFAULT_PHOTO_MAX_BYTES = 15 * 1024 * 1024;
+/** Default of {@link MediaLoaderOptions.fetchTimeoutMs}: 30 s. */
+export const DEFAULT_FETCH_TIMEOUT_MS = 30_000;
+/** Redirects followed per download (signed-URL CDNs and bucket aliases redirect). */
+const MAX_REDIRECTIONS = 5;
+
+/** Options of {@link createMediaLoader}. */
+export interface MediaLoaderOptions {
+  /** Largest photo accepted (local file or download), bytes. Default 15 MiB ({@link DEFAULT_PHOTO_MAX_BYTES}); pass `config.photoMaxBytes`. */
+  readonly photoMaxBytes?: number;
+  /**
+   * Time limit of one http(s) download, ms, from the request until the last byte (also used as undici's
+   * headers and body inactivity timeouts). Default 30000 ({@link DEFAULT_FETCH_TIMEOUT_MS}).
+   */
+  readonly fetchTimeoutMs?: number;
+  /**
+   * undici dispatcher for http(s) downloads (tests pass a MockAgent or their own Agent). Redirects (at
+   * most 5) are followed on top of it. Default: one Agent with keep-alive, shared by every loader.
+   */
+  readonly dispatcher?: Dispatcher;
+  /**
+   * Whether local references (plain paths and `file://` URLs) are allowed. Default `true`; set `false`
+   * where references come from untrusted callers. A refused reference ends `failed` (MEDIA_UNREADABLE).
+   */
+  readonly allowFileUrls?: boolean;
+}
+
+/**
+ * Builds the {@link MediaLoader} used by the job processors.
+ *
+ * References: a plain path (relative → resolved against `baseDir`, the manifest's folder), a `file://`
+ * URL, or an `http(s)://` URL. Caps: a photo `photoMaxBytes`; a video {@link GLAIR_MAX_BYTES}; frames
+ * {@link GLAIR_MAX_BYTES} in total (later frames are not read once the total would pass it).
+ *
+ * Errors: MediaRejectedError (MEDIA_EMPTY, MEDIA_UNSUPPORTED_TYPE, MEDIA_TOO_LARGE → `rejected`),
+ * MediaUnavailableError (MEDIA_NOT_FOUND for a missing file or HTTP 404/410, MEDIA_UNREADABLE for a
+ * directory, an unreadable file, another 4xx, a refused or malformed reference → `failed`),
+ * MediaFetchError (MEDIA_FETCH: HTTP 5xx/408/429, connection error, timeout → retried). Messages never
+ * contain a URL's query string, fragment or user-info (signed URLs carry tokens there). When `signal`
+ * aborts, the read or download stops and the promise rejects with `signal.reason`.
+ */
+export function createMediaLoader(options: MediaLoaderOptions = {}): MediaLoader {
+  const photoMaxBytes = positive(options.photoMaxBytes, DEFAULT_PHOTO_MAX_BYTES, 'photoMaxBytes');
+  const fetchTimeoutMs = positive(options.fetchTimeoutMs, DEFAULT_FETCH_TIMEOUT_MS, 'fetchTimeoutMs');
+  const allowLocal = options.allowFileUrls ?? true;
+  const dispatcher =
+    options.dispatcher === undefined
+      ? sharedDispatcher()
+      : options.dispatcher.compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTIONS }));
+  const reader: Reader = { fetchTimeoutMs, dispatcher };
+
+  return {
+    async loadPhoto(ref, baseDir, signal) {
+      signal?.throwIfAborted();
+      const source = resolveRef(ref, baseDir, allowLocal);
+      const bytes = await readSource(reader, source, photoMaxBytes, signal, (size) =>
+        overLimit(source.display, size, photoMaxBytes),
+      );
+      const mime = await sniffPhoto(bytes, { maxBytes: photoMaxBytes, label: source.display });
+      return { bytes, mime, filename: source.filename ?? `media.${extensionOf(mime)}` };
+    },
+
+    async loadVideo(ref, baseDir, signal) {
+      signal?.throwIfAborted();
+      const source = resolveRef(ref, baseDir, allowLocal);
+      const bytes = await readSource(reader, source, GLAIR_MAX_BYTES, signal, (size) =>
+        overLimit(source.display, size, GLAIR_MAX_BYTES),
+      );
+      const mime = await sniffVideo(bytes, { maxBytes: GLAIR_MAX_BYTES, label: source.display });
+      return { bytes, mime, filename: source.filename ?? `media.${extensionOf(mime)}` };
+    },
+
+    async loadFrames(refs, baseDir, signal) {
+      signal?.throwIfAborted();
+      if (refs.length === 0) throw new MediaRejectedError(ErrorCodes.MEDIA_EMPTY, 'frames: the list of frames is empty');
+      // Resolve every reference first: a malformed or refused one fails the line before any byte is read.
+      const sources = refs.map((ref) => resolveRef(ref, baseDir, allowLocal));
+      const blobs: MediaBlob[] = [];
+      let total = 0;
+      for (const [index, source] of sources.entries()) {
+        const n = index + 1;
+        const label = `frame ${n} of ${sources.length} (${source.display})`;
+        const before = total;
+        // The cap of this frame is what is left of the total: nothing past the total is ever read.
+        const bytes = await readSource(reader, source, GLAIR_MAX_BYTES - before, signal, (size) =>
+          new MediaRejectedError(
+            ErrorCodes.MEDIA_TOO_LARGE,
+            size === undefined
+              ? `frames: ${label} takes the total over the limit of ${formatBytes(GLAIR_MAX_BYTES)} (stopped reading there)`
+              : `frames: ${label} brings the total to ${formatBytes(before + size)}, over the limit of ` +
+                `${formatBytes(GLAIR_MAX_BYTES)} in total`,
+          ),
+        );
+        total += bytes.byteLength;
+        const mime = await sniffPhoto(bytes, { label });
+        blobs.push({ bytes, mime, filename: source.filename ?? `frame-${n}.${extensionOf(mime)}` });
+      }
+      return blobs;
+    },
+  };
+}
+
+/**
+ * A reference fit for messages and logs: an http(s) or file URL without query string, fragment and
+ * user-info (they may hold signed tokens or passwords); anything else unchanged.
+ */
+export function displayRef(ref: string): string {
+  if (!SCHEME.test(ref)) return ref;
+  try {
+    const url = new URL(ref);
+    return `${url.protocol}//${url.host}${url.pathname}`;
+  } catch {
+    // Not parseable: cut at the first '?' or '#' all the same.
+    return ref.replace(/[?#].*$/s, '');
+  }
+}
+
+// ---------------------------------------------------------------- references
+
+/** A URL-looking reference: a scheme of two or more characters (so `C:\x` is not one). */
+const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]+:/;
+
+type Source =
+  | { readonly kind: 'file'; readonly path: string; readonly display: string; readonly filename: string | undefined }
+  | {
+      readonly kind: 'http';
+      readonly url: URL;
+      readonly display: string;
+      readonly filename: string | undefined;
+      /** Removes the secret parts of the URL from foreign text (error messages of the HTTP stack). */
+      readonly scrub: (text: string) => string;
+    };
+
+function resolveRef(ref: string, baseDir: string, allowLocal: boolean): Source {
+  if (ref.trim() === '') throw new MediaUnavailableError(ErrorCodes.MEDIA_UNREADABLE, 'the media reference is empty');
+  const display = displayRef(ref);
+  if (!SCHEME.test(ref)) {
+    if (!allowLocal) throw refusedLocal(display);
+    const resolved = path.resolve(baseDir, ref);
+    return { kind: 'file', path: resolved, display: describePath(ref, resolved), filename: cleanFilename(path.basename(resolved)) };
+  }
+  let url: URL;
+  try {
+    url = new URL(ref);
+  } catch (cause) {
+    throw new MediaUnavailableError(ErrorCodes.MEDIA_UNREADABLE, `${display}: not a valid URL`, { cause });
+  }
+  switch (url.protocol) {
+    case 'http:':
+    case 'https:': {
+      const secrets = [ref, url.href, url.search, url.hash, url.username, url.password].filter((s) => s.length > 1);
+      const scrub = (text: string) => secrets.reduce((out, secret) => out.split(secret).join('…'), text);
+      return { kind: 'http', url, display, filename: cleanFilename(lastSegment(url.pathname)), scrub };
+    }
+    case 'file:': {
+      if (!allowLocal) throw refusedLocal(display);
+      let resolved: string;
+      try {
+        resolved = fileURLToPath(url);
+      } catch (cause) {
+        throw new MediaUnavailableError(ErrorCodes.MEDIA_UNREADABLE, `${display}: not a local file URL`, { cause });
+      }
+      return { kind: 'file', path: resolved, display, filename: cleanFilename(path.basename(resolved)) };
+    }
+    default:
+      throw new MediaUnavailableError(
+        ErrorCodes.MEDIA_UNREADABLE,
+        `${display}: unsupported reference scheme ${url.protocol} (expected a path, file://, http:// or https://)`,
+      );
+  }
+}
+
+function refusedLocal(display: string): MediaUnavailableError {
+  return new MediaUnavailableError(ErrorCodes.MEDIA_UNREADABLE, `${display}: local files are not allowed here (http(s) URLs only)`);
+}
+
+/** `media/a.jpg (/data/batch/media/a.jpg)` for a relative path, the path alone when it was absolute. */
+function describePath(ref: string, resolved: string): string {
+  return ref === resolved ? ref : `${ref} (${resolved})`;
+}
+
+function lastSegment(pathname: string): string {
+  const segment = pathname.slice(pathname.lastIndexOf('/') + 1);
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+/** A name safe in a multipart header: no control characters, quotes, slashes or backslashes. */
+function cleanFilename(name: string): string | undefined {
+  // eslint-disable-next-line no-control-regex
+  const cleaned = name.replace(/[\u0000-\u001f\u007f"\\/]/g, '_').trim();
+  return cleaned === '' || cleaned === '.' || cleaned === '..' ? undefined : cleaned;
+}
+
+function extensionOf(mime: MediaBlob['mime']): string {
+  switch (mime) {
+    case 'image/jpeg':
+      return 'jpg';
+    case 'image/png':
+      return 'png';
+    case 'video/mp4':
+      return 'mp4';
+  }
+}
+
+// ---------------------------------------------------------------- reading
+
+interface Reader {
+  readonly fetchTimeoutMs: number;
+  readonly dispatcher: Dispatcher;
+}
+
+/** Builds the error for a source over its cap; `size` is the exact size when known (stat, Content-Length). */
+type TooLarge = (size: number | undefined) => MediaRejectedError;
+
+function overLimit(display: string, size: number | undefined, cap: number): MediaRejectedError {
+  const message =
+    size === undefined
+      ? `${display}: larger than the limit of ${formatBytes(cap)} (stopped reading there)`
+      : `${display}: ${formatBytes(size)} is over the limit of ${formatBytes(cap)}`;
+  return new MediaRejectedError(ErrorCodes.MEDIA_TOO_LARGE, message);
+}
+
+/** Reads at most `cap` bytes of a source; throws `tooLarge(…)` as soon as it is known to hold more. */
+function readSource(reader: Reader, source: Source, cap: number, signal: AbortSignal | undefined, tooLarge: TooLarge): Promise<Buffer> {
+  return source.kind === 'file'
+    ? readLocal(source.path, source.display, cap, signal, tooLarge)
+    : fetchRemote(reader, source, cap, signal, tooLarge);
+}
+
+async function readLocal(file: string, display: string, cap: number, signal: AbortSignal | undefined, tooLarge: TooLarge): Promise<Buffer> {
+  let size: number;
+  try {
+    const stats = await stat(file);
+    if (stats.isDirectory()) throw new MediaUnavailableError(ErrorCodes.MEDIA_UNREADABLE, `${display}: is a directory, not a file`);
+    // FIFOs, devices and sockets could stream forever or block: only regular files are media.
+    if (!stats.isFile()) throw new MediaUnavailableError(ErrorCodes.MEDIA_UNREADABLE, `${display}: not a regular file`);
+    size = stats.size;
+  } catch (err) {
+    throw localError(err, display);
+  }
+  if (size > cap) throw tooLarge(size);
+  signal?.throwIfAborted();
+
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    // `end` is inclusive: at most cap + 1 bytes, enough to notice a file that grew since stat.
+    const stream = createReadStream(file, { start: 0, end: cap, ...(signal ? { signal } : {}) });
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      total += chunk.byteLength;
+      if (total > cap) {
+        stream.destroy();
+        throw tooLarge(undefined);
+      }
+      chunks.push(chunk);
+    }
+  } catch (err) {
+    if (signal?.aborted) throw signal.reason;
+    throw localError(err, display);
+  }
+  return Buffer.concat(chunks, total);
+}
+
+function localError(err: unknown, display: string): Error {
+  if (err instanceof RescreenError) return err;
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') {
+    return new MediaUnavailableError(ErrorCodes.MEDIA_NOT_FOUND, `${display}: file not found`, { cause: err });
+  }
+  const reason = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'is a directory, not a file' : (code ?? 'read error');
+  return new MediaUnavailableError(ErrorCodes.MEDIA_UNREADABLE, `${display}: cannot read the file (${reason})`, { cause: err });
+}
+
+/** Why the deadline controller aborted (to tell a timeout from the caller's abort). */
+class FetchDeadline extends Error {
+  override name = 'FetchDeadline';
+}
+
+async function fetchRemote(
+  reader: Reader,
+  source: Extract<Source, { kind: 'http' }>,
+  cap: number,
+  signal: AbortSignal | undefined,
+  tooLarge: TooLarge,
+): Promise<Buffer> {
+  const { display, scrub } = source;
+  const timeoutMs = reader.fetchTimeoutMs;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new FetchDeadline(`no complete answer within ${timeoutMs} ms`)), timeoutMs);
+  const onAbort = () => controller.abort(signal?.reason);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const response = await request(source.url, {
+      method: 'GET',
+      dispatcher: reader.dispatcher,
+      signal: controller.signal,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      headers: { accept: 'image/jpeg, image/png, video/mp4;q=0.9, */*;q=0.1', 'user-agent': 'rescreen' },
+    });
+    const { statusCode, body } = response;
+    if (statusCode < 200 || statusCode > 299) {
+      discard(body);
+      throw statusError(statusCode, display);
+    }
+    const declared = contentLength(response.headers['content-length']);
+    if (declared !== undefined && declared > cap) {
+      discard(body);
+      throw tooLarge(declared);
+    }
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      total += chunk.byteLength;
+      if (total > cap) {
+        // Stop the download now: destroying the body aborts the request and closes the connection.
+        discard(body);
+        throw tooLarge(declared);
+      }
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks, total);
+  } catch (err) {
+    if (err instanceof RescreenError) throw err;
+    if (signal?.aborted) throw signal.reason;
+    if (controller.signal.reason instanceof FetchDeadline || isUndiciTimeout(err)) {
+      throw new MediaFetchError(ErrorCodes.MEDIA_FETCH, `${display}: download timed out (no complete answer within ${timeoutMs} ms)`, {
+        cause: err,
+      });
+    }
+    const detail = err instanceof Error ? scrub(describeNetworkError(err)) : 'unknown error';
+    throw new MediaFetchError(ErrorCodes.MEDIA_FETCH, `${display}: download failed (${detail})`, { cause: err });
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
+ * Drops a response body we will not read: destroying it aborts the request and closes the connection.
+ * undici then emits a RequestAbortedError on the body, expected here, so it gets a listener.
+ */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
+function statusError(status: number, display: string): RescreenError {
+  if (status === 404 || status === 410) {
+    return new MediaUnavailableError(ErrorCodes.MEDIA_NOT_FOUND, `${display}: not found (HTTP ${status})`);
+  }
+  // 408 and 429 are the server's "not now", 5xx its own trouble: worth another try later.
+  if (status === 408 || status === 429 || status >= 500) {
+    return new MediaFetchError(ErrorCodes.MEDIA_FETCH, `${display}: download failed (HTTP ${status})`);
+  }
+  if (status >= 400) {
+    return new MediaUnavailableError(ErrorCodes.MEDIA_UNREADABLE, `${display}: refused (HTTP ${status})`);
+  }
+  // 1xx/3xx that undici did not resolve: a redirect loop, too many redirects, or one without Location.
+  return new MediaUnavailableError(ErrorCodes.MEDIA_UNREADABLE, `${display}: unexpected HTTP ${status} (unresolved redirect?)`);
+}
+
+function contentLength(header: string | string[] | undefined): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  return value !== undefined && /^\s*\d+\s*$/.test(value) ? Number(value) : undefined;
+}
+
+function isUndiciTimeout(err: unknown): boolean {
+  return (
+    err instanceof undiciErrors.HeadersTimeoutError ||
+    err instanceof undiciErrors.BodyTimeoutError ||
+    err instanceof undiciErrors.ConnectTimeoutError
+  );
+}
+
+/** `connect ECONNREFUSED 127.0.0.1:9` rather than undici's bare "fetch failed"-style wrappers. */
+function describeNetworkError(err: Error): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  const message = err.message.trim() === '' ? err.name : err.message;
+  return code !== undefined && !message.includes(code) ? `${code}: ${message}` : message;
+}
+
+// ---------------------------------------------------------------- defaults
+
+let shared: Dispatcher | undefined;
+
+/** One keep-alive Agent for all loaders of the process, created on first use. */
+function sharedDispatcher(): Dispatcher {
+  shared ??= new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000 }).compose(
+    interceptors.redirect({ maxRedirections: MAX_REDIRECTIONS }),
+  );
+  return shared;
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number, got ${value}`);
+  return value;
+}

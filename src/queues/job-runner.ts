@@ -1,0 +1,150 @@
+/**
+ * One job's life, independent of BullMQ: skip if already recorded → process → decide, by the one
+ * retry policy, whether the outcome is a record, a retry, a rate-limit requeue or a stop of the
+ * vendor. The BullMQ adapter (worker.ts) acts on the returned step; this module is unit-testable
+ * with an in-memory store and no Redis.
+ */
+import type { Processor, ProcessorDeps } from '../checks/processor.js';
+import type { CheckName } from '../checks/registry.js';
+import type { CheckOutcome, JobPayload, RecordError, ResultRecord } from '../checks/types.js';
+import {
+  ErrorCodes,
+  MalformedResponseError,
+  RateLimitedError,
+  RescreenError,
+  VendorApiError,
+  VendorError,
+} from '../errors/errors.js';
+import { dispositionOf, retryDelay, type BackoffOptions } from '../errors/retry-policy.js';
+import type { ResultStore } from '../store/types.js';
+
+export interface JobRunnerDeps {
+  readonly store: ResultStore;
+  readonly processors: Readonly<Record<CheckName, Processor>>;
+  readonly processorDeps: ProcessorDeps;
+  /** A job sent back by 429 more often than this ends `failed` (RATE_LIMITED_TOO_OFTEN). */
+  readonly maxRateLimited: number;
+  /** Delay used for a 429 without Retry-After (GLAIR never sends one). */
+  readonly rateLimitBackoff: BackoffOptions;
+  /** Removes credentials from free text (messages of unexpected errors). */
+  readonly redact: (text: string) => string;
+  readonly now?: () => Date;
+}
+
+export interface JobAttempt {
+  readonly payload: JobPayload;
+  /** 1-based number of this BullMQ attempt. */
+  readonly attempt: number;
+  /** BullMQ attempts allowed in total. */
+  readonly maxAttempts: number;
+}
+
+/** What the worker must do next. */
+export type JobStep =
+  | { readonly kind: 'recorded'; readonly record: ResultRecord }
+  | { readonly kind: 'skipped'; readonly existing: ResultRecord }
+  | { readonly kind: 'retry'; readonly error: unknown }
+  | { readonly kind: 'rate-limited'; readonly delayMs: number; readonly timesLimited: number }
+  | { readonly kind: 'stop-vendor'; readonly error: VendorError };
+
+export async function runJob(input: JobAttempt, deps: JobRunnerDeps, signal?: AbortSignal): Promise<JobStep> {
+  const { payload } = input;
+  const existing = await deps.store.get(payload.batch, payload.line);
+  // At least once: a repeat (stalled job, re-enqueue race) never calls the vendor again for a line
+  // that has its record. A retry run replaces only `failed` records, never final answers.
+  if (existing && !(payload.retry === true && existing.status === 'failed')) {
+    return { kind: 'skipped', existing };
+  }
+
+  const processor = deps.processors[payload.check];
+  let outcome: CheckOutcome;
+  try {
+    outcome = await processor(payload, deps.processorDeps, signal);
+  } catch (error) {
+    return decideOnError(input, error, deps);
+  }
+  const record = baseRecord(payload, input.attempt, deps, {
+    status: 'completed',
+    transactionId: outcome.transactionId,
+    verdict: outcome.verdict,
+    score: outcome.score,
+    error: null,
+    response: outcome.response,
+    ...(payload.check === 'ooto-identify' ? { templateId: outcome.templateId ?? null } : {}),
+  });
+  await deps.store.put(record);
+  return { kind: 'recorded', record };
+}
+
+async function decideOnError(input: JobAttempt, error: unknown, deps: JobRunnerDeps): Promise<JobStep> {
+  const disposition = dispositionOf(error);
+  switch (disposition) {
+    case 'stop-vendor':
+      // dispositionOf only says stop-vendor for vendor auth errors.
+      return { kind: 'stop-vendor', error: error as VendorError };
+    case 'rate-limited': {
+      const timesLimited = (input.payload.rateLimited ?? 0) + 1;
+      if (timesLimited <= deps.maxRateLimited) {
+        const retryAfterMs = error instanceof RateLimitedError ? error.retryAfterMs : undefined;
+        return { kind: 'rate-limited', timesLimited, delayMs: retryDelay(timesLimited, deps.rateLimitBackoff, retryAfterMs) };
+      }
+      return recordFailure(input, error, 'failed', deps, {
+        code: ErrorCodes.RATE_LIMITED_TOO_OFTEN,
+        message: `the vendor refused this job with 429 ${timesLimited} times (limit RESCREEN_MAX_RATE_LIMITED=${deps.maxRateLimited})`,
+      });
+    }
+    case 'retry':
+      if (input.attempt < input.maxAttempts) return { kind: 'retry', error };
+      return recordFailure(input, error, 'failed', deps);
+    case 'rejected':
+      return recordFailure(input, error, 'rejected', deps);
+    case 'failed':
+      return recordFailure(input, error, 'failed', deps);
+  }
+}
+
+async function recordFailure(
+  input: JobAttempt,
+  error: unknown,
+  status: 'rejected' | 'failed',
+  deps: JobRunnerDeps,
+  override?: RecordError,
+): Promise<JobStep> {
+  const record = baseRecord(input.payload, input.attempt, deps, {
+    status,
+    transactionId: error instanceof VendorError ? error.transactionId : null,
+    verdict: null,
+    score: null,
+    error: override ?? recordErrorOf(error, deps.redact),
+    response: error instanceof VendorApiError || error instanceof MalformedResponseError ? (error.body ?? null) : null,
+  });
+  await deps.store.put(record);
+  return { kind: 'recorded', record };
+}
+
+/** `{code, message}` for a record: taxonomy codes as they are, anything else INTERNAL. Never a secret. */
+export function recordErrorOf(error: unknown, redact: (text: string) => string): RecordError {
+  if (error instanceof RescreenError) {
+    const exhausted = dispositionOf(error) === 'retry' ? ' (retries exhausted)' : '';
+    return { code: error.code, message: redact(error.message) + exhausted };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: ErrorCodes.INTERNAL, message: redact(message) };
+}
+
+type Outcome = Pick<ResultRecord, 'status' | 'transactionId' | 'verdict' | 'score' | 'error' | 'response'> & {
+  templateId?: string | null;
+};
+
+function baseRecord(payload: JobPayload, attempt: number, deps: JobRunnerDeps, outcome: Outcome): ResultRecord {
+  return {
+    batch: payload.batch,
+    line: payload.line,
+    subject: payload.subject,
+    ...(payload.frames !== undefined ? { frames: payload.frames } : { ref: payload.ref ?? '' }),
+    check: payload.check,
+    ...outcome,
+    attempts: attempt,
+    finishedAt: (deps.now?.() ?? new Date()).toISOString(),
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * Queue names, job ids and job options: what producer and worker must agree on.
+ */
+import type { JobsOptions } from 'bullmq';
+import type { Vendor } from '../checks/registry.js';
+import type { WorkerTuning } from '../config/config.js';
+
+/** Name of a vendor's BullMQ queue: one queue per vendor, so each gets its own rate limiter. */
+export type QueueName = Vendor;
+
+/** The BullMQ queue of a vendor (`ooto`, `glair`). Job names within it are check names. */
+export function queueName(vendor: Vendor): QueueName {
+  return vendor;
+}
+
+/**
+ * The BullMQ job id of (batch, line): deterministic, so re-enqueueing a line while its job is still
+ * in the queue adds nothing. Shape: `<batch>#<line>`, with `%` and `:` of the batch escaped as
+ * `%25` / `%3A`, because BullMQ refuses custom ids that contain `:` (unless split into exactly three
+ * parts) or that read as an integer. The `#` keeps the id non-integer; escaping keeps it one-to-one.
+ */
+export function jobId(batch: string, line: number): string {
+  return `${batch.replace(/%/g, '%25').replace(/:/g, '%3A')}#${line}`;
+}
+
+/** Inverse of {@link jobId}; `null` when the id is not one. */
+export function parseJobId(id: string): { batch: string; line: number } | null {
+  const cut = id.lastIndexOf('#');
+  if (cut <= 0) return null;
+  const line = Number(id.slice(cut + 1));
+  if (!Number.isSafeInteger(line) || line < 1) return null;
+  return { batch: id.slice(0, cut).replace(/%3A/g, ':').replace(/%25/g, '%'), line };
+}
+
+/** Share of each backoff delay that is random (BullMQ `backoff.jitter`, 0–1). */
+export const BACKOFF_JITTER = 0.5;
+
+/**
+ * Options of every job (give them to the Queue as `defaultJobOptions`): `attempts` tries with
+ * exponential backoff from `backoffMs` (delay n = backoffMs·2^(n−1), randomised down by up to
+ * {@link BACKOFF_JITTER}), and finished jobs removed at once: the result store is the record of truth.
+ */
+export function defaultJobOptions(tuning: Pick<WorkerTuning, 'attempts' | 'backoffMs'>): JobsOptions {
+  return {
+    attempts: tuning.attempts,
+    backoff: { type: 'exponential', delay: tuning.backoffMs, jitter: BACKOFF_JITTER },
+    removeOnComplete: true,
+    removeOnFail: true,
+  };
+}

@@ -1,0 +1,316 @@
+/**
+ * The producer: streams a manifest into the vendor queues, in chunks, with flat memory.
+ *
+ * Per chunk (default 1000 lines): validate every line; ask BullMQ which job ids are still queued and
+ * then the store which lines already have a record (in that order, so a job that finishes in between
+ * is seen by one or the other: its processor writes the record before the job completes); `addBulk`
+ * the rest per vendor queue; store a `failed` record for each new invalid line. While one chunk's
+ * Redis round trips are under way, the next chunk is read and validated (`maxInFlight` chunks at once).
+ */
+import { dirname, resolve } from 'node:path';
+import type { BulkJobOptions, Queue } from 'bullmq';
+import { CHECK_NAMES, VENDORS, vendorOf, type CheckName, type Vendor } from '../checks/registry.js';
+import type { JobPayload, ResultRecord } from '../checks/types.js';
+import { ErrorCodes, RescreenError } from '../errors/errors.js';
+import type { ManifestFormat } from '../manifest/format.js';
+import { validateBatchId, validateLine, type InvalidLine, type LineValidation, type ValidLine } from '../manifest/line.js';
+import { assertManifestReadable, readManifest } from '../manifest/reader.js';
+import type { ResultStore } from '../store/types.js';
+import { jobId } from './names.js';
+
+/** What {@link enqueueManifest} needs. Queues and store are injected (tests use a fresh prefix). */
+export interface EnqueueOptions {
+  /** The manifest file, as given (relative paths resolve against the working directory). */
+  readonly manifestPath: string;
+  /** The batch id; must pass `validateBatchId`. */
+  readonly batch: string;
+  /** `--check`: the check of lines that name none (a line's own check wins). */
+  readonly checkOverride?: CheckName;
+  /** Validate and count only: nothing is written, Redis is not touched. Default false. */
+  readonly dryRun?: boolean;
+  /** Overrides the format the extension implies. */
+  readonly format?: ManifestFormat;
+  /** One BullMQ queue per vendor (created with the queue names of ./names.ts). */
+  readonly queues: Readonly<Record<Vendor, Queue>>;
+  readonly store: ResultStore;
+  /** Lines per chunk (one `addBulk` per vendor per chunk). Default 1000. */
+  readonly chunkSize?: number;
+  /** Chunks whose Redis I/O may be under way at once while the next is read. Default 3. */
+  readonly maxInFlight?: number;
+  /**
+   * Options added to every job (the job id is always {@link jobId}). Default none: the queue's
+   * `defaultJobOptions` apply, so create the queues with `defaultJobOptions(tuning)`.
+   */
+  readonly jobOptions?: Omit<BulkJobOptions, 'jobId'>;
+  /** Called after each chunk is written (dry run: validated) with the counts so far. */
+  readonly onProgress?: (progress: EnqueueProgress) => void;
+  /** The clock of `finishedAt` on invalid-line records. Default `() => new Date()`. */
+  readonly now?: () => Date;
+}
+
+/** Counts so far, reported after each chunk. */
+export interface EnqueueProgress {
+  readonly batch: string;
+  /** Records read from the manifest so far (valid + invalid). */
+  readonly lines: number;
+  readonly enqueued: number;
+  readonly alreadyRecorded: number;
+  readonly alreadyQueued: number;
+  readonly invalid: number;
+}
+
+/** What {@link enqueueManifest} did. */
+export interface EnqueueSummary extends EnqueueProgress {
+  readonly dryRun: boolean;
+  /** Highest manifest line number that holds a record (0 for an empty manifest). */
+  readonly maxLine: number;
+  /**
+   * The first {@link MAX_INVALID_LINES_KEPT} invalid lines (all are counted in `invalid`), line order.
+   * Includes invalid lines that already had a record from an earlier run.
+   */
+  readonly invalidLines: readonly { readonly line: number; readonly reason: string }[];
+  /** Valid lines per check (every check present, zeros included), whether enqueued now or before. */
+  readonly byCheck: Readonly<Record<CheckName, number>>;
+  readonly durationMs: number;
+}
+
+/** Invalid lines kept for the summary; the rest are only counted. */
+export const MAX_INVALID_LINES_KEPT = 1_000;
+export const DEFAULT_CHUNK_SIZE = 1_000;
+export const DEFAULT_MAX_IN_FLIGHT = 3;
+
+/**
+ * Streams the manifest into the queues (DESIGN.md sections 3–5).
+ *
+ * - `lines` is the number of records the batch will have: every manifest record, valid or not.
+ * - Lines that already have a record are skipped (`alreadyRecorded`), so re-running on the same
+ *   manifest and batch adds nothing that has a final record; lines whose job is still queued or
+ *   running are skipped too (`alreadyQueued`).
+ * - An invalid line gets a `failed` record with `error.code` `INVALID_LINE` and the reason.
+ * - Calls `store.beginBatch` once the manifest proved readable, `store.finishBatch({total, maxLine})`
+ *   at the end. A dry run only validates and counts.
+ *
+ * @throws ManifestUnreadableError before anything is written when the manifest cannot be read
+ *   (missing, a folder, no permission, a CSV header that names no column); mid-way on an I/O error.
+ * @throws RescreenError `INVALID_BATCH_ID` when the batch id is not valid.
+ */
+export async function enqueueManifest(options: EnqueueOptions): Promise<EnqueueSummary> {
+  const started = performance.now();
+  const { batch, store, queues } = options;
+  const dryRun = options.dryRun ?? false;
+  const chunkSize = Math.max(1, Math.floor(options.chunkSize ?? DEFAULT_CHUNK_SIZE));
+  const maxInFlight = Math.max(1, Math.floor(options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT));
+  const now = options.now ?? (() => new Date());
+  const validateOptions = options.checkOverride === undefined ? {} : { checkOverride: options.checkOverride };
+
+  const batchCheck = validateBatchId(batch);
+  if (!batchCheck.ok) throw new RescreenError('INVALID_BATCH_ID', batchCheck.reason);
+
+  await assertManifestReadable(options.manifestPath);
+  const baseDir = dirname(resolve(options.manifestPath));
+  const reader = readManifest(options.manifestPath, options.format === undefined ? {} : { format: options.format });
+
+  const counts = { lines: 0, enqueued: 0, alreadyRecorded: 0, alreadyQueued: 0, invalid: 0, maxLine: 0 };
+  const invalidLines: { line: number; reason: string }[] = [];
+  const byCheck = Object.fromEntries(CHECK_NAMES.map((c) => [c, 0])) as Record<CheckName, number>;
+  const progress = (): EnqueueProgress => ({
+    batch,
+    lines: counts.lines,
+    enqueued: counts.enqueued,
+    alreadyRecorded: counts.alreadyRecorded,
+    alreadyQueued: counts.alreadyQueued,
+    invalid: counts.invalid,
+  });
+
+  const writer = new ChunkWriter({ batch, baseDir, queues, store, now, jobOptions: options.jobOptions });
+  const inFlight: Promise<void>[] = [];
+  let failure: { error: unknown } | undefined;
+  const flush = (chunk: LineValidation[]): void => {
+    if (dryRun) {
+      options.onProgress?.(progress());
+      return;
+    }
+    inFlight.push(
+      writer
+        .write(chunk)
+        .then((done) => {
+          counts.enqueued += done.enqueued;
+          counts.alreadyRecorded += done.alreadyRecorded;
+          counts.alreadyQueued += done.alreadyQueued;
+          options.onProgress?.(progress());
+        })
+        .catch((error: unknown) => {
+          failure ??= { error };
+        }),
+    );
+  };
+
+  try {
+    // The first read opens the file (and parses a CSV header): unreadable manifests fail here,
+    // before the batch is registered.
+    let next = await reader.next();
+    if (!dryRun) await store.beginBatch(batch, options.manifestPath);
+    let chunk: LineValidation[] = [];
+    for (; next.done !== true; next = await reader.next()) {
+      const validated = validateLine(next.value, validateOptions);
+      counts.lines++;
+      if (validated.line > counts.maxLine) counts.maxLine = validated.line;
+      if (validated.ok) byCheck[validated.check]++;
+      else {
+        counts.invalid++;
+        if (invalidLines.length < MAX_INVALID_LINES_KEPT) invalidLines.push({ line: validated.line, reason: validated.reason });
+      }
+      chunk.push(validated);
+      if (chunk.length >= chunkSize) {
+        flush(chunk);
+        chunk = [];
+        while (inFlight.length >= maxInFlight) await inFlight.shift();
+        if (failure) break;
+      }
+    }
+    if (chunk.length > 0 && !failure) flush(chunk);
+  } finally {
+    await Promise.all(inFlight);
+    await reader.return(undefined);
+  }
+  if (failure) throw failure.error;
+
+  if (!dryRun) await store.finishBatch(batch, { total: counts.lines, maxLine: counts.maxLine });
+  return {
+    ...progress(),
+    dryRun,
+    maxLine: counts.maxLine,
+    invalidLines,
+    byCheck,
+    durationMs: Math.round(performance.now() - started),
+  };
+}
+
+const JOBS_EXIST_COMMAND = 'rescreenJobsExist';
+/** KEYS[1]: the queue's meta key (routes the call); ARGV: job keys. Returns 1/0 per job key. */
+const JOBS_EXIST_SCRIPT = `
+local out = {}
+for i = 1, #ARGV do out[i] = redis.call('EXISTS', ARGV[i]) end
+return out
+`;
+const clientsWithScript = new WeakSet<object>();
+
+/**
+ * Whether each job key exists, in one round trip. Goes through BullMQ's own client interface
+ * (`defineCommand` / `runCommand`), which every Redis client BullMQ supports implements.
+ */
+async function jobsExist(queue: Queue, jobKeys: readonly string[]): Promise<boolean[]> {
+  const client = await queue.client;
+  if (!clientsWithScript.has(client)) {
+    client.defineCommand(JOBS_EXIST_COMMAND, { numberOfKeys: 1, lua: JOBS_EXIST_SCRIPT });
+    clientsWithScript.add(client);
+  }
+  const result = (await client.runCommand(JOBS_EXIST_COMMAND, [queue.toKey('meta'), ...jobKeys])) as unknown;
+  if (!Array.isArray(result)) throw new TypeError('job existence check returned no list');
+  return result.map((v) => Number(v) === 1);
+}
+
+interface ChunkCounts {
+  readonly enqueued: number;
+  readonly alreadyRecorded: number;
+  readonly alreadyQueued: number;
+}
+
+interface ChunkWriterDeps {
+  readonly batch: string;
+  readonly baseDir: string;
+  readonly queues: Readonly<Record<Vendor, Queue>>;
+  readonly store: ResultStore;
+  readonly now: () => Date;
+  readonly jobOptions: Omit<BulkJobOptions, 'jobId'> | undefined;
+}
+
+/** Writes one validated chunk: three round trips whatever its size. */
+class ChunkWriter {
+  constructor(private readonly deps: ChunkWriterDeps) {}
+
+  async write(chunk: readonly LineValidation[]): Promise<ChunkCounts> {
+    const { batch, store } = this.deps;
+    const valid = chunk.filter((l): l is ValidLine => l.ok);
+    const queued = await this.queuedJobs(valid);
+    const recorded = await store.has(batch, chunk.map((l) => l.line));
+
+    const jobs = new Map<Vendor, { name: CheckName; data: JobPayload; opts: BulkJobOptions }[]>();
+    const failed: ResultRecord[] = [];
+    let alreadyRecorded = 0;
+    let alreadyQueued = 0;
+    let enqueued = 0;
+    chunk.forEach((line, index) => {
+      if (recorded[index] === true) {
+        alreadyRecorded++;
+      } else if (!line.ok) {
+        failed.push(this.failedRecord(line));
+      } else if (queued.has(line.line)) {
+        alreadyQueued++;
+      } else {
+        const vendor = vendorOf(line.check);
+        let list = jobs.get(vendor);
+        if (list === undefined) jobs.set(vendor, (list = []));
+        list.push({ name: line.check, data: this.payload(line), opts: { ...this.deps.jobOptions, jobId: jobId(batch, line.line) } });
+        enqueued++;
+      }
+    });
+
+    await Promise.all([
+      store.putMany(failed),
+      ...[...jobs].map(async ([vendor, list]) => {
+        await this.deps.queues[vendor].addBulk(list);
+      }),
+    ]);
+    return { enqueued, alreadyRecorded, alreadyQueued };
+  }
+
+  /** Lines of the chunk whose job is still in its queue (waiting, delayed, active): one script call per queue. */
+  private async queuedJobs(valid: readonly ValidLine[]): Promise<Set<number>> {
+    const found = new Set<number>();
+    await Promise.all(
+      VENDORS.map(async (vendor) => {
+        const lines = valid.filter((l) => vendorOf(l.check) === vendor).map((l) => l.line);
+        if (lines.length === 0) return;
+        const queue = this.deps.queues[vendor];
+        const exists = await jobsExist(queue, lines.map((line) => queue.toKey(jobId(this.deps.batch, line))));
+        lines.forEach((line, index) => {
+          if (exists[index] === true) found.add(line);
+        });
+      }),
+    );
+    return found;
+  }
+
+  private payload(line: ValidLine): JobPayload {
+    return {
+      batch: this.deps.batch,
+      line: line.line,
+      check: line.check,
+      subject: line.subject,
+      ...(line.ref !== undefined ? { ref: line.ref } : {}),
+      ...(line.frames !== undefined ? { frames: line.frames } : {}),
+      ...(line.options !== undefined ? { options: line.options } : {}),
+      baseDir: this.deps.baseDir,
+    };
+  }
+
+  private failedRecord(line: InvalidLine): ResultRecord {
+    return {
+      batch: this.deps.batch,
+      line: line.line,
+      subject: line.subject,
+      ...(line.ref !== undefined ? { ref: line.ref } : {}),
+      ...(line.frames !== undefined ? { frames: line.frames } : {}),
+      check: line.check,
+      status: 'failed',
+      transactionId: null,
+      verdict: null,
+      score: null,
+      error: { code: ErrorCodes.INVALID_LINE, message: line.reason },
+      attempts: 0,
+      finishedAt: this.deps.now().toISOString(),
+      response: null,
+    };
+  }
+}

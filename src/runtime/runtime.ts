@@ -1,0 +1,130 @@
+/**
+ * Wiring: builds the long-lived parts (Redis client, store, queues, vendor clients, media loader,
+ * worker pool) from a Config. The CLI, the demo, the tests and the benchmark all wire through here,
+ * so what they exercise is what production runs.
+ */
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { VENDORS, type Vendor } from '../checks/registry.js';
+import type { ProcessorDeps } from '../checks/processor.js';
+import type { JobPayload } from '../checks/types.js';
+import { secretsOf, type Config } from '../config/config.js';
+import { createMediaLoader } from '../media/loader.js';
+import { defaultJobOptions, queueName } from '../queues/names.js';
+import { WorkerPool } from '../queues/worker-pool.js';
+import { assertRedisReachable } from '../redis/locate.js';
+import { RedisResultStore } from '../store/redis-result-store.js';
+import type { ResultStore } from '../store/types.js';
+import { createGlairClient } from '../vendors/glair/client.js';
+import { createOotoClient } from '../vendors/ooto/client.js';
+import { PROCESSORS, assertEveryCheckHasProcessor } from '../../jobs/index.js';
+
+export interface Runtime {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly redis: Redis;
+  readonly store: ResultStore;
+  readonly queues: Readonly<Record<Vendor, Queue<JobPayload>>>;
+  close(): Promise<void>;
+}
+
+/** Connects to Redis (failing fast with a one-line message when it does not answer) and opens the store and queues. */
+export async function openRuntime(config: Config, log: Logger): Promise<Runtime> {
+  await assertRedisReachable(config.redisUrl);
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  redis.on('error', (error) => log.debug({ err: error.message }, 'redis connection error'));
+  const queueOptions = { connection: redis, prefix: config.prefix, defaultJobOptions: defaultJobOptions(config.worker) };
+  const queues = {
+    ooto: new Queue<JobPayload>(queueName('ooto'), queueOptions),
+    glair: new Queue<JobPayload>(queueName('glair'), queueOptions),
+  };
+  const store = new RedisResultStore(redis, config.prefix);
+  return {
+    config,
+    log,
+    redis,
+    store,
+    queues,
+    close: async () => {
+      await Promise.all(Object.values(queues).map((q) => q.close()));
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+/** Removes every configured secret from free text. */
+export function redactor(config: Config): (text: string) => string {
+  const secrets = secretsOf(config);
+  return (text) => secrets.reduce((acc, secret) => acc.split(secret).join('[redacted]'), text);
+}
+
+/** Vendor clients and the media loader, as processors receive them. */
+export function createProcessorDeps(config: Config): ProcessorDeps & { close(): Promise<void> } {
+  const timeoutMs = config.worker.requestTimeoutMs;
+  const callRetries = config.worker.callRetries;
+  const ooto = createOotoClient({
+    baseUrl: config.ooto.baseUrl,
+    appId: config.ooto.appId,
+    appKey: config.ooto.appKey,
+    timeoutMs,
+    callRetries,
+  });
+  const glair = createGlairClient({
+    baseUrl: config.glair.baseUrl,
+    username: config.glair.username,
+    password: config.glair.password,
+    apiKey: config.glair.apiKey,
+    timeoutMs,
+    callRetries,
+  });
+  const media = createMediaLoader({ photoMaxBytes: config.photoMaxBytes });
+  return {
+    ooto,
+    glair,
+    media,
+    identifyMatchThreshold: config.identifyMatchThreshold,
+    close: async () => {
+      await Promise.all([ooto.close(), glair.close()]);
+    },
+  };
+}
+
+export interface WorkerHandle {
+  readonly pool: WorkerPool;
+  close(force?: boolean): Promise<void>;
+}
+
+/** Starts the workers (one per vendor queue) with the vendor clients built from the config. */
+export function startWorkers(
+  runtime: Runtime,
+  options: { concurrency?: number; vendors?: readonly Vendor[] } = {},
+): WorkerHandle {
+  assertEveryCheckHasProcessor(PROCESSORS);
+  const { config, log, store } = runtime;
+  const processorDeps = createProcessorDeps(config);
+  const pool = new WorkerPool({
+    redisUrl: config.redisUrl,
+    prefix: config.prefix,
+    vendors: options.vendors ?? VENDORS,
+    tuning: config.worker,
+    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    rateLimits: { ooto: config.ooto.rateLimit, glair: config.glair.rateLimit },
+    runner: {
+      store,
+      processors: PROCESSORS,
+      processorDeps,
+      maxRateLimited: config.worker.maxRateLimited,
+      rateLimitBackoff: { baseMs: 1_000, maxMs: 60_000 },
+      redact: redactor(config),
+    },
+    log,
+  }).start();
+  return {
+    pool,
+    close: async (force = false) => {
+      await pool.close(force);
+      await processorDeps.close();
+    },
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * Key layout of the Redis result store. Everything lives under `${prefix}:store:`.
+ *
+ * | key | type | content |
+ * |---|---|---|
+ * | `batch:<batch>:records` | HASH | line → record JSON, exactly as given to `put` |
+ * | `batch:<batch>:idx` | HASH | line → `[status, verdict, transactionId, subject]` JSON (`''` for null): what `put` must undo on replace, and what `has` reads (small values) |
+ * | `batch:<batch>:meta` | HASH | createdAt, manifest, producerDone, total, maxLine (producer), maxRecordedLine (puts), recorded, `status:<s>`, `verdict:<v>` |
+ * | `tx` | HASH | transactionId → `batch\nline` (the last record that carried it) |
+ * | `subject:<subject>` | ZSET | `batch\nline`, score = finishedAt (ms) |
+ * | `batches` | ZSET | batch, score = createdAt (ms) |
+ *
+ * The three per-batch suffixes end in different letters, so no batch name (which may contain `:`)
+ * can make one batch's key equal another batch's key.
+ */
+export interface StoreKeys {
+  readonly records: string;
+  readonly idx: string;
+  readonly meta: string;
+}
+
+export function storeRoot(prefix: string): string {
+  return `${prefix}:store:`;
+}
+
+export function batchKeys(prefix: string, batch: string): StoreKeys {
+  const base = `${storeRoot(prefix)}batch:${batch}:`;
+  return { records: `${base}records`, idx: `${base}idx`, meta: `${base}meta` };
+}
+
+export function txKey(prefix: string): string {
+  return `${storeRoot(prefix)}tx`;
+}
+
+/** Prefix of the per-subject ZSETs; the subject is appended as is. */
+export function subjectKeyPrefix(prefix: string): string {
+  return `${storeRoot(prefix)}subject:`;
+}
+
+export function batchesKey(prefix: string): string {
+  return `${storeRoot(prefix)}batches`;
+}
+
+/** Member naming one record in the indexes. Batch ids never contain a newline (validateBatchId). */
+export function recordMember(batch: string, line: number): string {
+  return `${batch}\n${line}`;
+}
+
+/** Inverse of {@link recordMember}; `null` when the member is not one. */
+export function parseRecordMember(member: string): { batch: string; line: number } | null {
+  const cut = member.lastIndexOf('\n');
+  if (cut < 0) return null;
+  const line = Number(member.slice(cut + 1));
+  if (!Number.isSafeInteger(line) || line < 1) return null;
+  return { batch: member.slice(0, cut), line };
+}

@@ -1,0 +1,184 @@
+/**
+ * GLAIR deepfake client (seed: Deepfake Detection). Basic auth + `x-api-key`; the transaction id is the
+ * `Request-Id` response header, on errors too.
+ */
+import type { Dispatcher, FormData } from 'undici';
+import { MalformedResponseError, VendorRejectedError } from '../../errors/errors.js';
+import type { MediaBlob } from '../../media/types.js';
+import {
+  DEFAULT_CALL_RETRIES,
+  DEFAULT_TIMEOUT_MS,
+  createVendorDispatcher,
+  describeIssues,
+  isSuccessStatus,
+  joinPath,
+  parseBaseUrl,
+  send,
+  statusError,
+  withCallRetries,
+  type VendorResponse,
+} from '../http.js';
+import { mediaBlob, mediaForm } from '../multipart.js';
+import type { CallOptions, GlairClient, GlairDeepfakeResult, VendorAnswer } from '../types.js';
+import { GlairDeepfakeSchema, GlairEnvelopeSchema } from './schemas.js';
+
+export interface GlairClientOptions {
+  /**
+   * Base URL, e.g. `https://api.vision.glair.ai` (config default) or a simulator with a path prefix such
+   * as `http://127.0.0.1:4010/glair`; endpoint paths are appended to it.
+   */
+  readonly baseUrl: string;
+  /**
+   * Basic auth user. `Authorization: Basic base64(username:password)` is sent when either of username
+   * and password is defined (a missing one as empty); when both are `undefined` it is not sent.
+   */
+  readonly username?: string | undefined;
+  /** Basic auth password; see `username`. */
+  readonly password?: string | undefined;
+  /** Sent as `x-api-key`; not sent when `undefined`. */
+  readonly apiKey?: string | undefined;
+  /**
+   * undici dispatcher to send through (e.g. a MockAgent in tests). Default: a keep-alive Pool to the
+   * base URL's origin, owned by the client and closed by `close()`; a given dispatcher is left open.
+   */
+  readonly dispatcher?: Dispatcher | undefined;
+  /** Time limit of one HTTP call (headers and body), ms. Default 60000. */
+  readonly timeoutMs?: number | undefined;
+  /** Quick in-call retries of transient failures (network, timeout, 408/5xx). Default 2 (3 calls at most). */
+  readonly callRetries?: number | undefined;
+  /** Delay before the first quick retry, ms; doubles per retry, randomised ×1–2. Default 200. */
+  readonly retryMinTimeoutMs?: number | undefined;
+  /** Sockets of the default Pool. Default 16. Ignored when `dispatcher` is given. */
+  readonly connections?: number | undefined;
+}
+
+const VIDEO_PATH = '/face/v1/deepfake';
+const FRAMES_PATH = '/face/v1/deepfake/images';
+
+/** Creates a {@link GlairClient}. Throws TypeError when `baseUrl` is not a URL. */
+export function createGlairClient(options: GlairClientOptions): GlairClient {
+  const endpoint = parseBaseUrl(options.baseUrl);
+  const ownsDispatcher = options.dispatcher === undefined;
+  const dispatcher =
+    options.dispatcher ??
+    createVendorDispatcher(options.baseUrl, options.connections === undefined ? {} : { connections: options.connections });
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const callRetries = options.callRetries ?? DEFAULT_CALL_RETRIES;
+
+  const authHeaders: Record<string, string> = { accept: 'application/json' };
+  if (options.username !== undefined || options.password !== undefined) {
+    const pair = `${options.username ?? ''}:${options.password ?? ''}`;
+    authHeaders.authorization = `Basic ${Buffer.from(pair, 'utf8').toString('base64')}`;
+  }
+  if (options.apiKey !== undefined) authHeaders['x-api-key'] = options.apiKey;
+
+  async function post(
+    path: string,
+    body: () => Buffer | FormData,
+    extraHeaders: Readonly<Record<string, string>>,
+    signal: AbortSignal | undefined,
+  ): Promise<VendorAnswer<GlairDeepfakeResult>> {
+    const fullPath = joinPath(endpoint.basePath, path);
+    const headers = { ...authHeaders, ...extraHeaders };
+    return withCallRetries(
+      async () => {
+        const response = await send({
+          vendor: 'glair',
+          dispatcher,
+          origin: endpoint.origin,
+          path: fullPath,
+          method: 'POST',
+          headers,
+          body: body(),
+          timeoutMs,
+          signal,
+        });
+        return interpret(response, fullPath);
+      },
+      callRetries,
+      { signal, ...(options.retryMinTimeoutMs === undefined ? {} : { minTimeoutMs: options.retryMinTimeoutMs }) },
+    );
+  }
+
+  return {
+    video(video: MediaBlob, call: CallOptions = {}): Promise<VendorAnswer<GlairDeepfakeResult>> {
+      // GLAIR takes mp4 only; the loader has sniffed it, the part is typed video/mp4 regardless.
+      const blob = mediaBlob({ ...video, mime: 'video/mp4' });
+      return post(VIDEO_PATH, () => mediaForm('video', blob, video.filename), {}, call.signal);
+    },
+
+    frames(frames: readonly MediaBlob[], call: CallOptions = {}): Promise<VendorAnswer<GlairDeepfakeResult>> {
+      const json = framesJson(frames);
+      return post(FRAMES_PATH, () => json, { 'content-type': 'application/json' }, call.signal);
+    },
+
+    async close(): Promise<void> {
+      if (ownsDispatcher) await dispatcher.close();
+    },
+  };
+}
+
+/**
+ * `{"frames":["<base64>",…]}` as bytes, built once per call and reused by every retry. Base64 needs
+ * no JSON escaping, so the string is assembled directly: one base64 string per frame and one join.
+ */
+export function framesJson(frames: readonly MediaBlob[]): Buffer {
+  const parts = frames.map((frame) => frame.bytes.toString('base64'));
+  return Buffer.from(`{"frames":["${parts.join('","')}"]}`, 'latin1');
+}
+
+/** `Request-Id` response header (names are lower-cased by send), `null` when absent or empty. */
+function requestId(response: VendorResponse): string | null {
+  const value = response.headers['request-id']?.trim();
+  return value === undefined || value === '' ? null : value;
+}
+
+/**
+ * One HTTP answer → VendorAnswer or the taxonomy error:
+ * 2xx with status SUCCESS (or no status) and a readable deepfake read → the normalised result;
+ * 2xx with another status → VendorRejectedError (code = status, message = reason);
+ * 2xx unreadable → MalformedResponseError; 400 → VendorRejectedError (code = body status or HTTP_400);
+ * 415 → VendorRejectedError HTTP_415; the rest → the shared status mapping.
+ */
+function interpret(response: VendorResponse, path: string): VendorAnswer<GlairDeepfakeResult> {
+  const transactionId = requestId(response);
+  const envelope = GlairEnvelopeSchema.safeParse(response.body);
+  const status = envelope.success ? envelope.data.status : undefined;
+  const reason = envelope.success ? envelope.data.reason : undefined;
+
+  if (isSuccessStatus(response.status)) {
+    if (status !== undefined && status.trim().toUpperCase() !== 'SUCCESS') {
+      throw rejected(response, transactionId, status, reason ?? `GLAIR answered status ${status}`);
+    }
+    const parsed = GlairDeepfakeSchema.safeParse(response.body);
+    if (!parsed.success) {
+      throw new MalformedResponseError(
+        'glair',
+        response.status,
+        response.body,
+        transactionId,
+        `GLAIR answered ${path} with HTTP ${response.status} but no readable deepfake result (${describeIssues(parsed.error.issues)})`,
+      );
+    }
+    return { transactionId, status: response.status, result: parsed.data, body: response.body };
+  }
+  if (response.status === 400) {
+    throw rejected(response, transactionId, status ?? 'HTTP_400', reason ?? 'GLAIR refused the request (HTTP 400)');
+  }
+  if (response.status === 415) {
+    throw rejected(response, transactionId, 'HTTP_415', reason ?? 'GLAIR does not accept this file type (HTTP 415)');
+  }
+  throw statusError('glair', response, transactionId);
+}
+
+function rejected(response: VendorResponse, transactionId: string | null, code: string, message: string): VendorRejectedError {
+  return new VendorRejectedError({
+    vendor: 'glair',
+    status: response.status,
+    headers: { ...response.headers },
+    body: response.body,
+    transactionId,
+    code,
+    message,
+  });
+}

@@ -1,0 +1,103 @@
+/**
+ * Integration-test harness: a real Redis under a fresh prefix, the vendor simulator, sample media in
+ * a temp folder, and the runtime wired exactly as the CLI wires it.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { loadConfig, type Config } from '../../src/config/config.js';
+import { createLogger } from '../../src/log/logger.js';
+import { openRuntime, type Runtime } from '../../src/runtime/runtime.js';
+import { SIM_CREDENTIALS, startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/server.js';
+import { dropPrefix, freshPrefix, redisClient, redisUrl } from './redis.js';
+
+export interface Harness {
+  readonly prefix: string;
+  readonly dir: string;
+  readonly sim: Simulator;
+  readonly config: Config;
+  /** Environment for a child `rescreen` process that talks to the same Redis, prefix and simulator. */
+  readonly env: Record<string, string>;
+  openRuntime(overrides?: Record<string, string>): Promise<Runtime>;
+  /** Writes a file under the harness folder (parents created). Returns its absolute path. */
+  file(name: string, bytes: Buffer | string): Promise<string>;
+  manifest(name: string, lines: readonly object[]): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Test-speed worker tuning: short backoffs and locks, so retries and stalled jobs show up in seconds. */
+export const FAST_TUNING: Record<string, string> = {
+  RESCREEN_BACKOFF_MS: '50',
+  RESCREEN_CALL_RETRIES: '1',
+  RESCREEN_REQUEST_TIMEOUT_MS: '5000',
+  RESCREEN_LOCK_MS: '4000',
+  RESCREEN_STALLED_INTERVAL_MS: '1000',
+  RESCREEN_CONCURRENCY: '8',
+  LOG_LEVEL: 'silent',
+};
+
+export async function createHarness(label: string, simOptions: SimulatorOptions = {}, env: Record<string, string> = {}): Promise<Harness> {
+  const prefix = freshPrefix(label);
+  const sim = await startSimulator(simOptions);
+  const dir = await mkdtemp(join(tmpdir(), `rescreen-${label}-`));
+  const baseEnv: Record<string, string> = {
+    REDIS_URL: redisUrl(),
+    RESCREEN_PREFIX: prefix,
+    OOTO_BASE_URL: sim.url,
+    OOTO_APP_ID: SIM_CREDENTIALS.ooto.appId,
+    OOTO_APP_KEY: SIM_CREDENTIALS.ooto.appKey,
+    GLAIR_BASE_URL: sim.url,
+    GLAIR_USERNAME: SIM_CREDENTIALS.glair.username,
+    GLAIR_PASSWORD: SIM_CREDENTIALS.glair.password,
+    GLAIR_API_KEY: SIM_CREDENTIALS.glair.apiKey,
+    ...FAST_TUNING,
+    ...env,
+  };
+  const runtimes: Runtime[] = [];
+  const harness: Harness = {
+    prefix,
+    dir,
+    sim,
+    config: loadConfig(baseEnv),
+    env: baseEnv,
+    async openRuntime(overrides = {}) {
+      const config = loadConfig({ ...baseEnv, ...overrides });
+      const runtime = await openRuntime(config, createLogger(config.logLevel, { pretty: false }));
+      runtimes.push(runtime);
+      return runtime;
+    },
+    async file(name, bytes) {
+      const path = join(dir, name);
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, bytes);
+      return path;
+    },
+    async manifest(name, lines) {
+      return harness.file(name, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    },
+    async close() {
+      await Promise.all(runtimes.map((r) => r.close()));
+      await sim.close();
+      const client = redisClient();
+      await dropPrefix(client, prefix);
+      await client.quit();
+    },
+  };
+  return harness;
+}
+
+export function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Polls until `check` holds (or throws after `timeoutMs`). */
+export async function eventually<T>(probe: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (check(value)) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, redactUrl } from '../../../src/config/config.js';
+import { parseRateLimit } from '../../../src/config/rate-limit.js';
+
+describe('parseRateLimit', () => {
+  it.each([
+    ['15/s', { max: 15, durationMs: 1000 }],
+    ['600/m', { max: 600, durationMs: 60_000 }],
+    [' 2 / h ', { max: 2, durationMs: 3_600_000 }],
+  ])('reads %s', (text, expected) => {
+    expect(parseRateLimit(text)).toEqual(expected);
+  });
+  it.each(['', '15', '0/s', '-1/s', '1.5/s', '15/d', 's/15', '15/sec'])('refuses %j', (text) => {
+    expect(parseRateLimit(text)).toBeUndefined();
+  });
+});
+
+describe('loadConfig', () => {
+  it('has the documented defaults', () => {
+    const c = loadConfig({});
+    expect(c.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(c.redisUrlExplicit).toBe(false);
+    expect(c.prefix).toBe('rescreen');
+    expect(c.ooto.baseUrl).toBe('https://cloud.ooto-ai.com');
+    expect(c.glair.baseUrl).toBe('https://api.vision.glair.ai');
+    expect(c.identifyMatchThreshold).toBe(0.75);
+    expect(c.logLevel).toBe('info');
+    expect(c.ooto.rateLimit).toBeUndefined();
+    expect(c.worker.lockDurationMs).toBeGreaterThan(c.worker.requestTimeoutMs);
+  });
+
+  it('reads every variable', () => {
+    const c = loadConfig({
+      REDIS_URL: 'redis://:pw@10.0.0.1:6380/2',
+      RESCREEN_PREFIX: 'rs',
+      OOTO_BASE_URL: 'http://127.0.0.1:4010/',
+      OOTO_APP_ID: 'id',
+      OOTO_APP_KEY: 'key',
+      OOTO_RATE_LIMIT: '15/s',
+      GLAIR_BASE_URL: 'http://127.0.0.1:4010',
+      GLAIR_USERNAME: 'u',
+      GLAIR_PASSWORD: 'p',
+      GLAIR_API_KEY: 'k',
+      GLAIR_RATE_LIMIT: '600/m',
+      IDENTIFY_MATCH_THRESHOLD: '0.8',
+      LOG_LEVEL: 'DEBUG',
+    });
+    expect(c.redisUrlExplicit).toBe(true);
+    expect(c.ooto).toEqual({ baseUrl: 'http://127.0.0.1:4010', appId: 'id', appKey: 'key', rateLimit: { max: 15, durationMs: 1000 } });
+    expect(c.glair.rateLimit).toEqual({ max: 600, durationMs: 60_000 });
+    expect(c.identifyMatchThreshold).toBe(0.8);
+    expect(c.logLevel).toBe('debug');
+  });
+
+  it.each([
+    ['OOTO_RATE_LIMIT', 'fast'],
+    ['GLAIR_RATE_LIMIT', '10'],
+    ['IDENTIFY_MATCH_THRESHOLD', '1.5'],
+    ['LOG_LEVEL', 'loud'],
+    ['REDIS_URL', 'http://x'],
+    ['OOTO_BASE_URL', 'not a url'],
+    ['RESCREEN_CONCURRENCY', '0'],
+  ])('names the bad variable %s', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+
+  it('never echoes a secret-bearing URL password', () => {
+    expect(redactUrl('redis://:hunter2@host:6379')).not.toContain('hunter2');
+  });
+});

@@ -1,0 +1,150 @@
+import { describe, expect, it } from 'vitest';
+import type { Processor, ProcessorDeps } from '../../../src/checks/processor.js';
+import type { CheckName } from '../../../src/checks/registry.js';
+import type { JobPayload } from '../../../src/checks/types.js';
+import {
+  AuthenticationError,
+  ConnectionError,
+  MediaRejectedError,
+  RateLimitedError,
+  VendorRejectedError,
+} from '../../../src/errors/errors.js';
+import { runJob, type JobRunnerDeps } from '../../../src/queues/job-runner.js';
+import { MemoryStore } from '../../helpers/memory-store.js';
+
+const payload: JobPayload = { batch: 'b1', line: 3, check: 'ooto-deepfake', subject: 'cust-1', ref: 'a.jpg', baseDir: '/m' };
+const api = { vendor: 'ooto' as const, headers: {}, transactionId: 'tx-err' };
+
+function deps(processor: Processor, store = new MemoryStore()): JobRunnerDeps & { store: MemoryStore; calls: () => number } {
+  let calls = 0;
+  const counting: Processor = async (...args) => {
+    calls += 1;
+    return processor(...args);
+  };
+  const processors = Object.fromEntries(
+    (['ooto-deepfake', 'ooto-identify', 'glair-video', 'glair-frames'] as CheckName[]).map((c) => [c, counting]),
+  ) as Record<CheckName, Processor>;
+  return {
+    store,
+    processors,
+    processorDeps: {} as ProcessorDeps,
+    maxRateLimited: 2,
+    rateLimitBackoff: { baseMs: 1000, maxMs: 60_000 },
+    redact: (t) => t.split('SECRET').join('[redacted]'),
+    now: () => new Date('2026-11-22T00:00:00Z'),
+    calls: () => calls,
+  };
+}
+
+describe('runJob', () => {
+  it('stores a completed record with the transaction id', async () => {
+    const d = deps(async () => ({ verdict: 'genuine', score: 0.95, transactionId: 'tx-1', response: { ok: 1 } }));
+    const step = await runJob({ payload, attempt: 1, maxAttempts: 5 }, d);
+    expect(step.kind).toBe('recorded');
+    expect(await d.store.get('b1', 3)).toEqual({
+      batch: 'b1',
+      line: 3,
+      subject: 'cust-1',
+      ref: 'a.jpg',
+      check: 'ooto-deepfake',
+      status: 'completed',
+      transactionId: 'tx-1',
+      verdict: 'genuine',
+      score: 0.95,
+      error: null,
+      response: { ok: 1 },
+      attempts: 1,
+      finishedAt: '2026-11-22T00:00:00.000Z',
+    });
+  });
+
+  it('skips a line that already has a record, without calling the processor', async () => {
+    const d = deps(async () => ({ verdict: 'genuine', score: 1, transactionId: 'x', response: null }));
+    await runJob({ payload, attempt: 1, maxAttempts: 5 }, d);
+    const step = await runJob({ payload, attempt: 1, maxAttempts: 5 }, d);
+    expect(step.kind).toBe('skipped');
+    expect(d.calls()).toBe(1);
+  });
+
+  it('a retry run replaces a failed record but never a rejected one', async () => {
+    const d = deps(async () => ({ verdict: 'genuine', score: 1, transactionId: 'x', response: null }));
+    await d.store.put({ ...(await fakeRecord()), status: 'failed' });
+    expect((await runJob({ payload: { ...payload, retry: true }, attempt: 1, maxAttempts: 5 }, d)).kind).toBe('recorded');
+    await d.store.put({ ...(await fakeRecord()), status: 'rejected' });
+    expect((await runJob({ payload: { ...payload, retry: true }, attempt: 1, maxAttempts: 5 }, d)).kind).toBe('skipped');
+  });
+
+  it('engine code 5 ends rejected with the vendor code and transaction id', async () => {
+    const d = deps(async () => {
+      throw new VendorRejectedError({ ...api, status: 400, code: 5, body: { result: { code: 5 } }, message: 'can not detect face' });
+    });
+    const step = await runJob({ payload, attempt: 1, maxAttempts: 5 }, d);
+    expect(step.kind).toBe('recorded');
+    const record = await d.store.get('b1', 3);
+    expect(record).toMatchObject({ status: 'rejected', transactionId: 'tx-err', verdict: null, score: null, error: { code: 5 } });
+    expect(record?.response).toEqual({ result: { code: 5 } });
+  });
+
+  it('local validation ends rejected with no transaction id', async () => {
+    const d = deps(async () => {
+      throw new MediaRejectedError('MEDIA_TOO_LARGE', 'video is 7340032 bytes; the limit is 6291456');
+    });
+    await runJob({ payload, attempt: 1, maxAttempts: 5 }, d);
+    expect(await d.store.get('b1', 3)).toMatchObject({ status: 'rejected', transactionId: null, error: { code: 'MEDIA_TOO_LARGE' } });
+  });
+
+  it('transient errors retry until the last attempt, then fail with a record', async () => {
+    const d = deps(async () => {
+      throw new ConnectionError('ooto', 'socket hang up');
+    });
+    expect((await runJob({ payload, attempt: 4, maxAttempts: 5 }, d)).kind).toBe('retry');
+    expect(d.store.puts).toBe(0);
+    expect((await runJob({ payload, attempt: 5, maxAttempts: 5 }, d)).kind).toBe('recorded');
+    expect(await d.store.get('b1', 3)).toMatchObject({ status: 'failed', attempts: 5, error: { code: 'VENDOR_CONNECTION' } });
+  });
+
+  it('429 asks for a requeue with the vendor delay, until the cap', async () => {
+    const d = deps(async () => {
+      throw new RateLimitedError({ ...api, status: 429, body: null, message: 'slow down', retryAfterMs: 3000 });
+    });
+    expect(await runJob({ payload, attempt: 1, maxAttempts: 5 }, d)).toEqual({ kind: 'rate-limited', delayMs: 3000, timesLimited: 1 });
+    expect((await runJob({ payload: { ...payload, rateLimited: 1 }, attempt: 1, maxAttempts: 5 }, d)).kind).toBe('rate-limited');
+    const step = await runJob({ payload: { ...payload, rateLimited: 2 }, attempt: 1, maxAttempts: 5 }, d);
+    expect(step.kind).toBe('recorded');
+    expect(await d.store.get('b1', 3)).toMatchObject({ status: 'failed', error: { code: 'RATE_LIMITED_TOO_OFTEN' } });
+  });
+
+  it('401 stops the vendor and writes nothing', async () => {
+    const d = deps(async () => {
+      throw new AuthenticationError({ ...api, status: 401, body: null, message: 'unauthorized' });
+    });
+    expect((await runJob({ payload, attempt: 1, maxAttempts: 5 }, d)).kind).toBe('stop-vendor');
+    expect(d.store.puts).toBe(0);
+  });
+
+  it('unknown errors end failed, with secrets redacted from the message', async () => {
+    const d = deps(async () => {
+      throw new Error('weird SECRET thing');
+    });
+    await runJob({ payload, attempt: 1, maxAttempts: 5 }, d);
+    expect(await d.store.get('b1', 3)).toMatchObject({ status: 'failed', error: { code: 'INTERNAL', message: 'weird [redacted] thing' } });
+  });
+});
+
+async function fakeRecord() {
+  return {
+    batch: 'b1',
+    line: 3,
+    subject: null,
+    ref: 'a.jpg',
+    check: 'ooto-deepfake' as const,
+    status: 'failed' as const,
+    transactionId: null,
+    verdict: null,
+    score: null,
+    error: { code: 'X', message: 'x' },
+    attempts: 1,
+    finishedAt: new Date().toISOString(),
+    response: null,
+  };
+}
