@@ -76,14 +76,18 @@ function examine(file: FilePart | null, fieldValue: string | null): AcceptedPhot
   return { file, directives, width: image.width, height: image.height };
 }
 
-/** Reads the `photo` part and examines it; the refusal, or the photo. */
-async function readPhoto(req: IncomingMessage): Promise<{ refusal: Reply; photo: null; sha256: string | null } | { refusal: null; photo: AcceptedPhoto; sha256: string; form: ReadonlyMap<string, string> }> {
+type PhotoRead =
+  | { readonly ok: false; readonly refusal: Reply; readonly sha256: string | null }
+  | { readonly ok: true; readonly photo: AcceptedPhoto; readonly fields: ReadonlyMap<string, string> };
+
+/** Reads the `photo` part and examines it: the refusal, or the photo (and the other form fields). */
+async function readPhoto(req: IncomingMessage): Promise<PhotoRead> {
   const form = await readMultipart(req, 'photo');
   const result = examine(form.file, form.fieldValue);
   const sha256 = form.file?.sha256 ?? null;
-  if (result === 'too-large') return { refusal: ootoError(413, 'request entity too large'), photo: null, sha256 };
-  if (typeof result === 'number') return { refusal: engineError(result), photo: null, sha256 };
-  return { refusal: null, photo: result, sha256: result.file.sha256, form: form.fields };
+  if (result === 'too-large') return { ok: false, refusal: ootoError(413, 'request entity too large'), sha256 };
+  if (typeof result === 'number') return { ok: false, refusal: engineError(result), sha256 };
+  return { ok: true, photo: result, fields: form.fields };
 }
 
 function refused(reply: Reply, sha256: string | null): Prepared {
@@ -101,7 +105,7 @@ const deepfakeRoute: VendorRoute = {
   path: `${OOTO_PREFIX}deepfake`,
   async prepare(req) {
     const read = await readPhoto(req);
-    if (read.refusal) return refused(read.refusal, read.sha256);
+    if (!read.ok) return refused(read.refusal, read.sha256);
     const { file, directives, width, height } = read.photo;
     return {
       mediaSha256: file.sha256,
@@ -131,7 +135,7 @@ const identifyRoute: VendorRoute = {
   path: `${OOTO_PREFIX}identify`,
   async prepare(req, query, ctx) {
     const read = await readPhoto(req);
-    if (read.refusal) return refused(read.refusal, read.sha256);
+    if (!read.ok) return refused(read.refusal, read.sha256);
     const { file, directives, width, height } = read.photo;
     const withLiveness = flag(query, 'check_liveness');
     const withDeepfake = flag(query, 'check_deepfake');
@@ -168,9 +172,9 @@ const addRoute: VendorRoute = {
   path: `${OOTO_PREFIX}add`,
   async prepare(req, _query, ctx) {
     const read = await readPhoto(req);
-    if (read.refusal) return refused(read.refusal, null);
+    if (!read.ok) return refused(read.refusal, null);
     const { file, directives } = read.photo;
-    const requested = read.form.get('templateId') ?? read.form.get('template_id');
+    const requested = read.fields.get('templateId') ?? read.fields.get('template_id');
     return {
       mediaSha256: null,
       answer: () => {

@@ -4,10 +4,10 @@
  * always give the same bytes; a different `seed` gives different pixels, so different bytes and sha256.
  */
 import { crc32 } from 'node:zlib';
-import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { BASE_CLIP_MP4_BASE64 } from './assets/base-clip.js';
 import { directiveText } from './directives.js';
+import { encodeJpeg } from './jpeg-encoder.js';
 import { Prng } from './prng.js';
 
 /** Options of {@link samplePng}, {@link sampleJpeg} and {@link sampleMp4}. */
@@ -59,13 +59,13 @@ export function samplePng(opts: ImageSampleOptions = {}): Buffer {
   return bytes;
 }
 
-/** A baseline JPEG (quality 85) with the directive in a COM segment. */
+/** A baseline JPEG (jpeg-js, quality 85) with the directive in a COM segment (jpeg-js `comments`). */
 export function sampleJpeg(opts: ImageSampleOptions = {}): Buffer {
   const { width, height } = sideOf(opts);
   const data = Buffer.alloc(width * height * 4);
   paint(data, width, height, opts.seed ?? 0);
   const comments = hasDirectives(opts.directives) ? [directiveText(opts.directives)] : undefined;
-  let bytes = jpeg.encode(comments ? { data, width, height, comments } : { data, width, height }, 85).data;
+  let bytes = encodeJpeg(comments ? { data, width, height, comments } : { data, width, height }, 85);
   if (opts.padToBytes !== undefined) {
     const extra = paddingNeeded(opts.padToBytes, bytes.length, 4, 'JPEG');
     if (extra > 0) {

@@ -60,10 +60,12 @@ export function printEnqueueSummary(summary: EnqueueSummary, dryRun: boolean): v
     .filter(([, n]) => n > 0)
     .map(([c, n]) => `${c} ${n}`)
     .join(', ');
+  // A dry run reads no Redis, so it cannot know which lines already have a record: it counts valid lines.
+  const valid = Object.values(summary.byCheck).reduce((a, b) => a + b, 0);
   const verb = dryRun ? 'would enqueue' : 'enqueued';
   process.stdout.write(
     `batch ${summary.batch}\n` +
-      `${summary.lines} lines: ${verb} ${summary.enqueued}` +
+      `${summary.lines} lines: ${verb} ${dryRun ? valid : summary.enqueued}` +
       `, already recorded ${summary.alreadyRecorded}, already queued ${summary.alreadyQueued}, invalid ${summary.invalid}` +
       (checks ? ` (${checks})` : '') +
       ` in ${(summary.durationMs / 1000).toFixed(1)}s\n`,

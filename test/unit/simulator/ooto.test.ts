@@ -66,7 +66,7 @@ describe('OOTO POST /api/v1.0/deepfake', () => {
 
   const engineCases: [string, () => FormData, number][] = [
     ['no photo field', () => fileForm('picture', sampleJpeg(), 'image/jpeg'), 1],
-    ['a non-multipart body', () => new FormData(), 1],
+    ['an empty form', () => new FormData(), 1],
     ['an mp4', () => photo(sampleMp4(), 'application/octet-stream'), 2],
     ['a JPEG declared as video/mp4', () => photo(sampleJpeg(), 'video/mp4'), 2],
     ['text bytes', () => photo(Buffer.from('hello, world'), 'image/jpeg'), 2],
@@ -85,9 +85,11 @@ describe('OOTO POST /api/v1.0/deepfake', () => {
     expect(r.json.result).toEqual({ status: 'error', code, info: OOTO_ENGINE_TABLE[code] });
   });
 
-  it('answers engine code 1 to a request without a body', async () => {
-    const r = await deepfake(undefined);
-    expect(r.json.result.code).toBe(1);
+  it('answers engine code 1 to a request without a body or with a JSON one', async () => {
+    expect((await deepfake(undefined)).json.result.code).toBe(1);
+    const json = await post(`${sim.url}/api/v1.0/deepfake`, '{"photo":"abc"}', OOTO_AUTH);
+    expect(json.status).toBe(400);
+    expect(json.json.result.code).toBe(1);
   });
 
   it('refuses missing or wrong credentials with 401 and a transaction id', async () => {
