@@ -46,7 +46,7 @@ export type LineValidation = ValidLine | InvalidLine;
 /** Options of {@link validateLine}. */
 export interface ValidateLineOptions {
   /**
-   * `--check`: the check of lines that name none. A line that names a check keeps its own
+   * `--check`: the check of lines that name none (`check` absent, `null` or `""`). A line that names a check keeps its own
    * (a mixed manifest stays mixed; `--check` only fills gaps).
    */
   readonly checkOverride?: CheckName;

@@ -35,7 +35,7 @@ export interface EnqueueOptions {
   readonly store: ResultStore;
   /** Lines per chunk (one `addBulk` per vendor per chunk). Default 1000. */
   readonly chunkSize?: number;
-  /** Chunks whose Redis I/O may be under way at once while the next is read. Default 3. */
+  /** Chunks whose Redis I/O may be under way at once while the next is read. Default 4. */
   readonly maxInFlight?: number;
   /**
    * Options added to every job (the job id is always {@link jobId}). Default none: the queue's
@@ -77,7 +77,7 @@ export interface EnqueueSummary extends EnqueueProgress {
 /** Invalid lines kept for the summary; the rest are only counted. */
 export const MAX_INVALID_LINES_KEPT = 1_000;
 export const DEFAULT_CHUNK_SIZE = 1_000;
-export const DEFAULT_MAX_IN_FLIGHT = 3;
+export const DEFAULT_MAX_IN_FLIGHT = 4;
 
 /**
  * Streams the manifest into the queues (DESIGN.md sections 3–5).

@@ -14,7 +14,7 @@ import { Prng } from './prng.js';
 export interface SampleOptions {
   /**
    * Directives to embed, e.g. `'fake'`, `'fake,face=alice'` or `['face=alice', 'score=0.95']`
-   * (see {@link SimDirective}). Omitted or empty: no directive is embedded and the simulator derives
+   * (see `SimDirective` in directives.ts). Omitted or empty: no directive is embedded and the simulator derives
    * the outcome from the sha256 of the bytes (mostly genuine, about 15% deepfake).
    */
   readonly directives?: string | readonly string[];
@@ -22,8 +22,9 @@ export interface SampleOptions {
   readonly seed?: number;
   /**
    * Pads the file to exactly this many bytes (for size-cap tests, e.g. `7 * 1024 * 1024`), with an
-   * ancillary chunk / APP15 segments / a `free` box the decoders skip. Must be the natural size, or at
-   * least the natural size plus one padding header (PNG 12, JPEG 4, mp4 8 bytes); RangeError otherwise.
+   * ancillary `paDd` chunk (PNG), APP15 segments (JPEG) or zeros in the trailing `free` box (mp4), all
+   * skipped by decoders. Must be the unpadded size, or at least the unpadded size plus one padding header
+   * (PNG 12 bytes, JPEG 4, an mp4 without a `free` box 8); RangeError otherwise.
    */
   readonly padToBytes?: number;
 }

@@ -13,21 +13,25 @@
  * The three per-batch suffixes end in different letters, so no batch name (which may contain `:`)
  * can make one batch's key equal another batch's key.
  */
+/** Keys of one batch. */
 export interface StoreKeys {
   readonly records: string;
   readonly idx: string;
   readonly meta: string;
 }
 
+/** Common start of every store key. */
 export function storeRoot(prefix: string): string {
   return `${prefix}:store:`;
 }
 
+/** The three keys of one batch. */
 export function batchKeys(prefix: string, batch: string): StoreKeys {
   const base = `${storeRoot(prefix)}batch:${batch}:`;
   return { records: `${base}records`, idx: `${base}idx`, meta: `${base}meta` };
 }
 
+/** transactionId → `batch\nline`. */
 export function txKey(prefix: string): string {
   return `${storeRoot(prefix)}tx`;
 }
@@ -37,6 +41,7 @@ export function subjectKeyPrefix(prefix: string): string {
   return `${storeRoot(prefix)}subject:`;
 }
 
+/** Batches by createdAt (ms). */
 export function batchesKey(prefix: string): string {
   return `${storeRoot(prefix)}batches`;
 }

@@ -22,7 +22,8 @@ export interface Harness {
   openRuntime(overrides?: Record<string, string>): Promise<Runtime>;
   /** Writes a file under the harness folder (parents created). Returns its absolute path. */
   file(name: string, bytes: Buffer | string): Promise<string>;
-  manifest(name: string, lines: readonly object[]): Promise<string>;
+  /** Writes a JSONL manifest, one JSON value a line (non-objects make invalid lines on purpose). */
+  manifest(name: string, lines: readonly unknown[]): Promise<string>;
   close(): Promise<void>;
 }
 

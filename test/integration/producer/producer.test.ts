@@ -93,7 +93,8 @@ describe('enqueueManifest', () => {
 
     const ooto = await queues.ooto.getWaiting();
     const glair = await queues.glair.getWaiting();
-    const byId = (jobs: typeof ooto) => Object.fromEntries(jobs.map((j) => [j.id, { name: j.name, data: j.data as JobPayload }]));
+    const byId = (jobs: typeof ooto): Record<string, { name: string; data: JobPayload }> =>
+      Object.fromEntries(jobs.map((j) => [j.id ?? '', { name: j.name, data: j.data as JobPayload }]));
     expect(byId(ooto)).toEqual({
       [jobId(batch, 1)]: {
         name: 'ooto-deepfake',
@@ -141,9 +142,9 @@ describe('enqueueManifest', () => {
       transactionId: null,
       verdict: null,
       score: null,
-      error: { code: 'INVALID_LINE', message: expect.stringMatching(/^check must be one of/) as unknown as string },
+      error: { code: 'INVALID_LINE', message: expect.stringMatching(/^check must be one of/) },
       attempts: 0,
-      finishedAt: expect.stringMatching(/^\d{4}-/) as unknown as string,
+      finishedAt: expect.stringMatching(/^\d{4}-/),
       response: null,
     });
     expect((await store.get(batch, 8))?.check).toBe('glair-video');

@@ -117,13 +117,13 @@ describe('OOTO POST /api/v1.0/identify', () => {
   it('leaves liveness / deepfake out unless asked', async () => {
     const bytes = sampleJpeg({ directives: 'face=dora' });
     const none = await identify(photo(bytes));
-    expect(Object.keys(none.json.result.face)).toEqual(['box', 'landmarks', 'quality']);
+    expect(Object.keys(none.json.result.face as object)).toEqual(['box', 'landmarks', 'quality']);
     const { liveness: _l, deepfake: _d, ...bare } = OOTO_IDENTIFY_200.result.face;
     expect(shapeOf(none.json.result.face)).toEqual(shapeOf(bare));
     const live = await identify(photo(bytes), '?check_liveness=true&check_deepfake=false');
-    expect(Object.keys(live.json.result.face)).toEqual(['box', 'landmarks', 'liveness', 'quality']);
+    expect(Object.keys(live.json.result.face as object)).toEqual(['box', 'landmarks', 'liveness', 'quality']);
     const deep = await identify(photo(bytes), '?check_deepfake=true');
-    expect(Object.keys(deep.json.result.face)).toEqual(['box', 'landmarks', 'deepfake', 'quality']);
+    expect(Object.keys(deep.json.result.face as object)).toEqual(['box', 'landmarks', 'deepfake', 'quality']);
   });
 
   it('the deepfake flag reports the same score as /deepfake, and fake media fail liveness', async () => {

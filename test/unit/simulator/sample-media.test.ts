@@ -7,7 +7,7 @@ import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { directiveText, parseDirectives, parseDirectiveText } from '../../../src/simulator/directives.js';
 import { checkImage, isMp4 } from '../../../src/simulator/media-check.js';
-import { sampleJpeg, sampleMp4, samplePng } from '../../../src/simulator/sample-media.js';
+import { sampleJpeg, sampleMp4, samplePixels, samplePng } from '../../../src/simulator/sample-media.js';
 
 function hasFfprobe(): boolean {
   try {
@@ -59,6 +59,15 @@ describe('sampleJpeg', () => {
     expect([decoded.width, decoded.height]).toEqual([64, 64]);
     expect(decoded.comments).toEqual(['rescreen-sim:score=0.42;']);
     expect(parseDirectives(bytes)?.score).toBe(0.42);
+  });
+
+  it('is byte for byte what jpeg-js encode() makes (the reused encoder is only faster)', () => {
+    const pixels = samplePixels({ seed: 12, width: 40, height: 24 });
+    const viaPublicApi = jpeg.encode({ ...pixels, comments: ['rescreen-sim:fake;'] }, 85).data;
+    expect(sampleJpeg({ seed: 12, width: 40, height: 24, directives: 'fake' }).equals(viaPublicApi)).toBe(true);
+    const started = performance.now();
+    for (let seed = 0; seed < 50; seed += 1) sampleJpeg({ seed });
+    expect(performance.now() - started).toBeLessThan(1500);
   });
 
   it('is deterministic, and the seed changes the bytes', () => {
