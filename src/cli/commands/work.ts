@@ -23,7 +23,8 @@ export function onShutdownSignals(runtime: Runtime, handle: WorkerHandle): { dis
       process.stderr.write(`${name} again: exiting now; unfinished jobs return to the queue as stalled jobs\n`);
       process.exit(ExitCode.INTERRUPTED);
     }
-    runtime.log.warn({ signal: name }, 'shutting down: taking no new jobs, finishing the ones in flight (signal again to exit now)');
+    process.stderr.write(`rescreen: ${name}: shutting down — taking no new jobs, finishing the ones in flight (${name} again to exit now)\n`);
+    runtime.log.info({ signal: name }, 'shutting down');
     controller.abort();
     handle.close().catch((err: unknown) => runtime.log.error({ err }, 'error while closing workers'));
   };

@@ -78,3 +78,31 @@ describe('429 from the vendor', () => {
     expect(records.every((r) => r.status === 'completed' && r.attempts === 1)).toBe(true);
   });
 });
+
+describe('SIGTERM', () => {
+  it('stops taking jobs, finishes the ones in flight, and exits 0', async () => {
+    h = await createHarness('sigterm', { latencyMs: 700 });
+    const lines = [];
+    for (let i = 1; i <= 30; i++) {
+      await h.file(`p${i}.jpg`, sampleJpeg({ seed: i }));
+      lines.push({ ref: `p${i}.jpg`, check: 'ooto-deepfake' });
+    }
+    const manifest = await h.manifest('m.jsonl', lines);
+    expect((await runCli(['enqueue', manifest, '--batch', 'term'], h.env)).code).toBe(0);
+    const runtime = await h.openRuntime();
+    const worker = startCli(['work', '--concurrency', '4'], h.env);
+    // Wait until calls are in flight, then ask it to stop.
+    await eventually(async () => h!.sim.stats().totalCalls, (n) => n >= 4, 20_000);
+    worker.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => worker.once('close', r));
+    expect(code, worker.output().stderr).toBe(0);
+    expect(worker.output().stderr).toContain('shutting down');
+
+    // Nothing was abandoned mid-call: no job is left active (a stalled one would be), every call has a record.
+    expect(await runtime.queues.ooto.getActiveCount()).toBe(0);
+    const summary = (await runtime.store.summary('term'))!;
+    expect(summary.recorded).toBe(h.sim.stats().totalCalls);
+    expect(summary.recorded).toBeLessThan(30);
+    expect(await runtime.queues.ooto.getWaitingCount()).toBe(30 - summary.recorded);
+  });
+});
