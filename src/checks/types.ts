@@ -66,6 +66,8 @@ export interface ResultRecord {
   readonly frames?: readonly string[];
   /** The check; `null` only for an invalid line that named none. */
   readonly check: CheckName | null;
+  /** `ooto-identify` only, when the line gave them: its options (kept so `retry` can send the same call). */
+  readonly options?: IdentifyOptions;
   readonly status: RecordStatus;
   /** The vendor's id for the call that produced this record; `null` only when no vendor call answered. */
   readonly transactionId: string | null;

@@ -4,11 +4,14 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { CHECK_NAMES, isCheckName, VENDORS, type CheckName, type Vendor } from '../checks/registry.js';
+import type { RecordStatus } from '../checks/types.js';
 import { CliError, ExitCode } from './cli-error.js';
 import { cliConfig, withRuntime } from './context.js';
 import { demo } from './commands/demo.js';
 import { enqueue, printEnqueueSummary } from './commands/enqueue.js';
-import { result, results, status } from './commands/inspect.js';
+import { batches, parseStatus, result, results, status } from './commands/inspect.js';
+import { retryFailed } from '../queues/retry.js';
+import { createProgressView } from './progress.js';
 import { runBatch } from './commands/run.js';
 import { simulator } from './commands/simulator.js';
 import { work } from './commands/work.js';
@@ -77,15 +80,26 @@ program
   .option('--check <check>', 'check for lines that name none', checkName)
   .option('--concurrency <n>', 'concurrent jobs per vendor queue', positiveInt)
   .action(async (manifest: string, opts: { batch?: string; check?: CheckName; concurrency?: number }) => {
-    exitCode = await withRuntime(async (runtime) => (await runBatch(runtime, { manifest, ...opts })).exitCode);
+    exitCode = await withRuntime(
+      async (runtime) => (await runBatch(runtime, { manifest, ...opts, progress: createProgressView({ tty: process.stderr.isTTY }) })).exitCode,
+    );
   });
 
 program
   .command('status')
   .description('counts of a batch by state and by verdict')
   .argument('<batch>', 'batch id')
-  .action(async (batch: string) => {
-    await withRuntime((runtime) => status(runtime, batch));
+  .option('--watch', 'follow the batch until it is finished (a live bar on a terminal, a plain line every few seconds otherwise)')
+  .action(async (batch: string, opts: { watch?: boolean }) => {
+    await withRuntime((runtime) => status(runtime, batch, { watch: opts.watch ?? false }));
+  });
+
+program
+  .command('batches')
+  .description('batches, newest first, with their counts')
+  .option('--limit <n>', 'how many', positiveInt, 50)
+  .action(async (opts: { limit: number }) => {
+    await withRuntime((runtime) => batches(runtime, opts.limit));
   });
 
 program
@@ -93,9 +107,28 @@ program
   .description("stream a batch's records to stdout, in manifest line order")
   .argument('<batch>', 'batch id')
   .addOption(new Option('--format <format>', 'output format').choices(['jsonl', 'csv']).default('jsonl'))
-  .action(async (batch: string, opts: { format: 'jsonl' | 'csv' }) => {
+  .option('--status <status>', 'only records with this status (completed, rejected, failed)', parseStatus)
+  .option('--output <file>', 'write to this file, atomically, instead of stdout')
+  .action(async (batch: string, opts: { format: 'jsonl' | 'csv'; status?: RecordStatus; output?: string }) => {
     await withRuntime(async (runtime) => {
-      await results(runtime, batch, opts.format);
+      const count = await results(runtime, batch, opts);
+      if (opts.output !== undefined) process.stderr.write(`wrote ${count} records to ${opts.output}\n`);
+    });
+  });
+
+program
+  .command('retry')
+  .description('re-enqueue the lines of a batch whose record is failed (never rejected ones); then run `rescreen work`')
+  .argument('<batch>', 'batch id')
+  .action(async (batch: string) => {
+    await withRuntime(async (runtime) => {
+      const summary = await retryFailed({ batch, store: runtime.store, queues: runtime.queues });
+      if (!summary) throw new CliError(`no batch ${JSON.stringify(batch)}`);
+      process.stdout.write(
+        `batch ${batch}: re-enqueued ${summary.requeued} failed lines` +
+          (summary.invalid > 0 ? `; ${summary.invalid} invalid manifest lines cannot be retried (fix the manifest, enqueue it again)` : '') +
+          `; ${summary.rejected} rejected lines left alone (final answers about the media)\n`,
+      );
     });
   });
 

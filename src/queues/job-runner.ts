@@ -143,6 +143,7 @@ function baseRecord(payload: JobPayload, attempt: number, deps: JobRunnerDeps, o
     subject: payload.subject,
     ...(payload.frames !== undefined ? { frames: payload.frames } : { ref: payload.ref ?? '' }),
     check: payload.check,
+    ...(payload.options !== undefined ? { options: payload.options } : {}),
     ...outcome,
     attempts: attempt,
     finishedAt: (deps.now?.() ?? new Date()).toISOString(),

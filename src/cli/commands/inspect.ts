@@ -1,14 +1,36 @@
-/** Read-only commands: status, results, result. */
+/** Read-only commands: status (and --watch), batches, results, result. */
 import { stringify } from 'csv-stringify';
 import { once } from 'node:events';
-import type { ResultRecord } from '../../checks/types.js';
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { RECORD_STATUSES, type RecordStatus, type ResultRecord } from '../../checks/types.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import { CliError } from '../cli-error.js';
-import { formatSummary } from '../format.js';
+import { formatSummary, isFinished, table } from '../format.js';
+import { createProgressView } from '../progress.js';
 
-export async function status(runtime: Runtime, batch: string): Promise<void> {
-  const summary = await runtime.store.summary(batch);
+export async function status(runtime: Runtime, batch: string, options: { watch?: boolean; intervalMs?: number } = {}): Promise<void> {
+  let summary = await runtime.store.summary(batch);
   if (!summary) throw new CliError(`no batch ${JSON.stringify(batch)}`);
+  if (options.watch) {
+    const view = createProgressView({ tty: process.stdout.isTTY, stream: process.stdout });
+    const stop = new AbortController();
+    const onSignal = () => stop.abort();
+    process.once('SIGINT', onSignal);
+    try {
+      for (;;) {
+        view.update(summary);
+        if (isFinished(summary) || stop.signal.aborted) break;
+        await sleep(options.intervalMs ?? 500, undefined, { signal: stop.signal }).catch(() => undefined);
+        summary = (await runtime.store.summary(batch)) ?? summary;
+      }
+    } finally {
+      view.stop();
+      process.off('SIGINT', onSignal);
+    }
+  }
   const pending = {
     ooto: await unfinished(runtime, 'ooto'),
     glair: await unfinished(runtime, 'glair'),
@@ -59,21 +81,56 @@ function csvRow(r: ResultRecord): Record<(typeof CSV_COLUMNS)[number], string | 
   };
 }
 
+export interface ResultsOptions {
+  readonly format: 'jsonl' | 'csv';
+  /** Only records with this status. */
+  readonly status?: RecordStatus;
+  /** Write to this file atomically (a temporary file in the same folder, renamed when complete) instead of stdout. */
+  readonly output?: string;
+}
+
+export function parseStatus(value: string): RecordStatus {
+  if (!(RECORD_STATUSES as readonly string[]).includes(value)) {
+    throw new CliError(`--status must be one of ${RECORD_STATUSES.join(', ')}`, 2);
+  }
+  return value as RecordStatus;
+}
+
+/** `rescreen results`: to stdout, or atomically to `--output` (a reader never sees half a file). */
+export async function results(runtime: Runtime, batch: string, options: ResultsOptions): Promise<number> {
+  if (options.output === undefined) return writeResults(runtime, batch, options, process.stdout);
+  const target = options.output;
+  const temp = join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now()}.tmp`);
+  const out = createWriteStream(temp, { flags: 'wx' });
+  try {
+    await once(out, 'open');
+    const count = await writeResults(runtime, batch, options, out);
+    out.end();
+    await once(out, 'finish');
+    await new Promise<void>((resolve, reject) => out.close((err) => (err ? reject(err) : resolve())));
+    await rename(temp, target);
+    return count;
+  } catch (error) {
+    out.destroy();
+    await rm(temp, { force: true });
+    if (error instanceof CliError) throw error;
+    throw new CliError(`cannot write ${target}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+}
+
 /** Streams the batch's records to `out` in line order, as JSONL or CSV, honouring back-pressure. */
-export async function results(
-  runtime: Runtime,
-  batch: string,
-  format: 'jsonl' | 'csv',
-  out: NodeJS.WritableStream = process.stdout,
-): Promise<number> {
+async function writeResults(runtime: Runtime, batch: string, options: ResultsOptions, out: NodeJS.WritableStream): Promise<number> {
   const summary = await runtime.store.summary(batch);
   if (!summary) throw new CliError(`no batch ${JSON.stringify(batch)}`);
+  const { format } = options;
+  const wanted = (r: ResultRecord) => options.status === undefined || r.status === options.status;
   let count = 0;
   const write = async (text: string) => {
     if (!out.write(text)) await once(out, 'drain');
   };
   if (format === 'jsonl') {
     for await (const record of runtime.store.stream(batch)) {
+      if (!wanted(record)) continue;
       await write(`${JSON.stringify(record)}\n`);
       count += 1;
     }
@@ -86,6 +143,7 @@ export async function results(
   out.on('drain', () => csv.resume());
   const ended = once(csv, 'end');
   for await (const record of runtime.store.stream(batch)) {
+    if (!wanted(record)) continue;
     if (!csv.write(csvRow(record))) await once(csv, 'drain');
     count += 1;
   }
@@ -98,4 +156,27 @@ export async function result(runtime: Runtime, transactionId: string): Promise<v
   const record = await runtime.store.byTransactionId(transactionId);
   if (!record) throw new CliError(`no record with transaction id ${JSON.stringify(transactionId)}`);
   process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
+}
+
+/** `rescreen batches`: newest first, with their counts. */
+export async function batches(runtime: Runtime, limit: number): Promise<void> {
+  const ids = await runtime.store.listBatches(limit);
+  const rows: string[][] = [];
+  for (const id of ids) {
+    const s = await runtime.store.summary(id);
+    if (!s) continue;
+    rows.push([
+      s.batch,
+      s.createdAt,
+      s.producerDone ? String(s.total) : `${s.maxLine}+`,
+      String(s.recorded),
+      ...RECORD_STATUSES.map((st) => String(s.byStatus[st])),
+      isFinished(s) ? 'finished' : 'running',
+    ]);
+  }
+  if (rows.length === 0) {
+    process.stdout.write('no batches yet\n');
+    return;
+  }
+  process.stdout.write(`${table(['batch', 'created', 'lines', 'recorded', ...RECORD_STATUSES, 'state'], rows)}\n`);
 }

@@ -5,13 +5,14 @@ import { startWorkers, type Runtime } from '../../runtime/runtime.js';
 import type { BatchSummary } from '../../store/types.js';
 import { ExitCode } from '../cli-error.js';
 import { formatSummary, isFinished } from '../format.js';
+import type { ProgressView } from '../progress.js';
 import { enqueue, printEnqueueSummary, type EnqueueArgs } from './enqueue.js';
 import { onShutdownSignals, reportStoppedVendors } from './work.js';
 
 export interface RunArgs extends Omit<EnqueueArgs, 'dryRun'> {
   readonly concurrency?: number;
-  /** Called every poll with the batch's summary (progress display). */
-  readonly onProgress?: (summary: BatchSummary) => void;
+  /** Shown every poll with the batch's summary, stopped before the final summary is printed. */
+  readonly progress?: ProgressView;
 }
 
 export interface RunResult {
@@ -38,7 +39,7 @@ export async function runBatch(runtime: Runtime, args: RunArgs): Promise<RunResu
   try {
     for (;;) {
       summary = await runtime.store.summary(enqueued.batch);
-      if (summary) args.onProgress?.(summary);
+      if (summary) args.progress?.update(summary);
       if (summary && isFinished(summary)) break;
       if (shutdown.signal.aborted) break;
       const stopped = [...handle.pool.stoppedVendors.keys()];
@@ -49,6 +50,7 @@ export async function runBatch(runtime: Runtime, args: RunArgs): Promise<RunResu
       await sleep(250);
     }
   } finally {
+    args.progress?.stop();
     shutdown.dispose();
     await handle.close();
   }
