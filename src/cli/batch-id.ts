@@ -1,14 +1,41 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { basename, extname } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { basename, extname, resolve } from 'node:path';
+import type { CheckName } from '../checks/registry.js';
+import { walkFolder } from '../manifest/folder.js';
+
+/** Options of {@link defaultBatchId}. */
+export interface DefaultBatchIdOptions {
+  /** `--check`: for a folder it decides which files are lines, so it is part of the listing hashed. */
+  readonly check?: CheckName;
+}
 
 /**
  * The default batch id: the manifest's name plus a hash of its content, so enqueueing the same
  * manifest twice is idempotent (nothing is called twice). Pass `--batch` to re-screen it again.
+ *
+ * For a folder: its name plus a hash of the sorted listing of the lines it makes (each media file's
+ * relative path, size, modification time and check; each refused entry's path and reason), so
+ * the same files give the same id, and adding, changing or touching a media file gives a new one.
+ * Files that are not media do not count (a `.DS_Store` that changes does not start a new batch).
  */
-export async function defaultBatchId(manifestPath: string): Promise<string> {
+export async function defaultBatchId(manifestPath: string, options: DefaultBatchIdOptions = {}): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(manifestPath)) hash.update(chunk as Buffer);
-  const stem = basename(manifestPath, extname(manifestPath)).replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 60) || 'batch';
-  return `${stem}-${hash.digest('hex').slice(0, 12)}`;
+  let stem: string;
+  if ((await stat(manifestPath)).isDirectory()) {
+    stem = basename(resolve(manifestPath));
+    for await (const entry of walkFolder(manifestPath, options.check !== undefined ? { check: options.check } : {})) {
+      const fields =
+        entry.kind === 'media'
+          ? ['media', entry.path, String(entry.size), String(entry.mtimeMs), entry.check]
+          : ['invalid', entry.path, entry.reason];
+      hash.update(`${fields.join('\0')}\n`);
+    }
+  } else {
+    stem = basename(manifestPath, extname(manifestPath));
+    for await (const chunk of createReadStream(manifestPath)) hash.update(chunk as Buffer);
+  }
+  const safe = stem.replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 60) || 'batch';
+  return `${safe}-${hash.digest('hex').slice(0, 12)}`;
 }

@@ -13,6 +13,7 @@ import { batches, parseStatus, result, results, status } from './commands/inspec
 import { retryFailed } from '../queues/retry.js';
 import { createProgressView } from './progress.js';
 import { runBatch } from './commands/run.js';
+import { registerScheduleCommands } from './commands/schedule.js';
 import { simulator } from './commands/simulator.js';
 import { work } from './commands/work.js';
 
@@ -45,10 +46,10 @@ const program = new Command()
 program
   .command('enqueue')
   .description('stream a manifest (JSONL or CSV) into the queues; prints the batch id and counts')
-  .argument('<manifest>', 'path of a .jsonl or .csv manifest')
+  .argument('<manifest>', 'path of a .jsonl or .csv manifest, or a folder of media (one line per JPEG/PNG/mp4 file)')
   .option('--batch <id>', 'batch id (default: the manifest name plus a hash of its content)')
   .option('--check <check>', `check for lines that name none (${CHECK_NAMES.join(', ')})`, checkName)
-  .option('--dry-run', 'validate and count only; enqueue and write nothing')
+  .option('--dry-run', 'validate, count and estimate paid calls, local rejections and time; enqueue and write nothing')
   .action(async (manifest: string, opts: { batch?: string; check?: CheckName; dryRun?: boolean }) => {
     await withRuntime(async (runtime) => {
       const summary = await enqueue(runtime, { manifest, ...opts });
@@ -75,7 +76,7 @@ program
 program
   .command('run')
   .description('enqueue a manifest, work until that batch is finished, print its summary')
-  .argument('<manifest>', 'path of a .jsonl or .csv manifest')
+  .argument('<manifest>', 'path of a .jsonl or .csv manifest, or a folder of media (one line per JPEG/PNG/mp4 file)')
   .option('--batch <id>', 'batch id (default: the manifest name plus a hash of its content)')
   .option('--check <check>', 'check for lines that name none', checkName)
   .option('--concurrency <n>', 'concurrent jobs per vendor queue', positiveInt)
@@ -159,6 +160,8 @@ program
   .action(async () => {
     exitCode = await demo();
   });
+
+registerScheduleCommands(program);
 
 async function main(): Promise<void> {
   try {

@@ -20,6 +20,18 @@ export interface Config {
   readonly worker: WorkerTuning;
   /** Largest media file fetched or read for an OOTO photo, bytes. Default 15 MiB. */
   readonly photoMaxBytes: number;
+  /** Completion webhook; `undefined` when RESCREEN_WEBHOOK_URL is not set. */
+  readonly webhook: WebhookConfig | undefined;
+}
+
+/** Where and how a finished batch is announced. */
+export interface WebhookConfig {
+  /** RESCREEN_WEBHOOK_URL: receives one POST per finished batch (JSON summary). */
+  readonly url: string;
+  /** RESCREEN_WEBHOOK_SECRET: HMAC-SHA256 key of the `X-Rescreen-Signature` header; unsigned when absent. */
+  readonly secret: string | undefined;
+  /** Delivery attempts before giving up (exponential backoff between them). Env RESCREEN_WEBHOOK_ATTEMPTS, default 10. */
+  readonly attempts: number;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -149,6 +161,13 @@ const EnvSchema = z.object({
     .pipe(z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(1_000)).optional()),
   RESCREEN_STALLED_INTERVAL_MS: int(30_000, 500),
   RESCREEN_PHOTO_MAX_BYTES: int(15 * 1024 * 1024, 1),
+  RESCREEN_WEBHOOK_URL: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
+    .pipe(z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional()),
+  RESCREEN_WEBHOOK_SECRET: optionalSecret,
+  RESCREEN_WEBHOOK_ATTEMPTS: int(10, 1),
 });
 
 /**
@@ -189,12 +208,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       stalledIntervalMs: e.RESCREEN_STALLED_INTERVAL_MS,
     },
     photoMaxBytes: e.RESCREEN_PHOTO_MAX_BYTES,
+    webhook:
+      e.RESCREEN_WEBHOOK_URL === undefined
+        ? undefined
+        : { url: e.RESCREEN_WEBHOOK_URL, secret: e.RESCREEN_WEBHOOK_SECRET, attempts: e.RESCREEN_WEBHOOK_ATTEMPTS },
   };
 }
 
 /** The secret values of a config, for redaction of free text (error messages from elsewhere). */
 export function secretsOf(config: Config): string[] {
-  return [config.ooto.appKey, config.ooto.appId, config.glair.password, config.glair.apiKey].filter(
+  return [config.ooto.appKey, config.ooto.appId, config.glair.password, config.glair.apiKey, config.webhook?.secret].filter(
     (s): s is string => s !== undefined && s.length >= 4,
   );
 }

@@ -57,7 +57,12 @@ export function validateLine(raw: RawLine, options: ValidateLineOptions = {}): L
   const { line } = raw;
   const value = raw.value;
   if (raw.error !== undefined || value === null) {
-    return { ok: false, line, check: null, subject: null, reason: raw.error ?? 'the line holds no record' };
+    const reason = raw.error ?? 'the line holds no record';
+    if (value === null) return { ok: false, line, check: null, subject: null, reason };
+    // What is known of an unreadable record (a refused folder entry) goes into its failed record.
+    const known = readSubject(value.subject);
+    const named = isCheckName(value.check) ? value.check : (options.checkOverride ?? null);
+    return { ok: false, line, check: named, subject: known.ok ? known.value : null, ...copyMedia(value), reason };
   }
   const copied = copyMedia(value);
 

@@ -1,6 +1,7 @@
 /**
  * One record read from a manifest, before validation.
- * Exactly one of `value` / `error` is meaningful: `value` is `null` when `error` is set.
+ * When `error` is set the line is invalid; `value` is then `null`, or (folder manifests) what is known
+ * of the record (`ref`, `subject`, `check`), copied into its `failed` record.
  */
 export interface RawLine {
   /** 1-based physical line of the file where the record starts (a CSV header is line 1). */

@@ -4,8 +4,7 @@
  * wrong or hostile reference never costs more memory than the cap. Then the bytes are sniffed for
  * the check's input kind (see sniff.ts).
  */
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent, errors as undiciErrors, interceptors, request, type Dispatcher } from 'undici';
@@ -100,13 +99,7 @@ export function createMediaLoader(options: MediaLoaderOptions = {}): MediaLoader
         const before = total;
         // The cap of this frame is what is left of the total: nothing past the total is ever read.
         const bytes = await readSource(reader, source, GLAIR_MAX_BYTES - before, signal, (size) =>
-          new MediaRejectedError(
-            ErrorCodes.MEDIA_TOO_LARGE,
-            size === undefined
-              ? `frames: ${label} takes the total over the limit of ${formatBytes(GLAIR_MAX_BYTES)} (stopped reading there)`
-              : `frames: ${label} brings the total to ${formatBytes(before + size)}, over the limit of ` +
-                `${formatBytes(GLAIR_MAX_BYTES)} in total`,
-          ),
+          framesOverLimit(label, before, size),
         );
         total += bytes.byteLength;
         const mime = await sniffPhoto(bytes, { label });
@@ -137,7 +130,8 @@ export function displayRef(ref: string): string {
 /** A URL-looking reference: a scheme of two or more characters (so `C:\x` is not one). */
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]+:/;
 
-type Source =
+/** A resolved media reference: a local file or an http(s) URL. */
+export type Source =
   | { readonly kind: 'file'; readonly path: string; readonly display: string; readonly filename: string | undefined }
   | {
       readonly kind: 'http';
@@ -148,7 +142,11 @@ type Source =
       readonly scrub: (text: string) => string;
     };
 
-function resolveRef(ref: string, baseDir: string, allowLocal: boolean): Source {
+/**
+ * Resolves a media reference (see {@link createMediaLoader}); shared with the dry-run probe (probe.ts).
+ * @throws MediaUnavailableError `MEDIA_UNREADABLE` for an empty, malformed or refused reference.
+ */
+export function resolveRef(ref: string, baseDir: string, allowLocal: boolean): Source {
   if (ref.trim() === '') throw new MediaUnavailableError(ErrorCodes.MEDIA_UNREADABLE, 'the media reference is empty');
   const display = displayRef(ref);
   if (!SCHEME.test(ref)) {
@@ -231,14 +229,25 @@ interface Reader {
 }
 
 /** Builds the error for a source over its cap; `size` is the exact size when known (stat, Content-Length). */
-type TooLarge = (size: number | undefined) => MediaRejectedError;
+export type TooLarge = (size: number | undefined) => MediaRejectedError;
 
-function overLimit(display: string, size: number | undefined, cap: number): MediaRejectedError {
+export function overLimit(display: string, size: number | undefined, cap: number): MediaRejectedError {
   const message =
     size === undefined
       ? `${display}: larger than the limit of ${formatBytes(cap)} (stopped reading there)`
       : `${display}: ${formatBytes(size)} is over the limit of ${formatBytes(cap)}`;
   return new MediaRejectedError(ErrorCodes.MEDIA_TOO_LARGE, message);
+}
+
+/** The error of a frame that takes the frames' total (`before` bytes so far) over {@link GLAIR_MAX_BYTES}. */
+export function framesOverLimit(label: string, before: number, size: number | undefined): MediaRejectedError {
+  return new MediaRejectedError(
+    ErrorCodes.MEDIA_TOO_LARGE,
+    size === undefined
+      ? `frames: ${label} takes the total over the limit of ${formatBytes(GLAIR_MAX_BYTES)} (stopped reading there)`
+      : `frames: ${label} brings the total to ${formatBytes(before + size)}, over the limit of ` +
+        `${formatBytes(GLAIR_MAX_BYTES)} in total`,
+  );
 }
 
 /** Reads at most `cap` bytes of a source; throws `tooLarge(…)` as soon as it is known to hold more. */
@@ -248,7 +257,12 @@ function readSource(reader: Reader, source: Source, cap: number, signal: AbortSi
     : fetchRemote(reader, source, cap, signal, tooLarge);
 }
 
-async function readLocal(file: string, display: string, cap: number, signal: AbortSignal | undefined, tooLarge: TooLarge): Promise<Buffer> {
+/**
+ * The size of a local media file, before anything is read: shared by the loader and the dry-run probe.
+ * @throws MediaUnavailableError (`MEDIA_NOT_FOUND`, `MEDIA_UNREADABLE`: a directory, not a regular file);
+ *   `tooLarge(size)` when it holds more than `cap` bytes.
+ */
+export async function statLocal(file: string, display: string, cap: number, tooLarge: TooLarge): Promise<number> {
   let size: number;
   try {
     const stats = await stat(file);
@@ -260,29 +274,47 @@ async function readLocal(file: string, display: string, cap: number, signal: Abo
     throw localError(err, display);
   }
   if (size > cap) throw tooLarge(size);
+  return size;
+}
+
+async function readLocal(file: string, display: string, cap: number, signal: AbortSignal | undefined, tooLarge: TooLarge): Promise<Buffer> {
+  const size = await statLocal(file, display, cap, tooLarge);
   signal?.throwIfAborted();
 
-  const chunks: Buffer[] = [];
-  let total = 0;
+  // One buffer of the stat'ed size plus one byte, filled by positional reads on a file handle: the
+  // usual photo costs stat, open and one read (no stream machinery, no second read to see EOF).
+  let handle: FileHandle | undefined;
   try {
-    // `end` is inclusive: at most cap + 1 bytes, enough to notice a file that grew since stat.
-    const stream = createReadStream(file, { start: 0, end: cap, ...(signal ? { signal } : {}) });
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      total += chunk.byteLength;
-      if (total > cap) {
-        stream.destroy();
-        throw tooLarge(undefined);
+    handle = await open(file, 'r');
+    let buffer = Buffer.allocUnsafe(size + 1);
+    let total = 0;
+    for (;;) {
+      signal?.throwIfAborted();
+      if (total === buffer.length) {
+        // The file grew since stat: keep reading, at most cap + 1 bytes, enough to notice it is too large.
+        const grown = Buffer.allocUnsafe(Math.min(buffer.length * 2, cap + 1));
+        buffer.copy(grown, 0, 0, total);
+        buffer = grown;
       }
-      chunks.push(chunk);
+      const { bytesRead } = await handle.read(buffer, total, buffer.length - total, total);
+      total += bytesRead;
+      if (total > cap) throw tooLarge(undefined);
+      // End of file: nothing more, or a short read that brought exactly the stat'ed size.
+      if (bytesRead === 0 || (total === size && total < buffer.length)) break;
     }
+    return buffer.subarray(0, total);
   } catch (err) {
     if (signal?.aborted) throw signal.reason;
     throw localError(err, display);
+  } finally {
+    // Closed in the background: the bytes are in hand, and a read-only descriptor loses nothing if
+    // closing it fails (this saves the job one trip through the thread pool).
+    void handle?.close().catch(() => undefined);
   }
-  return Buffer.concat(chunks, total);
 }
 
-function localError(err: unknown, display: string): Error {
+/** A filesystem error on a local media file as the loader reports it (`MEDIA_NOT_FOUND` / `MEDIA_UNREADABLE`). */
+export function localError(err: unknown, display: string): Error {
   if (err instanceof RescreenError) return err;
   const code = (err as NodeJS.ErrnoException | null)?.code;
   if (code === 'ENOENT' || code === 'ENOTDIR') {

@@ -4,30 +4,46 @@
  * Per chunk (default 1000 lines): validate every line; ask BullMQ which job ids are still queued and
  * then the store which lines already have a record (in that order, so a job that finishes in between
  * is seen by one or the other: its processor writes the record before the job completes); `addBulk`
- * the rest per vendor queue; store a `failed` record for each new invalid line. While one chunk's
+ * the rest per vendor queue; store a `failed` record for each new invalid line. A batch the store has
+ * never seen skips the two look-ups (nothing of it can be queued or recorded yet): the first enqueue of
+ * a batch costs one round trip per chunk and vendor, as a bare `addBulk` does. While one chunk's
  * Redis round trips are under way, the next chunk is read and validated (`maxInFlight` chunks at once).
  */
 import { dirname, resolve } from 'node:path';
 import type { BulkJobOptions, Queue } from 'bullmq';
 import { CHECK_NAMES, VENDORS, vendorOf, type CheckName, type Vendor } from '../checks/registry.js';
 import type { JobPayload, ResultRecord } from '../checks/types.js';
+import type { RateLimit } from '../config/rate-limit.js';
 import { ErrorCodes, RescreenError } from '../errors/errors.js';
+import type { FolderSkipCounts, FolderSkipReason } from '../manifest/folder.js';
 import type { ManifestFormat } from '../manifest/format.js';
 import { validateBatchId, validateLine, type InvalidLine, type LineValidation, type ValidLine } from '../manifest/line.js';
 import { assertManifestReadable, readManifest } from '../manifest/reader.js';
+import { createMediaProbe, type MediaProbe } from '../media/probe.js';
 import type { ResultStore } from '../store/types.js';
+import { DryRunEstimator, type DryRunEstimate } from './estimate.js';
 import { jobId } from './names.js';
 
 /** What {@link enqueueManifest} needs. Queues and store are injected (tests use a fresh prefix). */
 export interface EnqueueOptions {
-  /** The manifest file, as given (relative paths resolve against the working directory). */
+  /**
+   * The manifest file, or a folder of media (one line per media file, see manifest/folder.ts), as
+   * given (relative paths resolve against the working directory).
+   */
   readonly manifestPath: string;
   /** The batch id; must pass `validateBatchId`. */
   readonly batch: string;
   /** `--check`: the check of lines that name none (a line's own check wins). */
   readonly checkOverride?: CheckName;
-  /** Validate and count only: nothing is written, Redis is not touched. Default false. */
+  /**
+   * Validate, count and estimate only ({@link EnqueueSummary.estimate}): nothing is written; Redis is
+   * only read (which lines already have a record). Default false.
+   */
   readonly dryRun?: boolean;
+  /** Dry run: how local media is probed. Default `createMediaProbe()` (pass the config's `photoMaxBytes`). */
+  readonly probe?: MediaProbe;
+  /** Dry run: the vendors' rate limits the time estimate uses (`config.ooto.rateLimit`, …). Default none. */
+  readonly rateLimits?: Readonly<Partial<Record<Vendor, RateLimit | undefined>>>;
   /** Overrides the format the extension implies. */
   readonly format?: ManifestFormat;
   /** One BullMQ queue per vendor (created with the queue names of ./names.ts). */
@@ -42,7 +58,7 @@ export interface EnqueueOptions {
    * `defaultJobOptions` apply, so create the queues with `defaultJobOptions(tuning)`.
    */
   readonly jobOptions?: Omit<BulkJobOptions, 'jobId'>;
-  /** Called after each chunk is written (dry run: validated) with the counts so far. */
+  /** Called after each chunk is written (dry run: validated and estimated) with the counts so far. */
   readonly onProgress?: (progress: EnqueueProgress) => void;
   /** The clock of `finishedAt` on invalid-line records. Default `() => new Date()`. */
   readonly now?: () => Date;
@@ -72,6 +88,10 @@ export interface EnqueueSummary extends EnqueueProgress {
   /** Valid lines per check (every check present, zeros included), whether enqueued now or before. */
   readonly byCheck: Readonly<Record<CheckName, number>>;
   readonly durationMs: number;
+  /** A folder manifest: entries that made no line, by reason (files that are not media, …). */
+  readonly skipped?: FolderSkipCounts;
+  /** A dry run: paid calls, local rejections, time at the rate limits (see ./estimate.ts). */
+  readonly estimate?: DryRunEstimate;
 }
 
 /** Invalid lines kept for the summary; the rest are only counted. */
@@ -88,10 +108,10 @@ export const DEFAULT_MAX_IN_FLIGHT = 4;
  *   running are skipped too (`alreadyQueued`).
  * - An invalid line gets a `failed` record with `error.code` `INVALID_LINE` and the reason.
  * - Calls `store.beginBatch` once the manifest proved readable, `store.finishBatch({total, maxLine})`
- *   at the end. A dry run only validates and counts.
+ *   at the end. A dry run validates, counts and estimates (`estimate`), reading Redis but writing nothing.
  *
  * @throws ManifestUnreadableError before anything is written when the manifest cannot be read
- *   (missing, a folder, no permission, a CSV header that names no column); mid-way on an I/O error.
+ *   (missing, no permission, a CSV header that names no column); mid-way on an I/O error.
  * @throws RescreenError `INVALID_BATCH_ID` when the batch id is not valid.
  */
 export async function enqueueManifest(options: EnqueueOptions): Promise<EnqueueSummary> {
@@ -106,9 +126,15 @@ export async function enqueueManifest(options: EnqueueOptions): Promise<EnqueueS
   const batchCheck = validateBatchId(batch);
   if (!batchCheck.ok) throw new RescreenError('INVALID_BATCH_ID', batchCheck.reason);
 
-  await assertManifestReadable(options.manifestPath);
-  const baseDir = dirname(resolve(options.manifestPath));
-  const reader = readManifest(options.manifestPath, options.format === undefined ? {} : { format: options.format });
+  const kind = await assertManifestReadable(options.manifestPath);
+  // A folder is its own base: its lines' refs are relative to it.
+  const baseDir = kind === 'folder' ? resolve(options.manifestPath) : dirname(resolve(options.manifestPath));
+  const skipped: Record<FolderSkipReason, number> = { 'not-media': 0, 'not-for-check': 0, 'folder-walked': 0 };
+  const reader = readManifest(options.manifestPath, {
+    ...(options.format !== undefined ? { format: options.format } : {}),
+    ...(options.checkOverride !== undefined ? { check: options.checkOverride } : {}),
+    onSkip: (skip) => skipped[skip.reason]++,
+  });
 
   const counts = { lines: 0, enqueued: 0, alreadyRecorded: 0, alreadyQueued: 0, invalid: 0, maxLine: 0 };
   const invalidLines: { line: number; reason: string }[] = [];
@@ -123,16 +149,16 @@ export async function enqueueManifest(options: EnqueueOptions): Promise<EnqueueS
   });
 
   const writer = new ChunkWriter({ batch, baseDir, queues, store, now, jobOptions: options.jobOptions });
+  const estimator = dryRun ? new DryRunEstimator({ batch, baseDir, store, probe: options.probe ?? createMediaProbe() }) : undefined;
   const inFlight: Promise<void>[] = [];
   let failure: { error: unknown } | undefined;
   const flush = (chunk: LineValidation[]): void => {
-    if (dryRun) {
-      options.onProgress?.(progress());
-      return;
-    }
+    // A dry run reads which lines have a record and probes the media instead of writing.
+    const written: Promise<ChunkCounts> = estimator
+      ? estimator.add(chunk).then((d) => ({ enqueued: 0, alreadyQueued: 0, alreadyRecorded: d.alreadyRecorded }))
+      : writer.write(chunk);
     inFlight.push(
-      writer
-        .write(chunk)
+      written
         .then((done) => {
           counts.enqueued += done.enqueued;
           counts.alreadyRecorded += done.alreadyRecorded;
@@ -149,7 +175,14 @@ export async function enqueueManifest(options: EnqueueOptions): Promise<EnqueueS
     // The first read opens the file (and parses a CSV header): unreadable manifests fail here,
     // before the batch is registered.
     let next = await reader.next();
-    if (!dryRun) await store.beginBatch(batch, options.manifestPath);
+    if (!dryRun) {
+      // A batch the store has never seen (no summary: every record and every beginBatch registers
+      // one) has no record and, since jobs are only added after beginBatch, no job: its chunks skip
+      // the two look-ups. Two producers starting the same new batch at once stay safe: BullMQ adds
+      // nothing for a job id still queued, and a worker never calls a vendor for a recorded line.
+      if ((await store.summary(batch)) === null) writer.assumeNewBatch();
+      await store.beginBatch(batch, options.manifestPath);
+    }
     let chunk: LineValidation[] = [];
     for (; next.done !== true; next = await reader.next()) {
       const validated = validateLine(next.value, validateOptions);
@@ -183,6 +216,8 @@ export async function enqueueManifest(options: EnqueueOptions): Promise<EnqueueS
     invalidLines,
     byCheck,
     durationMs: Math.round(performance.now() - started),
+    ...(kind === 'folder' ? { skipped } : {}),
+    ...(estimator ? { estimate: estimator.result(options.rateLimits) } : {}),
   };
 }
 
@@ -227,13 +262,21 @@ interface ChunkWriterDeps {
 
 /** Writes one validated chunk: three round trips whatever its size. */
 class ChunkWriter {
+  /** The batch was unknown to the store when enqueueing began: nothing of it can be queued or recorded. */
+  private newBatch = false;
+
   constructor(private readonly deps: ChunkWriterDeps) {}
+
+  /** Skips the "already queued / already recorded" look-ups (see enqueueManifest). */
+  assumeNewBatch(): void {
+    this.newBatch = true;
+  }
 
   async write(chunk: readonly LineValidation[]): Promise<ChunkCounts> {
     const { batch, store } = this.deps;
     const valid = chunk.filter((l): l is ValidLine => l.ok);
-    const queued = await this.queuedJobs(valid);
-    const recorded = await store.has(batch, chunk.map((l) => l.line));
+    const queued = this.newBatch ? new Set<number>() : await this.queuedJobs(valid);
+    const recorded = this.newBatch ? [] : await store.has(batch, chunk.map((l) => l.line));
 
     const jobs = new Map<Vendor, { name: CheckName; data: JobPayload; opts: BulkJobOptions }[]>();
     const failed: ResultRecord[] = [];

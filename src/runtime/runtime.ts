@@ -3,7 +3,7 @@
  * worker pool) from a Config. The CLI, the demo, the tests and the benchmark all wire through here,
  * so what they exercise is what production runs.
  */
-import { Queue } from 'bullmq';
+import { Queue, type Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { VENDORS, type Vendor } from '../checks/registry.js';
@@ -11,9 +11,12 @@ import type { ProcessorDeps } from '../checks/processor.js';
 import type { JobPayload } from '../checks/types.js';
 import { secretsOf, type Config } from '../config/config.js';
 import { createMediaLoader } from '../media/loader.js';
+import { createNotifier, startNotificationWorker, type BatchFinishedJob } from '../notify/notifications.js';
+import type { PendingWork } from '../queues/idle.js';
 import { defaultJobOptions, queueName } from '../queues/names.js';
 import { WorkerPool } from '../queues/worker-pool.js';
 import { assertRedisReachable } from '../redis/locate.js';
+import { ScheduleWorker } from '../schedules/worker.js';
 import { RedisResultStore } from '../store/redis-result-store.js';
 import type { ResultStore } from '../store/types.js';
 import { createGlairClient } from '../vendors/glair/client.js';
@@ -26,6 +29,8 @@ export interface Runtime {
   readonly redis: Redis;
   readonly store: ResultStore;
   readonly queues: Readonly<Record<Vendor, Queue<JobPayload>>>;
+  /** The completion-webhook queue, when RESCREEN_WEBHOOK_URL is set. */
+  readonly notifications: Queue<BatchFinishedJob> | undefined;
   close(): Promise<void>;
 }
 
@@ -39,15 +44,18 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
     ooto: new Queue<JobPayload>(queueName('ooto'), queueOptions),
     glair: new Queue<JobPayload>(queueName('glair'), queueOptions),
   };
-  const store = new RedisResultStore(redis, config.prefix);
+  // A finished batch is announced by the write that finished it, wherever that runs (worker or producer).
+  const notifier = config.webhook ? createNotifier(redis, config.prefix, config.webhook, config.worker.backoffMs) : undefined;
+  const store = new RedisResultStore(redis, config.prefix, notifier ? { onBatchFinished: (batch) => notifier.notify(batch) } : {});
   return {
     config,
     log,
     redis,
     store,
     queues,
+    notifications: notifier?.queue,
     close: async () => {
-      await Promise.all(Object.values(queues).map((q) => q.close()));
+      await Promise.all([...Object.values(queues), ...(notifier ? [notifier.queue] : [])].map((q) => q.close()));
       await redis.quit().catch(() => redis.disconnect());
     },
   };
@@ -92,10 +100,17 @@ export function createProcessorDeps(config: Config): ProcessorDeps & { close(): 
 
 export interface WorkerHandle {
   readonly pool: WorkerPool;
+  /** The `schedules` queue's worker (firings of scheduled re-screens; concurrency 1). */
+  readonly schedules: ScheduleWorker;
+  /** Completion-webhook deliveries still to make (when RESCREEN_WEBHOOK_URL is set). */
+  readonly notifications: PendingWork | undefined;
   close(force?: boolean): Promise<void>;
 }
 
-/** Starts the workers (one per vendor queue) with the vendor clients built from the config. */
+/**
+ * Starts the workers (one per vendor queue) with the vendor clients built from the config, and the
+ * worker of the `schedules` queue (whatever `vendors` says: firings only enqueue).
+ */
 export function startWorkers(
   runtime: Runtime,
   options: { concurrency?: number; vendors?: readonly Vendor[] } = {},
@@ -120,10 +135,38 @@ export function startWorkers(
     },
     log,
   }).start();
+  const schedules = new ScheduleWorker({
+    redisUrl: config.redisUrl,
+    prefix: config.prefix,
+    redis: runtime.redis,
+    queues: runtime.queues,
+    store,
+    log,
+  }).start();
+  let notificationConnection: Redis | undefined;
+  let notificationWorker: Worker<BatchFinishedJob> | undefined;
+  if (config.webhook) {
+    notificationConnection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+    notificationConnection.on('error', (error) => log.debug({ err: error.message }, 'redis connection error'));
+    notificationWorker = startNotificationWorker({ connection: notificationConnection, prefix: config.prefix, webhook: config.webhook, store, log });
+  }
+  const notificationsQueue = runtime.notifications;
   return {
     pool,
+    schedules,
+    notifications: notificationsQueue
+      ? {
+          // Deliveries due or under way; ones waiting out a backoff (delayed) count too, so
+          // `work --until-idle` delivers before it exits (up to the attempts' backoff).
+          pendingCount: async () => {
+            const c = await notificationsQueue.getJobCounts('wait', 'active', 'delayed', 'prioritized');
+            return Object.values(c).reduce((a, b) => a + b, 0);
+          },
+        }
+      : undefined,
     close: async (force = false) => {
-      await pool.close(force);
+      await Promise.all([pool.close(force), schedules.close(force), notificationWorker?.close(force)]);
+      await notificationConnection?.quit().catch(() => notificationConnection?.disconnect());
       await processorDeps.close();
     },
   };

@@ -8,13 +8,18 @@ import {
   subjectKeyPrefix,
   txKey,
 } from './keys.js';
-import { BEGIN_BATCH_SCRIPT, PUT_KEY_COUNT, PUT_SCRIPT } from './scripts.js';
+import { BEGIN_BATCH_SCRIPT, FINISH_BATCH_SCRIPT, PUT_KEY_COUNT, PUT_SCRIPT } from './scripts.js';
 import type { BatchSummary, ResultStore } from './types.js';
 
 /** Options of {@link RedisResultStore}. */
 export interface RedisResultStoreOptions {
   /** Lines fetched per round trip by `stream`. Default 500. */
   readonly streamChunkSize?: number;
+  /**
+   * Called once per batch, when a write finishes it (the producer is done and every line has a
+   * record), e.g. to send the completion webhook. Awaited; an error propagates to the writer.
+   */
+  readonly onBatchFinished?: (batch: string) => Promise<void>;
 }
 
 /** Default `limit` of `bySubject`. */
@@ -24,11 +29,15 @@ export const DEFAULT_BATCH_LIST_LIMIT = 100;
 
 const PUT_COMMAND = 'rescreenStorePut';
 const BEGIN_COMMAND = 'rescreenStoreBeginBatch';
+const FINISH_COMMAND = 'rescreenStoreFinishBatch';
+/** Bit of the put/finish scripts' answer that says "this write finished the batch". */
+const FINISHED_BIT = 2;
 
 type Arg = string | number;
 interface StoreCommands {
   [PUT_COMMAND](...args: Arg[]): Promise<number>;
   [BEGIN_COMMAND](...args: Arg[]): Promise<number>;
+  [FINISH_COMMAND](...args: Arg[]): Promise<number>;
 }
 type StorePipeline = ChainableCommander & { [PUT_COMMAND](...args: Arg[]): ChainableCommander };
 
@@ -43,6 +52,7 @@ export class RedisResultStore implements ResultStore {
   private readonly redis: Redis;
   private readonly prefix: string;
   private readonly streamChunkSize: number;
+  private readonly onBatchFinished: ((batch: string) => Promise<void>) | undefined;
 
   /**
    * @param redis - a connected ioredis client; the store defines its Lua commands on it and never closes it.
@@ -52,8 +62,10 @@ export class RedisResultStore implements ResultStore {
     this.redis = redis;
     this.prefix = prefix;
     this.streamChunkSize = Math.max(1, Math.floor(options.streamChunkSize ?? 500));
+    this.onBatchFinished = options.onBatchFinished;
     redis.defineCommand(PUT_COMMAND, { numberOfKeys: PUT_KEY_COUNT, lua: PUT_SCRIPT });
     redis.defineCommand(BEGIN_COMMAND, { numberOfKeys: 2, lua: BEGIN_BATCH_SCRIPT });
+    redis.defineCommand(FINISH_COMMAND, { numberOfKeys: 1, lua: FINISH_BATCH_SCRIPT });
   }
 
   private get commands(): StoreCommands {
@@ -92,7 +104,12 @@ export class RedisResultStore implements ResultStore {
   }
 
   async put(record: ResultRecord): Promise<void> {
-    await this.commands[PUT_COMMAND](...this.putArgs(record));
+    const answer = await this.commands[PUT_COMMAND](...this.putArgs(record));
+    await this.announceIfFinished(record.batch, answer);
+  }
+
+  private async announceIfFinished(batch: string, answer: unknown): Promise<void> {
+    if (this.onBatchFinished && (Number(answer) & FINISHED_BIT) !== 0) await this.onBatchFinished(batch);
   }
 
   async putMany(records: readonly ResultRecord[]): Promise<void> {
@@ -101,6 +118,7 @@ export class RedisResultStore implements ResultStore {
     for (const record of records) pipeline[PUT_COMMAND](...this.putArgs(record));
     const results = (await pipeline.exec()) ?? [];
     for (const [error] of results) if (error) throw error;
+    for (const [i, [, answer]] of results.entries()) await this.announceIfFinished(records[i]!.batch, answer);
   }
 
   async get(batch: string, line: number): Promise<ResultRecord | null> {
@@ -178,11 +196,11 @@ export class RedisResultStore implements ResultStore {
   }
 
   async finishBatch(batch: string, counts: { total: number; maxLine: number }): Promise<void> {
-    await this.redis.hset(batchKeys(this.prefix, batch).meta, {
-      producerDone: '1',
-      total: String(counts.total),
-      maxLine: String(counts.maxLine),
-    });
+    const now = new Date().toISOString();
+    // ARGV[13] is the clock, as in the put script (the finished check is shared).
+    const argv: Arg[] = [counts.total, counts.maxLine, '', '', '', '', '', '', '', '', '', '', now];
+    const answer = await this.commands[FINISH_COMMAND](batchKeys(this.prefix, batch).meta, ...argv);
+    await this.announceIfFinished(batch, answer);
   }
 
   async summary(batch: string): Promise<BatchSummary | null> {
@@ -198,6 +216,7 @@ export class RedisResultStore implements ResultStore {
       batch,
       createdAt,
       manifest: meta.manifest ?? null,
+      finishedAt: meta.finishedAt ?? null,
       producerDone: meta.producerDone === '1',
       total: toInt(meta.total),
       maxLine: Math.max(toInt(meta.maxLine), toInt(meta.maxRecordedLine)),

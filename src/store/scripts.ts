@@ -7,6 +7,21 @@
  * hash-tagged prefix such as `{rescreen}` so every key lands in one slot, as BullMQ needs anyway.
  */
 
+/**
+ * Sets `finished` to 2 when the batch has just become finished: producer done and every line
+ * recorded, first time only (HSETNX finishedAt), so a batch is announced once.
+ * Expects `meta` (the meta key) and ARGV[13] (now, ISO) in scope.
+ */
+const FINISHED_CHECK = `
+local finished = 0
+if redis.call('HGET', meta, 'producerDone') == '1' then
+  local total = tonumber(redis.call('HGET', meta, 'total') or '-1')
+  local recorded = tonumber(redis.call('HGET', meta, 'recorded') or '0')
+  if total >= 0 and recorded >= total and redis.call('HSETNX', meta, 'finishedAt', ARGV[13]) == 1 then
+    finished = 2
+  end
+end`;
+
 /** Number of KEYS the put script takes. */
 export const PUT_KEY_COUNT = 5;
 
@@ -14,7 +29,8 @@ export const PUT_KEY_COUNT = 5;
  * KEYS: records, idx, meta, tx, batches.
  * ARGV: line, recordJson, idxJson, status, verdict|'', transactionId|'', subject|'', finishedAtMs,
  *       member, subjectKeyPrefix, batch, nowMs, nowIso.
- * Returns 1 when the record is new, 0 when it replaced one.
+ * Returns 1 when the record is new, 0 when it replaced one, plus 2 when this put finished the batch
+ * (the producer is done, every line has a record, and no earlier write saw it finished).
  */
 export const PUT_SCRIPT = `
 local line = ARGV[1]
@@ -53,7 +69,8 @@ if tonumber(line) > seen then redis.call('HSET', meta, 'maxRecordedLine', line) 
 if redis.call('HSETNX', meta, 'createdAt', ARGV[13]) == 1 then
   redis.call('ZADD', KEYS[5], 'NX', ARGV[12], ARGV[11])
 end
-return created
+${FINISHED_CHECK}
+return created + finished
 `;
 
 /**
@@ -66,4 +83,15 @@ redis.call('ZADD', KEYS[2], 'NX', ARGV[2], ARGV[1])
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'manifest', ARGV[4]) end
 redis.call('HSET', KEYS[1], 'producerDone', '0')
 return 1
+`;
+
+/**
+ * KEYS: meta. ARGV: total, maxLine, (unused), (unused), ..., ARGV[13] = nowIso.
+ * Marks the producer done with its counts; returns 2 when that finished the batch (see FINISHED_CHECK).
+ */
+export const FINISH_BATCH_SCRIPT = `
+local meta = KEYS[1]
+redis.call('HSET', meta, 'producerDone', '1', 'total', ARGV[1], 'maxLine', ARGV[2])
+${FINISHED_CHECK}
+return finished
 `;

@@ -7,6 +7,8 @@ export interface BatchSummary {
   readonly createdAt: string;
   /** The manifest (path or folder) it came from, as given. */
   readonly manifest: string | null;
+  /** ISO 8601, when the last line got its record (first time the batch finished); null while running. */
+  readonly finishedAt: string | null;
   /** True once the producer has read the whole manifest (then `total` is final). */
   readonly producerDone: boolean;
   /** Manifest lines that will get a record (valid + invalid), known once `producerDone`. */

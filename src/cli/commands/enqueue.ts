@@ -1,11 +1,15 @@
 import { resolve } from 'node:path';
-import type { CheckName } from '../../checks/registry.js';
+import { CHECK_NAMES, VENDORS, type CheckName } from '../../checks/registry.js';
+import { formatRateLimit } from '../../config/rate-limit.js';
 import { ManifestUnreadableError } from '../../manifest/errors.js';
 import { validateBatchId } from '../../manifest/line.js';
+import { createMediaProbe } from '../../media/probe.js';
+import type { DryRunEstimate } from '../../queues/estimate.js';
 import { enqueueManifest, type EnqueueSummary } from '../../queues/producer.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import { defaultBatchId } from '../batch-id.js';
 import { CliError, ExitCode } from '../cli-error.js';
+import { table } from '../format.js';
 
 export interface EnqueueArgs {
   readonly manifest: string;
@@ -17,15 +21,18 @@ export interface EnqueueArgs {
 /** At most this many invalid lines are named on stderr; the rest are counted (all have records). */
 const MAX_INVALID_SHOWN = 200;
 
-/** Resolves the batch id (given, or derived from the manifest) and checks it. */
-export async function resolveBatchId(manifest: string, batch: string | undefined): Promise<string> {
+/**
+ * Resolves the batch id (given, or derived from the manifest) and checks it. `check` (`--check`) counts
+ * for a folder, where it decides which files are lines.
+ */
+export async function resolveBatchId(manifest: string, batch: string | undefined, check?: CheckName): Promise<string> {
   if (batch !== undefined) {
     const checked = validateBatchId(batch);
     if (!checked.ok) throw new CliError(`--batch ${JSON.stringify(batch)}: ${checked.reason}`, ExitCode.USAGE);
     return checked.batch;
   }
   try {
-    return await defaultBatchId(manifest);
+    return await defaultBatchId(manifest, check !== undefined ? { check } : {});
   } catch (error) {
     throw new CliError(`cannot read manifest ${manifest}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, ExitCode.USAGE);
   }
@@ -33,13 +40,20 @@ export async function resolveBatchId(manifest: string, batch: string | undefined
 
 /** Streams the manifest into the queues. Shared by `enqueue` and `run`. */
 export async function enqueue(runtime: Runtime, args: EnqueueArgs): Promise<EnqueueSummary> {
-  const batch = await resolveBatchId(args.manifest, args.batch);
+  const batch = await resolveBatchId(args.manifest, args.batch, args.check);
+  const { config } = runtime;
   try {
     return await enqueueManifest({
       manifestPath: resolve(args.manifest),
       batch,
       ...(args.check !== undefined ? { checkOverride: args.check } : {}),
       dryRun: args.dryRun ?? false,
+      ...(args.dryRun === true
+        ? {
+            probe: createMediaProbe({ photoMaxBytes: config.photoMaxBytes }),
+            rateLimits: { ooto: config.ooto.rateLimit, glair: config.glair.rateLimit },
+          }
+        : {}),
       queues: runtime.queues,
       store: runtime.store,
     });
@@ -60,14 +74,88 @@ export function printEnqueueSummary(summary: EnqueueSummary, dryRun: boolean): v
     .filter(([, n]) => n > 0)
     .map(([c, n]) => `${c} ${n}`)
     .join(', ');
-  // A dry run reads no Redis, so it cannot know which lines already have a record: it counts valid lines.
-  const valid = Object.values(summary.byCheck).reduce((a, b) => a + b, 0);
+  // A dry run does not look at the queues: valid lines without a record, queued or not, would be enqueued.
+  const wouldEnqueue = summary.estimate
+    ? Object.values(summary.estimate.checks).reduce((n, c) => n + c.lines, 0)
+    : Object.values(summary.byCheck).reduce((a, b) => a + b, 0);
   const verb = dryRun ? 'would enqueue' : 'enqueued';
   process.stdout.write(
     `batch ${summary.batch}\n` +
-      `${summary.lines} lines: ${verb} ${dryRun ? valid : summary.enqueued}` +
+      `${summary.lines} lines: ${verb} ${dryRun ? wouldEnqueue : summary.enqueued}` +
       `, already recorded ${summary.alreadyRecorded}, already queued ${summary.alreadyQueued}, invalid ${summary.invalid}` +
       (checks ? ` (${checks})` : '') +
       ` in ${(summary.durationMs / 1000).toFixed(1)}s\n`,
   );
+  if (summary.skipped) process.stdout.write(formatSkipped(summary.skipped));
+  if (summary.estimate) process.stdout.write(formatEstimate(summary.estimate));
+}
+
+/** The folder entries that made no line, one sentence per reason (nothing when none). */
+export function formatSkipped(skipped: NonNullable<EnqueueSummary['skipped']>): string {
+  const out: string[] = [];
+  const files = (n: number) => (n === 1 ? '1 file that is' : `${n} files that are`);
+  const { 'not-media': notMedia, 'not-for-check': notForCheck, 'folder-walked': walked } = skipped;
+  if (notMedia > 0) out.push(`skipped ${files(notMedia)} not JPEG/PNG/mp4`);
+  if (notForCheck > 0) out.push(`skipped ${files(notForCheck)} media of a type --check does not take`);
+  if (walked > 0) out.push(`skipped ${walked} ${walked === 1 ? 'link' : 'links'} to a folder already walked (a loop or a repeat)`);
+  return out.map((l) => `${l}\n`).join('');
+}
+
+/** The dry run's estimate: a table per check, a table per vendor, and why no call would be paid for the rest. */
+export function formatEstimate(estimate: DryRunEstimate): string {
+  const checkRows = CHECK_NAMES.map((name) => estimate.checks[name])
+    .filter((c) => c.lines > 0)
+    .map((c) => [
+      c.check,
+      c.vendor,
+      String(c.lines),
+      String(c.paidCalls),
+      String(c.remote),
+      String(sum(c.rejected)),
+      String(sum(c.failed)),
+    ]);
+  const vendorRows = VENDORS.map((name) => estimate.vendors[name]).map((v) => [
+    v.vendor,
+    String(v.paidCalls),
+    v.rateLimit === undefined ? 'no limit set' : formatRateLimit(v.rateLimit),
+    v.paidCalls === 0 ? '-' : v.seconds === undefined ? 'unknown (no limit set)' : formatDuration(v.seconds),
+  ]);
+  const counts = (record: Readonly<Record<string, number>>) =>
+    Object.entries(record)
+      .map(([code, n]) => `${code} ${n}`)
+      .join(', ');
+  const lines = [
+    '',
+    'dry run: nothing was enqueued or written. Before paying:',
+    '',
+    checkRows.length > 0
+      ? table(['check', 'vendor', 'lines', 'paid calls', 'remote', 'rejected locally', 'failed locally'], checkRows)
+      : 'no line would be enqueued',
+    '',
+    table(['vendor', 'paid calls', 'rate limit', 'time at the limit'], vendorRows),
+    '',
+    `paid calls: ${estimate.paidCalls}` +
+      (estimate.seconds === undefined
+        ? ' (time unknown: a vendor with calls has no rate limit set, OOTO_RATE_LIMIT / GLAIR_RATE_LIMIT)'
+        : `, about ${formatDuration(estimate.seconds)} at the rate limits`),
+    `rejected locally, no paid call: ${counts(estimate.rejected)}`,
+    `would end failed, no paid call: ${counts(estimate.failed)}, INVALID_LINE ${estimate.invalid}`,
+    `already recorded, skipped: ${estimate.alreadyRecorded}`,
+    `remote http(s) refs: ${estimate.remote}` +
+      (estimate.remote > 0 ? ' (not fetched: counted as paid calls; the worker checks them when it downloads them)' : ''),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** `0.4 s`, `12 min 5 s`, `3 h 20 min`, `2 d 4 h`. */
+export function formatDuration(seconds: number): string {
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  const s = Math.round(seconds);
+  if (s < 3_600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  if (s < 86_400) return `${Math.floor(s / 3_600)} h ${Math.floor((s % 3_600) / 60)} min`;
+  return `${Math.floor(s / 86_400)} d ${Math.floor((s % 86_400) / 3_600)} h`;
+}
+
+function sum(record: Readonly<Record<string, number>>): number {
+  return Object.values(record).reduce((a, b) => a + b, 0);
 }

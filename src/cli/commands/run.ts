@@ -49,6 +49,12 @@ export async function runBatch(runtime: Runtime, args: RunArgs): Promise<RunResu
       }
       await sleep(250);
     }
+    // Give the completion webhook (if any) a moment to go out before the workers close; an undelivered
+    // one stays queued and the next `rescreen work` delivers it.
+    if (summary && isFinished(summary) && handle.notifications) {
+      const deadline = Date.now() + 15_000;
+      while (Date.now() < deadline && (await handle.notifications.pendingCount()) > 0) await sleep(200);
+    }
   } finally {
     args.progress?.stop();
     shutdown.dispose();

@@ -57,7 +57,7 @@ export async function work(runtime: Runtime, args: WorkArgs): Promise<number> {
   runtime.log.info({ vendors: handle.pool.vendors, untilIdle: args.untilIdle ?? false }, 'workers started');
   try {
     if (args.untilIdle) {
-      const stopped = await waitUntilIdle(handle.pool, { signal: shutdown.signal });
+      const stopped = await waitUntilIdle(handle.pool, { signal: shutdown.signal, also: [handle.schedules, ...(handle.notifications ? [handle.notifications] : [])] });
       await handle.close();
       reportStoppedVendors(stopped);
       if (shutdown.signal.aborted) return ExitCode.INTERRUPTED;

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
@@ -229,11 +229,11 @@ describe('enqueueManifest', () => {
   });
 
   it('an unreadable manifest throws ManifestUnreadableError before anything is written', async () => {
-    const folder = join(dir, 'folder.jsonl');
-    await mkdir(folder);
+    // (A folder is a manifest of its media now: test/integration/folder/.)
     const headless = await manifest('headless.csv', ['a.jpg,ooto-deepfake,s1']);
+    const underAFile = join(headless, 'inside.jsonl');
     const before = await keysUnder(`${prefix}:*`);
-    for (const path of [join(dir, 'missing.jsonl'), folder, headless]) {
+    for (const path of [join(dir, 'missing.jsonl'), underAFile, headless]) {
       const error: unknown = await run(path, 'nope').catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ManifestUnreadableError);
     }

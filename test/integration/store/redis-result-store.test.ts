@@ -166,6 +166,28 @@ describe('RedisResultStore', () => {
     expect(await store.bySubject('nobody')).toEqual([]);
   });
 
+  it('a batch finishes once: the write that records its last line, after the producer is done, says so', async () => {
+    const finished: string[] = [];
+    const announcing = new RedisResultStore(redis, prefix, { onBatchFinished: async (b) => void finished.push(b) });
+    await announcing.beginBatch('f', null);
+    await announcing.put(record({ batch: 'f', line: 1 }));
+    await announcing.finishBatch('f', { total: 2, maxLine: 2 });
+    expect(finished).toEqual([]);
+    await announcing.putMany([record({ batch: 'f', line: 2 })]);
+    expect(finished).toEqual(['f']);
+    expect((await announcing.summary('f'))?.finishedAt).toMatch(/^\d{4}-/);
+    // Replacing a record (retry) or enqueueing again does not finish it a second time.
+    await announcing.put(record({ batch: 'f', line: 2, status: 'failed' }));
+    await announcing.beginBatch('f', null);
+    await announcing.finishBatch('f', { total: 2, maxLine: 2 });
+    expect(finished).toEqual(['f']);
+    // A producer that finishes after the last record finishes the batch itself.
+    await announcing.beginBatch('g', null);
+    await announcing.put(record({ batch: 'g', line: 1 }));
+    await announcing.finishBatch('g', { total: 1, maxLine: 1 });
+    expect(finished).toEqual(['f', 'g']);
+  });
+
   it('summary: null for an unknown batch, every status and verdict present, producer fields', async () => {
     expect(await store.summary('unknown')).toBeNull();
     await store.beginBatch('b', 'data/m.csv');
@@ -174,6 +196,7 @@ describe('RedisResultStore', () => {
       batch: 'b',
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       manifest: 'data/m.csv',
+      finishedAt: null,
       producerDone: false,
       total: 0,
       maxLine: 0,
@@ -183,7 +206,7 @@ describe('RedisResultStore', () => {
     });
     await store.put(record({ batch: 'b', line: 4 }));
     await store.finishBatch('b', { total: 10, maxLine: 12 });
-    expect(await store.summary('b')).toMatchObject({ producerDone: true, total: 10, maxLine: 12, recorded: 1 });
+    expect(await store.summary('b')).toMatchObject({ producerDone: true, total: 10, maxLine: 12, recorded: 1, finishedAt: null });
     // A second enqueue keeps the first createdAt and says the producer is reading again.
     await new Promise((r) => setTimeout(r, 5));
     await store.beginBatch('b', 'data/m.csv');

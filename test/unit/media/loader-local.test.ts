@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
-import type * as NodeFs from 'node:fs';
+import type * as NodeFsPromises from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -10,15 +10,15 @@ import { ErrorCodes, MediaRejectedError, MediaUnavailableError, type RescreenErr
 import { createMediaLoader, displayRef } from '../../../src/media/loader.js';
 import { gif, jpeg, mp4, png } from './fixtures.js';
 
-// Count the loader's file reads: "refused without reading" must mean no read stream was ever opened.
+// Count the loader's file reads: "refused without reading" must mean the file was never opened.
 const reads = vi.hoisted(() => ({ paths: [] as string[] }));
-vi.mock('node:fs', async (importOriginal) => {
-  const fs = await importOriginal<typeof NodeFs>();
-  const createReadStream: typeof fs.createReadStream = (file, options) => {
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const fsp = await importOriginal<typeof NodeFsPromises>();
+  const open: typeof fsp.open = (file, ...rest) => {
     reads.paths.push(String(file));
-    return fs.createReadStream(file, options);
+    return fsp.open(file, ...rest);
   };
-  return { ...fs, default: { ...fs, createReadStream }, createReadStream };
+  return { ...fsp, default: { ...fsp, open }, open };
 });
 
 let dir: string;

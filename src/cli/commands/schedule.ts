@@ -1,0 +1,192 @@
+/**
+ * `rescreen schedule add | list | remove | run`: scheduled re-screens on BullMQ job schedulers
+ * (src/schedules/). Firings are processed by `rescreen work`; `schedule run` fires in this process.
+ */
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { CHECK_NAMES, isCheckName, type CheckName } from '../../checks/registry.js';
+import { ManifestUnreadableError } from '../../manifest/errors.js';
+import type { Runtime } from '../../runtime/runtime.js';
+import { assertScheduleName, buildDefinition, OVERLAP_POLICIES, type ScheduleInput } from '../../schedules/definition.js';
+import { InvalidScheduleError } from '../../schedules/errors.js';
+import { fireSchedule, isBatchFinished, type FiringOutcome } from '../../schedules/firing.js';
+import { ScheduleRepository, type ScheduleEntry } from '../../schedules/repository.js';
+import { describeRule } from '../../schedules/rule.js';
+import { ScheduleStateStore } from '../../schedules/state.js';
+import { CliError, ExitCode } from '../cli-error.js';
+import { withRuntime } from '../context.js';
+import { table } from '../format.js';
+
+/** Invalid manifest lines named on stderr by `schedule run`; the rest are counted (all have records). */
+const MAX_INVALID_SHOWN = 20;
+
+function checkName(value: string): CheckName {
+  if (!isCheckName(value)) throw new InvalidArgumentError(`must be one of ${CHECK_NAMES.join(', ')}`);
+  return value;
+}
+
+/** Adds the `schedule` command and its subcommands to the program. */
+export function registerScheduleCommands(program: Command): void {
+  const schedule = program.command('schedule').description('scheduled re-screens: a manifest re-run on a timer, processed by `rescreen work`');
+
+  schedule
+    .command('add')
+    .description('add (or replace) a schedule; adding the same name again updates it')
+    .argument('<name>', 'schedule name: 1-64 of A-Z a-z 0-9 . _ - (batches are named <name>-<scheduled time>)')
+    .requiredOption('--manifest <path>', 'manifest (file or folder) read at every firing; stored as an absolute path')
+    .option('--check <check>', `check for lines that name none (${CHECK_NAMES.join(', ')})`, checkName)
+    .option('--every <duration>', 'fire every <n>(s|m|h|d), e.g. 24h; the first firing is right away')
+    .option('--cron <expression>', 'fire on a cron expression, e.g. "0 2 * * *" (5 fields, or 6 with seconds first)')
+    .option('--tz <zone>', 'IANA time zone of --cron, e.g. Europe/Paris (default UTC)')
+    .addOption(
+      new Option('--overlap <policy>', 'when the previous batch is still running: skip this firing, or allow it')
+        .choices(OVERLAP_POLICIES)
+        .default('skip'),
+    )
+    .action(async (name: string, opts: Omit<ScheduleInput, 'name'>) => {
+      await withRuntime((runtime) => addSchedule(runtime, { name, ...opts }));
+    });
+
+  schedule
+    .command('list')
+    .description('schedules with their rule, next run, last batch and its counts')
+    .action(async () => {
+      await withRuntime((runtime) => listSchedules(runtime));
+    });
+
+  schedule
+    .command('remove')
+    .description('remove a schedule and its pending firing (its batches and records stay)')
+    .argument('<name>', 'schedule name')
+    .action(async (name: string) => {
+      await withRuntime((runtime) => removeSchedule(runtime, name));
+    });
+
+  schedule
+    .command('run')
+    .description('fire a schedule now (batch <name>-<now>); running workers process it')
+    .argument('<name>', 'schedule name')
+    .option('--force', 'fire even if the previous batch of the schedule is still running')
+    .action(async (name: string, opts: { force?: boolean }) => {
+      await withRuntime((runtime) => runSchedule(runtime, name, opts.force ?? false));
+    });
+}
+
+/** Opens the schedule repository and state on the runtime's connection; closes the repository after `fn`. */
+async function withSchedules<T>(runtime: Runtime, fn: (repo: ScheduleRepository, state: ScheduleStateStore) => Promise<T>): Promise<T> {
+  const repo = new ScheduleRepository(runtime.redis, runtime.config.prefix);
+  try {
+    return await fn(repo, new ScheduleStateStore(runtime.redis, runtime.config.prefix));
+  } finally {
+    await repo.close();
+  }
+}
+
+function usageError(error: unknown): never {
+  if (error instanceof InvalidScheduleError || error instanceof ManifestUnreadableError) throw new CliError(error.message, ExitCode.USAGE);
+  throw error;
+}
+
+/** `schedule add`: validates, upserts the scheduler, prints what it will do. */
+export async function addSchedule(runtime: Runtime, input: ScheduleInput): Promise<void> {
+  const definition = await buildDefinition(input).catch(usageError);
+  await withSchedules(runtime, async (repo) => {
+    const existed = (await repo.get(definition.name)) !== null;
+    await repo.upsert(definition);
+    const entry = await repo.get(definition.name);
+    process.stdout.write(
+      `schedule ${definition.name} ${existed ? 'updated' : 'added'}: ${describeRule(definition.rule)}, manifest ${definition.manifest}` +
+        `${definition.check !== null ? `, check ${definition.check}` : ''}, overlap ${definition.overlap}\n` +
+        `next run ${entry?.next?.toISOString() ?? '-'}\n`,
+    );
+  });
+}
+
+/** `schedule list`: one row per schedule, soonest next run first; then any failed last firing. */
+export async function listSchedules(runtime: Runtime): Promise<void> {
+  await withSchedules(runtime, async (repo, stateStore) => {
+    const entries = await repo.list();
+    if (entries.length === 0) {
+      process.stdout.write('no schedules (add one with: rescreen schedule add <name> --manifest <path> --every 24h)\n');
+      return;
+    }
+    const rows: string[][] = [];
+    const notes: string[] = [];
+    for (const entry of entries) {
+      const state = await stateStore.get(entry.name);
+      const summary = state.lastBatch !== null ? await runtime.store.summary(state.lastBatch) : null;
+      rows.push([
+        entry.name,
+        ruleText(entry),
+        entry.definition?.check ?? '-',
+        entry.next?.toISOString() ?? '-',
+        state.lastBatch ?? '-',
+        summary ? `${summary.recorded}/${summary.producerDone ? summary.total : '?'}${isBatchFinished(summary) ? '' : ' running'}` : '-',
+        summary ? String(summary.byStatus.completed) : '-',
+        summary ? String(summary.byStatus.rejected) : '-',
+        summary ? String(summary.byStatus.failed) : '-',
+        state.lastSkip?.scheduledAt ?? '-',
+        entry.definition?.manifest ?? '-',
+      ]);
+      if (state.lastError !== null) notes.push(`${entry.name}: firing of ${state.lastError.batch} failed at ${state.lastError.at}: ${state.lastError.message}`);
+      if (entry.problem !== null) notes.push(`${entry.name}: stored definition unreadable (${entry.problem}); add it again`);
+    }
+    const headers = ['name', 'rule', 'check', 'next run', 'last batch', 'recorded', 'completed', 'rejected', 'failed', 'last skipped', 'manifest'];
+    process.stdout.write(`${table(headers, rows)}\n${notes.map((n) => `${n}\n`).join('')}`);
+  });
+}
+
+function ruleText(entry: ScheduleEntry): string {
+  if (entry.definition === null) return '(unreadable)';
+  const { definition } = entry;
+  return `${describeRule(definition.rule)}${definition.overlap === 'allow' ? ', overlap allowed' : ''}`;
+}
+
+/** `schedule remove`: the scheduler, its pending firing and its state go; its batches stay. */
+export async function removeSchedule(runtime: Runtime, name: string): Promise<void> {
+  try {
+    assertScheduleName(name);
+  } catch (error) {
+    usageError(error);
+  }
+  await withSchedules(runtime, async (repo, state) => {
+    const removed = await repo.remove(name);
+    if (!removed) throw new CliError(`no schedule ${JSON.stringify(name)}`);
+    await state.delete(name);
+    process.stdout.write(`schedule ${name} removed (its batches stay: rescreen batches)\n`);
+  });
+}
+
+/**
+ * `schedule run`: fires the schedule now in this process (batch `<name>-<now>`), with its overlap
+ * rule unless `force`. Workers (`rescreen work`) then process the batch.
+ */
+export async function runSchedule(runtime: Runtime, name: string, force: boolean, now: Date = new Date()): Promise<FiringOutcome> {
+  try {
+    assertScheduleName(name);
+  } catch (error) {
+    usageError(error);
+  }
+  return withSchedules(runtime, async (repo, state) => {
+    const entry = await repo.get(name);
+    if (entry === null) throw new CliError(`no schedule ${JSON.stringify(name)}`);
+    if (entry.definition === null) throw new CliError(`schedule ${name}: stored definition unreadable (${entry.problem ?? '?'}); add it again`);
+    const outcome = await fireSchedule(entry.definition, now, { queues: runtime.queues, store: runtime.store, state, log: runtime.log }, { force }).catch(
+      usageError,
+    );
+    if (outcome.kind === 'skipped') {
+      const { skip } = outcome;
+      throw new CliError(
+        `schedule ${name}: skipped, previous batch ${skip.previous} is still running (${skip.recorded}/${skip.total ?? '?'} recorded); --force fires anyway`,
+      );
+    }
+    const e = outcome.enqueued;
+    for (const { line, reason } of e.invalidLines.slice(0, MAX_INVALID_SHOWN)) process.stderr.write(`line ${line}: ${reason}\n`);
+    if (e.invalid > MAX_INVALID_SHOWN) process.stderr.write(`… and ${e.invalid - MAX_INVALID_SHOWN} more invalid lines\n`);
+    process.stdout.write(
+      `schedule ${name} fired: batch ${outcome.batch}\n` +
+        `${e.lines} lines: enqueued ${e.enqueued}, already recorded ${e.alreadyRecorded}, already queued ${e.alreadyQueued}, invalid ${e.invalid}\n` +
+        `workers (rescreen work) process it; rescreen status ${outcome.batch} shows its progress\n`,
+    );
+    return outcome;
+  });
+}

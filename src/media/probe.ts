@@ -1,0 +1,135 @@
+/**
+ * The dry run's cheap look at media: for each reference, what the loader (loader.ts) would make of it,
+ * without reading it whole and without any download. Local files are `stat`ed and only their first
+ * few KB are read to sniff the type; the rules (order included) are the loader's own, through the
+ * functions loader.ts and sniff.ts share, so a probe that says "sent" is a paid call and one that
+ * says `MEDIA_EMPTY` is a local rejection.
+ */
+import { GLAIR_MAX_BYTES, type CheckInput } from '../checks/registry.js';
+import { ErrorCodes, MediaRejectedError, MediaUnavailableError } from '../errors/errors.js';
+import { DEFAULT_PHOTO_MAX_BYTES, framesOverLimit, localError, overLimit, resolveRef, statLocal, type Source } from './loader.js';
+import { acceptPhoto, acceptVideo, checkMediaSize, detectFileMime } from './sniff.js';
+
+/** Codes of local validation that end `rejected` with no paid call. */
+export const LOCAL_REJECT_CODES = [ErrorCodes.MEDIA_EMPTY, ErrorCodes.MEDIA_UNSUPPORTED_TYPE, ErrorCodes.MEDIA_TOO_LARGE] as const;
+export type LocalRejectCode = (typeof LOCAL_REJECT_CODES)[number];
+/** Codes of local media that cannot be read, which end `failed` with no paid call. */
+export const LOCAL_FAIL_CODES = [ErrorCodes.MEDIA_NOT_FOUND, ErrorCodes.MEDIA_UNREADABLE] as const;
+export type LocalFailCode = (typeof LOCAL_FAIL_CODES)[number];
+
+/** What the loader would do with a line's media. */
+export type ProbeResult =
+  /** Every local rule passes: the vendor would be called (a paid call). */
+  | { readonly outcome: 'sent' }
+  /**
+   * An http(s) reference (for frames: at least one, and no local frame fails): not fetched, so its
+   * size and type are unknown; counted as a paid call.
+   */
+  | { readonly outcome: 'remote' }
+  /** Local validation refuses it: `rejected`, no paid call. */
+  | { readonly outcome: 'rejected'; readonly code: LocalRejectCode; readonly message: string }
+  /**
+   * It cannot be read (missing, unreadable, a refused or malformed reference): `failed`, no paid call.
+   * `code` is `MEDIA_NOT_FOUND` or `MEDIA_UNREADABLE` (or, for an error the loader would not expect,
+   * that error's code).
+   */
+  | { readonly outcome: 'failed'; readonly code: string; readonly message: string };
+
+/** Options of {@link createMediaProbe}: those of the loader that decide an outcome. */
+export interface MediaProbeOptions {
+  /** Largest photo, bytes. Default 15 MiB; pass `config.photoMaxBytes`, as the workers' loader gets. */
+  readonly photoMaxBytes?: number;
+  /** Whether local references are allowed. Default `true`, as in the loader. */
+  readonly allowFileUrls?: boolean;
+}
+
+/** Probes the media of one line by the check's input kind. Never throws for a media problem. */
+export interface MediaProbe {
+  probe(input: CheckInput, refs: readonly string[], baseDir: string): Promise<ProbeResult>;
+}
+
+const SENT: ProbeResult = { outcome: 'sent' };
+const REMOTE: ProbeResult = { outcome: 'remote' };
+
+/**
+ * Builds a {@link MediaProbe} that applies exactly the rules of `createMediaLoader` with the same
+ * options:
+ * - photo: a JPEG or PNG of 1 byte to `photoMaxBytes`; video: an mp4 of 1 byte to 6 MB;
+ *   frames: each a JPEG or PNG, at most 6 MB in total, first failing frame wins.
+ * - Checked in the loader's order: reference → `stat` (missing, a directory, not a regular file) →
+ *   size cap → empty → type sniffed from the first bytes (never the extension).
+ * - http(s) references are not fetched (`remote`).
+ */
+export function createMediaProbe(options: MediaProbeOptions = {}): MediaProbe {
+  const photoMaxBytes = options.photoMaxBytes ?? DEFAULT_PHOTO_MAX_BYTES;
+  const allowLocal = options.allowFileUrls ?? true;
+
+  async function single(ref: string, baseDir: string, kind: 'photo' | 'video'): Promise<ProbeResult> {
+    const source = resolveRef(ref, baseDir, allowLocal);
+    if (source.kind === 'http') return REMOTE;
+    const cap = kind === 'photo' ? photoMaxBytes : GLAIR_MAX_BYTES;
+    const size = await statLocal(source.path, source.display, cap, (n) => overLimit(source.display, n, cap));
+    const sniff = { maxBytes: cap, label: source.display };
+    checkMediaSize(size, sniff);
+    const mime = await detect(source, size);
+    if (kind === 'photo') acceptPhoto(mime, sniff);
+    else acceptVideo(mime, sniff);
+    return SENT;
+  }
+
+  async function frames(refs: readonly string[], baseDir: string): Promise<ProbeResult> {
+    if (refs.length === 0) throw new MediaRejectedError(ErrorCodes.MEDIA_EMPTY, 'frames: the list of frames is empty');
+    const sources = refs.map((ref) => resolveRef(ref, baseDir, allowLocal));
+    let total = 0;
+    let remote = false;
+    for (const [index, source] of sources.entries()) {
+      if (source.kind === 'http') {
+        // Its size is unknown: the total below is a lower bound, so an excess found is certain.
+        remote = true;
+        continue;
+      }
+      const label = `frame ${index + 1} of ${sources.length} (${source.display})`;
+      const before = total;
+      const size = await statLocal(source.path, source.display, GLAIR_MAX_BYTES - before, (n) => framesOverLimit(label, before, n));
+      total += size;
+      checkMediaSize(size, { label });
+      acceptPhoto(await detect(source, size), { label });
+    }
+    return remote ? REMOTE : SENT;
+  }
+
+  return {
+    async probe(input, refs, baseDir) {
+      try {
+        switch (input) {
+          case 'photo':
+          case 'video':
+            return await single(refs[0] ?? '', baseDir, input);
+          case 'frames':
+            return await frames(refs, baseDir);
+        }
+      } catch (error) {
+        return outcomeOf(error);
+      }
+    },
+  };
+}
+
+async function detect(source: Extract<Source, { kind: 'file' }>, size: number): Promise<string | undefined> {
+  try {
+    return await detectFileMime(source.path, size);
+  } catch (error) {
+    throw localError(error, source.display);
+  }
+}
+
+function outcomeOf(error: unknown): ProbeResult {
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof MediaRejectedError && (LOCAL_REJECT_CODES as readonly (string | number)[]).includes(error.code)) {
+    return { outcome: 'rejected', code: error.code as LocalRejectCode, message };
+  }
+  if (error instanceof MediaUnavailableError) return { outcome: 'failed', code: String(error.code), message };
+  // Not an outcome the loader has for local media: the dry run says it would fail rather than stop.
+  const code = error instanceof MediaRejectedError ? String(error.code) : ErrorCodes.MEDIA_UNREADABLE;
+  return { outcome: 'failed', code, message };
+}

@@ -1,0 +1,79 @@
+/**
+ * Announcing finished batches without blocking the vendor workers: the store's "batch finished"
+ * event only adds a job to the `notifications` queue (one per batch: deterministic job id); a
+ * worker of its own delivers the webhook, retried with exponential backoff.
+ */
+import { Queue, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { WebhookConfig } from '../config/config.js';
+import type { ResultStore } from '../store/types.js';
+import { jobId } from '../queues/names.js';
+import { batchFinishedEvent, deliver } from './webhook.js';
+
+export const NOTIFICATIONS_QUEUE = 'notifications';
+
+export interface BatchFinishedJob {
+  readonly batch: string;
+}
+
+/** Opens the notifications queue; `notify(batch)` is what the store calls when a batch finishes. */
+export function createNotifier(
+  connection: Redis,
+  prefix: string,
+  webhook: WebhookConfig,
+  backoffMs: number,
+): { queue: Queue<BatchFinishedJob>; notify(batch: string): Promise<void> } {
+  const queue = new Queue<BatchFinishedJob>(NOTIFICATIONS_QUEUE, {
+    connection,
+    prefix,
+    defaultJobOptions: {
+      attempts: webhook.attempts,
+      backoff: { type: 'exponential', delay: Math.max(backoffMs, 100), jitter: 0.5 },
+      // Kept a week after delivery, so a repeated "finished" cannot announce the batch twice.
+      removeOnComplete: { age: 7 * 24 * 3600 },
+      removeOnFail: { age: 30 * 24 * 3600 },
+    },
+  });
+  return {
+    queue,
+    notify: async (batch) => {
+      await queue.add('batch.finished', { batch }, { jobId: jobId(`finished-${batch}`, 1) });
+    },
+  };
+}
+
+/** The worker that delivers the webhook. Concurrency 4: receivers are slow, vendors are not affected. */
+export function startNotificationWorker(options: {
+  connection: Redis;
+  prefix: string;
+  webhook: WebhookConfig;
+  store: ResultStore;
+  log: Logger;
+}): Worker<BatchFinishedJob> {
+  const { webhook, store, log } = options;
+  const worker = new Worker<BatchFinishedJob>(
+    NOTIFICATIONS_QUEUE,
+    async (job: Job<BatchFinishedJob>) => {
+      const summary = await store.summary(job.data.batch);
+      if (!summary) {
+        log.warn({ batch: job.data.batch }, 'finished batch has no summary; nothing to announce');
+        return;
+      }
+      await deliver({
+        url: webhook.url,
+        secret: webhook.secret,
+        body: JSON.stringify(batchFinishedEvent(summary)),
+        deliveryId: job.id ?? job.data.batch,
+      });
+      log.info({ batch: job.data.batch, attempt: job.attemptsMade + 1 }, 'completion webhook delivered');
+    },
+    { connection: options.connection, prefix: options.prefix, concurrency: 4 },
+  );
+  worker.on('failed', (job, error) => {
+    const final = job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1);
+    log[final ? 'error' : 'warn']({ batch: job?.data.batch, attemptsMade: job?.attemptsMade, err: error.message }, final ? 'completion webhook gave up' : 'completion webhook failed; will retry');
+  });
+  worker.on('error', (error) => log.error({ err: error }, 'notification worker error'));
+  return worker;
+}

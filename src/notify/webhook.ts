@@ -1,0 +1,100 @@
+/**
+ * The completion webhook: one POST per finished batch, its JSON summary signed with HMAC-SHA256.
+ *
+ * Receivers verify `X-Rescreen-Signature: sha256=<hex>` = HMAC-SHA256(secret, raw body) with a
+ * constant-time comparison ({@link verifySignature} shows how).
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { request, type Dispatcher } from 'undici';
+import { RescreenError } from '../errors/errors.js';
+import type { BatchSummary } from '../store/types.js';
+
+export const SIGNATURE_HEADER = 'x-rescreen-signature';
+export const EVENT_HEADER = 'x-rescreen-event';
+export const DELIVERY_HEADER = 'x-rescreen-delivery';
+export const BATCH_FINISHED = 'batch.finished';
+
+/** The body of a `batch.finished` POST. */
+export interface BatchFinishedEvent {
+  readonly event: typeof BATCH_FINISHED;
+  readonly batch: string;
+  readonly manifest: string | null;
+  readonly createdAt: string;
+  readonly finishedAt: string | null;
+  /** Lines in the batch; every one has a record. */
+  readonly total: number;
+  readonly byStatus: BatchSummary['byStatus'];
+  readonly byVerdict: BatchSummary['byVerdict'];
+}
+
+export function batchFinishedEvent(summary: BatchSummary): BatchFinishedEvent {
+  return {
+    event: BATCH_FINISHED,
+    batch: summary.batch,
+    manifest: summary.manifest,
+    createdAt: summary.createdAt,
+    finishedAt: summary.finishedAt,
+    total: summary.total,
+    byStatus: summary.byStatus,
+    byVerdict: summary.byVerdict,
+  };
+}
+
+/** `sha256=<hex>` of the body. */
+export function sign(body: string, secret: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+/** Constant-time check of a received signature header against the body. */
+export function verifySignature(body: string, secret: string, header: string | undefined): boolean {
+  if (header === undefined) return false;
+  const expected = Buffer.from(sign(body, secret));
+  const given = Buffer.from(header);
+  return expected.length === given.length && timingSafeEqual(expected, given);
+}
+
+/** A delivery that did not get a 2xx; retried with backoff by the notifications queue. */
+export class WebhookDeliveryError extends RescreenError {
+  override name = 'WebhookDeliveryError';
+}
+
+export interface DeliverOptions {
+  readonly url: string;
+  readonly secret: string | undefined;
+  readonly body: string;
+  /** Unique per event (the receiver can de-duplicate on it). */
+  readonly deliveryId: string;
+  readonly timeoutMs?: number;
+  readonly dispatcher?: Dispatcher;
+}
+
+/** POSTs once. Throws WebhookDeliveryError unless the receiver answers 2xx. */
+export async function deliver(options: DeliverOptions): Promise<void> {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'user-agent': 'rescreen-webhook',
+    [EVENT_HEADER]: BATCH_FINISHED,
+    [DELIVERY_HEADER]: options.deliveryId,
+  };
+  if (options.secret !== undefined) headers[SIGNATURE_HEADER] = sign(options.body, options.secret);
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const where = new URL(options.url);
+  const target = `${where.origin}${where.pathname}`; // no query string in messages: it may hold a token
+  let status: number;
+  try {
+    const response = await request(options.url, {
+      method: 'POST',
+      headers,
+      body: options.body,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      signal: AbortSignal.timeout(timeoutMs),
+      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+    });
+    status = response.statusCode;
+    await response.body.dump();
+  } catch (error) {
+    throw new WebhookDeliveryError('WEBHOOK_UNREACHABLE', `webhook ${target} did not answer: ${(error as Error).message}`, { cause: error });
+  }
+  if (status < 200 || status > 299) throw new WebhookDeliveryError(`HTTP_${status}`, `webhook ${target} answered HTTP ${status}`);
+}

@@ -1,0 +1,198 @@
+/**
+ * Knowing before paying: what a batch would cost, counted by a dry run of the producer. Reads the
+ * store (which lines already have a record) and probes local media (media/probe.ts); writes nothing.
+ */
+import { CHECK_NAMES, CHECKS, VENDORS, type CheckName, type Vendor } from '../checks/registry.js';
+import { perSecond, type RateLimit } from '../config/rate-limit.js';
+import type { InvalidLine, LineValidation, ValidLine } from '../manifest/line.js';
+import { LOCAL_FAIL_CODES, LOCAL_REJECT_CODES, type LocalRejectCode, type MediaProbe, type ProbeResult } from '../media/probe.js';
+import type { ResultStore } from '../store/types.js';
+
+/** What the lines of one check would do. Lines that already have a record are not in it. */
+export interface CheckEstimate {
+  readonly check: CheckName;
+  readonly vendor: Vendor;
+  /** Valid lines of this check that have no record yet (each would become a job). */
+  readonly lines: number;
+  /** Lines that would reach the vendor: local media that passes every local rule, plus `remote`. */
+  readonly paidCalls: number;
+  /** Of `paidCalls`: lines with an http(s) reference, not fetched (size and type unknown), counted as paid. */
+  readonly remote: number;
+  /** Lines local validation would reject (`rejected`, no paid call), by error code; every code present. */
+  readonly rejected: Readonly<Record<LocalRejectCode, number>>;
+  /**
+   * Lines whose media cannot be read (`failed`, no paid call), by error code: `MEDIA_NOT_FOUND` and
+   * `MEDIA_UNREADABLE` always present, any other code only when seen.
+   */
+  readonly failed: Readonly<Record<string, number>>;
+}
+
+/** Paid calls of one vendor and how long they take at its rate limit. */
+export interface VendorEstimate {
+  readonly vendor: Vendor;
+  readonly paidCalls: number;
+  /** The configured limit (`OOTO_RATE_LIMIT` / `GLAIR_RATE_LIMIT`); `undefined` when none is set. */
+  readonly rateLimit: RateLimit | undefined;
+  /**
+   * `paidCalls` ÷ the limit's calls per second, in seconds (0 without calls); `undefined` when calls
+   * would be made and no limit is set (then the workers' concurrency and the vendor's latency decide).
+   */
+  readonly seconds: number | undefined;
+}
+
+/** The dry run's estimate of a batch (DESIGN.md "knowing before paying"). */
+export interface DryRunEstimate {
+  /** Every check, zeros included, in registry order. */
+  readonly checks: Readonly<Record<CheckName, CheckEstimate>>;
+  /** Every vendor, zeros included. */
+  readonly vendors: Readonly<Record<Vendor, VendorEstimate>>;
+  /** Sums over the checks. */
+  readonly paidCalls: number;
+  readonly remote: number;
+  readonly rejected: Readonly<Record<LocalRejectCode, number>>;
+  readonly failed: Readonly<Record<string, number>>;
+  /** Invalid lines without a record: each would get a `failed` record (`INVALID_LINE`) and no call. */
+  readonly invalid: number;
+  /** Lines (valid or not) that already have a record: enqueue would skip them. */
+  readonly alreadyRecorded: number;
+  /**
+   * How long the paid calls would take at the rate limits, seconds: the slowest vendor (the vendor
+   * queues run side by side); 0 without paid calls; `undefined` when a vendor with calls has no limit.
+   */
+  readonly seconds: number | undefined;
+}
+
+/** What {@link DryRunEstimator} needs. */
+export interface DryRunEstimatorDeps {
+  readonly batch: string;
+  /** Folder that relative media paths resolve against (as in the jobs' payloads). */
+  readonly baseDir: string;
+  /** Read only: `has`. */
+  readonly store: ResultStore;
+  readonly probe: MediaProbe;
+  /** Probes under way at once. Default 16. */
+  readonly concurrency?: number;
+}
+
+interface CheckCounts {
+  lines: number;
+  paidCalls: number;
+  remote: number;
+  rejected: Record<LocalRejectCode, number>;
+  failed: Record<string, number>;
+}
+
+/**
+ * Counts a dry run chunk by chunk (the producer feeds it the chunks it would write). Chunks may be
+ * added concurrently; the counts are sums, so order does not matter.
+ */
+export class DryRunEstimator {
+  private readonly counts: Record<CheckName, CheckCounts>;
+  private invalid = 0;
+  private alreadyRecorded = 0;
+
+  constructor(private readonly deps: DryRunEstimatorDeps) {
+    this.counts = Object.fromEntries(CHECK_NAMES.map((c) => [c, emptyCounts()])) as Record<CheckName, CheckCounts>;
+  }
+
+  /** Looks up which lines have a record (one round trip), probes the media of the others. */
+  async add(chunk: readonly LineValidation[]): Promise<{ readonly alreadyRecorded: number }> {
+    const recorded = await this.deps.store.has(this.deps.batch, chunk.map((l) => l.line));
+    const toProbe: ValidLine[] = [];
+    let alreadyRecorded = 0;
+    chunk.forEach((line: ValidLine | InvalidLine, index) => {
+      if (recorded[index] === true) alreadyRecorded++;
+      else if (!line.ok) this.invalid++;
+      else toProbe.push(line);
+    });
+    this.alreadyRecorded += alreadyRecorded;
+
+    const concurrency = Math.max(1, Math.floor(this.deps.concurrency ?? 16));
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      for (let line = toProbe[next++]; line !== undefined; line = toProbe[next++]) {
+        const refs = line.frames ?? (line.ref !== undefined ? [line.ref] : []);
+        this.count(line.check, await this.deps.probe.probe(CHECKS[line.check].input, refs, this.deps.baseDir));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, toProbe.length) }, worker));
+    return { alreadyRecorded };
+  }
+
+  /** The estimate so far, timed at these rate limits. */
+  result(rateLimits: Readonly<Partial<Record<Vendor, RateLimit | undefined>>> = {}): DryRunEstimate {
+    const checks = Object.fromEntries(
+      CHECK_NAMES.map((check) => {
+        const c = this.counts[check];
+        const estimate: CheckEstimate = {
+          check,
+          vendor: CHECKS[check].vendor,
+          lines: c.lines,
+          paidCalls: c.paidCalls,
+          remote: c.remote,
+          rejected: { ...c.rejected },
+          failed: { ...c.failed },
+        };
+        return [check, estimate];
+      }),
+    ) as Record<CheckName, CheckEstimate>;
+    const all = Object.values(checks);
+
+    const vendors = Object.fromEntries(
+      VENDORS.map((vendor) => {
+        const paidCalls = all.filter((c) => c.vendor === vendor).reduce((n, c) => n + c.paidCalls, 0);
+        const rateLimit = rateLimits[vendor];
+        const seconds = paidCalls === 0 ? 0 : rateLimit === undefined ? undefined : paidCalls / perSecond(rateLimit);
+        const estimate: VendorEstimate = { vendor, paidCalls, rateLimit, seconds };
+        return [vendor, estimate];
+      }),
+    ) as Record<Vendor, VendorEstimate>;
+    const times = Object.values(vendors).map((v) => v.seconds);
+
+    const rejected = zeros(LOCAL_REJECT_CODES);
+    const failed: Record<string, number> = zeros(LOCAL_FAIL_CODES);
+    for (const c of all) {
+      for (const code of LOCAL_REJECT_CODES) rejected[code] += c.rejected[code];
+      for (const [code, n] of Object.entries(c.failed)) failed[code] = (failed[code] ?? 0) + n;
+    }
+    return {
+      checks,
+      vendors,
+      paidCalls: all.reduce((n, c) => n + c.paidCalls, 0),
+      remote: all.reduce((n, c) => n + c.remote, 0),
+      rejected,
+      failed,
+      invalid: this.invalid,
+      alreadyRecorded: this.alreadyRecorded,
+      seconds: times.includes(undefined) ? undefined : Math.max(0, ...times.map((t) => t ?? 0)),
+    };
+  }
+
+  private count(check: CheckName, result: ProbeResult): void {
+    const c = this.counts[check];
+    c.lines++;
+    switch (result.outcome) {
+      case 'sent':
+        c.paidCalls++;
+        break;
+      case 'remote':
+        c.paidCalls++;
+        c.remote++;
+        break;
+      case 'rejected':
+        c.rejected[result.code]++;
+        break;
+      case 'failed':
+        c.failed[result.code] = (c.failed[result.code] ?? 0) + 1;
+        break;
+    }
+  }
+}
+
+function emptyCounts(): CheckCounts {
+  return { lines: 0, paidCalls: 0, remote: 0, rejected: zeros(LOCAL_REJECT_CODES), failed: zeros(LOCAL_FAIL_CODES) };
+}
+
+function zeros<K extends string>(keys: readonly K[]): Record<K, number> {
+  return Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
+}

@@ -1,0 +1,101 @@
+/**
+ * Completion webhook: one signed POST per finished batch, retried with backoff when the receiver
+ * fails, never twice for the same batch.
+ */
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { verifySignature, type BatchFinishedEvent } from '../../../src/notify/webhook.js';
+import { sampleJpeg } from '../../../src/simulator/sample-media.js';
+import { runCli } from '../../helpers/cli.js';
+import { createHarness, eventually, type Harness } from '../../helpers/pipeline.js';
+
+interface Received {
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+  readonly answered: number;
+}
+
+async function receiver(failFirst: number): Promise<{ url: string; received: Received[]; server: Server }> {
+  const received: Received[] = [];
+  let seen = 0;
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      seen += 1;
+      const answered = seen <= failFirst ? 500 : 204;
+      received.push({ headers: req.headers, body, answered });
+      res.statusCode = answered;
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/rescreen?token=abc`, received, server };
+}
+
+const SECRET = 'whsec-test-5f1c0d';
+let h: Harness | undefined;
+let server: Server | undefined;
+afterEach(async () => {
+  await h?.close();
+  await new Promise((r) => server?.close(r));
+  h = undefined;
+  server = undefined;
+});
+
+describe('completion webhook', () => {
+  it('POSTs one signed summary per finished batch, and a receiver that fails twice still gets it', async () => {
+    const hook = await receiver(2);
+    server = hook.server;
+    h = await createHarness('hook', {}, { RESCREEN_WEBHOOK_URL: hook.url, RESCREEN_WEBHOOK_SECRET: SECRET });
+    await h.file('a.jpg', sampleJpeg({ seed: 1 }));
+    await h.file('b.jpg', sampleJpeg({ seed: 2, directives: 'noface' }));
+    const manifest = await h.manifest('m.jsonl', [
+      { ref: 'a.jpg', check: 'ooto-deepfake' },
+      { ref: 'b.jpg', check: 'ooto-deepfake' },
+      { ref: 'a.jpg', check: 'bogus' },
+    ]);
+    const first = await runCli(['run', manifest, '--batch', 'hook-1'], h.env);
+    expect(first.code, first.stderr).toBe(0);
+    expect((await runCli(['run', manifest, '--batch', 'hook-2'], h.env)).code).toBe(0);
+    // Re-running a finished batch announces nothing again.
+    expect((await runCli(['enqueue', manifest, '--batch', 'hook-1'], h.env)).code).toBe(0);
+    expect((await runCli(['work', '--until-idle'], h.env)).code).toBe(0);
+
+    await eventually(async () => hook.received.filter((r) => r.answered === 204).length, (n) => n >= 2, 20_000);
+    const delivered = hook.received.filter((r) => r.answered === 204);
+    expect(delivered).toHaveLength(2);
+    expect(hook.received).toHaveLength(4); // two failures, then one delivery per batch
+    for (const r of hook.received) {
+      expect(r.headers['content-type']).toBe('application/json');
+      expect(r.headers['x-rescreen-event']).toBe('batch.finished');
+      expect(verifySignature(r.body, SECRET, r.headers['x-rescreen-signature'] as string)).toBe(true);
+      expect(verifySignature(r.body, 'wrong-secret', r.headers['x-rescreen-signature'] as string)).toBe(false);
+      expect(r.body).not.toContain(SECRET);
+    }
+    const events = delivered.map((r) => JSON.parse(r.body) as BatchFinishedEvent).sort((a, b) => a.batch.localeCompare(b.batch));
+    expect(events.map((e) => e.batch)).toEqual(['hook-1', 'hook-2']);
+    expect(events[0]).toMatchObject({
+      event: 'batch.finished',
+      total: 3,
+      byStatus: { completed: 1, rejected: 1, failed: 1 },
+    });
+    expect(events[0]!.finishedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+    // The same delivery id on every attempt of one batch, so a receiver can de-duplicate.
+    const ids = new Set(hook.received.map((r) => r.headers['x-rescreen-delivery']));
+    expect(ids.size).toBe(2);
+  });
+
+  it('a batch finished by the producer alone (every line invalid) is announced too', async () => {
+    const hook = await receiver(0);
+    server = hook.server;
+    h = await createHarness('hook-invalid', {}, { RESCREEN_WEBHOOK_URL: hook.url });
+    const manifest = await h.manifest('m.jsonl', [{ ref: 'a.jpg', check: 'bogus' }, 'nope']);
+    expect((await runCli(['enqueue', manifest, '--batch', 'all-bad'], h.env)).code).toBe(0);
+    expect((await runCli(['work', '--until-idle'], h.env)).code).toBe(0);
+    expect(hook.received).toHaveLength(1);
+    expect(JSON.parse(hook.received[0]!.body)).toMatchObject({ batch: 'all-bad', total: 2, byStatus: { failed: 2 } });
+    expect(hook.received[0]!.headers['x-rescreen-signature']).toBeUndefined();
+  });
+});
