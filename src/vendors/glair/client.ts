@@ -2,32 +2,16 @@
  * GLAIR deepfake client (seed: Deepfake Detection). Basic auth + `x-api-key`; the transaction id is the
  * `Request-Id` response header, on errors too.
  */
-import type { Dispatcher, FormData } from 'undici';
+import type { FormData } from 'undici';
 import { MalformedResponseError, VendorRejectedError } from '../../errors/errors.js';
 import type { MediaBlob } from '../../media/types.js';
-import {
-  DEFAULT_CALL_RETRIES,
-  DEFAULT_TIMEOUT_MS,
-  createVendorDispatcher,
-  describeIssues,
-  isSuccessStatus,
-  joinPath,
-  parseBaseUrl,
-  send,
-  statusError,
-  withCallRetries,
-  type VendorResponse,
-} from '../http.js';
+import { describeIssues, isSuccessStatus, statusError, type VendorResponse } from '../http.js';
+import { createTransport, type TransportOptions } from '../transport.js';
 import { mediaBlob, mediaForm } from '../multipart.js';
 import type { CallOptions, GlairClient, GlairDeepfakeResult, VendorAnswer } from '../types.js';
 import { GlairDeepfakeSchema, GlairEnvelopeSchema } from './schemas.js';
 
-export interface GlairClientOptions {
-  /**
-   * Base URL, e.g. `https://api.vision.glair.ai` (config default) or a simulator with a path prefix such
-   * as `http://127.0.0.1:4010/glair`; endpoint paths are appended to it.
-   */
-  readonly baseUrl: string;
+export interface GlairClientOptions extends TransportOptions {
   /**
    * Basic auth user. `Authorization: Basic base64(username:password)` is sent when either of username
    * and password is defined (a missing one as empty); when both are `undefined` it is not sent.
@@ -37,19 +21,6 @@ export interface GlairClientOptions {
   readonly password?: string | undefined;
   /** Sent as `x-api-key`; not sent when `undefined`. */
   readonly apiKey?: string | undefined;
-  /**
-   * undici dispatcher to send through (e.g. a MockAgent in tests). Default: a keep-alive Pool to the
-   * base URL's origin, owned by the client and closed by `close()`; a given dispatcher is left open.
-   */
-  readonly dispatcher?: Dispatcher | undefined;
-  /** Time limit of one HTTP call (headers and body), ms. Default 60000. */
-  readonly timeoutMs?: number | undefined;
-  /** Quick in-call retries of transient failures (network, timeout, 408/5xx). Default 2 (3 calls at most). */
-  readonly callRetries?: number | undefined;
-  /** Delay before the first quick retry, ms; doubles per retry, randomised ×1–2. Default 200. */
-  readonly retryMinTimeoutMs?: number | undefined;
-  /** Sockets of the default Pool. Default 16. Ignored when `dispatcher` is given. */
-  readonly connections?: number | undefined;
 }
 
 const VIDEO_PATH = '/face/v1/deepfake';
@@ -57,13 +28,7 @@ const FRAMES_PATH = '/face/v1/deepfake/images';
 
 /** Creates a {@link GlairClient}. Throws TypeError when `baseUrl` is not a URL. */
 export function createGlairClient(options: GlairClientOptions): GlairClient {
-  const endpoint = parseBaseUrl(options.baseUrl);
-  const ownsDispatcher = options.dispatcher === undefined;
-  const dispatcher =
-    options.dispatcher ??
-    createVendorDispatcher(options.baseUrl, options.connections === undefined ? {} : { connections: options.connections });
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const callRetries = options.callRetries ?? DEFAULT_CALL_RETRIES;
+  const transport = createTransport('glair', options);
 
   const authHeaders: Record<string, string> = { accept: 'application/json' };
   if (options.username !== undefined || options.password !== undefined) {
@@ -72,32 +37,13 @@ export function createGlairClient(options: GlairClientOptions): GlairClient {
   }
   if (options.apiKey !== undefined) authHeaders['x-api-key'] = options.apiKey;
 
-  async function post(
+  function post(
     path: string,
     body: () => Buffer | FormData,
     extraHeaders: Readonly<Record<string, string>>,
     signal: AbortSignal | undefined,
   ): Promise<VendorAnswer<GlairDeepfakeResult>> {
-    const fullPath = joinPath(endpoint.basePath, path);
-    const headers = { ...authHeaders, ...extraHeaders };
-    return withCallRetries(
-      async () => {
-        const response = await send({
-          vendor: 'glair',
-          dispatcher,
-          origin: endpoint.origin,
-          path: fullPath,
-          method: 'POST',
-          headers,
-          body: body(),
-          timeoutMs,
-          signal,
-        });
-        return interpret(response, fullPath);
-      },
-      callRetries,
-      { signal, ...(options.retryMinTimeoutMs === undefined ? {} : { minTimeoutMs: options.retryMinTimeoutMs }) },
-    );
+    return transport.post({ path, headers: { ...authHeaders, ...extraHeaders }, body, signal }, interpret);
   }
 
   return {
@@ -112,9 +58,7 @@ export function createGlairClient(options: GlairClientOptions): GlairClient {
       return post(FRAMES_PATH, () => json, { 'content-type': 'application/json' }, call.signal);
     },
 
-    async close(): Promise<void> {
-      if (ownsDispatcher) await dispatcher.close();
-    },
+    close: () => transport.close(),
   };
 }
 

@@ -2,52 +2,21 @@
  * OOTO client (seeds: deepfake, identify; public docs: add). Multipart `photo` uploads with `APP-ID` /
  * `APP-KEY` headers; the transaction id comes from the body, error bodies included.
  */
-import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
 import type { IdentifyOptions } from '../../checks/types.js';
 import { MalformedResponseError, VendorRejectedError } from '../../errors/errors.js';
 import type { MediaBlob } from '../../media/types.js';
-import {
-  DEFAULT_CALL_RETRIES,
-  DEFAULT_TIMEOUT_MS,
-  createVendorDispatcher,
-  describeIssues,
-  isSharedErrorStatus,
-  isSuccessStatus,
-  joinPath,
-  parseBaseUrl,
-  send,
-  statusError,
-  withCallRetries,
-  type VendorResponse,
-} from '../http.js';
+import { describeIssues, isSharedErrorStatus, isSuccessStatus, statusError, type VendorResponse } from '../http.js';
+import { createTransport, type TransportOptions } from '../transport.js';
 import { mediaBlob, mediaForm } from '../multipart.js';
 import type { CallOptions, OotoAddResult, OotoClient, OotoDeepfakeResult, OotoIdentifyResult, VendorAnswer } from '../types.js';
 import { OotoAddSchema, OotoDeepfakeSchema, OotoEngineErrorSchema, OotoIdentifySchema, ootoTransactionId } from './schemas.js';
 
-export interface OotoClientOptions {
-  /**
-   * Base URL, e.g. `https://cloud.ooto-ai.com` (config default) or a simulator with a path prefix such as
-   * `http://127.0.0.1:4010/ooto`; endpoint paths are appended to it.
-   */
-  readonly baseUrl: string;
+export interface OotoClientOptions extends TransportOptions {
   /** Sent as `APP-ID`. When `undefined` the header is not sent (the vendor then answers 401). */
   readonly appId?: string | undefined;
   /** Sent as `APP-KEY`. When `undefined` the header is not sent (the vendor then answers 401). */
   readonly appKey?: string | undefined;
-  /**
-   * undici dispatcher to send through (e.g. a MockAgent in tests). Default: a keep-alive Pool to the
-   * base URL's origin, owned by the client and closed by `close()`; a given dispatcher is left open.
-   */
-  readonly dispatcher?: Dispatcher | undefined;
-  /** Time limit of one HTTP call (headers and body), ms. Default 60000. */
-  readonly timeoutMs?: number | undefined;
-  /** Quick in-call retries of transient failures (network, timeout, 408/5xx). Default 2 (3 calls at most). */
-  readonly callRetries?: number | undefined;
-  /** Delay before the first quick retry, ms; doubles per retry, randomised ×1–2. Default 200. */
-  readonly retryMinTimeoutMs?: number | undefined;
-  /** Sockets of the default Pool. Default 16. Ignored when `dispatcher` is given. */
-  readonly connections?: number | undefined;
 }
 
 const DEEPFAKE_PATH = '/api/v1.0/deepfake';
@@ -56,19 +25,13 @@ const ADD_PATH = '/api/v1.0/add';
 
 /** Creates an {@link OotoClient}. Throws TypeError when `baseUrl` is not a URL. */
 export function createOotoClient(options: OotoClientOptions): OotoClient {
-  const endpoint = parseBaseUrl(options.baseUrl);
-  const ownsDispatcher = options.dispatcher === undefined;
-  const dispatcher =
-    options.dispatcher ??
-    createVendorDispatcher(options.baseUrl, options.connections === undefined ? {} : { connections: options.connections });
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const callRetries = options.callRetries ?? DEFAULT_CALL_RETRIES;
+  const transport = createTransport('ooto', options);
 
   const headers: Record<string, string> = { accept: 'application/json' };
   if (options.appId !== undefined) headers['APP-ID'] = options.appId;
   if (options.appKey !== undefined) headers['APP-KEY'] = options.appKey;
 
-  async function upload<S extends z.ZodType, T>(
+  function upload<S extends z.ZodType, T>(
     path: string,
     photo: MediaBlob,
     schema: S,
@@ -79,25 +42,16 @@ export function createOotoClient(options: OotoClientOptions): OotoClient {
       readonly signal?: AbortSignal | undefined;
     },
   ): Promise<VendorAnswer<T>> {
-    const fullPath = joinPath(endpoint.basePath, path, extra.query);
     const blob = mediaBlob(photo);
-    return withCallRetries(
-      async () => {
-        const response = await send({
-          vendor: 'ooto',
-          dispatcher,
-          origin: endpoint.origin,
-          path: fullPath,
-          method: 'POST',
-          headers,
-          body: mediaForm('photo', blob, photo.filename, extra.fields),
-          timeoutMs,
-          signal: extra.signal,
-        });
-        return interpret(response, fullPath, schema, pick);
+    return transport.post(
+      {
+        path,
+        ...(extra.query ? { query: extra.query } : {}),
+        headers,
+        body: () => mediaForm('photo', blob, photo.filename, extra.fields),
+        signal: extra.signal,
       },
-      callRetries,
-      { signal: extra.signal, ...(options.retryMinTimeoutMs === undefined ? {} : { minTimeoutMs: options.retryMinTimeoutMs }) },
+      (response, fullPath) => interpret(response, fullPath, schema, pick),
     );
   }
 
@@ -129,9 +83,7 @@ export function createOotoClient(options: OotoClientOptions): OotoClient {
       });
     },
 
-    async close(): Promise<void> {
-      if (ownsDispatcher) await dispatcher.close();
-    },
+    close: () => transport.close(),
   };
 }
 

@@ -1,0 +1,91 @@
+/**
+ * What every vendor client shares: a base URL (with an optional path prefix), a keep-alive dispatcher
+ * it owns unless one is given, a per-call time limit, and quick in-call retries of transient failures.
+ * The clients add only their vendor's auth headers, bodies and answer parsing.
+ */
+import type { Dispatcher, FormData } from 'undici';
+import type { Vendor } from '../checks/registry.js';
+import {
+  DEFAULT_CALL_RETRIES,
+  DEFAULT_TIMEOUT_MS,
+  createVendorDispatcher,
+  joinPath,
+  parseBaseUrl,
+  send,
+  withCallRetries,
+  type VendorResponse,
+} from './http.js';
+
+/** Options every vendor client takes. */
+export interface TransportOptions {
+  /**
+   * Base URL, e.g. `https://cloud.ooto-ai.com` (config default) or a simulator with a path prefix such
+   * as `http://127.0.0.1:4010/ooto`; endpoint paths are appended to it.
+   */
+  readonly baseUrl: string;
+  /**
+   * undici dispatcher to send through (e.g. a MockAgent in tests). Default: a keep-alive Pool to the
+   * base URL's origin, owned by the client and closed by `close()`; a given dispatcher is left open.
+   */
+  readonly dispatcher?: Dispatcher | undefined;
+  /** Time limit of one HTTP call (headers and body), ms. Default 60000. */
+  readonly timeoutMs?: number | undefined;
+  /** Quick in-call retries of transient failures (network, timeout, 408/5xx). Default 2 (3 calls at most). */
+  readonly callRetries?: number | undefined;
+  /** Delay before the first quick retry, ms; doubles per retry, randomised ×1–2. Default 200. */
+  readonly retryMinTimeoutMs?: number | undefined;
+  /** Sockets of the default Pool. Default 16. Ignored when `dispatcher` is given. */
+  readonly connections?: number | undefined;
+}
+
+export interface PostRequest {
+  readonly path: string;
+  readonly query?: Readonly<Record<string, string | undefined>>;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Called once per try: a FormData body cannot be sent twice. */
+  readonly body: () => Buffer | FormData;
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface VendorTransport {
+  /** POSTs with quick retries; `interpret` turns each answer into a result or a taxonomy error. */
+  post<T>(request: PostRequest, interpret: (response: VendorResponse, fullPath: string) => T): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Throws TypeError when `baseUrl` is not a URL. */
+export function createTransport(vendor: Vendor, options: TransportOptions): VendorTransport {
+  const endpoint = parseBaseUrl(options.baseUrl);
+  const ownsDispatcher = options.dispatcher === undefined;
+  const dispatcher =
+    options.dispatcher ??
+    createVendorDispatcher(options.baseUrl, options.connections === undefined ? {} : { connections: options.connections });
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const callRetries = options.callRetries ?? DEFAULT_CALL_RETRIES;
+  return {
+    post(request, interpret) {
+      const fullPath = joinPath(endpoint.basePath, request.path, request.query);
+      return withCallRetries(
+        async () => {
+          const response = await send({
+            vendor,
+            dispatcher,
+            origin: endpoint.origin,
+            path: fullPath,
+            method: 'POST',
+            headers: request.headers,
+            body: request.body(),
+            timeoutMs,
+            signal: request.signal,
+          });
+          return interpret(response, fullPath);
+        },
+        callRetries,
+        { signal: request.signal, ...(options.retryMinTimeoutMs === undefined ? {} : { minTimeoutMs: options.retryMinTimeoutMs }) },
+      );
+    },
+    async close() {
+      if (ownsDispatcher) await dispatcher.close();
+    },
+  };
+}
