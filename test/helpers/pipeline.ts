@@ -82,6 +82,7 @@ export async function createHarness(label: string, simOptions: SimulatorOptions 
       await sim.close();
       const client = redisClient();
       await dropPrefix(client, prefix);
+      await dropPrefix(client, `${prefix}-demo`); // `rescreen demo` keeps to <prefix>-demo
       await client.quit();
     },
   };

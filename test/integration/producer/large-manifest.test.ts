@@ -82,7 +82,10 @@ describe('enqueueManifest on a 200k-line manifest', () => {
     expect(summary).toMatchObject({ lines: LINES, enqueued: LINES - invalid, invalid, alreadyQueued: 0, alreadyRecorded: 0 });
     expect((await queues.ooto.count()) + (await queues.glair.count())).toBe(LINES - invalid);
     expect((await store.summary('big'))?.byStatus.failed).toBe(invalid);
-    // Flat memory: a producer that buffered the manifest would grow by hundreds of MB here (seen: ~85 MB).
-    expect(growthMb).toBeLessThan(150);
+    // Flat memory: a producer that buffered the manifest would grow by hundreds of MB here. The growth
+    // seen is garbage waiting for the next full collection (--trace-gc: ~30 MB live after each one,
+    // flat), so it rises with speed: 130–140 MB while every chunk made two look-ups, 145–175 MB since
+    // the first enqueue of a batch skips them. bench/ reports the producer's peak RSS (target < 300 MB).
+    expect(growthMb).toBeLessThan(200);
   }, 180_000);
 });
