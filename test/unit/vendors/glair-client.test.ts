@@ -14,12 +14,11 @@ import { dispositionOf } from '../../../src/errors/retry-policy.js';
 import { createGlairClient, framesJson, type GlairClientOptions } from '../../../src/vendors/glair/client.js';
 import type { GlairClient } from '../../../src/vendors/types.js';
 import {
-  capture,
-  type ReplyCallbackOptions,
   createMockAgent,
   expectNoSecrets,
   filePart,
-  JSON_HEADERS,
+  serveReplies,
+  type Reply,
   multipartOf,
   photo,
   pngPhoto,
@@ -61,19 +60,9 @@ function client(overrides: Partial<GlairClientOptions> = {}): GlairClient {
   });
 }
 
-type Reply = { status: number; body?: string; headers?: Record<string, string> };
-
 /** Intercepts POSTs to any path of `origin`, answering `replies` in order (the last one repeats). */
 function serve(replies: Reply[], origin = ORIGIN): void {
-  agent
-    .get(origin)
-    .intercept({ path: () => true, method: 'POST' })
-    .reply((opts: ReplyCallbackOptions) => {
-      requests.push(capture(opts));
-      const reply = replies[Math.min(requests.length - 1, replies.length - 1)]!;
-      return { statusCode: reply.status, data: reply.body ?? '', responseOptions: { headers: { ...JSON_HEADERS, ...reply.headers } } };
-    })
-    .persist();
+  serveReplies(agent, requests, replies, origin);
 }
 
 function restart(): void {

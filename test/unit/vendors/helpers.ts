@@ -119,3 +119,22 @@ export function expectNoSecrets(error: unknown, secrets: readonly string[]): voi
     for (const view of views) expect(view).not.toContain(secret);
   }
 }
+
+/** A canned vendor answer. */
+export type Reply = { status: number; body?: string; headers?: Record<string, string> };
+
+/**
+ * Intercepts POSTs to any path of `origin`, capturing each request into `requests` and answering
+ * `replies` in order (the last one repeats).
+ */
+export function serveReplies(agent: MockAgent, requests: CapturedRequest[], replies: readonly Reply[], origin: string): void {
+  agent
+    .get(origin)
+    .intercept({ path: () => true, method: 'POST' })
+    .reply((opts: ReplyCallbackOptions) => {
+      requests.push(capture(opts));
+      const reply = replies[Math.min(requests.length - 1, replies.length - 1)]!;
+      return { statusCode: reply.status, data: reply.body ?? '', responseOptions: { headers: { ...JSON_HEADERS, ...reply.headers } } };
+    })
+    .persist();
+}
