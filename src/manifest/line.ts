@@ -5,7 +5,7 @@
 import type { z } from 'zod';
 import { PAYLOAD_SCHEMAS } from '../../jobs/payloads.js';
 import { CHECK_NAMES, CHECKS, isCheckName, type CheckName } from '../checks/registry.js';
-import type { IdentifyOptions } from '../checks/types.js';
+import type { IdentifyOptions, JobPayload } from '../checks/types.js';
 import type { RawLine } from './raw-line.js';
 
 /** Longest `subject`, characters. */
@@ -14,16 +14,9 @@ export const MAX_SUBJECT_CHARS = 256;
 export const MAX_BATCH_ID_CHARS = 128;
 const BATCH_ID = /^[A-Za-z0-9._:+-]+$/;
 
-/** A line that can become a job. Exactly one of `ref` / `frames` is set, as the check takes. */
-export interface ValidLine {
+/** A line that can become a job: the job payload's own fields. Exactly one of `ref` / `frames` is set, as the check takes. */
+export interface ValidLine extends Pick<JobPayload, 'line' | 'check' | 'subject' | 'ref' | 'frames' | 'options'> {
   readonly ok: true;
-  readonly line: number;
-  readonly check: CheckName;
-  /** Trimmed; a number becomes its decimal string; absent or empty → `null`. */
-  readonly subject: string | null;
-  readonly ref?: string;
-  readonly frames?: readonly string[];
-  readonly options?: IdentifyOptions;
 }
 
 /** A line that cannot: what could be read of it (for the `failed` record) and why not. */
