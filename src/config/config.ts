@@ -76,6 +76,11 @@ export interface WorkerTuning {
   readonly lockDurationMs: number;
   /** How often stalled jobs are looked for, ms. Env `RESCREEN_STALLED_INTERVAL_MS`, default 30000. */
   readonly stalledIntervalMs: number;
+  /**
+   * Times a job may stall (its worker died mid-job) and still be run again; past that BullMQ gives it
+   * up and the line gets a `failed` record (`WORKER_LOST`). Env `RESCREEN_MAX_STALLED`, default 10.
+   */
+  readonly maxStalledCount: number;
 }
 
 export class ConfigError extends Error {
@@ -160,6 +165,7 @@ const EnvSchema = z.object({
     .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
     .pipe(z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(1_000)).optional()),
   RESCREEN_STALLED_INTERVAL_MS: int(30_000, 500),
+  RESCREEN_MAX_STALLED: int(10, 0),
   RESCREEN_PHOTO_MAX_BYTES: int(15 * 1024 * 1024, 1),
   RESCREEN_WEBHOOK_URL: z
     .string()
@@ -206,6 +212,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       maxRateLimited: e.RESCREEN_MAX_RATE_LIMITED,
       lockDurationMs: e.RESCREEN_LOCK_MS ?? Math.max(30_000, slowestAttemptMs),
       stalledIntervalMs: e.RESCREEN_STALLED_INTERVAL_MS,
+      maxStalledCount: e.RESCREEN_MAX_STALLED,
     },
     photoMaxBytes: e.RESCREEN_PHOTO_MAX_BYTES,
     webhook:

@@ -122,6 +122,25 @@ async function recordFailure(
   return { kind: 'recorded', record };
 }
 
+/**
+ * A job BullMQ gave up without running it (its workers died mid-job too often: the job "stalled
+ * more than allowable limit"). Writes a `failed` record unless the line already has one, so the
+ * line is still accounted for (and `rescreen retry` can send it again).
+ */
+export async function recordLostJob(input: JobAttempt, reason: string, deps: Pick<JobRunnerDeps, 'store' | 'redact' | 'now'>): Promise<ResultRecord | null> {
+  if (await deps.store.get(input.payload.batch, input.payload.line)) return null;
+  const record = baseRecord(input.payload, input.attempt, deps, {
+    status: 'failed',
+    transactionId: null,
+    verdict: null,
+    score: null,
+    error: { code: ErrorCodes.WORKER_LOST, message: `BullMQ gave the job up: ${deps.redact(reason)}` },
+    response: null,
+  });
+  await deps.store.put(record);
+  return record;
+}
+
 /** `{code, message}` for a record: taxonomy codes as they are, anything else INTERNAL. Never a secret. */
 export function recordErrorOf(error: unknown, redact: (text: string) => string): RecordError {
   if (error instanceof RescreenError) {
@@ -136,7 +155,7 @@ type Outcome = Pick<ResultRecord, 'status' | 'transactionId' | 'verdict' | 'scor
   templateId?: string | null;
 };
 
-function baseRecord(payload: JobPayload, attempt: number, deps: JobRunnerDeps, outcome: Outcome): ResultRecord {
+function baseRecord(payload: JobPayload, attempt: number, deps: Pick<JobRunnerDeps, 'now'>, outcome: Outcome): ResultRecord {
   return {
     batch: payload.batch,
     line: payload.line,

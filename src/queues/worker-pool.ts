@@ -12,7 +12,7 @@ import type { WorkerTuning } from '../config/config.js';
 import { VENDORS, type Vendor } from '../checks/registry.js';
 import type { JobPayload } from '../checks/types.js';
 import { AuthenticationError, type VendorError } from '../errors/errors.js';
-import { runJob, type JobRunnerDeps } from './job-runner.js';
+import { recordLostJob, runJob, type JobRunnerDeps } from './job-runner.js';
 import { queueName } from './names.js';
 
 /**
@@ -32,9 +32,6 @@ const UNBOUNDED_LIMITER = { max: 1_000_000, duration: 1_000 } as const;
  * no guard; a 429 in about every other run with 25–30 ms; none with 40 ms, which uses 0.96 of it.
  */
 export const RATE_LIMIT_GUARD_MS = 40;
-
-/** Stalled more than this many times (worker deaths mid-job) and BullMQ gives the job up. */
-const MAX_STALLED_COUNT = 10;
 
 export interface WorkerPoolOptions {
   readonly redisUrl: string;
@@ -74,13 +71,19 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
         limiter: limit ? { max: limit.max, duration: limit.durationMs + RATE_LIMIT_GUARD_MS } : UNBOUNDED_LIMITER,
         lockDuration: options.tuning.lockDurationMs,
         stalledInterval: options.tuning.stalledIntervalMs,
-        maxStalledCount: MAX_STALLED_COUNT,
+        maxStalledCount: options.tuning.maxStalledCount,
         autorun: true,
       });
       worker.on('error', (error) => options.log.error({ vendor, err: error }, 'worker error'));
       worker.on('stalled', (jobId) => options.log.warn({ vendor, jobId }, 'job stalled (its worker died?); it goes back to wait'));
       worker.on('failed', (job, error) => {
-        if (!(error instanceof UnrecoverableError)) {
+        if (job?.deferredFailure !== undefined) {
+          // Failed by BullMQ itself, without running our processor: the line still needs its record.
+          const attempt = { payload: job.data, attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 };
+          recordLostJob(attempt, job.deferredFailure, options.runner)
+            .then((record) => record && options.log.error({ vendor, batch: record.batch, line: record.line }, 'job given up by BullMQ; failed record written'))
+            .catch((err: unknown) => options.log.error({ vendor, jobId: job.id, err }, 'could not record a job BullMQ gave up'));
+        } else if (!(error instanceof UnrecoverableError)) {
           options.log.debug({ vendor, jobId: job?.id, attemptsMade: job?.attemptsMade, err: error.message }, 'attempt failed');
         }
       });

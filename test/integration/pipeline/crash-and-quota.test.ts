@@ -106,3 +106,24 @@ describe('SIGTERM', () => {
     expect(await runtime.queues.ooto.getWaitingCount()).toBe(30 - summary.recorded);
   });
 });
+
+describe('a job whose workers keep dying', () => {
+  it('ends failed (WORKER_LOST) once BullMQ gives it up, so the line still has its record', async () => {
+    // No second chance after a stall: the job a killed worker held is given up at once.
+    h = await createHarness('lost', { latencyMs: 3000 }, { RESCREEN_MAX_STALLED: '0' });
+    await h.file('a.jpg', sampleJpeg({ seed: 1 }));
+    const manifest = await h.manifest('m.jsonl', [{ ref: 'a.jpg', check: 'ooto-deepfake' }]);
+    expect((await runCli(['enqueue', manifest, '--batch', 'lost'], h.env)).code).toBe(0);
+    const victim = startCli(['work'], h.env);
+    await eventually(async () => h!.sim.stats().totalCalls, (n) => n >= 1, 20_000);
+    victim.kill('SIGKILL');
+    await new Promise((r) => victim.once('close', r));
+
+    const rescuer = await runCli(['work', '--until-idle'], h.env, 60_000);
+    expect(rescuer.code, rescuer.stderr).toBe(0);
+    const runtime = await h.openRuntime();
+    const record = await runtime.store.get('lost', 1);
+    expect(record).toMatchObject({ status: 'failed', error: { code: 'WORKER_LOST' } });
+    expect(await runtime.store.summary('lost')).toMatchObject({ recorded: 1, total: 1 });
+  });
+});

@@ -9,7 +9,7 @@ import {
   RateLimitedError,
   VendorRejectedError,
 } from '../../../src/errors/errors.js';
-import { runJob, type JobRunnerDeps } from '../../../src/queues/job-runner.js';
+import { recordLostJob, runJob, type JobRunnerDeps } from '../../../src/queues/job-runner.js';
 import { MemoryStore } from '../../helpers/memory-store.js';
 
 const payload: JobPayload = { batch: 'b1', line: 3, check: 'ooto-deepfake', subject: 'cust-1', ref: 'a.jpg', baseDir: '/m' };
@@ -128,6 +128,17 @@ describe('runJob', () => {
     });
     await runJob({ payload, attempt: 1, maxAttempts: 5 }, d);
     expect(await d.store.get('b1', 3)).toMatchObject({ status: 'failed', error: { code: 'INTERNAL', message: 'weird [redacted] thing' } });
+  });
+});
+
+describe('recordLostJob', () => {
+  it('gives a job BullMQ gave up a failed record, unless the line already has one', async () => {
+    const d = deps(async () => ({ verdict: 'genuine', score: 1, transactionId: 'x', response: null }));
+    const lost = await recordLostJob({ payload, attempt: 2, maxAttempts: 5 }, 'job stalled more than allowable limit', d);
+    expect(lost).toMatchObject({ status: 'failed', attempts: 2, transactionId: null, error: { code: 'WORKER_LOST' } });
+    expect(await d.store.get('b1', 3)).toEqual(lost);
+    expect(await recordLostJob({ payload, attempt: 3, maxAttempts: 5 }, 'again', d)).toBeNull();
+    expect(d.store.puts).toBe(1);
   });
 });
 
