@@ -1,6 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { JobType, Queue } from 'bullmq';
 import type { Vendor } from '../checks/registry.js';
 import type { WorkerPool } from './worker-pool.js';
+
+/** Jobs of `queue` in any of `states`, summed (one round trip). */
+export async function countJobs(queue: Queue, ...states: JobType[]): Promise<number> {
+  const counts = await queue.getJobCounts(...states);
+  return Object.values(counts).reduce((a, b) => a + b, 0);
+}
 
 /** Other work that keeps a worker busy (the `schedules` worker: due or running firings). */
 export interface PendingWork {

@@ -12,6 +12,7 @@ import type { WorkerTuning } from '../config/config.js';
 import { VENDORS, type Vendor } from '../checks/registry.js';
 import type { JobPayload } from '../checks/types.js';
 import { AuthenticationError, type VendorError } from '../errors/errors.js';
+import { countJobs } from './idle.js';
 import { recordLostJob, runJob, type JobRunnerDeps } from './job-runner.js';
 import { queueName } from './names.js';
 
@@ -108,8 +109,7 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
     const out = { ooto: 0, glair: 0 } satisfies Record<Vendor, number>;
     await Promise.all(
       [...this.queues].map(async ([vendor, queue]) => {
-        const counts = await queue.getJobCounts('wait', 'active', 'delayed', 'prioritized', 'paused', 'waiting-children');
-        out[vendor] = Object.values(counts).reduce((a, b) => a + b, 0);
+        out[vendor] = await countJobs(queue, 'wait', 'active', 'delayed', 'prioritized', 'paused', 'waiting-children');
       }),
     );
     return out;

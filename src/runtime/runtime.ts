@@ -12,7 +12,7 @@ import type { JobPayload } from '../checks/types.js';
 import { secretsOf, type Config } from '../config/config.js';
 import { createMediaLoader } from '../media/loader.js';
 import { createNotifier, startNotificationWorker, type BatchFinishedJob } from '../notify/notifications.js';
-import type { PendingWork } from '../queues/idle.js';
+import { countJobs, type PendingWork } from '../queues/idle.js';
 import { defaultJobOptions, queueName } from '../queues/names.js';
 import { WorkerPool } from '../queues/worker-pool.js';
 import { assertRedisReachable } from '../redis/locate.js';
@@ -158,10 +158,7 @@ export function startWorkers(
       ? {
           // Deliveries due or under way; ones waiting out a backoff (delayed) count too, so
           // `work --until-idle` delivers before it exits (up to the attempts' backoff).
-          pendingCount: async () => {
-            const c = await notificationsQueue.getJobCounts('wait', 'active', 'delayed', 'prioritized');
-            return Object.values(c).reduce((a, b) => a + b, 0);
-          },
+          pendingCount: () => countJobs(notificationsQueue, 'wait', 'active', 'delayed', 'prioritized'),
         }
       : undefined,
     close: async (force = false) => {

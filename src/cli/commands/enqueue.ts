@@ -77,7 +77,7 @@ export function printEnqueueSummary(summary: EnqueueSummary, dryRun: boolean): v
   // A dry run does not look at the queues: valid lines without a record, queued or not, would be enqueued.
   const wouldEnqueue = summary.estimate
     ? Object.values(summary.estimate.checks).reduce((n, c) => n + c.lines, 0)
-    : Object.values(summary.byCheck).reduce((a, b) => a + b, 0);
+    : sum(summary.byCheck);
   const verb = dryRun ? 'would enqueue' : 'enqueued';
   process.stdout.write(
     `batch ${summary.batch}\n` +

@@ -6,6 +6,7 @@ import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RECORD_STATUSES, type RecordStatus, type ResultRecord } from '../../checks/types.js';
+import { countJobs } from '../../queues/idle.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import { CliError } from '../cli-error.js';
 import { formatSummary, isFinished, table } from '../format.js';
@@ -39,8 +40,7 @@ export async function status(runtime: Runtime, batch: string, options: { watch?:
 }
 
 async function unfinished(runtime: Runtime, vendor: 'ooto' | 'glair'): Promise<number> {
-  const counts = await runtime.queues[vendor].getJobCounts('wait', 'active', 'delayed', 'prioritized', 'paused');
-  return Object.values(counts).reduce((a, b) => a + b, 0);
+  return countJobs(runtime.queues[vendor], 'wait', 'active', 'delayed', 'prioritized', 'paused');
 }
 
 export const CSV_COLUMNS = [
