@@ -29,6 +29,10 @@ export function isCheckName(value: unknown): value is CheckName {
   return typeof value === 'string' && Object.hasOwn(CHECKS, value);
 }
 
+export function isVendor(value: unknown): value is Vendor {
+  return typeof value === 'string' && (VENDORS as readonly string[]).includes(value);
+}
+
 export function vendorOf(check: CheckName): Vendor {
   return CHECKS[check].vendor;
 }

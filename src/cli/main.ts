@@ -14,7 +14,8 @@ import { retryFailed } from '../queues/retry.js';
 import { createProgressView } from './progress.js';
 import { runBatch } from './commands/run.js';
 import { registerScheduleCommands } from './commands/schedule.js';
-import { simulator } from './commands/simulator.js';
+import { limitsReset, limitsSet, limitsShow } from './commands/limits.js';
+import { simulator, type SimulatorArgs } from './commands/simulator.js';
 import { work } from './commands/work.js';
 
 function positiveInt(value: string): number {
@@ -150,7 +151,11 @@ program
   .option('--failure-rate <x>', 'share of calls that fail with 5xx/reset (0–1)', (v) => Number(v), 0)
   .option('--ooto-rate-limit <limit>', 'answer 429 above this rate, e.g. 10/s')
   .option('--glair-rate-limit <limit>', 'answer 429 above this rate, e.g. 5/s')
-  .action(async (opts: { port: number; host: string; latency: number; failureRate: number; ootoRateLimit?: string; glairRateLimit?: string }) => {
+  .option('--ooto-window <kind>', 'how OOTO counts its quota: first-call, wall-clock, sliding, token-bucket')
+  .option('--glair-window <kind>', 'how GLAIR counts its quota (as --ooto-window)')
+  .option('--ooto-burst <n>', 'token-bucket size for OOTO (default: the whole quota)', positiveInt)
+  .option('--glair-burst <n>', 'token-bucket size for GLAIR', positiveInt)
+  .action(async (opts: SimulatorArgs) => {
     exitCode = await simulator(opts);
   });
 
@@ -159,6 +164,29 @@ program
   .description('the simulator + a worker + a sample batch + its results, on a fresh machine')
   .action(async () => {
     exitCode = await demo();
+  });
+
+const limitsCommand = program.command('limits').description('vendor quotas in force for the whole fleet; change them while workers run');
+limitsCommand
+  .command('show', { isDefault: true })
+  .description('each vendor: the quota in force and where it comes from, pauses, spent budgets, learned rate, live workers')
+  .action(async () => {
+    await withRuntime((runtime) => limitsShow(runtime));
+  });
+limitsCommand
+  .command('set')
+  .description('set a vendor quota (stored in Redis, overriding <VENDOR>_RATE_LIMIT) for every running worker within ~1 s')
+  .argument('<vendor>', 'ooto or glair')
+  .argument('<quota...>', 'e.g. 20/s, "15/s burst 5", 15/s,800/m,50000/d, auto, "auto,max 50/s", none')
+  .action(async (vendor: string, quota: string[]) => {
+    await withRuntime((runtime) => limitsSet(runtime, vendor, quota.join(' ')));
+  });
+limitsCommand
+  .command('reset')
+  .description('remove the override: back to <VENDOR>_RATE_LIMIT')
+  .argument('<vendor>', 'ooto or glair')
+  .action(async (vendor: string) => {
+    await withRuntime((runtime) => limitsReset(runtime, vendor));
   });
 
 registerScheduleCommands(program);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { parseRateLimit, type RateLimit } from './rate-limit.js';
+import { isQuotaError, parseQuota, spacingWindow, type Quota } from '../quota/spec.js';
+import type { RateLimit } from './rate-limit.js';
 
 /**
  * The whole configuration, parsed once from the environment. Nothing else in the code base reads
@@ -41,7 +42,9 @@ export interface OotoConfig {
   readonly baseUrl: string;
   readonly appId: string | undefined;
   readonly appKey: string | undefined;
-  /** Vendor quota; `undefined` means no limiter (OOTO publishes none). */
+  /** OOTO_RATE_LIMIT: every window, burst, auto; `undefined` means none (OOTO publishes none). */
+  readonly quota: Quota | undefined;
+  /** The quota's spaced window as a plain rate (for estimates); `undefined` when it has none. */
   readonly rateLimit: RateLimit | undefined;
 }
 
@@ -51,14 +54,25 @@ export interface GlairConfig {
   readonly username: string | undefined;
   readonly password: string | undefined;
   readonly apiKey: string | undefined;
-  /** Vendor quota; `undefined` means no limiter (GLAIR publishes none). */
+  /** GLAIR_RATE_LIMIT: every window, burst, auto; `undefined` means none (GLAIR publishes none). */
+  readonly quota: Quota | undefined;
+  /** The quota's spaced window as a plain rate (for estimates); `undefined` when it has none. */
   readonly rateLimit: RateLimit | undefined;
 }
 
 /** Knobs for the worker; the defaults suit production, tests shorten them. */
 export interface WorkerTuning {
-  /** Concurrent jobs per vendor queue per process. Env `RESCREEN_CONCURRENCY`, default 16. */
+  /**
+   * Concurrent jobs per vendor queue per process: fixed, or the starting value when
+   * `concurrencyAuto`. Env `RESCREEN_CONCURRENCY` (a number, or `auto`: the default, 16 to start).
+   */
   readonly concurrency: number;
+  /** Size concurrency from the quota and the observed latency (`RESCREEN_CONCURRENCY=auto`). */
+  readonly concurrencyAuto: boolean;
+  /** Added to each spaced quota window, ms (absorbs send-to-arrival jitter). Env `RESCREEN_RATE_GUARD_MS`, default 20. */
+  readonly rateGuardMs: number;
+  /** A job waiting for a quota slot goes back to the queue for at most this long before it asks again, ms. Env `RESCREEN_QUOTA_RECHECK_MS`, default 2000. */
+  readonly quotaRecheckMs: number;
   /** BullMQ attempts per job (transient failures). Env `RESCREEN_ATTEMPTS`, default 5. */
   readonly attempts: number;
   /** Base of BullMQ's exponential backoff between attempts, ms. Env `RESCREEN_BACKOFF_MS`, default 2000. */
@@ -70,11 +84,11 @@ export interface WorkerTuning {
   /** Times a job may be sent back by a 429 before it ends `failed`. Env `RESCREEN_MAX_RATE_LIMITED`, default 50. */
   readonly maxRateLimited: number;
   /**
-   * BullMQ job lock, ms. Env `RESCREEN_LOCK_MS`. Default: long enough for the slowest attempt
-   * (every in-call retry timing out) so a renewal hiccup never hands a live call to another worker.
+   * BullMQ job lock, ms. Env `RESCREEN_LOCK_MS`, default 20000. BullMQ renews it every half of
+   * it while the job runs, so a slow call keeps its lock; a dead worker's jobs are free once it lapses.
    */
   readonly lockDurationMs: number;
-  /** How often stalled jobs are looked for, ms. Env `RESCREEN_STALLED_INTERVAL_MS`, default 30000. */
+  /** How often stalled jobs are looked for, ms. Env `RESCREEN_STALLED_INTERVAL_MS`, default 10000. */
   readonly stalledIntervalMs: number;
   /**
    * Times a job may stall (its worker died mid-job) and still be run again; past that BullMQ gives it
@@ -100,18 +114,26 @@ const url = (fallback: string) =>
     .pipe(z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }))
     .transform((v) => v.replace(/\/+$/, ''));
 
-const rateLimit = z
+const quota = z
   .string()
   .optional()
-  .transform((v, ctx): RateLimit | undefined => {
+  .transform((v, ctx): Quota | undefined => {
     if (v === undefined || v.trim() === '') return undefined;
-    const parsed = parseRateLimit(v);
-    if (!parsed) {
-      ctx.addIssue({ code: 'custom', message: `must read <count>/<s|m|h>, e.g. 15/s or 600/m (got ${JSON.stringify(v)})` });
+    const parsed = parseQuota(v);
+    if (isQuotaError(parsed)) {
+      ctx.addIssue({ code: 'custom', message: `${parsed.error} (got ${JSON.stringify(v)})` });
       return z.NEVER;
     }
     return parsed;
   });
+
+/** The spaced window of a quota as a plain rate, for estimates. */
+function plainRate(q: Quota | undefined): RateLimit | undefined {
+  if (q === undefined) return undefined;
+  if (q.auto) return q.autoMaxPerSecond === undefined ? undefined : { max: q.autoMaxPerSecond, durationMs: 1_000 };
+  const w = spacingWindow(q);
+  return w === undefined ? undefined : { max: w.max, durationMs: w.durationMs };
+}
 
 const int = (fallback: number, min: number) =>
   z
@@ -136,12 +158,12 @@ const EnvSchema = z.object({
   OOTO_BASE_URL: url('https://cloud.ooto-ai.com'),
   OOTO_APP_ID: optionalSecret,
   OOTO_APP_KEY: optionalSecret,
-  OOTO_RATE_LIMIT: rateLimit,
+  OOTO_RATE_LIMIT: quota,
   GLAIR_BASE_URL: url('https://api.vision.glair.ai'),
   GLAIR_USERNAME: optionalSecret,
   GLAIR_PASSWORD: optionalSecret,
   GLAIR_API_KEY: optionalSecret,
-  GLAIR_RATE_LIMIT: rateLimit,
+  GLAIR_RATE_LIMIT: quota,
   IDENTIFY_MATCH_THRESHOLD: z
     .string()
     .optional()
@@ -153,7 +175,15 @@ const EnvSchema = z.object({
     .optional()
     .transform((v) => (v === undefined || v.trim() === '' ? 'info' : v.trim().toLowerCase()))
     .pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
-  RESCREEN_CONCURRENCY: int(16, 1),
+  RESCREEN_CONCURRENCY: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? 'auto' : v.trim().toLowerCase()))
+    .pipe(z.string().regex(/^(auto|\d+)$/, 'must be a whole number or auto'))
+    .transform((v) => (v === 'auto' ? 'auto' : Number(v)))
+    .pipe(z.union([z.literal('auto'), z.number().int().min(1)])),
+  RESCREEN_RATE_GUARD_MS: int(20, 0),
+  RESCREEN_QUOTA_RECHECK_MS: int(2_000, 50),
   RESCREEN_ATTEMPTS: int(5, 1),
   RESCREEN_BACKOFF_MS: int(2_000, 0),
   RESCREEN_CALL_RETRIES: int(2, 0),
@@ -164,7 +194,7 @@ const EnvSchema = z.object({
     .optional()
     .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
     .pipe(z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(1_000)).optional()),
-  RESCREEN_STALLED_INTERVAL_MS: int(30_000, 500),
+  RESCREEN_STALLED_INTERVAL_MS: int(10_000, 500),
   RESCREEN_MAX_STALLED: int(10, 0),
   RESCREEN_PHOTO_MAX_BYTES: int(15 * 1024 * 1024, 1),
   RESCREEN_WEBHOOK_URL: z
@@ -188,29 +218,38 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   }
   const e = parsed.data;
   const requestTimeoutMs = e.RESCREEN_REQUEST_TIMEOUT_MS;
-  const slowestAttemptMs = requestTimeoutMs * (e.RESCREEN_CALL_RETRIES + 1) + 10_000;
   return {
     redisUrl: e.REDIS_URL ?? 'redis://127.0.0.1:6379',
     redisUrlExplicit: e.REDIS_URL !== undefined,
     prefix: e.RESCREEN_PREFIX,
-    ooto: { baseUrl: e.OOTO_BASE_URL, appId: e.OOTO_APP_ID, appKey: e.OOTO_APP_KEY, rateLimit: e.OOTO_RATE_LIMIT },
+    ooto: {
+      baseUrl: e.OOTO_BASE_URL,
+      appId: e.OOTO_APP_ID,
+      appKey: e.OOTO_APP_KEY,
+      quota: e.OOTO_RATE_LIMIT,
+      rateLimit: plainRate(e.OOTO_RATE_LIMIT),
+    },
     glair: {
       baseUrl: e.GLAIR_BASE_URL,
       username: e.GLAIR_USERNAME,
       password: e.GLAIR_PASSWORD,
       apiKey: e.GLAIR_API_KEY,
-      rateLimit: e.GLAIR_RATE_LIMIT,
+      quota: e.GLAIR_RATE_LIMIT,
+      rateLimit: plainRate(e.GLAIR_RATE_LIMIT),
     },
     identifyMatchThreshold: e.IDENTIFY_MATCH_THRESHOLD,
     logLevel: e.LOG_LEVEL,
     worker: {
-      concurrency: e.RESCREEN_CONCURRENCY,
+      concurrency: e.RESCREEN_CONCURRENCY === 'auto' ? 16 : e.RESCREEN_CONCURRENCY,
+      concurrencyAuto: e.RESCREEN_CONCURRENCY === 'auto',
+      rateGuardMs: e.RESCREEN_RATE_GUARD_MS,
+      quotaRecheckMs: e.RESCREEN_QUOTA_RECHECK_MS,
       attempts: e.RESCREEN_ATTEMPTS,
       backoffMs: e.RESCREEN_BACKOFF_MS,
       callRetries: e.RESCREEN_CALL_RETRIES,
       requestTimeoutMs,
       maxRateLimited: e.RESCREEN_MAX_RATE_LIMITED,
-      lockDurationMs: e.RESCREEN_LOCK_MS ?? Math.max(30_000, slowestAttemptMs),
+      lockDurationMs: e.RESCREEN_LOCK_MS ?? 20_000,
       stalledIntervalMs: e.RESCREEN_STALLED_INTERVAL_MS,
       maxStalledCount: e.RESCREEN_MAX_STALLED,
     },

@@ -112,6 +112,21 @@ export class TimeoutError extends VendorError {
   }
 }
 
+/**
+ * Not an answer: the fleet's admission control will not give this vendor a call slot for a while
+ * (a spent budget window, a long 429 pause). The job goes back to the queue without spending an
+ * attempt and without counting as rate-limited; it never ends up in a record.
+ */
+export class QuotaWaitError extends VendorError {
+  override name = 'QuotaWaitError';
+  /** How long until a slot may be had, ms. */
+  readonly waitMs: number;
+  constructor(vendor: Vendor, waitMs: number, message: string) {
+    super(vendor, 'QUOTA_WAIT', message, null);
+    this.waitMs = waitMs;
+  }
+}
+
 // ---------------------------------------------------------------- media errors
 
 /**
@@ -143,5 +158,7 @@ export const ErrorCodes = {
   MEDIA_FETCH: 'MEDIA_FETCH',
   RATE_LIMITED_TOO_OFTEN: 'RATE_LIMITED_TOO_OFTEN',
   WORKER_LOST: 'WORKER_LOST',
+  /** Internal only: waiting for a quota slot (never stored). */
+  QUOTA_WAIT: 'QUOTA_WAIT',
   INTERNAL: 'INTERNAL',
 } as const;

@@ -10,6 +10,7 @@ import {
   MediaRejectedError,
   MediaUnavailableError,
   PermissionDeniedError,
+  QuotaWaitError,
   RateLimitedError,
   TimeoutError,
   VendorRejectedError,
@@ -19,14 +20,16 @@ import {
  * What to do with an error:
  * - `retry`: transient; try again (p-retry inside the call, then BullMQ attempts with backoff).
  * - `rate-limited`: 429; pause the queue and requeue the job without spending an attempt.
+ * - `deferred`: no quota slot for a while; requeue the job without spending an attempt.
  * - `stop-vendor`: 401/403; every job of this vendor would fail: stop taking them, leave them queued.
  * - `rejected`: a final answer that the media is unusable.
  * - `failed`: final, no usable answer (malformed vendor answer, unreadable media, any unknown error).
  */
-export type Disposition = 'retry' | 'rate-limited' | 'stop-vendor' | 'rejected' | 'failed';
+export type Disposition = 'retry' | 'rate-limited' | 'deferred' | 'stop-vendor' | 'rejected' | 'failed';
 
 export function dispositionOf(error: unknown): Disposition {
   if (error instanceof RateLimitedError) return 'rate-limited';
+  if (error instanceof QuotaWaitError) return 'deferred';
   if (error instanceof AuthenticationError || error instanceof PermissionDeniedError) return 'stop-vendor';
   if (error instanceof VendorRejectedError || error instanceof MediaRejectedError) return 'rejected';
   if (error instanceof ConnectionError || error instanceof TimeoutError || error instanceof InternalServerError) return 'retry';

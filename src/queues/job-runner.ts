@@ -7,6 +7,8 @@
 import type { Processor, ProcessorDeps } from '../checks/processor.js';
 import type { CheckName } from '../checks/registry.js';
 import type { CheckOutcome, JobPayload, RecordError, ResultRecord } from '../checks/types.js';
+import type {
+  QuotaWaitError} from '../errors/errors.js';
 import {
   ErrorCodes,
   MalformedResponseError,
@@ -45,6 +47,8 @@ export type JobStep =
   | { readonly kind: 'skipped'; readonly existing: ResultRecord }
   | { readonly kind: 'retry'; readonly error: unknown }
   | { readonly kind: 'rate-limited'; readonly delayMs: number; readonly timesLimited: number }
+  /** No quota slot for `delayMs`: back to the queue, no attempt spent, not counted as rate-limited. */
+  | { readonly kind: 'deferred'; readonly delayMs: number; readonly reason: string }
   | { readonly kind: 'stop-vendor'; readonly error: VendorError };
 
 export async function runJob(input: JobAttempt, deps: JobRunnerDeps, signal?: AbortSignal): Promise<JobStep> {
@@ -82,6 +86,10 @@ async function decideOnError(input: JobAttempt, error: unknown, deps: JobRunnerD
     case 'stop-vendor':
       // dispositionOf only says stop-vendor for vendor auth errors.
       return { kind: 'stop-vendor', error: error as VendorError };
+    case 'deferred': {
+      const wait = error as QuotaWaitError;
+      return { kind: 'deferred', delayMs: wait.waitMs, reason: wait.message };
+    }
     case 'rate-limited': {
       const timesLimited = (input.payload.rateLimited ?? 0) + 1;
       if (timesLimited <= deps.maxRateLimited) {

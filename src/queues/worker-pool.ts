@@ -7,32 +7,31 @@ import { EventEmitter } from 'node:events';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { RateLimit } from '../config/rate-limit.js';
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
 import type { WorkerTuning } from '../config/config.js';
+import type { Admission } from '../quota/admission.js';
+import { autoConcurrency, capacityShortfall, readHeartbeats, removeHeartbeat, writeHeartbeat, type VendorHeartbeat } from '../quota/capacity.js';
+import { steadyPerSecond, type Quota } from '../quota/spec.js';
+import { readQuotaState } from '../quota/state.js';
 import { VENDORS, type Vendor } from '../checks/registry.js';
 import type { JobPayload } from '../checks/types.js';
 import { AuthenticationError, type VendorError } from '../errors/errors.js';
 import { countJobs } from './idle.js';
 import { recordLostJob, runJob, type JobRunnerDeps } from './job-runner.js';
 import { queueName } from './names.js';
+import { quotaStateKey as admissionKey } from '../quota/admission.js';
 
 /**
- * BullMQ ignores a manual `rateLimit()` on a queue whose workers have no limiter, so a vendor without
- * a configured quota still gets one, too large to ever bind (the 429 path needs it).
+ * The quota is not BullMQ's limiter (a fixed window that opens when a job starts: with enough
+ * concurrency all `max` jobs start at once) but the fleet's admission control, which each vendor
+ * call passes (src/quota). BullMQ ignores a manual `rateLimit()` on a queue whose workers have no
+ * limiter, so every worker gets one too large to ever bind: the requeue paths need it.
  */
 const UNBOUNDED_LIMITER = { max: 1_000_000, duration: 1_000 } as const;
 
-/**
- * Added to the window of a configured quota, ms. BullMQ's window opens when its first job becomes
- * active; the vendor's opens when the first call arrives, after that job's record look-up, media read
- * and request, and that delay varies: by ±10 ms from window to window, and by 20 ms more in the very
- * first window (cold connections and code). Without a guard, the first calls of a window that travel
- * faster than the previous window's first one land in the vendor's previous window and are refused
- * with 429, and each 429 pauses the whole queue for Retry-After (OOTO: whole seconds, so about one
- * window lost). bench/ scenario (c), 40/s: 4–8% of the calls refused and 0.80 of the quota used with
- * no guard; a 429 in about every other run with 25–30 ms; none with 40 ms, which uses 0.96 of it.
- */
-export const RATE_LIMIT_GUARD_MS = 40;
+/** How often a pool re-sizes its concurrency and publishes its heartbeat, ms. */
+const TICK_MS = 2_000;
 
 export interface WorkerPoolOptions {
   readonly redisUrl: string;
@@ -42,7 +41,10 @@ export interface WorkerPoolOptions {
   readonly tuning: WorkerTuning;
   /** Concurrent jobs per vendor queue in this process; default `tuning.concurrency`. */
   readonly concurrency?: number;
-  readonly rateLimits: Readonly<Record<Vendor, RateLimit | undefined>>;
+  /** Per vendor: the admission control its calls pass (latency, the fleet's clock). */
+  readonly admissions: Readonly<Record<Vendor, Admission>>;
+  /** The quota in force for a vendor now (environment or `rescreen limits set`). */
+  readonly quotaOf: (vendor: Vendor) => Quota | undefined;
   readonly runner: JobRunnerDeps;
   readonly log: Logger;
 }
@@ -53,6 +55,10 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
   private readonly queues = new Map<Vendor, Queue<JobPayload>>();
   private readonly connections: Redis[] = [];
   private readonly stopped = new Map<Vendor, VendorError>();
+  private readonly active = new Map<Vendor, number>();
+  private readonly shortfallLogged = new Map<Vendor, string>();
+  private readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private timer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(private readonly options: WorkerPoolOptions) {
@@ -64,12 +70,11 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
     const { options } = this;
     for (const vendor of options.vendors ?? VENDORS) {
       const queue = new Queue<JobPayload>(queueName(vendor), { connection: this.connection(), prefix: options.prefix });
-      const limit = options.rateLimits[vendor];
       const worker = new Worker<JobPayload>(queueName(vendor), (job) => this.process(vendor, job), {
         connection: this.connection(),
         prefix: options.prefix,
         concurrency: options.concurrency ?? options.tuning.concurrency,
-        limiter: limit ? { max: limit.max, duration: limit.durationMs + RATE_LIMIT_GUARD_MS } : UNBOUNDED_LIMITER,
+        limiter: UNBOUNDED_LIMITER,
         lockDuration: options.tuning.lockDurationMs,
         stalledInterval: options.tuning.stalledIntervalMs,
         maxStalledCount: options.tuning.maxStalledCount,
@@ -91,7 +96,66 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
       this.queues.set(vendor, queue);
       this.workers.set(vendor, worker);
     }
+    this.timer = setInterval(() => {
+      this.tick().catch((err: unknown) => options.log.debug({ err }, 'worker pool tick failed'));
+    }, TICK_MS);
+    this.timer.unref();
+    this.tick().catch((err: unknown) => options.log.debug({ err }, 'worker pool tick failed'));
     return this;
+  }
+
+  /** Current concurrency per vendor in this process. */
+  get concurrency(): Partial<Record<Vendor, number>> {
+    const out: Partial<Record<Vendor, number>> = {};
+    for (const [vendor, worker] of this.workers) out[vendor] = worker.concurrency;
+    return out;
+  }
+
+  /**
+   * Every TICK_MS: publish this process's heartbeat, size `auto` concurrency from the quota and the
+   * observed latency, and say once when a fixed concurrency cannot reach the quota.
+   */
+  private async tick(): Promise<void> {
+    const { options } = this;
+    const redis = this.connections[0];
+    if (redis === undefined || this.closing !== undefined) return;
+    const vendors: Partial<Record<Vendor, VendorHeartbeat>> = {};
+    for (const [vendor, worker] of this.workers) {
+      vendors[vendor] = {
+        concurrency: worker.concurrency,
+        active: this.active.get(vendor) ?? 0,
+        latencyMs: options.admissions[vendor].latencyMs,
+        auto: options.tuning.concurrencyAuto && options.concurrency === undefined,
+      };
+    }
+    const now = Date.now();
+    await writeHeartbeat(redis, options.prefix, { id: this.id, at: now, vendors });
+    const beats = await readHeartbeats(redis, options.prefix, now);
+    for (const [vendor, worker] of this.workers) {
+      const quota = options.quotaOf(vendor);
+      let perSecond = quota === undefined ? undefined : steadyPerSecond(quota);
+      if (quota?.auto === true) {
+        const admission = options.admissions[vendor];
+        const state = await readQuotaState(redis, admissionKey(options.prefix, vendor), vendor, quota, await admission.now());
+        perSecond = state.learnedPerSecond ?? perSecond;
+      }
+      const latencyMs = options.admissions[vendor].latencyMs;
+      if (vendors[vendor]?.auto === true) {
+        if (perSecond !== undefined && latencyMs !== undefined) {
+          const processes = beats.filter((b) => b.vendors[vendor] !== undefined).length;
+          const next = autoConcurrency(perSecond, latencyMs, processes);
+          if (next !== worker.concurrency) {
+            options.log.debug({ vendor, from: worker.concurrency, to: next, latencyMs: Math.round(latencyMs), perSecond }, 'concurrency resized');
+            worker.concurrency = next;
+          }
+        }
+        continue;
+      }
+      const shortfall = capacityShortfall(vendor, perSecond, beats);
+      if (shortfall !== undefined && this.shortfallLogged.get(vendor) === undefined) options.log.warn({ vendor }, shortfall);
+      this.shortfallLogged.set(vendor, shortfall ?? '');
+      if (shortfall === undefined) this.shortfallLogged.delete(vendor);
+    }
   }
 
   /** Vendors whose credentials were refused (401/403), with the error. Their jobs stay queued. */
@@ -121,7 +185,10 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
    */
   close(force = false): Promise<void> {
     this.closing ??= (async () => {
+      clearInterval(this.timer);
       await Promise.all([...this.workers.values()].map((w) => w.close(force)));
+      const redis = this.connections[0];
+      if (redis !== undefined) await removeHeartbeat(redis, this.options.prefix, this.id).catch(() => undefined);
       await Promise.all([...this.queues.values()].map((q) => q.close()));
       await Promise.all(this.connections.map((c) => c.quit().catch(() => c.disconnect())));
     })();
@@ -136,6 +203,15 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
   }
 
   private async process(vendor: Vendor, job: Job<JobPayload>): Promise<{ status: string }> {
+    this.active.set(vendor, (this.active.get(vendor) ?? 0) + 1);
+    try {
+      return await this.processJob(vendor, job);
+    } finally {
+      this.active.set(vendor, (this.active.get(vendor) ?? 1) - 1);
+    }
+  }
+
+  private async processJob(vendor: Vendor, job: Job<JobPayload>): Promise<{ status: string }> {
     const { runner, log } = this.options;
     const step = await runJob(
       { payload: job.data, attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 },
@@ -159,11 +235,17 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
         // BullMQ retries with exponential backoff and jitter; the error's message is safe to keep.
         throw step.error instanceof Error ? step.error : new Error(String(step.error));
       case 'rate-limited': {
-        log.info({ vendor, delayMs: step.delayMs, timesLimited: step.timesLimited, jobId: job.id }, 'vendor answered 429; queue paused');
+        // The admission control logged the pause once for the fleet; this job just goes back.
+        log.debug({ vendor, delayMs: step.delayMs, timesLimited: step.timesLimited, jobId: job.id }, 'vendor answered 429; job back to wait');
         await job.updateData({ ...job.data, rateLimited: step.timesLimited });
-        await this.queues.get(vendor)?.rateLimit(step.delayMs);
+        await this.queues.get(vendor)?.rateLimit(Math.min(step.delayMs, this.options.tuning.quotaRecheckMs));
         throw Worker.RateLimitError();
       }
+      case 'deferred':
+        // No quota slot for a while: hold the queue (no job is taken, no attempt spent), then ask again.
+        log.debug({ vendor, delayMs: step.delayMs, jobId: job.id }, step.reason);
+        await this.queues.get(vendor)?.rateLimit(Math.min(step.delayMs, this.options.tuning.quotaRecheckMs));
+        throw Worker.RateLimitError();
       case 'stop-vendor':
         this.stopVendor(vendor, step.error);
         // Back to wait without spending an attempt; this worker takes no more of them.

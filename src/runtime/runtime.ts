@@ -15,6 +15,8 @@ import { createNotifier, startNotificationWorker, type BatchFinishedJob } from '
 import { countJobs, type PendingWork } from '../queues/idle.js';
 import { defaultJobOptions, queueName } from '../queues/names.js';
 import { WorkerPool } from '../queues/worker-pool.js';
+import { Admission } from '../quota/admission.js';
+import { QuotaWatcher } from '../quota/limits.js';
 import { assertRedisReachable } from '../redis/locate.js';
 import { ScheduleWorker } from '../schedules/worker.js';
 import { RedisResultStore } from '../store/redis-result-store.js';
@@ -67,8 +69,14 @@ export function redactor(config: Config): (text: string) => string {
   return (text) => secrets.reduce((acc, secret) => acc.split(secret).join('[redacted]'), text);
 }
 
-/** Vendor clients and the media loader, as processors receive them. */
-export function createProcessorDeps(config: Config): ProcessorDeps & { close(): Promise<void> } {
+/** Delay after a 429 that came without Retry-After (GLAIR sends none): doubled per consecutive pause. */
+const RATE_LIMIT_BACKOFF = { baseMs: 1_000, maxMs: 60_000 } as const;
+
+/** Vendor clients and the media loader, as processors receive them; `gates` admit each call (the quota). */
+export function createProcessorDeps(
+  config: Config,
+  gates: Partial<Record<Vendor, Admission>> = {},
+): ProcessorDeps & { close(): Promise<void> } {
   const timeoutMs = config.worker.requestTimeoutMs;
   const callRetries = config.worker.callRetries;
   const ooto = createOotoClient({
@@ -77,6 +85,7 @@ export function createProcessorDeps(config: Config): ProcessorDeps & { close(): 
     appKey: config.ooto.appKey,
     timeoutMs,
     callRetries,
+    gate: gates.ooto,
   });
   const glair = createGlairClient({
     baseUrl: config.glair.baseUrl,
@@ -85,6 +94,7 @@ export function createProcessorDeps(config: Config): ProcessorDeps & { close(): 
     apiKey: config.glair.apiKey,
     timeoutMs,
     callRetries,
+    gate: gates.glair,
   });
   const media = createMediaLoader({ photoMaxBytes: config.photoMaxBytes });
   return {
@@ -113,24 +123,44 @@ export interface WorkerHandle {
  */
 export function startWorkers(
   runtime: Runtime,
-  options: { concurrency?: number; vendors?: readonly Vendor[] } = {},
+  options: {
+    concurrency?: number;
+    vendors?: readonly Vendor[];
+    /** The quota's clock, ms since the epoch (tests); default Redis TIME. */
+    clock?: () => number;
+  } = {},
 ): WorkerHandle {
   assertEveryCheckHasProcessor(PROCESSORS);
   const { config, log, store } = runtime;
-  const processorDeps = createProcessorDeps(config);
+  const quotas = new QuotaWatcher(runtime.redis, config.prefix, { ooto: config.ooto.quota, glair: config.glair.quota }, log);
+  quotas.start().catch((err: unknown) => log.debug({ err }, 'could not read quota overrides'));
+  const admission = (vendor: Vendor): Admission =>
+    new Admission({
+      redis: runtime.redis,
+      prefix: config.prefix,
+      vendor,
+      quota: () => quotas.current(vendor),
+      log,
+      now: options.clock,
+      guardMs: config.worker.rateGuardMs,
+      backoff: RATE_LIMIT_BACKOFF,
+    });
+  const admissions = { ooto: admission('ooto'), glair: admission('glair') };
+  const processorDeps = createProcessorDeps(config, admissions);
   const pool = new WorkerPool({
     redisUrl: config.redisUrl,
     prefix: config.prefix,
     vendors: options.vendors ?? VENDORS,
     tuning: config.worker,
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
-    rateLimits: { ooto: config.ooto.rateLimit, glair: config.glair.rateLimit },
+    admissions,
+    quotaOf: (vendor) => quotas.current(vendor),
     runner: {
       store,
       processors: PROCESSORS,
       processorDeps,
       maxRateLimited: config.worker.maxRateLimited,
-      rateLimitBackoff: { baseMs: 1_000, maxMs: 60_000 },
+      rateLimitBackoff: RATE_LIMIT_BACKOFF,
       redact: redactor(config),
     },
     log,
@@ -162,6 +192,7 @@ export function startWorkers(
         }
       : undefined,
     close: async (force = false) => {
+      quotas.stop();
       await Promise.all([pool.close(force), schedules.close(force), notificationWorker?.close(force)]);
       await notificationConnection?.quit().catch(() => notificationConnection?.disconnect());
       await processorDeps.close();

@@ -4,6 +4,8 @@
  *
  * - `GET /__sim/health` → `{"ok":true}`
  * - `GET /__sim/stats` → {@link SimulatorStats}
+ * - `GET /__sim/arrivals` → `{ooto: number[], glair: number[]}`: epoch ms of the calls each vendor's
+ *   quota let through (the last 200,000), for measuring how a client spaces its calls
  * - `POST /__sim/reset-stats` → 204
  * - `POST /__sim/configure` with JSON {@link SimulatorSettings} (seed templates by `face` only) → 200
  *   with the settings in force (credentials left out); 400 with the problems otherwise.
@@ -20,13 +22,19 @@ export const ADMIN_PREFIX = '/__sim/';
 /** What the admin endpoints act on. */
 export interface AdminTarget {
   stats(): SimulatorStats;
+  arrivals(): Record<string, number[]>;
   resetStats(): void;
   configure(patch: SimulatorSettings): void;
   settings(): ResolvedSettings;
 }
 
 const rateLimitSchema = z
-  .object({ max: z.number().int().positive(), durationMs: z.number().positive(), window: z.enum(['fixed', 'sliding']).optional() })
+  .object({
+    max: z.number().int().positive(),
+    durationMs: z.number().positive(),
+    window: z.enum(['fixed', 'first-call', 'wall-clock', 'sliding', 'token-bucket']).optional(),
+    burst: z.number().int().positive().optional(),
+  })
   .strict()
   .nullable()
   .optional();
@@ -58,6 +66,8 @@ export async function handleAdmin(req: IncomingMessage, path: string, target: Ad
       return { status: 200, body: { ok: true } };
     case 'GET /__sim/stats':
       return { status: 200, body: target.stats() };
+    case 'GET /__sim/arrivals':
+      return { status: 200, body: target.arrivals() };
     case 'POST /__sim/reset-stats':
       target.resetStats();
       return { status: 204, body: null };

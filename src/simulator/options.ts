@@ -46,11 +46,21 @@ export const FAILURE_KINDS: readonly FailureKind[] = ['500', '503', 'reset', 'ti
  */
 export interface SimRateLimit extends RateLimit {
   /**
-   * `fixed` (default): a window of `durationMs` opens with the first call after the previous one
-   * ended (the way BullMQ's limiter counts). `sliding`: at most `max` calls in any `durationMs` span.
+   * How the gateway counts, as real API gateways do:
+   * - `fixed` (default; alias `first-call`): a window of `durationMs` opens with the first call after
+   *   the previous one ended (the way BullMQ's limiter counts);
+   * - `wall-clock`: windows aligned on the clock, `floor(now / durationMs)` (nginx, many CDNs);
+   * - `sliding`: at most `max` calls in any `durationMs` span;
+   * - `token-bucket`: a bucket of `burst` tokens refilled at `max` per `durationMs` (AWS API Gateway,
+   *   Envoy): small bursts only.
    */
-  readonly window?: 'fixed' | 'sliding';
+  readonly window?: SimWindowKind;
+  /** `token-bucket` only: the bucket's size. Default `max` (a whole window's worth). */
+  readonly burst?: number;
 }
+
+export type SimWindowKind = 'fixed' | 'first-call' | 'wall-clock' | 'sliding' | 'token-bucket';
+export const SIM_WINDOW_KINDS: readonly SimWindowKind[] = ['first-call', 'wall-clock', 'sliding', 'token-bucket', 'fixed'];
 
 /** A template to enrol at start: from sample bytes (identity from their `face=` directive or hash) or an identity key. */
 export type SeedTemplate =
@@ -158,5 +168,7 @@ function checkLimit(vendor: Vendor, limit: SimRateLimit | null | undefined): Sim
   if (!(Number.isSafeInteger(limit.max) && limit.max > 0) || !(Number.isFinite(limit.durationMs) && limit.durationMs > 0)) {
     throw new RangeError(`rateLimit.${vendor} needs max > 0 (integer) and durationMs > 0`);
   }
+  if (limit.window !== undefined && !SIM_WINDOW_KINDS.includes(limit.window)) throw new RangeError(`rateLimit.${vendor}.window: unknown kind ${String(limit.window)}`);
+  if (limit.burst !== undefined && !(Number.isSafeInteger(limit.burst) && limit.burst > 0)) throw new RangeError(`rateLimit.${vendor}.burst must be a whole number > 0`);
   return { ...limit };
 }

@@ -33,6 +33,8 @@ export interface Simulator {
   readonly port: number;
   /** A snapshot of the counters. */
   stats(): SimulatorStats;
+  /** Epoch ms of the calls each vendor's quota let through (the last 200,000). */
+  arrivals(): Record<Vendor, number[]>;
   /** Zeroes the counters. */
   resetStats(): void;
   /** Changes knobs at run time; each given key replaces its current value. Throws RangeError for bad values. */
@@ -105,7 +107,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       waits.add(entry);
     });
 
-  const admin = { stats: () => stats.snapshot(), resetStats: () => stats.reset(), configure, settings: () => settings };
+  const snapshot = (): SimulatorStats => ({
+    ...stats.snapshot(),
+    maxInWindow: { ooto: faults.arrivals('ooto').maxInWindow, glair: faults.arrivals('glair').maxInWindow },
+  });
+  const resetStats = (): void => {
+    stats.reset();
+    faults.resetArrivals();
+  };
+  const arrivals = (): Record<Vendor, number[]> => ({ ooto: faults.arrivals('ooto').list(), glair: faults.arrivals('glair').list() });
+  const admin = { stats: snapshot, arrivals, resetStats, configure, settings: () => settings };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = req.url ?? '/';
@@ -135,7 +146,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       await answer(protocol.unauthorized());
       return;
     }
-    const wait = faults.rateLimit(route.vendor, performance.now());
+    const wait = faults.rateLimit(route.vendor, performance.timeOrigin + performance.now());
     if (wait > 0) {
       stats.rateLimited();
       await answer(protocol.rateLimited(wait));
@@ -189,8 +200,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     ootoBaseUrl: base,
     glairBaseUrl: base,
     port: address.port,
-    stats: () => stats.snapshot(),
-    resetStats: () => stats.reset(),
+    stats: snapshot,
+    arrivals,
+    resetStats,
     configure,
     settings: () => settings,
     addTemplate,

@@ -28,6 +28,11 @@ export interface SimulatorStats {
    * injected failures and engine errors); enrolments (`/add`) are not counted here.
    */
   readonly callsByMediaSha256: Record<string, number>;
+  /**
+   * Per vendor: the most calls its quota let through in any span of the quota's duration (1 s
+   * without a quota): above the quota only if the gateway kind lets bursts through.
+   */
+  readonly maxInWindow?: Record<'ooto' | 'glair', number>;
 }
 
 export class StatsRecorder {

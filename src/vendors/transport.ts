@@ -15,6 +15,8 @@ import {
   withCallRetries,
   type VendorResponse,
 } from './http.js';
+import { parseRetryAfter } from '../errors/retry-policy.js';
+import type { CallGate } from './types.js';
 
 /** Options every vendor client takes. */
 export interface TransportOptions {
@@ -36,6 +38,8 @@ export interface TransportOptions {
   readonly retryMinTimeoutMs?: number | undefined;
   /** Sockets of the default Pool. Default 16. Ignored when `dispatcher` is given. */
   readonly connections?: number | undefined;
+  /** Every call, quick retries included, passes it: a permit before sending, its answer after. */
+  readonly gate?: CallGate | undefined;
 }
 
 export interface PostRequest {
@@ -67,6 +71,8 @@ export function createTransport(vendor: Vendor, options: TransportOptions): Vend
       const fullPath = joinPath(endpoint.basePath, request.path, request.query);
       return withCallRetries(
         async () => {
+          await options.gate?.admit(request.signal);
+          const started = performance.now();
           const response = await send({
             vendor,
             dispatcher,
@@ -78,6 +84,8 @@ export function createTransport(vendor: Vendor, options: TransportOptions): Vend
             timeoutMs,
             signal: request.signal,
           });
+          const retryAfterMs = response.status === 429 ? parseRetryAfter(response.headers['retry-after']) : undefined;
+          await options.gate?.answered(response.status, retryAfterMs, performance.now() - started);
           return interpret(response, fullPath);
         },
         callRetries,

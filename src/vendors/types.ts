@@ -12,6 +12,17 @@ export interface VendorAnswer<T> {
   readonly body: unknown;
 }
 
+/**
+ * Passed by every vendor call, before it is sent and when its answer arrives (the quota's admission
+ * control implements it; see src/quota/admission.ts).
+ */
+export interface CallGate {
+  /** Resolves when one call may be sent now; may throw (e.g. QuotaWaitError) to send none. */
+  admit(signal?: AbortSignal): Promise<void>;
+  /** Every HTTP answer: its status, `Retry-After` in ms (429 only) and how long the call took, ms. */
+  answered(status: number, retryAfterMs: number | undefined, latencyMs: number): Promise<void>;
+}
+
 export interface CallOptions {
   readonly signal?: AbortSignal;
 }

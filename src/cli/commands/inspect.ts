@@ -7,6 +7,7 @@ import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RECORD_STATUSES, type RecordStatus, type ResultRecord } from '../../checks/types.js';
 import { countJobs } from '../../queues/idle.js';
+import { quotaReport } from '../../quota/report.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import { CliError } from '../cli-error.js';
 import { formatSummary, isFinished, table } from '../format.js';
@@ -37,6 +38,14 @@ export async function status(runtime: Runtime, batch: string, options: { watch?:
     glair: await unfinished(runtime, 'glair'),
   };
   process.stdout.write(`${formatSummary(summary, pending)}\n`);
+  if (!isFinished(summary)) await writeQuotaLines(runtime);
+}
+
+/** The vendors' quota state (pause, spent budget, learned rate, too little concurrency), one line each. */
+async function writeQuotaLines(runtime: Runtime): Promise<void> {
+  const { config } = runtime;
+  const report = await quotaReport(runtime.redis, config.prefix, { ooto: config.ooto.quota, glair: config.glair.quota });
+  for (const r of report) if (r.line !== undefined) process.stdout.write(`${r.line}\n`);
 }
 
 async function unfinished(runtime: Runtime, vendor: 'ooto' | 'glair'): Promise<number> {
@@ -179,4 +188,5 @@ export async function batches(runtime: Runtime, limit: number): Promise<void> {
     return;
   }
   process.stdout.write(`${table(['batch', 'created', 'lines', 'recorded', ...RECORD_STATUSES, 'state'], rows)}\n`);
+  await writeQuotaLines(runtime);
 }

@@ -1,4 +1,5 @@
-import { parseRateLimit, type RateLimit } from '../../config/rate-limit.js';
+import { parseRateLimit } from '../../config/rate-limit.js';
+import { SIM_WINDOW_KINDS, type SimRateLimit, type SimWindowKind } from '../../simulator/options.js';
 import { SIM_CREDENTIALS, startSimulator } from '../../simulator/server.js';
 import { CliError, ExitCode } from '../cli-error.js';
 
@@ -9,21 +10,28 @@ export interface SimulatorArgs {
   readonly failureRate: number;
   readonly ootoRateLimit?: string;
   readonly glairRateLimit?: string;
+  readonly ootoWindow?: string;
+  readonly glairWindow?: string;
+  readonly ootoBurst?: number;
+  readonly glairBurst?: number;
 }
 
-function limit(flag: string, text: string | undefined): RateLimit | undefined {
+function limit(flag: string, text: string | undefined, window: string | undefined, burst: number | undefined): SimRateLimit | undefined {
   if (text === undefined) return undefined;
   const parsed = parseRateLimit(text);
   if (!parsed) throw new CliError(`${flag} must read <count>/<s|m|h>, e.g. 10/s`, ExitCode.USAGE);
-  return parsed;
+  if (window !== undefined && !SIM_WINDOW_KINDS.includes(window as SimWindowKind)) {
+    throw new CliError(`${flag.replace('rate-limit', 'window')} must be one of ${SIM_WINDOW_KINDS.join(', ')}`, ExitCode.USAGE);
+  }
+  return { ...parsed, ...(window !== undefined ? { window: window as SimWindowKind } : {}), ...(burst !== undefined ? { burst } : {}) };
 }
 
 /** `rescreen simulator`: serves both vendors until SIGINT/SIGTERM. */
 export async function simulator(args: SimulatorArgs): Promise<number> {
   if (!Number.isFinite(args.latency) || args.latency < 0) throw new CliError('--latency must be ≥ 0 ms', ExitCode.USAGE);
   if (!(args.failureRate >= 0 && args.failureRate <= 1)) throw new CliError('--failure-rate must be from 0 to 1', ExitCode.USAGE);
-  const ooto = limit('--ooto-rate-limit', args.ootoRateLimit);
-  const glair = limit('--glair-rate-limit', args.glairRateLimit);
+  const ooto = limit('--ooto-rate-limit', args.ootoRateLimit, args.ootoWindow, args.ootoBurst);
+  const glair = limit('--glair-rate-limit', args.glairRateLimit, args.glairWindow, args.glairBurst);
   const sim = await startSimulator({
     port: args.port,
     host: args.host,

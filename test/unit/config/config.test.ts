@@ -26,7 +26,9 @@ describe('loadConfig', () => {
     expect(c.identifyMatchThreshold).toBe(0.75);
     expect(c.logLevel).toBe('info');
     expect(c.ooto.rateLimit).toBeUndefined();
-    expect(c.worker.lockDurationMs).toBeGreaterThan(c.worker.requestTimeoutMs);
+    // A dead worker's jobs come back within lock + stalled interval (≤ 45 s); BullMQ renews a live one's lock.
+    expect(c.worker.lockDurationMs + c.worker.stalledIntervalMs).toBeLessThanOrEqual(45_000);
+    expect(c.worker.concurrencyAuto).toBe(true);
   });
 
   it('reads every variable', () => {
@@ -46,7 +48,8 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'DEBUG',
     });
     expect(c.redisUrlExplicit).toBe(true);
-    expect(c.ooto).toEqual({ baseUrl: 'http://127.0.0.1:4010', appId: 'id', appKey: 'key', rateLimit: { max: 15, durationMs: 1000 } });
+    expect(c.ooto).toMatchObject({ baseUrl: 'http://127.0.0.1:4010', appId: 'id', appKey: 'key', rateLimit: { max: 15, durationMs: 1000 } });
+    expect(c.ooto.quota?.text).toBe('15/s');
     expect(c.glair.rateLimit).toEqual({ max: 600, durationMs: 60_000 });
     expect(c.identifyMatchThreshold).toBe(0.8);
     expect(c.logLevel).toBe('debug');

@@ -1,0 +1,199 @@
+/**
+ * Fleet-wide admission control for one vendor: every vendor call takes a permit first (one atomic
+ * Redis script, GCRA virtual scheduling plus counted budget windows), so calls are spaced evenly
+ * whatever the number of worker processes, and a 429 holds the vendor for every worker at once.
+ *
+ * A permit whose slot is a little ahead (≤ `horizonMs`) is slept for in process; a longer wait (a
+ * spent daily budget, a long pause) throws {@link QuotaWaitError}, which sends the job back to the
+ * queue without spending an attempt.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Vendor } from '../checks/registry.js';
+import { QuotaWaitError } from '../errors/errors.js';
+import { ACQUIRE, CLOCK, REFUSED } from './scripts.js';
+import { countedWindows, spacingWindow, type Quota } from './spec.js';
+import { describeWait, type WaitReason } from './state.js';
+
+/** Told before and after every vendor call (see the vendor transport). */
+export interface CallGate {
+  /** Resolves when one call may be sent now; throws QuotaWaitError when the wait is long. */
+  admit(signal?: AbortSignal): Promise<void>;
+  /** Every HTTP answer: its status, `Retry-After` (ms) and how long the call took. */
+  answered(status: number, retryAfterMs: number | undefined, latencyMs: number): Promise<void>;
+}
+
+export interface AdmissionOptions {
+  readonly redis: Redis;
+  readonly prefix: string;
+  readonly vendor: Vendor;
+  /** The quota in force now (environment or `rescreen limits set`); undefined = none. */
+  readonly quota: () => Quota | undefined;
+  readonly log: Logger;
+  /** Injected clock, ms since the epoch; default Redis TIME (one clock for the fleet). */
+  readonly now?: (() => number) | undefined;
+  /**
+   * Added to each spaced window, ms: the next window's first call is sent this much later, so the
+   * jitter between our send and the vendor's arrival time can never put quota + 1 calls in one
+   * window. Default 20 (at 40/s: 0.98 of the quota).
+   */
+  readonly guardMs?: number | undefined;
+  /** A slot at most this far ahead is reserved and slept for. Default 3000. */
+  readonly horizonMs?: number | undefined;
+  /** Waits up to this long are slept in process; longer ones requeue the job. Default 2000. */
+  readonly inProcessWaitMs?: number | undefined;
+  /** Pause after a 429 without Retry-After (GLAIR): base, doubled per consecutive pause, capped. */
+  readonly backoff: { readonly baseMs: number; readonly maxMs: number };
+}
+
+/** First rate of `auto`, calls/s: low, so an unknown quota is approached from below. */
+export const AUTO_INITIAL_PER_SECOND = 2;
+/** `auto` never goes below this, calls/s. */
+export const AUTO_MIN_PER_SECOND = 0.2;
+
+/** The Redis hash that holds one vendor's admission state (one key: atomic, Cluster-safe). */
+export function quotaStateKey(prefix: string, vendor: Vendor): string {
+  return `${prefix}:quota:{${vendor}}`;
+}
+
+type AcquireReply = [1, string] | [0, string, WaitReason['kind'], string, string, string];
+
+interface QuotaCommands {
+  rescreenQuotaAcquire(key: string, ...args: (string | number)[]): Promise<AcquireReply>;
+  rescreenQuotaRefused(key: string, ...args: (string | number)[]): Promise<[number, string, number, number, string]>;
+  rescreenQuotaClock(key: string, now: string): Promise<string>;
+}
+
+/** Defines the admission scripts on a client (idempotent). */
+export function defineQuotaCommands(redis: Redis): QuotaCommands {
+  const r = redis as unknown as Partial<QuotaCommands> & Redis;
+  if (r.rescreenQuotaAcquire === undefined) {
+    redis.defineCommand('rescreenQuotaAcquire', { numberOfKeys: 1, lua: ACQUIRE });
+    redis.defineCommand('rescreenQuotaRefused', { numberOfKeys: 1, lua: REFUSED });
+    redis.defineCommand('rescreenQuotaClock', { numberOfKeys: 1, lua: CLOCK });
+  }
+  return redis as unknown as QuotaCommands;
+}
+
+/** The admission control of one vendor in one process. */
+export class Admission implements CallGate {
+  readonly vendor: Vendor;
+  readonly #o: AdmissionOptions;
+  readonly #key: string;
+  readonly #commands: QuotaCommands;
+  readonly #guardMs: number;
+  #latencyMs: number | undefined;
+  #lastWaitLogged = '';
+
+  constructor(options: AdmissionOptions) {
+    this.#o = options;
+    this.vendor = options.vendor;
+    this.#key = quotaStateKey(options.prefix, options.vendor);
+    this.#commands = defineQuotaCommands(options.redis);
+    this.#guardMs = options.guardMs ?? 20;
+  }
+
+  /** Smoothed latency of this process's calls to the vendor, ms (undefined before the first answer). */
+  get latencyMs(): number | undefined {
+    return this.#latencyMs;
+  }
+
+  async admit(signal?: AbortSignal): Promise<void> {
+    let stale = 0;
+    for (;;) {
+      signal?.throwIfAborted();
+      // The slot is relative to when the script ran, which is after this moment: measuring from here
+      // keeps a slow reply (a busy event loop) from pushing the send later than its slot.
+      const askedAt = performance.now();
+      const reply = await this.#commands.rescreenQuotaAcquire(this.#key, ...this.#acquireArgs());
+      if (reply[0] === 1) {
+        const deadline = askedAt + Number(reply[1]);
+        const delay = deadline - performance.now();
+        if (delay >= 1) await sleep(delay, undefined, { signal });
+        // A slot woken up late (a stalled event loop) would land next to the following window's
+        // calls at the vendor: let it go unused and take a fresh one (a few times at most).
+        if (performance.now() - deadline > this.#guardMs / 2 && stale < 3) {
+          stale += 1;
+          continue;
+        }
+        if (this.#lastWaitLogged !== '') {
+          this.#o.log.info({ vendor: this.vendor }, `${this.vendor}: calls resumed`);
+          this.#lastWaitLogged = '';
+        }
+        return;
+      }
+      const [, waitText, kind, resumeText, unit, maxText] = reply;
+      const waitMs = Math.max(1, Math.ceil(Number(waitText)));
+      const reason: WaitReason = { kind, resumeAt: Number(resumeText), unit: unit === '' ? undefined : unit, max: maxText === '' ? undefined : Number(maxText) };
+      if (waitMs <= (this.#o.inProcessWaitMs ?? 2_000)) {
+        await sleep(waitMs, undefined, { signal });
+        continue;
+      }
+      const text = describeWait(this.vendor, reason);
+      if (text !== this.#lastWaitLogged) {
+        // Once per state, not once per waiting job.
+        this.#o.log.info({ vendor: this.vendor, waitMs }, `${text}; jobs wait (no attempt spent)`);
+        this.#lastWaitLogged = text;
+      }
+      throw new QuotaWaitError(this.vendor, waitMs, text);
+    }
+  }
+
+  async answered(status: number, retryAfterMs: number | undefined, latencyMs: number): Promise<void> {
+    this.#latencyMs = this.#latencyMs === undefined ? latencyMs : this.#latencyMs * 0.8 + latencyMs * 0.2;
+    if (status !== 429) return;
+    const quota = this.#o.quota();
+    const [newPause, holdMs, pauses, refused] = await this.#commands.rescreenQuotaRefused(
+      this.#key,
+      this.#nowArg(),
+      retryAfterMs === undefined ? '' : String(retryAfterMs),
+      this.#o.backoff.baseMs,
+      this.#o.backoff.maxMs,
+      quota?.auto === true ? '1' : '0',
+      AUTO_MIN_PER_SECOND,
+    );
+    const ms = Math.round(Number(holdMs));
+    if (newPause === 1) {
+      // One line per pause for the whole fleet: only the call that started it logs.
+      this.#o.log.info(
+        { vendor: this.vendor, holdMs: ms, pauses, refused },
+        `${this.vendor} answered 429: every ${this.vendor} call held for ${ms} ms (pause ${pauses}; ${refused} calls refused with 429 in all)`,
+      );
+    } else {
+      this.#o.log.debug({ vendor: this.vendor, holdMs: ms, refused }, `${this.vendor} answered 429 during a pause`);
+    }
+  }
+
+  /** The clock the fleet agrees on, ms (the injected one, else Redis TIME). */
+  async now(): Promise<number> {
+    return Number(await this.#commands.rescreenQuotaClock(this.#key, this.#nowArg()));
+  }
+
+  #nowArg(): string {
+    return this.#o.now === undefined ? '' : String(this.#o.now());
+  }
+
+  #acquireArgs(): (string | number)[] {
+    const quota = this.#o.quota();
+    const horizon = this.#o.horizonMs ?? 3_000;
+    if (quota === undefined) return [this.#nowArg(), horizon, 0, 1, '0', 0, AUTO_INITIAL_PER_SECOND, 0, 1_000];
+    const guard = this.#guardMs;
+    const spaced = spacingWindow(quota);
+    const interval = spaced === undefined ? 0 : (spaced.durationMs + guard) / spaced.max;
+    const counted = countedWindows(quota);
+    const initial = Math.min(AUTO_INITIAL_PER_SECOND, quota.autoMaxPerSecond ?? Infinity);
+    return [
+      this.#nowArg(),
+      horizon,
+      interval,
+      quota.burst,
+      quota.auto ? '1' : '0',
+      quota.autoMaxPerSecond ?? 0,
+      initial,
+      counted.length,
+      ...counted.flatMap((w) => [w.unit, w.max, w.durationMs, w.calendar ? '1' : '0']),
+      spaced?.durationMs ?? 1_000,
+    ];
+  }
+}

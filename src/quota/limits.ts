@@ -1,0 +1,114 @@
+/**
+ * Quotas changed at run time: `rescreen limits set ooto 20/s` stores an override in Redis that wins
+ * over the environment until `limits reset ooto`. Every worker re-reads the overrides each second
+ * ({@link QuotaWatcher}), so a change reaches the whole fleet within ~1 s, no restart.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Vendor } from '../checks/registry.js';
+import { isQuotaError, parseQuota, type Quota } from './spec.js';
+
+/** The hash of overrides: field = vendor, value = JSON {text, setAt}. */
+export function quotaOverridesKey(prefix: string): string {
+  return `${prefix}:quota:overrides`;
+}
+
+/** An override: a quota, or `none` (no limit at all). */
+export interface QuotaOverride {
+  readonly text: string;
+  readonly setAt: string;
+}
+
+/** The quota an override text means; `none` / `off` mean no limit. Returns an error message when malformed. */
+export function parseOverride(text: string): { quota: Quota | undefined } | { error: string } {
+  const t = text.trim().toLowerCase();
+  if (t === 'none' || t === 'off') return { quota: undefined };
+  const q = parseQuota(t);
+  return isQuotaError(q) ? { error: q.error } : { quota: q };
+}
+
+export async function readOverrides(redis: Redis, prefix: string): Promise<Partial<Record<Vendor, QuotaOverride>>> {
+  const h = await redis.hgetall(quotaOverridesKey(prefix));
+  const out: Partial<Record<Vendor, QuotaOverride>> = {};
+  for (const [vendor, json] of Object.entries(h)) {
+    try {
+      const v = JSON.parse(json) as QuotaOverride;
+      if (typeof v.text === 'string') out[vendor as Vendor] = v;
+    } catch {
+      // A hand-edited field: ignored (the environment's quota stays in force).
+    }
+  }
+  return out;
+}
+
+/** Stores an override (validated by the caller with {@link parseOverride}). */
+export async function setOverride(redis: Redis, prefix: string, vendor: Vendor, text: string, now = new Date()): Promise<void> {
+  const value: QuotaOverride = { text: text.trim().toLowerCase(), setAt: now.toISOString() };
+  await redis.hset(quotaOverridesKey(prefix), vendor, JSON.stringify(value));
+}
+
+/** Removes an override; returns whether there was one. */
+export async function resetOverride(redis: Redis, prefix: string, vendor: Vendor): Promise<boolean> {
+  return (await redis.hdel(quotaOverridesKey(prefix), vendor)) > 0;
+}
+
+/** The quota in force per vendor: the override if any, else the environment's. */
+export function effectiveQuota(
+  vendor: Vendor,
+  env: Readonly<Partial<Record<Vendor, Quota | undefined>>>,
+  overrides: Readonly<Partial<Record<Vendor, QuotaOverride>>>,
+): { quota: Quota | undefined; source: 'override' | 'environment' } {
+  const o = overrides[vendor];
+  if (o !== undefined) {
+    const parsed = parseOverride(o.text);
+    if (!('error' in parsed)) return { quota: parsed.quota, source: 'override' };
+  }
+  return { quota: env[vendor], source: 'environment' };
+}
+
+/** Keeps each vendor's quota in force up to date in one process (polls the overrides). */
+export class QuotaWatcher {
+  #overrides: Partial<Record<Vendor, QuotaOverride>> = {};
+  #timer: NodeJS.Timeout | undefined;
+  readonly #cache = new Map<Vendor, { text: string | undefined; quota: Quota | undefined }>();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly env: Readonly<Partial<Record<Vendor, Quota | undefined>>>,
+    private readonly log: Logger,
+    private readonly intervalMs = 1_000,
+  ) {}
+
+  /** Reads the overrides now, then every `intervalMs` until `stop()`. */
+  async start(): Promise<this> {
+    await this.refresh();
+    this.#timer = setInterval(() => {
+      this.refresh().catch((err: unknown) => this.log.debug({ err }, 'could not read quota overrides'));
+    }, this.intervalMs);
+    this.#timer.unref();
+    return this;
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+
+  async refresh(): Promise<void> {
+    this.#overrides = await readOverrides(this.redis, this.prefix);
+    for (const vendor of Object.keys(this.env) as Vendor[]) this.current(vendor);
+  }
+
+  /** The quota in force for `vendor`. Logs once when it changes. */
+  current(vendor: Vendor): Quota | undefined {
+    const { quota, source } = effectiveQuota(vendor, this.env, this.#overrides);
+    const cached = this.#cache.get(vendor);
+    if (cached === undefined || cached.text !== quota?.text) {
+      if (cached !== undefined) {
+        this.log.info({ vendor, quota: quota?.text ?? 'none', source }, `${vendor}: quota now ${quota?.text ?? 'none'} (${source === 'override' ? 'rescreen limits set' : 'environment'})`);
+      }
+      this.#cache.set(vendor, { text: quota?.text, quota });
+    }
+    return quota;
+  }
+}

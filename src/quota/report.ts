@@ -1,0 +1,61 @@
+/**
+ * What the fleet's quotas look like right now, as plain data for `status`, `batches` and
+ * `limits show`: the quota in force per vendor and where it comes from, a pause or spent budget,
+ * the learned rate of `auto`, live workers and whether their concurrency can reach the quota.
+ */
+import type { Redis } from 'ioredis';
+import { VENDORS, type Vendor } from '../checks/registry.js';
+import { quotaStateKey } from './admission.js';
+import { capacityShortfall, readHeartbeats } from './capacity.js';
+import { effectiveQuota, readOverrides } from './limits.js';
+import { steadyPerSecond, type Quota } from './spec.js';
+import { describeQuotaState, readQuotaState, type QuotaState } from './state.js';
+
+export interface VendorQuotaReport {
+  readonly vendor: Vendor;
+  readonly quota: Quota | undefined;
+  readonly source: 'override' | 'environment';
+  /** The environment's quota text (`OOTO_RATE_LIMIT`), shown beside an override. */
+  readonly environment: string | undefined;
+  readonly state: QuotaState;
+  /** Live worker processes taking this vendor's jobs, and their concurrency in all. */
+  readonly workers: number;
+  readonly inFlight: number;
+  /** Set when the fleet's concurrency cannot reach the quota. */
+  readonly shortfall: string | undefined;
+  /** One line for screens: state and shortfall; undefined when there is nothing to say. */
+  readonly line: string | undefined;
+}
+
+export async function quotaReport(
+  redis: Redis,
+  prefix: string,
+  env: Readonly<Record<Vendor, Quota | undefined>>,
+  now: number = Date.now(),
+): Promise<VendorQuotaReport[]> {
+  const overrides = await readOverrides(redis, prefix);
+  const beats = await readHeartbeats(redis, prefix, now);
+  const out: VendorQuotaReport[] = [];
+  for (const vendor of VENDORS) {
+    const { quota, source } = effectiveQuota(vendor, env, overrides);
+    const state = await readQuotaState(redis, quotaStateKey(prefix, vendor), vendor, quota, now);
+    const mine = beats.filter((b) => b.vendors[vendor] !== undefined);
+    const perSecond = state.learnedPerSecond ?? (quota ? steadyPerSecond(quota) : undefined);
+    const shortfall = mine.some((b) => b.vendors[vendor]?.auto !== true) ? capacityShortfall(vendor, perSecond, mine) : undefined;
+    const described = describeQuotaState(state);
+    const stateLine = described !== undefined && source === 'override' ? `${described} (set by rescreen limits set)` : described;
+    const line = [stateLine, shortfall].filter((x) => x !== undefined).join('\n') || undefined;
+    out.push({
+      vendor,
+      quota,
+      source,
+      environment: env[vendor]?.text,
+      state,
+      workers: mine.length,
+      inFlight: mine.reduce((n, b) => n + (b.vendors[vendor]?.concurrency ?? 0), 0),
+      shortfall,
+      line,
+    });
+  }
+  return out;
+}
