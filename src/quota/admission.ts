@@ -39,7 +39,10 @@ export interface AdmissionOptions {
    * window. Default 20 (at 40/s: 0.98 of the quota).
    */
   readonly guardMs?: number | undefined;
-  /** A slot at most this far ahead is reserved and slept for. Default 3000. */
+  /**
+   * A slot at most this far ahead is reserved and slept for. Default 1000: enough to keep the
+   * quota busy, and a lowered quota (`limits set`) is never overrun by more than this much of the old.
+   */
   readonly horizonMs?: number | undefined;
   /** Waits up to this long are slept in process; longer ones requeue the job. Default 2000. */
   readonly inProcessWaitMs?: number | undefined;
@@ -113,7 +116,7 @@ export class Admission implements CallGate {
         if (delay >= 1) await sleep(delay, undefined, { signal });
         // A slot woken up late (a stalled event loop) would land next to the following window's
         // calls at the vendor: let it go unused and take a fresh one (a few times at most).
-        if (performance.now() - deadline > this.#guardMs / 2 && stale < 3) {
+        if (performance.now() - deadline > this.#guardMs / 4 && stale < 3) {
           stale += 1;
           continue;
         }
@@ -176,7 +179,7 @@ export class Admission implements CallGate {
 
   #acquireArgs(): (string | number)[] {
     const quota = this.#o.quota();
-    const horizon = this.#o.horizonMs ?? 3_000;
+    const horizon = this.#o.horizonMs ?? 1_000;
     if (quota === undefined) return [this.#nowArg(), horizon, 0, 1, '0', 0, AUTO_INITIAL_PER_SECOND, 0, 1_000];
     const guard = this.#guardMs;
     const spaced = spacingWindow(quota);

@@ -6,6 +6,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Vendor } from '../checks/registry.js';
+import { quotaStateKey } from './admission.js';
 import { isQuotaError, parseQuota, type Quota } from './spec.js';
 
 /** The hash of overrides: field = vendor, value = JSON {text, setAt}. */
@@ -45,11 +46,19 @@ export async function readOverrides(redis: Redis, prefix: string): Promise<Parti
 export async function setOverride(redis: Redis, prefix: string, vendor: Vendor, text: string, now = new Date()): Promise<void> {
   const value: QuotaOverride = { text: text.trim().toLowerCase(), setAt: now.toISOString() };
   await redis.hset(quotaOverridesKey(prefix), vendor, JSON.stringify(value));
+  await restartSpacing(redis, prefix, vendor);
+}
+
+/** Forgets the next free slot, so a new rate spaces calls from now on (not after the old rate's bookings). */
+async function restartSpacing(redis: Redis, prefix: string, vendor: Vendor): Promise<void> {
+  await redis.hdel(quotaStateKey(prefix, vendor), 'tat');
 }
 
 /** Removes an override; returns whether there was one. */
 export async function resetOverride(redis: Redis, prefix: string, vendor: Vendor): Promise<boolean> {
-  return (await redis.hdel(quotaOverridesKey(prefix), vendor)) > 0;
+  const had = (await redis.hdel(quotaOverridesKey(prefix), vendor)) > 0;
+  if (had) await restartSpacing(redis, prefix, vendor);
+  return had;
 }
 
 /** The quota in force per vendor: the override if any, else the environment's. */

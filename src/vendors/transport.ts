@@ -71,6 +71,8 @@ export function createTransport(vendor: Vendor, options: TransportOptions): Vend
       const fullPath = joinPath(endpoint.basePath, request.path, request.query);
       return withCallRetries(
         async () => {
+          // Build the body first: the permit's slot is when the call leaves, so nothing slow goes after it.
+          const body = request.body();
           await options.gate?.admit(request.signal);
           const started = performance.now();
           const response = await send({
@@ -80,7 +82,7 @@ export function createTransport(vendor: Vendor, options: TransportOptions): Vend
             path: fullPath,
             method: 'POST',
             headers: request.headers,
-            body: request.body(),
+            body,
             timeoutMs,
             signal: request.signal,
           });
