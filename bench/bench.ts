@@ -75,11 +75,13 @@ async function main(): Promise<void> {
   ctx.note(`${factsLine}${quick ? ' — quick run' : ''}`);
   const rows: Row[] = [];
   const notes: string[] = [];
+  const sections: string[] = [];
   try {
     for (const id of only) {
       const result = await SCENARIOS[id](ctx);
       rows.push(...result.rows);
       notes.push(...result.notes);
+      sections.push(...(result.sections ?? []));
     }
   } finally {
     await rm(tmpDir, { recursive: true, force: true });
@@ -87,7 +89,9 @@ async function main(): Promise<void> {
   }
   const totalS = (performance.now() - started) / 1000;
   const table = textTable(rows);
-  process.stdout.write(`\n${table}\n\n${factsLine}\n${notes.join('\n')}\nwhole run ${totalS.toFixed(0)} s${quick ? ' (--quick)' : ''}\n`);
+  process.stdout.write(
+    `\n${table}\n\n${factsLine}\n${notes.join('\n')}\n${sections.map((s) => `\n${s}\n`).join('')}\nwhole run ${totalS.toFixed(0)} s${quick ? ' (--quick)' : ''}\n`,
+  );
 
   if (!quick && only.length === 3) {
     const date = new Date().toISOString().slice(0, 10);
@@ -97,7 +101,8 @@ async function main(): Promise<void> {
       `${markdownTable(rows)}\n\n` +
       `${factsLine}.\n\n` +
       notes.map((n) => `- ${n}`).join('\n') +
-      `\n- whole run ${totalS.toFixed(0)} s\n`;
+      `\n- whole run ${totalS.toFixed(0)} s\n` +
+      sections.map((s) => `\n${s}\n`).join('');
     const path = fileURLToPath(new URL('../../BENCHMARKS.md', import.meta.url));
     await writeFile(path, md);
     process.stdout.write(`written to BENCHMARKS.md\n`);

@@ -26,6 +26,8 @@ export interface ScenarioResult {
   readonly rows: readonly Row[];
   /** Extra facts worth printing under the table (one line each). */
   readonly notes: readonly string[];
+  /** Whole markdown sections (e.g. a matrix of cells), printed and written after the notes. */
+  readonly sections?: readonly string[];
 }
 
 /** The config rescreen runs with against a simulator at `simUrl` (as test/helpers/pipeline.ts wires it). */

@@ -12,7 +12,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Vendor } from '../checks/registry.js';
 import { QuotaWaitError } from '../errors/errors.js';
-import { ACQUIRE, CLOCK, REFUSED } from './scripts.js';
+import { ACQUIRE, CLOCK, LATE, REFUSED } from './scripts.js';
 import { countedWindows, spacingWindow, type Quota } from './spec.js';
 import { describeWait, type WaitReason } from './state.js';
 
@@ -40,8 +40,9 @@ export interface AdmissionOptions {
    */
   readonly guardMs?: number | undefined;
   /**
-   * A slot at most this far ahead is reserved and slept for. Default 1000: enough to keep the
-   * quota busy, and a lowered quota (`limits set`) is never overrun by more than this much of the old.
+   * A slot at most this far ahead is reserved and slept for. Default 500 ms: enough to keep the
+   * quota busy, shorter than a window (see the late-call rule in `admit`), and a lowered quota
+   * (`limits set`) is never overrun by more than this much of the old.
    */
   readonly horizonMs?: number | undefined;
   /** Waits up to this long are slept in process; longer ones requeue the job. Default 2000. */
@@ -66,6 +67,7 @@ interface QuotaCommands {
   rescreenQuotaAcquire(key: string, ...args: (string | number)[]): Promise<AcquireReply>;
   rescreenQuotaRefused(key: string, ...args: (string | number)[]): Promise<[number, string, number, number, string]>;
   rescreenQuotaClock(key: string, now: string): Promise<string>;
+  rescreenQuotaLate(key: string, lateMs: number): Promise<number>;
 }
 
 /** Defines the admission scripts on a client (idempotent). */
@@ -75,6 +77,7 @@ export function defineQuotaCommands(redis: Redis): QuotaCommands {
     redis.defineCommand('rescreenQuotaAcquire', { numberOfKeys: 1, lua: ACQUIRE });
     redis.defineCommand('rescreenQuotaRefused', { numberOfKeys: 1, lua: REFUSED });
     redis.defineCommand('rescreenQuotaClock', { numberOfKeys: 1, lua: CLOCK });
+    redis.defineCommand('rescreenQuotaLate', { numberOfKeys: 1, lua: LATE });
   }
   return redis as unknown as QuotaCommands;
 }
@@ -103,7 +106,6 @@ export class Admission implements CallGate {
   }
 
   async admit(signal?: AbortSignal): Promise<void> {
-    let stale = 0;
     for (;;) {
       signal?.throwIfAborted();
       // The slot is relative to when the script ran, which is after this moment: measuring from here
@@ -114,11 +116,13 @@ export class Admission implements CallGate {
         const deadline = askedAt + Number(reply[1]);
         const delay = deadline - performance.now();
         if (delay >= 1) await sleep(delay, undefined, { signal });
-        // A slot woken up late (a stalled event loop) would land next to the following window's
-        // calls at the vendor: let it go unused and take a fresh one (a few times at most).
-        if (performance.now() - deadline > this.#guardMs / 4 && stale < 3) {
-          stale += 1;
-          continue;
+        // Woken up late (a stalled event loop), this call would land closer to the next window's
+        // calls than the guard allows: push the schedule back by the excess. The reservation
+        // horizon is shorter than a window, so those calls are not booked yet.
+        const late = performance.now() - deadline - this.#guardMs / 4;
+        if (late > 0 && Number(reply[1]) > 0) {
+          this.#o.log.trace({ vendor: this.vendor, lateMs: Math.round(late) }, 'call sent late; quota schedule pushed back');
+          await this.#commands.rescreenQuotaLate(this.#key, late);
         }
         if (this.#lastWaitLogged !== '') {
           this.#o.log.info({ vendor: this.vendor }, `${this.vendor}: calls resumed`);
@@ -179,8 +183,8 @@ export class Admission implements CallGate {
 
   #acquireArgs(): (string | number)[] {
     const quota = this.#o.quota();
-    const horizon = this.#o.horizonMs ?? 1_000;
-    if (quota === undefined) return [this.#nowArg(), horizon, 0, 1, '0', 0, AUTO_INITIAL_PER_SECOND, 0, 1_000];
+    const horizon = this.#o.horizonMs ?? 500;
+    if (quota === undefined) return [this.#nowArg(), horizon, 0, 1, '0', 0, AUTO_INITIAL_PER_SECOND, 0, 1_000, 0];
     const guard = this.#guardMs;
     const spaced = spacingWindow(quota);
     const interval = spaced === undefined ? 0 : (spaced.durationMs + guard) / spaced.max;
@@ -197,6 +201,7 @@ export class Admission implements CallGate {
       counted.length,
       ...counted.flatMap((w) => [w.unit, w.max, w.durationMs, w.calendar ? '1' : '0']),
       spaced?.durationMs ?? 1_000,
+      spaced?.max ?? 0,
     ];
   }
 }

@@ -7,6 +7,7 @@
  *   warm             until then, calls are spaced 20% wider (the first window after an idle spell)
  *   hold             every call waits until this time, ms (set by a 429)
  *   streak, pauses, refused, holdEnd   429 bookkeeping (exponential default, counts for logs/status)
+ *   gx, gxAt         extra guard per window learned from 429s (ms), and when it was last raised
  *   ar, am, ss       auto: learned rate (calls/s), rate of the last 429 (calls/s), slow start flag
  *   granted          permits given since the hash was created
  *   <u>:b<i>, <u>:n<i>   rolling window <u>: bucket number and count in ring slot i (64 slots)
@@ -33,7 +34,7 @@ end
  * ACQUIRE — take one permit.
  * ARGV: now, horizonMs, intervalMs (spacing; 0 = none), burst, auto (0|1), autoMax (calls/s; 0 =
  * none), autoInitial (calls/s), nCounted, then per counted window: unit, max, durationMs, calendar;
- * last, the spaced window's duration (ms).
+ * last, the spaced window's duration (ms) and count.
  * After an idle spell, the first window's calls are spaced 20% wider: the first calls of a worker
  * travel slower (new connections, cold code), and a late first call must not share the vendor's
  * window with an on-time call one window later.
@@ -70,6 +71,14 @@ local tat = tatOld
 local step = interval
 if interval > 0 then
   local spanMs = tonumber(ARGV[9 + nCounted * 4]) or 1000
+  local spanMax = tonumber(ARGV[10 + nCounted * 4]) or 0
+  -- A 429 taught the fleet a wider guard (gx ms per window); it halves every 5 minutes without one.
+  local gx = num('gx', 0)
+  if gx > 0 and spanMax > 0 then
+    gx = gx * 0.5 ^ ((now - num('gxAt', now)) / 300000)
+    interval = interval + gx / spanMax
+    step = interval
+  end
   local warm = num('warm', 0)
   if tat < now then
     if tatOld < now - interval - 50 then
@@ -177,6 +186,15 @@ local auto = ARGV[5] == '1'
 local autoMin = tonumber(ARGV[6])
 local hold = num('hold', 0)
 local refused = redis.call('HINCRBY', KEYS[1], 'refused', 1)
+-- Not auto: a 429 at our own pace means the vendor's clock or path jitters more than our guard:
+-- widen it (doubling, from 20 ms up to 200 ms per window), for the whole fleet.
+if ARGV[5] ~= '1' then
+  local gx = num('gx', 0)
+  gx = gx * 2
+  if gx < 20 then gx = 20 end
+  if gx > 200 then gx = 200 end
+  redis.call('HSET', KEYS[1], 'gx', tostring(gx), 'gxAt', tostring(now))
+end
 local pauses = num('pauses', 0)
 local rate = num('ar', 0)
 local newPause = 0
@@ -210,4 +228,14 @@ return {newPause, tostring(hold - now), pauses, refused, tostring(rate)}
 /** NOW — the clock the scripts use (Redis TIME, or ARGV[1]). Returns ms as a string. */
 export const CLOCK = `${NOW}
 return tostring(now_ms())
+`;
+
+/**
+ * LATE — a granted call is being sent `ARGV[2]` ms after its slot (a stalled event loop): push the
+ * next free slot back as much, so the call one window later cannot land in the same vendor window.
+ */
+export const LATE = `
+local tat = tonumber(redis.call('HGET', KEYS[1], 'tat') or '0')
+redis.call('HSET', KEYS[1], 'tat', tostring(tat + tonumber(ARGV[1])))
+return 1
 `;
