@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: rescreen against raw BullMQ, on one Redis, in one run. See bench/README.md.
  *
- *   node dist/bench/bench.js [--quick] [--only a|b|c[,…]]
+ *   node dist/bench/bench.js [--quick] [--only a|b|c|d[,…]]
  *
  * Every scenario side runs under its own fresh key prefix, deleted afterwards (SCAN + UNLINK).
  * A full run (no flag) also writes BENCHMARKS.md at the project root.
@@ -15,33 +15,35 @@ import type { BenchContext, Row, ScenarioResult } from './common.js';
 import { runE2eScenario } from './e2e.js';
 import { runEnqueueScenario } from './enqueue.js';
 import { redisClient, redisVersion } from './redis-util.js';
-import { runRateLimitScenario } from './rate-limit.js';
+import { runAutoScenario, runRateLimitScenario } from './rate-limit.js';
 import { markdownTable, textTable } from './report.js';
 
-type ScenarioId = 'a' | 'b' | 'c';
+type ScenarioId = 'a' | 'b' | 'c' | 'd';
 const SCENARIOS: Record<ScenarioId, (ctx: BenchContext) => Promise<ScenarioResult>> = {
   a: runEnqueueScenario,
   b: runE2eScenario,
   c: runRateLimitScenario,
+  d: runAutoScenario,
 };
+const IDS = Object.keys(SCENARIOS) as ScenarioId[];
 
 function parseArgs(argv: readonly string[]): { quick: boolean; only: ScenarioId[] } {
   let quick = false;
-  let only: ScenarioId[] = ['a', 'b', 'c'];
+  let only: ScenarioId[] = [...IDS];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--quick') quick = true;
     else if (arg === '--only' || arg.startsWith('--only=')) {
       const value = arg.startsWith('--only=') ? arg.slice('--only='.length) : argv[++i];
       const ids = (value ?? '').split(',').map((s) => s.trim());
-      if (ids.length === 0 || !ids.every((s): s is ScenarioId => s === 'a' || s === 'b' || s === 'c')) {
-        throw new Error(`--only takes a, b or c (or a list such as a,c); got ${JSON.stringify(value)}`);
+      if (ids.length === 0 || !ids.every((s): s is ScenarioId => (IDS as string[]).includes(s))) {
+        throw new Error(`--only takes ${IDS.join(', ')} (or a list such as a,c); got ${JSON.stringify(value)}`);
       }
       only = ids;
     } else if (arg === '--help' || arg === '-h') {
-      process.stdout.write('usage: npm run bench -- [--quick] [--only a|b|c[,…]]\n');
+      process.stdout.write('usage: npm run bench -- [--quick] [--only a|b|c|d[,…]]\n');
       process.exit(0);
-    } else throw new Error(`unknown argument ${arg} (usage: [--quick] [--only a|b|c])`);
+    } else throw new Error(`unknown argument ${arg} (usage: [--quick] [--only a|b|c|d])`);
   }
   return { quick, only };
 }
@@ -93,7 +95,7 @@ async function main(): Promise<void> {
     `\n${table}\n\n${factsLine}\n${notes.join('\n')}\n${sections.map((s) => `\n${s}\n`).join('')}\nwhole run ${totalS.toFixed(0)} s${quick ? ' (--quick)' : ''}\n`,
   );
 
-  if (!quick && only.length === 3) {
+  if (!quick && only.length === IDS.length) {
     const date = new Date().toISOString().slice(0, 10);
     const md =
       `# Benchmarks\n\n` +

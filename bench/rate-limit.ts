@@ -93,9 +93,9 @@ function runChild(args: readonly string[], env: NodeJS.ProcessEnv): Promise<void
   });
 }
 
-async function rescreenCell(ctx: BenchContext, simUrl: string, manifest: string, n: number, processes: number): Promise<void> {
+async function rescreenCell(ctx: BenchContext, simUrl: string, manifest: string, n: number, processes: number, quota = `${LIMIT_PER_S}/s`): Promise<void> {
   const prefix = freshPrefix('c-rescreen');
-  const extra = { OOTO_RATE_LIMIT: `${LIMIT_PER_S}/s` };
+  const extra = { OOTO_RATE_LIMIT: quota };
   const config = benchConfig(ctx.redisUrl, prefix, simUrl, extra);
   const runtime = await openRuntime(config, createLogger('warn', { pretty: false }));
   try {
@@ -222,4 +222,59 @@ export async function runRateLimitScenario(ctx: BenchContext): Promise<ScenarioR
     notes: [],
     sections: [matrix],
   };
+}
+
+const HIDDEN_PER_S = 20;
+export const AUTO_USE_TARGET = 0.9;
+export const AUTO_429_TARGET = 0.02;
+
+/**
+ * Scenario (d): `OOTO_RATE_LIMIT=auto` against a vendor whose quota (20/s, sliding window) is not
+ * told to rescreen. 5 minutes (--quick: 90 s); quota use after the first minute (--quick: 30 s),
+ * 429 share over the whole run.
+ */
+export async function runAutoScenario(ctx: BenchContext): Promise<ScenarioResult> {
+  const seconds = ctx.quick ? 90 : 300;
+  const settleS = ctx.quick ? 30 : 60;
+  const n = HIDDEN_PER_S * seconds;
+  const names = await writeSampleJpegs(ctx.tmpDir);
+  const manifest = join(ctx.tmpDir, 'auto.jsonl');
+  await writePhotoManifest(manifest, names, n, 'auto');
+  const sim = await startLongChild<{ url: string }>(benchScript('sim-child'), [JSON.stringify({ latencyMs: LATENCY_MS })]);
+  const simUrl = sim.ready.url;
+  try {
+    await configureGateway(simUrl, { max: HIDDEN_PER_S, durationMs: 1000, window: 'sliding' });
+    ctx.note(`(d) hidden quota ${HIDDEN_PER_S}/s (sliding), OOTO_RATE_LIMIT=auto, ${n} calls, about ${seconds} s`);
+    await rescreenCell(ctx, simUrl, manifest, n, 1, 'auto');
+    const stats = await simStats(simUrl);
+    const t = (await arrivalsOf(simUrl)).sort((a, b) => a - b);
+    const from = (t[0] ?? 0) + settleS * 1000;
+    const after = t.filter((x) => x >= from);
+    const rate = after.length < 2 ? 0 : (after.length - 1) / ((after.at(-1)! - after[0]!) / 1000);
+    const use = rate / HIDDEN_PER_S;
+    const share = stats.totalCalls === 0 ? 0 : stats.rateLimited / stats.totalCalls;
+    return {
+      rows: [
+        {
+          scenario: `(d) auto vs a hidden ${HIDDEN_PER_S}/s, quota use after ${settleS} s`,
+          rescreen: fmtRatio(use),
+          baseline: `${HIDDEN_PER_S}/s (hidden)`,
+          ratio: fmtRatio(use),
+          target: `≥ ${AUTO_USE_TARGET}`,
+          ok: use >= AUTO_USE_TARGET,
+        },
+        {
+          scenario: '(d) auto: share of calls answered 429',
+          rescreen: pct(share),
+          baseline: '–',
+          ratio: '–',
+          target: `≤ ${AUTO_429_TARGET * 100} %`,
+          ok: share <= AUTO_429_TARGET,
+        },
+      ],
+      notes: [`(d) ${stats.totalCalls} calls, ${stats.rateLimited} answered 429, ${rate.toFixed(1)} calls/s after ${settleS} s over ${((t.at(-1)! - from) / 1000).toFixed(0)} s`],
+    };
+  } finally {
+    await sim.stop();
+  }
 }
