@@ -152,7 +152,7 @@ const EnvSchema = z.object({
     .string()
     .optional()
     .transform((v) => (v === undefined || v.trim() === '' ? 'info' : v.trim().toLowerCase()))
-    .pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
+    .pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: (issue) => `must be one of fatal, error, warn, info, debug, trace, silent (got ${JSON.stringify(issue.input)})` })),
   RESCREEN_CONCURRENCY: int(16, 1),
   RESCREEN_ATTEMPTS: int(5, 1),
   RESCREEN_BACKOFF_MS: int(2_000, 0),
