@@ -47,6 +47,9 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
   // A finished batch is announced by the write that finished it, wherever that runs (worker or producer).
   const notifier = config.webhook ? createNotifier(redis, config.prefix, config.webhook, config.worker.backoffMs) : undefined;
   const store = new RedisResultStore(redis, config.prefix, notifier ? { onBatchFinished: (batch) => notifier.notify(batch) } : {});
+  const allQueues: Queue[] = [...Object.values(queues), ...(notifier ? [notifier.queue] : [])];
+  // Without a listener, a connection error of a queue is an uncaught 'error' event: a stack trace.
+  for (const q of allQueues) q.on('error', (error) => log.debug({ err: error.message }, 'redis connection error (queue)'));
   return {
     config,
     log,
@@ -55,7 +58,10 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
     queues,
     notifications: notifier?.queue,
     close: async () => {
-      await Promise.all([...Object.values(queues), ...(notifier ? [notifier.queue] : [])].map((q) => q.close()));
+      // In order: a command that ends at once (e.g. a bad --output) must not close the connection
+      // under a queue still connecting, or ioredis reports "Connection is closed" with a trace.
+      await Promise.all(allQueues.map((q) => q.waitUntilReady().catch(() => undefined)));
+      await Promise.all(allQueues.map((q) => q.close()));
       await redis.quit().catch(() => redis.disconnect());
     },
   };
@@ -104,6 +110,9 @@ export interface WorkerHandle {
   readonly schedules: ScheduleWorker;
   /** Completion-webhook deliveries still to make (when RESCREEN_WEBHOOK_URL is set). */
   readonly notifications: PendingWork | undefined;
+  /** Records the vendor workers of this handle have written so far (for the Ctrl-C summary line). */
+  recordsWritten(): number;
+  /** Closes everything once, in order (workers, then their connections, then the vendor clients); later calls share it. */
   close(force?: boolean): Promise<void>;
 }
 
@@ -118,6 +127,13 @@ export function startWorkers(
   assertEveryCheckHasProcessor(PROCESSORS);
   const { config, log, store } = runtime;
   const processorDeps = createProcessorDeps(config);
+  let written = 0;
+  const countingStore: ResultStore = Object.assign(Object.create(store) as ResultStore, {
+    put: async (record: Parameters<ResultStore['put']>[0]) => {
+      await store.put(record);
+      written += 1;
+    },
+  });
   const pool = new WorkerPool({
     redisUrl: config.redisUrl,
     prefix: config.prefix,
@@ -126,7 +142,7 @@ export function startWorkers(
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     rateLimits: { ooto: config.ooto.rateLimit, glair: config.glair.rateLimit },
     runner: {
-      store,
+      store: countingStore,
       processors: PROCESSORS,
       processorDeps,
       maxRateLimited: config.worker.maxRateLimited,
@@ -151,6 +167,7 @@ export function startWorkers(
     notificationWorker = startNotificationWorker({ connection: notificationConnection, prefix: config.prefix, webhook: config.webhook, store, log });
   }
   const notificationsQueue = runtime.notifications;
+  let closing: Promise<void> | undefined;
   return {
     pool,
     schedules,
@@ -161,10 +178,14 @@ export function startWorkers(
           pendingCount: () => countJobs(notificationsQueue, 'wait', 'active', 'delayed', 'prioritized'),
         }
       : undefined,
-    close: async (force = false) => {
-      await Promise.all([pool.close(force), schedules.close(force), notificationWorker?.close(force)]);
-      await notificationConnection?.quit().catch(() => notificationConnection?.disconnect());
-      await processorDeps.close();
-    },
+    recordsWritten: () => written,
+    close: (force = false) =>
+      // Once: a second close (the signal handler and the command's own finally) closing the vendor
+      // clients again is what printed "The client is destroyed".
+      (closing ??= (async () => {
+        await Promise.all([pool.close(force), schedules.close(force), notificationWorker?.close(force)]);
+        await notificationConnection?.quit().catch(() => notificationConnection?.disconnect());
+        await processorDeps.close();
+      })()),
   };
 }

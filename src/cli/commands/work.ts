@@ -1,5 +1,5 @@
 import type { Vendor } from '../../checks/registry.js';
-import { waitUntilIdle } from '../../queues/idle.js';
+import { countJobs, waitUntilIdle } from '../../queues/idle.js';
 import { startWorkers, type Runtime, type WorkerHandle } from '../../runtime/runtime.js';
 import { ExitCode } from '../cli-error.js';
 
@@ -14,15 +14,21 @@ export interface WorkArgs {
  * a second signal exits at once (in-flight jobs come back later as stalled jobs: nothing is lost).
  * Returns a function that removes the handlers, and a signal that fires on the first one.
  */
-export function onShutdownSignals(runtime: Runtime, handle: WorkerHandle): { dispose(): void; signal: AbortSignal } {
+export function onShutdownSignals(
+  runtime: Runtime,
+  handle: WorkerHandle,
+  options: { onFirstSignal?: () => void } = {},
+): { dispose(): void; signal: AbortSignal } {
   const controller = new AbortController();
   let signals = 0;
   const handler = (name: NodeJS.Signals) => {
     signals += 1;
     if (signals > 1) {
-      process.stderr.write(`${name} again: exiting now; unfinished jobs return to the queue as stalled jobs\n`);
+      process.stderr.write(`rescreen: ${name} again: exiting now; unfinished jobs return to the queue as stalled jobs\n`);
       process.exit(ExitCode.INTERRUPTED);
     }
+    // First the progress bar goes (cleared), so nothing draws over the lines below.
+    options.onFirstSignal?.();
     process.stderr.write(`rescreen: ${name}: shutting down — taking no new jobs, finishing the ones in flight (${name} again to exit now)\n`);
     runtime.log.info({ signal: name }, 'shutting down');
     controller.abort();
@@ -37,6 +43,25 @@ export function onShutdownSignals(runtime: Runtime, handle: WorkerHandle): { dis
       process.off('SIGTERM', handler);
     },
   };
+}
+
+/**
+ * The one line an interrupted `work` / `run` ends with: what this process finished and what stays
+ * queued for the next worker.
+ */
+export async function reportInterrupted(runtime: Runtime, handle: WorkerHandle, finished?: string): Promise<void> {
+  const queued = await pendingJobs(runtime);
+  const total = queued.ooto + queued.glair;
+  process.stderr.write(
+    `rescreen: interrupted — ${finished ?? `${handle.recordsWritten()} records written`}; ` +
+      (total === 0 ? 'nothing stays queued\n' : `${total} jobs stay queued (ooto ${queued.ooto}, glair ${queued.glair}): \`rescreen work\` finishes them\n`),
+  );
+}
+
+/** Jobs not finished, per vendor queue (all batches). */
+export async function pendingJobs(runtime: Runtime): Promise<Record<Vendor, number>> {
+  const count = (vendor: Vendor) => countJobs(runtime.queues[vendor], 'wait', 'active', 'delayed', 'prioritized', 'paused');
+  return { ooto: await count('ooto'), glair: await count('glair') };
 }
 
 export function reportStoppedVendors(stopped: readonly Vendor[]): void {
@@ -60,7 +85,10 @@ export async function work(runtime: Runtime, args: WorkArgs): Promise<number> {
       const stopped = await waitUntilIdle(handle.pool, { signal: shutdown.signal, also: [handle.schedules, ...(handle.notifications ? [handle.notifications] : [])] });
       await handle.close();
       reportStoppedVendors(stopped);
-      if (shutdown.signal.aborted) return ExitCode.INTERRUPTED;
+      if (shutdown.signal.aborted) {
+        await reportInterrupted(runtime, handle);
+        return ExitCode.INTERRUPTED;
+      }
       return stopped.length > 0 ? ExitCode.VENDOR_STOPPED : ExitCode.OK;
     }
     await new Promise<void>((resolve) => {
@@ -72,7 +100,11 @@ export async function work(runtime: Runtime, args: WorkArgs): Promise<number> {
     await handle.close();
     const stopped = [...handle.pool.stoppedVendors.keys()];
     reportStoppedVendors(stopped);
-    return stopped.length > 0 ? ExitCode.VENDOR_STOPPED : shutdown.signal.aborted ? ExitCode.OK : ExitCode.OK;
+    if (shutdown.signal.aborted) {
+      await reportInterrupted(runtime, handle);
+      return ExitCode.INTERRUPTED;
+    }
+    return stopped.length > 0 ? ExitCode.VENDOR_STOPPED : ExitCode.OK;
   } finally {
     shutdown.dispose();
   }
