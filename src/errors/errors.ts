@@ -141,6 +141,10 @@ export const ErrorCodes = {
   MEDIA_NOT_FOUND: 'MEDIA_NOT_FOUND',
   MEDIA_UNREADABLE: 'MEDIA_UNREADABLE',
   MEDIA_FETCH: 'MEDIA_FETCH',
+  /** An http(s) ref (or one of its redirects) to a loopback, private, link-local or metadata address. */
+  MEDIA_HOST_REFUSED: 'MEDIA_HOST_REFUSED',
+  /** The line has cost RESCREEN_MAX_CALLS_PER_LINE vendor calls without an answer. */
+  CALL_BUDGET_EXHAUSTED: 'CALL_BUDGET_EXHAUSTED',
   RATE_LIMITED_TOO_OFTEN: 'RATE_LIMITED_TOO_OFTEN',
   WORKER_LOST: 'WORKER_LOST',
   INTERNAL: 'INTERNAL',

@@ -17,6 +17,7 @@ import {
 } from '../errors/errors.js';
 import { dispositionOf, retryDelay, type BackoffOptions } from '../errors/retry-policy.js';
 import type { ResultStore } from '../store/types.js';
+import { storedResponse } from './stored-response.js';
 
 export interface JobRunnerDeps {
   readonly store: ResultStore;
@@ -26,8 +27,10 @@ export interface JobRunnerDeps {
   readonly maxRateLimited: number;
   /** Delay used for a 429 without Retry-After (GLAIR never sends one). */
   readonly rateLimitBackoff: BackoffOptions;
-  /** Removes credentials from free text (messages of unexpected errors). */
+  /** Removes credentials from free text (error messages, and every string of a stored vendor answer). */
   readonly redact: (text: string) => string;
+  /** Most bytes of a vendor answer kept in a record (RESCREEN_MAX_RESPONSE_BYTES); default 64 KiB. */
+  readonly maxResponseBytes?: number;
   readonly now?: () => Date;
 }
 
@@ -155,7 +158,12 @@ type Outcome = Pick<ResultRecord, 'status' | 'transactionId' | 'verdict' | 'scor
   templateId?: string | null;
 };
 
-function baseRecord(payload: JobPayload, attempt: number, deps: Pick<JobRunnerDeps, 'now'>, outcome: Outcome): ResultRecord {
+function baseRecord(
+  payload: JobPayload,
+  attempt: number,
+  deps: Pick<JobRunnerDeps, 'now' | 'redact' | 'maxResponseBytes'>,
+  outcome: Outcome,
+): ResultRecord {
   return {
     batch: payload.batch,
     line: payload.line,
@@ -164,6 +172,8 @@ function baseRecord(payload: JobPayload, attempt: number, deps: Pick<JobRunnerDe
     check: payload.check,
     ...(payload.options !== undefined ? { options: payload.options } : {}),
     ...outcome,
+    // Whatever the vendor sent back may echo our credentials and may be huge: redacted and capped.
+    ...storedResponse(outcome.response, deps.redact, deps.maxResponseBytes),
     attempts: attempt,
     finishedAt: (deps.now?.() ?? new Date()).toISOString(),
   };

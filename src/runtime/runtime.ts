@@ -67,10 +67,10 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
   };
 }
 
-/** Removes every configured secret from free text. */
+/** Removes every configured secret (and GLAIR's Basic form of them) from free text. */
 export function redactor(config: Config): (text: string) => string {
   const secrets = secretsOf(config);
-  return (text) => secrets.reduce((acc, secret) => acc.split(secret).join('[redacted]'), text);
+  return (text) => secrets.reduce((acc, secret) => (acc.includes(secret) ? acc.split(secret).join('[redacted]') : acc), text);
 }
 
 /** Vendor clients and the media loader, as processors receive them. */
@@ -92,7 +92,7 @@ export function createProcessorDeps(config: Config): ProcessorDeps & { close(): 
     timeoutMs,
     callRetries,
   });
-  const media = createMediaLoader({ photoMaxBytes: config.photoMaxBytes });
+  const media = createMediaLoader({ photoMaxBytes: config.photoMaxBytes, hostPolicy: config.mediaHosts });
   return {
     ooto,
     glair,
@@ -148,6 +148,7 @@ export function startWorkers(
       maxRateLimited: config.worker.maxRateLimited,
       rateLimitBackoff: { baseMs: 1_000, maxMs: 60_000 },
       redact: redactor(config),
+      maxResponseBytes: config.maxResponseBytes,
     },
     log,
   }).start();
