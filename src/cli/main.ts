@@ -89,12 +89,15 @@ program
   .option('--concurrency <n>', 'concurrent jobs per vendor queue (default RESCREEN_CONCURRENCY or 16)', positiveInt)
   .option('--vendor <list>', `only these vendor queues (${VENDORS.join(',')})`, vendorList)
   .action(async (opts: { untilIdle?: boolean; concurrency?: number; vendor?: Vendor[] }) => {
-    exitCode = await withRuntime((runtime) =>
-      work(runtime, {
-        untilIdle: opts.untilIdle ?? false,
-        ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
-        ...(opts.vendor !== undefined ? { vendors: opts.vendor } : {}),
-      }),
+    exitCode = await withRuntime(
+      (runtime) =>
+        work(runtime, {
+          untilIdle: opts.untilIdle ?? false,
+          ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
+          ...(opts.vendor !== undefined ? { vendors: opts.vendor } : {}),
+        }),
+      undefined,
+      { survivesRedisRestarts: true },
     );
   });
 
@@ -108,6 +111,8 @@ program
   .action(async (manifest: string, opts: { batch?: string; check?: CheckName; concurrency?: number }) => {
     exitCode = await withRuntime(
       async (runtime) => (await runBatch(runtime, { manifest, ...opts, progress: createProgressView({ tty: process.stderr.isTTY }) })).exitCode,
+      undefined,
+      { survivesRedisRestarts: true },
     );
   });
 

@@ -1,7 +1,8 @@
-import type { Vendor } from '../../checks/registry.js';
+import { VENDORS, type Vendor } from '../../checks/registry.js';
+import { missingCredentials } from '../../config/config.js';
 import { countJobs, waitUntilIdle } from '../../queues/idle.js';
 import { startWorkers, type Runtime, type WorkerHandle } from '../../runtime/runtime.js';
-import { ExitCode } from '../cli-error.js';
+import { CliError, ExitCode } from '../cli-error.js';
 
 export interface WorkArgs {
   readonly untilIdle?: boolean;
@@ -64,6 +65,39 @@ export async function pendingJobs(runtime: Runtime): Promise<Record<Vendor, numb
   return { ooto: await count('ooto'), glair: await count('glair') };
 }
 
+/** `A is not set`, `A and B are not set`, `A, B and C are not set`. */
+function notSet(names: readonly string[]): string {
+  const list = names.length <= 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+  return `${list} ${names.length === 1 ? 'is' : 'are'} not set`;
+}
+
+/**
+ * The vendors a worker may work for: those with credentials. A vendor without them that has jobs
+ * queued (or that `required` names: the batch `run` just enqueued) is a start-up error naming the
+ * variables, before any vendor call — a call without credentials only buys a 401. One with nothing
+ * queued is left out with a warning (its jobs wait for a worker that has them).
+ */
+export async function credentialedVendors(runtime: Runtime, vendors: readonly Vendor[], required: ReadonlySet<Vendor> = new Set()): Promise<Vendor[]> {
+  const ready: Vendor[] = [];
+  for (const vendor of vendors) {
+    const missing = missingCredentials(runtime.config, vendor);
+    if (missing.length === 0) {
+      ready.push(vendor);
+      continue;
+    }
+    const queued = await countJobs(runtime.queues[vendor], 'wait', 'active', 'delayed', 'prioritized', 'paused');
+    if (queued > 0 || required.has(vendor)) {
+      const label = vendor.toUpperCase();
+      throw new CliError(
+        `${notSet(missing)}: ${label} has jobs to do (${queued} queued) and they would only be refused; set ${missing.length === 1 ? 'it' : 'them'} and start again (nothing was called)`,
+        ExitCode.USAGE,
+      );
+    }
+    runtime.log.warn({ vendor, missing }, `${notSet(missing)}: not working for ${vendor.toUpperCase()}`);
+  }
+  return ready;
+}
+
 export function reportStoppedVendors(stopped: readonly Vendor[]): void {
   for (const vendor of stopped) {
     process.stderr.write(
@@ -74,9 +108,10 @@ export function reportStoppedVendors(stopped: readonly Vendor[]): void {
 
 /** `rescreen work`: runs until a signal, or with --until-idle until nothing is left to do. Returns the exit code. */
 export async function work(runtime: Runtime, args: WorkArgs): Promise<number> {
+  const vendors = await credentialedVendors(runtime, args.vendors ?? VENDORS);
   const handle = startWorkers(runtime, {
     ...(args.concurrency !== undefined ? { concurrency: args.concurrency } : {}),
-    ...(args.vendors !== undefined ? { vendors: args.vendors } : {}),
+    vendors,
   });
   const shutdown = onShutdownSignals(runtime, handle);
   runtime.log.info({ vendors: handle.pool.vendors, untilIdle: args.untilIdle ?? false }, 'workers started');
