@@ -81,6 +81,11 @@ export interface ResultRecord {
   readonly error: RecordError | null;
   /** BullMQ attempts it took (each may include quick in-call retries); 0 for lines never enqueued. */
   readonly attempts: number;
+  /**
+   * Vendor calls of this line that were sent and got no answer (timeout, reset): the vendor may have
+   * billed them. Present only when > 0.
+   */
+  readonly possiblyBilled?: number;
   /** ISO 8601. */
   readonly finishedAt: string;
   /**

@@ -17,6 +17,7 @@ import {
 } from '../errors/errors.js';
 import { dispositionOf, retryDelay, type BackoffOptions } from '../errors/retry-policy.js';
 import type { ResultStore } from '../store/types.js';
+import { budgetMessage, meterVendorCalls, type CallBudget, type Tally } from './call-budget.js';
 import { storedResponse } from './stored-response.js';
 
 export interface JobRunnerDeps {
@@ -31,6 +32,8 @@ export interface JobRunnerDeps {
   readonly redact: (text: string) => string;
   /** Most bytes of a vendor answer kept in a record (RESCREEN_MAX_RESPONSE_BYTES); default 64 KiB. */
   readonly maxResponseBytes?: number;
+  /** Vendor calls per line over all attempts (RESCREEN_MAX_CALLS_PER_LINE); none when absent. */
+  readonly callBudget?: CallBudget;
   readonly now?: () => Date;
 }
 
@@ -60,11 +63,17 @@ export async function runJob(input: JobAttempt, deps: JobRunnerDeps, signal?: Ab
   }
 
   const processor = deps.processors[payload.check];
+  // Every vendor call of the line counts against its budget; a retry run gets a fresh one.
+  const tally: Tally = { calls: 0, possiblyBilled: 0 };
+  const run = payload.retry === true && existing ? existing.finishedAt : '';
+  const processorDeps = deps.callBudget
+    ? meterVendorCalls(deps.processorDeps, deps.callBudget, { batch: payload.batch, line: payload.line, run }, tally)
+    : deps.processorDeps;
   let outcome: CheckOutcome;
   try {
-    outcome = await processor(payload, deps.processorDeps, signal);
+    outcome = await processor(payload, processorDeps, signal);
   } catch (error) {
-    return decideOnError(input, error, deps);
+    return decideOnError(input, error, deps, tally);
   }
   const record = baseRecord(payload, input.attempt, deps, {
     status: 'completed',
@@ -74,12 +83,18 @@ export async function runJob(input: JobAttempt, deps: JobRunnerDeps, signal?: Ab
     error: null,
     response: outcome.response,
     ...(payload.check === 'ooto-identify' ? { templateId: outcome.templateId ?? null } : {}),
+    ...billed(tally),
   });
   await deps.store.put(record);
   return { kind: 'recorded', record };
 }
 
-async function decideOnError(input: JobAttempt, error: unknown, deps: JobRunnerDeps): Promise<JobStep> {
+/** `{possiblyBilled: n}` for a record when some of the line's calls were sent and got no answer. */
+function billed(tally: Tally): { possiblyBilled?: number } {
+  return tally.possiblyBilled > 0 ? { possiblyBilled: tally.possiblyBilled } : {};
+}
+
+async function decideOnError(input: JobAttempt, error: unknown, deps: JobRunnerDeps, tally: Tally): Promise<JobStep> {
   const disposition = dispositionOf(error);
   switch (disposition) {
     case 'stop-vendor':
@@ -97,12 +112,19 @@ async function decideOnError(input: JobAttempt, error: unknown, deps: JobRunnerD
       });
     }
     case 'retry':
+      if (deps.callBudget && error instanceof VendorError && tally.calls >= deps.callBudget.maxCallsPerLine) {
+        // Another attempt would make one call more than the line may cost: end it here.
+        return recordFailure(input, error, 'failed', deps, {
+          code: ErrorCodes.CALL_BUDGET_EXHAUSTED,
+          message: `${budgetMessage(tally.calls, tally.possiblyBilled, deps.callBudget.maxCallsPerLine)}; last: ${deps.redact(error.message)}`,
+        }, tally);
+      }
       if (input.attempt < input.maxAttempts) return { kind: 'retry', error };
-      return recordFailure(input, error, 'failed', deps);
+      return recordFailure(input, error, 'failed', deps, undefined, tally);
     case 'rejected':
-      return recordFailure(input, error, 'rejected', deps);
+      return recordFailure(input, error, 'rejected', deps, undefined, tally);
     case 'failed':
-      return recordFailure(input, error, 'failed', deps);
+      return recordFailure(input, error, 'failed', deps, undefined, tally);
   }
 }
 
@@ -112,6 +134,7 @@ async function recordFailure(
   status: 'rejected' | 'failed',
   deps: JobRunnerDeps,
   override?: RecordError,
+  tally?: Tally,
 ): Promise<JobStep> {
   const record = baseRecord(input.payload, input.attempt, deps, {
     status,
@@ -120,6 +143,7 @@ async function recordFailure(
     score: null,
     error: override ?? recordErrorOf(error, deps.redact),
     response: error instanceof VendorApiError || error instanceof MalformedResponseError ? (error.body ?? null) : null,
+    ...(tally ? billed(tally) : {}),
   });
   await deps.store.put(record);
   return { kind: 'recorded', record };
@@ -156,6 +180,7 @@ export function recordErrorOf(error: unknown, redact: (text: string) => string):
 
 type Outcome = Pick<ResultRecord, 'status' | 'transactionId' | 'verdict' | 'score' | 'error' | 'response'> & {
   templateId?: string | null;
+  possiblyBilled?: number;
 };
 
 function baseRecord(

@@ -14,6 +14,7 @@ import { createMediaLoader } from '../media/loader.js';
 import { createNotifier, startNotificationWorker, type BatchFinishedJob } from '../notify/notifications.js';
 import { countJobs, type PendingWork } from '../queues/idle.js';
 import { defaultJobOptions, queueName } from '../queues/names.js';
+import { RedisCallLedger } from '../queues/call-budget.js';
 import { WorkerPool } from '../queues/worker-pool.js';
 import { assertRedisReachable } from '../redis/locate.js';
 import { ScheduleWorker } from '../schedules/worker.js';
@@ -149,6 +150,7 @@ export function startWorkers(
       rateLimitBackoff: { baseMs: 1_000, maxMs: 60_000 },
       redact: redactor(config),
       maxResponseBytes: config.maxResponseBytes,
+      callBudget: { ledger: new RedisCallLedger(runtime.redis, config.prefix), maxCallsPerLine: config.worker.maxCallsPerLine },
     },
     log,
   }).start();
