@@ -72,7 +72,7 @@ export interface WorkerTuning {
   readonly attempts: number;
   /** Base of BullMQ's exponential backoff between attempts, ms. Env `RESCREEN_BACKOFF_MS`, default 2000. */
   readonly backoffMs: number;
-  /** Quick retries inside one attempt (p-retry). Env `RESCREEN_CALL_RETRIES`, default 2. */
+  /** Quick retries inside one attempt (p-retry), only of requests that never reached the vendor. Env `RESCREEN_CALL_RETRIES`, default 2. */
   readonly callRetries: number;
   /** One vendor HTTP call's time limit, ms. Env `RESCREEN_REQUEST_TIMEOUT_MS`, default 60000. */
   readonly requestTimeoutMs: number;
