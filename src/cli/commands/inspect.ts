@@ -31,7 +31,8 @@ export async function status(runtime: Runtime, batch: string, options: { watch?:
         summary = (await runtime.store.summary(batch)) ?? summary;
       }
     } finally {
-      view.stop();
+      // Ctrl-C: the bar goes (cleared), so the summary below is not drawn over.
+      view.stop({ clear: stop.signal.aborted });
       process.off('SIGINT', onSignal);
     }
     interrupted = stop.signal.aborted;
