@@ -114,10 +114,9 @@ async function decideOnError(input: JobAttempt, error: unknown, deps: JobRunnerD
     case 'retry':
       if (deps.callBudget && error instanceof VendorError && tally.calls >= deps.callBudget.maxCallsPerLine) {
         // Another attempt would make one call more than the line may cost: end it here.
-        return recordFailure(input, error, 'failed', deps, {
-          code: ErrorCodes.CALL_BUDGET_EXHAUSTED,
-          message: `${budgetMessage(tally.calls, tally.possiblyBilled, deps.callBudget.maxCallsPerLine)}; last: ${deps.redact(error.message)}`,
-        }, tally);
+        const budget = budgetMessage(tally.calls, tally.possiblyBilled, deps.callBudget.maxCallsPerLine);
+        const exhausted = { code: ErrorCodes.CALL_BUDGET_EXHAUSTED, message: `${budget}; last: ${deps.redact(error.message)}` };
+        return recordFailure(input, error, 'failed', deps, exhausted, tally);
       }
       if (input.attempt < input.maxAttempts) return { kind: 'retry', error };
       return recordFailure(input, error, 'failed', deps, undefined, tally);

@@ -10,7 +10,7 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 65_536;
 
 /** The response fields of a record. The last three are present only when the answer was cut. */
 export interface StoredResponse {
-  /** The answer, redacted; when cut, the first `maxBytes` bytes of its JSON text (a string). */
+  /** The answer, redacted; when cut, the start of its JSON text, a string whose JSON form is at most `maxBytes` bytes. */
   readonly response: unknown;
   readonly responseTruncated?: true;
   /** Bytes of the whole (redacted) answer as JSON text. */
@@ -37,6 +37,11 @@ export function storedResponse(answer: unknown, redact: (text: string) => string
   // Cut on a character boundary: decoding a partial UTF-8 sequence would add U+FFFD bytes.
   let cut = Buffer.from(text, 'utf8').subarray(0, maxBytes).toString('utf8');
   if (cut.endsWith('\uFFFD')) cut = cut.slice(0, -1);
+  // Stored as a JSON string, the cut grows by its escapes (every `"` of the answer becomes `\"`):
+  // shorten it until the stored form itself fits.
+  for (let stored = Buffer.byteLength(JSON.stringify(cut)); stored > maxBytes; stored = Buffer.byteLength(JSON.stringify(cut))) {
+    cut = cut.slice(0, Math.max(0, Math.floor((cut.length * maxBytes) / stored) - 2));
+  }
   return {
     response: cut,
     responseTruncated: true,

@@ -112,7 +112,7 @@ describe('stored vendor answers', () => {
     expect(record?.responseBytes).toBe(Buffer.byteLength(full));
     expect(record?.responseSha256).toBe(createHash('sha256').update(full).digest('hex'));
     expect(typeof record?.response).toBe('string');
-    expect(Buffer.byteLength(record!.response as string)).toBeLessThanOrEqual(65_536);
+    expect(Buffer.byteLength(JSON.stringify(record!.response))).toBeLessThanOrEqual(65_536);
     expect(Buffer.byteLength(JSON.stringify(record))).toBeLessThan(70_000);
   });
 
@@ -123,6 +123,10 @@ describe('stored vendor answers', () => {
     const cut = storedResponse({ text: 'é'.repeat(1000) }, redact, 301);
     expect(cut.responseTruncated).toBe(true);
     expect(cut.response as string).not.toContain('\uFFFD');
-    expect(Buffer.byteLength(cut.response as string)).toBeLessThanOrEqual(301);
+    expect(Buffer.byteLength(JSON.stringify(cut.response))).toBeLessThanOrEqual(301);
+    // Quotes double when the cut is stored as a JSON string: still within the cap.
+    const quoted = storedResponse({ q: '"'.repeat(5000) }, redact, 1000);
+    expect(Buffer.byteLength(JSON.stringify(quoted.response))).toBeLessThanOrEqual(1000);
+    expect((quoted.response as string).length).toBeGreaterThan(400);
   });
 });
