@@ -128,11 +128,17 @@ export function startWorkers(
   assertEveryCheckHasProcessor(PROCESSORS);
   const { config, log, store } = runtime;
   const processorDeps = createProcessorDeps(config);
+  // The store as the workers see it: the same, with their writes counted (for the Ctrl-C summary line).
   let written = 0;
-  const countingStore: ResultStore = Object.assign(Object.create(store) as ResultStore, {
-    put: async (record: Parameters<ResultStore['put']>[0]) => {
-      await store.put(record);
-      written += 1;
+  const countedPut: ResultStore['put'] = async (record) => {
+    await store.put(record);
+    written += 1;
+  };
+  const countingStore = new Proxy(store, {
+    get: (target, name) => {
+      if (name === 'put') return countedPut;
+      const value: unknown = Reflect.get(target, name, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
   });
   const pool = new WorkerPool({
