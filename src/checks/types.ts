@@ -81,8 +81,22 @@ export interface ResultRecord {
   readonly error: RecordError | null;
   /** BullMQ attempts it took (each may include quick in-call retries); 0 for lines never enqueued. */
   readonly attempts: number;
+  /**
+   * Vendor calls of this line that were sent and got no answer (timeout, reset): the vendor may have
+   * billed them. Present only when > 0.
+   */
+  readonly possiblyBilled?: number;
   /** ISO 8601. */
   readonly finishedAt: string;
-  /** The vendor's answer, parsed (success or error body); `null` when none. */
+  /**
+   * The vendor's answer, parsed (success or error body), with every configured secret redacted;
+   * `null` when none. Over RESCREEN_MAX_RESPONSE_BYTES it is the start of its JSON text (a string).
+   */
   readonly response: unknown;
+  /** Set when `response` was cut to RESCREEN_MAX_RESPONSE_BYTES. */
+  readonly responseTruncated?: true;
+  /** Bytes of the whole answer (JSON text) when it was cut. */
+  readonly responseBytes?: number;
+  /** sha256 (hex) of the whole answer (JSON text) when it was cut. */
+  readonly responseSha256?: string;
 }

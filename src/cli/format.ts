@@ -17,6 +17,9 @@ export function formatSummary(summary: BatchSummary, pending?: Readonly<Record<s
     `by status  ${RECORD_STATUSES.map((s) => `${s} ${summary.byStatus[s]}`).join(', ')}`,
     `by verdict ${VERDICTS.map((v) => `${v} ${summary.byVerdict[v]}`).join(', ')}`,
   ];
+  if (summary.possiblyBilled !== undefined) {
+    lines.push(`billing    ${summary.possiblyBilled} vendor calls sent without an answer (timeout, reset): possibly billed`);
+  }
   if (pending) lines.push(`queues     ${Object.entries(pending).map(([q, n]) => `${q} ${n} unfinished`).join(', ')} (all batches)`);
   return lines.join('\n');
 }

@@ -2,6 +2,7 @@
  * `rescreen` — the command line (DESIGN.md section 4). Human output on stdout, diagnostics and logs on
  * stderr; problems end as one line and a non-zero exit (see ExitCode), never a stack trace.
  */
+import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { CHECK_NAMES, isCheckName, VENDORS, type CheckName, type Vendor } from '../checks/registry.js';
 import type { RecordStatus } from '../checks/types.js';
@@ -38,9 +39,33 @@ function vendorList(value: string): Vendor[] {
 
 let exitCode: number = ExitCode.OK;
 
+/** The package version, from the package.json above this file (src/cli/ or dist/src/cli/). */
+function packageVersion(): string {
+  for (const up of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'rescreen' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // not this one
+    }
+  }
+  return 'unknown';
+}
+
+/** `--format` when given, else csv for an `--output` ending in .csv, else jsonl. */
+function resultsFormat(format: 'jsonl' | 'csv' | undefined, output: string | undefined): 'jsonl' | 'csv' {
+  if (format !== undefined) return format;
+  return output !== undefined && /\.csv$/i.test(output) ? 'csv' : 'jsonl';
+}
+
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 const program = new Command()
   .name('rescreen')
   .description('Re-screen onboarding media against face-biometrics vendors, through BullMQ queues on Redis.')
+  .version(packageVersion(), '-V, --version', 'print the version')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
@@ -65,12 +90,15 @@ program
   .option('--concurrency <n>', 'concurrent jobs per vendor queue (default RESCREEN_CONCURRENCY or 16)', positiveInt)
   .option('--vendor <list>', `only these vendor queues (${VENDORS.join(',')})`, vendorList)
   .action(async (opts: { untilIdle?: boolean; concurrency?: number; vendor?: Vendor[] }) => {
-    exitCode = await withRuntime((runtime) =>
-      work(runtime, {
-        untilIdle: opts.untilIdle ?? false,
-        ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
-        ...(opts.vendor !== undefined ? { vendors: opts.vendor } : {}),
-      }),
+    exitCode = await withRuntime(
+      (runtime) =>
+        work(runtime, {
+          untilIdle: opts.untilIdle ?? false,
+          ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
+          ...(opts.vendor !== undefined ? { vendors: opts.vendor } : {}),
+        }),
+      undefined,
+      { survivesRedisRestarts: true },
     );
   });
 
@@ -84,6 +112,8 @@ program
   .action(async (manifest: string, opts: { batch?: string; check?: CheckName; concurrency?: number }) => {
     exitCode = await withRuntime(
       async (runtime) => (await runBatch(runtime, { manifest, ...opts, progress: createProgressView({ tty: process.stderr.isTTY }) })).exitCode,
+      undefined,
+      { survivesRedisRestarts: true },
     );
   });
 
@@ -93,7 +123,7 @@ program
   .argument('<batch>', 'batch id')
   .option('--watch', 'follow the batch until it is finished (a live bar on a terminal, a plain line every few seconds otherwise)')
   .action(async (batch: string, opts: { watch?: boolean }) => {
-    await withRuntime((runtime) => status(runtime, batch, { watch: opts.watch ?? false }));
+    exitCode = await withRuntime((runtime) => status(runtime, batch, { watch: opts.watch ?? false }));
   });
 
 program
@@ -108,12 +138,12 @@ program
   .command('results')
   .description("stream a batch's records to stdout, in manifest line order")
   .argument('<batch>', 'batch id')
-  .addOption(new Option('--format <format>', 'output format').choices(['jsonl', 'csv']).default('jsonl'))
+  .addOption(new Option('--format <format>', 'output format (default: csv for an --output ending in .csv, else jsonl)').choices(['jsonl', 'csv']))
   .option('--status <status>', 'only records with this status (completed, rejected, failed)', parseStatus)
   .option('--output <file>', 'write to this file, atomically, instead of stdout')
-  .action(async (batch: string, opts: { format: 'jsonl' | 'csv'; status?: RecordStatus; output?: string }) => {
+  .action(async (batch: string, opts: { format?: 'jsonl' | 'csv'; status?: RecordStatus; output?: string }) => {
     await withRuntime(async (runtime) => {
-      const count = await results(runtime, batch, opts);
+      const count = await results(runtime, batch, { ...opts, format: resultsFormat(opts.format, opts.output) });
       if (opts.output !== undefined) process.stderr.write(`wrote ${count} records to ${opts.output}\n`);
     });
   });
@@ -127,9 +157,11 @@ program
       const summary = await retryFailed({ batch, store: runtime.store, queues: runtime.queues });
       if (!summary) throw new CliError(`no batch ${JSON.stringify(batch)}`);
       process.stdout.write(
-        `batch ${batch}: re-enqueued ${summary.requeued} failed lines` +
-          (summary.invalid > 0 ? `; ${summary.invalid} invalid manifest lines cannot be retried (fix the manifest, enqueue it again)` : '') +
-          `; ${summary.rejected} rejected lines left alone (final answers about the media)\n`,
+        `batch ${batch}: re-enqueued ${plural(summary.requeued, 'failed line', 'failed lines')}` +
+          (summary.invalid > 0
+            ? `; ${plural(summary.invalid, 'invalid manifest line cannot', 'invalid manifest lines cannot')} be retried (fix the manifest, enqueue it again)`
+            : '') +
+          `; ${plural(summary.rejected, 'rejected line', 'rejected lines')} left alone (final answers about the media)\n`,
       );
     });
   });
@@ -191,7 +223,30 @@ limitsCommand
 
 registerScheduleCommands(program);
 
+/** Stack traces are for LOG_LEVEL=debug (or trace); everyone else gets one line. */
+function showTraces(): boolean {
+  try {
+    const level = cliConfig().logLevel;
+    return level === 'debug' || level === 'trace';
+  } catch {
+    return false;
+  }
+}
+
 async function main(): Promise<void> {
+  // A reader that closes our stdout (`| head -1`) is not an error: writers see the stream destroyed
+  // and stop; without this listener Node would die on the EPIPE 'error' event.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') process.stderr.write(`rescreen: stdout: ${error.message}\n`);
+  });
+  // A stray error from a library (a connection closing late): one line, a trace only at debug level.
+  const fatal = (error: unknown) => {
+    process.stderr.write(`rescreen: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (showTraces() && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    process.exit(exitCode === ExitCode.OK ? ExitCode.FAILED : exitCode);
+  };
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
   try {
     // Parse the environment first so a bad variable stops every command with its name.
     cliConfig();
@@ -207,7 +262,8 @@ async function main(): Promise<void> {
 
 function reportError(error: unknown): number {
   if (error instanceof CliError) {
-    process.stderr.write(`rescreen: ${error.message}\n`);
+    // An empty message is a quiet end (a reader that closed our stdout): nothing to say.
+    if (error.message !== '') process.stderr.write(`rescreen: ${error.message}\n`);
     return error.exitCode;
   }
   if (error instanceof Error && 'code' in error && typeof error.code === 'string' && error.code.startsWith('commander.')) {

@@ -7,8 +7,13 @@ import { RECORD_STATUSES, VERDICTS } from '../checks/types.js';
 import type { BatchSummary } from '../store/types.js';
 
 export interface ProgressView {
+  /** Shows the summary; a no-op once stopped. */
   update(summary: BatchSummary): void;
-  stop(): void;
+  /**
+   * Stops for good (idempotent). `clear`: on a terminal, erase the bar instead of leaving it (Ctrl-C:
+   * the lines that follow must not be drawn over); without a terminal, print no last line.
+   */
+  stop(options?: { clear?: boolean }): void;
 }
 
 /** Records per second over the last `windowMs`, from the summaries seen. */
@@ -62,8 +67,10 @@ export function createProgressView(options: { tty: boolean; stream?: NodeJS.Writ
       cliProgress.Presets.shades_classic,
     );
     let started = false;
+    let stopped = false;
     return {
       update(summary) {
+        if (stopped) return;
         const total = totalOf(summary);
         const rate = meter.push(summary.recorded);
         const payload = { rate: rate.toFixed(1), etaText: eta(total - summary.recorded, rate), counts: counts(summary) };
@@ -75,14 +82,21 @@ export function createProgressView(options: { tty: boolean; stream?: NodeJS.Writ
           bar.update(summary.recorded, payload);
         }
       },
-      stop() {
-        if (started) bar.stop();
+      stop(stopOptions = {}) {
+        if (stopped) return;
+        stopped = true;
+        if (!started) return;
+        // cli-progress reads clearOnComplete when it stops: erase the line rather than end it.
+        (bar as unknown as { options: { clearOnComplete: boolean } }).options.clearOnComplete = stopOptions.clear === true;
+        bar.stop();
       },
     };
   }
   const every = options.plainEveryMs ?? 5_000;
   let lastAt = 0;
   let last: BatchSummary | undefined;
+  // Whether `last` has been printed already, so stop() never repeats the same line.
+  let lastShown = false;
   const line = (summary: BatchSummary, rate: number) => {
     const total = totalOf(summary);
     const pct = Math.floor((100 * summary.recorded) / total);
@@ -94,16 +108,22 @@ export function createProgressView(options: { tty: boolean; stream?: NodeJS.Writ
   let lastRate = 0;
   return {
     update(summary) {
+      if (lastShown && last === undefined) return;
       lastRate = meter.push(summary.recorded);
       last = summary;
+      lastShown = false;
       const now = Date.now();
       if (now - lastAt >= every) {
         lastAt = now;
         line(summary, lastRate);
+        lastShown = true;
       }
     },
-    stop() {
-      if (last && Date.now() !== lastAt) line(last, lastRate);
+    stop(stopOptions = {}) {
+      if (last && !lastShown && stopOptions.clear !== true) line(last, lastRate);
+      // Stopped for good: update() sees lastShown with no `last` and does nothing.
+      lastShown = true;
+      last = undefined;
     },
   };
 }

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { isLoopbackHost, type MediaHostPolicy } from '../media/host-policy.js';
 import { isQuotaError, parseQuota, spacingWindow, type Quota } from '../quota/spec.js';
+import { SIM_CREDENTIALS } from '../simulator/options.js';
 import type { RateLimit } from './rate-limit.js';
 
 /**
@@ -23,6 +25,13 @@ export interface Config {
   readonly photoMaxBytes: number;
   /** Completion webhook; `undefined` when RESCREEN_WEBHOOK_URL is not set. */
   readonly webhook: WebhookConfig | undefined;
+  /** Most bytes of a vendor answer kept in a record (the rest: size and sha256). RESCREEN_MAX_RESPONSE_BYTES, default 65536. */
+  readonly maxResponseBytes: number;
+  /**
+   * Which hosts http(s) media refs may reach: public addresses only, unless RESCREEN_MEDIA_ALLOW_HOSTS
+   * (comma-separated host names) or RESCREEN_MEDIA_ALLOW_PRIVATE=true say otherwise.
+   */
+  readonly mediaHosts: MediaHostPolicy;
 }
 
 /** Where and how a finished batch is announced. */
@@ -77,7 +86,7 @@ export interface WorkerTuning {
   readonly attempts: number;
   /** Base of BullMQ's exponential backoff between attempts, ms. Env `RESCREEN_BACKOFF_MS`, default 2000. */
   readonly backoffMs: number;
-  /** Quick retries inside one attempt (p-retry). Env `RESCREEN_CALL_RETRIES`, default 2. */
+  /** Quick retries inside one attempt (p-retry), only of requests that never reached the vendor. Env `RESCREEN_CALL_RETRIES`, default 2. */
   readonly callRetries: number;
   /** One vendor HTTP call's time limit, ms. Env `RESCREEN_REQUEST_TIMEOUT_MS`, default 60000. */
   readonly requestTimeoutMs: number;
@@ -95,6 +104,11 @@ export interface WorkerTuning {
    * up and the line gets a `failed` record (`WORKER_LOST`). Env `RESCREEN_MAX_STALLED`, default 10.
    */
   readonly maxStalledCount: number;
+  /**
+   * Vendor calls one manifest line may cost, over all its BullMQ attempts and quick in-call retries
+   * (calls that provably never reached the vendor do not count). Env `RESCREEN_MAX_CALLS_PER_LINE`, default 4.
+   */
+  readonly maxCallsPerLine: number;
 }
 
 export class ConfigError extends Error {
@@ -174,7 +188,7 @@ const EnvSchema = z.object({
     .string()
     .optional()
     .transform((v) => (v === undefined || v.trim() === '' ? 'info' : v.trim().toLowerCase()))
-    .pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
+    .pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: (issue) => `must be one of fatal, error, warn, info, debug, trace, silent (got ${JSON.stringify(issue.input)})` })),
   RESCREEN_CONCURRENCY: z
     .string()
     .optional()
@@ -204,6 +218,18 @@ const EnvSchema = z.object({
     .pipe(z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional()),
   RESCREEN_WEBHOOK_SECRET: optionalSecret,
   RESCREEN_WEBHOOK_ATTEMPTS: int(10, 1),
+  RESCREEN_MAX_RESPONSE_BYTES: int(65_536, 256),
+  RESCREEN_MAX_CALLS_PER_LINE: int(4, 1),
+  RESCREEN_MEDIA_ALLOW_HOSTS: z
+    .string()
+    .optional()
+    .transform((v) => (v ?? '').split(',').map((h) => h.trim().toLowerCase().replace(/^\[|\]$/g, '')).filter((h) => h !== '')),
+  RESCREEN_MEDIA_ALLOW_PRIVATE: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? 'false' : v.trim().toLowerCase()))
+    .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' }))
+    .transform((v) => v === 'true' || v === '1' || v === 'yes'),
 });
 
 /**
@@ -217,6 +243,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
   }
   const e = parsed.data;
+  // The simulator's test credentials, as a convenience, only for a loopback base URL with no
+  // credentials at all (`rescreen simulator` + OOTO_BASE_URL=http://127.0.0.1:4010): a real vendor never gets them.
+  const ootoSim = isLoopbackUrl(e.OOTO_BASE_URL) && e.OOTO_APP_ID === undefined && e.OOTO_APP_KEY === undefined;
+  const glairSim =
+    isLoopbackUrl(e.GLAIR_BASE_URL) && e.GLAIR_USERNAME === undefined && e.GLAIR_PASSWORD === undefined && e.GLAIR_API_KEY === undefined;
   const requestTimeoutMs = e.RESCREEN_REQUEST_TIMEOUT_MS;
   return {
     redisUrl: e.REDIS_URL ?? 'redis://127.0.0.1:6379',
@@ -224,16 +255,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     prefix: e.RESCREEN_PREFIX,
     ooto: {
       baseUrl: e.OOTO_BASE_URL,
-      appId: e.OOTO_APP_ID,
-      appKey: e.OOTO_APP_KEY,
+      appId: ootoSim ? SIM_CREDENTIALS.ooto.appId : e.OOTO_APP_ID,
+      appKey: ootoSim ? SIM_CREDENTIALS.ooto.appKey : e.OOTO_APP_KEY,
       quota: e.OOTO_RATE_LIMIT,
       rateLimit: plainRate(e.OOTO_RATE_LIMIT),
     },
     glair: {
       baseUrl: e.GLAIR_BASE_URL,
-      username: e.GLAIR_USERNAME,
-      password: e.GLAIR_PASSWORD,
-      apiKey: e.GLAIR_API_KEY,
+      username: glairSim ? SIM_CREDENTIALS.glair.username : e.GLAIR_USERNAME,
+      password: glairSim ? SIM_CREDENTIALS.glair.password : e.GLAIR_PASSWORD,
+      apiKey: glairSim ? SIM_CREDENTIALS.glair.apiKey : e.GLAIR_API_KEY,
       quota: e.GLAIR_RATE_LIMIT,
       rateLimit: plainRate(e.GLAIR_RATE_LIMIT),
     },
@@ -252,20 +283,67 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       lockDurationMs: e.RESCREEN_LOCK_MS ?? 20_000,
       stalledIntervalMs: e.RESCREEN_STALLED_INTERVAL_MS,
       maxStalledCount: e.RESCREEN_MAX_STALLED,
+      maxCallsPerLine: e.RESCREEN_MAX_CALLS_PER_LINE,
     },
     photoMaxBytes: e.RESCREEN_PHOTO_MAX_BYTES,
     webhook:
       e.RESCREEN_WEBHOOK_URL === undefined
         ? undefined
         : { url: e.RESCREEN_WEBHOOK_URL, secret: e.RESCREEN_WEBHOOK_SECRET, attempts: e.RESCREEN_WEBHOOK_ATTEMPTS },
+    maxResponseBytes: e.RESCREEN_MAX_RESPONSE_BYTES,
+    mediaHosts: { allowHosts: e.RESCREEN_MEDIA_ALLOW_HOSTS, allowPrivate: e.RESCREEN_MEDIA_ALLOW_PRIVATE },
   };
 }
 
-/** The secret values of a config, for redaction of free text (error messages from elsewhere). */
+function isLoopbackUrl(url: string): boolean {
+  try {
+    return isLoopbackHost(new URL(url).hostname);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The credential variables a vendor needs that are not set (empty when it has them all), e.g.
+ * `['OOTO_APP_ID', 'OOTO_APP_KEY']`: a worker with jobs for that vendor must not start (it would
+ * pay, or at least call, to learn it from a 401).
+ */
+export function missingCredentials(config: Config, vendor: 'ooto' | 'glair'): string[] {
+  const wanted: [string, string | undefined][] =
+    vendor === 'ooto'
+      ? [
+          ['OOTO_APP_ID', config.ooto.appId],
+          ['OOTO_APP_KEY', config.ooto.appKey],
+        ]
+      : [
+          ['GLAIR_USERNAME', config.glair.username],
+          ['GLAIR_PASSWORD', config.glair.password],
+          ['GLAIR_API_KEY', config.glair.apiKey],
+        ];
+  return wanted.filter(([, value]) => value === undefined).map(([name]) => name);
+}
+
+/**
+ * The secret values of a config, for redaction of free text and stored vendor answers: each
+ * credential, and GLAIR's Basic form (`Basic base64(username:password)`, and the base64 alone), which
+ * is what an answer echoing our headers carries. Longest first, so no secret is half-replaced.
+ */
 export function secretsOf(config: Config): string[] {
-  return [config.ooto.appKey, config.ooto.appId, config.glair.password, config.glair.apiKey, config.webhook?.secret].filter(
-    (s): s is string => s !== undefined && s.length >= 4,
-  );
+  const { username, password } = config.glair;
+  const basic =
+    username !== undefined || password !== undefined ? Buffer.from(`${username ?? ''}:${password ?? ''}`, 'utf8').toString('base64') : undefined;
+  return [
+    config.ooto.appKey,
+    config.ooto.appId,
+    username,
+    password,
+    config.glair.apiKey,
+    config.webhook?.secret,
+    basic,
+    basic === undefined ? undefined : `Basic ${basic}`,
+  ]
+    .filter((s): s is string => s !== undefined && s.length >= 4)
+    .sort((a, b) => b.length - a.length);
 }
 
 /** A Redis URL with any password replaced, fit for a message. */

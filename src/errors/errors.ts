@@ -96,19 +96,46 @@ export class MalformedResponseError extends VendorError {
   }
 }
 
+/** Options of the "no answer" errors. */
+export interface NoAnswerOptions {
+  readonly cause?: unknown;
+  /**
+   * Whether the request may have reached the vendor (and so may be billed). `false` only when it
+   * provably did not: refused, DNS, unreachable, connect timeout, TLS handshake. Default `true`.
+   */
+  readonly requestSent?: boolean;
+}
+
 /** No answer: connection refused, reset, DNS, TLS. Transient. */
 export class ConnectionError extends VendorError {
   override name = 'ConnectionError';
-  constructor(vendor: Vendor, message: string, options?: { cause?: unknown }) {
+  /** See {@link NoAnswerOptions.requestSent}. */
+  readonly requestSent: boolean;
+  constructor(vendor: Vendor, message: string, options?: NoAnswerOptions) {
     super(vendor, 'VENDOR_CONNECTION', message, null, options);
+    this.requestSent = options?.requestSent ?? true;
   }
 }
 
 /** No answer in time. Transient. */
 export class TimeoutError extends VendorError {
   override name = 'TimeoutError';
-  constructor(vendor: Vendor, message: string, options?: { cause?: unknown }) {
+  /** See {@link NoAnswerOptions.requestSent}; `false` only for a connect timeout. */
+  readonly requestSent: boolean;
+  constructor(vendor: Vendor, message: string, options?: NoAnswerOptions) {
     super(vendor, 'VENDOR_TIMEOUT', message, null, options);
+    this.requestSent = options?.requestSent ?? true;
+  }
+}
+
+/**
+ * The line has used up RESCREEN_MAX_CALLS_PER_LINE vendor calls (over all its attempts) without an
+ * answer: no more calls are made for it. Ends `failed` (CALL_BUDGET_EXHAUSTED).
+ */
+export class CallBudgetExhaustedError extends RescreenError {
+  override name = 'CallBudgetExhaustedError';
+  constructor(message: string) {
+    super('CALL_BUDGET_EXHAUSTED', message);
   }
 }
 
@@ -156,6 +183,10 @@ export const ErrorCodes = {
   MEDIA_NOT_FOUND: 'MEDIA_NOT_FOUND',
   MEDIA_UNREADABLE: 'MEDIA_UNREADABLE',
   MEDIA_FETCH: 'MEDIA_FETCH',
+  /** An http(s) ref (or one of its redirects) to a loopback, private, link-local or metadata address. */
+  MEDIA_HOST_REFUSED: 'MEDIA_HOST_REFUSED',
+  /** The line has cost RESCREEN_MAX_CALLS_PER_LINE vendor calls without an answer. */
+  CALL_BUDGET_EXHAUSTED: 'CALL_BUDGET_EXHAUSTED',
   RATE_LIMITED_TOO_OFTEN: 'RATE_LIMITED_TOO_OFTEN',
   WORKER_LOST: 'WORKER_LOST',
   /** Internal only: waiting for a quota slot (never stored). */

@@ -13,6 +13,7 @@ import {
   QuotaWaitError,
   RateLimitedError,
   TimeoutError,
+  VendorError,
   VendorRejectedError,
 } from './errors.js';
 
@@ -23,7 +24,7 @@ import {
  * - `deferred`: no quota slot for a while; requeue the job without spending an attempt.
  * - `stop-vendor`: 401/403; every job of this vendor would fail: stop taking them, leave them queued.
  * - `rejected`: a final answer that the media is unusable.
- * - `failed`: final, no usable answer (malformed vendor answer, unreadable media, any unknown error).
+ * - `failed`: final, no usable answer (malformed vendor answer, unreadable media, call budget used up, any unknown error).
  */
 export type Disposition = 'retry' | 'rate-limited' | 'deferred' | 'stop-vendor' | 'rejected' | 'failed';
 
@@ -38,9 +39,39 @@ export function dispositionOf(error: unknown): Disposition {
   return 'failed';
 }
 
-/** True when another try may succeed. The only retry predicate in the code base. */
-export function shouldRetry(error: unknown): boolean {
-  return dispositionOf(error) === 'retry';
+/**
+ * Where a retry would happen: `attempt` — a later BullMQ attempt (with backoff, bounded by the
+ * line's call budget); `in-call` — a quick retry inside the same attempt, which is only ever made
+ * when the failed request provably never reached the vendor, so it cannot have been billed.
+ */
+export type RetryScope = 'attempt' | 'in-call';
+
+/** True when another try may succeed (and, `in-call`, costs nothing). The only retry predicate in the code base. */
+export function shouldRetry(error: unknown, scope: RetryScope = 'attempt'): boolean {
+  if (dispositionOf(error) !== 'retry') return false;
+  return scope === 'attempt' || notSent(error);
+}
+
+/** The vendor call provably never reached the vendor (refused, DNS, unreachable, connect timeout, TLS handshake). */
+export function notSent(error: unknown): boolean {
+  return (error instanceof ConnectionError || error instanceof TimeoutError) && !error.requestSent;
+}
+
+/**
+ * How a failed vendor call counts against the line's call budget (RESCREEN_MAX_CALLS_PER_LINE):
+ * - `free`: it provably did not reach the vendor, or the vendor refused it outright (429, 401/403);
+ * - `possibly-billed`: it was sent and no answer came back (timeout, reset): the vendor may have done the work;
+ * - `answered`: the vendor answered (5xx, an engine error, a malformed body…).
+ */
+export function callCost(error: unknown): 'free' | 'possibly-billed' | 'answered' {
+  if (notSent(error)) return 'free';
+  const disposition = dispositionOf(error);
+  // A refused call (429, 401/403) and one that waited for a quota slot and was never sent cost nothing.
+  if (disposition === 'rate-limited' || disposition === 'stop-vendor' || disposition === 'deferred') return 'free';
+  if (error instanceof ConnectionError || error instanceof TimeoutError) return 'possibly-billed';
+  // An abort of ours, or an error we do not recognise: we cannot tell, so count it as billed.
+  if (!(error instanceof VendorError)) return 'possibly-billed';
+  return 'answered';
 }
 
 export interface BackoffOptions {

@@ -7,9 +7,10 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Agent, errors as undiciErrors, interceptors, request, type Dispatcher } from 'undici';
+import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
 import { GLAIR_MAX_BYTES } from '../checks/registry.js';
 import { ErrorCodes, MediaFetchError, MediaRejectedError, MediaUnavailableError, RescreenError } from '../errors/errors.js';
+import { guardedLookup, HostRefusedError, PUBLIC_ONLY, refuseLiteral, type MediaHostPolicy } from './host-policy.js';
 import { formatBytes, sniffPhoto, sniffVideo } from './sniff.js';
 import type { MediaBlob, MediaLoader } from './types.js';
 
@@ -17,8 +18,9 @@ import type { MediaBlob, MediaLoader } from './types.js';
 export const DEFAULT_PHOTO_MAX_BYTES = 15 * 1024 * 1024;
 /** Default of {@link MediaLoaderOptions.fetchTimeoutMs}: 30 s. */
 export const DEFAULT_FETCH_TIMEOUT_MS = 30_000;
-/** Redirects followed per download (signed-URL CDNs and bucket aliases redirect). */
-const MAX_REDIRECTIONS = 5;
+/** Redirects followed per download (signed-URL CDNs and bucket aliases redirect), each one checked against the host policy. */
+export const MAX_REDIRECTIONS = 3;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 /** Options of {@link createMediaLoader}. */
 export interface MediaLoaderOptions {
@@ -35,6 +37,12 @@ export interface MediaLoaderOptions {
    */
   readonly dispatcher?: Dispatcher;
   /**
+   * Which hosts downloads may reach (config `mediaHosts`). Default: public addresses only — loopback,
+   * private, link-local and metadata addresses are refused (MEDIA_HOST_REFUSED), checked on each
+   * redirect and, with the default dispatcher, on the addresses a name resolves to when connecting.
+   */
+  readonly hostPolicy?: MediaHostPolicy;
+  /**
    * Whether local references (plain paths and `file://` URLs) are allowed. Default `true`; set `false`
    * where references come from untrusted callers. A refused reference ends `failed` (MEDIA_UNREADABLE).
    */
@@ -50,7 +58,8 @@ export interface MediaLoaderOptions {
  *
  * Errors: MediaRejectedError (MEDIA_EMPTY, MEDIA_UNSUPPORTED_TYPE, MEDIA_TOO_LARGE → `rejected`),
  * MediaUnavailableError (MEDIA_NOT_FOUND for a missing file or HTTP 404/410, MEDIA_UNREADABLE for a
- * directory, an unreadable file, another 4xx, a refused or malformed reference → `failed`),
+ * directory, an unreadable file, another 4xx, a refused or malformed reference → `failed`;
+ * MEDIA_HOST_REFUSED for a URL, or a redirect, to a host the host policy refuses → `failed`),
  * MediaFetchError (MEDIA_FETCH: HTTP 5xx/408/429, connection error, timeout → retried). Messages never
  * contain a URL's query string, fragment or user-info (signed URLs carry tokens there). When `signal`
  * aborts, the read or download stops and the promise rejects with `signal.reason`.
@@ -59,11 +68,10 @@ export function createMediaLoader(options: MediaLoaderOptions = {}): MediaLoader
   const photoMaxBytes = positive(options.photoMaxBytes, DEFAULT_PHOTO_MAX_BYTES, 'photoMaxBytes');
   const fetchTimeoutMs = positive(options.fetchTimeoutMs, DEFAULT_FETCH_TIMEOUT_MS, 'fetchTimeoutMs');
   const allowLocal = options.allowFileUrls ?? true;
-  const dispatcher =
-    options.dispatcher === undefined
-      ? sharedDispatcher()
-      : options.dispatcher.compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTIONS }));
-  const reader: Reader = { fetchTimeoutMs, dispatcher };
+  const hostPolicy = options.hostPolicy ?? PUBLIC_ONLY;
+  // Redirects are followed here, not by undici, so that every hop is checked against the policy.
+  const dispatcher = options.dispatcher ?? sharedDispatcher(hostPolicy);
+  const reader: Reader = { fetchTimeoutMs, dispatcher, hostPolicy };
 
   return {
     async loadPhoto(ref, baseDir, signal) {
@@ -226,6 +234,7 @@ function extensionOf(mime: MediaBlob['mime']): string {
 interface Reader {
   readonly fetchTimeoutMs: number;
   readonly dispatcher: Dispatcher;
+  readonly hostPolicy: MediaHostPolicy;
 }
 
 /** Builds the error for a source over its cap; `size` is the exact size when known (stat, Content-Length). */
@@ -343,14 +352,34 @@ async function fetchRemote(
   const onAbort = () => controller.abort(signal?.reason);
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const response = await request(source.url, {
-      method: 'GET',
-      dispatcher: reader.dispatcher,
-      signal: controller.signal,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-      headers: { accept: 'image/jpeg, image/png, video/mp4;q=0.9, */*;q=0.1', 'user-agent': 'rescreen' },
-    });
+    let url = source.url;
+    let response: Dispatcher.ResponseData;
+    for (let hop = 0; ; hop += 1) {
+      const refused = refuseLiteral(reader.hostPolicy, url.hostname);
+      if (refused) throw hostRefused(display, hop, refused);
+      response = await request(url, {
+        method: 'GET',
+        dispatcher: reader.dispatcher,
+        signal: controller.signal,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        headers: { accept: 'image/jpeg, image/png, video/mp4;q=0.9, */*;q=0.1', 'user-agent': 'rescreen' },
+      });
+      const location = response.headers.location;
+      if (!REDIRECT_STATUSES.has(response.statusCode) || typeof location !== 'string' || location === '') break;
+      discard(response.body);
+      if (hop >= MAX_REDIRECTIONS) {
+        throw new MediaUnavailableError(ErrorCodes.MEDIA_UNREADABLE, `${display}: more than ${MAX_REDIRECTIONS} redirects`);
+      }
+      try {
+        url = new URL(location, url);
+      } catch (cause) {
+        throw new MediaUnavailableError(ErrorCodes.MEDIA_UNREADABLE, `${display}: redirected to an invalid URL`, { cause });
+      }
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+        throw new MediaUnavailableError(ErrorCodes.MEDIA_UNREADABLE, `${display}: redirected to an unsupported scheme ${url.protocol}`);
+      }
+    }
     const { statusCode, body } = response;
     if (statusCode < 200 || statusCode > 299) {
       discard(body);
@@ -376,6 +405,8 @@ async function fetchRemote(
   } catch (err) {
     if (err instanceof RescreenError) throw err;
     if (signal?.aborted) throw signal.reason;
+    const refused = findHostRefused(err);
+    if (refused) throw hostRefused(display, undefined, refused);
     if (controller.signal.reason instanceof FetchDeadline || isUndiciTimeout(err)) {
       throw new MediaFetchError(ErrorCodes.MEDIA_FETCH, `${display}: download timed out (no complete answer within ${timeoutMs} ms)`, {
         cause: err,
@@ -387,6 +418,29 @@ async function fetchRemote(
     clearTimeout(timer);
     signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/** MEDIA_HOST_REFUSED: final (`failed`), and no vendor call is made for the line. */
+function hostRefused(display: string, hop: number | undefined, refused: HostRefusedError): MediaUnavailableError {
+  const where = hop === undefined || hop === 0 ? '' : ` (after ${hop} ${hop === 1 ? 'redirect' : 'redirects'})`;
+  return new MediaUnavailableError(
+    ErrorCodes.MEDIA_HOST_REFUSED,
+    `${display}: refused to download${where}: ${refused.message} (allow it with RESCREEN_MEDIA_ALLOW_HOSTS or RESCREEN_MEDIA_ALLOW_PRIVATE=true)`,
+    { cause: refused },
+  );
+}
+
+/** The HostRefusedError our connect-time lookup raised, wherever undici wrapped it. */
+function findHostRefused(err: unknown, depth = 0): HostRefusedError | undefined {
+  if (depth > 4 || typeof err !== 'object' || err === null) return undefined;
+  if (err instanceof HostRefusedError) return err;
+  if (err instanceof AggregateError) {
+    for (const inner of err.errors) {
+      const found = findHostRefused(inner, depth + 1);
+      if (found) return found;
+    }
+  }
+  return err instanceof Error ? findHostRefused(err.cause, depth + 1) : undefined;
 }
 
 /**
@@ -435,14 +489,24 @@ function describeNetworkError(err: Error): string {
 
 // ---------------------------------------------------------------- defaults
 
-let shared: Dispatcher | undefined;
+const shared = new Map<string, Dispatcher>();
 
-/** One keep-alive Agent for all loaders of the process, created on first use. */
-function sharedDispatcher(): Dispatcher {
-  shared ??= new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000 }).compose(
-    interceptors.redirect({ maxRedirections: MAX_REDIRECTIONS }),
-  );
-  return shared;
+/**
+ * One keep-alive Agent per host policy for all loaders of the process, created on first use. Its
+ * `connect` lookup checks every address a name resolves to against the policy.
+ */
+function sharedDispatcher(policy: MediaHostPolicy): Dispatcher {
+  const key = JSON.stringify(policy);
+  let agent = shared.get(key);
+  if (agent === undefined) {
+    agent = new Agent({
+      keepAliveTimeout: 10_000,
+      keepAliveMaxTimeout: 60_000,
+      ...(policy.allowPrivate ? {} : { connect: { lookup: guardedLookup(policy) } }),
+    });
+    shared.set(key, agent);
+  }
+  return agent;
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {

@@ -19,6 +19,8 @@ import {
 } from '../errors/errors.js';
 import { dispositionOf, retryDelay, type BackoffOptions } from '../errors/retry-policy.js';
 import type { ResultStore } from '../store/types.js';
+import { budgetMessage, meterVendorCalls, type CallBudget, type Tally } from './call-budget.js';
+import { storedResponse } from './stored-response.js';
 
 export interface JobRunnerDeps {
   readonly store: ResultStore;
@@ -28,8 +30,12 @@ export interface JobRunnerDeps {
   readonly maxRateLimited: number;
   /** Delay used for a 429 without Retry-After (GLAIR never sends one). */
   readonly rateLimitBackoff: BackoffOptions;
-  /** Removes credentials from free text (messages of unexpected errors). */
+  /** Removes credentials from free text (error messages, and every string of a stored vendor answer). */
   readonly redact: (text: string) => string;
+  /** Most bytes of a vendor answer kept in a record (RESCREEN_MAX_RESPONSE_BYTES); default 64 KiB. */
+  readonly maxResponseBytes?: number;
+  /** Vendor calls per line over all attempts (RESCREEN_MAX_CALLS_PER_LINE); none when absent. */
+  readonly callBudget?: CallBudget;
   readonly now?: () => Date;
 }
 
@@ -61,11 +67,17 @@ export async function runJob(input: JobAttempt, deps: JobRunnerDeps, signal?: Ab
   }
 
   const processor = deps.processors[payload.check];
+  // Every vendor call of the line counts against its budget; a retry run gets a fresh one.
+  const tally: Tally = { calls: 0, possiblyBilled: 0 };
+  const run = payload.retry === true && existing ? existing.finishedAt : '';
+  const processorDeps = deps.callBudget
+    ? meterVendorCalls(deps.processorDeps, deps.callBudget, { batch: payload.batch, line: payload.line, run }, tally)
+    : deps.processorDeps;
   let outcome: CheckOutcome;
   try {
-    outcome = await processor(payload, deps.processorDeps, signal);
+    outcome = await processor(payload, processorDeps, signal);
   } catch (error) {
-    return decideOnError(input, error, deps);
+    return decideOnError(input, error, deps, tally);
   }
   const record = baseRecord(payload, input.attempt, deps, {
     status: 'completed',
@@ -75,12 +87,18 @@ export async function runJob(input: JobAttempt, deps: JobRunnerDeps, signal?: Ab
     error: null,
     response: outcome.response,
     ...(payload.check === 'ooto-identify' ? { templateId: outcome.templateId ?? null } : {}),
+    ...billed(tally),
   });
   await deps.store.put(record);
   return { kind: 'recorded', record };
 }
 
-async function decideOnError(input: JobAttempt, error: unknown, deps: JobRunnerDeps): Promise<JobStep> {
+/** `{possiblyBilled: n}` for a record when some of the line's calls were sent and got no answer. */
+function billed(tally: Tally): { possiblyBilled?: number } {
+  return tally.possiblyBilled > 0 ? { possiblyBilled: tally.possiblyBilled } : {};
+}
+
+async function decideOnError(input: JobAttempt, error: unknown, deps: JobRunnerDeps, tally: Tally): Promise<JobStep> {
   const disposition = dispositionOf(error);
   switch (disposition) {
     case 'stop-vendor':
@@ -102,12 +120,18 @@ async function decideOnError(input: JobAttempt, error: unknown, deps: JobRunnerD
       });
     }
     case 'retry':
+      if (deps.callBudget && error instanceof VendorError && tally.calls >= deps.callBudget.maxCallsPerLine) {
+        // Another attempt would make one call more than the line may cost: end it here.
+        const budget = budgetMessage(tally.calls, tally.possiblyBilled, deps.callBudget.maxCallsPerLine);
+        const exhausted = { code: ErrorCodes.CALL_BUDGET_EXHAUSTED, message: `${budget}; last: ${deps.redact(error.message)}` };
+        return recordFailure(input, error, 'failed', deps, exhausted, tally);
+      }
       if (input.attempt < input.maxAttempts) return { kind: 'retry', error };
-      return recordFailure(input, error, 'failed', deps);
+      return recordFailure(input, error, 'failed', deps, undefined, tally);
     case 'rejected':
-      return recordFailure(input, error, 'rejected', deps);
+      return recordFailure(input, error, 'rejected', deps, undefined, tally);
     case 'failed':
-      return recordFailure(input, error, 'failed', deps);
+      return recordFailure(input, error, 'failed', deps, undefined, tally);
   }
 }
 
@@ -117,6 +141,7 @@ async function recordFailure(
   status: 'rejected' | 'failed',
   deps: JobRunnerDeps,
   override?: RecordError,
+  tally?: Tally,
 ): Promise<JobStep> {
   const record = baseRecord(input.payload, input.attempt, deps, {
     status,
@@ -125,6 +150,7 @@ async function recordFailure(
     score: null,
     error: override ?? recordErrorOf(error, deps.redact),
     response: error instanceof VendorApiError || error instanceof MalformedResponseError ? (error.body ?? null) : null,
+    ...(tally ? billed(tally) : {}),
   });
   await deps.store.put(record);
   return { kind: 'recorded', record };
@@ -161,9 +187,15 @@ export function recordErrorOf(error: unknown, redact: (text: string) => string):
 
 type Outcome = Pick<ResultRecord, 'status' | 'transactionId' | 'verdict' | 'score' | 'error' | 'response'> & {
   templateId?: string | null;
+  possiblyBilled?: number;
 };
 
-function baseRecord(payload: JobPayload, attempt: number, deps: Pick<JobRunnerDeps, 'now'>, outcome: Outcome): ResultRecord {
+function baseRecord(
+  payload: JobPayload,
+  attempt: number,
+  deps: Pick<JobRunnerDeps, 'now' | 'redact' | 'maxResponseBytes'>,
+  outcome: Outcome,
+): ResultRecord {
   return {
     batch: payload.batch,
     line: payload.line,
@@ -172,6 +204,8 @@ function baseRecord(payload: JobPayload, attempt: number, deps: Pick<JobRunnerDe
     check: payload.check,
     ...(payload.options !== undefined ? { options: payload.options } : {}),
     ...outcome,
+    // Whatever the vendor sent back may echo our credentials and may be huge: redacted and capped.
+    ...storedResponse(outcome.response, deps.redact, deps.maxResponseBytes),
     attempts: attempt,
     finishedAt: (deps.now?.() ?? new Date()).toISOString(),
   };

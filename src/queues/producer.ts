@@ -15,7 +15,7 @@ import { CHECK_NAMES, VENDORS, vendorOf, type CheckName, type Vendor } from '../
 import type { JobPayload, ResultRecord } from '../checks/types.js';
 import type { RateLimit } from '../config/rate-limit.js';
 import { ErrorCodes, RescreenError } from '../errors/errors.js';
-import type { FolderSkipCounts, FolderSkipReason } from '../manifest/folder.js';
+import type { FolderSkip, FolderSkipCounts, FolderSkipReason } from '../manifest/folder.js';
 import type { ManifestFormat } from '../manifest/format.js';
 import { validateBatchId, validateLine, type InvalidLine, type LineValidation, type ValidLine } from '../manifest/line.js';
 import { assertManifestReadable, readManifest } from '../manifest/reader.js';
@@ -49,6 +49,8 @@ export interface EnqueueOptions {
   /** One BullMQ queue per vendor (created with the queue names of ./names.ts). */
   readonly queues: Readonly<Record<Vendor, Queue>>;
   readonly store: ResultStore;
+  /** Told of every folder entry that makes no line (the CLI lists them at debug level). */
+  readonly onSkip?: (skip: FolderSkip) => void;
   /** Lines per chunk (one `addBulk` per vendor per chunk). Default 1000. */
   readonly chunkSize?: number;
   /** Chunks whose Redis I/O may be under way at once while the next is read. Default 4. */
@@ -133,7 +135,10 @@ export async function enqueueManifest(options: EnqueueOptions): Promise<EnqueueS
   const reader = readManifest(options.manifestPath, {
     ...(options.format !== undefined ? { format: options.format } : {}),
     ...(options.checkOverride !== undefined ? { check: options.checkOverride } : {}),
-    onSkip: (skip) => skipped[skip.reason]++,
+    onSkip: (skip) => {
+      skipped[skip.reason]++;
+      options.onSkip?.(skip);
+    },
   });
 
   const counts = { lines: 0, enqueued: 0, alreadyRecorded: 0, alreadyQueued: 0, invalid: 0, maxLine: 0 };

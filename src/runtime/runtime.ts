@@ -14,6 +14,7 @@ import { createMediaLoader } from '../media/loader.js';
 import { createNotifier, startNotificationWorker, type BatchFinishedJob } from '../notify/notifications.js';
 import { countJobs, type PendingWork } from '../queues/idle.js';
 import { defaultJobOptions, queueName } from '../queues/names.js';
+import { RedisCallLedger } from '../queues/call-budget.js';
 import { WorkerPool } from '../queues/worker-pool.js';
 import { Admission } from '../quota/admission.js';
 import { QuotaWatcher } from '../quota/limits.js';
@@ -49,6 +50,9 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
   // A finished batch is announced by the write that finished it, wherever that runs (worker or producer).
   const notifier = config.webhook ? createNotifier(redis, config.prefix, config.webhook, config.worker.backoffMs) : undefined;
   const store = new RedisResultStore(redis, config.prefix, notifier ? { onBatchFinished: (batch) => notifier.notify(batch) } : {});
+  const allQueues: Queue[] = [...Object.values(queues), ...(notifier ? [notifier.queue] : [])];
+  // Without a listener, a connection error of a queue is an uncaught 'error' event: a stack trace.
+  for (const q of allQueues) q.on('error', (error) => log.debug({ err: error.message }, 'redis connection error (queue)'));
   return {
     config,
     log,
@@ -57,16 +61,19 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
     queues,
     notifications: notifier?.queue,
     close: async () => {
-      await Promise.all([...Object.values(queues), ...(notifier ? [notifier.queue] : [])].map((q) => q.close()));
+      // In order: a command that ends at once (e.g. a bad --output) must not close the connection
+      // under a queue still connecting, or ioredis reports "Connection is closed" with a trace.
+      await Promise.all(allQueues.map((q) => q.waitUntilReady().catch(() => undefined)));
+      await Promise.all(allQueues.map((q) => q.close()));
       await redis.quit().catch(() => redis.disconnect());
     },
   };
 }
 
-/** Removes every configured secret from free text. */
+/** Removes every configured secret (and GLAIR's Basic form of them) from free text. */
 export function redactor(config: Config): (text: string) => string {
   const secrets = secretsOf(config);
-  return (text) => secrets.reduce((acc, secret) => acc.split(secret).join('[redacted]'), text);
+  return (text) => secrets.reduce((acc, secret) => (acc.includes(secret) ? acc.split(secret).join('[redacted]') : acc), text);
 }
 
 /** Delay after a 429 that came without Retry-After (GLAIR sends none): doubled per consecutive pause. */
@@ -96,7 +103,7 @@ export function createProcessorDeps(
     callRetries,
     gate: gates.glair,
   });
-  const media = createMediaLoader({ photoMaxBytes: config.photoMaxBytes });
+  const media = createMediaLoader({ photoMaxBytes: config.photoMaxBytes, hostPolicy: config.mediaHosts });
   return {
     ooto,
     glair,
@@ -114,6 +121,9 @@ export interface WorkerHandle {
   readonly schedules: ScheduleWorker;
   /** Completion-webhook deliveries still to make (when RESCREEN_WEBHOOK_URL is set). */
   readonly notifications: PendingWork | undefined;
+  /** Records the vendor workers of this handle have written so far (for the Ctrl-C summary line). */
+  recordsWritten(): number;
+  /** Closes everything once, in order (workers, then their connections, then the vendor clients); later calls share it. */
   close(force?: boolean): Promise<void>;
 }
 
@@ -147,6 +157,19 @@ export function startWorkers(
     });
   const admissions = { ooto: admission('ooto'), glair: admission('glair') };
   const processorDeps = createProcessorDeps(config, admissions);
+  // The store as the workers see it: the same, with their writes counted (for the Ctrl-C summary line).
+  let written = 0;
+  const countedPut: ResultStore['put'] = async (record) => {
+    await store.put(record);
+    written += 1;
+  };
+  const countingStore = new Proxy(store, {
+    get: (target, name) => {
+      if (name === 'put') return countedPut;
+      const value: unknown = Reflect.get(target, name, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
   const pool = new WorkerPool({
     redisUrl: config.redisUrl,
     prefix: config.prefix,
@@ -156,12 +179,14 @@ export function startWorkers(
     admissions,
     quotaOf: (vendor) => quotas.current(vendor),
     runner: {
-      store,
+      store: countingStore,
       processors: PROCESSORS,
       processorDeps,
       maxRateLimited: config.worker.maxRateLimited,
       rateLimitBackoff: RATE_LIMIT_BACKOFF,
       redact: redactor(config),
+      maxResponseBytes: config.maxResponseBytes,
+      callBudget: { ledger: new RedisCallLedger(runtime.redis, config.prefix), maxCallsPerLine: config.worker.maxCallsPerLine },
     },
     log,
   }).start();
@@ -181,6 +206,7 @@ export function startWorkers(
     notificationWorker = startNotificationWorker({ connection: notificationConnection, prefix: config.prefix, webhook: config.webhook, store, log });
   }
   const notificationsQueue = runtime.notifications;
+  let closing: Promise<void> | undefined;
   return {
     pool,
     schedules,
@@ -191,11 +217,15 @@ export function startWorkers(
           pendingCount: () => countJobs(notificationsQueue, 'wait', 'active', 'delayed', 'prioritized'),
         }
       : undefined,
-    close: async (force = false) => {
-      quotas.stop();
-      await Promise.all([pool.close(force), schedules.close(force), notificationWorker?.close(force)]);
-      await notificationConnection?.quit().catch(() => notificationConnection?.disconnect());
-      await processorDeps.close();
-    },
+    recordsWritten: () => written,
+    close: (force = false) =>
+      // Once: a second close (the signal handler and the command's own finally) closing the vendor
+      // clients again is what printed "The client is destroyed".
+      (closing ??= (async () => {
+        quotas.stop();
+        await Promise.all([pool.close(force), schedules.close(force), notificationWorker?.close(force)]);
+        await notificationConnection?.quit().catch(() => notificationConnection?.disconnect());
+        await processorDeps.close();
+      })()),
   };
 }

@@ -5,13 +5,14 @@
  * |---|---|---|
  * | `batch:<batch>:records` | HASH | line → record JSON, exactly as given to `put` |
  * | `batch:<batch>:idx` | HASH | line → `[status, verdict, transactionId, subject]` JSON (`''` for null): what `put` must undo on replace, and what `has` reads (small values) |
- * | `batch:<batch>:meta` | HASH | createdAt, manifest, producerDone, total, maxLine (producer), maxRecordedLine (puts), recorded, `status:<s>`, `verdict:<v>` |
+ * | `batch:<batch>:meta` | HASH | createdAt, manifest, producerDone, total, maxLine (producer), maxRecordedLine (puts), recorded, `status:<s>`, `verdict:<v>`, possiblyBilled (call budget) |
+ * | `batch:<batch>:calls` | HASH | `<line>[@run]` → vendor calls counted, `…:pb` → of them possibly billed (src/queues/call-budget.ts) |
  * | `tx` | HASH | transactionId → `batch\nline` (the last record that carried it) |
  * | `subject:<subject>` | ZSET | `batch\nline`, score = finishedAt (ms) |
  * | `batches` | ZSET | batch, score = createdAt (ms) |
  *
- * The three per-batch suffixes end in different letters, so no batch name (which may contain `:`)
- * can make one batch's key equal another batch's key.
+ * No per-batch suffix is the end of another (they differ in their last two letters), so no batch name
+ * (which may contain `:`) can make one batch's key equal another batch's key.
  */
 /** Keys of one batch. */
 export interface StoreKeys {

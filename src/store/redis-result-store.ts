@@ -223,6 +223,8 @@ export class RedisResultStore implements ResultStore {
       recorded: toInt(meta.recorded),
       byStatus,
       byVerdict,
+      // Counted by the call budget (src/queues/call-budget.ts); only shown when there are some.
+      ...(toInt(meta.possiblyBilled) > 0 ? { possiblyBilled: toInt(meta.possiblyBilled) } : {}),
     };
   }
 

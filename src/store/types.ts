@@ -19,6 +19,8 @@ export interface BatchSummary {
   readonly recorded: number;
   readonly byStatus: Readonly<Record<RecordStatus, number>>;
   readonly byVerdict: Readonly<Record<Verdict, number>>;
+  /** Vendor calls of the batch sent and never answered (timeout, reset): possibly billed. Absent when 0. */
+  readonly possiblyBilled?: number;
 }
 
 /**

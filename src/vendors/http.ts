@@ -194,7 +194,35 @@ function codeOf(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/**
+ * Codes of failures before the request was written: nothing reached the vendor, so a quick retry
+ * cannot be billed twice. (A reset, a socket error or a headers/body timeout may come after the
+ * vendor got the request: those are "possibly billed".)
+ */
+const NOT_SENT_CODES = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EADDRNOTAVAIL',
+]);
+
 type TransportKind = 'timeout' | 'connection';
+
+/** True when the failure provably happened before the request was sent (connect phase, TLS handshake). */
+function beforeSend(error: unknown, depth = 0): boolean {
+  if (depth > 3 || typeof error !== 'object' || error === null) return false;
+  if (error instanceof undiciErrors.ConnectTimeoutError) return true;
+  const code = codeOf(error);
+  if (code !== undefined && (NOT_SENT_CODES.has(code) || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_'))) return true;
+  // Happy eyeballs: every address failed to connect.
+  if (error instanceof AggregateError && error.errors.length > 0) return error.errors.every((inner) => beforeSend(inner, depth + 1));
+  return error instanceof Error && error.cause !== undefined ? beforeSend(error.cause, depth + 1) : false;
+}
 
 function classify(error: unknown, depth = 0): TransportKind | undefined {
   if (depth > 3 || typeof error !== 'object' || error === null) return undefined;
@@ -236,12 +264,14 @@ export function toTransportError(
   const kind = classify(error);
   const code = codeOf(error);
   const detail = code === undefined ? '' : ` (${code})`;
+  const requestSent = !beforeSend(error);
   switch (kind) {
     case 'timeout':
-      return new TimeoutError(vendor, `${vendorLabel(vendor)} timed out on ${where.method} ${where.path}${detail}`, { cause: error });
+      return new TimeoutError(vendor, `${vendorLabel(vendor)} timed out on ${where.method} ${where.path}${detail}`, { cause: error, requestSent });
     case 'connection':
       return new ConnectionError(vendor, `${vendorLabel(vendor)} connection failed on ${where.method} ${where.path}${detail}`, {
         cause: error,
+        requestSent,
       });
     case undefined:
       return undefined;
@@ -313,8 +343,10 @@ class ThrownValue extends Error {
 
 /**
  * Runs `fn`, retrying up to `retries` times (so at most `retries + 1` calls) while
- * {@link shouldRetry} says the error is transient. Any other error surfaces at once, unchanged:
- * callers always receive the original taxonomy error, never a p-retry wrapper.
+ * {@link shouldRetry} (`in-call`) says the error is transient and the request never reached the
+ * vendor: a call that may have been billed is never repeated here (later BullMQ attempts may, within
+ * the line's call budget). Any other error surfaces at once, unchanged: callers always receive the
+ * original taxonomy error, never a p-retry wrapper.
  */
 export async function withCallRetries<T>(
   fn: (attempt: number) => Promise<T>,
@@ -335,7 +367,7 @@ export async function withCallRetries<T>(
         minTimeout: options.minTimeoutMs ?? DEFAULT_RETRY_MIN_TIMEOUT_MS,
         factor: 2,
         randomize: true,
-        shouldRetry: ({ error }) => shouldRetry(error),
+        shouldRetry: ({ error }) => shouldRetry(error, 'in-call'),
         signal: options.signal,
       },
     );

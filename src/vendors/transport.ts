@@ -32,7 +32,7 @@ export interface TransportOptions {
   readonly dispatcher?: Dispatcher | undefined;
   /** Time limit of one HTTP call (headers and body), ms. Default 60000. */
   readonly timeoutMs?: number | undefined;
-  /** Quick in-call retries of transient failures (network, timeout, 408/5xx). Default 2 (3 calls at most). */
+  /** Quick in-call retries of failures before the request was sent (refused, DNS, connect timeout, TLS). Default 2. */
   readonly callRetries?: number | undefined;
   /** Delay before the first quick retry, ms; doubles per retry, randomised ×1–2. Default 200. */
   readonly retryMinTimeoutMs?: number | undefined;

@@ -34,3 +34,36 @@ export async function runCli(args: readonly string[], env: Record<string, string
   clearTimeout(timer);
   return { code, signal, ...child.output() };
 }
+
+/** A word for `sh -c`, quoted. */
+function shellWord(word: string): string {
+  return /^[A-Za-z0-9_./:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * Runs the CLI under a real pseudo-terminal (util-linux `script`), as on a user's terminal:
+ * stdout/stderr are TTYs, and `ctrlC()` types Ctrl-C, which the terminal turns into SIGINT.
+ */
+export function startCliInPty(args: readonly string[], env: Record<string, string>): ChildProcess & {
+  output(): string;
+  ctrlC(): void;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+} {
+  const command = [process.execPath, BIN, ...args].map(shellWord).join(' ');
+  const child = spawn('script', ['-qfec', command, '/dev/null'], { env: cleanEnv({ TERM: 'xterm', ...env }), stdio: ['pipe', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  );
+  return Object.assign(child, { output: () => output, ctrlC: () => child.stdin.write('\x03'), exited });
+}
+
+/** The last line a terminal shows: after the last CR/LF, without escape sequences and the terminal's `^C` echo. */
+export function lastScreenLine(output: string): string {
+  // eslint-disable-next-line no-control-regex
+  const plain = output.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\^C/g, '');
+  const lines = plain.split(/\r?\n/).map((l) => l.slice(l.lastIndexOf('\r') + 1)).filter((l) => l.trim() !== '');
+  return lines.at(-1) ?? '';
+}

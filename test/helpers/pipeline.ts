@@ -36,6 +36,8 @@ export const FAST_TUNING: Record<string, string> = {
   RESCREEN_STALLED_INTERVAL_MS: '1000',
   RESCREEN_CONCURRENCY: '8',
   LOG_LEVEL: 'silent',
+  // Test media servers listen on 127.0.0.1, which the media host policy refuses by default.
+  RESCREEN_MEDIA_ALLOW_HOSTS: '127.0.0.1',
 };
 
 export async function createHarness(label: string, simOptions: SimulatorOptions = {}, env: Record<string, string> = {}): Promise<Harness> {

@@ -4,7 +4,7 @@
  * Redis is found as the tests find it: REDIS_URL, then 127.0.0.1:6379, then a redis-server on PATH.
  * The demo works under its own key prefix (`<RESCREEN_PREFIX>-demo`), so it never mixes with real batches.
  */
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../../config/config.js';
@@ -87,7 +87,7 @@ export async function demo(): Promise<number> {
 
     process.stdout.write(
       `rescreen demo — Redis ${redis.source === 'spawned' ? 'started here at ' : 'at '}${redis.url.replace(/\/\/[^@]*@/, '//')}, ` +
-        `vendor simulator at ${simulator.url}\nsample media and manifest in ${dir}\n\n`,
+        `vendor simulator at ${simulator.url}\nsample media and manifest in ${dir} (removed when the demo ends)\n\n`,
     );
     const runtime = await openRuntime(config, log);
     try {
@@ -109,5 +109,7 @@ export async function demo(): Promise<number> {
   } finally {
     await simulator.close();
     await redis.stop();
+    // The sample media was only for this run: leave no /tmp/rescreen-demo-* behind.
+    await rm(dir, { recursive: true, force: true });
   }
 }

@@ -34,8 +34,22 @@ export async function resolveBatchId(manifest: string, batch: string | undefined
   try {
     return await defaultBatchId(manifest, check !== undefined ? { check } : {});
   } catch (error) {
-    throw new CliError(`cannot read manifest ${manifest}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, ExitCode.USAGE);
+    throw new CliError(`cannot read manifest ${manifest}: ${describeFsError(error)}`, ExitCode.USAGE);
   }
+}
+
+/** A filesystem error in words (`no such file`), not its errno code. */
+export function describeFsError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  const words: Record<string, string> = {
+    ENOENT: 'no such file',
+    ENOTDIR: 'no such file (a parent is not a folder)',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EISDIR: 'is a folder',
+  };
+  if (code === undefined) return error instanceof Error ? error.message : String(error);
+  return words[code] ?? code;
 }
 
 /** Streams the manifest into the queues. Shared by `enqueue` and `run`. */
@@ -56,6 +70,8 @@ export async function enqueue(runtime: Runtime, args: EnqueueArgs): Promise<Enqu
         : {}),
       queues: runtime.queues,
       store: runtime.store,
+      // Folder mode: which files made no line, for whoever asks (LOG_LEVEL=debug).
+      onSkip: (skip) => runtime.log.debug({ path: skip.path, reason: skip.reason }, 'folder entry skipped'),
     });
   } catch (error) {
     if (error instanceof ManifestUnreadableError) throw new CliError(error.message, ExitCode.USAGE);

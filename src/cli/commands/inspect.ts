@@ -9,11 +9,14 @@ import { RECORD_STATUSES, type RecordStatus, type ResultRecord } from '../../che
 import { countJobs } from '../../queues/idle.js';
 import { quotaReport } from '../../quota/report.js';
 import type { Runtime } from '../../runtime/runtime.js';
-import { CliError } from '../cli-error.js';
+import { CliError, ExitCode } from '../cli-error.js';
 import { formatSummary, isFinished, table } from '../format.js';
 import { createProgressView } from '../progress.js';
+import { describeFsError } from './enqueue.js';
 
-export async function status(runtime: Runtime, batch: string, options: { watch?: boolean; intervalMs?: number } = {}): Promise<void> {
+/** `rescreen status`; returns the exit code (130 when `--watch` was stopped by Ctrl-C). */
+export async function status(runtime: Runtime, batch: string, options: { watch?: boolean; intervalMs?: number } = {}): Promise<number> {
+  let interrupted = false;
   let summary = await runtime.store.summary(batch);
   if (!summary) throw new CliError(`no batch ${JSON.stringify(batch)}`);
   if (options.watch) {
@@ -29,9 +32,11 @@ export async function status(runtime: Runtime, batch: string, options: { watch?:
         summary = (await runtime.store.summary(batch)) ?? summary;
       }
     } finally {
-      view.stop();
+      // Ctrl-C: the bar goes (cleared), so the summary below is not drawn over.
+      view.stop({ clear: stop.signal.aborted });
       process.off('SIGINT', onSignal);
     }
+    interrupted = stop.signal.aborted;
   }
   const pending = {
     ooto: await unfinished(runtime, 'ooto'),
@@ -39,6 +44,7 @@ export async function status(runtime: Runtime, batch: string, options: { watch?:
   };
   process.stdout.write(`${formatSummary(summary, pending)}\n`);
   if (!isFinished(summary)) await writeQuotaLines(runtime);
+  return interrupted ? ExitCode.INTERRUPTED : ExitCode.OK;
 }
 
 /** The vendors' quota state (pause, spent budget, learned rate, too little concurrency), one line each. */
@@ -107,7 +113,15 @@ export function parseStatus(value: string): RecordStatus {
 
 /** `rescreen results`: to stdout, or atomically to `--output` (a reader never sees half a file). */
 export async function results(runtime: Runtime, batch: string, options: ResultsOptions): Promise<number> {
-  if (options.output === undefined) return writeResults(runtime, batch, options, process.stdout);
+  if (options.output === undefined) {
+    try {
+      return await writeResults(runtime, batch, options, process.stdout);
+    } catch (error) {
+      // The reader went away (`| head -1`): what it wanted, it has. End quietly, exit 0.
+      if (isClosedPipe(error) || process.stdout.destroyed) throw new CliError('', ExitCode.OK);
+      throw error;
+    }
+  }
   const target = options.output;
   const temp = join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now()}.tmp`);
   const out = createWriteStream(temp, { flags: 'wx' });
@@ -123,7 +137,7 @@ export async function results(runtime: Runtime, batch: string, options: ResultsO
     out.destroy();
     await rm(temp, { force: true });
     if (error instanceof CliError) throw error;
-    throw new CliError(`cannot write ${target}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw new CliError(`cannot write ${target}: ${describeFsError(error)}`);
   }
 }
 
@@ -134,8 +148,15 @@ async function writeResults(runtime: Runtime, batch: string, options: ResultsOpt
   const { format } = options;
   const wanted = (r: ResultRecord) => options.status === undefined || r.status === options.status;
   let count = 0;
+  // Rejects once the output fails or is closed under us, so no wait below hangs on a dead stream.
+  const gone = new Promise<never>((_, reject) => {
+    out.once('error', reject);
+    out.once('close', () => reject(Object.assign(new Error('output closed'), { code: 'EPIPE' })));
+  });
+  gone.catch(() => undefined);
+  const wait = (event: Promise<unknown>) => Promise.race([event, gone]);
   const write = async (text: string) => {
-    if (!out.write(text)) await once(out, 'drain');
+    if (!out.write(text)) await wait(once(out, 'drain'));
   };
   if (format === 'jsonl') {
     for await (const record of runtime.store.stream(batch)) {
@@ -153,12 +174,18 @@ async function writeResults(runtime: Runtime, batch: string, options: ResultsOpt
   const ended = once(csv, 'end');
   for await (const record of runtime.store.stream(batch)) {
     if (!wanted(record)) continue;
-    if (!csv.write(csvRow(record))) await once(csv, 'drain');
+    if (!csv.write(csvRow(record))) await wait(once(csv, 'drain'));
     count += 1;
   }
   csv.end();
-  await ended;
+  await wait(ended);
   return count;
+}
+
+/** A write to a pipe whose reader has gone (EPIPE), or to a stream already destroyed because of it. */
+function isClosedPipe(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED';
 }
 
 export async function result(runtime: Runtime, transactionId: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { vendorOf, type Vendor } from '../../checks/registry.js';
+import { VENDORS, vendorOf, type Vendor } from '../../checks/registry.js';
 import type { EnqueueSummary } from '../../queues/producer.js';
 import { startWorkers, type Runtime } from '../../runtime/runtime.js';
 import type { BatchSummary } from '../../store/types.js';
@@ -7,7 +7,7 @@ import { ExitCode } from '../cli-error.js';
 import { formatSummary, isFinished } from '../format.js';
 import type { ProgressView } from '../progress.js';
 import { enqueue, printEnqueueSummary, type EnqueueArgs } from './enqueue.js';
-import { onShutdownSignals, reportStoppedVendors } from './work.js';
+import { credentialedVendors, onShutdownSignals, reportInterrupted, reportStoppedVendors } from './work.js';
 
 export interface RunArgs extends Omit<EnqueueArgs, 'dryRun'> {
   readonly concurrency?: number;
@@ -28,8 +28,14 @@ export interface RunResult {
 export async function runBatch(runtime: Runtime, args: RunArgs): Promise<RunResult> {
   const enqueued = await enqueue(runtime, args);
   printEnqueueSummary(enqueued, false);
-  const handle = startWorkers(runtime, args.concurrency !== undefined ? { concurrency: args.concurrency } : {});
-  const shutdown = onShutdownSignals(runtime, handle);
+  const required = new Set<Vendor>(
+    Object.entries(enqueued.byCheck)
+      .filter(([, n]) => n > 0)
+      .map(([check]) => vendorOf(check as Parameters<typeof vendorOf>[0])),
+  );
+  const vendors = await credentialedVendors(runtime, VENDORS, required);
+  const handle = startWorkers(runtime, { vendors, ...(args.concurrency !== undefined ? { concurrency: args.concurrency } : {}) });
+  const shutdown = onShutdownSignals(runtime, handle, { onFirstSignal: () => args.progress?.stop({ clear: true }) });
   const needed = new Set<Vendor>(
     Object.entries(enqueued.byCheck)
       .filter(([, n]) => n > 0)
@@ -62,6 +68,15 @@ export async function runBatch(runtime: Runtime, args: RunArgs): Promise<RunResu
   }
   const stopped = [...handle.pool.stoppedVendors.keys()];
   summary = await runtime.store.summary(enqueued.batch);
+  if (shutdown.signal.aborted) {
+    // Interrupted: one line, what is done and what waits (the full summary is `rescreen status`).
+    const done = summary
+      ? `batch ${summary.batch}: ${summary.recorded} of ${summary.producerDone ? summary.total : `${summary.maxLine}+`} lines recorded ` +
+        `(completed ${summary.byStatus.completed}, rejected ${summary.byStatus.rejected}, failed ${summary.byStatus.failed})`
+      : undefined;
+    await reportInterrupted(runtime, handle, done);
+    return { exitCode: ExitCode.INTERRUPTED, enqueued, summary };
+  }
   if (summary) process.stdout.write(`${formatSummary(summary)}\n`);
   reportStoppedVendors(stopped);
   const exitCode = shutdown.signal.aborted

@@ -42,8 +42,8 @@ export async function simulator(args: SimulatorArgs): Promise<number> {
   const c = SIM_CREDENTIALS;
   process.stdout.write(
     `vendor simulator listening on ${sim.url}\n` +
-      `  OOTO_BASE_URL=${sim.url} OOTO_APP_ID=${c.ooto.appId} OOTO_APP_KEY=${c.ooto.appKey}\n` +
-      `  GLAIR_BASE_URL=${sim.url} GLAIR_USERNAME=${c.glair.username} GLAIR_PASSWORD=${c.glair.password} GLAIR_API_KEY=${c.glair.apiKey}\n` +
+      `  export OOTO_BASE_URL=${sim.url} OOTO_APP_ID=${c.ooto.appId} OOTO_APP_KEY=${c.ooto.appKey}\n` +
+      `  export GLAIR_BASE_URL=${sim.url} GLAIR_USERNAME=${c.glair.username} GLAIR_PASSWORD=${c.glair.password} GLAIR_API_KEY=${c.glair.apiKey}\n` +
       `  stats: GET ${sim.url}/__sim/stats   (Ctrl-C to stop)\n`,
   );
   await new Promise<void>((resolve) => {

@@ -1,7 +1,8 @@
-import type { Vendor } from '../../checks/registry.js';
-import { waitUntilIdle } from '../../queues/idle.js';
+import { VENDORS, type Vendor } from '../../checks/registry.js';
+import { missingCredentials } from '../../config/config.js';
+import { countJobs, waitUntilIdle } from '../../queues/idle.js';
 import { startWorkers, type Runtime, type WorkerHandle } from '../../runtime/runtime.js';
-import { ExitCode } from '../cli-error.js';
+import { CliError, ExitCode } from '../cli-error.js';
 
 export interface WorkArgs {
   readonly untilIdle?: boolean;
@@ -14,15 +15,21 @@ export interface WorkArgs {
  * a second signal exits at once (in-flight jobs come back later as stalled jobs: nothing is lost).
  * Returns a function that removes the handlers, and a signal that fires on the first one.
  */
-export function onShutdownSignals(runtime: Runtime, handle: WorkerHandle): { dispose(): void; signal: AbortSignal } {
+export function onShutdownSignals(
+  runtime: Runtime,
+  handle: WorkerHandle,
+  options: { onFirstSignal?: () => void } = {},
+): { dispose(): void; signal: AbortSignal } {
   const controller = new AbortController();
   let signals = 0;
   const handler = (name: NodeJS.Signals) => {
     signals += 1;
     if (signals > 1) {
-      process.stderr.write(`${name} again: exiting now; unfinished jobs return to the queue as stalled jobs\n`);
+      process.stderr.write(`rescreen: ${name} again: exiting now; unfinished jobs return to the queue as stalled jobs\n`);
       process.exit(ExitCode.INTERRUPTED);
     }
+    // First the progress bar goes (cleared), so nothing draws over the lines below.
+    options.onFirstSignal?.();
     process.stderr.write(`rescreen: ${name}: shutting down — taking no new jobs, finishing the ones in flight (${name} again to exit now)\n`);
     runtime.log.info({ signal: name }, 'shutting down');
     controller.abort();
@@ -39,6 +46,58 @@ export function onShutdownSignals(runtime: Runtime, handle: WorkerHandle): { dis
   };
 }
 
+/**
+ * The one line an interrupted `work` / `run` ends with: what this process finished and what stays
+ * queued for the next worker.
+ */
+export async function reportInterrupted(runtime: Runtime, handle: WorkerHandle, finished?: string): Promise<void> {
+  const queued = await pendingJobs(runtime);
+  const total = queued.ooto + queued.glair;
+  process.stderr.write(
+    `rescreen: interrupted — ${finished ?? `${handle.recordsWritten()} records written`}; ` +
+      (total === 0 ? 'nothing stays queued\n' : `${total} jobs stay queued (ooto ${queued.ooto}, glair ${queued.glair}): \`rescreen work\` finishes them\n`),
+  );
+}
+
+/** Jobs not finished, per vendor queue (all batches). */
+export async function pendingJobs(runtime: Runtime): Promise<Record<Vendor, number>> {
+  const count = (vendor: Vendor) => countJobs(runtime.queues[vendor], 'wait', 'active', 'delayed', 'prioritized', 'paused');
+  return { ooto: await count('ooto'), glair: await count('glair') };
+}
+
+/** `A is not set`, `A and B are not set`, `A, B and C are not set`. */
+function notSet(names: readonly string[]): string {
+  const list = names.length <= 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+  return `${list} ${names.length === 1 ? 'is' : 'are'} not set`;
+}
+
+/**
+ * The vendors a worker may work for: those with credentials. A vendor without them that has jobs
+ * queued (or that `required` names: the batch `run` just enqueued) is a start-up error naming the
+ * variables, before any vendor call — a call without credentials only buys a 401. One with nothing
+ * queued is left out with a warning (its jobs wait for a worker that has them).
+ */
+export async function credentialedVendors(runtime: Runtime, vendors: readonly Vendor[], required: ReadonlySet<Vendor> = new Set()): Promise<Vendor[]> {
+  const ready: Vendor[] = [];
+  for (const vendor of vendors) {
+    const missing = missingCredentials(runtime.config, vendor);
+    if (missing.length === 0) {
+      ready.push(vendor);
+      continue;
+    }
+    const queued = await countJobs(runtime.queues[vendor], 'wait', 'active', 'delayed', 'prioritized', 'paused');
+    if (queued > 0 || required.has(vendor)) {
+      const label = vendor.toUpperCase();
+      throw new CliError(
+        `${notSet(missing)}: ${label} has jobs to do (${queued} queued) and they would only be refused; set ${missing.length === 1 ? 'it' : 'them'} and start again (nothing was called)`,
+        ExitCode.USAGE,
+      );
+    }
+    runtime.log.warn({ vendor, missing }, `${notSet(missing)}: not working for ${vendor.toUpperCase()}`);
+  }
+  return ready;
+}
+
 export function reportStoppedVendors(stopped: readonly Vendor[]): void {
   for (const vendor of stopped) {
     process.stderr.write(
@@ -49,9 +108,10 @@ export function reportStoppedVendors(stopped: readonly Vendor[]): void {
 
 /** `rescreen work`: runs until a signal, or with --until-idle until nothing is left to do. Returns the exit code. */
 export async function work(runtime: Runtime, args: WorkArgs): Promise<number> {
+  const vendors = await credentialedVendors(runtime, args.vendors ?? VENDORS);
   const handle = startWorkers(runtime, {
     ...(args.concurrency !== undefined ? { concurrency: args.concurrency } : {}),
-    ...(args.vendors !== undefined ? { vendors: args.vendors } : {}),
+    vendors,
   });
   const shutdown = onShutdownSignals(runtime, handle);
   runtime.log.info({ vendors: handle.pool.vendors, untilIdle: args.untilIdle ?? false }, 'workers started');
@@ -60,7 +120,10 @@ export async function work(runtime: Runtime, args: WorkArgs): Promise<number> {
       const stopped = await waitUntilIdle(handle.pool, { signal: shutdown.signal, also: [handle.schedules, ...(handle.notifications ? [handle.notifications] : [])] });
       await handle.close();
       reportStoppedVendors(stopped);
-      if (shutdown.signal.aborted) return ExitCode.INTERRUPTED;
+      if (shutdown.signal.aborted) {
+        await reportInterrupted(runtime, handle);
+        return ExitCode.INTERRUPTED;
+      }
       return stopped.length > 0 ? ExitCode.VENDOR_STOPPED : ExitCode.OK;
     }
     await new Promise<void>((resolve) => {
@@ -72,7 +135,11 @@ export async function work(runtime: Runtime, args: WorkArgs): Promise<number> {
     await handle.close();
     const stopped = [...handle.pool.stoppedVendors.keys()];
     reportStoppedVendors(stopped);
-    return stopped.length > 0 ? ExitCode.VENDOR_STOPPED : shutdown.signal.aborted ? ExitCode.OK : ExitCode.OK;
+    if (shutdown.signal.aborted) {
+      await reportInterrupted(runtime, handle);
+      return ExitCode.INTERRUPTED;
+    }
+    return stopped.length > 0 ? ExitCode.VENDOR_STOPPED : ExitCode.OK;
   } finally {
     shutdown.dispose();
   }

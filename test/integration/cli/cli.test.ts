@@ -2,6 +2,7 @@
  * The command line as a user meets it: the built CLI in a child process against a real Redis and
  * the simulator.
  */
+import { existsSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sampleJpeg, sampleMp4, samplePng } from '../../../src/simulator/sample-media.js';
 import { runCli } from '../../helpers/cli.js';
@@ -165,5 +166,9 @@ describe('rescreen CLI', () => {
     expect(demo.stdout).toMatch(/transactionId/);
     expect(demo.stdout).toMatch(/completed\s+genuine\s+\S+\s+[0-9a-f-]{36}/);
     expect(demo.stdout).toMatch(/rejected\s+-\s+-\s+[0-9a-f-]{36}\s+5: can not detect face/);
+    // It leaves no /tmp/rescreen-demo-* folder behind.
+    const folder = /sample media and manifest in (\S+)/.exec(demo.stdout)?.[1];
+    expect(folder).toMatch(/rescreen-demo-/);
+    expect(existsSync(folder!)).toBe(false);
   });
 });

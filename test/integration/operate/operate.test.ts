@@ -48,7 +48,7 @@ describe('rescreen retry', () => {
     await h.file('late.jpg', late);
     const retry = await runCli(['retry', 'r1'], h.env);
     expect(retry.code, retry.stderr).toBe(0);
-    expect(retry.stdout).toMatch(/re-enqueued 2 failed lines; 1 invalid manifest lines cannot be retried.*; 1 rejected lines left alone/);
+    expect(retry.stdout).toMatch(/re-enqueued 2 failed lines; 1 invalid manifest line cannot be retried.*; 1 rejected line left alone/);
     expect((await runCli(['work', '--until-idle'], h.env)).code).toBe(0);
 
     const all = (await runCli(['results', 'r1'], h.env)).stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);

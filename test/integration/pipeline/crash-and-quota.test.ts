@@ -80,7 +80,7 @@ describe('429 from the vendor', () => {
 });
 
 describe('SIGTERM', () => {
-  it('stops taking jobs, finishes the ones in flight, and exits 0', async () => {
+  it('stops taking jobs, finishes the ones in flight, and exits 130 (interrupted)', async () => {
     h = await createHarness('sigterm', { latencyMs: 700 });
     const lines = [];
     for (let i = 1; i <= 30; i++) {
@@ -95,7 +95,8 @@ describe('SIGTERM', () => {
     await eventually(async () => h!.sim.stats().totalCalls, (n) => n >= 4, 20_000);
     worker.kill('SIGTERM');
     const code = await new Promise<number | null>((r) => worker.once('close', r));
-    expect(code, worker.output().stderr).toBe(0);
+    // A signal-initiated stop is an interruption (README: 130), not a finished run.
+    expect(code, worker.output().stderr).toBe(130);
     expect(worker.output().stderr).toContain('shutting down');
 
     // Nothing was abandoned mid-call: no job is left active (a stalled one would be), every call has a record.

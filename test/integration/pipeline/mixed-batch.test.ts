@@ -148,6 +148,9 @@ describe('a mixed-check batch', () => {
     const manifest2 = await h.manifest('m2.jsonl', [{ ref: 'b.jpg', check: 'ooto-deepfake' }]);
     await runBatch(manifest2, 'dead');
     const [b] = await records('dead');
-    expect(b).toMatchObject({ status: 'failed', attempts: 5, error: { code: 'HTTP_500' } });
+    // Each attempt's 500 is a call that reached the vendor: the line stops at its call budget
+    // (RESCREEN_MAX_CALLS_PER_LINE, default 4) rather than at the last of its 5 attempts.
+    expect(b).toMatchObject({ status: 'failed', attempts: 4, error: { code: 'CALL_BUDGET_EXHAUSTED' } });
+    expect(b!.error!.message).toContain('last: OOTO server error (HTTP 500)');
   });
 });

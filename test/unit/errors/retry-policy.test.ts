@@ -13,7 +13,7 @@ import {
   VendorApiError,
   VendorRejectedError,
 } from '../../../src/errors/errors.js';
-import { dispositionOf, parseRetryAfter, retryDelay, shouldRetry } from '../../../src/errors/retry-policy.js';
+import { callCost, dispositionOf, parseRetryAfter, retryDelay, shouldRetry } from '../../../src/errors/retry-policy.js';
 
 const api = { vendor: 'ooto' as const, headers: {}, body: null, transactionId: 't', message: 'm' };
 
@@ -64,5 +64,24 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:10 GMT', now)).toBe(10_000);
     expect(parseRetryAfter(undefined)).toBeUndefined();
     expect(parseRetryAfter('soon')).toBeUndefined();
+  });
+});
+
+describe('in-call retries and the call budget', () => {
+  it('retries inside a call only what never reached the vendor', () => {
+    expect(shouldRetry(new ConnectionError('ooto', 'refused', { requestSent: false }), 'in-call')).toBe(true);
+    expect(shouldRetry(new TimeoutError('ooto', 'connect', { requestSent: false }), 'in-call')).toBe(true);
+    expect(shouldRetry(new ConnectionError('ooto', 'reset'), 'in-call')).toBe(false);
+    expect(shouldRetry(new TimeoutError('ooto', 'slow'), 'in-call')).toBe(false);
+    expect(shouldRetry(new InternalServerError({ ...api, status: 503 }), 'in-call')).toBe(false);
+    expect(shouldRetry(new InternalServerError({ ...api, status: 503 }))).toBe(true);
+  });
+
+  it('counts what may have been billed', () => {
+    expect(callCost(new ConnectionError('ooto', 'refused', { requestSent: false }))).toBe('free');
+    expect(callCost(new RateLimitedError({ ...api, status: 429, retryAfterMs: 1 }))).toBe('free');
+    expect(callCost(new TimeoutError('ooto', 'slow'))).toBe('possibly-billed');
+    expect(callCost(new ConnectionError('ooto', 'reset'))).toBe('possibly-billed');
+    expect(callCost(new InternalServerError({ ...api, status: 500 }))).toBe('answered');
   });
 });

@@ -22,6 +22,8 @@ let server: Server;
 let base: string;
 let agent: Agent;
 let loader: ReturnType<typeof createMediaLoader>;
+/** The media server of these tests is on 127.0.0.1, which the default host policy refuses. */
+const LOCAL_MEDIA = { allowHosts: ['127.0.0.1'], allowPrivate: false };
 
 /** What the endless route did: bytes it managed to hand to the socket, and whether the client hung up. */
 let endless: { sent: number; closed: Promise<void> } | undefined;
@@ -122,7 +124,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   agent = new Agent({ keepAliveTimeout: 1_000 });
-  loader = createMediaLoader({ photoMaxBytes: CAP, fetchTimeoutMs: 400, dispatcher: agent });
+  loader = createMediaLoader({ photoMaxBytes: CAP, fetchTimeoutMs: 400, dispatcher: agent, hostPolicy: LOCAL_MEDIA });
 });
 
 afterAll(async () => {
@@ -170,7 +172,7 @@ describe('http(s) references: success', () => {
   });
 
   it('works with the default shared keep-alive dispatcher', async () => {
-    const blob = await createMediaLoader().loadPhoto(`${base}/media/a.jpg`, '/');
+    const blob = await createMediaLoader({ hostPolicy: LOCAL_MEDIA }).loadPhoto(`${base}/media/a.jpg`, '/');
     expect(blob.mime).toBe('image/jpeg');
   });
 });
@@ -218,7 +220,7 @@ describe('http(s) references: size caps', () => {
   });
 
   it('caps a video at 6 MiB on the header alone', async () => {
-    const videoLoader = createMediaLoader({ dispatcher: agent, fetchTimeoutMs: 2_000 });
+    const videoLoader = createMediaLoader({ dispatcher: agent, fetchTimeoutMs: 2_000, hostPolicy: LOCAL_MEDIA });
     // declared-big announces 10 MiB > GLAIR_MAX_BYTES.
     const err = await failure(videoLoader.loadVideo(`${base}/declared-big.jpg${QUERY}`, '/'), MediaRejectedError);
     expect(err.message).toContain(String(GLAIR_MAX_BYTES));
@@ -250,7 +252,7 @@ describe('http(s) references: network failures', () => {
   });
 
   it("the caller's abort signal stops a download with the signal's reason", async () => {
-    const slowLoader = createMediaLoader({ dispatcher: agent, fetchTimeoutMs: 10_000 });
+    const slowLoader = createMediaLoader({ dispatcher: agent, fetchTimeoutMs: 10_000, hostPolicy: LOCAL_MEDIA });
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error('worker shutting down')), 50);
     await expect(slowLoader.loadPhoto(`${base}/no-headers.jpg`, '/', controller.signal)).rejects.toThrow('worker shutting down');

@@ -7,8 +7,10 @@ import {
   ConnectionError,
   MediaRejectedError,
   RateLimitedError,
+  TimeoutError,
   VendorRejectedError,
 } from '../../../src/errors/errors.js';
+import { MemoryCallLedger } from '../../../src/queues/call-budget.js';
 import { recordLostJob, runJob, type JobRunnerDeps } from '../../../src/queues/job-runner.js';
 import { MemoryStore } from '../../helpers/memory-store.js';
 
@@ -159,3 +161,47 @@ async function fakeRecord() {
     response: null,
   };
 }
+
+describe('runJob with a call budget', () => {
+  /** Processor deps whose OOTO client counts its calls and fails as told. */
+  function vendor(fail: () => Error): { processorDeps: ProcessorDeps; vendorCalls: () => number } {
+    let vendorCalls = 0;
+    const ooto = {
+      deepfake: () => {
+        vendorCalls += 1;
+        return Promise.reject(fail());
+      },
+    };
+    return { processorDeps: { ooto } as unknown as ProcessorDeps, vendorCalls: () => vendorCalls };
+  }
+  const callOoto: Processor = (p, d) => d.ooto.deepfake({ bytes: Buffer.alloc(1), mime: 'image/jpeg', filename: 'a.jpg' }).then(() => {
+    throw new Error('unreachable');
+  });
+
+  it('ends the line once it has cost its budget, counting possibly billed calls; a job that comes back after that calls nothing', async () => {
+    const ledger = new MemoryCallLedger();
+    const { processorDeps, vendorCalls } = vendor(() => new TimeoutError('ooto', 'slow'));
+    const d = { ...deps(callOoto), processorDeps, callBudget: { ledger, maxCallsPerLine: 2 } };
+    expect((await runJob({ payload, attempt: 1, maxAttempts: 5 }, d)).kind).toBe('retry');
+    const step = await runJob({ payload, attempt: 2, maxAttempts: 5 }, d);
+    expect(step.kind).toBe('recorded');
+    expect(await d.store.get('b1', 3)).toMatchObject({ status: 'failed', possiblyBilled: 2, error: { code: 'CALL_BUDGET_EXHAUSTED' } });
+    expect(vendorCalls()).toBe(2);
+
+    // A stalled copy of the job (its record not seen yet) is refused before any call.
+    const again = await runJob({ payload: { ...payload, line: 3 }, attempt: 3, maxAttempts: 5 }, { ...d, store: new MemoryStore() });
+    expect(again.kind).toBe('recorded');
+    expect(vendorCalls()).toBe(2);
+  });
+
+  it('gives back calls that never reached the vendor', async () => {
+    const ledger = new MemoryCallLedger();
+    const { processorDeps, vendorCalls } = vendor(() => new ConnectionError('ooto', 'refused', { requestSent: false }));
+    const d = { ...deps(callOoto), processorDeps, callBudget: { ledger, maxCallsPerLine: 1 } };
+    for (let attempt = 1; attempt < 5; attempt++) expect((await runJob({ payload, attempt, maxAttempts: 5 }, d)).kind).toBe('retry');
+    await runJob({ payload, attempt: 5, maxAttempts: 5 }, d);
+    expect(await d.store.get('b1', 3)).toMatchObject({ status: 'failed', attempts: 5, error: { code: 'VENDOR_CONNECTION' } });
+    expect((await d.store.get('b1', 3))?.possiblyBilled).toBeUndefined();
+    expect(vendorCalls()).toBe(5);
+  });
+});

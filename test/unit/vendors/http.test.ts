@@ -22,6 +22,7 @@ import {
   withCallRetries,
   type VendorResponse,
 } from '../../../src/vendors/http.js';
+import { dispositionOf } from '../../../src/errors/retry-policy.js';
 import { createMockAgent, rejectionOf } from './helpers.js';
 import type { MockAgent } from 'undici';
 
@@ -125,13 +126,15 @@ describe('toTransportError', () => {
 
 describe('withCallRetries', () => {
   const ise = () => new InternalServerError({ vendor: 'ooto', status: 500, headers: {}, body: null, transactionId: null, message: 'HTTP 500' });
+  /** A transient failure that provably never reached the vendor: the only kind retried inside a call. */
+  const refused = () => new ConnectionError('ooto', 'connect ECONNREFUSED', { requestSent: false });
 
-  it('retries transient errors and returns the eventual result', async () => {
+  it('retries transient errors that never reached the vendor and returns the eventual result', async () => {
     let calls = 0;
     const result = await withCallRetries(
       () => {
         calls += 1;
-        return calls < 3 ? Promise.reject(ise()) : Promise.resolve('ok');
+        return calls < 3 ? Promise.reject(refused()) : Promise.resolve('ok');
       },
       2,
       { minTimeoutMs: 1 },
@@ -142,12 +145,12 @@ describe('withCallRetries', () => {
 
   it('surfaces the last taxonomy error itself when retries are exhausted', async () => {
     let calls = 0;
-    const last: InternalServerError[] = [];
+    const last: ConnectionError[] = [];
     const error = await rejectionOf(
       withCallRetries(
         () => {
           calls += 1;
-          const e = ise();
+          const e = refused();
           last.push(e);
           return Promise.reject(e);
         },
@@ -158,6 +161,34 @@ describe('withCallRetries', () => {
     expect(calls).toBe(3);
     expect(error).toBe(last[2]);
     expect((error as Error).name).not.toBe('AbortError');
+  });
+
+  it('never retries inside the call a failure that may have reached the vendor (5xx, reset, timeout)', async () => {
+    for (const make of [ise, () => new ConnectionError('ooto', 'reset'), () => new TimeoutError('ooto', 'slow')]) {
+      let calls = 0;
+      const error = await rejectionOf(
+        withCallRetries(
+          () => {
+            calls += 1;
+            return Promise.reject(make());
+          },
+          3,
+          { minTimeoutMs: 1 },
+        ),
+      );
+      expect(calls).toBe(1);
+      expect(dispositionOf(error)).toBe('retry'); // a later BullMQ attempt may still try, within the line's budget
+    }
+  });
+
+  it('tells a failure before sending (not billed) from one after', () => {
+    const refusedError = Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:443'), { code: 'ECONNREFUSED' });
+    expect(toTransportError('ooto', refusedError, where)).toMatchObject({ requestSent: false });
+    expect(toTransportError('ooto', new undiciErrors.ConnectTimeoutError('connect'), where)).toMatchObject({ requestSent: false });
+    expect(toTransportError('ooto', Object.assign(new Error('tls'), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' }), where)).toMatchObject({ requestSent: false });
+    expect(toTransportError('ooto', new undiciErrors.SocketError('other side closed'), where)).toMatchObject({ requestSent: true });
+    expect(toTransportError('ooto', new undiciErrors.HeadersTimeoutError('slow'), where)).toMatchObject({ requestSent: true });
+    expect(toTransportError('ooto', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), where)).toMatchObject({ requestSent: true });
   });
 
   it('does not retry a final error and surfaces it unchanged', async () => {
@@ -194,7 +225,7 @@ describe('withCallRetries', () => {
   it('stops waiting when the caller aborts, with the caller reason', async () => {
     const controller = new AbortController();
     const reason = new Error('shutting down');
-    const pending = withCallRetries(() => Promise.reject(ise()), 3, { minTimeoutMs: 10_000, signal: controller.signal });
+    const pending = withCallRetries(() => Promise.reject(refused()), 3, { minTimeoutMs: 10_000, signal: controller.signal });
     setTimeout(() => controller.abort(reason), 20);
     expect(await rejectionOf(pending)).toBe(reason);
   });

@@ -281,24 +281,23 @@ describe('OOTO taxonomy', () => {
     expect(error).toMatchObject({ retryAfterMs: undefined, transactionId: 't-429' });
   });
 
-  it('retries a 500 and returns the later success', async () => {
+  it('does not repeat a 500 inside the call: the vendor got the request (a later attempt may, within the budget)', async () => {
     serve([
       { status: 500, body: 'Internal Server Error', headers: { 'content-type': 'text/plain' } },
       { status: 200, body: OOTO_DEEPFAKE_200 },
     ]);
-    const answer = await client().deepfake(photo);
-    expect(requests).toHaveLength(2);
-    expect(answer.transactionId).toBe('2f679199-aafe-4b05-a722-728615b6aca2');
-    // each attempt uploads the photo again
-    expect((await filePart(await multipartOf(requests[1]!), 'photo')).bytes).toEqual(photo.bytes);
+    const error = await rejectionOf(client().deepfake(photo));
+    expect(error).toBeInstanceOf(InternalServerError);
+    expect(dispositionOf(error)).toBe('retry');
+    expect(requests).toHaveLength(1);
   });
 
-  it('gives up after callRetries on 503 with InternalServerError', async () => {
+  it('gives up on 503 at once with InternalServerError', async () => {
     serve([{ status: 503, body: '{"transactionId":"t-503"}' }]);
     const error = await rejectionOf(client({ callRetries: 2 }).deepfake(photo));
     expect(error).toBeInstanceOf(InternalServerError);
     expect(error).toMatchObject({ status: 503, transactionId: 't-503' });
-    expect(requests).toHaveLength(3);
+    expect(requests).toHaveLength(1);
   });
 
   it('maps a slow answer to TimeoutError', async () => {
@@ -319,14 +318,27 @@ describe('OOTO taxonomy', () => {
     expect(agent.pendingInterceptors()).toHaveLength(0);
   });
 
-  it('recovers from a socket error on retry', async () => {
+  it('recovers from a refused connection on retry (re-uploading the photo)', async () => {
+    agent
+      .get(ORIGIN)
+      .intercept({ path: '/api/v1.0/deepfake', method: 'POST' })
+      .replyWithError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:443'), { code: 'ECONNREFUSED' }));
+    serve([{ status: 200, body: OOTO_DEEPFAKE_200 }]);
+    const answer = await client().deepfake(photo);
+    expect(answer.result.fine).toBe(true);
+    expect((await filePart(await multipartOf(requests[0]!), 'photo')).bytes).toEqual(photo.bytes);
+  });
+
+  it('does not repeat a socket error inside the call: the request may have reached the vendor', async () => {
     agent
       .get(ORIGIN)
       .intercept({ path: '/api/v1.0/deepfake', method: 'POST' })
       .replyWithError(new undiciErrors.SocketError('other side closed'));
     agent.get(ORIGIN).intercept({ path: '/api/v1.0/deepfake', method: 'POST' }).reply(200, OOTO_DEEPFAKE_200, { headers: JSON_HEADERS });
-    const answer = await client().deepfake(photo);
-    expect(answer.result.fine).toBe(true);
+    const error = await rejectionOf(client().deepfake(photo));
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect(error).toMatchObject({ requestSent: true });
+    expect(agent.pendingInterceptors()).toHaveLength(1);
   });
 
   it('never puts a credential in a thrown error', async () => {
