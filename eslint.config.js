@@ -2,6 +2,11 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** Import patterns naming folders of src/ (relative imports from anywhere in src/ or jobs/). */
+function layer(folders) {
+  return folders.flatMap((f) => [`../${f}/*`, `../../${f}/*`, `../src/${f}/*`, `../../src/${f}/*`]);
+}
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bin/**', '.bench-tmp/**', 'eslint.config.js'] },
   js.configs.recommended,
@@ -23,6 +28,38 @@ export default tseslint.config(
         { object: 'process', property: 'env', message: 'Read configuration through src/config/config.ts (loadConfig) only.' },
       ],
     },
+  },
+  // Layers, and nothing points back up: cli → app → (runtime: the composition root, the only
+  // importer of jobs/) → queues / store / vendors / media / manifest / quota / notify / schedules
+  // → checks / errors / config. The CLI renders what src/app returns.
+  {
+    files: ['src/cli/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: layer(['queues', 'store', 'vendors', 'media', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'runtime']).concat(['**/jobs/**']), message: 'The CLI renders what the application layer returns: import it from src/app.' }] }],
+    },
+  },
+  {
+    files: ['src/app/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli']), message: 'src/app is below the CLI.' }] }] },
+  },
+  {
+    files: ['src/{queues,store,vendors,media,manifest,quota,notify,schedules,redis,simulator,log}/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'app', 'runtime']).concat(['**/jobs/**']), message: 'A lower layer may not import the CLI, the application layer, the composition root or jobs/.' }] }],
+    },
+  },
+  {
+    files: ['src/{checks,errors}/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ group: layer(['cli', 'app', 'runtime', 'queues', 'store', 'vendors', 'media', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'simulator']).concat(['**/jobs/**']), allowTypeImports: true, message: 'checks/ and errors/ are the bottom layer: types of the layers above only.' }] },
+      ],
+    },
+  },
+  {
+    files: ['jobs/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'app', 'runtime']), message: 'A check module depends on the contracts below it, never on the wiring above.' }] }] },
   },
   {
     // The one place that reads the environment, and test/bench harnesses that set it for child processes.

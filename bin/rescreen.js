@@ -8,4 +8,5 @@ if (!existsSync(fileURLToPath(entry))) {
   process.stderr.write('rescreen: not built yet — run `npm ci` (or `npm run build`) in the project root first.\n');
   process.exit(2);
 }
-await import(entry.href);
+const { main } = await import(entry.href);
+await main(process.argv);

@@ -5,7 +5,7 @@
  */
 export const CHECKS = {
   'ooto-deepfake': { vendor: 'ooto', input: 'photo', description: 'OOTO deepfake check of one photo' },
-  'ooto-identify': { vendor: 'ooto', input: 'photo', description: 'OOTO 1:N identification of one photo' },
+  'ooto-identify': { vendor: 'ooto', input: 'photo', description: 'OOTO 1:N identification of one photo', recordFields: ['templateId'] },
   'glair-video': { vendor: 'glair', input: 'video', description: 'GLAIR deepfake check of one mp4 video' },
   'glair-frames': { vendor: 'glair', input: 'frames', description: 'GLAIR deepfake check of a list of frames' },
 } as const satisfies Record<string, CheckSpec>;
@@ -20,6 +20,8 @@ export interface CheckSpec {
   readonly vendor: Vendor;
   readonly input: CheckInput;
   readonly description: string;
+  /** Fields the check adds to its records (ooto-identify: the best-matching `templateId`). */
+  readonly recordFields?: readonly 'templateId'[];
 }
 
 export type CheckName = keyof typeof CHECKS;

@@ -4,8 +4,7 @@
  */
 import { ConfigError, loadConfig, redactUrl, type Config } from '../config/config.js';
 import { createLogger, type Logger } from '../log/logger.js';
-import { RedisUnavailableError } from '../redis/locate.js';
-import { openRuntime, type Runtime } from '../runtime/runtime.js';
+import { openRuntime, RedisUnavailableError, type Runtime } from '../app/index.js';
 import { CliError, ExitCode } from './cli-error.js';
 
 export function cliConfig(): Config {

@@ -1,6 +1,6 @@
 /** Human output: plain aligned tables and summaries for stdout. */
 import { RECORD_STATUSES, VERDICTS, type ResultRecord } from '../checks/types.js';
-import type { BatchSummary } from '../store/types.js';
+import type { BatchSummary } from '../app/index.js';
 
 export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -39,7 +39,4 @@ export function recordRow(record: ResultRecord): string[] {
 
 export const RECORD_HEADERS = ['line', 'check', 'subject', 'status', 'verdict', 'score', 'transactionId', 'error'] as const;
 
-/** Whether a batch has a record for every line and the producer is done. */
-export function isFinished(summary: BatchSummary): boolean {
-  return summary.producerDone && summary.recorded >= summary.total;
-}
+export { isFinished } from '../app/batches.js';

@@ -9,9 +9,10 @@ import type { RecordStatus } from '../checks/types.js';
 import { CliError, ExitCode } from './cli-error.js';
 import { cliConfig, withRuntime } from './context.js';
 import { demo } from './commands/demo.js';
-import { enqueue, printEnqueueSummary } from './commands/enqueue.js';
+import { printEnqueueSummary } from './commands/enqueue.js';
 import { batches, parseStatus, result, results, status } from './commands/inspect.js';
-import { retryFailed } from '../queues/retry.js';
+import { enqueueBatch, retryBatch } from '../app/index.js';
+import { InvalidInputError, NotFoundError } from '../errors/errors.js';
 import { createProgressView } from './progress.js';
 import { runBatch } from './commands/run.js';
 import { registerScheduleCommands } from './commands/schedule.js';
@@ -37,7 +38,6 @@ function vendorList(value: string): Vendor[] {
   return vendors as Vendor[];
 }
 
-let exitCode: number = ExitCode.OK;
 
 /** The package version, from the package.json above this file (src/cli/ or dist/src/cli/). */
 function packageVersion(): string {
@@ -62,166 +62,173 @@ function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-const program = new Command()
-  .name('rescreen')
-  .description('Re-screen onboarding media against face-biometrics vendors, through BullMQ queues on Redis.')
-  .version(packageVersion(), '-V, --version', 'print the version')
-  .showHelpAfterError('(run with --help for usage)')
-  .exitOverride();
+/**
+ * The `rescreen` program: every command, parsing its arguments and rendering what the application
+ * layer (src/app) returns. `exitCode()` is the code the last command asked for.
+ */
+export function buildProgram(): { program: Command; exitCode: () => number } {
+  let exitCode: number = ExitCode.OK;
+  const program = new Command()
+    .name('rescreen')
+    .description('Re-screen onboarding media against face-biometrics vendors, through BullMQ queues on Redis.')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
 
-program
-  .command('enqueue')
-  .description('stream a manifest (JSONL or CSV) into the queues; prints the batch id and counts')
-  .argument('<manifest>', 'path of a .jsonl or .csv manifest, or a folder of media (one line per JPEG/PNG/mp4 file)')
-  .option('--batch <id>', 'batch id (default: the manifest name plus a hash of its content)')
-  .option('--check <check>', `check for lines that name none (${CHECK_NAMES.join(', ')})`, checkName)
-  .option('--dry-run', 'validate, count and estimate paid calls, local rejections and time; enqueue and write nothing')
-  .action(async (manifest: string, opts: { batch?: string; check?: CheckName; dryRun?: boolean }) => {
-    await withRuntime(async (runtime) => {
-      const summary = await enqueue(runtime, { manifest, ...opts });
-      printEnqueueSummary(summary, opts.dryRun ?? false);
+  program
+    .command('enqueue')
+    .description('stream a manifest (JSONL or CSV) into the queues; prints the batch id and counts')
+    .argument('<manifest>', 'path of a .jsonl or .csv manifest, or a folder of media (one line per JPEG/PNG/mp4 file)')
+    .option('--batch <id>', 'batch id (default: the manifest name plus a hash of its content)')
+    .option('--check <check>', `check for lines that name none (${CHECK_NAMES.join(', ')})`, checkName)
+    .option('--dry-run', 'validate, count and estimate paid calls, local rejections and time; enqueue and write nothing')
+    .action(async (manifest: string, opts: { batch?: string; check?: CheckName; dryRun?: boolean }) => {
+      await withRuntime(async (runtime) => {
+        const summary = await enqueueBatch(runtime, { manifest, ...opts });
+        printEnqueueSummary(summary, opts.dryRun ?? false);
+      });
     });
-  });
 
-program
-  .command('work')
-  .description('run the workers (one per vendor queue) until SIGINT/SIGTERM')
-  .option('--until-idle', 'exit once no job is waiting, delayed or active (non-zero if a vendor refused our credentials)')
-  .option('--concurrency <n>', 'concurrent jobs per vendor queue (default RESCREEN_CONCURRENCY or 16)', positiveInt)
-  .option('--vendor <list>', `only these vendor queues (${VENDORS.join(',')})`, vendorList)
-  .action(async (opts: { untilIdle?: boolean; concurrency?: number; vendor?: Vendor[] }) => {
-    exitCode = await withRuntime(
-      (runtime) =>
-        work(runtime, {
-          untilIdle: opts.untilIdle ?? false,
-          ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
-          ...(opts.vendor !== undefined ? { vendors: opts.vendor } : {}),
-        }),
-      undefined,
-      { survivesRedisRestarts: true },
-    );
-  });
-
-program
-  .command('run')
-  .description('enqueue a manifest, work until that batch is finished, print its summary')
-  .argument('<manifest>', 'path of a .jsonl or .csv manifest, or a folder of media (one line per JPEG/PNG/mp4 file)')
-  .option('--batch <id>', 'batch id (default: the manifest name plus a hash of its content)')
-  .option('--check <check>', 'check for lines that name none', checkName)
-  .option('--concurrency <n>', 'concurrent jobs per vendor queue', positiveInt)
-  .action(async (manifest: string, opts: { batch?: string; check?: CheckName; concurrency?: number }) => {
-    exitCode = await withRuntime(
-      async (runtime) => (await runBatch(runtime, { manifest, ...opts, progress: createProgressView({ tty: process.stderr.isTTY }) })).exitCode,
-      undefined,
-      { survivesRedisRestarts: true },
-    );
-  });
-
-program
-  .command('status')
-  .description('counts of a batch by state and by verdict')
-  .argument('<batch>', 'batch id')
-  .option('--watch', 'follow the batch until it is finished (a live bar on a terminal, a plain line every few seconds otherwise)')
-  .action(async (batch: string, opts: { watch?: boolean }) => {
-    exitCode = await withRuntime((runtime) => status(runtime, batch, { watch: opts.watch ?? false }));
-  });
-
-program
-  .command('batches')
-  .description('batches, newest first, with their counts')
-  .option('--limit <n>', 'how many', positiveInt, 50)
-  .action(async (opts: { limit: number }) => {
-    await withRuntime((runtime) => batches(runtime, opts.limit));
-  });
-
-program
-  .command('results')
-  .description("stream a batch's records to stdout, in manifest line order")
-  .argument('<batch>', 'batch id')
-  .addOption(new Option('--format <format>', 'output format (default: csv for an --output ending in .csv, else jsonl)').choices(['jsonl', 'csv']))
-  .option('--status <status>', 'only records with this status (completed, rejected, failed)', parseStatus)
-  .option('--output <file>', 'write to this file, atomically, instead of stdout')
-  .action(async (batch: string, opts: { format?: 'jsonl' | 'csv'; status?: RecordStatus; output?: string }) => {
-    await withRuntime(async (runtime) => {
-      const count = await results(runtime, batch, { ...opts, format: resultsFormat(opts.format, opts.output) });
-      if (opts.output !== undefined) process.stderr.write(`wrote ${count} records to ${opts.output}\n`);
-    });
-  });
-
-program
-  .command('retry')
-  .description('re-enqueue the lines of a batch whose record is failed (never rejected ones); then run `rescreen work`')
-  .argument('<batch>', 'batch id')
-  .action(async (batch: string) => {
-    await withRuntime(async (runtime) => {
-      const summary = await retryFailed({ batch, store: runtime.store, queues: runtime.queues });
-      if (!summary) throw new CliError(`no batch ${JSON.stringify(batch)}`);
-      process.stdout.write(
-        `batch ${batch}: re-enqueued ${plural(summary.requeued, 'failed line', 'failed lines')}` +
-          (summary.invalid > 0
-            ? `; ${plural(summary.invalid, 'invalid manifest line cannot', 'invalid manifest lines cannot')} be retried (fix the manifest, enqueue it again)`
-            : '') +
-          `; ${plural(summary.rejected, 'rejected line', 'rejected lines')} left alone (final answers about the media)\n`,
+  program
+    .command('work')
+    .description('run the workers (one per vendor queue) until SIGINT/SIGTERM')
+    .option('--until-idle', 'exit once no job is waiting, delayed or active (non-zero if a vendor refused our credentials)')
+    .option('--concurrency <n>', 'concurrent jobs per vendor queue (default RESCREEN_CONCURRENCY or 16)', positiveInt)
+    .option('--vendor <list>', `only these vendor queues (${VENDORS.join(',')})`, vendorList)
+    .action(async (opts: { untilIdle?: boolean; concurrency?: number; vendor?: Vendor[] }) => {
+      exitCode = await withRuntime(
+        (runtime) =>
+          work(runtime, {
+            untilIdle: opts.untilIdle ?? false,
+            ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
+            ...(opts.vendor !== undefined ? { vendors: opts.vendor } : {}),
+          }),
+        undefined,
+        { survivesRedisRestarts: true },
       );
     });
-  });
 
-program
-  .command('result')
-  .description('print the record with this vendor transaction id, as JSON')
-  .argument('<transactionId>', "the vendor's transaction id (OOTO transactionId, GLAIR Request-Id)")
-  .action(async (transactionId: string) => {
-    await withRuntime((runtime) => result(runtime, transactionId));
-  });
+  program
+    .command('run')
+    .description('enqueue a manifest, work until that batch is finished, print its summary')
+    .argument('<manifest>', 'path of a .jsonl or .csv manifest, or a folder of media (one line per JPEG/PNG/mp4 file)')
+    .option('--batch <id>', 'batch id (default: the manifest name plus a hash of its content)')
+    .option('--check <check>', 'check for lines that name none', checkName)
+    .option('--concurrency <n>', 'concurrent jobs per vendor queue', positiveInt)
+    .action(async (manifest: string, opts: { batch?: string; check?: CheckName; concurrency?: number }) => {
+      exitCode = await withRuntime(
+        async (runtime) => (await runBatch(runtime, { manifest, ...opts, progress: createProgressView({ tty: process.stderr.isTTY }) })).exitCode,
+        undefined,
+        { survivesRedisRestarts: true },
+      );
+    });
 
-program
-  .command('simulator')
-  .description('serve the contract-faithful OOTO + GLAIR simulator on 127.0.0.1')
-  .option('--port <n>', 'port (default 4010)', positiveInt, 4010)
-  .option('--host <host>', 'address to listen on', '127.0.0.1')
-  .option('--latency <ms>', 'added latency per call, ms', (v) => Number(v), 0)
-  .option('--failure-rate <x>', 'share of calls that fail with 5xx/reset (0–1)', (v) => Number(v), 0)
-  .option('--ooto-rate-limit <limit>', 'answer 429 above this rate, e.g. 10/s')
-  .option('--glair-rate-limit <limit>', 'answer 429 above this rate, e.g. 5/s')
-  .option('--ooto-window <kind>', 'how OOTO counts its quota: first-call, wall-clock, sliding, token-bucket')
-  .option('--glair-window <kind>', 'how GLAIR counts its quota (as --ooto-window)')
-  .option('--ooto-burst <n>', 'token-bucket size for OOTO (default: the whole quota)', positiveInt)
-  .option('--glair-burst <n>', 'token-bucket size for GLAIR', positiveInt)
-  .action(async (opts: SimulatorArgs) => {
-    exitCode = await simulator(opts);
-  });
+  program
+    .command('status')
+    .description('counts of a batch by state and by verdict')
+    .argument('<batch>', 'batch id')
+    .option('--watch', 'follow the batch until it is finished (a live bar on a terminal, a plain line every few seconds otherwise)')
+    .action(async (batch: string, opts: { watch?: boolean }) => {
+      exitCode = await withRuntime((runtime) => status(runtime, batch, { watch: opts.watch ?? false }));
+    });
 
-program
-  .command('demo')
-  .description('the simulator + a worker + a sample batch + its results, on a fresh machine')
-  .action(async () => {
-    exitCode = await demo();
-  });
+  program
+    .command('batches')
+    .description('batches, newest first, with their counts')
+    .option('--limit <n>', 'how many', positiveInt, 50)
+    .action(async (opts: { limit: number }) => {
+      await withRuntime((runtime) => batches(runtime, opts.limit));
+    });
 
-const limitsCommand = program.command('limits').description('vendor quotas in force for the whole fleet; change them while workers run');
-limitsCommand
-  .command('show', { isDefault: true })
-  .description('each vendor: the quota in force and where it comes from, pauses, spent budgets, learned rate, live workers')
-  .action(async () => {
-    await withRuntime((runtime) => limitsShow(runtime));
-  });
-limitsCommand
-  .command('set')
-  .description('set a vendor quota (stored in Redis, overriding <VENDOR>_RATE_LIMIT) for every running worker within ~1 s')
-  .argument('<vendor>', 'ooto or glair')
-  .argument('<quota...>', 'e.g. 20/s, "15/s burst 5", 15/s,800/m,50000/d, auto, "auto,max 50/s", none')
-  .action(async (vendor: string, quota: string[]) => {
-    await withRuntime((runtime) => limitsSet(runtime, vendor, quota.join(' ')));
-  });
-limitsCommand
-  .command('reset')
-  .description('remove the override: back to <VENDOR>_RATE_LIMIT')
-  .argument('<vendor>', 'ooto or glair')
-  .action(async (vendor: string) => {
-    await withRuntime((runtime) => limitsReset(runtime, vendor));
-  });
+  program
+    .command('results')
+    .description("stream a batch's records to stdout, in manifest line order")
+    .argument('<batch>', 'batch id')
+    .addOption(new Option('--format <format>', 'output format (default: csv for an --output ending in .csv, else jsonl)').choices(['jsonl', 'csv']))
+    .option('--status <status>', 'only records with this status (completed, rejected, failed)', parseStatus)
+    .option('--output <file>', 'write to this file, atomically, instead of stdout')
+    .action(async (batch: string, opts: { format?: 'jsonl' | 'csv'; status?: RecordStatus; output?: string }) => {
+      await withRuntime(async (runtime) => {
+        const count = await results(runtime, batch, { ...opts, format: resultsFormat(opts.format, opts.output) });
+        if (opts.output !== undefined) process.stderr.write(`wrote ${count} records to ${opts.output}\n`);
+      });
+    });
 
-registerScheduleCommands(program);
+  program
+    .command('retry')
+    .description('re-enqueue the lines of a batch whose record is failed (never rejected ones); then run `rescreen work`')
+    .argument('<batch>', 'batch id')
+    .action(async (batch: string) => {
+      await withRuntime(async (runtime) => {
+        const summary = await retryBatch(runtime, batch);
+        process.stdout.write(
+          `batch ${batch}: re-enqueued ${plural(summary.requeued, 'failed line', 'failed lines')}` +
+            (summary.invalid > 0
+              ? `; ${plural(summary.invalid, 'invalid manifest line cannot', 'invalid manifest lines cannot')} be retried (fix the manifest, enqueue it again)`
+              : '') +
+            `; ${plural(summary.rejected, 'rejected line', 'rejected lines')} left alone (final answers about the media)\n`,
+        );
+      });
+    });
+
+  program
+    .command('result')
+    .description('print the record with this vendor transaction id, as JSON')
+    .argument('<transactionId>', "the vendor's transaction id (OOTO transactionId, GLAIR Request-Id)")
+    .action(async (transactionId: string) => {
+      await withRuntime((runtime) => result(runtime, transactionId));
+    });
+
+  program
+    .command('simulator')
+    .description('serve the contract-faithful OOTO + GLAIR simulator on 127.0.0.1')
+    .option('--port <n>', 'port (default 4010)', positiveInt, 4010)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--latency <ms>', 'added latency per call, ms', (v) => Number(v), 0)
+    .option('--failure-rate <x>', 'share of calls that fail with 5xx/reset (0–1)', (v) => Number(v), 0)
+    .option('--ooto-rate-limit <limit>', 'answer 429 above this rate, e.g. 10/s')
+    .option('--glair-rate-limit <limit>', 'answer 429 above this rate, e.g. 5/s')
+    .option('--ooto-window <kind>', 'how OOTO counts its quota: first-call, wall-clock, sliding, token-bucket')
+    .option('--glair-window <kind>', 'how GLAIR counts its quota (as --ooto-window)')
+    .option('--ooto-burst <n>', 'token-bucket size for OOTO (default: the whole quota)', positiveInt)
+    .option('--glair-burst <n>', 'token-bucket size for GLAIR', positiveInt)
+    .action(async (opts: SimulatorArgs) => {
+      exitCode = await simulator(opts);
+    });
+
+  program
+    .command('demo')
+    .description('the simulator + a worker + a sample batch + its results, on a fresh machine')
+    .action(async () => {
+      exitCode = await demo();
+    });
+
+  const limitsCommand = program.command('limits').description('vendor quotas in force for the whole fleet; change them while workers run');
+  limitsCommand
+    .command('show', { isDefault: true })
+    .description('each vendor: the quota in force and where it comes from, pauses, spent budgets, learned rate, live workers')
+    .action(async () => {
+      await withRuntime((runtime) => limitsShow(runtime));
+    });
+  limitsCommand
+    .command('set')
+    .description('set a vendor quota (stored in Redis, overriding <VENDOR>_RATE_LIMIT) for every running worker within ~1 s')
+    .argument('<vendor>', 'ooto or glair')
+    .argument('<quota...>', 'e.g. 20/s, "15/s burst 5", 15/s,800/m,50000/d, auto, "auto,max 50/s", none')
+    .action(async (vendor: string, quota: string[]) => {
+      await withRuntime((runtime) => limitsSet(runtime, vendor, quota.join(' ')));
+    });
+  limitsCommand
+    .command('reset')
+    .description('remove the override: back to <VENDOR>_RATE_LIMIT')
+    .argument('<vendor>', 'ooto or glair')
+    .action(async (vendor: string) => {
+      await withRuntime((runtime) => limitsReset(runtime, vendor));
+    });
+
+  registerScheduleCommands(program);
+  return { program, exitCode: () => exitCode };
+}
 
 /** Stack traces are for LOG_LEVEL=debug (or trace); everyone else gets one line. */
 function showTraces(): boolean {
@@ -233,7 +240,10 @@ function showTraces(): boolean {
   }
 }
 
-async function main(): Promise<void> {
+/** Runs the CLI on `argv` (as `process.argv`) and sets the process's exit code. */
+export async function main(argv: readonly string[] = process.argv): Promise<void> {
+  const { program, exitCode: commandExit } = buildProgram();
+  let exitCode: number = ExitCode.OK;
   // A reader that closes our stdout (`| head -1`) is not an error: writers see the stream destroyed
   // and stop; without this listener Node would die on the EPIPE 'error' event.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -243,14 +253,16 @@ async function main(): Promise<void> {
   const fatal = (error: unknown) => {
     process.stderr.write(`rescreen: ${error instanceof Error ? error.message : String(error)}\n`);
     if (showTraces() && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
-    process.exit(exitCode === ExitCode.OK ? ExitCode.FAILED : exitCode);
+    const current = commandExit();
+    process.exit(current === ExitCode.OK ? ExitCode.FAILED : current);
   };
   process.on('uncaughtException', fatal);
   process.on('unhandledRejection', fatal);
   try {
     // Parse the environment first so a bad variable stops every command with its name.
     cliConfig();
-    await program.parseAsync(process.argv);
+    await program.parseAsync([...argv]);
+    exitCode = commandExit();
   } catch (error) {
     exitCode = reportError(error);
   }
@@ -261,6 +273,11 @@ async function main(): Promise<void> {
 }
 
 function reportError(error: unknown): number {
+  // The application layer's errors: unusable input exits 2, nothing found exits 1.
+  if (error instanceof InvalidInputError || error instanceof NotFoundError) {
+    process.stderr.write(`rescreen: ${error.message}\n`);
+    return error instanceof InvalidInputError ? ExitCode.USAGE : ExitCode.FAILED;
+  }
   if (error instanceof CliError) {
     // An empty message is a quiet end (a reader that closed our stdout): nothing to say.
     if (error.message !== '') process.stderr.write(`rescreen: ${error.message}\n`);
@@ -276,4 +293,3 @@ function reportError(error: unknown): number {
   return ExitCode.FAILED;
 }
 
-await main();

@@ -4,7 +4,7 @@
  */
 import cliProgress from 'cli-progress';
 import { RECORD_STATUSES, VERDICTS } from '../checks/types.js';
-import type { BatchSummary } from '../store/types.js';
+import type { BatchSummary } from '../app/index.js';
 
 export interface ProgressView {
   /** Shows the summary; a no-op once stopped. */

@@ -191,5 +191,29 @@ export const ErrorCodes = {
   WORKER_LOST: 'WORKER_LOST',
   /** Internal only: waiting for a quota slot (never stored). */
   QUOTA_WAIT: 'QUOTA_WAIT',
+  /** Application layer, never in a record: unusable input (exit 2), nothing found (exit 1). */
+  INVALID_INPUT: 'INVALID_INPUT',
+  NOT_FOUND: 'NOT_FOUND',
   INTERNAL: 'INTERNAL',
 } as const;
+
+// ---------------------------------------------------------------- application errors
+
+/**
+ * Input the application layer cannot use: a bad batch id, an unreadable manifest, a vendor with
+ * jobs to do and no credentials, a malformed quota. The CLI exits 2 on it, the API answers 400.
+ */
+export class InvalidInputError extends RescreenError {
+  override name = 'InvalidInputError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('INVALID_INPUT', message, options);
+  }
+}
+
+/** No such batch, record or schedule. The CLI exits 1 on it, the API answers 404. */
+export class NotFoundError extends RescreenError {
+  override name = 'NotFoundError';
+  constructor(message: string) {
+    super('NOT_FOUND', message);
+  }
+}

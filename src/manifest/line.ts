@@ -1,9 +1,9 @@
 /**
  * Validation of one manifest line: the common fields (`check`, `subject`) here, the per-check
- * fields with the schemas of jobs/payloads.ts. Reasons are one sentence that names the field.
+ * fields with the schemas of src/checks/payloads.ts. Reasons are one sentence that names the field.
  */
 import type { z } from 'zod';
-import { PAYLOAD_SCHEMAS } from '../../jobs/payloads.js';
+import { PAYLOAD_SCHEMAS } from '../checks/payloads.js';
 import { CHECK_NAMES, CHECKS, isCheckName, type CheckName } from '../checks/registry.js';
 import type { IdentifyOptions, JobPayload } from '../checks/types.js';
 import type { RawLine } from './raw-line.js';
@@ -148,7 +148,8 @@ function describeUnknown(check: CheckName, at: readonly PropertyKey[], keys: rea
   const verb = keys.length > 1 ? 'are' : 'is';
   if (at.length > 0) return `${names} ${verb} not an option of ${check} (it knows checkLiveness, checkDeepfake)`;
   const takes = CHECKS[check].input === 'frames' ? 'frames' : 'ref';
-  const extra = check === 'ooto-identify' ? ', options' : '';
+  // What else the check's schema takes beyond its media (ooto-identify: options).
+  const extra = 'options' in PAYLOAD_SCHEMAS[check].shape ? ', options' : '';
   return `${names} ${verb} not a field of ${check} lines (it takes ${takes}${extra}, check, subject)`;
 }
 

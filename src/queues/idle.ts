@@ -1,12 +1,29 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JobType, Queue } from 'bullmq';
 import type { Vendor } from '../checks/registry.js';
-import type { WorkerPool } from './worker-pool.js';
+
+/**
+ * The one list of BullMQ states a job is not finished in (it will still run, or runs now). A job
+ * that waits for a quota slot or a 429 pause is in one of them too (`wait`, `delayed`).
+ */
+export const UNFINISHED_STATES: readonly JobType[] = ['wait', 'active', 'delayed', 'prioritized', 'paused', 'waiting-children'];
+
+/** Jobs of `queue` not finished yet (see {@link UNFINISHED_STATES}). */
+export function pendingJobCount(queue: Queue): Promise<number> {
+  return countJobs(queue, ...UNFINISHED_STATES);
+}
 
 /** Jobs of `queue` in any of `states`, summed (one round trip). */
 export async function countJobs(queue: Queue, ...states: JobType[]): Promise<number> {
   const counts = await queue.getJobCounts(...states);
   return Object.values(counts).reduce((a, b) => a + b, 0);
+}
+
+/** What {@link waitUntilIdle} asks of the worker pool (implemented by WorkerPool). */
+export interface IdlePool {
+  readonly vendors: readonly Vendor[];
+  readonly stoppedVendors: ReadonlyMap<Vendor, unknown>;
+  pendingCounts(): Promise<Record<Vendor, number>>;
 }
 
 /** Other work that keeps a worker busy (the `schedules` worker: due or running firings). */
@@ -20,7 +37,7 @@ export interface PendingWork {
  * for two polls in a row. Resolves with the vendors that were stopped.
  */
 export async function waitUntilIdle(
-  pool: WorkerPool,
+  pool: IdlePool,
   options: { pollMs?: number; signal?: AbortSignal; also?: readonly PendingWork[] } = {},
 ): Promise<Vendor[]> {
   const pollMs = options.pollMs ?? 500;

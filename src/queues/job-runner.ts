@@ -5,7 +5,7 @@
  * with an in-memory store and no Redis.
  */
 import type { Processor, ProcessorDeps } from '../checks/processor.js';
-import type { CheckName } from '../checks/registry.js';
+import { CHECKS, type CheckName, type CheckSpec } from '../checks/registry.js';
 import type { CheckOutcome, JobPayload, RecordError, ResultRecord } from '../checks/types.js';
 import type {
   QuotaWaitError} from '../errors/errors.js';
@@ -86,7 +86,7 @@ export async function runJob(input: JobAttempt, deps: JobRunnerDeps, signal?: Ab
     score: outcome.score,
     error: null,
     response: outcome.response,
-    ...(payload.check === 'ooto-identify' ? { templateId: outcome.templateId ?? null } : {}),
+    ...(addsTemplateId(payload.check) ? { templateId: outcome.templateId ?? null } : {}),
     ...billed(tally),
   });
   await deps.store.put(record);
@@ -209,4 +209,10 @@ function baseRecord(
     attempts: attempt,
     finishedAt: (deps.now?.() ?? new Date()).toISOString(),
   };
+}
+
+/** Whether the check's records carry `templateId` (the registry says, not the check's name). */
+function addsTemplateId(check: CheckName): boolean {
+  const spec: CheckSpec = CHECKS[check];
+  return spec.recordFields?.includes('templateId') === true;
 }

@@ -17,7 +17,7 @@ import { readQuotaState } from '../quota/state.js';
 import { VENDORS, type Vendor } from '../checks/registry.js';
 import type { JobPayload } from '../checks/types.js';
 import { AuthenticationError, type VendorError } from '../errors/errors.js';
-import { countJobs } from './idle.js';
+import { pendingJobCount } from './idle.js';
 import { recordLostJob, runJob, type JobRunnerDeps } from './job-runner.js';
 import { queueName } from './names.js';
 import { quotaStateKey as admissionKey } from '../quota/admission.js';
@@ -173,7 +173,7 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
     const out = { ooto: 0, glair: 0 } satisfies Record<Vendor, number>;
     await Promise.all(
       [...this.queues].map(async ([vendor, queue]) => {
-        out[vendor] = await countJobs(queue, 'wait', 'active', 'delayed', 'prioritized', 'paused', 'waiting-children');
+        out[vendor] = await pendingJobCount(queue);
       }),
     );
     return out;

@@ -12,7 +12,7 @@ import type { JobPayload } from '../checks/types.js';
 import { secretsOf, type Config } from '../config/config.js';
 import { createMediaLoader } from '../media/loader.js';
 import { createNotifier, startNotificationWorker, type BatchFinishedJob } from '../notify/notifications.js';
-import { countJobs, type PendingWork } from '../queues/idle.js';
+import { pendingJobCount, type PendingWork } from '../queues/idle.js';
 import { defaultJobOptions, queueName } from '../queues/names.js';
 import { RedisCallLedger } from '../queues/call-budget.js';
 import { WorkerPool } from '../queues/worker-pool.js';
@@ -214,7 +214,7 @@ export function startWorkers(
       ? {
           // Deliveries due or under way; ones waiting out a backoff (delayed) count too, so
           // `work --until-idle` delivers before it exits (up to the attempts' backoff).
-          pendingCount: () => countJobs(notificationsQueue, 'wait', 'active', 'delayed', 'prioritized'),
+          pendingCount: () => pendingJobCount(notificationsQueue),
         }
       : undefined,
     recordsWritten: () => written,

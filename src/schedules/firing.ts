@@ -8,6 +8,7 @@
  * firing job, `schedule run` twice in the same millisecond) makes one batch and no second vendor call.
  */
 import type { Queue } from 'bullmq';
+import { isFinished } from '../store/finished.js';
 import type { Logger } from 'pino';
 import type { Vendor } from '../checks/registry.js';
 import { enqueueManifest, type EnqueueSummary } from '../queues/producer.js';
@@ -118,7 +119,5 @@ async function runningPrevious(state: ScheduleState, batch: string, store: Resul
   return isBatchFinished(summary) ? null : summary;
 }
 
-/** Every line has its record and the producer has read the whole manifest. */
-export function isBatchFinished(summary: BatchSummary): boolean {
-  return summary.producerDone && summary.recorded >= summary.total;
-}
+/** Every line has its record and the producer has read the whole manifest (the store's one rule). */
+export const isBatchFinished: (summary: BatchSummary) => boolean = isFinished;

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Vendor } from '../checks/registry.js';
 import { ManifestUnreadableError } from '../manifest/errors.js';
 import type { ResultStore } from '../store/types.js';
-import { countJobs } from '../queues/idle.js';
+import { countJobs, UNFINISHED_STATES } from '../queues/idle.js';
 import { parseDefinition } from './definition.js';
 import { fireSchedule } from './firing.js';
 import { ScheduleRepository, SCHEDULES_QUEUE } from './repository.js';
@@ -75,7 +75,7 @@ export class ScheduleWorker {
    */
   async pendingCount(): Promise<number> {
     if (!this.queue) return 0;
-    return countJobs(this.queue, 'wait', 'active', 'prioritized', 'paused', 'waiting-children');
+    return countJobs(this.queue, ...UNFINISHED_STATES.filter((state) => state !== 'delayed'));
   }
 
   /** Stops taking firings; waits for the one in flight unless `force` (then it comes back as stalled). */

@@ -1,83 +1,13 @@
-import { resolve } from 'node:path';
-import { CHECK_NAMES, VENDORS, type CheckName } from '../../checks/registry.js';
+import { CHECK_NAMES, VENDORS } from '../../checks/registry.js';
 import { formatRateLimit } from '../../config/rate-limit.js';
-import { ManifestUnreadableError } from '../../manifest/errors.js';
-import { validateBatchId } from '../../manifest/line.js';
-import { createMediaProbe } from '../../media/probe.js';
-import type { DryRunEstimate } from '../../queues/estimate.js';
-import { enqueueManifest, type EnqueueSummary } from '../../queues/producer.js';
-import type { Runtime } from '../../runtime/runtime.js';
-import { defaultBatchId } from '../batch-id.js';
-import { CliError, ExitCode } from '../cli-error.js';
+import type { DryRunEstimate } from '../../app/index.js';
+import type { EnqueueSummary } from '../../app/index.js';
 import { table } from '../format.js';
 
-export interface EnqueueArgs {
-  readonly manifest: string;
-  readonly batch?: string;
-  readonly check?: CheckName;
-  readonly dryRun?: boolean;
-}
+export type { EnqueueArgs } from '../../app/batches.js';
 
 /** At most this many invalid lines are named on stderr; the rest are counted (all have records). */
 const MAX_INVALID_SHOWN = 200;
-
-/**
- * Resolves the batch id (given, or derived from the manifest) and checks it. `check` (`--check`) counts
- * for a folder, where it decides which files are lines.
- */
-export async function resolveBatchId(manifest: string, batch: string | undefined, check?: CheckName): Promise<string> {
-  if (batch !== undefined) {
-    const checked = validateBatchId(batch);
-    if (!checked.ok) throw new CliError(`--batch ${JSON.stringify(batch)}: ${checked.reason}`, ExitCode.USAGE);
-    return checked.batch;
-  }
-  try {
-    return await defaultBatchId(manifest, check !== undefined ? { check } : {});
-  } catch (error) {
-    throw new CliError(`cannot read manifest ${manifest}: ${describeFsError(error)}`, ExitCode.USAGE);
-  }
-}
-
-/** A filesystem error in words (`no such file`), not its errno code. */
-export function describeFsError(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | null)?.code;
-  const words: Record<string, string> = {
-    ENOENT: 'no such file',
-    ENOTDIR: 'no such file (a parent is not a folder)',
-    EACCES: 'permission denied',
-    EPERM: 'permission denied',
-    EISDIR: 'is a folder',
-  };
-  if (code === undefined) return error instanceof Error ? error.message : String(error);
-  return words[code] ?? code;
-}
-
-/** Streams the manifest into the queues. Shared by `enqueue` and `run`. */
-export async function enqueue(runtime: Runtime, args: EnqueueArgs): Promise<EnqueueSummary> {
-  const batch = await resolveBatchId(args.manifest, args.batch, args.check);
-  const { config } = runtime;
-  try {
-    return await enqueueManifest({
-      manifestPath: resolve(args.manifest),
-      batch,
-      ...(args.check !== undefined ? { checkOverride: args.check } : {}),
-      dryRun: args.dryRun ?? false,
-      ...(args.dryRun === true
-        ? {
-            probe: createMediaProbe({ photoMaxBytes: config.photoMaxBytes }),
-            rateLimits: { ooto: config.ooto.rateLimit, glair: config.glair.rateLimit },
-          }
-        : {}),
-      queues: runtime.queues,
-      store: runtime.store,
-      // Folder mode: which files made no line, for whoever asks (LOG_LEVEL=debug).
-      onSkip: (skip) => runtime.log.debug({ path: skip.path, reason: skip.reason }, 'folder entry skipped'),
-    });
-  } catch (error) {
-    if (error instanceof ManifestUnreadableError) throw new CliError(error.message, ExitCode.USAGE);
-    throw error;
-  }
-}
 
 export function printEnqueueSummary(summary: EnqueueSummary, dryRun: boolean): void {
   for (const { line, reason } of summary.invalidLines.slice(0, MAX_INVALID_SHOWN)) {

@@ -5,20 +5,29 @@ import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RECORD_STATUSES, type RecordStatus, type ResultRecord } from '../../checks/types.js';
-import { countJobs } from '../../queues/idle.js';
-import { quotaReport } from '../../quota/report.js';
-import type { Runtime } from '../../runtime/runtime.js';
+import {
+  batchRecords,
+  batchStatus,
+  batchSummary,
+  CSV_COLUMNS,
+  csvRow,
+  describeFsError,
+  isFinished,
+  listBatches,
+  recordByTransactionId,
+  type Runtime,
+  type VendorQuotaReport,
+} from '../../app/index.js';
+import { RECORD_STATUSES, type RecordStatus } from '../../checks/types.js';
+import { RescreenError } from '../../errors/errors.js';
 import { CliError, ExitCode } from '../cli-error.js';
-import { formatSummary, isFinished, table } from '../format.js';
+import { formatSummary, table } from '../format.js';
 import { createProgressView } from '../progress.js';
-import { describeFsError } from './enqueue.js';
 
 /** `rescreen status`; returns the exit code (130 when `--watch` was stopped by Ctrl-C). */
 export async function status(runtime: Runtime, batch: string, options: { watch?: boolean; intervalMs?: number } = {}): Promise<number> {
   let interrupted = false;
-  let summary = await runtime.store.summary(batch);
-  if (!summary) throw new CliError(`no batch ${JSON.stringify(batch)}`);
+  let summary = await batchSummary(runtime, batch);
   if (options.watch) {
     const view = createProgressView({ tty: process.stdout.isTTY, stream: process.stdout });
     const stop = new AbortController();
@@ -38,62 +47,15 @@ export async function status(runtime: Runtime, batch: string, options: { watch?:
     }
     interrupted = stop.signal.aborted;
   }
-  const pending = {
-    ooto: await unfinished(runtime, 'ooto'),
-    glair: await unfinished(runtime, 'glair'),
-  };
-  process.stdout.write(`${formatSummary(summary, pending)}\n`);
-  if (!isFinished(summary)) await writeQuotaLines(runtime);
+  const now = await batchStatus(runtime, batch);
+  process.stdout.write(`${formatSummary(now.summary, now.pending)}\n`);
+  if (!now.finished) writeQuotaLines(now.quotas);
   return interrupted ? ExitCode.INTERRUPTED : ExitCode.OK;
 }
 
 /** The vendors' quota state (pause, spent budget, learned rate, too little concurrency), one line each. */
-async function writeQuotaLines(runtime: Runtime): Promise<void> {
-  const { config } = runtime;
-  const report = await quotaReport(runtime.redis, config.prefix, { ooto: config.ooto.quota, glair: config.glair.quota });
-  for (const r of report) if (r.line !== undefined) process.stdout.write(`${r.line}\n`);
-}
-
-async function unfinished(runtime: Runtime, vendor: 'ooto' | 'glair'): Promise<number> {
-  return countJobs(runtime.queues[vendor], 'wait', 'active', 'delayed', 'prioritized', 'paused');
-}
-
-export const CSV_COLUMNS = [
-  'batch',
-  'line',
-  'subject',
-  'ref',
-  'frames',
-  'check',
-  'status',
-  'transactionId',
-  'verdict',
-  'score',
-  'templateId',
-  'errorCode',
-  'errorMessage',
-  'attempts',
-  'finishedAt',
-] as const;
-
-function csvRow(r: ResultRecord): Record<(typeof CSV_COLUMNS)[number], string | number | null> {
-  return {
-    batch: r.batch,
-    line: r.line,
-    subject: r.subject,
-    ref: r.ref ?? null,
-    frames: r.frames ? r.frames.join('|') : null,
-    check: r.check,
-    status: r.status,
-    transactionId: r.transactionId,
-    verdict: r.verdict,
-    score: r.score,
-    templateId: r.templateId ?? null,
-    errorCode: r.error ? String(r.error.code) : null,
-    errorMessage: r.error?.message ?? null,
-    attempts: r.attempts,
-    finishedAt: r.finishedAt,
-  };
+function writeQuotaLines(quotas: readonly VendorQuotaReport[]): void {
+  for (const r of quotas) if (r.line !== undefined) process.stdout.write(`${r.line}\n`);
 }
 
 export interface ResultsOptions {
@@ -136,17 +98,15 @@ export async function results(runtime: Runtime, batch: string, options: ResultsO
   } catch (error) {
     out.destroy();
     await rm(temp, { force: true });
-    if (error instanceof CliError) throw error;
+    if (error instanceof CliError || error instanceof RescreenError) throw error;
     throw new CliError(`cannot write ${target}: ${describeFsError(error)}`);
   }
 }
 
 /** Streams the batch's records to `out` in line order, as JSONL or CSV, honouring back-pressure. */
 async function writeResults(runtime: Runtime, batch: string, options: ResultsOptions, out: NodeJS.WritableStream): Promise<number> {
-  const summary = await runtime.store.summary(batch);
-  if (!summary) throw new CliError(`no batch ${JSON.stringify(batch)}`);
+  const records = await batchRecords(runtime, batch, options.status !== undefined ? { status: options.status } : {});
   const { format } = options;
-  const wanted = (r: ResultRecord) => options.status === undefined || r.status === options.status;
   let count = 0;
   // Rejects once the output fails or is closed under us, so no wait below hangs on a dead stream.
   const gone = new Promise<never>((_, reject) => {
@@ -159,8 +119,7 @@ async function writeResults(runtime: Runtime, batch: string, options: ResultsOpt
     if (!out.write(text)) await wait(once(out, 'drain'));
   };
   if (format === 'jsonl') {
-    for await (const record of runtime.store.stream(batch)) {
-      if (!wanted(record)) continue;
+    for await (const record of records) {
       await write(`${JSON.stringify(record)}\n`);
       count += 1;
     }
@@ -172,8 +131,7 @@ async function writeResults(runtime: Runtime, batch: string, options: ResultsOpt
   });
   out.on('drain', () => csv.resume());
   const ended = once(csv, 'end');
-  for await (const record of runtime.store.stream(batch)) {
-    if (!wanted(record)) continue;
+  for await (const record of records) {
     if (!csv.write(csvRow(record))) await wait(once(csv, 'drain'));
     count += 1;
   }
@@ -189,18 +147,15 @@ function isClosedPipe(error: unknown): boolean {
 }
 
 export async function result(runtime: Runtime, transactionId: string): Promise<void> {
-  const record = await runtime.store.byTransactionId(transactionId);
-  if (!record) throw new CliError(`no record with transaction id ${JSON.stringify(transactionId)}`);
+  const record = await recordByTransactionId(runtime, transactionId);
   process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
 }
 
 /** `rescreen batches`: newest first, with their counts. */
 export async function batches(runtime: Runtime, limit: number): Promise<void> {
-  const ids = await runtime.store.listBatches(limit);
+  const list = await listBatches(runtime, limit);
   const rows: string[][] = [];
-  for (const id of ids) {
-    const s = await runtime.store.summary(id);
-    if (!s) continue;
+  for (const s of list.batches) {
     rows.push([
       s.batch,
       s.createdAt,
@@ -215,5 +170,5 @@ export async function batches(runtime: Runtime, limit: number): Promise<void> {
     return;
   }
   process.stdout.write(`${table(['batch', 'created', 'lines', 'recorded', ...RECORD_STATUSES, 'state'], rows)}\n`);
-  await writeQuotaLines(runtime);
+  writeQuotaLines(list.quotas);
 }

@@ -1,13 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { VENDORS, vendorOf, type Vendor } from '../../checks/registry.js';
-import type { EnqueueSummary } from '../../queues/producer.js';
-import { startWorkers, type Runtime } from '../../runtime/runtime.js';
-import type { BatchSummary } from '../../store/types.js';
+import { credentialedVendors, enqueueBatch, isFinished, startWorkers, vendorsOf, waitForBatch, type Runtime } from '../../app/index.js';
+import { VENDORS, vendorOf } from '../../checks/registry.js';
+import type { EnqueueSummary } from '../../app/index.js';
+import type { BatchSummary } from '../../app/index.js';
 import { ExitCode } from '../cli-error.js';
-import { formatSummary, isFinished } from '../format.js';
+import { formatSummary } from '../format.js';
 import type { ProgressView } from '../progress.js';
-import { enqueue, printEnqueueSummary, type EnqueueArgs } from './enqueue.js';
-import { credentialedVendors, onShutdownSignals, reportInterrupted, reportStoppedVendors } from './work.js';
+import { printEnqueueSummary, type EnqueueArgs } from './enqueue.js';
+import { onShutdownSignals, reportInterrupted, reportStoppedVendors } from './work.js';
 
 export interface RunArgs extends Omit<EnqueueArgs, 'dryRun'> {
   readonly concurrency?: number;
@@ -26,35 +26,20 @@ export interface RunResult {
  * Workers take jobs of other batches too (the queues are shared): that is fine and expected.
  */
 export async function runBatch(runtime: Runtime, args: RunArgs): Promise<RunResult> {
-  const enqueued = await enqueue(runtime, args);
+  const enqueued = await enqueueBatch(runtime, args);
   printEnqueueSummary(enqueued, false);
-  const required = new Set<Vendor>(
-    Object.entries(enqueued.byCheck)
-      .filter(([, n]) => n > 0)
-      .map(([check]) => vendorOf(check as Parameters<typeof vendorOf>[0])),
-  );
-  const vendors = await credentialedVendors(runtime, VENDORS, required);
+  const needed = vendorsOf(enqueued, vendorOf);
+  const vendors = await credentialedVendors(runtime, VENDORS, needed);
   const handle = startWorkers(runtime, { vendors, ...(args.concurrency !== undefined ? { concurrency: args.concurrency } : {}) });
   const shutdown = onShutdownSignals(runtime, handle, { onFirstSignal: () => args.progress?.stop({ clear: true }) });
-  const needed = new Set<Vendor>(
-    Object.entries(enqueued.byCheck)
-      .filter(([, n]) => n > 0)
-      .map(([check]) => vendorOf(check as Parameters<typeof vendorOf>[0])),
-  );
   let summary: BatchSummary | null = null;
   try {
-    for (;;) {
-      summary = await runtime.store.summary(enqueued.batch);
-      if (summary) args.progress?.update(summary);
-      if (summary && isFinished(summary)) break;
-      if (shutdown.signal.aborted) break;
-      const stopped = [...handle.pool.stoppedVendors.keys()];
-      if (stopped.some((v) => needed.has(v))) {
-        // Jobs of a vendor that refused our credentials stay queued: the batch cannot finish now.
-        break;
-      }
-      await sleep(250);
-    }
+    summary = await waitForBatch(runtime, enqueued.batch, {
+      signal: shutdown.signal,
+      onProgress: (s) => args.progress?.update(s),
+      // Jobs of a vendor that refused our credentials stay queued: the batch cannot finish now.
+      stopWhen: () => [...handle.pool.stoppedVendors.keys()].some((v) => needed.has(v)),
+    });
     // Give the completion webhook (if any) a moment to go out before the workers close; an undelivered
     // one stays queued and the next `rescreen work` delivers it.
     if (summary && isFinished(summary) && handle.notifications) {
@@ -79,10 +64,6 @@ export async function runBatch(runtime: Runtime, args: RunArgs): Promise<RunResu
   }
   if (summary) process.stdout.write(`${formatSummary(summary)}\n`);
   reportStoppedVendors(stopped);
-  const exitCode = shutdown.signal.aborted
-    ? ExitCode.INTERRUPTED
-    : stopped.some((v) => needed.has(v))
-      ? ExitCode.VENDOR_STOPPED
-      : ExitCode.OK;
+  const exitCode = stopped.some((v) => needed.has(v)) ? ExitCode.VENDOR_STOPPED : ExitCode.OK;
   return { exitCode, enqueued, summary };
 }

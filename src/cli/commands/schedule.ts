@@ -3,16 +3,21 @@
  * (src/schedules/). Firings are processed by `rescreen work`; `schedule run` fires in this process.
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import {
+  addSchedule as addScheduleData,
+  describeRule,
+  fireScheduleNow,
+  isFinished,
+  listSchedules as listScheduleData,
+  OVERLAP_POLICIES,
+  removeSchedule as removeScheduleData,
+  type FiringOutcome,
+  type Runtime,
+  type ScheduleEntry,
+  type ScheduleInput,
+} from '../../app/index.js';
 import { CHECK_NAMES, isCheckName, type CheckName } from '../../checks/registry.js';
-import { ManifestUnreadableError } from '../../manifest/errors.js';
-import type { Runtime } from '../../runtime/runtime.js';
-import { assertScheduleName, buildDefinition, OVERLAP_POLICIES, type ScheduleInput } from '../../schedules/definition.js';
-import { InvalidScheduleError } from '../../schedules/errors.js';
-import { fireSchedule, isBatchFinished, type FiringOutcome } from '../../schedules/firing.js';
-import { ScheduleRepository, type ScheduleEntry } from '../../schedules/repository.js';
-import { describeRule } from '../../schedules/rule.js';
-import { ScheduleStateStore } from '../../schedules/state.js';
-import { CliError, ExitCode } from '../cli-error.js';
+import { CliError } from '../cli-error.js';
 import { withRuntime } from '../context.js';
 import { table } from '../format.js';
 
@@ -71,68 +76,44 @@ export function registerScheduleCommands(program: Command): void {
     });
 }
 
-/** Opens the schedule repository and state on the runtime's connection; closes the repository after `fn`. */
-async function withSchedules<T>(runtime: Runtime, fn: (repo: ScheduleRepository, state: ScheduleStateStore) => Promise<T>): Promise<T> {
-  const repo = new ScheduleRepository(runtime.redis, runtime.config.prefix);
-  try {
-    return await fn(repo, new ScheduleStateStore(runtime.redis, runtime.config.prefix));
-  } finally {
-    await repo.close();
-  }
-}
-
-function usageError(error: unknown): never {
-  if (error instanceof InvalidScheduleError || error instanceof ManifestUnreadableError) throw new CliError(error.message, ExitCode.USAGE);
-  throw error;
-}
-
 /** `schedule add`: validates, upserts the scheduler, prints what it will do. */
 export async function addSchedule(runtime: Runtime, input: ScheduleInput): Promise<void> {
-  const definition = await buildDefinition(input).catch(usageError);
-  await withSchedules(runtime, async (repo) => {
-    const existed = (await repo.get(definition.name)) !== null;
-    await repo.upsert(definition);
-    const entry = await repo.get(definition.name);
-    process.stdout.write(
-      `schedule ${definition.name} ${existed ? 'updated' : 'added'}: ${describeRule(definition.rule)}, manifest ${definition.manifest}` +
-        `${definition.check !== null ? `, check ${definition.check}` : ''}, overlap ${definition.overlap}\n` +
-        `next run ${entry?.next?.toISOString() ?? '-'}\n`,
-    );
-  });
+  const { definition, existed, next } = await addScheduleData(runtime, input);
+  process.stdout.write(
+    `schedule ${definition.name} ${existed ? 'updated' : 'added'}: ${describeRule(definition.rule)}, manifest ${definition.manifest}` +
+      `${definition.check !== null ? `, check ${definition.check}` : ''}, overlap ${definition.overlap}\n` +
+      `next run ${next?.toISOString() ?? '-'}\n`,
+  );
 }
 
 /** `schedule list`: one row per schedule, soonest next run first; then any failed last firing. */
 export async function listSchedules(runtime: Runtime): Promise<void> {
-  await withSchedules(runtime, async (repo, stateStore) => {
-    const entries = await repo.list();
-    if (entries.length === 0) {
-      process.stdout.write('no schedules (add one with: rescreen schedule add <name> --manifest <path> --every 24h)\n');
-      return;
-    }
-    const rows: string[][] = [];
-    const notes: string[] = [];
-    for (const entry of entries) {
-      const state = await stateStore.get(entry.name);
-      const summary = state.lastBatch !== null ? await runtime.store.summary(state.lastBatch) : null;
-      rows.push([
-        entry.name,
-        ruleText(entry),
-        entry.definition?.check ?? '-',
-        entry.next?.toISOString() ?? '-',
-        state.lastBatch ?? '-',
-        summary ? `${summary.recorded}/${summary.producerDone ? summary.total : '?'}${isBatchFinished(summary) ? '' : ' running'}` : '-',
-        summary ? String(summary.byStatus.completed) : '-',
-        summary ? String(summary.byStatus.rejected) : '-',
-        summary ? String(summary.byStatus.failed) : '-',
-        state.lastSkip?.scheduledAt ?? '-',
-        entry.definition?.manifest ?? '-',
-      ]);
-      if (state.lastError !== null) notes.push(`${entry.name}: firing of ${state.lastError.batch} failed at ${state.lastError.at}: ${state.lastError.message}`);
-      if (entry.problem !== null) notes.push(`${entry.name}: stored definition unreadable (${entry.problem}); add it again`);
-    }
-    const headers = ['name', 'rule', 'check', 'next run', 'last batch', 'recorded', 'completed', 'rejected', 'failed', 'last skipped', 'manifest'];
-    process.stdout.write(`${table(headers, rows)}\n${notes.map((n) => `${n}\n`).join('')}`);
-  });
+  const views = await listScheduleData(runtime);
+  if (views.length === 0) {
+    process.stdout.write('no schedules (add one with: rescreen schedule add <name> --manifest <path> --every 24h)\n');
+    return;
+  }
+  const rows: string[][] = [];
+  const notes: string[] = [];
+  for (const { entry, state, lastSummary: summary } of views) {
+    rows.push([
+      entry.name,
+      ruleText(entry),
+      entry.definition?.check ?? '-',
+      entry.next?.toISOString() ?? '-',
+      state.lastBatch ?? '-',
+      summary ? `${summary.recorded}/${summary.producerDone ? summary.total : '?'}${isFinished(summary) ? '' : ' running'}` : '-',
+      summary ? String(summary.byStatus.completed) : '-',
+      summary ? String(summary.byStatus.rejected) : '-',
+      summary ? String(summary.byStatus.failed) : '-',
+      state.lastSkip?.scheduledAt ?? '-',
+      entry.definition?.manifest ?? '-',
+    ]);
+    if (state.lastError !== null) notes.push(`${entry.name}: firing of ${state.lastError.batch} failed at ${state.lastError.at}: ${state.lastError.message}`);
+    if (entry.problem !== null) notes.push(`${entry.name}: stored definition unreadable (${entry.problem}); add it again`);
+  }
+  const headers = ['name', 'rule', 'check', 'next run', 'last batch', 'recorded', 'completed', 'rejected', 'failed', 'last skipped', 'manifest'];
+  process.stdout.write(`${table(headers, rows)}\n${notes.map((n) => `${n}\n`).join('')}`);
 }
 
 function ruleText(entry: ScheduleEntry): string {
@@ -143,17 +124,8 @@ function ruleText(entry: ScheduleEntry): string {
 
 /** `schedule remove`: the scheduler, its pending firing and its state go; its batches stay. */
 export async function removeSchedule(runtime: Runtime, name: string): Promise<void> {
-  try {
-    assertScheduleName(name);
-  } catch (error) {
-    usageError(error);
-  }
-  await withSchedules(runtime, async (repo, state) => {
-    const removed = await repo.remove(name);
-    if (!removed) throw new CliError(`no schedule ${JSON.stringify(name)}`);
-    await state.delete(name);
-    process.stdout.write(`schedule ${name} removed (its batches stay: rescreen batches)\n`);
-  });
+  await removeScheduleData(runtime, name);
+  process.stdout.write(`schedule ${name} removed (its batches stay: rescreen batches)\n`);
 }
 
 /**
@@ -161,32 +133,20 @@ export async function removeSchedule(runtime: Runtime, name: string): Promise<vo
  * rule unless `force`. Workers (`rescreen work`) then process the batch.
  */
 export async function runSchedule(runtime: Runtime, name: string, force: boolean, now: Date = new Date()): Promise<FiringOutcome> {
-  try {
-    assertScheduleName(name);
-  } catch (error) {
-    usageError(error);
+  const outcome = await fireScheduleNow(runtime, name, force, now);
+  if (outcome.kind === 'skipped') {
+    const { skip } = outcome;
+    throw new CliError(
+      `schedule ${name}: skipped, previous batch ${skip.previous} is still running (${skip.recorded}/${skip.total ?? '?'} recorded); --force fires anyway`,
+    );
   }
-  return withSchedules(runtime, async (repo, state) => {
-    const entry = await repo.get(name);
-    if (entry === null) throw new CliError(`no schedule ${JSON.stringify(name)}`);
-    if (entry.definition === null) throw new CliError(`schedule ${name}: stored definition unreadable (${entry.problem ?? '?'}); add it again`);
-    const outcome = await fireSchedule(entry.definition, now, { queues: runtime.queues, store: runtime.store, state, log: runtime.log }, { force }).catch(
-      usageError,
-    );
-    if (outcome.kind === 'skipped') {
-      const { skip } = outcome;
-      throw new CliError(
-        `schedule ${name}: skipped, previous batch ${skip.previous} is still running (${skip.recorded}/${skip.total ?? '?'} recorded); --force fires anyway`,
-      );
-    }
-    const e = outcome.enqueued;
-    for (const { line, reason } of e.invalidLines.slice(0, MAX_INVALID_SHOWN)) process.stderr.write(`line ${line}: ${reason}\n`);
-    if (e.invalid > MAX_INVALID_SHOWN) process.stderr.write(`… and ${e.invalid - MAX_INVALID_SHOWN} more invalid lines\n`);
-    process.stdout.write(
-      `schedule ${name} fired: batch ${outcome.batch}\n` +
-        `${e.lines} lines: enqueued ${e.enqueued}, already recorded ${e.alreadyRecorded}, already queued ${e.alreadyQueued}, invalid ${e.invalid}\n` +
-        `workers (rescreen work) process it; rescreen status ${outcome.batch} shows its progress\n`,
-    );
-    return outcome;
-  });
+  const e = outcome.enqueued;
+  for (const { line, reason } of e.invalidLines.slice(0, MAX_INVALID_SHOWN)) process.stderr.write(`line ${line}: ${reason}\n`);
+  if (e.invalid > MAX_INVALID_SHOWN) process.stderr.write(`… and ${e.invalid - MAX_INVALID_SHOWN} more invalid lines\n`);
+  process.stdout.write(
+    `schedule ${name} fired: batch ${outcome.batch}\n` +
+      `${e.lines} lines: enqueued ${e.enqueued}, already recorded ${e.alreadyRecorded}, already queued ${e.alreadyQueued}, invalid ${e.invalid}\n` +
+      `workers (rescreen work) process it; rescreen status ${outcome.batch} shows its progress\n`,
+  );
+  return outcome;
 }

@@ -1,8 +1,6 @@
+import { credentialedVendors, pendingJobs, startWorkers, waitUntilIdle, type Runtime, type WorkerHandle } from '../../app/index.js';
 import { VENDORS, type Vendor } from '../../checks/registry.js';
-import { missingCredentials } from '../../config/config.js';
-import { countJobs, waitUntilIdle } from '../../queues/idle.js';
-import { startWorkers, type Runtime, type WorkerHandle } from '../../runtime/runtime.js';
-import { CliError, ExitCode } from '../cli-error.js';
+import { ExitCode } from '../cli-error.js';
 
 export interface WorkArgs {
   readonly untilIdle?: boolean;
@@ -57,45 +55,6 @@ export async function reportInterrupted(runtime: Runtime, handle: WorkerHandle, 
     `rescreen: interrupted — ${finished ?? `${handle.recordsWritten()} records written`}; ` +
       (total === 0 ? 'nothing stays queued\n' : `${total} jobs stay queued (ooto ${queued.ooto}, glair ${queued.glair}): \`rescreen work\` finishes them\n`),
   );
-}
-
-/** Jobs not finished, per vendor queue (all batches). */
-export async function pendingJobs(runtime: Runtime): Promise<Record<Vendor, number>> {
-  const count = (vendor: Vendor) => countJobs(runtime.queues[vendor], 'wait', 'active', 'delayed', 'prioritized', 'paused');
-  return { ooto: await count('ooto'), glair: await count('glair') };
-}
-
-/** `A is not set`, `A and B are not set`, `A, B and C are not set`. */
-function notSet(names: readonly string[]): string {
-  const list = names.length <= 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
-  return `${list} ${names.length === 1 ? 'is' : 'are'} not set`;
-}
-
-/**
- * The vendors a worker may work for: those with credentials. A vendor without them that has jobs
- * queued (or that `required` names: the batch `run` just enqueued) is a start-up error naming the
- * variables, before any vendor call — a call without credentials only buys a 401. One with nothing
- * queued is left out with a warning (its jobs wait for a worker that has them).
- */
-export async function credentialedVendors(runtime: Runtime, vendors: readonly Vendor[], required: ReadonlySet<Vendor> = new Set()): Promise<Vendor[]> {
-  const ready: Vendor[] = [];
-  for (const vendor of vendors) {
-    const missing = missingCredentials(runtime.config, vendor);
-    if (missing.length === 0) {
-      ready.push(vendor);
-      continue;
-    }
-    const queued = await countJobs(runtime.queues[vendor], 'wait', 'active', 'delayed', 'prioritized', 'paused');
-    if (queued > 0 || required.has(vendor)) {
-      const label = vendor.toUpperCase();
-      throw new CliError(
-        `${notSet(missing)}: ${label} has jobs to do (${queued} queued) and they would only be refused; set ${missing.length === 1 ? 'it' : 'them'} and start again (nothing was called)`,
-        ExitCode.USAGE,
-      );
-    }
-    runtime.log.warn({ vendor, missing }, `${notSet(missing)}: not working for ${vendor.toUpperCase()}`);
-  }
-  return ready;
 }
 
 export function reportStoppedVendors(stopped: readonly Vendor[]): void {

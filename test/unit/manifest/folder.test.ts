@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, realpath, rm, symlink, utimes, writeFile } from 'node:f
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { defaultBatchId } from '../../../src/cli/batch-id.js';
+import { defaultBatchId } from '../../../src/app/batch-id.js';
 import type { CheckName } from '../../../src/checks/registry.js';
 import { readFolder, refOf, subjectOf, walkFolder, type FolderSkip } from '../../../src/manifest/folder.js';
 import { validateLine } from '../../../src/manifest/line.js';

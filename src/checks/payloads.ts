@@ -1,10 +1,10 @@
 /**
  * Per-check input schemas: what a manifest line must carry for each check, beyond the common
- * fields (`check`, `subject`). The producer validates lines with these; the processors in this
- * folder receive payloads that passed them.
+ * fields (`check`, `subject`). The producer validates lines with these; the processors in jobs/
+ * receive payloads that passed them.
  */
 import { z } from 'zod';
-import type { CheckName } from '../src/checks/registry.js';
+import type { CheckName } from './registry.js';
 
 /** A media reference: a local path (relative to the manifest's folder), a file:// or an http(s):// URL. */
 export const MediaRef = z

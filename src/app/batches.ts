@@ -1,0 +1,185 @@
+/**
+ * The application layer for batches: what the CLI (and next the HTTP API and the testing kit) ask
+ * of rescreen, as plain data. No printing, no process exits: errors are the taxonomy's
+ * (InvalidInputError, NotFoundError), and each caller renders them its own way.
+ */
+import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CheckName, Vendor } from '../checks/registry.js';
+import type { RecordStatus, ResultRecord } from '../checks/types.js';
+import { InvalidInputError, NotFoundError } from '../errors/errors.js';
+import { ManifestUnreadableError } from '../manifest/errors.js';
+import { validateBatchId } from '../manifest/line.js';
+import { createMediaProbe } from '../media/probe.js';
+import { pendingJobCount } from '../queues/idle.js';
+import { enqueueManifest, type EnqueueSummary } from '../queues/producer.js';
+import { retryFailed, type RetrySummary } from '../queues/retry.js';
+import { quotaReport, type VendorQuotaReport } from '../quota/report.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { isFinished } from '../store/finished.js';
+import type { BatchSummary } from '../store/types.js';
+import { defaultBatchId } from './batch-id.js';
+import { describeFsError } from './fs-words.js';
+
+export { isFinished };
+
+export interface EnqueueArgs {
+  readonly manifest: string;
+  readonly batch?: string;
+  readonly check?: CheckName;
+  readonly dryRun?: boolean;
+}
+
+/**
+ * The batch id: the one given (checked), or one derived from the manifest's content. `check`
+ * counts for a folder, where it decides which files are lines.
+ * @throws InvalidInputError for a bad id or an unreadable manifest.
+ */
+export async function resolveBatchId(manifest: string, batch: string | undefined, check?: CheckName): Promise<string> {
+  if (batch !== undefined) {
+    const checked = validateBatchId(batch);
+    if (!checked.ok) throw new InvalidInputError(`--batch ${JSON.stringify(batch)}: ${checked.reason}`);
+    return checked.batch;
+  }
+  try {
+    return await defaultBatchId(manifest, check !== undefined ? { check } : {});
+  } catch (error) {
+    throw new InvalidInputError(`cannot read manifest ${manifest}: ${describeFsError(error)}`, { cause: error });
+  }
+}
+
+/**
+ * Streams a manifest (file or folder) into the queues, or with `dryRun` only estimates what a run
+ * would do and pay.
+ * @throws InvalidInputError when the manifest cannot be read at all.
+ */
+export async function enqueueBatch(runtime: Runtime, args: EnqueueArgs): Promise<EnqueueSummary> {
+  const batch = await resolveBatchId(args.manifest, args.batch, args.check);
+  const { config } = runtime;
+  try {
+    return await enqueueManifest({
+      manifestPath: resolve(args.manifest),
+      batch,
+      ...(args.check !== undefined ? { checkOverride: args.check } : {}),
+      dryRun: args.dryRun ?? false,
+      ...(args.dryRun === true
+        ? {
+            probe: createMediaProbe({ photoMaxBytes: config.photoMaxBytes }),
+            rateLimits: { ooto: config.ooto.rateLimit, glair: config.glair.rateLimit },
+          }
+        : {}),
+      queues: runtime.queues,
+      store: runtime.store,
+      // Folder mode: which files made no line, for whoever asks (LOG_LEVEL=debug).
+      onSkip: (skip) => runtime.log.debug({ path: skip.path, reason: skip.reason }, 'folder entry skipped'),
+    });
+  } catch (error) {
+    if (error instanceof ManifestUnreadableError) throw new InvalidInputError(error.message, { cause: error });
+    throw error;
+  }
+}
+
+/** The vendors a batch's lines go to. */
+export function vendorsOf(summary: EnqueueSummary, vendorOf: (check: CheckName) => Vendor): Set<Vendor> {
+  return new Set(
+    (Object.entries(summary.byCheck) as [CheckName, number][]).filter(([, n]) => n > 0).map(([check]) => vendorOf(check)),
+  );
+}
+
+/** What `status` shows: the summary, the unfinished jobs per vendor queue, the quota state. */
+export interface BatchStatus {
+  readonly summary: BatchSummary;
+  readonly finished: boolean;
+  /** Jobs not finished per vendor queue, all batches. */
+  readonly pending: Readonly<Record<Vendor, number>>;
+  readonly quotas: readonly VendorQuotaReport[];
+}
+
+/** @throws NotFoundError when there is no such batch. */
+export async function batchSummary(runtime: Runtime, batch: string): Promise<BatchSummary> {
+  const summary = await runtime.store.summary(batch);
+  if (!summary) throw new NotFoundError(`no batch ${JSON.stringify(batch)}`);
+  return summary;
+}
+
+/** @throws NotFoundError when there is no such batch. */
+export async function batchStatus(runtime: Runtime, batch: string): Promise<BatchStatus> {
+  const summary = await batchSummary(runtime, batch);
+  return { summary, finished: isFinished(summary), pending: await pendingJobs(runtime), quotas: await quotas(runtime) };
+}
+
+/** Batches, newest first, with their summaries, and the quota state. */
+export async function listBatches(runtime: Runtime, limit: number): Promise<{ batches: BatchSummary[]; quotas: VendorQuotaReport[] }> {
+  const ids = await runtime.store.listBatches(limit);
+  const batches: BatchSummary[] = [];
+  for (const id of ids) {
+    const s = await runtime.store.summary(id);
+    if (s) batches.push(s);
+  }
+  return { batches, quotas: await quotas(runtime) };
+}
+
+/** Jobs not finished, per vendor queue (all batches). */
+export async function pendingJobs(runtime: Runtime): Promise<Record<Vendor, number>> {
+  return { ooto: await pendingJobCount(runtime.queues.ooto), glair: await pendingJobCount(runtime.queues.glair) };
+}
+
+/** The vendors' quota state in force, for screens. */
+export function quotas(runtime: Runtime): Promise<VendorQuotaReport[]> {
+  const { config } = runtime;
+  return quotaReport(runtime.redis, config.prefix, { ooto: config.ooto.quota, glair: config.glair.quota });
+}
+
+/**
+ * The batch's records in line order (flat memory), optionally of one status.
+ * @throws NotFoundError (before yielding anything) when there is no such batch.
+ */
+export async function batchRecords(runtime: Runtime, batch: string, options: { status?: RecordStatus } = {}): Promise<AsyncIterable<ResultRecord>> {
+  await batchSummary(runtime, batch);
+  const { status } = options;
+  return (async function* () {
+    for await (const record of runtime.store.stream(batch)) {
+      if (status === undefined || record.status === status) yield record;
+    }
+  })();
+}
+
+/** @throws NotFoundError when no record has that transaction id. */
+export async function recordByTransactionId(runtime: Runtime, transactionId: string): Promise<ResultRecord> {
+  const record = await runtime.store.byTransactionId(transactionId);
+  if (!record) throw new NotFoundError(`no record with transaction id ${JSON.stringify(transactionId)}`);
+  return record;
+}
+
+/** Every record of a subject across batches, oldest first. */
+export function subjectRecords(runtime: Runtime, subject: string, limit?: number): Promise<ResultRecord[]> {
+  return runtime.store.bySubject(subject, limit);
+}
+
+/**
+ * Re-enqueues the batch's `failed` lines (never `rejected` ones).
+ * @throws NotFoundError when there is no such batch.
+ */
+export async function retryBatch(runtime: Runtime, batch: string): Promise<RetrySummary> {
+  const summary = await retryFailed({ batch, store: runtime.store, queues: runtime.queues });
+  if (!summary) throw new NotFoundError(`no batch ${JSON.stringify(batch)}`);
+  return summary;
+}
+
+/**
+ * Polls until the batch has a record for every line, `signal` aborts, or `stopWhen` says so;
+ * `onProgress` sees every summary. Returns the last summary (null if the batch never appeared).
+ */
+export async function waitForBatch(
+  runtime: Runtime,
+  batch: string,
+  options: { signal?: AbortSignal; pollMs?: number; onProgress?: (s: BatchSummary) => void; stopWhen?: () => boolean } = {},
+): Promise<BatchSummary | null> {
+  let summary: BatchSummary | null = null;
+  for (;;) {
+    summary = await runtime.store.summary(batch);
+    if (summary) options.onProgress?.(summary);
+    if ((summary && isFinished(summary)) || options.signal?.aborted === true || options.stopWhen?.() === true) return summary;
+    await sleep(options.pollMs ?? 250);
+  }
+}

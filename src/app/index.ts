@@ -1,0 +1,18 @@
+/**
+ * The application layer: everything the CLI does, as functions returning plain data. The HTTP API
+ * and the programmatic API build on the same functions; only the composition root (src/runtime)
+ * wires the parts below.
+ */
+export * from './batches.js';
+export * from './csv.js';
+export * from './limits.js';
+export * from './schedules.js';
+export * from './workers.js';
+export { defaultBatchId } from './batch-id.js';
+export { describeFsError } from './fs-words.js';
+export { openRuntime, type Runtime } from '../runtime/runtime.js';
+export type { VendorQuotaReport } from '../quota/report.js';
+export { locateRedis, RedisUnavailableError, type LocatedRedis } from '../redis/locate.js';
+export type { BatchSummary } from '../store/types.js';
+export type { EnqueueSummary } from '../queues/producer.js';
+export type { DryRunEstimate } from '../queues/estimate.js';

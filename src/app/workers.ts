@@ -1,0 +1,45 @@
+/**
+ * Running workers as the application layer offers it: which vendors a process may work for, and
+ * the worker handle of the runtime. Signals and exit codes are the caller's (the CLI's).
+ */
+import type { Vendor } from '../checks/registry.js';
+import { missingCredentials } from '../config/config.js';
+import { InvalidInputError } from '../errors/errors.js';
+import { pendingJobCount } from '../queues/idle.js';
+import type { Runtime } from '../runtime/runtime.js';
+
+export { startWorkers, type WorkerHandle } from '../runtime/runtime.js';
+export { waitUntilIdle } from '../queues/idle.js';
+
+/** `A is not set`, `A and B are not set`, `A, B and C are not set`. */
+function notSet(names: readonly string[]): string {
+  const list = names.length <= 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+  return `${list} ${names.length === 1 ? 'is' : 'are'} not set`;
+}
+
+/**
+ * The vendors a worker may work for: those with credentials. A vendor without them that has jobs
+ * queued (or that `required` names: the batch `run` just enqueued) is an error naming the
+ * variables, before any vendor call — a call without credentials only buys a 401. One with nothing
+ * queued is left out with a warning (its jobs wait for a worker that has them).
+ * @throws InvalidInputError naming the missing variables.
+ */
+export async function credentialedVendors(runtime: Runtime, vendors: readonly Vendor[], required: ReadonlySet<Vendor> = new Set()): Promise<Vendor[]> {
+  const ready: Vendor[] = [];
+  for (const vendor of vendors) {
+    const missing = missingCredentials(runtime.config, vendor);
+    if (missing.length === 0) {
+      ready.push(vendor);
+      continue;
+    }
+    const queued = await pendingJobCount(runtime.queues[vendor]);
+    if (queued > 0 || required.has(vendor)) {
+      const label = vendor.toUpperCase();
+      throw new InvalidInputError(
+        `${notSet(missing)}: ${label} has jobs to do (${queued} queued) and they would only be refused; set ${missing.length === 1 ? 'it' : 'them'} and start again (nothing was called)`,
+      );
+    }
+    runtime.log.warn({ vendor, missing }, `${notSet(missing)}: not working for ${vendor.toUpperCase()}`);
+  }
+  return ready;
+}
