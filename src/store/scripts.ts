@@ -4,7 +4,7 @@
  *
  * Arguments are named. Each script is declared with the names of its KEYS and of its ARGV, in order;
  * that list is the only place the order is written: {@link script} binds every name to a Lua local
- * at the top of the script (`local metaKey = KEYS[1]`, `local total = ARGV[1]`), and
+ * at the top of the script (`local metaKey, batchesKey = unpack(KEYS)`), and
  * {@link scriptCall} turns named TypeScript arguments into KEYS + ARGV, checked by the compiler.
  * (One JSON argument decoded with `cjson.decode` reads as well, but costs Redis about 4 µs per put,
  * some 15% of the put script's time; binding names costs nothing.) Every argument is a string,
@@ -28,7 +28,8 @@ export interface Script<K extends readonly string[], A extends readonly string[]
 
 function bind(names: readonly string[], table: 'KEYS' | 'ARGV'): string {
   if (names.length === 0) return '';
-  return `local ${names.join(', ')} = ${names.map((_, i) => `${table}[${i + 1}]`).join(', ')}\n`;
+  // One unpack is cheaper in Redis's Lua than indexing KEYS/ARGV once per name.
+  return `local ${names.join(', ')} = unpack(${table})\n`;
 }
 
 function script<const K extends readonly string[], const A extends readonly string[]>(
@@ -39,14 +40,18 @@ function script<const K extends readonly string[], const A extends readonly stri
   return { keys, args, lua: `${bind(keys, 'KEYS')}${bind(args, 'ARGV')}${body}` };
 }
 
-/** KEYS then ARGV of one call of `s`, in the script's order. */
+/** KEYS then ARGV of one call of `s`, in the script's order (a plain loop: this runs once per put). */
 export function scriptCall<K extends readonly string[], A extends readonly string[]>(
   s: Script<K, A>,
   keys: Named<K>,
   args: Named<A>,
 ): string[] {
-  const byName = (values: Readonly<Record<string, string>>) => (name: string) => values[name]!;
-  return [...s.keys.map(byName(keys)), ...s.args.map(byName(args))];
+  const out = new Array<string>(s.keys.length + s.args.length);
+  const keyValues: Readonly<Record<string, string>> = keys;
+  const argValues: Readonly<Record<string, string>> = args;
+  for (let i = 0; i < s.keys.length; i++) out[i] = keyValues[s.keys[i]!]!;
+  for (let i = 0; i < s.args.length; i++) out[s.keys.length + i] = argValues[s.args[i]!]!;
+  return out;
 }
 
 /**
