@@ -8,51 +8,51 @@ import {
   subjectKeyPrefix,
   txKey,
 } from './keys.js';
-import { BEGIN_BATCH_SCRIPT, FINISH_BATCH_SCRIPT, PUT_KEY_COUNT, PUT_SCRIPT } from './scripts.js';
-import type { BatchSummary, ResultStore } from './types.js';
+import { assertRecord, parseRecord } from './records.js';
+import { BEGIN_BATCH_SCRIPT, FINISH_BATCH_SCRIPT, PUT_SCRIPT, scriptCall } from './scripts.js';
+import {
+  DEFAULT_BATCH_LIST_LIMIT,
+  DEFAULT_STREAM_CHUNK_SIZE,
+  DEFAULT_SUBJECT_LIMIT,
+  type BatchFinishedHook,
+  type BatchSummary,
+  type BatchWrite,
+  type PutManyResult,
+  type PutResult,
+  type ResultStore,
+  type ResultStoreOptions,
+} from './types.js';
 
-/** Options of {@link RedisResultStore}. */
-export interface RedisResultStoreOptions {
-  /** Lines fetched per round trip by `stream`. Default 500. */
-  readonly streamChunkSize?: number;
-  /**
-   * Called once per batch, when a write finishes it (the producer is done and every line has a
-   * record), e.g. to send the completion webhook. Awaited; an error propagates to the writer.
-   */
-  readonly onBatchFinished?: (batch: string) => Promise<void>;
-}
+/** Kept for importers of the old location. */
+export { DEFAULT_BATCH_LIST_LIMIT, DEFAULT_SUBJECT_LIMIT } from './types.js';
 
-/** Default `limit` of `bySubject`. */
-export const DEFAULT_SUBJECT_LIMIT = 1_000;
-/** Default `limit` of `listBatches`. */
-export const DEFAULT_BATCH_LIST_LIMIT = 100;
+/** Options of {@link RedisResultStore}: those of every backend (types.ts). */
+export type RedisResultStoreOptions = ResultStoreOptions;
 
 const PUT_COMMAND = 'rescreenStorePut';
 const BEGIN_COMMAND = 'rescreenStoreBeginBatch';
 const FINISH_COMMAND = 'rescreenStoreFinishBatch';
-/** Bit of the put/finish scripts' answer that says "this write finished the batch". */
-const FINISHED_BIT = 2;
 
-type Arg = string | number;
+/** What the put script answers: `[created, finished]`, each 0 or 1. */
+type PutAnswer = [number, number];
 interface StoreCommands {
-  [PUT_COMMAND](...args: Arg[]): Promise<number>;
-  [BEGIN_COMMAND](...args: Arg[]): Promise<number>;
-  [FINISH_COMMAND](...args: Arg[]): Promise<number>;
+  [PUT_COMMAND](...keysThenArgs: string[]): Promise<PutAnswer>;
+  [BEGIN_COMMAND](...keysThenArgs: string[]): Promise<number>;
+  [FINISH_COMMAND](...keysThenArgs: string[]): Promise<number>;
 }
-type StorePipeline = ChainableCommander & { [PUT_COMMAND](...args: Arg[]): ChainableCommander };
+type StorePipeline = ChainableCommander & { [PUT_COMMAND](...keysThenArgs: string[]): ChainableCommander };
 
 /**
- * The result store on Redis (key layout in ./keys.ts). `put` is one Lua script, so replacing a
- * record and moving its counts and index entries happen atomically: concurrent puts of the same
- * (batch, line) leave one record and counts that never double.
- *
- * Empty strings in `transactionId` and `subject` are treated like `null`: not indexed.
+ * The result store on Redis (key layout in ./keys.ts, scripts in ./scripts.ts), implementing the
+ * contract of ./types.ts. `put` is one Lua script, so replacing a record and moving its counts and
+ * index entries happen atomically: concurrent puts of the same (batch, line) leave one record and
+ * counts that never double; the finished check runs in the same script, so one write finishes a batch.
  */
 export class RedisResultStore implements ResultStore {
   private readonly redis: Redis;
   private readonly prefix: string;
   private readonly streamChunkSize: number;
-  private readonly onBatchFinished: ((batch: string) => Promise<void>) | undefined;
+  private readonly onBatchFinished: BatchFinishedHook | undefined;
 
   /**
    * @param redis - a connected ioredis client; the store defines its Lua commands on it and never closes it.
@@ -61,11 +61,15 @@ export class RedisResultStore implements ResultStore {
   constructor(redis: Redis, prefix: string, options: RedisResultStoreOptions = {}) {
     this.redis = redis;
     this.prefix = prefix;
-    this.streamChunkSize = Math.max(1, Math.floor(options.streamChunkSize ?? 500));
+    this.streamChunkSize = Math.max(1, Math.floor(options.streamChunkSize ?? DEFAULT_STREAM_CHUNK_SIZE));
     this.onBatchFinished = options.onBatchFinished;
-    redis.defineCommand(PUT_COMMAND, { numberOfKeys: PUT_KEY_COUNT, lua: PUT_SCRIPT });
-    redis.defineCommand(BEGIN_COMMAND, { numberOfKeys: 2, lua: BEGIN_BATCH_SCRIPT });
-    redis.defineCommand(FINISH_COMMAND, { numberOfKeys: 1, lua: FINISH_BATCH_SCRIPT });
+    for (const [name, s] of [
+      [PUT_COMMAND, PUT_SCRIPT],
+      [BEGIN_COMMAND, BEGIN_BATCH_SCRIPT],
+      [FINISH_COMMAND, FINISH_BATCH_SCRIPT],
+    ] as const) {
+      redis.defineCommand(name, { numberOfKeys: s.keys.length, lua: s.lua });
+    }
   }
 
   private get commands(): StoreCommands {
@@ -73,52 +77,63 @@ export class RedisResultStore implements ResultStore {
   }
 
   /** KEYS + ARGV of the put script for one record. */
-  private putArgs(record: ResultRecord): Arg[] {
+  private putCall(record: ResultRecord): string[] {
     assertRecord(record);
     const keys = batchKeys(this.prefix, record.batch);
     const now = Date.now();
     const finished = Date.parse(record.finishedAt);
     const verdict = record.verdict ?? '';
-    const tx = record.transactionId ?? '';
+    const transactionId = record.transactionId ?? '';
     const subject = record.subject ?? '';
-    return [
-      keys.records,
-      keys.idx,
-      keys.meta,
-      txKey(this.prefix),
-      batchesKey(this.prefix),
-      record.line,
-      JSON.stringify(record),
-      JSON.stringify([record.status, verdict, tx, subject]),
-      record.status,
-      verdict,
-      tx,
-      subject,
-      Number.isFinite(finished) ? finished : now,
-      recordMember(record.batch, record.line),
-      subjectKeyPrefix(this.prefix),
-      record.batch,
-      now,
-      new Date(now).toISOString(),
-    ];
+    return scriptCall(
+      PUT_SCRIPT,
+      {
+        recordsKey: keys.records,
+        idxKey: keys.idx,
+        metaKey: keys.meta,
+        txKey: txKey(this.prefix),
+        batchesKey: batchesKey(this.prefix),
+      },
+      {
+        batch: record.batch,
+        line: String(record.line),
+        recordJson: JSON.stringify(record),
+        idxJson: JSON.stringify([record.status, verdict, transactionId, subject]),
+        status: record.status,
+        verdict,
+        transactionId,
+        subject,
+        subjectScore: String(Number.isFinite(finished) ? finished : now),
+        member: recordMember(record.batch, record.line),
+        subjectKeyPrefix: subjectKeyPrefix(this.prefix),
+        nowMs: String(now),
+        nowIso: new Date(now).toISOString(),
+      },
+    );
   }
 
-  async put(record: ResultRecord): Promise<void> {
-    const answer = await this.commands[PUT_COMMAND](...this.putArgs(record));
-    await this.announceIfFinished(record.batch, answer);
+  async put(record: ResultRecord): Promise<PutResult> {
+    const [created, finished] = await this.commands[PUT_COMMAND](...this.putCall(record));
+    const finishedBatch = finished === 1;
+    if (finishedBatch) await this.onBatchFinished?.(record.batch);
+    return { created: created === 1, finishedBatch };
   }
 
-  private async announceIfFinished(batch: string, answer: unknown): Promise<void> {
-    if (this.onBatchFinished && (Number(answer) & FINISHED_BIT) !== 0) await this.onBatchFinished(batch);
-  }
-
-  async putMany(records: readonly ResultRecord[]): Promise<void> {
-    if (records.length === 0) return;
+  async putMany(records: readonly ResultRecord[]): Promise<PutManyResult> {
+    if (records.length === 0) return { finishedBatch: false, finishedBatches: [] };
+    const calls = records.map((record) => this.putCall(record));
     const pipeline = this.redis.pipeline() as StorePipeline;
-    for (const record of records) pipeline[PUT_COMMAND](...this.putArgs(record));
+    for (const call of calls) pipeline[PUT_COMMAND](...call);
     const results = (await pipeline.exec()) ?? [];
     for (const [error] of results) if (error) throw error;
-    for (const [i, [, answer]] of results.entries()) await this.announceIfFinished(records[i]!.batch, answer);
+    const finishedBatches: string[] = [];
+    for (const [i, [, answer]] of results.entries()) {
+      if ((answer as PutAnswer)[1] !== 1) continue;
+      const batch = records[i]!.batch;
+      finishedBatches.push(batch);
+      await this.onBatchFinished?.(batch);
+    }
+    return { finishedBatch: finishedBatches.length > 0, finishedBatches };
   }
 
   async get(batch: string, line: number): Promise<ResultRecord | null> {
@@ -186,21 +201,25 @@ export class RedisResultStore implements ResultStore {
   async beginBatch(batch: string, manifest: string | null): Promise<void> {
     const now = Date.now();
     await this.commands[BEGIN_COMMAND](
-      batchKeys(this.prefix, batch).meta,
-      batchesKey(this.prefix),
-      batch,
-      now,
-      new Date(now).toISOString(),
-      manifest ?? '',
+      ...scriptCall(
+        BEGIN_BATCH_SCRIPT,
+        { metaKey: batchKeys(this.prefix, batch).meta, batchesKey: batchesKey(this.prefix) },
+        { batch, manifest: manifest ?? '', nowMs: String(now), nowIso: new Date(now).toISOString() },
+      ),
     );
   }
 
-  async finishBatch(batch: string, counts: { total: number; maxLine: number }): Promise<void> {
-    const now = new Date().toISOString();
-    // ARGV[13] is the clock, as in the put script (the finished check is shared).
-    const argv: Arg[] = [counts.total, counts.maxLine, '', '', '', '', '', '', '', '', '', '', now];
-    const answer = await this.commands[FINISH_COMMAND](batchKeys(this.prefix, batch).meta, ...argv);
-    await this.announceIfFinished(batch, answer);
+  async finishBatch(batch: string, counts: { total: number; maxLine: number }): Promise<BatchWrite> {
+    const finished = await this.commands[FINISH_COMMAND](
+      ...scriptCall(
+        FINISH_BATCH_SCRIPT,
+        { metaKey: batchKeys(this.prefix, batch).meta },
+        { total: String(counts.total), maxLine: String(counts.maxLine), nowIso: new Date().toISOString() },
+      ),
+    );
+    const finishedBatch = finished === 1;
+    if (finishedBatch) await this.onBatchFinished?.(batch);
+    return { finishedBatch };
   }
 
   async summary(batch: string): Promise<BatchSummary | null> {
@@ -239,21 +258,4 @@ function toInt(value: string | null | undefined): number {
   if (value === null || value === undefined) return 0;
   const n = Number.parseInt(value, 10);
   return Number.isFinite(n) ? n : 0;
-}
-
-function parseRecord(json: string): ResultRecord {
-  return JSON.parse(json) as ResultRecord;
-}
-
-/** Programming errors only: the producer and processors build records from validated data. */
-function assertRecord(record: ResultRecord): void {
-  if (!Number.isSafeInteger(record.line) || record.line < 1) {
-    throw new TypeError(`record line must be a positive integer (got ${String(record.line)})`);
-  }
-  if (typeof record.batch !== 'string' || record.batch === '' || record.batch.includes('\n')) {
-    throw new TypeError('record batch must be a non-empty string without newlines');
-  }
-  if (!RECORD_STATUSES.includes(record.status)) {
-    throw new TypeError(`record status must be one of ${RECORD_STATUSES.join(', ')} (got ${String(record.status)})`);
-  }
 }

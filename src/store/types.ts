@@ -1,50 +1,142 @@
+/**
+ * The result store contract. Every backend (Redis in ./redis-result-store.ts, in-memory in
+ * ./memory-result-store.ts, and any later one) implements {@link ResultStore} with exactly these
+ * semantics, and proves it by passing the conformance suite
+ * (test/integration/store/conformance.ts, `describeResultStore`).
+ */
 import type { RecordStatus, ResultRecord, Verdict } from '../checks/types.js';
 
 /** What is known of a batch: what the producer counted and what the records say. */
 export interface BatchSummary {
   readonly batch: string;
-  /** ISO 8601, first enqueue. */
+  /** ISO 8601, first enqueue (or first put, whichever came first); never changes afterwards. */
   readonly createdAt: string;
-  /** The manifest (path or folder) it came from, as given. */
+  /** The manifest (path or folder) it came from, as given to the latest `beginBatch` that gave one. */
   readonly manifest: string | null;
-  /** ISO 8601, when the last line got its record (first time the batch finished); null while running. */
+  /** ISO 8601, when the batch first finished (see {@link isBatchFinished}); null until then, and never cleared. */
   readonly finishedAt: string | null;
-  /** True once the producer has read the whole manifest (then `total` is final). */
+  /** True once the producer has read the whole manifest (then `total` is final); false again while a later enqueue reads. */
   readonly producerDone: boolean;
   /** Manifest lines that will get a record (valid + invalid), known once `producerDone`. */
   readonly total: number;
-  /** Highest manifest line number seen. */
+  /** Highest manifest line number seen, by the producer or by a put. */
   readonly maxLine: number;
-  /** Records stored so far. */
+  /** Records stored so far: distinct lines, so a replacement does not add one. */
   readonly recorded: number;
+  /** Records per status; every status is present (0 when none); sums to `recorded`. */
   readonly byStatus: Readonly<Record<RecordStatus, number>>;
+  /** Records per verdict (records with a verdict only); every verdict is present (0 when none). */
   readonly byVerdict: Readonly<Record<Verdict, number>>;
   /** Vendor calls of the batch sent and never answered (timeout, reset): possibly billed. Absent when 0. */
   readonly possiblyBilled?: number;
 }
 
 /**
- * The record of truth. One record per (batch, line): `put` replaces, never duplicates, and keeps the
- * counts and indexes right when it replaces. Implemented on Redis (src/store/redis-result-store.ts).
+ * The one "batch finished" rule: the producer has read the whole manifest and every line it counted
+ * has a record. Backends evaluate it atomically with the write that may make it true.
+ */
+export function isBatchFinished(counts: Pick<BatchSummary, 'producerDone' | 'total' | 'recorded'>): boolean {
+  return counts.producerDone && counts.total >= 0 && counts.recorded >= counts.total;
+}
+
+/** What a write that can finish a batch tells its caller. */
+export interface BatchWrite {
+  /**
+   * True for exactly one call per batch, ever: the `put`, `putMany` or `finishBatch` after which
+   * {@link isBatchFinished} first held. Every later write (a retry replacing a record, a second
+   * enqueue and its `finishBatch`) answers false, whichever process or store handle made it, and
+   * however many writes race for the last line. The caller that gets true announces the batch.
+   */
+  readonly finishedBatch: boolean;
+}
+
+/** What `put` tells its caller. */
+export interface PutResult extends BatchWrite {
+  /** True when (batch, line) had no record before; false when this put replaced one. */
+  readonly created: boolean;
+}
+
+/** What `putMany` tells its caller. */
+export interface PutManyResult extends BatchWrite {
+  /** The batches this call finished (at most one entry per batch); `finishedBatch` is `finishedBatches.length > 0`. */
+  readonly finishedBatches: readonly string[];
+}
+
+/** Called with a batch id by the store when one of its writes finished that batch. */
+export type BatchFinishedHook = (batch: string) => Promise<void>;
+
+/** Options every backend accepts. */
+export interface ResultStoreOptions {
+  /** Lines fetched per round trip by `stream`. Default {@link DEFAULT_STREAM_CHUNK_SIZE}. */
+  readonly streamChunkSize?: number;
+  /**
+   * Called once per batch, by the store handle whose write finished it (the same write that returns
+   * `finishedBatch: true`), e.g. to send the completion webhook. Awaited before that write resolves;
+   * an error propagates to the writer, and the batch stays finished (the store does not call again).
+   */
+  readonly onBatchFinished?: BatchFinishedHook;
+}
+
+/** Default `limit` of `bySubject`. */
+export const DEFAULT_SUBJECT_LIMIT = 1_000;
+/** Default `limit` of `listBatches`. */
+export const DEFAULT_BATCH_LIST_LIMIT = 100;
+/** Default `streamChunkSize`. */
+export const DEFAULT_STREAM_CHUNK_SIZE = 500;
+
+/**
+ * The record of truth.
+ *
+ * - **One record per (batch, line).** `put` stores the record exactly as given (a JSON round trip:
+ *   `undefined` fields drop out) and replaces any earlier record of that line; it never adds a
+ *   second one. Concurrent puts of the same line, from any number of processes, leave exactly one
+ *   of the records put and counts as if only that one had been put.
+ * - **Counts move with a replacement.** `byStatus` / `byVerdict` count the current record of each
+ *   line: replacing a record takes its old status and verdict out and puts the new ones in.
+ * - **Indexes.** `byTransactionId` finds the record that last carried that id, as long as it still
+ *   carries it (a replacement with another id, or none, drops the old id); `bySubject` lists the
+ *   current records with that subject, across batches, oldest `finishedAt` first (ties in
+ *   (batch, line-as-text) order), and follows a subject change on replace. An empty string id or
+ *   subject is treated like `null`: not indexed, never found.
+ * - **Batches.** A batch exists from its first `beginBatch` or `put`; `beginBatch` keeps the first
+ *   `createdAt`; `listBatches` is newest `createdAt` first.
+ * - **Finished exactly once.** `put`, `putMany` and `finishBatch` return whether that call finished
+ *   the batch ({@link BatchWrite}); exactly one call per batch ever returns true.
+ * - Records are validated (positive integer line, non-empty batch without newline, known status);
+ *   an invalid record is a programming error (TypeError) and nothing of that call is written.
  */
 export interface ResultStore {
-  /** Stores (or replaces) the record of (record.batch, record.line) and indexes it. */
-  put(record: ResultRecord): Promise<void>;
-  /** Stores many records in one round trip (invalid manifest lines). */
-  putMany(records: readonly ResultRecord[]): Promise<void>;
+  /** Stores (or replaces) the record of (record.batch, record.line) and indexes it, atomically. */
+  put(record: ResultRecord): Promise<PutResult>;
+  /**
+   * Stores many records in one round trip (invalid manifest lines): the same as a `put` of each, in
+   * order (each put is atomic; the call as a whole need not be).
+   */
+  putMany(records: readonly ResultRecord[]): Promise<PutManyResult>;
+  /** The current record of (batch, line), or null. */
   get(batch: string, line: number): Promise<ResultRecord | null>;
   /** For each line, whether it already has a record (one round trip). */
   has(batch: string, lines: readonly number[]): Promise<boolean[]>;
+  /** The record that last carried this transaction id and still carries it, or null. */
   byTransactionId(transactionId: string): Promise<ResultRecord | null>;
-  /** Every record of a subject, across batches, oldest first. */
+  /** Every record of a subject, across batches, oldest first; at most `limit` (default {@link DEFAULT_SUBJECT_LIMIT}). */
   bySubject(subject: string, limit?: number): Promise<ResultRecord[]>;
-  /** The batch's records in line order, fetched in chunks (flat memory for any size). */
+  /**
+   * The batch's records in line order, fetched `streamChunkSize` lines at a time (flat memory for any
+   * size), skipping lines with no record. Works while the batch runs: when it reaches the highest line
+   * known at the start it looks again, and goes on if records with higher lines arrived meanwhile.
+   * An unknown batch yields nothing.
+   */
   stream(batch: string): AsyncIterable<ResultRecord>;
-  /** Registers the batch on first enqueue (keeps the first createdAt). */
+  /**
+   * Registers the batch on an enqueue: keeps the first createdAt, records the manifest (when not null
+   * or empty), and marks the producer as reading (`producerDone` false) until `finishBatch`.
+   */
   beginBatch(batch: string, manifest: string | null): Promise<void>;
-  /** Called when the producer has read the whole manifest. */
-  finishBatch(batch: string, counts: { total: number; maxLine: number }): Promise<void>;
+  /** The producer has read the whole manifest: sets `producerDone`, `total` and `maxLine`; may finish the batch. */
+  finishBatch(batch: string, counts: { total: number; maxLine: number }): Promise<BatchWrite>;
+  /** The batch's summary; null for a batch that was never begun nor put to. */
   summary(batch: string): Promise<BatchSummary | null>;
-  /** Batch ids, newest first. */
+  /** Batch ids, newest createdAt first; at most `limit` (default {@link DEFAULT_BATCH_LIST_LIMIT}). */
   listBatches(limit?: number): Promise<string[]>;
 }
