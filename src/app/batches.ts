@@ -16,7 +16,7 @@ import { enqueueManifest, type EnqueueSummary } from '../queues/producer.js';
 import { retryFailed, type RetrySummary } from '../queues/retry.js';
 import { quotaReport, type VendorQuotaReport } from '../quota/report.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { isFinished } from '../store/finished.js';
+import { isBatchFinished as isFinished } from '../store/types.js';
 import type { BatchSummary } from '../store/types.js';
 import { defaultBatchId } from './batch-id.js';
 import { describeFsError } from './fs-words.js';

@@ -160,8 +160,9 @@ export function startWorkers(
   // The store as the workers see it: the same, with their writes counted (for the Ctrl-C summary line).
   let written = 0;
   const countedPut: ResultStore['put'] = async (record) => {
-    await store.put(record);
+    const result = await store.put(record);
     written += 1;
+    return result;
   };
   const countingStore = new Proxy(store, {
     get: (target, name) => {

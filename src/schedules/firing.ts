@@ -8,7 +8,7 @@
  * firing job, `schedule run` twice in the same millisecond) makes one batch and no second vendor call.
  */
 import type { Queue } from 'bullmq';
-import { isFinished } from '../store/finished.js';
+import { isBatchFinished } from '../store/types.js';
 import type { Logger } from 'pino';
 import type { Vendor } from '../checks/registry.js';
 import { enqueueManifest, type EnqueueSummary } from '../queues/producer.js';
@@ -119,5 +119,4 @@ async function runningPrevious(state: ScheduleState, batch: string, store: Resul
   return isBatchFinished(summary) ? null : summary;
 }
 
-/** Every line has its record and the producer has read the whole manifest (the store's one rule). */
-export const isBatchFinished: (summary: BatchSummary) => boolean = isFinished;
+export { isBatchFinished };
