@@ -1,5 +1,7 @@
 /** What every scenario gets from the orchestrator, and small shared helpers. */
-import { request } from 'undici';
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { FormData, request, type Dispatcher } from 'undici';
 import { loadConfig, type Config } from '../src/config/config.js';
 import { SIM_CREDENTIALS, type SimulatorStats } from '../src/simulator/server.js';
 
@@ -69,4 +71,13 @@ export function fmtRatio(n: number): string {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** What a bare BullMQ worker does per job in (b) and (c): POST the photo at `path` as OOTO's deepfake call. */
+export async function postPhoto(http: Dispatcher, path: string): Promise<Dispatcher.ResponseData> {
+  const bytes = await readFile(path);
+  const form = new FormData();
+  form.append('photo', new Blob([bytes], { type: 'image/jpeg' }), basename(path));
+  const headers = { accept: 'application/json', 'APP-ID': SIM_CREDENTIALS.ooto.appId, 'APP-KEY': SIM_CREDENTIALS.ooto.appKey };
+  return http.request({ path: '/api/v1.0/deepfake', method: 'POST', headers, body: form });
 }

@@ -9,20 +9,19 @@
  *   undici Pool and reads the JSON answer; `removeOnComplete`; same concurrency. Timed from worker
  *   start until the last job completed.
  */
-import { readFile, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { FormData, Pool } from 'undici';
-import { isFinished } from '../src/cli/format.js';
+import { Pool } from 'undici';
+import { isFinished } from '../src/app/index.js';
 import { createLogger } from '../src/log/logger.js';
 import { enqueueManifest } from '../src/queues/producer.js';
 import { openRuntime, startWorkers } from '../src/runtime/runtime.js';
-import { SIM_CREDENTIALS } from '../src/simulator/server.js';
 import { sampleJpeg } from '../src/simulator/sample-media.js';
 import type { BatchSummary } from '../src/store/types.js';
 import { benchScript, startLongChild } from './child.js';
-import { benchConfig, fmtInt, fmtRatio, simStats, sleep, type BenchContext, type ScenarioResult } from './common.js';
+import { benchConfig, fmtInt, fmtRatio, postPhoto, simStats, sleep, type BenchContext, type ScenarioResult } from './common.js';
 import { dropPrefix, freshPrefix, redisClient } from './redis-util.js';
 
 export const E2E_RATIO_TARGET = 0.7;
@@ -115,7 +114,6 @@ export async function runBareSide(
   const workerConnection = new Redis(ctx.redisUrl, { maxRetriesPerRequest: null });
   const queue = new Queue<{ path: string }>('ooto', { connection, prefix });
   const http = new Pool(simUrl, { connections: concurrency });
-  const headers = { accept: 'application/json', 'APP-ID': SIM_CREDENTIALS.ooto.appId, 'APP-KEY': SIM_CREDENTIALS.ooto.appKey };
   try {
     for (let start = 0; start < n; start += 1000) {
       const jobs = [];
@@ -133,10 +131,7 @@ export async function runBareSide(
     const worker = new Worker<{ path: string }>(
       'ooto',
       async (job) => {
-        const bytes = await readFile(job.data.path);
-        const form = new FormData();
-        form.append('photo', new Blob([bytes], { type: 'image/jpeg' }), basename(job.data.path));
-        const res = await http.request({ path: '/api/v1.0/deepfake', method: 'POST', headers, body: form });
+        const res = await postPhoto(http, job.data.path);
         const body = (await res.body.json()) as { transactionId?: string };
         if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}`);
         return { transactionId: body.transactionId ?? null };

@@ -4,12 +4,10 @@
  * multipart POST, and on 429 `queue.rateLimit(Retry-After)` + `RateLimitError` (no attempt spent).
  * Argument: JSON {redisUrl, prefix, simUrl, max, concurrency, n}. Exits once the queue is drained.
  */
-import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { FormData, Pool } from 'undici';
-import { SIM_CREDENTIALS } from '../src/simulator/server.js';
+import { Pool } from 'undici';
+import { postPhoto } from './common.js';
 
 interface Args {
   redisUrl: string;
@@ -24,15 +22,11 @@ const connection = new Redis(args.redisUrl, { maxRetriesPerRequest: null });
 const workerConnection = new Redis(args.redisUrl, { maxRetriesPerRequest: null });
 const queue = new Queue<{ path: string }>('ooto', { connection, prefix: args.prefix });
 const http = new Pool(args.simUrl, { connections: args.concurrency });
-const headers = { accept: 'application/json', 'APP-ID': SIM_CREDENTIALS.ooto.appId, 'APP-KEY': SIM_CREDENTIALS.ooto.appKey };
 
 const worker = new Worker<{ path: string }>(
   'ooto',
   async (job) => {
-    const bytes = await readFile(job.data.path);
-    const form = new FormData();
-    form.append('photo', new Blob([bytes], { type: 'image/jpeg' }), basename(job.data.path));
-    const res = await http.request({ path: '/api/v1.0/deepfake', method: 'POST', headers, body: form });
+    const res = await postPhoto(http, job.data.path);
     await res.body.dump();
     if (res.statusCode === 429) {
       const retryAfter = Number(res.headers['retry-after'] ?? 1);
