@@ -1,6 +1,7 @@
 import { isLoopbackHost, type MediaHostPolicy } from '../media/host-policy.js';
 import { spacingWindow, type Quota } from '../quota/spec.js';
 import { SIM_CREDENTIALS } from '../simulator/options.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_LOCK_MS, DEFAULT_REDIS_URL } from './defaults.js';
 import { EnvSchema } from './env-schema.js';
 import type { RateLimit } from './rate-limit.js';
 
@@ -141,7 +142,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     isLoopbackUrl(e.GLAIR_BASE_URL) && e.GLAIR_USERNAME === undefined && e.GLAIR_PASSWORD === undefined && e.GLAIR_API_KEY === undefined;
   const requestTimeoutMs = e.RESCREEN_REQUEST_TIMEOUT_MS;
   return {
-    redisUrl: e.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    redisUrl: e.REDIS_URL ?? DEFAULT_REDIS_URL,
     redisUrlExplicit: e.REDIS_URL !== undefined,
     prefix: e.RESCREEN_PREFIX,
     ooto: {
@@ -162,7 +163,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     identifyMatchThreshold: e.IDENTIFY_MATCH_THRESHOLD,
     logLevel: e.LOG_LEVEL,
     worker: {
-      concurrency: e.RESCREEN_CONCURRENCY === 'auto' ? 16 : e.RESCREEN_CONCURRENCY,
+      concurrency: e.RESCREEN_CONCURRENCY === 'auto' ? DEFAULT_CONCURRENCY : e.RESCREEN_CONCURRENCY,
       concurrencyAuto: e.RESCREEN_CONCURRENCY === 'auto',
       rateGuardMs: e.RESCREEN_RATE_GUARD_MS,
       quotaRecheckMs: e.RESCREEN_QUOTA_RECHECK_MS,
@@ -171,7 +172,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       callRetries: e.RESCREEN_CALL_RETRIES,
       requestTimeoutMs,
       maxRateLimited: e.RESCREEN_MAX_RATE_LIMITED,
-      lockDurationMs: e.RESCREEN_LOCK_MS ?? 20_000,
+      lockDurationMs: e.RESCREEN_LOCK_MS ?? DEFAULT_LOCK_MS,
       stalledIntervalMs: e.RESCREEN_STALLED_INTERVAL_MS,
       maxStalledCount: e.RESCREEN_MAX_STALLED,
       maxCallsPerLine: e.RESCREEN_MAX_CALLS_PER_LINE,

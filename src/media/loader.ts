@@ -7,6 +7,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { GLAIR_MAX_BYTES } from '../checks/registry.js';
+import { DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_PHOTO_MAX_BYTES } from '../config/defaults.js';
 import { ErrorCodes, MediaRejectedError } from '../errors/errors.js';
 import { PUBLIC_ONLY, type MediaHostPolicy } from './host-policy.js';
 import { framesOverLimit, overLimit, type TooLarge } from './limits.js';
@@ -22,10 +23,9 @@ export { localError, statLocal } from './local.js';
 export { MAX_REDIRECTIONS } from './remote.js';
 export { displayRef, resolveRef, type Source } from './refs.js';
 
-/** Default of {@link MediaLoaderOptions.photoMaxBytes}: 15 MiB (the config's `RESCREEN_PHOTO_MAX_BYTES` default). */
-export const DEFAULT_PHOTO_MAX_BYTES = 15 * 1024 * 1024;
-/** Default of {@link MediaLoaderOptions.fetchTimeoutMs}: 30 s. */
-export const DEFAULT_FETCH_TIMEOUT_MS = 30_000;
+// Defaults of {@link MediaLoaderOptions.photoMaxBytes} (15 MiB, the config's `RESCREEN_PHOTO_MAX_BYTES`
+// default) and {@link MediaLoaderOptions.fetchTimeoutMs} (30 s), kept with every other default.
+export { DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_PHOTO_MAX_BYTES } from '../config/defaults.js';
 
 /** Options of {@link createMediaLoader}. */
 export interface MediaLoaderOptions {

@@ -7,8 +7,8 @@
  */
 import { GLAIR_MAX_BYTES, type CheckInput } from '../checks/registry.js';
 import { ErrorCodes, MediaRejectedError, MediaUnavailableError } from '../errors/errors.js';
+import { DEFAULT_PHOTO_MAX_BYTES } from '../config/defaults.js';
 import { framesOverLimit, overLimit } from './limits.js';
-import { DEFAULT_PHOTO_MAX_BYTES } from './loader.js';
 import { localError, statLocal } from './local.js';
 import { resolveRef, type Source } from './refs.js';
 import { acceptPhoto, acceptVideo, checkMediaSize, detectFileMime } from './sniff.js';

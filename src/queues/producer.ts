@@ -12,6 +12,7 @@
 import { dirname, resolve } from 'node:path';
 import type { BulkJobOptions, Queue } from 'bullmq';
 import { CHECK_NAMES, type CheckName, type Vendor } from '../checks/registry.js';
+import { DEFAULT_CHUNK_SIZE } from '../config/defaults.js';
 import type { RateLimit } from '../config/rate-limit.js';
 import { RescreenError } from '../errors/errors.js';
 import type { FolderSkip, FolderSkipCounts, FolderSkipReason } from '../manifest/folder.js';
@@ -97,7 +98,7 @@ export interface EnqueueSummary extends EnqueueProgress {
 
 /** Invalid lines kept for the summary; the rest are only counted. */
 export const MAX_INVALID_LINES_KEPT = 1_000;
-export const DEFAULT_CHUNK_SIZE = 1_000;
+export { DEFAULT_CHUNK_SIZE } from '../config/defaults.js';
 export const DEFAULT_MAX_IN_FLIGHT = 4;
 
 /**

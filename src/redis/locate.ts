@@ -8,8 +8,9 @@ import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { redactUrl } from '../config/config.js';
+import { DEFAULT_REDIS_URL } from '../config/defaults.js';
 
-export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+export { DEFAULT_REDIS_URL } from '../config/defaults.js';
 
 export interface LocatedRedis {
   readonly url: string;

@@ -1,11 +1,10 @@
 /** The quick in-call retries of a vendor call (p-retry), only of failures before the request was sent. */
 import pRetry from 'p-retry';
+import { DEFAULT_RETRY_MIN_TIMEOUT_MS } from '../config/defaults.js';
 import { shouldRetry } from '../errors/retry-policy.js';
 
-/** Default number of quick in-call retries of a transient failure. */
-export const DEFAULT_CALL_RETRIES = 2;
-/** Default delay before the first quick retry, ms (doubled each time, randomised ×1–2). */
-export const DEFAULT_RETRY_MIN_TIMEOUT_MS = 200;
+// The defaults (RESCREEN_CALL_RETRIES and the first delay) live with every other default.
+export { DEFAULT_CALL_RETRIES, DEFAULT_RETRY_MIN_TIMEOUT_MS } from '../config/defaults.js';
 
 export interface CallRetryOptions {
   /** Delay before the first retry, ms; doubled each retry and randomised ×1–2. Default 200. */

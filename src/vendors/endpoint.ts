@@ -1,6 +1,7 @@
 /** A vendor's name for messages, its base URL (origin and path prefix) and its keep-alive dispatcher. */
 import { Pool } from 'undici';
 import type { Vendor } from '../checks/registry.js';
+import { DEFAULT_CONNECTIONS, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_KEEP_ALIVE_TIMEOUT_MS } from '../config/defaults.js';
 
 const VENDOR_LABEL: Record<Vendor, string> = { ooto: 'OOTO', glair: 'GLAIR' };
 
@@ -53,8 +54,8 @@ export interface VendorDispatcherOptions {
 export function createVendorDispatcher(baseUrl: string, options: VendorDispatcherOptions = {}): Pool {
   const { origin } = parseBaseUrl(baseUrl);
   return new Pool(origin, {
-    connections: options.connections ?? 16,
-    connectTimeout: options.connectTimeoutMs ?? 10_000,
-    keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
+    connections: options.connections ?? DEFAULT_CONNECTIONS,
+    connectTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
   });
 }

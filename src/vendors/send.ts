@@ -5,10 +5,11 @@
 import { errors as undiciErrors, type Dispatcher, type FormData } from 'undici';
 import type { Vendor } from '../checks/registry.js';
 import { ConnectionError, TimeoutError } from '../errors/errors.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../config/defaults.js';
 import { vendorLabel } from './endpoint.js';
 
-/** Default time limit of one vendor HTTP call (headers and body), ms. */
-export const DEFAULT_TIMEOUT_MS = 60_000;
+/** Default time limit of one vendor HTTP call (headers and body), ms: the config's RESCREEN_REQUEST_TIMEOUT_MS default. */
+export const DEFAULT_TIMEOUT_MS = DEFAULT_REQUEST_TIMEOUT_MS;
 /** Longest text body kept on an error, characters. */
 export const MAX_TEXT_BODY_CHARS = 2048;
 
