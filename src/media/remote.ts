@@ -2,8 +2,9 @@
  * http(s) media downloads, bounded: refused on their Content-Length and aborted as soon as they pass
  * the cap; every redirect is checked against the host policy.
  */
-import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
+import { Agent, request, type Dispatcher } from 'undici';
 import { ErrorCodes, MediaFetchError, MediaUnavailableError, RescreenError } from '../errors/errors.js';
+import { httpStatusClass, isTimeout } from '../errors/http-failure.js';
 import { guardedLookup, HostRefusedError, refuseLiteral, type MediaHostPolicy } from './host-policy.js';
 import type { TooLarge } from './limits.js';
 import type { Source } from './refs.js';
@@ -71,7 +72,7 @@ export async function fetchRemote(
       }
     }
     const { statusCode, body } = response;
-    if (statusCode < 200 || statusCode > 299) {
+    if (httpStatusClass(statusCode) !== 'success') {
       discard(body);
       throw statusError(statusCode, display);
     }
@@ -97,7 +98,7 @@ export async function fetchRemote(
     if (signal?.aborted) throw signal.reason;
     const refused = findHostRefused(err);
     if (refused) throw hostRefused(display, undefined, refused);
-    if (controller.signal.reason instanceof FetchDeadline || isUndiciTimeout(err)) {
+    if (controller.signal.reason instanceof FetchDeadline || isTimeout(err)) {
       throw new MediaFetchError(ErrorCodes.MEDIA_FETCH, `${display}: download timed out (no complete answer within ${timeoutMs} ms)`, {
         cause: err,
       });
@@ -142,32 +143,29 @@ function discard(body: Dispatcher.ResponseData['body']): void {
   body.destroy();
 }
 
+/** The error of a non-2xx answer to a download, by the status classes vendor calls share (errors/http-failure.ts). */
 function statusError(status: number, display: string): RescreenError {
-  if (status === 404 || status === 410) {
-    return new MediaUnavailableError(ErrorCodes.MEDIA_NOT_FOUND, `${display}: not found (HTTP ${status})`);
+  switch (httpStatusClass(status)) {
+    case 'not-found':
+      return new MediaUnavailableError(ErrorCodes.MEDIA_NOT_FOUND, `${display}: not found (HTTP ${status})`);
+    // 408 and 429 are the server's "not now", 5xx its own trouble: worth another try later.
+    case 'rate-limited':
+    case 'server':
+      return new MediaFetchError(ErrorCodes.MEDIA_FETCH, `${display}: download failed (HTTP ${status})`);
+    case 'unauthorized':
+    case 'forbidden':
+    case 'client':
+      return new MediaUnavailableError(ErrorCodes.MEDIA_UNREADABLE, `${display}: refused (HTTP ${status})`);
+    case 'success':
+    case 'unexpected':
+      // 1xx/3xx that undici did not resolve: a redirect loop, too many redirects, or one without Location.
+      return new MediaUnavailableError(ErrorCodes.MEDIA_UNREADABLE, `${display}: unexpected HTTP ${status} (unresolved redirect?)`);
   }
-  // 408 and 429 are the server's "not now", 5xx its own trouble: worth another try later.
-  if (status === 408 || status === 429 || status >= 500) {
-    return new MediaFetchError(ErrorCodes.MEDIA_FETCH, `${display}: download failed (HTTP ${status})`);
-  }
-  if (status >= 400) {
-    return new MediaUnavailableError(ErrorCodes.MEDIA_UNREADABLE, `${display}: refused (HTTP ${status})`);
-  }
-  // 1xx/3xx that undici did not resolve: a redirect loop, too many redirects, or one without Location.
-  return new MediaUnavailableError(ErrorCodes.MEDIA_UNREADABLE, `${display}: unexpected HTTP ${status} (unresolved redirect?)`);
 }
 
 function contentLength(header: string | string[] | undefined): number | undefined {
   const value = Array.isArray(header) ? header[0] : header;
   return value !== undefined && /^\s*\d+\s*$/.test(value) ? Number(value) : undefined;
-}
-
-function isUndiciTimeout(err: unknown): boolean {
-  return (
-    err instanceof undiciErrors.HeadersTimeoutError ||
-    err instanceof undiciErrors.BodyTimeoutError ||
-    err instanceof undiciErrors.ConnectTimeoutError
-  );
 }
 
 /** `connect ECONNREFUSED 127.0.0.1:9` rather than undici's bare "fetch failed"-style wrappers. */

@@ -5,6 +5,7 @@
 import { errors as undiciErrors, type Dispatcher, type FormData } from 'undici';
 import type { Vendor } from '../checks/registry.js';
 import { ConnectionError, TimeoutError } from '../errors/errors.js';
+import { errorCodeOf as codeOf, isTimeout } from '../errors/http-failure.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../config/defaults.js';
 import { vendorLabel } from './endpoint.js';
 
@@ -93,8 +94,6 @@ function lowerCaseHeaders(headers: Readonly<Record<string, string | string[] | u
 }
 
 
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
-
 const CONNECTION_CODES = new Set([
   'UND_ERR_SOCKET',
   'UND_ERR_CLOSED',
@@ -113,12 +112,6 @@ const CONNECTION_CODES = new Set([
   'ENETDOWN',
   'EADDRNOTAVAIL',
 ]);
-
-function codeOf(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
-  const { code } = error;
-  return typeof code === 'string' ? code : undefined;
-}
 
 /**
  * Codes of failures before the request was written: nothing reached the vendor, so a quick retry
@@ -152,17 +145,11 @@ function beforeSend(error: unknown, depth = 0): boolean {
 
 function classify(error: unknown, depth = 0): TransportKind | undefined {
   if (depth > 3 || typeof error !== 'object' || error === null) return undefined;
-  if (
-    error instanceof undiciErrors.HeadersTimeoutError ||
-    error instanceof undiciErrors.BodyTimeoutError ||
-    error instanceof undiciErrors.ConnectTimeoutError
-  ) {
-    return 'timeout';
-  }
+  // Timeouts (undici's headers/body/connect, ETIMEDOUT): the one detection media downloads use too.
+  if (isTimeout(error)) return 'timeout';
   if (error instanceof undiciErrors.SocketError) return 'connection';
   const code = codeOf(error);
   if (code !== undefined) {
-    if (TIMEOUT_CODES.has(code)) return 'timeout';
     if (CONNECTION_CODES.has(code)) return 'connection';
     // HTTP parser errors (garbage from the peer) and TLS failures: no usable answer.
     if (code.startsWith('HPE_') || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_')) return 'connection';

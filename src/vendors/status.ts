@@ -7,6 +7,7 @@ import {
   RateLimitedError,
   VendorApiError,
 } from '../errors/errors.js';
+import { httpStatusClass, type HttpStatusClass } from '../errors/http-failure.js';
 import { parseRetryAfter } from '../errors/retry-policy.js';
 import { vendorLabel } from './endpoint.js';
 import type { VendorResponse } from './send.js';
@@ -14,12 +15,14 @@ import type { VendorResponse } from './send.js';
 
 /** True for the statuses whose meaning is the same at every vendor (see {@link statusError}). */
 export function isSharedErrorStatus(status: number): boolean {
-  return status === 401 || status === 403 || status === 429 || status === 408 || status >= 500;
+  return SHARED_CLASSES.has(httpStatusClass(status));
 }
+
+const SHARED_CLASSES: ReadonlySet<HttpStatusClass> = new Set(['unauthorized', 'forbidden', 'rate-limited', 'server']);
 
 /** True for a 2xx status. */
 export function isSuccessStatus(status: number): boolean {
-  return status >= 200 && status < 300;
+  return httpStatusClass(status) === 'success';
 }
 
 /** A short, value-free description of zod issues for a MalformedResponseError message. */
@@ -40,19 +43,22 @@ export function statusError(vendor: Vendor, response: VendorResponse, transactio
   const { status, headers, body } = response;
   const label = vendorLabel(vendor);
   const args = { vendor, status, headers: { ...headers }, body, transactionId };
-  if (status === 401) {
-    return new AuthenticationError({ ...args, message: `${label} refused the credentials (HTTP 401)` });
+  switch (httpStatusClass(status)) {
+    case 'unauthorized':
+      return new AuthenticationError({ ...args, message: `${label} refused the credentials (HTTP 401)` });
+    case 'forbidden':
+      return new PermissionDeniedError({ ...args, message: `${label} denied access to this endpoint (HTTP 403)` });
+    case 'rate-limited': {
+      const retryAfterMs = parseRetryAfter(headers['retry-after']);
+      const hint = retryAfterMs === undefined ? '' : `, retry after ${retryAfterMs} ms`;
+      return new RateLimitedError({ ...args, retryAfterMs, message: `${label} rate limit exceeded (HTTP 429${hint})` });
+    }
+    case 'server':
+      return new InternalServerError({ ...args, message: `${label} server error (HTTP ${status})` });
+    case 'not-found':
+    case 'client':
+    case 'success':
+    case 'unexpected':
+      return new VendorApiError({ ...args, message: `${label} answered HTTP ${status}` });
   }
-  if (status === 403) {
-    return new PermissionDeniedError({ ...args, message: `${label} denied access to this endpoint (HTTP 403)` });
-  }
-  if (status === 429) {
-    const retryAfterMs = parseRetryAfter(headers['retry-after']);
-    const hint = retryAfterMs === undefined ? '' : `, retry after ${retryAfterMs} ms`;
-    return new RateLimitedError({ ...args, retryAfterMs, message: `${label} rate limit exceeded (HTTP 429${hint})` });
-  }
-  if (status === 408 || status >= 500) {
-    return new InternalServerError({ ...args, message: `${label} server error (HTTP ${status})` });
-  }
-  return new VendorApiError({ ...args, message: `${label} answered HTTP ${status}` });
 }
