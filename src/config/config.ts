@@ -1,5 +1,6 @@
 import { isLoopbackHost, type MediaHostPolicy } from '../media/host-policy.js';
 import { spacingWindow, type Quota } from '../quota/spec.js';
+import { ErrorCodes, RescreenError } from '../errors/errors.js';
 import { SIM_CREDENTIALS } from '../simulator/options.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_LOCK_MS, DEFAULT_REDIS_URL } from './defaults.js';
 import { EnvSchema } from './env-schema.js';
@@ -112,8 +113,12 @@ export interface WorkerTuning {
   readonly maxCallsPerLine: number;
 }
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
+/** The environment holds a value the configuration refuses (CONFIG_INVALID); the message names every bad variable. */
+export class ConfigError extends RescreenError {
+  override name = 'ConfigError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.CONFIG_INVALID, message, options);
+  }
 }
 
 /** The spaced window of a quota as a plain rate, for estimates. */

@@ -14,7 +14,7 @@ import type { BulkJobOptions, Queue } from 'bullmq';
 import { CHECK_NAMES, type CheckName, type Vendor } from '../checks/registry.js';
 import { DEFAULT_CHUNK_SIZE } from '../config/defaults.js';
 import type { RateLimit } from '../config/rate-limit.js';
-import { RescreenError } from '../errors/errors.js';
+import { ErrorCodes, RescreenError } from '../errors/errors.js';
 import type { FolderSkip, FolderSkipCounts, FolderSkipReason } from '../manifest/folder.js';
 import type { ManifestFormat } from '../manifest/format.js';
 import { validateBatchId, validateLine, type LineValidation } from '../manifest/line.js';
@@ -126,7 +126,7 @@ export async function enqueueManifest(options: EnqueueOptions): Promise<EnqueueS
   const validateOptions = options.checkOverride === undefined ? {} : { checkOverride: options.checkOverride };
 
   const batchCheck = validateBatchId(batch);
-  if (!batchCheck.ok) throw new RescreenError('INVALID_BATCH_ID', batchCheck.reason);
+  if (!batchCheck.ok) throw new RescreenError(ErrorCodes.INVALID_BATCH_ID, batchCheck.reason);
 
   const kind = await assertManifestReadable(options.manifestPath);
   // A folder is its own base: its lines' refs are relative to it.

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { redactUrl } from '../config/config.js';
 import { DEFAULT_REDIS_URL } from '../config/defaults.js';
+import { ErrorCodes, RescreenError } from '../errors/errors.js';
 
 export { DEFAULT_REDIS_URL } from '../config/defaults.js';
 
@@ -20,8 +21,12 @@ export interface LocatedRedis {
   stop(): Promise<void>;
 }
 
-export class RedisUnavailableError extends Error {
-  override readonly name = 'RedisUnavailableError';
+/** No Redis answers and none could be started (REDIS_UNAVAILABLE); the message says how to get one, password-free. */
+export class RedisUnavailableError extends RescreenError {
+  override name = 'RedisUnavailableError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.REDIS_UNAVAILABLE, message, options);
+  }
 }
 
 /** PINGs a Redis once, quickly, without ioredis' endless reconnects. Resolves false when it does not answer. */
