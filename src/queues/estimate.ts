@@ -41,7 +41,7 @@ export interface VendorEstimate {
   readonly seconds: number | undefined;
 }
 
-/** The dry run's estimate of a batch (DESIGN.md "knowing before paying"). */
+/** The dry run's estimate of a batch (README "Knowing before paying: `--dry-run`"). */
 export interface DryRunEstimate {
   /** Every check, zeros included, in registry order. */
   readonly checks: Readonly<Record<CheckName, CheckEstimate>>;

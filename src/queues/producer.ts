@@ -102,7 +102,7 @@ export { DEFAULT_CHUNK_SIZE } from '../config/defaults.js';
 export const DEFAULT_MAX_IN_FLIGHT = 4;
 
 /**
- * Streams the manifest into the queues (DESIGN.md sections 3–5).
+ * Streams the manifest into the queues (README "The manifest" and "The result record").
  *
  * - `lines` is the number of records the batch will have: every manifest record, valid or not.
  * - Lines that already have a record are skipped (`alreadyRecorded`), so re-running on the same
