@@ -22,7 +22,6 @@ export function displayRef(ref: string): string {
   }
 }
 
-
 /** A URL-looking reference: a scheme of two or more characters (so `C:\x` is not one). */
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]+:/;
 

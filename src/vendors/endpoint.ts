@@ -10,7 +10,6 @@ export function vendorLabel(vendor: Vendor): string {
   return VENDOR_LABEL[vendor];
 }
 
-
 /** A vendor base URL split into what undici needs: the origin and an optional path prefix. */
 export interface VendorEndpoint {
   /** `scheme://host[:port]`. */

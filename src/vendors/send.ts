@@ -14,7 +14,6 @@ export const DEFAULT_TIMEOUT_MS = DEFAULT_REQUEST_TIMEOUT_MS;
 /** Longest text body kept on an error, characters. */
 export const MAX_TEXT_BODY_CHARS = 2048;
 
-
 export interface VendorRequest {
   readonly vendor: Vendor;
   readonly dispatcher: Dispatcher;
@@ -93,6 +92,11 @@ function lowerCaseHeaders(headers: Readonly<Record<string, string | string[] | u
   return out;
 }
 
+/**
+ * Connection failures before the request was written (refused, DNS, unreachable): nothing reached
+ * the vendor, so a quick retry cannot be billed twice.
+ */
+const NOT_CONNECTED_CODES = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'EHOSTDOWN', 'ENETUNREACH', 'ENETDOWN', 'EADDRNOTAVAIL'];
 
 const CONNECTION_CODES = new Set([
   'UND_ERR_SOCKET',
@@ -101,16 +105,9 @@ const CONNECTION_CODES = new Set([
   'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
   'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
   'ECONNRESET',
-  'ECONNREFUSED',
   'ECONNABORTED',
   'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'EHOSTDOWN',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'EADDRNOTAVAIL',
+  ...NOT_CONNECTED_CODES,
 ]);
 
 /**
@@ -118,17 +115,7 @@ const CONNECTION_CODES = new Set([
  * cannot be billed twice. (A reset, a socket error or a headers/body timeout may come after the
  * vendor got the request: those are "possibly billed".)
  */
-const NOT_SENT_CODES = new Set([
-  'UND_ERR_CONNECT_TIMEOUT',
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'EHOSTDOWN',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'EADDRNOTAVAIL',
-]);
+const NOT_SENT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', ...NOT_CONNECTED_CODES]);
 
 type TransportKind = 'timeout' | 'connection';
 

@@ -12,7 +12,6 @@ import { parseRetryAfter } from '../errors/retry-policy.js';
 import { vendorLabel } from './endpoint.js';
 import type { VendorResponse } from './send.js';
 
-
 /** True for the statuses whose meaning is the same at every vendor (see {@link statusError}). */
 export function isSharedErrorStatus(status: number): boolean {
   return SHARED_CLASSES.has(httpStatusClass(status));
