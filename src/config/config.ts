@@ -1,7 +1,9 @@
-import { z } from 'zod';
 import { isLoopbackHost, type MediaHostPolicy } from '../media/host-policy.js';
-import { isQuotaError, parseQuota, spacingWindow, type Quota } from '../quota/spec.js';
+import { spacingWindow, type Quota } from '../quota/spec.js';
+import { ErrorCodes, RescreenError } from '../errors/errors.js';
 import { SIM_CREDENTIALS } from '../simulator/options.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_LOCK_MS, DEFAULT_REDIS_URL } from './defaults.js';
+import { EnvSchema } from './env-schema.js';
 import type { RateLimit } from './rate-limit.js';
 
 /**
@@ -111,35 +113,13 @@ export interface WorkerTuning {
   readonly maxCallsPerLine: number;
 }
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
+/** The environment holds a value the configuration refuses (CONFIG_INVALID); the message names every bad variable. */
+export class ConfigError extends RescreenError {
+  override name = 'ConfigError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.CONFIG_INVALID, message, options);
+  }
 }
-
-const optionalSecret = z
-  .string()
-  .optional()
-  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
-
-const url = (fallback: string) =>
-  z
-    .string()
-    .optional()
-    .transform((v) => (v === undefined || v.trim() === '' ? fallback : v.trim()))
-    .pipe(z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }))
-    .transform((v) => v.replace(/\/+$/, ''));
-
-const quota = z
-  .string()
-  .optional()
-  .transform((v, ctx): Quota | undefined => {
-    if (v === undefined || v.trim() === '') return undefined;
-    const parsed = parseQuota(v);
-    if (isQuotaError(parsed)) {
-      ctx.addIssue({ code: 'custom', message: `${parsed.error} (got ${JSON.stringify(v)})` });
-      return z.NEVER;
-    }
-    return parsed;
-  });
 
 /** The spaced window of a quota as a plain rate, for estimates. */
 function plainRate(q: Quota | undefined): RateLimit | undefined {
@@ -148,89 +128,6 @@ function plainRate(q: Quota | undefined): RateLimit | undefined {
   const w = spacingWindow(q);
   return w === undefined ? undefined : { max: w.max, durationMs: w.durationMs };
 }
-
-const int = (fallback: number, min: number) =>
-  z
-    .string()
-    .optional()
-    .transform((v) => (v === undefined || v.trim() === '' ? String(fallback) : v.trim()))
-    .pipe(z.string().regex(/^\d+$/, 'must be a whole number'))
-    .transform(Number)
-    .pipe(z.number().int().min(min));
-
-const EnvSchema = z.object({
-  REDIS_URL: z
-    .string()
-    .optional()
-    .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
-    .pipe(z.url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL' }).optional()),
-  RESCREEN_PREFIX: z
-    .string()
-    .optional()
-    .transform((v) => (v === undefined || v === '' ? 'rescreen' : v))
-    .pipe(z.string().regex(/^[A-Za-z0-9_.{}-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ . - { }')),
-  OOTO_BASE_URL: url('https://cloud.ooto-ai.com'),
-  OOTO_APP_ID: optionalSecret,
-  OOTO_APP_KEY: optionalSecret,
-  OOTO_RATE_LIMIT: quota,
-  GLAIR_BASE_URL: url('https://api.vision.glair.ai'),
-  GLAIR_USERNAME: optionalSecret,
-  GLAIR_PASSWORD: optionalSecret,
-  GLAIR_API_KEY: optionalSecret,
-  GLAIR_RATE_LIMIT: quota,
-  IDENTIFY_MATCH_THRESHOLD: z
-    .string()
-    .optional()
-    .transform((v) => (v === undefined || v.trim() === '' ? '0.75' : v.trim()))
-    .pipe(z.string().regex(/^(0(\.\d+)?|1(\.0+)?)$/, 'must be a number from 0 to 1'))
-    .transform(Number),
-  LOG_LEVEL: z
-    .string()
-    .optional()
-    .transform((v) => (v === undefined || v.trim() === '' ? 'info' : v.trim().toLowerCase()))
-    .pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: (issue) => `must be one of fatal, error, warn, info, debug, trace, silent (got ${JSON.stringify(issue.input)})` })),
-  RESCREEN_CONCURRENCY: z
-    .string()
-    .optional()
-    .transform((v) => (v === undefined || v.trim() === '' ? 'auto' : v.trim().toLowerCase()))
-    .pipe(z.string().regex(/^(auto|\d+)$/, 'must be a whole number or auto'))
-    .transform((v) => (v === 'auto' ? 'auto' : Number(v)))
-    .pipe(z.union([z.literal('auto'), z.number().int().min(1)])),
-  RESCREEN_RATE_GUARD_MS: int(20, 0),
-  RESCREEN_QUOTA_RECHECK_MS: int(2_000, 50),
-  RESCREEN_ATTEMPTS: int(5, 1),
-  RESCREEN_BACKOFF_MS: int(2_000, 0),
-  RESCREEN_CALL_RETRIES: int(2, 0),
-  RESCREEN_REQUEST_TIMEOUT_MS: int(60_000, 100),
-  RESCREEN_MAX_RATE_LIMITED: int(50, 0),
-  RESCREEN_LOCK_MS: z
-    .string()
-    .optional()
-    .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
-    .pipe(z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(1_000)).optional()),
-  RESCREEN_STALLED_INTERVAL_MS: int(10_000, 500),
-  RESCREEN_MAX_STALLED: int(10, 0),
-  RESCREEN_PHOTO_MAX_BYTES: int(15 * 1024 * 1024, 1),
-  RESCREEN_WEBHOOK_URL: z
-    .string()
-    .optional()
-    .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
-    .pipe(z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional()),
-  RESCREEN_WEBHOOK_SECRET: optionalSecret,
-  RESCREEN_WEBHOOK_ATTEMPTS: int(10, 1),
-  RESCREEN_MAX_RESPONSE_BYTES: int(65_536, 256),
-  RESCREEN_MAX_CALLS_PER_LINE: int(4, 1),
-  RESCREEN_MEDIA_ALLOW_HOSTS: z
-    .string()
-    .optional()
-    .transform((v) => (v ?? '').split(',').map((h) => h.trim().toLowerCase().replace(/^\[|\]$/g, '')).filter((h) => h !== '')),
-  RESCREEN_MEDIA_ALLOW_PRIVATE: z
-    .string()
-    .optional()
-    .transform((v) => (v === undefined || v.trim() === '' ? 'false' : v.trim().toLowerCase()))
-    .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' }))
-    .transform((v) => v === 'true' || v === '1' || v === 'yes'),
-});
 
 /**
  * Parses the environment (default: `process.env`) into a {@link Config}.
@@ -250,7 +147,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     isLoopbackUrl(e.GLAIR_BASE_URL) && e.GLAIR_USERNAME === undefined && e.GLAIR_PASSWORD === undefined && e.GLAIR_API_KEY === undefined;
   const requestTimeoutMs = e.RESCREEN_REQUEST_TIMEOUT_MS;
   return {
-    redisUrl: e.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    redisUrl: e.REDIS_URL ?? DEFAULT_REDIS_URL,
     redisUrlExplicit: e.REDIS_URL !== undefined,
     prefix: e.RESCREEN_PREFIX,
     ooto: {
@@ -271,7 +168,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     identifyMatchThreshold: e.IDENTIFY_MATCH_THRESHOLD,
     logLevel: e.LOG_LEVEL,
     worker: {
-      concurrency: e.RESCREEN_CONCURRENCY === 'auto' ? 16 : e.RESCREEN_CONCURRENCY,
+      concurrency: e.RESCREEN_CONCURRENCY === 'auto' ? DEFAULT_CONCURRENCY : e.RESCREEN_CONCURRENCY,
       concurrencyAuto: e.RESCREEN_CONCURRENCY === 'auto',
       rateGuardMs: e.RESCREEN_RATE_GUARD_MS,
       quotaRecheckMs: e.RESCREEN_QUOTA_RECHECK_MS,
@@ -280,7 +177,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       callRetries: e.RESCREEN_CALL_RETRIES,
       requestTimeoutMs,
       maxRateLimited: e.RESCREEN_MAX_RATE_LIMITED,
-      lockDurationMs: e.RESCREEN_LOCK_MS ?? 20_000,
+      lockDurationMs: e.RESCREEN_LOCK_MS ?? DEFAULT_LOCK_MS,
       stalledIntervalMs: e.RESCREEN_STALLED_INTERVAL_MS,
       maxStalledCount: e.RESCREEN_MAX_STALLED,
       maxCallsPerLine: e.RESCREEN_MAX_CALLS_PER_LINE,

@@ -3,12 +3,18 @@
  * matching message text. No error here ever carries a credential: request headers are not kept.
  */
 import type { Vendor } from '../checks/registry.js';
+import { httpStatusCode, type HttpStatusCode } from './http-failure.js';
 
-/** Base of every error rescreen raises on purpose. `code` is what lands in a record's `error.code`. */
+export type { HttpStatusCode } from './http-failure.js';
+
+/**
+ * Base of every error rescreen raises on purpose. `code` is what lands in a record's `error.code`
+ * (or, for errors that stop a command, what names the failure): always an {@link ErrorCode}.
+ */
 export class RescreenError extends Error {
   override name = 'RescreenError';
-  readonly code: string | number;
-  constructor(code: string | number, message: string, options?: { cause?: unknown }) {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
   }
@@ -22,7 +28,7 @@ export class VendorError extends RescreenError {
   readonly vendor: Vendor;
   /** The vendor's id for the call (OOTO body `transactionId`, GLAIR `Request-Id` header), if any answered. */
   readonly transactionId: string | null;
-  constructor(vendor: Vendor, code: string | number, message: string, transactionId: string | null, options?: { cause?: unknown }) {
+  constructor(vendor: Vendor, code: ErrorCode, message: string, transactionId: string | null, options?: { cause?: unknown }) {
     super(code, message, options);
     this.vendor = vendor;
     this.transactionId = transactionId;
@@ -44,9 +50,10 @@ export class VendorApiError extends VendorError {
     body: unknown;
     transactionId: string | null;
     message: string;
-    code?: string | number;
+    /** The vendor's own code (OOTO engine number, GLAIR status string) or `HTTP_<status>`. Default `HTTP_<status>`. */
+    code?: VendorEngineValue;
   }) {
-    super(args.vendor, args.code ?? `HTTP_${args.status}`, args.message, args.transactionId);
+    super(args.vendor, args.code === undefined ? httpStatusCode(args.status) : vendorCode(args.code), args.message, args.transactionId);
     this.status = args.status;
     this.headers = args.headers;
     this.body = args.body;
@@ -90,7 +97,7 @@ export class MalformedResponseError extends VendorError {
   readonly status: number;
   readonly body: unknown;
   constructor(vendor: Vendor, status: number, body: unknown, transactionId: string | null, message: string) {
-    super(vendor, 'VENDOR_MALFORMED_RESPONSE', message, transactionId);
+    super(vendor, ErrorCodes.VENDOR_MALFORMED_RESPONSE, message, transactionId);
     this.status = status;
     this.body = body;
   }
@@ -112,7 +119,7 @@ export class ConnectionError extends VendorError {
   /** See {@link NoAnswerOptions.requestSent}. */
   readonly requestSent: boolean;
   constructor(vendor: Vendor, message: string, options?: NoAnswerOptions) {
-    super(vendor, 'VENDOR_CONNECTION', message, null, options);
+    super(vendor, ErrorCodes.VENDOR_CONNECTION, message, null, options);
     this.requestSent = options?.requestSent ?? true;
   }
 }
@@ -123,7 +130,7 @@ export class TimeoutError extends VendorError {
   /** See {@link NoAnswerOptions.requestSent}; `false` only for a connect timeout. */
   readonly requestSent: boolean;
   constructor(vendor: Vendor, message: string, options?: NoAnswerOptions) {
-    super(vendor, 'VENDOR_TIMEOUT', message, null, options);
+    super(vendor, ErrorCodes.VENDOR_TIMEOUT, message, null, options);
     this.requestSent = options?.requestSent ?? true;
   }
 }
@@ -135,7 +142,7 @@ export class TimeoutError extends VendorError {
 export class CallBudgetExhaustedError extends RescreenError {
   override name = 'CallBudgetExhaustedError';
   constructor(message: string) {
-    super('CALL_BUDGET_EXHAUSTED', message);
+    super(ErrorCodes.CALL_BUDGET_EXHAUSTED, message);
   }
 }
 
@@ -149,7 +156,7 @@ export class QuotaWaitError extends VendorError {
   /** How long until a slot may be had, ms. */
   readonly waitMs: number;
   constructor(vendor: Vendor, waitMs: number, message: string) {
-    super(vendor, 'QUOTA_WAIT', message, null);
+    super(vendor, ErrorCodes.QUOTA_WAIT, message, null);
     this.waitMs = waitMs;
   }
 }
@@ -174,14 +181,21 @@ export class MediaFetchError extends RescreenError {
   override name = 'MediaFetchError';
 }
 
-/** Local error codes that land in `error.code`. Vendor engine codes keep the vendor's values. */
+/**
+ * Every local error code: what lands in a record's `error.code` and what names an error that stops a
+ * command. Vendor engine codes keep the vendor's values ({@link VendorEngineCode}); a bare HTTP status
+ * is `HTTP_<status>` ({@link HttpStatusCode}). Each one is listed in the README ("The result record",
+ * the `error` row); test/unit/errors/error-codes.test.ts checks that nothing in src/ uses another.
+ */
 export const ErrorCodes = {
+  /** A manifest line that cannot be run (bad JSON, missing field, unknown check). */
   INVALID_LINE: 'INVALID_LINE',
   MEDIA_EMPTY: 'MEDIA_EMPTY',
   MEDIA_UNSUPPORTED_TYPE: 'MEDIA_UNSUPPORTED_TYPE',
   MEDIA_TOO_LARGE: 'MEDIA_TOO_LARGE',
   MEDIA_NOT_FOUND: 'MEDIA_NOT_FOUND',
   MEDIA_UNREADABLE: 'MEDIA_UNREADABLE',
+  /** A download kept failing (network, timeout, HTTP 5xx/408/429): retried. */
   MEDIA_FETCH: 'MEDIA_FETCH',
   /** An http(s) ref (or one of its redirects) to a loopback, private, link-local or metadata address. */
   MEDIA_HOST_REFUSED: 'MEDIA_HOST_REFUSED',
@@ -189,13 +203,57 @@ export const ErrorCodes = {
   CALL_BUDGET_EXHAUSTED: 'CALL_BUDGET_EXHAUSTED',
   RATE_LIMITED_TOO_OFTEN: 'RATE_LIMITED_TOO_OFTEN',
   WORKER_LOST: 'WORKER_LOST',
+  /** No answer from the vendor: connection refused, reset, DNS, TLS. */
+  VENDOR_CONNECTION: 'VENDOR_CONNECTION',
+  /** No answer from the vendor in time. */
+  VENDOR_TIMEOUT: 'VENDOR_TIMEOUT',
+  /** The vendor answered in a shape we cannot read. */
+  VENDOR_MALFORMED_RESPONSE: 'VENDOR_MALFORMED_RESPONSE',
   /** Internal only: waiting for a quota slot (never stored). */
   QUOTA_WAIT: 'QUOTA_WAIT',
-  /** Application layer, never in a record: unusable input (exit 2), nothing found (exit 1). */
-  INVALID_INPUT: 'INVALID_INPUT',
-  NOT_FOUND: 'NOT_FOUND',
+  /** Anything unexpected that reached a record. */
   INTERNAL: 'INTERNAL',
+  // ---- errors that stop a command (never in a record)
+  /** `--batch` is not a valid batch id. */
+  INVALID_BATCH_ID: 'INVALID_BATCH_ID',
+  /** The manifest cannot be read at all (missing, no permission, a CSV header naming no column). */
+  MANIFEST_UNREADABLE: 'MANIFEST_UNREADABLE',
+  /** A schedule that cannot be accepted (name, `--every`, cron, time zone, manifest). */
+  INVALID_SCHEDULE: 'INVALID_SCHEDULE',
+  /** The completion webhook did not answer (an answer other than 2xx is `HTTP_<status>`). */
+  WEBHOOK_UNREACHABLE: 'WEBHOOK_UNREACHABLE',
+  /** An environment variable has a value the configuration refuses. */
+  CONFIG_INVALID: 'CONFIG_INVALID',
+  /** No Redis could be reached or started. */
+  REDIS_UNAVAILABLE: 'REDIS_UNAVAILABLE',
+  /** The application layer could not use its input (exit 2). */
+  INVALID_INPUT: 'INVALID_INPUT',
+  /** The application layer found no such batch, record or schedule (exit 1). */
+  NOT_FOUND: 'NOT_FOUND',
 } as const;
+
+/** A local error code: one of {@link ErrorCodes}. */
+export type LocalErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+declare const vendorStatusBrand: unique symbol;
+/**
+ * A vendor's own status string kept as the code (GLAIR `NO_FILE`, `FILE_INVALID_FORMAT`, `FAILED`,
+ * `ERROR`, or any status it adds). Branded: only {@link vendorCode} makes one, so a plain string
+ * literal cannot pass for a code.
+ */
+export type VendorStatusCode = string & { readonly [vendorStatusBrand]: true };
+/** A vendor engine code: OOTO's number or a vendor's status string. */
+export type VendorEngineCode = number | VendorStatusCode;
+/** What a record's `error.code` holds: a local code, a bare HTTP status, or the vendor's own code. */
+export type ErrorCode = LocalErrorCode | HttpStatusCode | VendorEngineCode;
+/** A code as a vendor client reads it from an answer, before {@link vendorCode} types it. */
+export type VendorEngineValue = number | string;
+
+/** Types a vendor's own code: a number stays one, `HTTP_<n>` is an {@link HttpStatusCode}, any other string a {@link VendorStatusCode}. */
+export function vendorCode(value: VendorEngineValue): VendorEngineCode | HttpStatusCode {
+  if (typeof value === 'number') return value;
+  return /^HTTP_\d+$/.test(value) ? (value as HttpStatusCode) : (value as VendorStatusCode);
+}
 
 // ---------------------------------------------------------------- application errors
 

@@ -1,4 +1,4 @@
-import { RescreenError } from '../errors/errors.js';
+import { ErrorCodes, RescreenError } from '../errors/errors.js';
 
 /**
  * The manifest cannot be read at all: missing, a folder, no permission, an I/O error, or a CSV
@@ -10,7 +10,7 @@ export class ManifestUnreadableError extends RescreenError {
   /** The manifest path as given. */
   readonly path: string;
   constructor(path: string, message: string, options?: { cause?: unknown }) {
-    super('MANIFEST_UNREADABLE', message, options);
+    super(ErrorCodes.MANIFEST_UNREADABLE, message, options);
     this.path = path;
   }
 }

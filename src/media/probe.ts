@@ -7,7 +7,10 @@
  */
 import { GLAIR_MAX_BYTES, type CheckInput } from '../checks/registry.js';
 import { ErrorCodes, MediaRejectedError, MediaUnavailableError } from '../errors/errors.js';
-import { DEFAULT_PHOTO_MAX_BYTES, framesOverLimit, localError, overLimit, resolveRef, statLocal, type Source } from './loader.js';
+import { DEFAULT_PHOTO_MAX_BYTES } from '../config/defaults.js';
+import { framesOverLimit, overLimit } from './limits.js';
+import { localError, statLocal } from './local.js';
+import { resolveRef, type Source } from './refs.js';
 import { acceptPhoto, acceptVideo, checkMediaSize, detectFileMime } from './sniff.js';
 
 /** Codes of local validation that end `rejected` with no paid call. */

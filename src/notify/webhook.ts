@@ -6,7 +6,8 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { request, type Dispatcher } from 'undici';
-import { RescreenError } from '../errors/errors.js';
+import { ErrorCodes, RescreenError } from '../errors/errors.js';
+import { httpStatusCode } from '../errors/http-failure.js';
 import type { BatchSummary } from '../store/types.js';
 
 export const SIGNATURE_HEADER = 'x-rescreen-signature';
@@ -94,7 +95,7 @@ export async function deliver(options: DeliverOptions): Promise<void> {
     status = response.statusCode;
     await response.body.dump();
   } catch (error) {
-    throw new WebhookDeliveryError('WEBHOOK_UNREACHABLE', `webhook ${target} did not answer: ${(error as Error).message}`, { cause: error });
+    throw new WebhookDeliveryError(ErrorCodes.WEBHOOK_UNREACHABLE, `webhook ${target} did not answer: ${(error as Error).message}`, { cause: error });
   }
-  if (status < 200 || status > 299) throw new WebhookDeliveryError(`HTTP_${status}`, `webhook ${target} answered HTTP ${status}`);
+  if (status < 200 || status > 299) throw new WebhookDeliveryError(httpStatusCode(status), `webhook ${target} answered HTTP ${status}`);
 }

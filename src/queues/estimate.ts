@@ -3,6 +3,7 @@
  * store (which lines already have a record) and probes local media (media/probe.ts); writes nothing.
  */
 import { CHECK_NAMES, CHECKS, VENDORS, type CheckName, type Vendor } from '../checks/registry.js';
+import { DEFAULT_CONCURRENCY } from '../config/defaults.js';
 import { perSecond, type RateLimit } from '../config/rate-limit.js';
 import type { InvalidLine, LineValidation, ValidLine } from '../manifest/line.js';
 import { LOCAL_FAIL_CODES, LOCAL_REJECT_CODES, type LocalRejectCode, type MediaProbe, type ProbeResult } from '../media/probe.js';
@@ -40,7 +41,7 @@ export interface VendorEstimate {
   readonly seconds: number | undefined;
 }
 
-/** The dry run's estimate of a batch (DESIGN.md "knowing before paying"). */
+/** The dry run's estimate of a batch (README "Knowing before paying: `--dry-run`"). */
 export interface DryRunEstimate {
   /** Every check, zeros included, in registry order. */
   readonly checks: Readonly<Record<CheckName, CheckEstimate>>;
@@ -107,7 +108,7 @@ export class DryRunEstimator {
     });
     this.alreadyRecorded += alreadyRecorded;
 
-    const concurrency = Math.max(1, Math.floor(this.deps.concurrency ?? 16));
+    const concurrency = Math.max(1, Math.floor(this.deps.concurrency ?? DEFAULT_CONCURRENCY));
     let next = 0;
     const worker = async (): Promise<void> => {
       for (let line = toProbe[next++]; line !== undefined; line = toProbe[next++]) {

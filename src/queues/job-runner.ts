@@ -1,7 +1,7 @@
 /**
  * One job's life, independent of BullMQ: skip if already recorded → process → decide, by the one
  * retry policy, whether the outcome is a record, a retry, a rate-limit requeue or a stop of the
- * vendor. The BullMQ adapter (worker.ts) acts on the returned step; this module is unit-testable
+ * vendor. The BullMQ adapter (worker-pool.ts) acts on the returned step; this module is unit-testable
  * with an in-memory store and no Redis.
  */
 import type { Processor, ProcessorDeps } from '../checks/processor.js';

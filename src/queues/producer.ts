@@ -11,18 +11,18 @@
  */
 import { dirname, resolve } from 'node:path';
 import type { BulkJobOptions, Queue } from 'bullmq';
-import { CHECK_NAMES, VENDORS, vendorOf, type CheckName, type Vendor } from '../checks/registry.js';
-import type { JobPayload, ResultRecord } from '../checks/types.js';
+import { CHECK_NAMES, type CheckName, type Vendor } from '../checks/registry.js';
+import { DEFAULT_CHUNK_SIZE } from '../config/defaults.js';
 import type { RateLimit } from '../config/rate-limit.js';
 import { ErrorCodes, RescreenError } from '../errors/errors.js';
 import type { FolderSkip, FolderSkipCounts, FolderSkipReason } from '../manifest/folder.js';
 import type { ManifestFormat } from '../manifest/format.js';
-import { validateBatchId, validateLine, type InvalidLine, type LineValidation, type ValidLine } from '../manifest/line.js';
+import { validateBatchId, validateLine, type LineValidation } from '../manifest/line.js';
 import { assertManifestReadable, readManifest } from '../manifest/reader.js';
 import { createMediaProbe, type MediaProbe } from '../media/probe.js';
 import type { ResultStore } from '../store/types.js';
+import { ChunkWriter, type ChunkCounts } from './chunk-writer.js';
 import { DryRunEstimator, type DryRunEstimate } from './estimate.js';
-import { jobId } from './names.js';
 
 /** What {@link enqueueManifest} needs. Queues and store are injected (tests use a fresh prefix). */
 export interface EnqueueOptions {
@@ -98,11 +98,11 @@ export interface EnqueueSummary extends EnqueueProgress {
 
 /** Invalid lines kept for the summary; the rest are only counted. */
 export const MAX_INVALID_LINES_KEPT = 1_000;
-export const DEFAULT_CHUNK_SIZE = 1_000;
+export { DEFAULT_CHUNK_SIZE } from '../config/defaults.js';
 export const DEFAULT_MAX_IN_FLIGHT = 4;
 
 /**
- * Streams the manifest into the queues (DESIGN.md sections 3–5).
+ * Streams the manifest into the queues (README "The manifest" and "The result record").
  *
  * - `lines` is the number of records the batch will have: every manifest record, valid or not.
  * - Lines that already have a record are skipped (`alreadyRecorded`), so re-running on the same
@@ -126,7 +126,7 @@ export async function enqueueManifest(options: EnqueueOptions): Promise<EnqueueS
   const validateOptions = options.checkOverride === undefined ? {} : { checkOverride: options.checkOverride };
 
   const batchCheck = validateBatchId(batch);
-  if (!batchCheck.ok) throw new RescreenError('INVALID_BATCH_ID', batchCheck.reason);
+  if (!batchCheck.ok) throw new RescreenError(ErrorCodes.INVALID_BATCH_ID, batchCheck.reason);
 
   const kind = await assertManifestReadable(options.manifestPath);
   // A folder is its own base: its lines' refs are relative to it.
@@ -224,141 +224,4 @@ export async function enqueueManifest(options: EnqueueOptions): Promise<EnqueueS
     ...(kind === 'folder' ? { skipped } : {}),
     ...(estimator ? { estimate: estimator.result(options.rateLimits) } : {}),
   };
-}
-
-const JOBS_EXIST_COMMAND = 'rescreenJobsExist';
-/** KEYS[1]: the queue's meta key (routes the call); ARGV: job keys. Returns 1/0 per job key. */
-const JOBS_EXIST_SCRIPT = `
-local out = {}
-for i = 1, #ARGV do out[i] = redis.call('EXISTS', ARGV[i]) end
-return out
-`;
-const clientsWithScript = new WeakSet<object>();
-
-/**
- * Whether each job key exists, in one round trip. Goes through BullMQ's own client interface
- * (`defineCommand` / `runCommand`), which every Redis client BullMQ supports implements.
- */
-async function jobsExist(queue: Queue, jobKeys: readonly string[]): Promise<boolean[]> {
-  const client = await queue.client;
-  if (!clientsWithScript.has(client)) {
-    client.defineCommand(JOBS_EXIST_COMMAND, { numberOfKeys: 1, lua: JOBS_EXIST_SCRIPT });
-    clientsWithScript.add(client);
-  }
-  const result = (await client.runCommand(JOBS_EXIST_COMMAND, [queue.toKey('meta'), ...jobKeys])) as unknown;
-  if (!Array.isArray(result)) throw new TypeError('job existence check returned no list');
-  return result.map((v) => Number(v) === 1);
-}
-
-interface ChunkCounts {
-  readonly enqueued: number;
-  readonly alreadyRecorded: number;
-  readonly alreadyQueued: number;
-}
-
-interface ChunkWriterDeps {
-  readonly batch: string;
-  readonly baseDir: string;
-  readonly queues: Readonly<Record<Vendor, Queue>>;
-  readonly store: ResultStore;
-  readonly now: () => Date;
-  readonly jobOptions: Omit<BulkJobOptions, 'jobId'> | undefined;
-}
-
-/** Writes one validated chunk: three round trips whatever its size. */
-class ChunkWriter {
-  /** The batch was unknown to the store when enqueueing began: nothing of it can be queued or recorded. */
-  private newBatch = false;
-
-  constructor(private readonly deps: ChunkWriterDeps) {}
-
-  /** Skips the "already queued / already recorded" look-ups (see enqueueManifest). */
-  assumeNewBatch(): void {
-    this.newBatch = true;
-  }
-
-  async write(chunk: readonly LineValidation[]): Promise<ChunkCounts> {
-    const { batch, store } = this.deps;
-    const valid = chunk.filter((l): l is ValidLine => l.ok);
-    const queued = this.newBatch ? new Set<number>() : await this.queuedJobs(valid);
-    const recorded = this.newBatch ? [] : await store.has(batch, chunk.map((l) => l.line));
-
-    const jobs = new Map<Vendor, { name: CheckName; data: JobPayload; opts: BulkJobOptions }[]>();
-    const failed: ResultRecord[] = [];
-    let alreadyRecorded = 0;
-    let alreadyQueued = 0;
-    let enqueued = 0;
-    chunk.forEach((line, index) => {
-      if (recorded[index] === true) {
-        alreadyRecorded++;
-      } else if (!line.ok) {
-        failed.push(this.failedRecord(line));
-      } else if (queued.has(line.line)) {
-        alreadyQueued++;
-      } else {
-        const vendor = vendorOf(line.check);
-        let list = jobs.get(vendor);
-        if (list === undefined) jobs.set(vendor, (list = []));
-        list.push({ name: line.check, data: this.payload(line), opts: { ...this.deps.jobOptions, jobId: jobId(batch, line.line) } });
-        enqueued++;
-      }
-    });
-
-    await Promise.all([
-      store.putMany(failed),
-      ...[...jobs].map(async ([vendor, list]) => {
-        await this.deps.queues[vendor].addBulk(list);
-      }),
-    ]);
-    return { enqueued, alreadyRecorded, alreadyQueued };
-  }
-
-  /** Lines of the chunk whose job is still in its queue (waiting, delayed, active): one script call per queue. */
-  private async queuedJobs(valid: readonly ValidLine[]): Promise<Set<number>> {
-    const found = new Set<number>();
-    await Promise.all(
-      VENDORS.map(async (vendor) => {
-        const lines = valid.filter((l) => vendorOf(l.check) === vendor).map((l) => l.line);
-        if (lines.length === 0) return;
-        const queue = this.deps.queues[vendor];
-        const exists = await jobsExist(queue, lines.map((line) => queue.toKey(jobId(this.deps.batch, line))));
-        lines.forEach((line, index) => {
-          if (exists[index] === true) found.add(line);
-        });
-      }),
-    );
-    return found;
-  }
-
-  private payload(line: ValidLine): JobPayload {
-    return {
-      batch: this.deps.batch,
-      line: line.line,
-      check: line.check,
-      subject: line.subject,
-      ...(line.ref !== undefined ? { ref: line.ref } : {}),
-      ...(line.frames !== undefined ? { frames: line.frames } : {}),
-      ...(line.options !== undefined ? { options: line.options } : {}),
-      baseDir: this.deps.baseDir,
-    };
-  }
-
-  private failedRecord(line: InvalidLine): ResultRecord {
-    return {
-      batch: this.deps.batch,
-      line: line.line,
-      subject: line.subject,
-      ...(line.ref !== undefined ? { ref: line.ref } : {}),
-      ...(line.frames !== undefined ? { frames: line.frames } : {}),
-      check: line.check,
-      status: 'failed',
-      transactionId: null,
-      verdict: null,
-      score: null,
-      error: { code: ErrorCodes.INVALID_LINE, message: line.reason },
-      attempts: 0,
-      finishedAt: this.deps.now().toISOString(),
-      response: null,
-    };
-  }
 }

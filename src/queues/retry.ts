@@ -9,6 +9,7 @@ import { dirname } from 'node:path';
 import type { Queue } from 'bullmq';
 import { vendorOf, type Vendor } from '../checks/registry.js';
 import type { JobPayload, ResultRecord } from '../checks/types.js';
+import { DEFAULT_CHUNK_SIZE } from '../config/defaults.js';
 import { ErrorCodes } from '../errors/errors.js';
 import type { ResultStore } from '../store/types.js';
 import { jobId } from './names.js';
@@ -58,7 +59,7 @@ export async function retryFailed(options: {
   const summary = await store.summary(batch);
   if (!summary) return null;
   const baseDir = await batchBaseDir(summary.manifest ?? '.');
-  const chunkSize = options.chunkSize ?? 1000;
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
   let requeued = 0;
   let invalid = 0;
   let pending: JobPayload[] = [];

@@ -4,9 +4,10 @@
  * whole answer so an auditor can still tell which answer it was.
  */
 import { createHash } from 'node:crypto';
+import { DEFAULT_MAX_RESPONSE_BYTES } from '../config/defaults.js';
 
 /** Default of RESCREEN_MAX_RESPONSE_BYTES: 64 KiB. */
-export const DEFAULT_MAX_RESPONSE_BYTES = 65_536;
+export { DEFAULT_MAX_RESPONSE_BYTES } from '../config/defaults.js';
 
 /** The response fields of a record. The last three are present only when the answer was cut. */
 export interface StoredResponse {

@@ -8,8 +8,10 @@ import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { redactUrl } from '../config/config.js';
+import { DEFAULT_REDIS_URL } from '../config/defaults.js';
+import { ErrorCodes, RescreenError } from '../errors/errors.js';
 
-export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+export { DEFAULT_REDIS_URL } from '../config/defaults.js';
 
 export interface LocatedRedis {
   readonly url: string;
@@ -19,8 +21,12 @@ export interface LocatedRedis {
   stop(): Promise<void>;
 }
 
-export class RedisUnavailableError extends Error {
-  override readonly name = 'RedisUnavailableError';
+/** No Redis answers and none could be started (REDIS_UNAVAILABLE); the message says how to get one, password-free. */
+export class RedisUnavailableError extends RescreenError {
+  override name = 'RedisUnavailableError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.REDIS_UNAVAILABLE, message, options);
+  }
 }
 
 /** PINGs a Redis once, quickly, without ioredis' endless reconnects. Resolves false when it does not answer. */

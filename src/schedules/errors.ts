@@ -1,4 +1,4 @@
-import { RescreenError } from '../errors/errors.js';
+import { ErrorCodes, RescreenError } from '../errors/errors.js';
 
 /**
  * A schedule that cannot be accepted: a bad name, `--every` duration, cron expression or time zone,
@@ -7,6 +7,6 @@ import { RescreenError } from '../errors/errors.js';
 export class InvalidScheduleError extends RescreenError {
   override name = 'InvalidScheduleError';
   constructor(message: string, options?: { cause?: unknown }) {
-    super('INVALID_SCHEDULE', message, options);
+    super(ErrorCodes.INVALID_SCHEDULE, message, options);
   }
 }

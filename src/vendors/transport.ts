@@ -5,16 +5,9 @@
  */
 import type { Dispatcher, FormData } from 'undici';
 import type { Vendor } from '../checks/registry.js';
-import {
-  DEFAULT_CALL_RETRIES,
-  DEFAULT_TIMEOUT_MS,
-  createVendorDispatcher,
-  joinPath,
-  parseBaseUrl,
-  send,
-  withCallRetries,
-  type VendorResponse,
-} from './http.js';
+import { DEFAULT_CALL_RETRIES, withCallRetries } from './call-retries.js';
+import { createVendorDispatcher, joinPath, parseBaseUrl } from './endpoint.js';
+import { DEFAULT_TIMEOUT_MS, send, type VendorResponse } from './send.js';
 import { parseRetryAfter } from '../errors/retry-policy.js';
 import type { CallGate } from './types.js';
 

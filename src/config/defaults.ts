@@ -1,0 +1,73 @@
+/**
+ * Every default value in one place: the environment schema (env-schema.ts) and the modules that take
+ * the same setting as an option (vendor transport, media loader, producer, stored answers, Redis
+ * locator) read them from here, so a default cannot differ between the CLI and a library caller.
+ * Leaf module: it imports nothing.
+ */
+
+/** REDIS_URL. */
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+/** RESCREEN_PREFIX: key prefix of every BullMQ and store key. */
+export const DEFAULT_PREFIX = 'rescreen';
+/** OOTO_BASE_URL. */
+export const DEFAULT_OOTO_BASE_URL = 'https://cloud.ooto-ai.com';
+/** GLAIR_BASE_URL. */
+export const DEFAULT_GLAIR_BASE_URL = 'https://api.vision.glair.ai';
+/** IDENTIFY_MATCH_THRESHOLD: similarity at or above which identify says `match`. */
+export const DEFAULT_IDENTIFY_MATCH_THRESHOLD = 0.75;
+/** LOG_LEVEL. */
+export const DEFAULT_LOG_LEVEL = 'info';
+
+// ---------------------------------------------------------------- vendor calls
+
+/** RESCREEN_REQUEST_TIMEOUT_MS: time limit of one vendor HTTP call (headers and body), ms. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+/** RESCREEN_CALL_RETRIES: quick in-call retries of a failure before the request was sent. */
+export const DEFAULT_CALL_RETRIES = 2;
+/** Delay before the first quick in-call retry, ms (doubled each time, randomised ×1–2). */
+export const DEFAULT_RETRY_MIN_TIMEOUT_MS = 200;
+/** Sockets of a vendor client's own keep-alive Pool. */
+export const DEFAULT_CONNECTIONS = 16;
+/** Time limit to establish a TCP/TLS connection to a vendor, ms. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** How long an idle keep-alive socket to a vendor stays open, ms. */
+export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 30_000;
+/** RESCREEN_MAX_CALLS_PER_LINE: vendor calls one manifest line may cost over all its attempts. */
+export const DEFAULT_MAX_CALLS_PER_LINE = 4;
+/** RESCREEN_MAX_RESPONSE_BYTES: most bytes of a vendor answer kept in a record (64 KiB). */
+export const DEFAULT_MAX_RESPONSE_BYTES = 65_536;
+
+// ---------------------------------------------------------------- workers
+
+/** RESCREEN_CONCURRENCY: jobs per vendor queue per process (`auto` starts here). */
+export const DEFAULT_CONCURRENCY = 16;
+/** RESCREEN_RATE_GUARD_MS: added to each spaced quota window, ms. */
+export const DEFAULT_RATE_GUARD_MS = 20;
+/** RESCREEN_QUOTA_RECHECK_MS: longest wait of a job back in the queue for a quota slot, ms. */
+export const DEFAULT_QUOTA_RECHECK_MS = 2_000;
+/** RESCREEN_ATTEMPTS: BullMQ attempts per job. */
+export const DEFAULT_ATTEMPTS = 5;
+/** RESCREEN_BACKOFF_MS: base of BullMQ's exponential backoff between attempts, ms. */
+export const DEFAULT_BACKOFF_MS = 2_000;
+/** RESCREEN_MAX_RATE_LIMITED: times a job may be sent back by a 429 before it ends `failed`. */
+export const DEFAULT_MAX_RATE_LIMITED = 50;
+/** RESCREEN_LOCK_MS: BullMQ job lock, ms. */
+export const DEFAULT_LOCK_MS = 20_000;
+/** RESCREEN_STALLED_INTERVAL_MS: how often stalled jobs are looked for, ms. */
+export const DEFAULT_STALLED_INTERVAL_MS = 10_000;
+/** RESCREEN_MAX_STALLED: times a job may stall and still be run again. */
+export const DEFAULT_MAX_STALLED = 10;
+
+// ---------------------------------------------------------------- media
+
+/** RESCREEN_PHOTO_MAX_BYTES: largest photo accepted, bytes (15 MiB). */
+export const DEFAULT_PHOTO_MAX_BYTES = 15 * 1024 * 1024;
+/** Time limit of one http(s) media download, ms. */
+export const DEFAULT_FETCH_TIMEOUT_MS = 30_000;
+
+// ---------------------------------------------------------------- producer and webhook
+
+/** Manifest lines per chunk of the producer and of `retry` (one `addBulk` per vendor per chunk). */
+export const DEFAULT_CHUNK_SIZE = 1_000;
+/** RESCREEN_WEBHOOK_ATTEMPTS: delivery attempts of a completion webhook. */
+export const DEFAULT_WEBHOOK_ATTEMPTS = 10;

@@ -1,0 +1,119 @@
+/**
+ * The schema of the environment variables (zod): each variable's syntax, bounds and default. config.ts
+ * turns its output into a Config.
+ */
+import { z } from 'zod';
+import { isQuotaError, parseQuota, type Quota } from '../quota/spec.js';
+import * as D from './defaults.js';
+
+const optionalSecret = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+const url = (fallback: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? fallback : v.trim()))
+    .pipe(z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }))
+    .transform((v) => v.replace(/\/+$/, ''));
+
+const quota = z
+  .string()
+  .optional()
+  .transform((v, ctx): Quota | undefined => {
+    if (v === undefined || v.trim() === '') return undefined;
+    const parsed = parseQuota(v);
+    if (isQuotaError(parsed)) {
+      ctx.addIssue({ code: 'custom', message: `${parsed.error} (got ${JSON.stringify(v)})` });
+      return z.NEVER;
+    }
+    return parsed;
+  });
+
+const int = (fallback: number, min: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? String(fallback) : v.trim()))
+    .pipe(z.string().regex(/^\d+$/, 'must be a whole number'))
+    .transform(Number)
+    .pipe(z.number().int().min(min));
+
+export const EnvSchema = z.object({
+  REDIS_URL: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
+    .pipe(z.url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL' }).optional()),
+  RESCREEN_PREFIX: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v === '' ? D.DEFAULT_PREFIX : v))
+    .pipe(z.string().regex(/^[A-Za-z0-9_.{}-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ . - { }')),
+  OOTO_BASE_URL: url(D.DEFAULT_OOTO_BASE_URL),
+  OOTO_APP_ID: optionalSecret,
+  OOTO_APP_KEY: optionalSecret,
+  OOTO_RATE_LIMIT: quota,
+  GLAIR_BASE_URL: url(D.DEFAULT_GLAIR_BASE_URL),
+  GLAIR_USERNAME: optionalSecret,
+  GLAIR_PASSWORD: optionalSecret,
+  GLAIR_API_KEY: optionalSecret,
+  GLAIR_RATE_LIMIT: quota,
+  IDENTIFY_MATCH_THRESHOLD: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? String(D.DEFAULT_IDENTIFY_MATCH_THRESHOLD) : v.trim()))
+    .pipe(z.string().regex(/^(0(\.\d+)?|1(\.0+)?)$/, 'must be a number from 0 to 1'))
+    .transform(Number),
+  LOG_LEVEL: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? D.DEFAULT_LOG_LEVEL : v.trim().toLowerCase()))
+    .pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: (issue) => `must be one of fatal, error, warn, info, debug, trace, silent (got ${JSON.stringify(issue.input)})` })),
+  RESCREEN_CONCURRENCY: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? 'auto' : v.trim().toLowerCase()))
+    .pipe(z.string().regex(/^(auto|\d+)$/, 'must be a whole number or auto'))
+    .transform((v) => (v === 'auto' ? 'auto' : Number(v)))
+    .pipe(z.union([z.literal('auto'), z.number().int().min(1)])),
+  RESCREEN_RATE_GUARD_MS: int(D.DEFAULT_RATE_GUARD_MS, 0),
+  RESCREEN_QUOTA_RECHECK_MS: int(D.DEFAULT_QUOTA_RECHECK_MS, 50),
+  RESCREEN_ATTEMPTS: int(D.DEFAULT_ATTEMPTS, 1),
+  RESCREEN_BACKOFF_MS: int(D.DEFAULT_BACKOFF_MS, 0),
+  RESCREEN_CALL_RETRIES: int(D.DEFAULT_CALL_RETRIES, 0),
+  RESCREEN_REQUEST_TIMEOUT_MS: int(D.DEFAULT_REQUEST_TIMEOUT_MS, 100),
+  RESCREEN_MAX_RATE_LIMITED: int(D.DEFAULT_MAX_RATE_LIMITED, 0),
+  RESCREEN_LOCK_MS: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
+    .pipe(z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(1_000)).optional()),
+  RESCREEN_STALLED_INTERVAL_MS: int(D.DEFAULT_STALLED_INTERVAL_MS, 500),
+  RESCREEN_MAX_STALLED: int(D.DEFAULT_MAX_STALLED, 0),
+  RESCREEN_PHOTO_MAX_BYTES: int(D.DEFAULT_PHOTO_MAX_BYTES, 1),
+  RESCREEN_WEBHOOK_URL: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
+    .pipe(z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional()),
+  RESCREEN_WEBHOOK_SECRET: optionalSecret,
+  RESCREEN_WEBHOOK_ATTEMPTS: int(D.DEFAULT_WEBHOOK_ATTEMPTS, 1),
+  RESCREEN_MAX_RESPONSE_BYTES: int(D.DEFAULT_MAX_RESPONSE_BYTES, 256),
+  RESCREEN_MAX_CALLS_PER_LINE: int(D.DEFAULT_MAX_CALLS_PER_LINE, 1),
+  RESCREEN_MEDIA_ALLOW_HOSTS: z
+    .string()
+    .optional()
+    .transform((v) => (v ?? '').split(',').map((h) => h.trim().toLowerCase().replace(/^\[|\]$/g, '')).filter((h) => h !== '')),
+  RESCREEN_MEDIA_ALLOW_PRIVATE: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? 'false' : v.trim().toLowerCase()))
+    .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' }))
+    .transform((v) => v === 'true' || v === '1' || v === 'yes'),
+});
+
+/** The parsed environment. */
+export type Env = z.output<typeof EnvSchema>;
