@@ -3,10 +3,10 @@
  */
 import type { CheckName } from './registry.js';
 
-/** A check's answer, as rescreen states it (DESIGN.md section 2). */
+/** A check's answer, as rescreen states it (README: the table of checks). */
 export type Verdict = 'genuine' | 'deepfake' | 'match' | 'no-match';
 
-/** How a record ended (DESIGN.md section 4). */
+/** How a record ended (README: The result record). */
 export type RecordStatus = 'completed' | 'rejected' | 'failed';
 export const RECORD_STATUSES: readonly RecordStatus[] = ['completed', 'rejected', 'failed'];
 export const VERDICTS: readonly Verdict[] = ['genuine', 'deepfake', 'match', 'no-match'];
@@ -56,7 +56,7 @@ export interface RecordError {
   readonly message: string;
 }
 
-/** The result record: exactly one per (batch, manifest line). DESIGN.md section 4. */
+/** The result record: exactly one per (batch, manifest line) (README: The result record). */
 export interface ResultRecord {
   readonly batch: string;
   /** 1-based manifest line. */

@@ -1,5 +1,5 @@
 /**
- * `rescreen` — the command line (DESIGN.md section 4). Human output on stdout, diagnostics and logs on
+ * `rescreen` — the command line (README: Using it). Human output on stdout, diagnostics and logs on
  * stderr; problems end as one line and a non-zero exit (see ExitCode), never a stack trace.
  */
 import { readFileSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * The four processors with injected fakes: verdict and score mapping exactly as DESIGN.md section 2.
+ * The four processors with injected fakes: verdict and score mapping exactly as the README's table of checks says.
  */
 import { describe, expect, it } from 'vitest';
 import type { ProcessorDeps } from '../../../src/checks/processor.js';
