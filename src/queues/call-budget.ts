@@ -73,11 +73,12 @@ export class RedisCallLedger implements CallLedger {
 
   async charge(key: LineKey): Promise<LineCalls> {
     const f = field(key);
-    // One round trip: count this call and read the possibly-billed count.
-    const results = await this.redis.multi().hincrby(callsKey(this.prefix, key.batch), f, 1).hget(callsKey(this.prefix, key.batch), `${f}:pb`).exec();
-    const [[incrError, calls] = [null, 0], [, pb] = [null, null]] = results ?? [];
-    if (incrError) throw incrError;
-    return { calls: Number(calls), possiblyBilled: Number(pb ?? 0) };
+    const hash = callsKey(this.prefix, key.batch);
+    // One plain command for a line's first call (nearly every call): only a line that has called
+    // before can have possibly billed calls to read.
+    const calls = await this.redis.hincrby(hash, f, 1);
+    const pb = calls > 1 ? await this.redis.hget(hash, `${f}:pb`) : null;
+    return { calls, possiblyBilled: Number(pb ?? 0) };
   }
 
   async refund(key: LineKey): Promise<void> {

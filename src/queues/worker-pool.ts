@@ -132,6 +132,7 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
     await writeHeartbeat(redis, options.prefix, { id: this.id, at: now, vendors });
     const beats = await readHeartbeats(redis, options.prefix, now);
     for (const [vendor, worker] of this.workers) {
+      await options.admissions[vendor].refreshHold();
       const quota = options.quotaOf(vendor);
       let perSecond = quota === undefined ? undefined : steadyPerSecond(quota);
       if (quota?.auto === true) {

@@ -91,6 +91,8 @@ export class Admission implements CallGate {
   readonly #guardMs: number;
   #latencyMs: number | undefined;
   #lastWaitLogged = '';
+  /** A 429 pause known to this process (its own 429s, and {@link refreshHold}), epoch ms. */
+  #heldUntil = 0;
 
   constructor(options: AdmissionOptions) {
     this.#o = options;
@@ -106,6 +108,9 @@ export class Admission implements CallGate {
   }
 
   async admit(signal?: AbortSignal): Promise<void> {
+    // No quota configured: nothing to space or count, so no round trip per call; only a 429 pause
+    // holds the vendor, and this process learns of other workers' pauses within a refresh (2 s).
+    if (this.#o.quota() === undefined && this.#o.now === undefined && Date.now() >= this.#heldUntil) return;
     for (;;) {
       signal?.throwIfAborted();
       // The slot is relative to when the script ran, which is after this moment: measuring from here
@@ -161,6 +166,7 @@ export class Admission implements CallGate {
       AUTO_MIN_PER_SECOND,
     );
     const ms = Math.round(Number(holdMs));
+    this.#heldUntil = Math.max(this.#heldUntil, Date.now() + ms);
     if (newPause === 1) {
       // One line per pause for the whole fleet: only the call that started it logs.
       this.#o.log.info(
@@ -170,6 +176,13 @@ export class Admission implements CallGate {
     } else {
       this.#o.log.debug({ vendor: this.vendor, holdMs: ms, refused }, `${this.vendor} answered 429 during a pause`);
     }
+  }
+
+  /** Reads the fleet's 429 pause (the worker pool calls it every 2 s), for the no-quota fast path. */
+  async refreshHold(): Promise<void> {
+    const [hold, now] = await Promise.all([this.#o.redis.hget(this.#key, 'hold'), this.now()]);
+    const left = hold === null ? 0 : Number(hold) - now;
+    this.#heldUntil = left > 0 ? Date.now() + left : 0;
   }
 
   /** The clock the fleet agrees on, ms (the injected one, else Redis TIME). */
