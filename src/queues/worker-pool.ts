@@ -59,6 +59,8 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
   private readonly shortfallLogged = new Map<Vendor, string>();
   private readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private timer: NodeJS.Timeout | undefined;
+  /** The tick under way, awaited by close() so it never runs on closed connections. */
+  private ticking: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(private readonly options: WorkerPoolOptions) {
@@ -96,11 +98,15 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
       this.queues.set(vendor, queue);
       this.workers.set(vendor, worker);
     }
-    this.timer = setInterval(() => {
-      this.tick().catch((err: unknown) => options.log.debug({ err }, 'worker pool tick failed'));
-    }, TICK_MS);
+    const tick = () => {
+      if (this.ticking !== undefined) return;
+      this.ticking = this.tick()
+        .catch((err: unknown) => options.log.debug({ err }, 'worker pool tick failed'))
+        .finally(() => (this.ticking = undefined));
+    };
+    this.timer = setInterval(tick, TICK_MS);
     this.timer.unref();
-    this.tick().catch((err: unknown) => options.log.debug({ err }, 'worker pool tick failed'));
+    tick();
     return this;
   }
 
@@ -187,6 +193,10 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
   close(force = false): Promise<void> {
     this.closing ??= (async () => {
       clearInterval(this.timer);
+      // A pool closed right after it started (a batch that was already finished): let its
+      // connections finish connecting first, so no command of theirs dies with "Connection is closed".
+      await Promise.all([...this.workers.values(), ...this.queues.values()].map((x) => x.waitUntilReady().catch(() => undefined)));
+      await this.ticking?.catch(() => undefined);
       await Promise.all([...this.workers.values()].map((w) => w.close(force)));
       const redis = this.connections[0];
       if (redis !== undefined) await removeHeartbeat(redis, this.options.prefix, this.id).catch(() => undefined);
