@@ -100,6 +100,17 @@ export async function runRescreenSide(
   }
 }
 
+/** `n` bare jobs (a photo path each, cycling over `names`) added with `addBulk` in chunks of 1000. */
+export async function addBareJobs(queue: Queue<{ path: string }>, dir: string, names: readonly string[], n: number): Promise<void> {
+  for (let start = 0; start < n; start += 1000) {
+    const jobs = [];
+    for (let i = start; i < Math.min(n, start + 1000); i++) {
+      jobs.push({ name: 'ooto-deepfake', data: { path: join(dir, names[i % names.length]!) }, opts: { removeOnComplete: true, removeOnFail: true } });
+    }
+    await queue.addBulk(jobs);
+  }
+}
+
 /** A bare BullMQ worker doing the same HTTP call; jobs added beforehand; timed until the last completes. */
 export async function runBareSide(
   ctx: BenchContext,
@@ -115,13 +126,7 @@ export async function runBareSide(
   const queue = new Queue<{ path: string }>('ooto', { connection, prefix });
   const http = new Pool(simUrl, { connections: concurrency });
   try {
-    for (let start = 0; start < n; start += 1000) {
-      const jobs = [];
-      for (let i = start; i < Math.min(n, start + 1000); i++) {
-        jobs.push({ name: 'ooto-deepfake', data: { path: join(dir, names[i % names.length]!) }, opts: { removeOnComplete: true, removeOnFail: true } });
-      }
-      await queue.addBulk(jobs);
-    }
+    await addBareJobs(queue, dir, names, n);
     let completed = 0;
     let failed = 0;
     let lastError = '';

@@ -25,7 +25,7 @@ import { SIM_CREDENTIALS } from '../src/simulator/server.js';
 import type { SimRateLimit } from '../src/simulator/options.js';
 import { benchScript, runJsonChild, startLongChild } from './child.js';
 import { benchConfig, fmtRatio, resetSimStats, simStats, type BenchContext, type ScenarioResult } from './common.js';
-import { writePhotoManifest, writeSampleJpegs } from './e2e.js';
+import { addBareJobs, writePhotoManifest, writeSampleJpegs } from './e2e.js';
 import { dropPrefix, freshPrefix, redisClient } from './redis-util.js';
 
 export const UTILISATION_TARGET = 0.97;
@@ -126,13 +126,7 @@ async function limiterCell(ctx: BenchContext, simUrl: string, dir: string, names
   const client = redisClient(ctx.redisUrl);
   const queue = new Queue<{ path: string }>('ooto', { connection: client, prefix });
   try {
-    for (let start = 0; start < n; start += 1000) {
-      const jobs = [];
-      for (let i = start; i < Math.min(n, start + 1000); i++) {
-        jobs.push({ name: 'ooto-deepfake', data: { path: join(dir, names[i % names.length]!) }, opts: { removeOnComplete: true, removeOnFail: true } });
-      }
-      await queue.addBulk(jobs);
-    }
+    await addBareJobs(queue, dir, names, n);
     const args = JSON.stringify({ redisUrl: ctx.redisUrl, prefix, simUrl, max: LIMIT_PER_S, concurrency: 16 });
     await Promise.all(Array.from({ length: processes }, () => runJsonChild(benchScript('limiter-child'), [args])));
   } finally {

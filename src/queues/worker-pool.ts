@@ -13,14 +13,12 @@ import type { WorkerTuning } from '../config/config.js';
 import type { Admission } from '../quota/admission.js';
 import { autoConcurrency, capacityShortfall, readHeartbeats, removeHeartbeat, writeHeartbeat, type VendorHeartbeat } from '../quota/capacity.js';
 import { steadyPerSecond, type Quota } from '../quota/spec.js';
-import { readQuotaState } from '../quota/state.js';
 import { VENDORS, type Vendor } from '../checks/registry.js';
 import type { JobPayload } from '../checks/types.js';
 import { AuthenticationError, type VendorError } from '../errors/errors.js';
 import { pendingJobCount } from './idle.js';
 import { recordLostJob, runJob, type JobRunnerDeps } from './job-runner.js';
 import { queueName } from './names.js';
-import { quotaStateKey as admissionKey } from '../quota/admission.js';
 
 /**
  * The quota is not BullMQ's limiter (a fixed window that opens when a job starts: with enough
@@ -55,8 +53,8 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
   private readonly queues = new Map<Vendor, Queue<JobPayload>>();
   private readonly connections: Redis[] = [];
   private readonly stopped = new Map<Vendor, VendorError>();
-  private readonly active = new Map<Vendor, number>();
-  private readonly shortfallLogged = new Map<Vendor, string>();
+  /** Vendors whose too-low concurrency this process has reported (once, until it is enough again). */
+  private readonly shortfallLogged = new Set<Vendor>();
   private readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private timer: NodeJS.Timeout | undefined;
   /** The tick under way, awaited by close() so it never runs on closed connections. */
@@ -110,13 +108,6 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
     return this;
   }
 
-  /** Current concurrency per vendor in this process. */
-  get concurrency(): Partial<Record<Vendor, number>> {
-    const out: Partial<Record<Vendor, number>> = {};
-    for (const [vendor, worker] of this.workers) out[vendor] = worker.concurrency;
-    return out;
-  }
-
   /**
    * Every TICK_MS: publish this process's heartbeat, size `auto` concurrency from the quota and the
    * observed latency, and say once when a fixed concurrency cannot reach the quota.
@@ -129,7 +120,6 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
     for (const [vendor, worker] of this.workers) {
       vendors[vendor] = {
         concurrency: worker.concurrency,
-        active: this.active.get(vendor) ?? 0,
         latencyMs: options.admissions[vendor].latencyMs,
         auto: options.tuning.concurrencyAuto && options.concurrency === undefined,
       };
@@ -138,15 +128,11 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
     await writeHeartbeat(redis, options.prefix, { id: this.id, at: now, vendors });
     const beats = await readHeartbeats(redis, options.prefix, now);
     for (const [vendor, worker] of this.workers) {
-      await options.admissions[vendor].refreshHold();
+      const admission = options.admissions[vendor];
+      const { learnedPerSecond } = await admission.refresh();
       const quota = options.quotaOf(vendor);
-      let perSecond = quota === undefined ? undefined : steadyPerSecond(quota);
-      if (quota?.auto === true) {
-        const admission = options.admissions[vendor];
-        const state = await readQuotaState(redis, admissionKey(options.prefix, vendor), vendor, quota, await admission.now());
-        perSecond = state.learnedPerSecond ?? perSecond;
-      }
-      const latencyMs = options.admissions[vendor].latencyMs;
+      const perSecond = (quota?.auto === true ? learnedPerSecond : undefined) ?? (quota === undefined ? undefined : steadyPerSecond(quota));
+      const { latencyMs } = admission;
       if (vendors[vendor]?.auto === true) {
         if (perSecond !== undefined && latencyMs !== undefined) {
           const processes = beats.filter((b) => b.vendors[vendor] !== undefined).length;
@@ -159,9 +145,11 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
         continue;
       }
       const shortfall = capacityShortfall(vendor, perSecond, beats);
-      if (shortfall !== undefined && this.shortfallLogged.get(vendor) === undefined) options.log.warn({ vendor }, shortfall);
-      this.shortfallLogged.set(vendor, shortfall ?? '');
       if (shortfall === undefined) this.shortfallLogged.delete(vendor);
+      else if (!this.shortfallLogged.has(vendor)) {
+        options.log.warn({ vendor }, shortfall);
+        this.shortfallLogged.add(vendor);
+      }
     }
   }
 
@@ -214,15 +202,6 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
   }
 
   private async process(vendor: Vendor, job: Job<JobPayload>): Promise<{ status: string }> {
-    this.active.set(vendor, (this.active.get(vendor) ?? 0) + 1);
-    try {
-      return await this.processJob(vendor, job);
-    } finally {
-      this.active.set(vendor, (this.active.get(vendor) ?? 1) - 1);
-    }
-  }
-
-  private async processJob(vendor: Vendor, job: Job<JobPayload>): Promise<{ status: string }> {
     const { runner, log } = this.options;
     const step = await runJob(
       { payload: job.data, attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 },

@@ -91,7 +91,7 @@ export class Admission implements CallGate {
   readonly #guardMs: number;
   #latencyMs: number | undefined;
   #lastWaitLogged = '';
-  /** A 429 pause known to this process (its own 429s, and {@link refreshHold}), epoch ms. */
+  /** A 429 pause known to this process (its own 429s, and {@link refresh}), epoch ms. */
   #heldUntil = 0;
 
   constructor(options: AdmissionOptions) {
@@ -178,11 +178,15 @@ export class Admission implements CallGate {
     }
   }
 
-  /** Reads the fleet's 429 pause (the worker pool calls it every 2 s), for the no-quota fast path. */
-  async refreshHold(): Promise<void> {
-    const [hold, now] = await Promise.all([this.#o.redis.hget(this.#key, 'hold'), this.now()]);
+  /**
+   * Reads back what the worker pool needs every 2 s: the fleet's 429 pause (for the no-quota fast
+   * path) and the rate `auto` has learned.
+   */
+  async refresh(): Promise<{ learnedPerSecond: number | undefined }> {
+    const [[hold, learned], now] = await Promise.all([this.#o.redis.hmget(this.#key, 'hold', 'ar'), this.now()]);
     const left = hold === null ? 0 : Number(hold) - now;
     this.#heldUntil = left > 0 ? Date.now() + left : 0;
+    return { learnedPerSecond: learned === null ? undefined : Number(learned) };
   }
 
   /** The clock the fleet agrees on, ms (the injected one, else Redis TIME). */

@@ -15,7 +15,6 @@ export const HEARTBEAT_TTL_MS = 10_000;
 /** What one worker process says about one vendor. */
 export interface VendorHeartbeat {
   readonly concurrency: number;
-  readonly active: number;
   /** Smoothed call latency, ms; undefined before the first answer. */
   readonly latencyMs: number | undefined;
   readonly auto: boolean;

@@ -4,7 +4,7 @@ import { autoConcurrency, capacityShortfall, type Heartbeat } from '../../../src
 const beat = (concurrency: number, latencyMs: number | undefined, auto = false): Heartbeat => ({
   id: `w${concurrency}-${latencyMs}`,
   at: Date.now(),
-  vendors: { ooto: { concurrency, active: concurrency, latencyMs, auto } },
+  vendors: { ooto: { concurrency, latencyMs, auto } },
 });
 
 describe('enough in flight', () => {
