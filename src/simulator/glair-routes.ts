@@ -4,7 +4,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { GLAIR_MAX_BYTES } from '../checks/registry.js';
+import { GLAIR_MAX_BYTES } from '../vendors/glair/limits.js';
 import { readBody, readMultipart } from './body.js';
 import { parseDirectives, type SimDirectives } from './directives.js';
 import { isJpeg, isMp4, isPng } from './media-check.js';

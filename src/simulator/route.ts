@@ -3,7 +3,7 @@
  * what it answers.
  */
 import type { IncomingMessage } from 'node:http';
-import type { Vendor } from '../checks/registry.js';
+import type { Vendor } from './options.js';
 import type { ResolvedSettings } from './options.js';
 import type { SimEndpoint } from './stats.js';
 import type { TemplateStore } from './templates.js';

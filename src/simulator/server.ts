@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Vendor } from '../checks/registry.js';
+import type { Vendor } from './options.js';
 import { ADMIN_PREFIX, handleAdmin } from './admin-routes.js';
 import { parseDirectives } from './directives.js';
 import { Faults } from './faults.js';
