@@ -18,7 +18,7 @@ import { createProcessorDeps, redactor } from '../../../src/runtime/runtime.js';
 import { sampleJpeg, sampleMp4 } from '../../../src/simulator/sample-media.js';
 import { BUILT_INS } from '../../../src/runtime/built-ins.js';
 import { MemoryStore } from '../../helpers/memory-store.js';
-import { OOTO_DEEPFAKE_200 } from '../vendors/seed-samples.js';
+import { OOTO_DEEPFAKE_200 } from '../../fixtures/vendor-samples.js';
 
 const SECRETS = {
   OOTO_APP_ID: 'ooto-id-echo-7f3a9c',
