@@ -30,28 +30,33 @@ afterEach(async () => {
   cleanup = [];
 });
 
+/** ACME's server (accepting {@link KEY}), a runtime whose registries add ACME (key `key`) under a fresh prefix, a temp folder. */
+async function setUp(key: string): Promise<{ acme: AcmeServer; runtime: Runtime; dir: string }> {
+  const acme = await startAcmeServer(KEY);
+  cleanup.push(() => acme.close());
+  const prefix = freshPrefix('acme');
+  cleanup.push(async () => {
+    const client = redisClient();
+    await dropPrefix(client, prefix);
+    await client.quit();
+  });
+  const dir = await mkdtemp(join(tmpdir(), 'rescreen-acme-'));
+  cleanup.push(() => rm(dir, { recursive: true, force: true }));
+  // The registry line, made here instead of in src/vendors/registry.ts and jobs/index.ts.
+  const registries = buildRegistries([...VENDORS, acmeVendor], [...CHECK_MODULES, acmeLiveness]);
+  const config = loadConfig(
+    { REDIS_URL: redisUrl(), RESCREEN_PREFIX: prefix, ACME_BASE_URL: acme.url, ACME_KEY: key, LOG_LEVEL: 'silent', RESCREEN_BACKOFF_MS: '50' },
+    registries.vendors,
+  );
+  expect(config.vendors.acme).toMatchObject({ baseUrl: acme.url, credentials: { key } });
+  const runtime = await openRuntime(config, createLogger(config.logLevel, { pretty: false }), registries);
+  cleanup.push(() => runtime.close());
+  return { acme, runtime, dir };
+}
+
 describe('a third, test-only vendor', () => {
   it('runs a manifest line end to end through its own queue, with its key redacted from the record', async () => {
-    const acme: AcmeServer = await startAcmeServer(KEY);
-    cleanup.push(() => acme.close());
-    const prefix = freshPrefix('acme');
-    cleanup.push(async () => {
-      const client = redisClient();
-      await dropPrefix(client, prefix);
-      await client.quit();
-    });
-    const dir = await mkdtemp(join(tmpdir(), 'rescreen-acme-'));
-    cleanup.push(() => rm(dir, { recursive: true, force: true }));
-
-    // The registry line, made here instead of in src/vendors/registry.ts and jobs/index.ts.
-    const registries = buildRegistries([...VENDORS, acmeVendor], [...CHECK_MODULES, acmeLiveness]);
-    const config = loadConfig(
-      { REDIS_URL: redisUrl(), RESCREEN_PREFIX: prefix, ACME_BASE_URL: acme.url, ACME_KEY: KEY, LOG_LEVEL: 'silent', RESCREEN_BACKOFF_MS: '50' },
-      registries.vendors,
-    );
-    expect(config.vendors.acme).toMatchObject({ baseUrl: acme.url, credentials: { key: KEY } });
-    const runtime: Runtime = await openRuntime(config, createLogger(config.logLevel, { pretty: false }), registries);
-    cleanup.push(() => runtime.close());
+    const { acme, runtime, dir } = await setUp(KEY);
     expect(Object.keys(runtime.queues)).toEqual(['ooto', 'glair', 'acme']);
 
     const photo = sampleJpeg({ seed: 42 });
@@ -90,20 +95,7 @@ describe('a third, test-only vendor', () => {
   });
 
   it('a wrong ACME key stops ACME’s worker and leaves its job queued, as for a built-in vendor', async () => {
-    const acme = await startAcmeServer(KEY);
-    cleanup.push(() => acme.close());
-    const prefix = freshPrefix('acme-401');
-    cleanup.push(async () => {
-      const client = redisClient();
-      await dropPrefix(client, prefix);
-      await client.quit();
-    });
-    const dir = await mkdtemp(join(tmpdir(), 'rescreen-acme-'));
-    cleanup.push(() => rm(dir, { recursive: true, force: true }));
-    const registries = buildRegistries([...VENDORS, acmeVendor], [...CHECK_MODULES, acmeLiveness]);
-    const config = loadConfig({ REDIS_URL: redisUrl(), RESCREEN_PREFIX: prefix, ACME_BASE_URL: acme.url, ACME_KEY: 'wrong-key-0000', LOG_LEVEL: 'silent' }, registries.vendors);
-    const runtime = await openRuntime(config, createLogger(config.logLevel, { pretty: false }), registries);
-    cleanup.push(() => runtime.close());
+    const { runtime, dir } = await setUp('wrong-key-0000');
     await writeFile(join(dir, 'face.jpg'), sampleJpeg({ seed: 43 }));
     const manifest = join(dir, 'm.jsonl');
     await writeFile(manifest, JSON.stringify({ ref: 'face.jpg', check: 'acme-liveness' }) + '\n');
@@ -112,7 +104,8 @@ describe('a third, test-only vendor', () => {
     cleanup.push(() => workers.close());
     await eventually(async () => workers.pool.stoppedVendors.has('acme'), (stopped) => stopped, 15_000);
     expect(workers.pool.stoppedVendors.get('acme')?.message).toMatch(/^ACME /);
-    expect(await runtime.queues.acme!.count()).toBe(1);
+    // The job goes back to wait (no attempt spent) just after the worker stops.
+    await eventually(() => runtime.queues.acme!.count(), (n) => n === 1, 10_000);
     expect((await runtime.store.summary('acme-2'))?.recorded).toBe(0);
   });
 });
