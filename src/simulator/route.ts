@@ -51,3 +51,9 @@ export interface VendorProtocol {
   /** Headers every answer of this vendor carries (GLAIR: a fresh `Request-Id`). */
   commonHeaders(): Record<string, string> | undefined;
 }
+
+/** What a vendor's definition gives the simulator: its protocol (auth, errors) and its endpoints. */
+export interface SimulatedVendor {
+  readonly protocol: VendorProtocol;
+  readonly routes: readonly VendorRoute[];
+}

@@ -6,6 +6,7 @@
  */
 import type { VendorConfigSpec, VendorSettings } from '../config/vendor-settings.js';
 import type { MediaLimits } from '../media/types.js';
+import type { SimulatedVendor } from '../simulator/route.js';
 import type { TransportOptions } from './transport.js';
 
 /** Every vendor client can be closed (its keep-alive sockets). Its other methods are vendor calls. */
@@ -27,6 +28,8 @@ export interface VendorDefinition<Client extends VendorClient = VendorClient> ex
   createClient(settings: VendorSettings, options: ClientOptions): Client;
   /** Caps on the media its checks send (GLAIR: a 6 MiB body). */
   readonly media?: MediaLimits;
+  /** How `rescreen simulator` plays this vendor (its protocol and routes); none for a vendor it does not simulate. */
+  readonly simulator?: SimulatedVendor;
 }
 
 /** Declares a vendor (typed against its client). */

@@ -1,4 +1,5 @@
 /** GLAIR as rescreen knows it: its variables, its Basic-auth secret, its client, its 6 MiB body cap. */
+import { GLAIR_SIMULATION } from '../../simulator/glair-routes.js';
 import { SIM_CREDENTIALS } from '../../simulator/options.js';
 import { defineVendor } from '../definition.js';
 import type { GlairClient } from '../types.js';
@@ -15,6 +16,7 @@ export const glairVendor = defineVendor<GlairClient>({
   rateLimitVar: 'GLAIR_RATE_LIMIT',
   credentials: { username: 'GLAIR_USERNAME', password: 'GLAIR_PASSWORD', apiKey: 'GLAIR_API_KEY' },
   simulatorCredentials: { ...SIM_CREDENTIALS.glair },
+  simulator: GLAIR_SIMULATION,
   // An answer echoing our headers carries `Basic base64(username:password)`, or the base64 alone.
   derivedSecrets: ({ username, password }) => {
     if (username === undefined && password === undefined) return [];

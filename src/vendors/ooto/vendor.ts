@@ -1,4 +1,5 @@
 /** OOTO as rescreen knows it: its variables, its client, the simulator's test credentials. */
+import { OOTO_SIMULATION } from '../../simulator/ooto-routes.js';
 import { SIM_CREDENTIALS } from '../../simulator/options.js';
 import { defineVendor } from '../definition.js';
 import type { OotoClient } from '../types.js';
@@ -12,6 +13,7 @@ export const ootoVendor = defineVendor<OotoClient>({
   rateLimitVar: 'OOTO_RATE_LIMIT',
   credentials: { appId: 'OOTO_APP_ID', appKey: 'OOTO_APP_KEY' },
   simulatorCredentials: { ...SIM_CREDENTIALS.ooto },
+  simulator: OOTO_SIMULATION,
   createClient: (settings, options) =>
     createOotoClient({ ...options, baseUrl: settings.baseUrl, appId: settings.credentials.appId, appKey: settings.credentials.appKey }),
 });
