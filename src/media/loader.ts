@@ -80,26 +80,24 @@ export function createMediaLoader(options: MediaLoaderOptions = {}): MediaLoader
   const dispatcher = options.dispatcher ?? sharedDispatcher(hostPolicy);
   const reader: RemoteReader = { fetchTimeoutMs, dispatcher, hostPolicy };
 
-  return {
-    async loadPhoto(ref, baseDir, signal) {
-      signal?.throwIfAborted();
-      const source = resolveRef(ref, baseDir, allowLocal);
-      const bytes = await readSource(reader, source, photoMaxBytes, signal, (size) =>
-        overLimit(source.display, size, photoMaxBytes),
-      );
-      const mime = await sniffPhoto(bytes, { maxBytes: photoMaxBytes, label: source.display });
-      return { bytes, mime, filename: source.filename ?? `media.${extensionOf(mime)}` };
-    },
+  /** One photo or video: read within `cap`, then sniffed as that kind. */
+  async function loadOne(
+    ref: string,
+    baseDir: string,
+    signal: AbortSignal | undefined,
+    cap: number,
+    sniff: typeof sniffPhoto | typeof sniffVideo,
+  ): Promise<MediaBlob> {
+    signal?.throwIfAborted();
+    const source = resolveRef(ref, baseDir, allowLocal);
+    const bytes = await readSource(reader, source, cap, signal, (size) => overLimit(source.display, size, cap));
+    const mime = await sniff(bytes, { maxBytes: cap, label: source.display });
+    return { bytes, mime, filename: source.filename ?? `media.${extensionOf(mime)}` };
+  }
 
-    async loadVideo(ref, baseDir, signal) {
-      signal?.throwIfAborted();
-      const source = resolveRef(ref, baseDir, allowLocal);
-      const bytes = await readSource(reader, source, bodyMaxBytes, signal, (size) =>
-        overLimit(source.display, size, bodyMaxBytes),
-      );
-      const mime = await sniffVideo(bytes, { maxBytes: bodyMaxBytes, label: source.display });
-      return { bytes, mime, filename: source.filename ?? `media.${extensionOf(mime)}` };
-    },
+  return {
+    loadPhoto: (ref, baseDir, signal) => loadOne(ref, baseDir, signal, photoMaxBytes, sniffPhoto),
+    loadVideo: (ref, baseDir, signal) => loadOne(ref, baseDir, signal, bodyMaxBytes, sniffVideo),
 
     async loadFrames(refs, baseDir, signal) {
       signal?.throwIfAborted();
