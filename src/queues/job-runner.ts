@@ -4,8 +4,8 @@
  * vendor. The BullMQ adapter (worker-pool.ts) acts on the returned step; this module is unit-testable
  * with an in-memory store and no Redis.
  */
-import type { Processor, ProcessorDeps } from '../checks/processor.js';
-import { CHECKS, type CheckName, type CheckSpec } from '../checks/registry.js';
+import type { ProcessorDeps } from '../checks/processor.js';
+import type { CheckRegistry, Vendor } from '../checks/registry.js';
 import type { CheckOutcome, JobPayload, RecordError, ResultRecord } from '../checks/types.js';
 import type {
   QuotaWaitError} from '../errors/errors.js';
@@ -24,8 +24,10 @@ import { storedResponse } from './stored-response.js';
 
 export interface JobRunnerDeps {
   readonly store: ResultStore;
-  readonly processors: Readonly<Record<CheckName, Processor>>;
-  readonly processorDeps: ProcessorDeps;
+  /** The checks: each job's module (its processor, its vendor, the record fields it adds). */
+  readonly checks: CheckRegistry;
+  /** The processor dependencies of a vendor's checks: its client and its media loader. */
+  readonly depsFor: (vendor: Vendor) => ProcessorDeps;
   /** A job sent back by 429 more often than this ends `failed` (RATE_LIMITED_TOO_OFTEN). */
   readonly maxRateLimited: number;
   /** Delay used for a 429 without Retry-After (GLAIR never sends one). */
@@ -66,16 +68,16 @@ export async function runJob(input: JobAttempt, deps: JobRunnerDeps, signal?: Ab
     return { kind: 'skipped', existing };
   }
 
-  const processor = deps.processors[payload.check];
+  const check = deps.checks.get(payload.check);
   // Every vendor call of the line counts against its budget; a retry run gets a fresh one.
   const tally: Tally = { calls: 0, possiblyBilled: 0 };
   const run = payload.retry === true && existing ? existing.finishedAt : '';
   const processorDeps = deps.callBudget
-    ? meterVendorCalls(deps.processorDeps, deps.callBudget, { batch: payload.batch, line: payload.line, run }, tally)
-    : deps.processorDeps;
+    ? meterVendorCalls(deps.depsFor(check.vendor), deps.callBudget, { batch: payload.batch, line: payload.line, run }, tally)
+    : deps.depsFor(check.vendor);
   let outcome: CheckOutcome;
   try {
-    outcome = await processor(payload, processorDeps, signal);
+    outcome = await check.processor(payload, processorDeps, signal);
   } catch (error) {
     return decideOnError(input, error, deps, tally);
   }
@@ -86,7 +88,7 @@ export async function runJob(input: JobAttempt, deps: JobRunnerDeps, signal?: Ab
     score: outcome.score,
     error: null,
     response: outcome.response,
-    ...(addsTemplateId(payload.check) ? { templateId: outcome.templateId ?? null } : {}),
+    ...(deps.checks.adds(payload.check, 'templateId') ? { templateId: outcome.templateId ?? null } : {}),
     ...billed(tally),
   });
   await deps.store.put(record);
@@ -209,10 +211,4 @@ function baseRecord(
     attempts: attempt,
     finishedAt: (deps.now?.() ?? new Date()).toISOString(),
   };
-}
-
-/** Whether the check's records carry `templateId` (the registry says, not the check's name). */
-function addsTemplateId(check: CheckName): boolean {
-  const spec: CheckSpec = CHECKS[check];
-  return spec.recordFields?.includes('templateId') === true;
 }
