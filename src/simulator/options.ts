@@ -4,6 +4,7 @@
  */
 import type { Vendor } from '../checks/registry.js';
 import type { RateLimit } from '../config/rate-limit.js';
+import type { MediaScript } from './script.js';
 
 /** OOTO credentials: the `APP-ID` and `APP-KEY` request headers. */
 export interface OotoCredentials {
@@ -100,6 +101,8 @@ export interface SimulatorSettings {
 
 /** Options of `startSimulator`. */
 export interface SimulatorOptions extends SimulatorSettings {
+  /** Per-media outcomes and failures, and a hook told of every call (the testing kit's `startSimulator`). */
+  readonly script?: MediaScript;
   /** Interface to listen on. Default `127.0.0.1`. */
   readonly host?: string;
   /** TCP port; 0 (default) picks a free one (read it from `simulator.url`). */
