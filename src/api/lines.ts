@@ -20,8 +20,8 @@ export interface Spool {
 
 /**
  * Writes the lines to `<tmp>/rescreen-lines-*\/<name>.jsonl`. A string containing a line break would
- * become several manifest lines (and shift every line number after it): it is written as one line with
- * the break escaped as JSON would not, so it stays one (invalid) line.
+ * become several manifest lines (and shift every line number after it): its breaks are written as
+ * spaces (whitespace to JSON), so it stays one line, valid or not, with its own line number.
  */
 export async function spoolLines(lines: AsyncIterable<ManifestLine> | Iterable<ManifestLine>, name: string): Promise<Spool> {
   const dir = await mkdtemp(join(tmpdir(), 'rescreen-lines-'));

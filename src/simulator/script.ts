@@ -6,13 +6,12 @@
  */
 import type { Vendor } from '../checks/registry.js';
 import type { SimDirectives } from './directives.js';
-import type { FailureKind } from './options.js';
 import type { SimEndpoint } from './stats.js';
 
-/** An HTTP-level answer for one media's call instead of the normal one. */
+/** An HTTP-level answer for one media's call instead of the normal one (the kinds of `FailureKind`, and 429). */
 export interface ScriptedFailure {
   /** `'429'`: over quota; `'500'`/`'503'`: a server error; `'reset'`: socket destroyed; `'timeout'`: never answered. */
-  readonly kind: FailureKind | '429';
+  readonly kind: '429' | '500' | '503' | 'reset' | 'timeout';
   /**
    * 429 only: the `Retry-After` header, whole seconds; `null` sends none. Default: the vendor's
    * manner (OOTO sends one, GLAIR none).
