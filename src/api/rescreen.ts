@@ -9,6 +9,7 @@ import {
   batchStatus,
   credentialedVendors,
   enqueueBatch,
+  isFinished,
   listBatches,
   openRuntime,
   recordByTransactionId,
@@ -128,7 +129,11 @@ export interface Rescreen {
    * @throws InvalidInputError naming the variables when a vendor with jobs queued has no credentials.
    */
   work(options?: WorkOptions): Promise<Workers>;
-  /** Enqueue, work until the batch has every record, stop the workers: `rescreen run`. Honours `timeoutMs`/`signal` of {@link WaitOptions}. */
+  /**
+   * Enqueue, work until the batch has every record, stop the workers: `rescreen run`. Honours
+   * `timeoutMs`/`signal` of {@link WaitOptions}.
+   * @throws the vendor's AuthenticationError / PermissionDeniedError when a vendor the batch needs refuses the credentials (its jobs stay queued).
+   */
   run(manifest: ManifestInput, options?: EnqueueOptions & WorkOptions & WaitOptions): Promise<RunResult>;
   /**
    * Resolves with the batch's summary once every line has its record (workers must be running,
@@ -215,16 +220,18 @@ export async function createRescreen(options: RescreenOptions = {}): Promise<Res
     return running;
   };
 
-  const waitForBatch = async (batch: string, opts: WaitOptions = {}): Promise<BatchSummary> => {
+  const waitForBatch = async (batch: string, opts: WaitOptions = {}, giveUp: () => Error | undefined = () => undefined): Promise<BatchSummary> => {
     const deadline = opts.timeoutMs === undefined ? Infinity : Date.now() + opts.timeoutMs;
+    let reason: Error | undefined;
     const summary = await waitForBatchApp(runtime, batch, {
       pollMs: opts.pollMs ?? 100,
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-      stopWhen: () => Date.now() >= deadline,
+      stopWhen: () => (reason = giveUp()) !== undefined || Date.now() >= deadline,
     });
     opts.signal?.throwIfAborted();
-    if (summary && summary.producerDone && summary.recorded >= summary.total) return summary;
+    if (reason && !(summary && isFinished(summary))) throw reason;
+    if (summary && isFinished(summary)) return summary;
     const got = summary ? `${summary.recorded} of ${summary.producerDone ? summary.total : `${summary.maxLine}+`} lines recorded` : 'no such batch yet';
     throw new WaitTimeoutError(`batch ${JSON.stringify(batch)} not finished within ${opts.timeoutMs ?? 0} ms (${got})`);
   };
@@ -236,14 +243,17 @@ export async function createRescreen(options: RescreenOptions = {}): Promise<Res
     work: (opts) => work(opts),
     run: async (manifest, opts = {}) => {
       const enqueued = await enqueue(manifest, { ...opts, dryRun: false });
-      const running = await work(opts, vendorsOf(enqueued, vendorOf));
+      const needed = vendorsOf(enqueued, vendorOf);
+      const running = await work(opts, needed);
+      // As `rescreen run`: a vendor the batch needs that refused the credentials ends the wait (its jobs stay queued).
+      const refused = (): Error | undefined => [...running.stoppedVendors()].find(([vendor]) => needed.has(vendor))?.[1];
       try {
-        return { enqueued, summary: await waitForBatch(enqueued.batch, opts) };
+        return { enqueued, summary: await waitForBatch(enqueued.batch, opts, refused) };
       } finally {
         await running.close();
       }
     },
-    waitForBatch,
+    waitForBatch: (batch, opts) => waitForBatch(batch, opts),
     records: (batch, opts = {}) => ({
       // Lazy: the NotFoundError comes on the first iteration.
       async *[Symbol.asyncIterator]() {

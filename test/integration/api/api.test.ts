@@ -97,6 +97,20 @@ describe('createRescreen', () => {
     }
   });
 
+  it('run() stops with the AuthenticationError when a vendor the batch needs refuses the credentials (jobs stay queued)', async () => {
+    sim = await startSimulator();
+    env = await createTestEnv({ simulator: sim, redisUrl: redisUrl(), label: 'api', env: { OOTO_APP_KEY: 'not-the-key' } });
+    await env.file('a.jpg', photo({ seed: 3 }));
+    const rescreen = await env.rescreen();
+    const started = Date.now();
+    const error: unknown = await rescreen.run({ lines: [{ ref: 'a.jpg', check: 'ooto-deepfake' }], baseDir: env.dir }, { timeoutMs: 20_000 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'AuthenticationError', vendor: 'ooto', status: 401 });
+    expect(Date.now() - started).toBeLessThan(15_000); // it did not wait out the timeout
+    expect(JSON.stringify(error)).not.toContain('not-the-key');
+    const { batch } = await rescreen.enqueue({ lines: [{ ref: 'a.jpg', check: 'ooto-deepfake' }], baseDir: env.dir }, { dryRun: true });
+    expect((await rescreen.status(batch)).pending.ooto).toBe(1);
+  });
+
   it('fails fast with REDIS_UNAVAILABLE when Redis does not answer', async () => {
     await expect(createRescreen({ env: { REDIS_URL: 'redis://127.0.0.1:1' } })).rejects.toMatchObject({ code: 'REDIS_UNAVAILABLE' });
   });
