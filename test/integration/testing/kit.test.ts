@@ -126,6 +126,18 @@ describe('rescreen/testing', () => {
     expect(sim.stats().rateLimited).toBe(3);
   });
 
+  it('enforces a quota given as text (429) and fails a share of calls at random; refuses a malformed quota', async () => {
+    const { sim } = await setUp({ rateLimit: { ooto: '2/s' } });
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await postPhoto(sim, photo({ seed: 40 + i }))).status);
+    expect(statuses).toEqual([200, 200, 429]);
+    const failing = await startSimulator({ failures: { rate: 1, kinds: ['503'] } });
+    open.sims.push(failing);
+    expect((await postPhoto(failing, photo({ seed: 50 }))).status).toBe(503);
+    expect(failing.calls().map((c) => [c.status, c.scripted])).toEqual([[503, false]]);
+    await expect(startSimulator({ rateLimit: { glair: 'fast' } })).rejects.toThrow(/rateLimit.glair/);
+  });
+
   it('cleanup() leaves 0 keys under the prefix after API runs, CLI runs and rescreen demo', async () => {
     const { env } = await setUp();
     expect(env.prefix).toMatch(/^\{rescreen-test-kit-[0-9a-f]{10}\}$/);
