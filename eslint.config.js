@@ -8,7 +8,7 @@ function layer(folders) {
 }
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bin/**', '.bench-tmp/**', 'eslint.config.js'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bin/**', '.bench-tmp/**', 'eslint.config.js', 'examples/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -40,7 +40,7 @@ export default tseslint.config(
   },
   {
     files: ['src/app/**'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli']).concat(['**/jobs/**']), message: 'src/app is below the CLI; it reaches the checks through the registries of src/runtime.' }] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'api', 'testing']).concat(['**/jobs/**']), message: 'src/app is below the CLI, the programmatic API and the testing kit; it reaches the checks through the registries of src/runtime.' }] }] },
   },
   {
     // The composition root: only built-ins.ts imports jobs/ (the check modules) and lists the vendors.
@@ -52,10 +52,24 @@ export default tseslint.config(
     files: ['src/runtime/built-ins.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'app']), message: 'The composition root is below the application layer.' }] }] },
   },
+  // The programmatic API (`rescreen`) sits beside the CLI, over the application layer; the testing
+  // kit (`rescreen/testing`) over the API and the simulator. Neither reaches into the wiring.
+  {
+    files: ['src/api/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'testing', 'queues', 'store', 'vendors', 'media', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'runtime', 'simulator']).concat(['**/jobs/**']), message: 'The programmatic API is thin over the application layer: import it from src/app.' }] }],
+    },
+  },
+  {
+    files: ['src/testing/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'queues', 'store', 'vendors', 'media', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'runtime']).concat(['**/jobs/**']), message: 'The testing kit builds on the programmatic API, the application layer and the simulator.' }] }],
+    },
+  },
   {
     files: ['src/{queues,store,vendors,media,manifest,quota,notify,schedules,redis,simulator,log}/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'app', 'runtime']).concat(['**/jobs/**']), message: 'A lower layer may not import the CLI, the application layer, the composition root or jobs/.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'app', 'api', 'testing', 'runtime']).concat(['**/jobs/**']), message: 'A lower layer may not import the CLI, the application layer, the composition root or jobs/.' }] }],
     },
   },
   {
@@ -67,7 +81,7 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: layer(['cli', 'app', 'runtime', 'queues', 'store', 'vendors', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'simulator', 'log']).concat(['**/jobs/**']), message: 'checks/ is the bottom layer: it imports only errors/, config/ and media types.' },
+            { group: layer(['cli', 'app', 'api', 'testing', 'runtime', 'queues', 'store', 'vendors', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'simulator', 'log']).concat(['**/jobs/**']), message: 'checks/ is the bottom layer: it imports only errors/, config/ and media types.' },
             { group: layer(['media']), allowTypeImports: true, message: 'checks/ may use the media loader\'s types only.' },
           ],
         },
@@ -79,13 +93,13 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { patterns: [{ group: layer(['cli', 'app', 'runtime', 'queues', 'store', 'vendors', 'media', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'simulator', 'log', 'checks']).concat(['**/jobs/**']), message: 'errors/ and config/ are the bottom layer: they import nothing of the layers above (config gets each vendor\'s spec as an argument).' }] },
+        { patterns: [{ group: layer(['cli', 'app', 'api', 'testing', 'runtime', 'queues', 'store', 'vendors', 'media', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'simulator', 'log', 'checks']).concat(['**/jobs/**']), message: 'errors/ and config/ are the bottom layer: they import nothing of the layers above (config gets each vendor\'s spec as an argument).' }] },
       ],
     },
   },
   {
     files: ['jobs/**'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'app', 'runtime']), message: 'A check module depends on the contracts below it, never on the wiring above.' }] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'app', 'api', 'testing', 'runtime']), message: 'A check module depends on the contracts below it, never on the wiring above.' }] }] },
   },
   {
     // The one place that reads the environment, and test/bench harnesses that set it for child processes.

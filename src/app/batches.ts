@@ -29,6 +29,10 @@ export interface EnqueueArgs {
   readonly batch?: string;
   readonly check?: CheckName;
   readonly dryRun?: boolean;
+  /** Where relative refs resolve (default: the manifest's folder). */
+  readonly baseDir?: string;
+  /** What the batch records as its manifest (default: the manifest path). */
+  readonly manifestLabel?: string;
 }
 
 /**
@@ -63,6 +67,8 @@ export async function enqueueBatch(runtime: Runtime, args: EnqueueArgs): Promise
       batch,
       ...(args.check !== undefined ? { checkOverride: args.check } : {}),
       dryRun: args.dryRun ?? false,
+      ...(args.baseDir !== undefined ? { baseDir: resolve(args.baseDir) } : {}),
+      ...(args.manifestLabel !== undefined ? { manifestLabel: args.manifestLabel } : {}),
       ...(args.dryRun === true
         ? {
             probe: createMediaProbe({ photoMaxBytes: config.photoMaxBytes }),

@@ -17,3 +17,4 @@ export { locateRedis, RedisUnavailableError, type LocatedRedis } from '../redis/
 export type { BatchSummary } from '../store/types.js';
 export type { EnqueueSummary } from '../queues/producer.js';
 export type { DryRunEstimate } from '../queues/estimate.js';
+export type { RetrySummary } from '../queues/retry.js';

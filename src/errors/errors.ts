@@ -232,6 +232,8 @@ export const ErrorCodes = {
   INVALID_INPUT: 'INVALID_INPUT',
   /** The application layer found no such batch, record or schedule (exit 1). */
   NOT_FOUND: 'NOT_FOUND',
+  /** A wait of the programmatic API or the testing kit (`waitForBatch`) ran out of time. */
+  WAIT_TIMEOUT: 'WAIT_TIMEOUT',
 } as const;
 
 /** A local error code: one of {@link ErrorCodes}. */
@@ -275,5 +277,13 @@ export class NotFoundError extends RescreenError {
   override name = 'NotFoundError';
   constructor(message: string) {
     super('NOT_FOUND', message);
+  }
+}
+
+/** A wait of the programmatic API or the testing kit ran out of time (`waitForBatch` with `timeoutMs`). */
+export class WaitTimeoutError extends RescreenError {
+  override name = 'WaitTimeoutError';
+  constructor(message: string) {
+    super(ErrorCodes.WAIT_TIMEOUT, message);
   }
 }

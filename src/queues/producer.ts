@@ -48,6 +48,13 @@ export interface EnqueueOptions {
   readonly rateLimits?: Readonly<Partial<Record<Vendor, RateLimit | undefined>>>;
   /** Overrides the format the extension implies. */
   readonly format?: ManifestFormat;
+  /**
+   * Where relative refs resolve. Default: the manifest's folder (a folder manifest: the folder itself).
+   * The programmatic API sets it for lines it spooled to a temporary file.
+   */
+  readonly baseDir?: string;
+  /** What the batch records as its manifest (`status` shows it). Default `manifestPath`. */
+  readonly manifestLabel?: string;
   /** One BullMQ queue per vendor (created with the queue names of ./names.ts). */
   readonly queues: Readonly<Record<Vendor, Queue>>;
   readonly store: ResultStore;
@@ -136,7 +143,7 @@ export async function enqueueManifest(options: EnqueueOptions): Promise<EnqueueS
 
   const kind = await assertManifestReadable(options.manifestPath);
   // A folder is its own base: its lines' refs are relative to it.
-  const baseDir = kind === 'folder' ? resolve(options.manifestPath) : dirname(resolve(options.manifestPath));
+  const baseDir = options.baseDir ?? (kind === 'folder' ? resolve(options.manifestPath) : dirname(resolve(options.manifestPath)));
   const skipped: Record<FolderSkipReason, number> = { 'not-media': 0, 'not-for-check': 0, 'folder-walked': 0 };
   const reader = readManifest(options.manifestPath, {
     ...(options.format !== undefined ? { format: options.format } : {}),
@@ -193,7 +200,7 @@ export async function enqueueManifest(options: EnqueueOptions): Promise<EnqueueS
       // the two look-ups. Two producers starting the same new batch at once stay safe: BullMQ adds
       // nothing for a job id still queued, and a worker never calls a vendor for a recorded line.
       if ((await store.summary(batch)) === null) writer.assumeNewBatch();
-      await store.beginBatch(batch, options.manifestPath);
+      await store.beginBatch(batch, options.manifestLabel ?? options.manifestPath);
     }
     let chunk: LineValidation[] = [];
     for (; next.done !== true; next = await reader.next()) {

@@ -6,7 +6,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { GLAIR_MAX_BYTES } from '../vendors/glair/limits.js';
 import { readBody, readMultipart } from './body.js';
-import { parseDirectives, type SimDirectives } from './directives.js';
+import type { SimDirectives } from './directives.js';
 import { isJpeg, isMp4, isPng } from './media-check.js';
 import type { ResolvedSettings } from './options.js';
 import { glairRead } from './outcomes.js';
@@ -72,7 +72,7 @@ const videoRoute: VendorRoute = {
     if (!isMp4(file.bytes)) {
       return prepared(glairStatus(415, 'FILE_INVALID_FORMAT', 'Unsupported file type, expected an mp4 video'), file.sha256);
     }
-    const directives = parseDirectives(file.bytes);
+    const directives = ctx.directivesOf(file.bytes, file.sha256);
     return { mediaSha256: file.sha256, answer: () => verdict(file.digest, directives, ctx) };
   },
 };
@@ -113,7 +113,7 @@ const framesRoute: VendorRoute = {
     if (badFrame >= 0) {
       return prepared(glairStatus(415, 'FILE_INVALID_FORMAT', `Frame ${badFrame} is not a base64 JPEG or PNG image`), sha256);
     }
-    const directives = decoded.length === 1 ? parseDirectives(decoded[0]!) : parseDirectives(Buffer.concat(decoded, total));
+    const directives = ctx.directivesOf(decoded.length === 1 ? decoded[0]! : Buffer.concat(decoded, total), sha256);
     return { mediaSha256: sha256, answer: () => verdict(digest, directives, ctx) };
   },
 };

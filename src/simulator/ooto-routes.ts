@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { readMultipart, type FilePart } from './body.js';
-import { parseDirectives, type SimDirectives } from './directives.js';
+import type { SimDirectives } from './directives.js';
 import { checkImage, isWrongPhotoMime } from './media-check.js';
 import type { ResolvedSettings } from './options.js';
 import {
@@ -18,7 +18,7 @@ import {
   readFace,
   type OotoEngineCode,
 } from './outcomes.js';
-import type { Prepared, Reply, SimulatedVendor, VendorProtocol, VendorRoute } from './route.js';
+import type { Prepared, Reply, RouteContext, SimulatedVendor, VendorProtocol, VendorRoute } from './route.js';
 import { identityOf } from './templates.js';
 
 export const OOTO_PREFIX = '/api/v1.0/';
@@ -59,7 +59,7 @@ interface AcceptedPhoto {
 }
 
 /** Runs the engine's checks in the documented order; returns the engine code of a refusal or the accepted photo. */
-function examine(file: FilePart | null, fieldValue: string | null): AcceptedPhoto | OotoEngineCode | 'too-large' {
+function examine(file: FilePart | null, fieldValue: string | null, ctx: RouteContext): AcceptedPhoto | OotoEngineCode | 'too-large' {
   if (file === null) {
     if (fieldValue === null) return 1;
     return fieldValue.length === 0 ? 3 : 2;
@@ -70,7 +70,7 @@ function examine(file: FilePart | null, fieldValue: string | null): AcceptedPhot
   const image = checkImage(file.bytes);
   if (image.kind === 'not-image') return 2;
   if (image.kind === 'undecodable') return 4;
-  const directives = parseDirectives(file.bytes);
+  const directives = ctx.directivesOf(file.bytes, file.sha256);
   const refused = faceEngineError(directives);
   if (refused !== null) return refused;
   return { file, directives, width: image.width, height: image.height };
@@ -81,9 +81,9 @@ type PhotoRead =
   | { readonly ok: true; readonly photo: AcceptedPhoto; readonly fields: ReadonlyMap<string, string> };
 
 /** Reads the `photo` part and examines it: the refusal, or the photo (and the other form fields). */
-async function readPhoto(req: IncomingMessage): Promise<PhotoRead> {
+async function readPhoto(req: IncomingMessage, ctx: RouteContext): Promise<PhotoRead> {
   const form = await readMultipart(req, 'photo');
-  const result = examine(form.file, form.fieldValue);
+  const result = examine(form.file, form.fieldValue, ctx);
   const sha256 = form.file?.sha256 ?? null;
   if (result === 'too-large') return { ok: false, refusal: ootoError(413, 'request entity too large'), sha256 };
   if (typeof result === 'number') return { ok: false, refusal: engineError(result), sha256 };
@@ -103,8 +103,8 @@ const deepfakeRoute: VendorRoute = {
   vendor: 'ooto',
   endpoint: 'ooto-deepfake',
   path: `${OOTO_PREFIX}deepfake`,
-  async prepare(req) {
-    const read = await readPhoto(req);
+  async prepare(req, _query, ctx) {
+    const read = await readPhoto(req, ctx);
     if (!read.ok) return refused(read.refusal, read.sha256);
     const { file, directives, width, height } = read.photo;
     return {
@@ -134,7 +134,7 @@ const identifyRoute: VendorRoute = {
   endpoint: 'ooto-identify',
   path: `${OOTO_PREFIX}identify`,
   async prepare(req, query, ctx) {
-    const read = await readPhoto(req);
+    const read = await readPhoto(req, ctx);
     if (!read.ok) return refused(read.refusal, read.sha256);
     const { file, directives, width, height } = read.photo;
     const withLiveness = flag(query, 'check_liveness');
@@ -171,7 +171,7 @@ const addRoute: VendorRoute = {
   endpoint: 'ooto-add',
   path: `${OOTO_PREFIX}add`,
   async prepare(req, _query, ctx) {
-    const read = await readPhoto(req);
+    const read = await readPhoto(req, ctx);
     if (!read.ok) return refused(read.refusal, null);
     const { file, directives } = read.photo;
     const requested = read.fields.get('templateId') ?? read.fields.get('template_id');

@@ -3,6 +3,7 @@
  * (`startSimulator(options)`) or later (`simulator.configure(partial)`).
  */
 import type { RateLimit } from '../config/rate-limit.js';
+import type { MediaScript } from './script.js';
 
 /** The vendors the simulator plays: OOTO and GLAIR, contract-true to /work/shared/seeds (a test vendor brings its own endpoint). */
 export type Vendor = 'ooto' | 'glair';
@@ -102,6 +103,8 @@ export interface SimulatorSettings {
 
 /** Options of `startSimulator`. */
 export interface SimulatorOptions extends SimulatorSettings {
+  /** Per-media outcomes and failures, and a hook told of every call (the testing kit's `startSimulator`). */
+  readonly script?: MediaScript;
   /** Interface to listen on. Default `127.0.0.1`. */
   readonly host?: string;
   /** TCP port; 0 (default) picks a free one (read it from `simulator.url`). */

@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Vendor } from './options.js';
+import type { SimDirectives } from './directives.js';
 import type { ResolvedSettings } from './options.js';
 import type { SimEndpoint } from './stats.js';
 import type { TemplateStore } from './templates.js';
@@ -27,6 +28,8 @@ export interface Prepared {
 export interface RouteContext {
   readonly settings: () => ResolvedSettings;
   readonly templates: TemplateStore;
+  /** The directives of media with these bytes: a per-media script's (testing kit), else those in the bytes. */
+  readonly directivesOf: (bytes: Buffer, sha256: string) => SimDirectives | null;
 }
 
 export interface VendorRoute {

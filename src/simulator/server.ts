@@ -68,7 +68,19 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const stats = new StatsRecorder();
   const templates = new TemplateStore();
   const faults = new Faults(settings, options.randomSeed);
-  const ctx: RouteContext = { settings: () => settings, templates };
+  const script = options.script;
+  /** sha256 of media whose outcome the script decided (for the call log's `scripted`). */
+  const scriptedMedia = new Set<string>();
+  const ctx: RouteContext = {
+    settings: () => settings,
+    templates,
+    directivesOf: (bytes, sha256) => {
+      const scripted = script?.directivesFor?.(bytes, sha256);
+      if (scripted === undefined) return parseDirectives(bytes);
+      scriptedMedia.add(sha256);
+      return scripted;
+    },
+  };
   const waits = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   let closing = false;
 
@@ -136,10 +148,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
     const protocol = PROTOCOLS.get(route.vendor)!;
     stats.call(route.endpoint);
+    let mediaSha256: string | null = null;
+    let scripted = false;
+    let extraDelayMs = 0;
+    const logCall = (status: number | 'reset' | 'timeout'): void =>
+      script?.onCall?.({ at: Date.now(), vendor: route.vendor, endpoint: route.endpoint, sha256: mediaSha256, status, scripted });
     const answer = async (reply: Reply): Promise<void> => {
-      const delay = faults.delay();
+      const delay = faults.delay() + extraDelayMs;
       if (delay > 0) await sleep(delay);
       stats.response(reply.status);
+      logCall(reply.status);
       send(res, reply, protocol.commonHeaders());
     };
     const current = settings;
@@ -154,8 +172,18 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return;
     }
     const prepared = await route.prepare(req, new URLSearchParams(q < 0 ? '' : url.slice(q + 1)), ctx);
+    mediaSha256 = prepared.mediaSha256;
     if (prepared.mediaSha256 !== null) stats.media(prepared.mediaSha256);
-    const failure = faults.failure(route.vendor);
+    const perMedia = prepared.mediaSha256 === null ? undefined : script?.callFor?.(prepared.mediaSha256, route.vendor, route.endpoint);
+    extraDelayMs = perMedia?.latencyMs ?? 0;
+    scripted = perMedia?.failure !== undefined || (mediaSha256 !== null && scriptedMedia.has(mediaSha256));
+    let failure: FailureKind | '429' | null = perMedia?.failure?.kind ?? null;
+    if (failure === '429') {
+      stats.rateLimited();
+      await answer(withRetryAfter(protocol.rateLimited(1_000), perMedia?.failure?.retryAfterSeconds));
+      return;
+    }
+    failure ??= faults.failure(route.vendor);
     if (failure === null) {
       await answer(prepared.answer());
       return;
@@ -167,15 +195,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         await answer(protocol.serverError(failure === '500' ? 500 : 503));
         return;
       case 'reset': {
-        const delay = faults.delay();
+        const delay = faults.delay() + extraDelayMs;
         if (delay > 0) await sleep(delay);
         stats.response('reset');
+        logCall('reset');
         req.socket.destroy();
         return;
       }
       case 'timeout':
         // Never answer: the client gives up, or close() ends the connection.
         stats.response('timeout');
+        logCall('timeout');
         return;
     }
   }
@@ -239,6 +269,13 @@ function send(res: ServerResponse, reply: Reply, common?: Record<string, string>
     ...reply.headers,
   });
   res.end(body);
+}
+
+/** A 429 with the `Retry-After` a script asked for: `undefined` keeps the vendor's manner, `null` removes it. */
+function withRetryAfter(reply: Reply, seconds: number | null | undefined): Reply {
+  if (seconds === undefined) return reply;
+  const headers = Object.fromEntries(Object.entries(reply.headers ?? {}).filter(([name]) => name.toLowerCase() !== 'retry-after'));
+  return { ...reply, headers: seconds === null ? headers : { ...headers, 'Retry-After': String(Math.max(0, Math.ceil(seconds))) } };
 }
 
 function hostForUrl(address: AddressInfo): string {
