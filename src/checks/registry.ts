@@ -3,11 +3,24 @@
  * (processor lookup). Adding a check means adding it here and a module in `jobs/`; the worker
  * refuses to start if a check has no processor.
  */
+/** A check's answer, as rescreen states it (README: the table of checks). */
+export type Verdict = 'genuine' | 'deepfake' | 'match' | 'no-match';
+export const VERDICTS: readonly Verdict[] = ['genuine', 'deepfake', 'match', 'no-match'];
+
+/** Verdicts of a deepfake check: the good one first. */
+const DEEPFAKE = ['genuine', 'deepfake'] as const satisfies readonly Verdict[];
+
 export const CHECKS = {
-  'ooto-deepfake': { vendor: 'ooto', input: 'photo', description: 'OOTO deepfake check of one photo' },
-  'ooto-identify': { vendor: 'ooto', input: 'photo', description: 'OOTO 1:N identification of one photo', recordFields: ['templateId'] },
-  'glair-video': { vendor: 'glair', input: 'video', description: 'GLAIR deepfake check of one mp4 video' },
-  'glair-frames': { vendor: 'glair', input: 'frames', description: 'GLAIR deepfake check of a list of frames' },
+  'ooto-deepfake': { vendor: 'ooto', input: 'photo', verdicts: DEEPFAKE, description: 'OOTO deepfake check of one photo' },
+  'ooto-identify': {
+    vendor: 'ooto',
+    input: 'photo',
+    verdicts: ['match', 'no-match'],
+    description: 'OOTO 1:N identification of one photo',
+    recordFields: ['templateId'],
+  },
+  'glair-video': { vendor: 'glair', input: 'video', verdicts: DEEPFAKE, description: 'GLAIR deepfake check of one mp4 video' },
+  'glair-frames': { vendor: 'glair', input: 'frames', verdicts: DEEPFAKE, description: 'GLAIR deepfake check of a list of frames' },
 } as const satisfies Record<string, CheckSpec>;
 
 export type Vendor = 'ooto' | 'glair';
@@ -20,6 +33,8 @@ export interface CheckSpec {
   readonly vendor: Vendor;
   readonly input: CheckInput;
   readonly description: string;
+  /** The verdicts the check can give, the good (expected at onboarding) one first. */
+  readonly verdicts: readonly [Verdict, Verdict];
   /** Fields the check adds to its records (ooto-identify: the best-matching `templateId`). */
   readonly recordFields?: readonly 'templateId'[];
 }

@@ -1,20 +1,30 @@
 /**
  * Contracts shared by the producer, the worker, the job processors and the store.
  */
-import type { CheckName } from './registry.js';
+import type { CheckName, Verdict } from './registry.js';
 
-/** A check's answer, as rescreen states it (README: the table of checks). */
-export type Verdict = 'genuine' | 'deepfake' | 'match' | 'no-match';
+export { VERDICTS, type Verdict } from './registry.js';
 
 /** How a record ended (README: The result record). */
 export type RecordStatus = 'completed' | 'rejected' | 'failed';
 export const RECORD_STATUSES: readonly RecordStatus[] = ['completed', 'rejected', 'failed'];
-export const VERDICTS: readonly Verdict[] = ['genuine', 'deepfake', 'match', 'no-match'];
 
 /** `ooto-identify` options; query flags are sent only when `true`. */
 export interface IdentifyOptions {
   readonly checkLiveness?: boolean;
   readonly checkDeepfake?: boolean;
+}
+
+/**
+ * The decision a manifest line is re-screening (onboarding's verdict), given on the line as
+ * `previous: {verdict, score?, at?}` or the CSV columns `previousVerdict`, `previousScore`,
+ * `previousAt`. `rescreen changes` compares against it when the subject has no earlier record.
+ */
+export interface PreviousScreening {
+  readonly verdict: Verdict;
+  readonly score?: number | null;
+  /** ISO 8601 date or time of that decision, as given. */
+  readonly at?: string | null;
 }
 
 /**
@@ -34,6 +44,8 @@ export interface JobPayload {
   readonly baseDir: string;
   /** Set by `retry`: replace an existing `failed` record instead of skipping the line. */
   readonly retry?: boolean;
+  /** The onboarding decision the line re-screens, when the manifest gave one. */
+  readonly previous?: PreviousScreening;
   /** How many times a 429 has sent this job back (capped by `RESCREEN_MAX_RATE_LIMITED`). */
   readonly rateLimited?: number;
 }
@@ -68,6 +80,8 @@ export interface ResultRecord {
   readonly check: CheckName | null;
   /** `ooto-identify` only, when the line gave them: its options (kept so `retry` can send the same call). */
   readonly options?: IdentifyOptions;
+  /** The onboarding decision the line re-screens, copied from the manifest line when given. */
+  readonly previous?: PreviousScreening;
   readonly status: RecordStatus;
   /** The vendor's id for the call that produced this record; `null` only when no vendor call answered. */
   readonly transactionId: string | null;

@@ -16,6 +16,7 @@ import { InvalidInputError, NotFoundError } from '../errors/errors.js';
 import { createProgressView } from './progress.js';
 import { runBatch } from './commands/run.js';
 import { registerScheduleCommands } from './commands/schedule.js';
+import { registerHistoryCommands } from './commands/history.js';
 import { limitsReset, limitsSet, limitsShow } from './commands/limits.js';
 import { simulator, type SimulatorArgs } from './commands/simulator.js';
 import { work } from './commands/work.js';
@@ -226,6 +227,7 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
       await withRuntime((runtime) => limitsReset(runtime, vendor));
     });
 
+  registerHistoryCommands(program);
   registerScheduleCommands(program);
   return { program, exitCode: () => exitCode };
 }

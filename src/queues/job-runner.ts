@@ -203,6 +203,7 @@ function baseRecord(
     ...(payload.frames !== undefined ? { frames: payload.frames } : { ref: payload.ref ?? '' }),
     check: payload.check,
     ...(payload.options !== undefined ? { options: payload.options } : {}),
+    ...(payload.previous !== undefined ? { previous: payload.previous } : {}),
     ...outcome,
     // Whatever the vendor sent back may echo our credentials and may be huge: redacted and capped.
     ...storedResponse(outcome.response, deps.redact, deps.maxResponseBytes),
