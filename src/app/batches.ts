@@ -15,6 +15,8 @@ import { pendingJobCount } from '../queues/idle.js';
 import { enqueueManifest, type EnqueueSummary } from '../queues/producer.js';
 import { retryFailed, type RetrySummary } from '../queues/retry.js';
 import { quotaReport, type VendorQuotaReport } from '../quota/report.js';
+import { finishedBatchChanges } from '../history/change-counts.js';
+import type { ChangeCounts } from '../history/changes.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { isBatchFinished as isFinished } from '../store/types.js';
 import type { BatchSummary } from '../store/types.js';
@@ -93,6 +95,8 @@ export interface BatchStatus {
   /** Jobs not finished per vendor queue, all batches. */
   readonly pending: Readonly<Record<Vendor, number>>;
   readonly quotas: readonly VendorQuotaReport[];
+  /** A finished batch's verdict changes against each subject's previous screening. */
+  readonly changes?: ChangeCounts;
 }
 
 /** @throws NotFoundError when there is no such batch. */
@@ -105,7 +109,9 @@ export async function batchSummary(runtime: Runtime, batch: string): Promise<Bat
 /** @throws NotFoundError when there is no such batch. */
 export async function batchStatus(runtime: Runtime, batch: string): Promise<BatchStatus> {
   const summary = await batchSummary(runtime, batch);
-  return { summary, finished: isFinished(summary), pending: await pendingJobs(runtime), quotas: await quotas(runtime) };
+  const finished = isFinished(summary);
+  const changes = finished ? await finishedBatchChanges(runtime.redis, runtime.config.prefix, runtime.store, summary) : undefined;
+  return { summary, finished, pending: await pendingJobs(runtime), quotas: await quotas(runtime), ...(changes ? { changes } : {}) };
 }
 
 /** Batches, newest first, with their summaries, and the quota state. */

@@ -6,6 +6,7 @@ import {
   batchSummary,
   CSV_COLUMNS,
   csvRow,
+  describeChangeCounts,
   isFinished,
   listBatches,
   recordByTransactionId,
@@ -43,6 +44,7 @@ export async function status(runtime: Runtime, batch: string, options: { watch?:
   }
   const now = await batchStatus(runtime, batch);
   process.stdout.write(`${formatSummary(now.summary, now.pending)}\n`);
+  if (now.changes) process.stdout.write(`${describeChangeCounts(now.changes)}  (rescreen changes ${batch})\n`);
   if (!now.finished) writeQuotaLines(now.quotas);
   return interrupted ? ExitCode.INTERRUPTED : ExitCode.OK;
 }

@@ -123,6 +123,9 @@ describe('verdict changes between two re-screens', () => {
     expect(subject.code).toBe(0);
     expect(subject.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { verdict: string }).verdict)).toEqual(['match', 'no-match']);
 
+    const status = await runCli(['status', 'night-2'], h.env);
+    expect(status.stdout).toContain('changes: 3 worse (genuine → deepfake 2, match → no-match 1), 1 score drop, 0 better, 2 unchanged, 1 new');
+
     const unknown = await runCli(['changes', 'night-2', '--against', 'no-such-night'], h.env);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toBe('rescreen: no batch "no-such-night"\n');
