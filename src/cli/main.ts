@@ -11,7 +11,8 @@ import { cliConfig, withRuntime } from './context.js';
 import { demo } from './commands/demo.js';
 import { printEnqueueSummary } from './commands/enqueue.js';
 import { batches, parseStatus, result, results, status } from './commands/inspect.js';
-import { enqueueBatch, retryBatch } from '../app/index.js';
+import { enqueueBatch, parseFailOn, retryBatch } from '../app/index.js';
+import { failOnExit } from './commands/fail-on.js';
 import { InvalidInputError, NotFoundError } from '../errors/errors.js';
 import { createProgressView } from './progress.js';
 import { runBatch } from './commands/run.js';
@@ -116,9 +117,15 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
     .option('--batch <id>', 'batch id (default: the manifest name plus a hash of its content)')
     .option('--check <check>', 'check for lines that name none', checkName)
     .option('--concurrency <n>', 'concurrent jobs per vendor queue', positiveInt)
-    .action(async (manifest: string, opts: { batch?: string; check?: CheckName; concurrency?: number }) => {
+    .option('--fail-on <rules>', 'exit 4 when the finished batch crosses one of these, e.g. failed>0, failed>1%, rejected>=10, changes>0, worse>0')
+    .action(async (manifest: string, opts: { batch?: string; check?: CheckName; concurrency?: number; failOn?: string }) => {
+      const { failOn, ...rest } = opts;
+      const rules = failOn === undefined ? undefined : parseFailOn(failOn);
       exitCode = await withRuntime(
-        async (runtime) => (await runBatch(runtime, { manifest, ...opts, progress: createProgressView({ tty: process.stderr.isTTY }) })).exitCode,
+        async (runtime) => {
+          const ran = await runBatch(runtime, { manifest, ...rest, progress: createProgressView({ tty: process.stderr.isTTY }) });
+          return rules === undefined || ran.exitCode !== ExitCode.OK ? ran.exitCode : failOnExit(runtime, ran.summary, rules);
+        },
         undefined,
         { survivesRedisRestarts: true },
       );
@@ -129,8 +136,13 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
     .description('counts of a batch by state and by verdict')
     .argument('<batch>', 'batch id')
     .option('--watch', 'follow the batch until it is finished (a live bar on a terminal, a plain line every few seconds otherwise)')
-    .action(async (batch: string, opts: { watch?: boolean }) => {
-      exitCode = await withRuntime((runtime) => status(runtime, batch, { watch: opts.watch ?? false }));
+    .option('--fail-on <rules>', 'exit 4 when the batch is finished and crosses one of these (as run --fail-on)')
+    .action(async (batch: string, opts: { watch?: boolean; failOn?: string }) => {
+      const rules = opts.failOn === undefined ? undefined : parseFailOn(opts.failOn);
+      exitCode = await withRuntime(async (runtime) => {
+        const code = await status(runtime, batch, { watch: opts.watch ?? false });
+        return rules === undefined || code !== ExitCode.OK ? code : failOnExit(runtime, await runtime.store.summary(batch), rules);
+      });
     });
 
   program

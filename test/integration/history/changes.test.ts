@@ -126,6 +126,18 @@ describe('verdict changes between two re-screens', () => {
     const status = await runCli(['status', 'night-2'], h.env);
     expect(status.stdout).toContain('changes: 3 worse (genuine → deepfake 2, match → no-match 1), 1 score drop, 0 better, 2 unchanged, 1 new');
 
+    // --fail-on for unattended runs: the finished batch's worse verdicts make a scheduler's alert.
+    const alert = await runCli(['status', 'night-2', '--fail-on', 'failed>0,worse>0'], h.env);
+    expect(alert.code).toBe(4);
+    expect(alert.stderr).toBe('rescreen: --fail-on worse>0: 4 worse (of 7)\n');
+    expect((await runCli(['status', 'night-2', '--fail-on', 'failed>0,worse>5'], h.env)).code).toBe(0);
+    const missing = await h.manifest('night-3.jsonl', [{ ref: 's1.jpg', check: 'ooto-deepfake', subject: 's1' }, { ref: 'gone.jpg', check: 'ooto-deepfake', subject: 's8' }]);
+    const nightly = await runCli(['run', missing, '--batch', 'night-3', '--fail-on', 'failed>10%,changes>0'], h.env);
+    expect(nightly.code).toBe(4);
+    expect(nightly.stderr).toContain('rescreen: --fail-on failed>10%: 1 failed lines (of 2)\n');
+    expect(nightly.stderr).not.toContain('changes>0');
+    expect((await runCli(['run', missing, '--fail-on', 'failed=1'], h.env)).code).toBe(2);
+
     const unknown = await runCli(['changes', 'night-2', '--against', 'no-such-night'], h.env);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toBe('rescreen: no batch "no-such-night"\n');
