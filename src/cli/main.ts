@@ -2,7 +2,6 @@
  * `rescreen` — the command line (README: Using it). Human output on stdout, diagnostics and logs on
  * stderr; problems end as one line and a non-zero exit (see ExitCode), never a stack trace.
  */
-import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { CHECK_NAMES, isCheckName, VENDORS, type CheckName, type Vendor } from '../checks/registry.js';
 import type { RecordStatus } from '../checks/types.js';
@@ -11,13 +10,14 @@ import { cliConfig, withRuntime } from './context.js';
 import { demo } from './commands/demo.js';
 import { printEnqueueSummary } from './commands/enqueue.js';
 import { batches, parseStatus, result, results, status } from './commands/inspect.js';
-import { enqueueBatch, parseFailOn, retryBatch } from '../app/index.js';
+import { enqueueBatch, packageVersion, parseFailOn, retryBatch } from '../app/index.js';
 import { failOnExit } from './commands/fail-on.js';
 import { InvalidInputError, NotFoundError } from '../errors/errors.js';
 import { createProgressView } from './progress.js';
 import { runBatch } from './commands/run.js';
 import { registerScheduleCommands } from './commands/schedule.js';
 import { registerHistoryCommands } from './commands/history.js';
+import { registerAuditCommands } from './commands/audit.js';
 import { limitsReset, limitsSet, limitsShow } from './commands/limits.js';
 import { simulator, type SimulatorArgs } from './commands/simulator.js';
 import { work } from './commands/work.js';
@@ -40,19 +40,6 @@ function vendorList(value: string): Vendor[] {
   return vendors as Vendor[];
 }
 
-
-/** The package version, from the package.json above this file (src/cli/ or dist/src/cli/). */
-function packageVersion(): string {
-  for (const up of ['../../package.json', '../../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'rescreen' && typeof pkg.version === 'string') return pkg.version;
-    } catch {
-      // not this one
-    }
-  }
-  return 'unknown';
-}
 
 /** `--format` when given, else csv for an `--output` ending in .csv, else jsonl. */
 function resultsFormat(format: 'jsonl' | 'csv' | undefined, output: string | undefined): 'jsonl' | 'csv' {
@@ -240,6 +227,7 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
     });
 
   registerHistoryCommands(program);
+  registerAuditCommands(program, (code) => (exitCode = code));
   registerScheduleCommands(program);
   return { program, exitCode: () => exitCode };
 }

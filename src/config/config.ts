@@ -25,6 +25,8 @@ export interface Config {
   readonly worker: WorkerTuning;
   /** Largest media file fetched or read for an OOTO photo, bytes. Default 15 MiB. */
   readonly photoMaxBytes: number;
+  /** RESCREEN_SIGNING_KEY: the Ed25519 private key (PEM file) that signs audit exports; unset: exports need --unsigned. */
+  readonly signingKeyPath: string | undefined;
   /** Completion webhook; `undefined` when RESCREEN_WEBHOOK_URL is not set. */
   readonly webhook: WebhookConfig | undefined;
   /** Most bytes of a vendor answer kept in a record (the rest: size and sha256). RESCREEN_MAX_RESPONSE_BYTES, default 65536. */
@@ -189,6 +191,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
         : { url: e.RESCREEN_WEBHOOK_URL, secret: e.RESCREEN_WEBHOOK_SECRET, attempts: e.RESCREEN_WEBHOOK_ATTEMPTS },
     maxResponseBytes: e.RESCREEN_MAX_RESPONSE_BYTES,
     mediaHosts: { allowHosts: e.RESCREEN_MEDIA_ALLOW_HOSTS, allowPrivate: e.RESCREEN_MEDIA_ALLOW_PRIVATE },
+    signingKeyPath: e.RESCREEN_SIGNING_KEY,
   };
 }
 

@@ -100,6 +100,8 @@ export const EnvSchema = z.object({
     .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
     .pipe(z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional()),
   RESCREEN_WEBHOOK_SECRET: optionalSecret,
+  /** Path of the Ed25519 private key (PEM) that signs `rescreen export` bundles. */
+  RESCREEN_SIGNING_KEY: optionalSecret,
   RESCREEN_WEBHOOK_ATTEMPTS: int(D.DEFAULT_WEBHOOK_ATTEMPTS, 1),
   RESCREEN_MAX_RESPONSE_BYTES: int(D.DEFAULT_MAX_RESPONSE_BYTES, 256),
   RESCREEN_MAX_CALLS_PER_LINE: int(D.DEFAULT_MAX_CALLS_PER_LINE, 1),
