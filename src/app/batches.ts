@@ -21,6 +21,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import { isBatchFinished as isFinished } from '../store/types.js';
 import type { BatchSummary } from '../store/types.js';
 import { defaultBatchId } from './batch-id.js';
+import { applyCaps, batchBudget, checkCaps, dryRunCosts, type BatchBudget, type DryRunCosts } from './budget.js';
 import { describeFsError } from './fs-words.js';
 
 export { isFinished };
@@ -30,6 +31,10 @@ export interface EnqueueArgs {
   readonly batch?: string;
   readonly check?: CheckName;
   readonly dryRun?: boolean;
+  /** Most paid calls the batch may make (all vendors). */
+  readonly maxCalls?: number;
+  /** Most the batch may spend at the configured prices, a decimal amount of RESCREEN_CURRENCY. */
+  readonly maxSpend?: string;
 }
 
 /**
@@ -55,11 +60,14 @@ export async function resolveBatchId(manifest: string, batch: string | undefined
  * would do and pay.
  * @throws InvalidInputError when the manifest cannot be read at all.
  */
-export async function enqueueBatch(runtime: Runtime, args: EnqueueArgs): Promise<EnqueueSummary> {
+export async function enqueueBatch(runtime: Runtime, args: EnqueueArgs): Promise<EnqueueSummary & { costs?: DryRunCosts }> {
+  const caps = checkCaps(runtime, args);
   const batch = await resolveBatchId(args.manifest, args.batch, args.check);
   const { config } = runtime;
+  // The caps are in place before the first job can be taken.
+  if (args.dryRun !== true) await applyCaps(runtime, batch, caps);
   try {
-    return await enqueueManifest({
+    const summary = await enqueueManifest({
       manifestPath: resolve(args.manifest),
       batch,
       ...(args.check !== undefined ? { checkOverride: args.check } : {}),
@@ -75,6 +83,7 @@ export async function enqueueBatch(runtime: Runtime, args: EnqueueArgs): Promise
       // Folder mode: which files made no line, for whoever asks (LOG_LEVEL=debug).
       onSkip: (skip) => runtime.log.debug({ path: skip.path, reason: skip.reason }, 'folder entry skipped'),
     });
+    return summary.estimate ? { ...summary, costs: dryRunCosts(runtime, summary.estimate) } : summary;
   } catch (error) {
     if (error instanceof ManifestUnreadableError) throw new InvalidInputError(error.message, { cause: error });
     throw error;
@@ -97,6 +106,8 @@ export interface BatchStatus {
   readonly quotas: readonly VendorQuotaReport[];
   /** A finished batch's verdict changes against each subject's previous screening. */
   readonly changes?: ChangeCounts;
+  /** Paid calls, spend, caps. */
+  readonly budget: BatchBudget;
 }
 
 /** @throws NotFoundError when there is no such batch. */
@@ -111,7 +122,8 @@ export async function batchStatus(runtime: Runtime, batch: string): Promise<Batc
   const summary = await batchSummary(runtime, batch);
   const finished = isFinished(summary);
   const changes = finished ? await finishedBatchChanges(runtime.redis, runtime.config.prefix, runtime.store, summary) : undefined;
-  return { summary, finished, pending: await pendingJobs(runtime), quotas: await quotas(runtime), ...(changes ? { changes } : {}) };
+  const budget = await batchBudget(runtime, summary);
+  return { summary, finished, pending: await pendingJobs(runtime), quotas: await quotas(runtime), budget, ...(changes ? { changes } : {}) };
 }
 
 /** Batches, newest first, with their summaries, and the quota state. */

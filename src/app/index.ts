@@ -8,6 +8,7 @@ export * from './csv.js';
 export * from './history.js';
 export * from './fail-on.js';
 export * from './audit.js';
+export * from './budget.js';
 export { packageVersion } from './version.js';
 export * from './limits.js';
 export * from './schedules.js';

@@ -3,7 +3,7 @@
  * stderr; problems end as one line and a non-zero exit (see ExitCode), never a stack trace.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { CHECK_NAMES, isCheckName, VENDORS, type CheckName, type Vendor } from '../checks/registry.js';
+import { CHECK_NAMES, VENDORS, type CheckName, type Vendor } from '../checks/registry.js';
 import type { RecordStatus } from '../checks/types.js';
 import { CliError, ExitCode } from './cli-error.js';
 import { cliConfig, withRuntime } from './context.js';
@@ -18,19 +18,14 @@ import { runBatch } from './commands/run.js';
 import { registerScheduleCommands } from './commands/schedule.js';
 import { registerHistoryCommands } from './commands/history.js';
 import { registerAuditCommands } from './commands/audit.js';
+import { registerBatchCommands } from './commands/batch.js';
 import { limitsReset, limitsSet, limitsShow } from './commands/limits.js';
 import { simulator, type SimulatorArgs } from './commands/simulator.js';
 import { work } from './commands/work.js';
+import { checkName, positiveInt, wholeNumber } from './arguments.js';
 
-function positiveInt(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('must be a whole number ≥ 1');
-  return Number(value);
-}
 
-function checkName(value: string): CheckName {
-  if (!isCheckName(value)) throw new InvalidArgumentError(`must be one of ${CHECK_NAMES.join(', ')}`);
-  return value;
-}
+
 
 function vendorList(value: string): Vendor[] {
   const vendors = value.split(',').map((v) => v.trim());
@@ -70,8 +65,10 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
     .argument('<manifest>', 'path of a .jsonl or .csv manifest, or a folder of media (one line per JPEG/PNG/mp4 file)')
     .option('--batch <id>', 'batch id (default: the manifest name plus a hash of its content)')
     .option('--check <check>', `check for lines that name none (${CHECK_NAMES.join(', ')})`, checkName)
-    .option('--dry-run', 'validate, count and estimate paid calls, local rejections and time; enqueue and write nothing')
-    .action(async (manifest: string, opts: { batch?: string; check?: CheckName; dryRun?: boolean }) => {
+    .option('--dry-run', 'validate, count and estimate paid calls, cost, local rejections and time; enqueue and write nothing')
+    .option('--max-calls <n>', 'most paid vendor calls the batch may make; then its lines wait (rescreen batch raise)', wholeNumber)
+    .option('--max-spend <amount>', 'most the batch may spend at OOTO_PRICE_PER_CALL / GLAIR_PRICE_PER_CALL, e.g. 25.00')
+    .action(async (manifest: string, opts: { batch?: string; check?: CheckName; dryRun?: boolean; maxCalls?: number; maxSpend?: string }) => {
       await withRuntime(async (runtime) => {
         const summary = await enqueueBatch(runtime, { manifest, ...opts });
         printEnqueueSummary(summary, opts.dryRun ?? false);
@@ -104,8 +101,10 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
     .option('--batch <id>', 'batch id (default: the manifest name plus a hash of its content)')
     .option('--check <check>', 'check for lines that name none', checkName)
     .option('--concurrency <n>', 'concurrent jobs per vendor queue', positiveInt)
+    .option('--max-calls <n>', 'most paid vendor calls the batch may make; then its lines wait (rescreen batch raise)', wholeNumber)
+    .option('--max-spend <amount>', 'most the batch may spend at the configured prices, e.g. 25.00')
     .option('--fail-on <rules>', 'exit 4 when the finished batch crosses one of these, e.g. failed>0, failed>1%, rejected>=10, changes>0, worse>0')
-    .action(async (manifest: string, opts: { batch?: string; check?: CheckName; concurrency?: number; failOn?: string }) => {
+    .action(async (manifest: string, opts: { batch?: string; check?: CheckName; concurrency?: number; failOn?: string; maxCalls?: number; maxSpend?: string }) => {
       const { failOn, ...rest } = opts;
       const rules = failOn === undefined ? undefined : parseFailOn(failOn);
       exitCode = await withRuntime(
@@ -226,6 +225,7 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
       await withRuntime((runtime) => limitsReset(runtime, vendor));
     });
 
+  registerBatchCommands(program);
   registerHistoryCommands(program);
   registerAuditCommands(program, (code) => (exitCode = code));
   registerScheduleCommands(program);

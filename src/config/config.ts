@@ -5,11 +5,18 @@ import { SIM_CREDENTIALS } from '../simulator/options.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_LOCK_MS, DEFAULT_REDIS_URL } from './defaults.js';
 import { EnvSchema } from './env-schema.js';
 import type { RateLimit } from './rate-limit.js';
+import type { Vendor } from '../checks/registry.js';
 
 /**
  * The whole configuration, parsed once from the environment. Nothing else in the code base reads
  * `process.env` (lint enforces it); everything receives this object or a part of it.
  */
+/** Prices per call in millionths of `currency`; a vendor without a price is absent. */
+export interface Pricing {
+  readonly currency: string;
+  readonly perCall: Readonly<Partial<Record<Vendor, number>>>;
+}
+
 export interface Config {
   /** Redis connection URL. Default `redis://127.0.0.1:6379`. May carry a password: never log it raw. */
   readonly redisUrl: string;
@@ -25,6 +32,8 @@ export interface Config {
   readonly worker: WorkerTuning;
   /** Largest media file fetched or read for an OOTO photo, bytes. Default 15 MiB. */
   readonly photoMaxBytes: number;
+  /** What a paid call costs (OOTO_PRICE_PER_CALL, GLAIR_PRICE_PER_CALL, RESCREEN_CURRENCY). */
+  readonly pricing: Pricing;
   /** RESCREEN_SIGNING_KEY: the Ed25519 private key (PEM file) that signs audit exports; unset: exports need --unsigned. */
   readonly signingKeyPath: string | undefined;
   /** Completion webhook; `undefined` when RESCREEN_WEBHOOK_URL is not set. */
@@ -86,6 +95,8 @@ export interface WorkerTuning {
   readonly rateGuardMs: number;
   /** A job waiting for a quota slot goes back to the queue for at most this long before it asks again, ms. Env `RESCREEN_QUOTA_RECHECK_MS`, default 2000. */
   readonly quotaRecheckMs: number;
+  /** A job of a batch at its cap waits this long before it looks again, ms. Env `RESCREEN_HELD_RECHECK_MS`, default 5000. */
+  readonly heldRecheckMs: number;
   /** BullMQ attempts per job (transient failures). Env `RESCREEN_ATTEMPTS`, default 5. */
   readonly attempts: number;
   /** Base of BullMQ's exponential backoff between attempts, ms. Env `RESCREEN_BACKOFF_MS`, default 2000. */
@@ -174,6 +185,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       concurrencyAuto: e.RESCREEN_CONCURRENCY === 'auto',
       rateGuardMs: e.RESCREEN_RATE_GUARD_MS,
       quotaRecheckMs: e.RESCREEN_QUOTA_RECHECK_MS,
+      heldRecheckMs: e.RESCREEN_HELD_RECHECK_MS,
       attempts: e.RESCREEN_ATTEMPTS,
       backoffMs: e.RESCREEN_BACKOFF_MS,
       callRetries: e.RESCREEN_CALL_RETRIES,
@@ -192,6 +204,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     maxResponseBytes: e.RESCREEN_MAX_RESPONSE_BYTES,
     mediaHosts: { allowHosts: e.RESCREEN_MEDIA_ALLOW_HOSTS, allowPrivate: e.RESCREEN_MEDIA_ALLOW_PRIVATE },
     signingKeyPath: e.RESCREEN_SIGNING_KEY,
+    pricing: {
+      currency: e.RESCREEN_CURRENCY,
+      perCall: {
+        ...(e.OOTO_PRICE_PER_CALL !== undefined ? { ooto: e.OOTO_PRICE_PER_CALL } : {}),
+        ...(e.GLAIR_PRICE_PER_CALL !== undefined ? { glair: e.GLAIR_PRICE_PER_CALL } : {}),
+      },
+    },
   };
 }
 

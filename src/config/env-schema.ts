@@ -32,6 +32,20 @@ const quota = z
     return parsed;
   });
 
+/** A price per call: a decimal with at most 6 places, kept as millionths (integers: no float drift). */
+const price = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
+  .pipe(z.string().regex(/^\d{1,9}(\.\d{1,6})?$/, 'must be a decimal price such as 0.02 (at most 6 decimals)').optional())
+  .transform((v) => (v === undefined ? undefined : toMicros(v)));
+
+/** `0.025` → 25000. */
+export function toMicros(decimal: string): number {
+  const [whole = '0', fraction = ''] = decimal.split('.');
+  return Number(whole) * 1_000_000 + Number(fraction.padEnd(6, '0'));
+}
+
 const int = (fallback: number, min: number) =>
   z
     .string()
@@ -81,6 +95,14 @@ export const EnvSchema = z.object({
     .pipe(z.union([z.literal('auto'), z.number().int().min(1)])),
   RESCREEN_RATE_GUARD_MS: int(D.DEFAULT_RATE_GUARD_MS, 0),
   RESCREEN_QUOTA_RECHECK_MS: int(D.DEFAULT_QUOTA_RECHECK_MS, 50),
+  RESCREEN_HELD_RECHECK_MS: int(D.DEFAULT_HELD_RECHECK_MS, 50),
+  OOTO_PRICE_PER_CALL: price,
+  GLAIR_PRICE_PER_CALL: price,
+  RESCREEN_CURRENCY: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? D.DEFAULT_CURRENCY : v.trim().toUpperCase()))
+    .pipe(z.string().regex(/^[A-Z]{3}$/, 'must be a three-letter ISO 4217 code such as USD or EUR')),
   RESCREEN_ATTEMPTS: int(D.DEFAULT_ATTEMPTS, 1),
   RESCREEN_BACKOFF_MS: int(D.DEFAULT_BACKOFF_MS, 0),
   RESCREEN_CALL_RETRIES: int(D.DEFAULT_CALL_RETRIES, 0),

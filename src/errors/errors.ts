@@ -161,6 +161,21 @@ export class QuotaWaitError extends VendorError {
   }
 }
 
+/**
+ * Not an answer: the batch may not make another paid call now — its `--max-calls` / `--max-spend`
+ * cap is reached. The job waits (delayed, no attempt spent) until the cap is raised or the batch
+ * is cancelled; it never ends up in a record.
+ */
+export class BatchHeldError extends RescreenError {
+  override name = 'BatchHeldError';
+  constructor(
+    readonly reason: 'budget',
+    message: string,
+  ) {
+    super(ErrorCodes.BATCH_HELD, message);
+  }
+}
+
 // ---------------------------------------------------------------- media errors
 
 /**
@@ -211,6 +226,8 @@ export const ErrorCodes = {
   VENDOR_MALFORMED_RESPONSE: 'VENDOR_MALFORMED_RESPONSE',
   /** Internal only: waiting for a quota slot (never stored). */
   QUOTA_WAIT: 'QUOTA_WAIT',
+  /** Internal only: the batch's call or spend cap is reached; its jobs wait (never stored). */
+  BATCH_HELD: 'BATCH_HELD',
   /** Anything unexpected that reached a record. */
   INTERNAL: 'INTERNAL',
   // ---- errors that stop a command (never in a record)

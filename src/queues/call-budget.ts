@@ -7,7 +7,9 @@
  */
 import type { Redis } from 'ioredis';
 import type { ProcessorDeps } from '../checks/processor.js';
-import { CallBudgetExhaustedError } from '../errors/errors.js';
+import type { Vendor } from '../checks/registry.js';
+import { BatchHeldError, CallBudgetExhaustedError } from '../errors/errors.js';
+import { chargeCall, refundCall, type Micros } from './batch-budget.js';
 import { callCost } from '../errors/retry-policy.js';
 import { batchKeys, storeRoot } from '../store/keys.js';
 import type { GlairClient, OotoClient } from '../vendors/types.js';
@@ -30,10 +32,13 @@ export interface LineCalls {
 
 /** Where the counts live (Redis in production; a Map in unit tests). */
 export interface CallLedger {
-  /** Counts one call about to be made; returns the counts including it. */
-  charge(key: LineKey): Promise<LineCalls>;
+  /**
+   * Counts one call of `vendor` about to be made, to the line and to the batch; returns the line's
+   * counts including it, or `{held}` (and counts nothing) when a cap of the batch refuses it.
+   */
+  charge(key: LineKey, vendor: Vendor): Promise<LineCalls | { readonly held: 'calls' | 'spend' }>;
   /** Takes back a call that never reached the vendor (or that the vendor refused outright). */
-  refund(key: LineKey): Promise<void>;
+  refund(key: LineKey, vendor: Vendor): Promise<void>;
   /** Marks a counted call as possibly billed (sent, no answer); adds it to the batch's total too. */
   markPossiblyBilled(key: LineKey): Promise<void>;
   read(key: LineKey): Promise<LineCalls>;
@@ -64,25 +69,22 @@ function field(key: LineKey): string {
   return key.run === '' ? String(key.line) : `${key.line}@${key.run}`;
 }
 
-/** The ledger on Redis: one HASH per batch, next to its records. */
+/** The ledger on Redis: one HASH per batch, next to its records (see ./batch-budget.ts). */
 export class RedisCallLedger implements CallLedger {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
+    /** Price per call, micro-units, of the vendors with a price (for `--max-spend`). */
+    private readonly prices: Readonly<Partial<Record<Vendor, Micros>>> = {},
   ) {}
 
-  async charge(key: LineKey): Promise<LineCalls> {
-    const f = field(key);
-    const hash = callsKey(this.prefix, key.batch);
-    // One plain command for a line's first call (nearly every call): only a line that has called
-    // before can have possibly billed calls to read.
-    const calls = await this.redis.hincrby(hash, f, 1);
-    const pb = calls > 1 ? await this.redis.hget(hash, `${f}:pb`) : null;
-    return { calls, possiblyBilled: Number(pb ?? 0) };
+  /** One round trip: the line's and the batch's counts, and every cap of the batch, in one script. */
+  charge(key: LineKey, vendor: Vendor): Promise<LineCalls | { held: 'calls' | 'spend' }> {
+    return chargeCall(this.redis, callsKey(this.prefix, key.batch), { field: field(key), vendor, prices: this.prices });
   }
 
-  async refund(key: LineKey): Promise<void> {
-    await this.redis.hincrby(callsKey(this.prefix, key.batch), field(key), -1);
+  async refund(key: LineKey, vendor: Vendor): Promise<void> {
+    await refundCall(this.redis, callsKey(this.prefix, key.batch), field(key), vendor);
   }
 
   async markPossiblyBilled(key: LineKey): Promise<void> {
@@ -109,12 +111,18 @@ export class MemoryCallLedger implements CallLedger {
     if (!e) this.counts.set(k, (e = { calls: 0, possiblyBilled: 0 }));
     return e;
   }
-  charge(key: LineKey): Promise<LineCalls> {
+  /** Calls the batch may still pay for (all vendors); unset: no cap. */
+  maxBatchCalls: number | undefined;
+  private batchCalls = 0;
+  charge(key: LineKey): Promise<LineCalls | { held: 'calls' }> {
+    if (this.maxBatchCalls !== undefined && this.batchCalls >= this.maxBatchCalls) return Promise.resolve({ held: 'calls' });
+    this.batchCalls += 1;
     const e = this.entry(key);
     e.calls += 1;
     return Promise.resolve({ ...e });
   }
   refund(key: LineKey): Promise<void> {
+    this.batchCalls -= 1;
     this.entry(key).calls -= 1;
     return Promise.resolve();
   }
@@ -134,11 +142,16 @@ export class MemoryCallLedger implements CallLedger {
  * been billed: its quick in-call retries only follow requests that never reached the vendor.
  */
 export function meterVendorCalls(deps: ProcessorDeps, budget: CallBudget, key: LineKey, tally: Tally): ProcessorDeps {
-  const metered = async <T>(call: () => Promise<T>): Promise<T> => {
-    const { calls, possiblyBilled } = await budget.ledger.charge(key);
+  const metered = async <T>(vendor: Vendor, call: () => Promise<T>): Promise<T> => {
+    const charged = await budget.ledger.charge(key, vendor);
+    if ('held' in charged) {
+      const cap = charged.held === 'calls' ? '--max-calls' : '--max-spend';
+      throw new BatchHeldError('budget', `batch ${key.batch}: budget reached (${cap}); raise it with rescreen batch raise`);
+    }
+    const { calls, possiblyBilled } = charged;
     tally.possiblyBilled = possiblyBilled;
     if (calls > budget.maxCallsPerLine) {
-      await budget.ledger.refund(key);
+      await budget.ledger.refund(key, vendor);
       tally.calls = calls - 1;
       throw new CallBudgetExhaustedError(budgetMessage(calls - 1, possiblyBilled, budget.maxCallsPerLine));
     }
@@ -148,7 +161,7 @@ export function meterVendorCalls(deps: ProcessorDeps, budget: CallBudget, key: L
     } catch (error) {
       const cost = callCost(error);
       if (cost === 'free') {
-        await budget.ledger.refund(key);
+        await budget.ledger.refund(key, vendor);
         tally.calls -= 1;
       } else if (cost === 'possibly-billed') {
         await budget.ledger.markPossiblyBilled(key);
@@ -158,14 +171,14 @@ export function meterVendorCalls(deps: ProcessorDeps, budget: CallBudget, key: L
     }
   };
   const ooto: OotoClient = {
-    deepfake: (...args) => metered(() => deps.ooto.deepfake(...args)),
-    identify: (...args) => metered(() => deps.ooto.identify(...args)),
-    add: (...args) => metered(() => deps.ooto.add(...args)),
+    deepfake: (...args) => metered('ooto', () => deps.ooto.deepfake(...args)),
+    identify: (...args) => metered('ooto', () => deps.ooto.identify(...args)),
+    add: (...args) => metered('ooto', () => deps.ooto.add(...args)),
     close: () => deps.ooto.close(),
   };
   const glair: GlairClient = {
-    video: (...args) => metered(() => deps.glair.video(...args)),
-    frames: (...args) => metered(() => deps.glair.frames(...args)),
+    video: (...args) => metered('glair', () => deps.glair.video(...args)),
+    frames: (...args) => metered('glair', () => deps.glair.frames(...args)),
     close: () => deps.glair.close(),
   };
   return { ...deps, ooto, glair };

@@ -36,6 +36,8 @@ export interface JobRunnerDeps {
   readonly maxResponseBytes?: number;
   /** Vendor calls per line over all attempts (RESCREEN_MAX_CALLS_PER_LINE); none when absent. */
   readonly callBudget?: CallBudget;
+  /** How long a job of a batch at its cap waits before it looks again, ms. Default 5000. */
+  readonly heldRecheckMs?: number;
   readonly now?: () => Date;
 }
 
@@ -55,6 +57,8 @@ export type JobStep =
   | { readonly kind: 'rate-limited'; readonly delayMs: number; readonly timesLimited: number }
   /** No quota slot for `delayMs`: back to the queue, no attempt spent, not counted as rate-limited. */
   | { readonly kind: 'deferred'; readonly delayMs: number; readonly reason: string }
+  /** This job's batch may not pay for a call now (its cap): delay this job only, no attempt spent. */
+  | { readonly kind: 'held'; readonly delayMs: number; readonly reason: string }
   | { readonly kind: 'stop-vendor'; readonly error: VendorError };
 
 export async function runJob(input: JobAttempt, deps: JobRunnerDeps, signal?: AbortSignal): Promise<JobStep> {
@@ -108,6 +112,8 @@ async function decideOnError(input: JobAttempt, error: unknown, deps: JobRunnerD
       const wait = error as QuotaWaitError;
       return { kind: 'deferred', delayMs: wait.waitMs, reason: wait.message };
     }
+    case 'held':
+      return { kind: 'held', delayMs: deps.heldRecheckMs ?? 5_000, reason: (error as Error).message };
     case 'rate-limited': {
       const timesLimited = (input.payload.rateLimited ?? 0) + 1;
       if (timesLimited <= deps.maxRateLimited) {

@@ -187,7 +187,11 @@ export function startWorkers(
       rateLimitBackoff: RATE_LIMIT_BACKOFF,
       redact: redactor(config),
       maxResponseBytes: config.maxResponseBytes,
-      callBudget: { ledger: new RedisCallLedger(runtime.redis, config.prefix), maxCallsPerLine: config.worker.maxCallsPerLine },
+      callBudget: {
+        ledger: new RedisCallLedger(runtime.redis, config.prefix, config.pricing.perCall),
+        maxCallsPerLine: config.worker.maxCallsPerLine,
+      },
+      heldRecheckMs: config.worker.heldRecheckMs,
     },
     log,
   }).start();

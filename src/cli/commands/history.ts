@@ -13,14 +13,11 @@ import {
   type ChangeCounts,
   type ChangeKind,
 } from '../../app/index.js';
-import { CHECK_NAMES, isCheckName, type CheckName } from '../../checks/registry.js';
+import type { CheckName } from '../../checks/registry.js';
 import { withRuntime } from '../context.js';
 import { writeRows, type RowFormat } from '../output.js';
+import { checkName } from '../arguments.js';
 
-function checkName(value: string): CheckName {
-  if (!isCheckName(value)) throw new InvalidArgumentError(`must be one of ${CHECK_NAMES.join(', ')}`);
-  return value;
-}
 
 function unitInterval(value: string): number {
   const n = Number(value);

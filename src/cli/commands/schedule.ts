@@ -2,7 +2,7 @@
  * `rescreen schedule add | list | remove | run`: scheduled re-screens on BullMQ job schedulers
  * (src/schedules/). Firings are processed by `rescreen work`; `schedule run` fires in this process.
  */
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import {
   addSchedule as addScheduleData,
   describeRule,
@@ -16,18 +16,15 @@ import {
   type ScheduleEntry,
   type ScheduleInput,
 } from '../../app/index.js';
-import { CHECK_NAMES, isCheckName, type CheckName } from '../../checks/registry.js';
+import { CHECK_NAMES } from '../../checks/registry.js';
 import { CliError } from '../cli-error.js';
 import { withRuntime } from '../context.js';
 import { table } from '../format.js';
+import { checkName } from '../arguments.js';
 
 /** Invalid manifest lines named on stderr by `schedule run`; the rest are counted (all have records). */
 const MAX_INVALID_SHOWN = 20;
 
-function checkName(value: string): CheckName {
-  if (!isCheckName(value)) throw new InvalidArgumentError(`must be one of ${CHECK_NAMES.join(', ')}`);
-  return value;
-}
 
 /** Adds the `schedule` command and its subcommands to the program. */
 export function registerScheduleCommands(program: Command): void {
