@@ -31,7 +31,7 @@ async function fortyLines(name: string): Promise<string> {
 async function threeWorkers(): Promise<Runtime> {
   const runtimes = await Promise.all([h.openRuntime(), h.openRuntime(), h.openRuntime()]);
   for (const r of runtimes) pools.push(startWorkers(r, { concurrency: 8 }));
-  return runtimes[0]!;
+  return runtimes[0];
 }
 
 describe('batch budgets', () => {
