@@ -21,6 +21,8 @@ import type { Runtime } from '../runtime/runtime.js';
 import { isBatchFinished as isFinished } from '../store/types.js';
 import type { BatchSummary } from '../store/types.js';
 import { defaultBatchId } from './batch-id.js';
+import { batchState, reopenBatch, type BatchState } from './control.js';
+import { whyWaiting } from './waiting.js';
 import { applyCaps, batchBudget, checkCaps, dryRunCosts, type BatchBudget, type DryRunCosts } from './budget.js';
 import { describeFsError } from './fs-words.js';
 
@@ -108,6 +110,10 @@ export interface BatchStatus {
   readonly changes?: ChangeCounts;
   /** Paid calls, spend, caps. */
   readonly budget: BatchBudget;
+  /** As `batch pause | resume | cancel` left it. */
+  readonly state: BatchState;
+  /** Why its lines wait (paused, budget, other batches ahead, no worker); empty when finished. */
+  readonly waiting: readonly string[];
 }
 
 /** @throws NotFoundError when there is no such batch. */
@@ -123,7 +129,10 @@ export async function batchStatus(runtime: Runtime, batch: string): Promise<Batc
   const finished = isFinished(summary);
   const changes = finished ? await finishedBatchChanges(runtime.redis, runtime.config.prefix, runtime.store, summary) : undefined;
   const budget = await batchBudget(runtime, summary);
-  return { summary, finished, pending: await pendingJobs(runtime), quotas: await quotas(runtime), budget, ...(changes ? { changes } : {}) };
+  const state = await batchState(runtime, batch);
+  const pending = await pendingJobs(runtime);
+  const waiting = finished ? [] : await whyWaiting(runtime, summary, state, budget, pending);
+  return { summary, finished, pending, quotas: await quotas(runtime), budget, state, waiting, ...(changes ? { changes } : {}) };
 }
 
 /** Batches, newest first, with their summaries, and the quota state. */
@@ -179,6 +188,8 @@ export function subjectRecords(runtime: Runtime, subject: string, limit?: number
  * @throws NotFoundError when there is no such batch.
  */
 export async function retryBatch(runtime: Runtime, batch: string): Promise<RetrySummary> {
+  // A cancelled batch runs again: its CANCELLED lines are `failed` records like any other.
+  await reopenBatch(runtime, batch);
   const summary = await retryFailed({ batch, store: runtime.store, queues: runtime.queues });
   if (!summary) throw new NotFoundError(`no batch ${JSON.stringify(batch)}`);
   return summary;

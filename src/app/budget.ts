@@ -110,13 +110,13 @@ export function dryRunCosts(runtime: Runtime, estimate: DryRunEstimate): DryRunC
   return { currency: pricing.currency, perVendor, total };
 }
 
-/** One line for `status`: `paid calls 10 (ooto 10, glair 0), spend USD 0.10; cap 10 calls — budget reached: …`. */
-export function describeBudget(budget: BatchBudget, batch: string): string {
+/** One line for `status`: `paid calls 10 (ooto 10, glair 0), spend USD 0.10; cap 10 calls (reached)`. */
+export function describeBudget(budget: BatchBudget): string {
   const per = VENDORS.map((v) => `${v} ${budget.paidCalls[v] ?? 0}`).join(', ');
   const caps: string[] = [];
   if (budget.maxCalls !== null) caps.push(`${budget.maxCalls} calls`);
   if (budget.maxSpend !== null) caps.push(formatMoney(budget.maxSpend, budget.currency));
   const cap = caps.length > 0 ? `; cap ${caps.join(' and ')}` : '';
-  const reached = budget.budgetReached ? ` — budget reached: the remaining lines wait (rescreen batch raise ${batch} --max-calls N / --max-spend X)` : '';
+  const reached = budget.budgetReached ? ' (reached)' : '';
   return `paid calls ${budget.totalPaidCalls} (${per}), spend ${formatMoney(budget.spend, budget.currency)}${cap}${reached}`;
 }

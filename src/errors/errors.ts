@@ -169,10 +169,18 @@ export class QuotaWaitError extends VendorError {
 export class BatchHeldError extends RescreenError {
   override name = 'BatchHeldError';
   constructor(
-    readonly reason: 'budget',
+    readonly reason: 'budget' | 'paused',
     message: string,
   ) {
     super(ErrorCodes.BATCH_HELD, message);
+  }
+}
+
+/** `rescreen batch cancel`: the line was not sent; it ends `failed` (CANCELLED), and `rescreen retry` sends it. */
+export class BatchCancelledError extends RescreenError {
+  override name = 'BatchCancelledError';
+  constructor(message: string) {
+    super(ErrorCodes.CANCELLED, message);
   }
 }
 
@@ -226,8 +234,10 @@ export const ErrorCodes = {
   VENDOR_MALFORMED_RESPONSE: 'VENDOR_MALFORMED_RESPONSE',
   /** Internal only: waiting for a quota slot (never stored). */
   QUOTA_WAIT: 'QUOTA_WAIT',
-  /** Internal only: the batch's call or spend cap is reached; its jobs wait (never stored). */
+  /** Internal only: the batch is paused or at its call or spend cap; its jobs wait (never stored). */
   BATCH_HELD: 'BATCH_HELD',
+  /** `rescreen batch cancel` ended the line before it was sent; `rescreen retry` sends it. */
+  CANCELLED: 'CANCELLED',
   /** Anything unexpected that reached a record. */
   INTERNAL: 'INTERNAL',
   // ---- errors that stop a command (never in a record)

@@ -3,6 +3,7 @@
  * Pure: unit-tested without a network or Redis.
  */
 import {
+  BatchCancelledError,
   BatchHeldError,
   AuthenticationError,
   ConnectionError,
@@ -67,7 +68,7 @@ export function notSent(error: unknown): boolean {
  * - `answered`: the vendor answered (5xx, an engine error, a malformed body…).
  */
 export function callCost(error: unknown): 'free' | 'possibly-billed' | 'answered' {
-  if (notSent(error)) return 'free';
+  if (notSent(error) || error instanceof BatchCancelledError) return 'free';
   const disposition = dispositionOf(error);
   // A refused call (429, 401/403) and one that waited for a quota slot and was never sent cost nothing.
   if (disposition === 'rate-limited' || disposition === 'stop-vendor' || disposition === 'deferred' || disposition === 'held') return 'free';

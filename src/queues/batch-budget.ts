@@ -4,7 +4,8 @@
  * atomically — with any number of workers, a cap is never passed by even one call.
  *
  * Fields of `<root>batch:<batch>:calls`: `paid:<vendor>` (calls counted), `cap:calls`,
- * `cap:spend` (micro-units of the currency), `held` (`calls` or `spend` once a call was refused).
+ * `cap:spend` (micro-units of the currency), `held` (`calls` or `spend` once a call was refused),
+ * `state` (`paused` or `cancelled`, set by `rescreen batch pause | cancel`).
  */
 import type { Redis } from 'ioredis';
 import type { Vendor } from '../checks/registry.js';
@@ -22,10 +23,16 @@ export interface ChargeArgs {
 }
 
 /** The reply of a charge: the line's counts, or the cap that refused the call. */
-export type ChargeReply = { readonly calls: number; readonly possiblyBilled: number } | { readonly held: 'calls' | 'spend' };
+export type ChargeReply =
+  | { readonly calls: number; readonly possiblyBilled: number }
+  | { readonly held: 'calls' | 'spend' | 'paused' }
+  | { readonly cancelled: true };
 
 const CHARGE = `
 local h = KEYS[1]
+local state = redis.call('HGET', h, 'state')
+if state == 'cancelled' then return {-4} end
+if state == 'paused' then return {-3} end
 local capCalls = tonumber(redis.call('HGET', h, 'cap:calls') or '-1')
 local capSpend = tonumber(redis.call('HGET', h, 'cap:spend') or '-1')
 local price = tonumber(ARGV[3])
@@ -68,6 +75,8 @@ export async function chargeCall(redis: Redis, key: string, args: ChargeArgs): P
   const [calls, pb] = await commands(redis).rescreenCharge(key, args.field, args.vendor, String(args.prices[args.vendor] ?? 0), ...prices);
   if (calls === -1) return { held: 'calls' };
   if (calls === -2) return { held: 'spend' };
+  if (calls === -3) return { held: 'paused' };
+  if (calls === -4) return { cancelled: true };
   return { calls, possiblyBilled: pb ?? 0 };
 }
 
@@ -134,4 +143,17 @@ export async function readBatchSpend(
     maxSpend: values[1] == null ? null : Number(values[1]),
     held: held === 'calls' || held === 'spend' ? held : null,
   };
+}
+
+/** What `batch pause | resume | cancel` set: the batch's lines wait, go on, or end `CANCELLED`. */
+export type BatchState = 'running' | 'paused' | 'cancelled';
+
+export async function setBatchState(redis: Redis, key: string, state: BatchState): Promise<void> {
+  if (state === 'running') await redis.hdel(key, 'state');
+  else await redis.hset(key, 'state', state);
+}
+
+export async function readBatchState(redis: Redis, key: string): Promise<BatchState> {
+  const state = await redis.hget(key, 'state');
+  return state === 'paused' || state === 'cancelled' ? state : 'running';
 }

@@ -8,8 +8,8 @@
 import type { Redis } from 'ioredis';
 import type { ProcessorDeps } from '../checks/processor.js';
 import type { Vendor } from '../checks/registry.js';
-import { BatchHeldError, CallBudgetExhaustedError } from '../errors/errors.js';
-import { chargeCall, refundCall, type Micros } from './batch-budget.js';
+import { BatchCancelledError, BatchHeldError, CallBudgetExhaustedError } from '../errors/errors.js';
+import { chargeCall, refundCall, type ChargeReply, type Micros } from './batch-budget.js';
 import { callCost } from '../errors/retry-policy.js';
 import { batchKeys, storeRoot } from '../store/keys.js';
 import type { GlairClient, OotoClient } from '../vendors/types.js';
@@ -36,7 +36,7 @@ export interface CallLedger {
    * Counts one call of `vendor` about to be made, to the line and to the batch; returns the line's
    * counts including it, or `{held}` (and counts nothing) when a cap of the batch refuses it.
    */
-  charge(key: LineKey, vendor: Vendor): Promise<LineCalls | { readonly held: 'calls' | 'spend' }>;
+  charge(key: LineKey, vendor: Vendor): Promise<ChargeReply>;
   /** Takes back a call that never reached the vendor (or that the vendor refused outright). */
   refund(key: LineKey, vendor: Vendor): Promise<void>;
   /** Marks a counted call as possibly billed (sent, no answer); adds it to the batch's total too. */
@@ -79,7 +79,7 @@ export class RedisCallLedger implements CallLedger {
   ) {}
 
   /** One round trip: the line's and the batch's counts, and every cap of the batch, in one script. */
-  charge(key: LineKey, vendor: Vendor): Promise<LineCalls | { held: 'calls' | 'spend' }> {
+  charge(key: LineKey, vendor: Vendor): Promise<ChargeReply> {
     return chargeCall(this.redis, callsKey(this.prefix, key.batch), { field: field(key), vendor, prices: this.prices });
   }
 
@@ -114,7 +114,7 @@ export class MemoryCallLedger implements CallLedger {
   /** Calls the batch may still pay for (all vendors); unset: no cap. */
   maxBatchCalls: number | undefined;
   private batchCalls = 0;
-  charge(key: LineKey): Promise<LineCalls | { held: 'calls' }> {
+  charge(key: LineKey): Promise<ChargeReply> {
     if (this.maxBatchCalls !== undefined && this.batchCalls >= this.maxBatchCalls) return Promise.resolve({ held: 'calls' });
     this.batchCalls += 1;
     const e = this.entry(key);
@@ -144,7 +144,9 @@ export class MemoryCallLedger implements CallLedger {
 export function meterVendorCalls(deps: ProcessorDeps, budget: CallBudget, key: LineKey, tally: Tally): ProcessorDeps {
   const metered = async <T>(vendor: Vendor, call: () => Promise<T>): Promise<T> => {
     const charged = await budget.ledger.charge(key, vendor);
+    if ('cancelled' in charged) throw new BatchCancelledError(`batch ${key.batch} was cancelled before this line was sent (rescreen retry sends it)`);
     if ('held' in charged) {
+      if (charged.held === 'paused') throw new BatchHeldError('paused', `batch ${key.batch} is paused (rescreen batch resume)`);
       const cap = charged.held === 'calls' ? '--max-calls' : '--max-spend';
       throw new BatchHeldError('budget', `batch ${key.batch}: budget reached (${cap}); raise it with rescreen batch raise`);
     }

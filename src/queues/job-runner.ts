@@ -181,6 +181,25 @@ export async function recordLostJob(input: JobAttempt, reason: string, deps: Pic
   return record;
 }
 
+/**
+ * The `failed` (CANCELLED) record of a line `rescreen batch cancel` took off the queue before it was
+ * sent; null (nothing written) when the line has a record already.
+ */
+export async function recordCancelledJob(input: JobAttempt, deps: Pick<JobRunnerDeps, 'store' | 'redact' | 'now'>): Promise<ResultRecord | null> {
+  const existing = await deps.store.get(input.payload.batch, input.payload.line);
+  if (existing && !(input.payload.retry === true && existing.status === 'failed')) return null;
+  const record = baseRecord(input.payload, input.attempt, deps, {
+    status: 'failed',
+    transactionId: null,
+    verdict: null,
+    score: null,
+    error: { code: ErrorCodes.CANCELLED, message: `batch ${input.payload.batch} was cancelled before this line was sent (rescreen retry sends it)` },
+    response: null,
+  });
+  await deps.store.put(record);
+  return record;
+}
+
 /** `{code, message}` for a record: taxonomy codes as they are, anything else INTERNAL. Never a secret. */
 export function recordErrorOf(error: unknown, redact: (text: string) => string): RecordError {
   if (error instanceof RescreenError) {

@@ -45,8 +45,9 @@ export async function status(runtime: Runtime, batch: string, options: { watch?:
   }
   const now = await batchStatus(runtime, batch);
   process.stdout.write(`${formatSummary(now.summary, now.pending)}\n`);
+  for (const reason of now.waiting) process.stdout.write(`waiting: ${reason}\n`);
   if (now.budget.totalPaidCalls > 0 || now.budget.maxCalls !== null || now.budget.maxSpend !== null) {
-    process.stdout.write(`${describeBudget(now.budget, batch)}\n`);
+    process.stdout.write(`${describeBudget(now.budget)}\n`);
   }
   if (now.changes) process.stdout.write(`${describeChangeCounts(now.changes)}  (rescreen changes ${batch})\n`);
   if (!now.finished) writeQuotaLines(now.quotas);

@@ -53,7 +53,8 @@ describe('batch budgets', () => {
     expect(held.budget).toMatchObject({ totalPaidCalls: 10, maxCalls: 10, budgetReached: true, spend: 200_000 });
 
     const status = await runCli(['status', 'capped'], h.env);
-    expect(status.stdout).toContain('paid calls 10 (ooto 10, glair 0), spend USD 0.20; cap 10 calls — budget reached: the remaining lines wait (rescreen batch raise capped');
+    expect(status.stdout).toContain('paid calls 10 (ooto 10, glair 0), spend USD 0.20; cap 10 calls (reached)\n');
+    expect(status.stdout).toContain('waiting: budget reached: its lines wait (rescreen batch raise capped --max-calls N / --max-spend X)\n');
 
     const raised = await runCli(['batch', 'raise', 'capped', '--max-calls', '40'], h.env);
     expect(raised.code, raised.stderr).toBe(0);
