@@ -4,7 +4,7 @@
  * lost, and retry sends the cancelled lines.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { batchStatus, cancelBatch, enqueueBatch, pauseBatch, resumeBatch, retryBatch } from '../../../src/app/index.js';
+import { batchStatus, cancelBatch, enqueueBatch, pauseBatch, retryBatch } from '../../../src/app/index.js';
 import type { ResultRecord } from '../../../src/checks/types.js';
 import { startWorkers, type Runtime, type WorkerHandle } from '../../../src/runtime/runtime.js';
 import { sampleJpeg } from '../../../src/simulator/sample-media.js';
