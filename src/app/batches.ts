@@ -12,6 +12,7 @@ import { ManifestUnreadableError } from '../manifest/errors.js';
 import { validateBatchId } from '../manifest/line.js';
 import { createMediaProbe } from '../media/probe.js';
 import { pendingJobCount } from '../queues/idle.js';
+import { bullmqPriority, DEFAULT_PRIORITY, MAX_PRIORITY } from '../queues/names.js';
 import { enqueueManifest, type EnqueueSummary } from '../queues/producer.js';
 import { retryFailed, type RetrySummary } from '../queues/retry.js';
 import { quotaReport, type VendorQuotaReport } from '../quota/report.js';
@@ -37,6 +38,8 @@ export interface EnqueueArgs {
   readonly maxCalls?: number;
   /** Most the batch may spend at the configured prices, a decimal amount of RESCREEN_CURRENCY. */
   readonly maxSpend?: string;
+  /** 1 (last) to 100 (first): a higher one goes ahead of batches queued earlier. Default 50. */
+  readonly priority?: number;
 }
 
 /**
@@ -64,6 +67,9 @@ export async function resolveBatchId(manifest: string, batch: string | undefined
  */
 export async function enqueueBatch(runtime: Runtime, args: EnqueueArgs): Promise<EnqueueSummary & { costs?: DryRunCosts }> {
   const caps = checkCaps(runtime, args);
+  if (args.priority !== undefined && !(Number.isInteger(args.priority) && args.priority >= 1 && args.priority <= MAX_PRIORITY)) {
+    throw new InvalidInputError(`--priority must be a whole number from 1 (last) to ${MAX_PRIORITY} (first); the default is ${DEFAULT_PRIORITY}`);
+  }
   const batch = await resolveBatchId(args.manifest, args.batch, args.check);
   const { config } = runtime;
   // The caps are in place before the first job can be taken.
@@ -82,6 +88,7 @@ export async function enqueueBatch(runtime: Runtime, args: EnqueueArgs): Promise
         : {}),
       queues: runtime.queues,
       store: runtime.store,
+      ...(args.priority !== undefined ? { jobOptions: { priority: bullmqPriority(args.priority) } } : {}),
       // Folder mode: which files made no line, for whoever asks (LOG_LEVEL=debug).
       onSkip: (skip) => runtime.log.debug({ path: skip.path, reason: skip.reason }, 'folder entry skipped'),
     });

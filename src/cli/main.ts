@@ -46,6 +46,17 @@ function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
+/** `rescreen run`'s options as commander parses them. */
+interface RunOptions {
+  batch?: string;
+  check?: CheckName;
+  concurrency?: number;
+  failOn?: string;
+  maxCalls?: number;
+  maxSpend?: string;
+  priority?: number;
+}
+
 /**
  * The `rescreen` program: every command, parsing its arguments and rendering what the application
  * layer (src/app) returns. `exitCode()` is the code the last command asked for.
@@ -68,7 +79,8 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
     .option('--dry-run', 'validate, count and estimate paid calls, cost, local rejections and time; enqueue and write nothing')
     .option('--max-calls <n>', 'most paid vendor calls the batch may make; then its lines wait (rescreen batch raise)', wholeNumber)
     .option('--max-spend <amount>', 'most the batch may spend at OOTO_PRICE_PER_CALL / GLAIR_PRICE_PER_CALL, e.g. 25.00')
-    .action(async (manifest: string, opts: { batch?: string; check?: CheckName; dryRun?: boolean; maxCalls?: number; maxSpend?: string }) => {
+    .option('--priority <n>', '1 (last) to 100 (first); a higher one goes ahead of batches queued earlier (default 50)', positiveInt)
+    .action(async (manifest: string, opts: { batch?: string; check?: CheckName; dryRun?: boolean; maxCalls?: number; maxSpend?: string; priority?: number }) => {
       await withRuntime(async (runtime) => {
         const summary = await enqueueBatch(runtime, { manifest, ...opts });
         printEnqueueSummary(summary, opts.dryRun ?? false);
@@ -103,8 +115,9 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
     .option('--concurrency <n>', 'concurrent jobs per vendor queue', positiveInt)
     .option('--max-calls <n>', 'most paid vendor calls the batch may make; then its lines wait (rescreen batch raise)', wholeNumber)
     .option('--max-spend <amount>', 'most the batch may spend at the configured prices, e.g. 25.00')
+    .option('--priority <n>', '1 (last) to 100 (first); default 50', positiveInt)
     .option('--fail-on <rules>', 'exit 4 when the finished batch crosses one of these, e.g. failed>0, failed>1%, rejected>=10, changes>0, worse>0')
-    .action(async (manifest: string, opts: { batch?: string; check?: CheckName; concurrency?: number; failOn?: string; maxCalls?: number; maxSpend?: string }) => {
+    .action(async (manifest: string, opts: RunOptions) => {
       const { failOn, ...rest } = opts;
       const rules = failOn === undefined ? undefined : parseFailOn(failOn);
       exitCode = await withRuntime(

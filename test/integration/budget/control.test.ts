@@ -88,3 +88,17 @@ describe('batch control', () => {
     expect((await runCli(['batch', 'pause', 'no-such'], h.env)).code).toBe(1);
   });
 });
+
+describe('batch priority', () => {
+  it('a batch enqueued later with --priority goes ahead of an earlier one', async () => {
+    await enqueueBatch(runtime, { manifest: await manifest('backlog', 30), batch: 'backlog' });
+    await enqueueBatch(runtime, { manifest: await manifest('vip', 5), batch: 'vip', priority: 90 });
+    pools.push(startWorkers(runtime, { concurrency: 1 }));
+    await eventually(() => runtime.store.summary('vip'), (s) => s !== null && s.recorded === 5);
+    // With one job at a time, the vip lines were done while most of the backlog still waited.
+    expect((await runtime.store.summary('backlog'))!.recorded).toBeLessThanOrEqual(3);
+    await expect(enqueueBatch(runtime, { manifest: await manifest('bad', 1), batch: 'bad', priority: 101 })).rejects.toThrow(
+      '--priority must be a whole number from 1 (last) to 100 (first); the default is 50',
+    );
+  });
+});
