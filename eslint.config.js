@@ -35,7 +35,7 @@ export default tseslint.config(
   {
     files: ['src/cli/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: layer(['queues', 'store', 'vendors', 'media', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'runtime']).concat(['**/jobs/**']), message: 'The CLI renders what the application layer returns: import it from src/app.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: layer(['queues', 'store', 'vendors', 'media', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'runtime', 'history', 'audit']).concat(['**/jobs/**']), message: 'The CLI renders what the application layer returns: import it from src/app.' }] }],
     },
   },
   {
@@ -67,7 +67,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/{queues,store,vendors,media,manifest,quota,notify,schedules,redis,simulator,log}/**'],
+    files: ['src/{queues,store,vendors,media,manifest,quota,notify,schedules,redis,simulator,log,history,audit}/**'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'app', 'api', 'testing', 'runtime']).concat(['**/jobs/**']), message: 'A lower layer may not import the CLI, the application layer, the composition root or jobs/.' }] }],
     },

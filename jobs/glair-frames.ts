@@ -10,6 +10,7 @@ export const glairFrames = defineCheck<GlairClient>({
   name: 'glair-frames',
   vendor: glairVendor.name,
   input: 'frames',
+  verdicts: ['genuine', 'deepfake'],
   description: 'GLAIR deepfake check of a list of frames',
   payload: FramesPayload,
   processor: async (payload, deps, signal) => {

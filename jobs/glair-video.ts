@@ -10,6 +10,7 @@ export const glairVideo = defineCheck<GlairClient>({
   name: 'glair-video',
   vendor: glairVendor.name,
   input: 'video',
+  verdicts: ['genuine', 'deepfake'],
   description: 'GLAIR deepfake check of one mp4 video',
   payload: SingleRefPayload,
   processor: async (payload, deps, signal) => {

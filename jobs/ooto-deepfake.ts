@@ -13,6 +13,7 @@ export const ootoDeepfake = defineCheck<OotoClient>({
   name: 'ooto-deepfake',
   vendor: ootoVendor.name,
   input: 'photo',
+  verdicts: ['genuine', 'deepfake'],
   description: 'OOTO deepfake check of one photo',
   payload: SingleRefPayload,
   processor: async (payload, deps, signal) => {

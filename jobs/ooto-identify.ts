@@ -19,6 +19,7 @@ export const ootoIdentify = defineCheck<OotoClient>({
   name: 'ooto-identify',
   vendor: ootoVendor.name,
   input: 'photo',
+  verdicts: ['match', 'no-match'],
   description: 'OOTO 1:N identification of one photo',
   payload: z.object({ ref: MediaRef, options: IdentifyOptionsSchema.optional() }).strict(),
   recordFields: ['templateId'],

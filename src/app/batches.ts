@@ -12,14 +12,19 @@ import { ManifestUnreadableError } from '../manifest/errors.js';
 import { validateBatchId } from '../manifest/line.js';
 import { createMediaProbe } from '../media/probe.js';
 import { pendingJobCount } from '../queues/idle.js';
-import { queueOf } from '../queues/names.js';
+import { bullmqPriority, DEFAULT_PRIORITY, MAX_PRIORITY, queueOf } from '../queues/names.js';
 import { enqueueManifest, type EnqueueSummary } from '../queues/producer.js';
 import { retryFailed, type RetrySummary } from '../queues/retry.js';
 import { quotaReport, type VendorQuotaReport } from '../quota/report.js';
 import { envQuotas, type Runtime } from '../runtime/runtime.js';
+import { finishedBatchChanges } from '../history/change-counts.js';
+import type { ChangeCounts } from '../history/changes.js';
 import { isBatchFinished as isFinished } from '../store/types.js';
 import type { BatchSummary } from '../store/types.js';
 import { defaultBatchId } from './batch-id.js';
+import { batchState, reopenBatch, type BatchState } from './control.js';
+import { whyWaiting } from './waiting.js';
+import { applyCaps, batchBudget, checkCaps, dryRunCosts, type BatchBudget, type DryRunCosts } from './budget.js';
 import { describeFsError } from './fs-words.js';
 
 export { isFinished };
@@ -33,6 +38,12 @@ export interface EnqueueArgs {
   readonly baseDir?: string;
   /** What the batch records as its manifest (default: the manifest path). */
   readonly manifestLabel?: string;
+  /** Most paid calls the batch may make (all vendors). */
+  readonly maxCalls?: number;
+  /** Most the batch may spend at the configured prices, a decimal amount of RESCREEN_CURRENCY. */
+  readonly maxSpend?: string;
+  /** 1 (last) to 100 (first): a higher one goes ahead of batches queued earlier. Default 50. */
+  readonly priority?: number;
 }
 
 /**
@@ -58,11 +69,17 @@ export async function resolveBatchId(runtime: Pick<Runtime, 'checks'>, manifest:
  * would do and pay.
  * @throws InvalidInputError when the manifest cannot be read at all.
  */
-export async function enqueueBatch(runtime: Runtime, args: EnqueueArgs): Promise<EnqueueSummary> {
+export async function enqueueBatch(runtime: Runtime, args: EnqueueArgs): Promise<EnqueueSummary & { costs?: DryRunCosts }> {
+  const caps = checkCaps(runtime, args);
+  if (args.priority !== undefined && !(Number.isInteger(args.priority) && args.priority >= 1 && args.priority <= MAX_PRIORITY)) {
+    throw new InvalidInputError(`--priority must be a whole number from 1 (last) to ${MAX_PRIORITY} (first); the default is ${DEFAULT_PRIORITY}`);
+  }
   const batch = await resolveBatchId(runtime, args.manifest, args.batch, args.check);
   const { config } = runtime;
+  // The caps are in place before the first job can be taken.
+  if (args.dryRun !== true) await applyCaps(runtime, batch, caps);
   try {
-    return await enqueueManifest({
+    const summary = await enqueueManifest({
       manifestPath: resolve(args.manifest),
       batch,
       ...(args.check !== undefined ? { checkOverride: args.check } : {}),
@@ -78,9 +95,11 @@ export async function enqueueBatch(runtime: Runtime, args: EnqueueArgs): Promise
       checks: runtime.checks,
       queues: runtime.queues,
       store: runtime.store,
+      ...(args.priority !== undefined ? { jobOptions: { priority: bullmqPriority(args.priority) } } : {}),
       // Folder mode: which files made no line, for whoever asks (LOG_LEVEL=debug).
       onSkip: (skip) => runtime.log.debug({ path: skip.path, reason: skip.reason }, 'folder entry skipped'),
     });
+    return summary.estimate ? { ...summary, costs: dryRunCosts(runtime, summary.estimate) } : summary;
   } catch (error) {
     if (error instanceof ManifestUnreadableError) throw new InvalidInputError(error.message, { cause: error });
     throw error;
@@ -101,6 +120,14 @@ export interface BatchStatus {
   /** Jobs not finished per vendor queue, all batches. */
   readonly pending: Readonly<Record<Vendor, number>>;
   readonly quotas: readonly VendorQuotaReport[];
+  /** A finished batch's verdict changes against each subject's previous screening. */
+  readonly changes?: ChangeCounts;
+  /** Paid calls, spend, caps. */
+  readonly budget: BatchBudget;
+  /** As `batch pause | resume | cancel` left it. */
+  readonly state: BatchState;
+  /** Why its lines wait (paused, budget, other batches ahead, no worker); empty when finished. */
+  readonly waiting: readonly string[];
 }
 
 /** @throws NotFoundError when there is no such batch. */
@@ -113,7 +140,13 @@ export async function batchSummary(runtime: Runtime, batch: string): Promise<Bat
 /** @throws NotFoundError when there is no such batch. */
 export async function batchStatus(runtime: Runtime, batch: string): Promise<BatchStatus> {
   const summary = await batchSummary(runtime, batch);
-  return { summary, finished: isFinished(summary), pending: await pendingJobs(runtime), quotas: await quotas(runtime) };
+  const finished = isFinished(summary);
+  const changes = finished ? await finishedBatchChanges(runtime.redis, runtime.config.prefix, runtime.store, runtime.checks, summary) : undefined;
+  const budget = await batchBudget(runtime, summary);
+  const state = await batchState(runtime, batch);
+  const pending = await pendingJobs(runtime);
+  const waiting = finished ? [] : await whyWaiting(runtime, summary, state, budget, pending);
+  return { summary, finished, pending, quotas: await quotas(runtime), budget, state, waiting, ...(changes ? { changes } : {}) };
 }
 
 /** Batches, newest first, with their summaries, and the quota state. */
@@ -170,6 +203,8 @@ export function subjectRecords(runtime: Runtime, subject: string, limit?: number
  * @throws NotFoundError when there is no such batch.
  */
 export async function retryBatch(runtime: Runtime, batch: string): Promise<RetrySummary> {
+  // A cancelled batch runs again: its CANCELLED lines are `failed` records like any other.
+  await reopenBatch(runtime, batch);
   const summary = await retryFailed({ batch, store: runtime.store, checks: runtime.checks, queues: runtime.queues });
   if (!summary) throw new NotFoundError(`no batch ${JSON.stringify(batch)}`);
   return summary;

@@ -5,6 +5,12 @@
  */
 export * from './batches.js';
 export * from './csv.js';
+export * from './history.js';
+export * from './fail-on.js';
+export * from './audit.js';
+export * from './budget.js';
+export * from './control.js';
+export { packageVersion } from './version.js';
 export * from './limits.js';
 export * from './schedules.js';
 export * from './workers.js';

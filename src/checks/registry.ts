@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import type { CheckInput, MediaLimits } from '../media/types.js';
 import type { Vendor } from '../errors/errors.js';
 import type { Processor } from './processor.js';
-import type { CheckName } from './types.js';
+import type { CheckName, Verdict } from './types.js';
 
 export type { CheckInput };
 
@@ -31,6 +31,8 @@ export interface CheckModule<Client = never> {
   readonly description: string;
   /** The line's fields beyond `check` and `subject`: `ref` (photo, video) or `frames`, and any options. */
   readonly payload: z.ZodObject;
+  /** The verdicts the check can give, the good (expected at onboarding) one first. */
+  readonly verdicts: readonly [Verdict, Verdict];
   /** Fields the check adds to its records (ooto-identify: the best-matching `templateId`). */
   readonly recordFields?: readonly RecordField[];
   readonly processor: Processor<Client>;
@@ -94,6 +96,11 @@ export class CheckRegistry {
 
   vendorOf(name: CheckName): Vendor {
     return this.get(name).vendor;
+  }
+
+  /** The verdicts the check gives, the good (expected at onboarding) one first. */
+  verdictsOf(name: CheckName): readonly [Verdict, Verdict] {
+    return this.get(name).verdicts;
   }
 
   isVendor(value: unknown): value is Vendor {

@@ -20,6 +20,18 @@ export interface IdentifyOptions {
 }
 
 /**
+ * The decision a manifest line is re-screening (onboarding's verdict), given on the line as
+ * `previous: {verdict, score?, at?}` or the CSV columns `previousVerdict`, `previousScore`,
+ * `previousAt`. `rescreen changes` compares against it when the subject has no earlier record.
+ */
+export interface PreviousScreening {
+  readonly verdict: Verdict;
+  readonly score?: number | null;
+  /** ISO 8601 date or time of that decision, as given. */
+  readonly at?: string | null;
+}
+
+/**
  * One job: a validated manifest line plus where it came from. Stored as the BullMQ job's data.
  * Exactly one of `ref` / `frames` is set.
  */
@@ -36,6 +48,8 @@ export interface JobPayload {
   readonly baseDir: string;
   /** Set by `retry`: replace an existing `failed` record instead of skipping the line. */
   readonly retry?: boolean;
+  /** The onboarding decision the line re-screens, when the manifest gave one. */
+  readonly previous?: PreviousScreening;
   /** How many times a 429 has sent this job back (capped by `RESCREEN_MAX_RATE_LIMITED`). */
   readonly rateLimited?: number;
 }
@@ -70,6 +84,8 @@ export interface ResultRecord {
   readonly check: CheckName | null;
   /** `ooto-identify` only, when the line gave them: its options (kept so `retry` can send the same call). */
   readonly options?: IdentifyOptions;
+  /** The onboarding decision the line re-screens, copied from the manifest line when given. */
+  readonly previous?: PreviousScreening;
   readonly status: RecordStatus;
   /** The vendor's id for the call that produced this record; `null` only when no vendor call answered. */
   readonly transactionId: string | null;

@@ -12,6 +12,16 @@ export const VENDOR_CHOICE = orList(VENDOR_NAMES);
 /** The quota variables, `OOTO_RATE_LIMIT / GLAIR_RATE_LIMIT`. */
 export const RATE_LIMIT_VARS = BUILT_INS.vendors.map((v) => v.rateLimitVar).join(' / ');
 
+export function positiveInt(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('must be a whole number ≥ 1');
+  return Number(value);
+}
+
+export function wholeNumber(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a whole number ≥ 0');
+  return Number(value);
+}
+
 export function checkName(value: string): CheckName {
   if (!BUILT_INS.checks.has(value)) throw new InvalidArgumentError(`must be one of ${CHECK_LIST}`);
   return value;

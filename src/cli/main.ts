@@ -2,43 +2,28 @@
  * `rescreen` — the command line (README: Using it). Human output on stdout, diagnostics and logs on
  * stderr; problems end as one line and a non-zero exit (see ExitCode), never a stack trace.
  */
-import { readFileSync } from 'node:fs';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import type { CheckName, Vendor } from '../checks/registry.js';
-import { CHECK_LIST, checkName, VENDOR_CHOICE, VENDOR_NAMES, vendorList } from './args.js';
+import { CHECK_LIST, checkName, positiveInt, VENDOR_CHOICE, VENDOR_NAMES, vendorList, wholeNumber } from './args.js';
 import type { RecordStatus } from '../checks/types.js';
 import { CliError, ExitCode } from './cli-error.js';
 import { cliConfig, withRuntime } from './context.js';
 import { demo } from './commands/demo.js';
 import { printEnqueueSummary } from './commands/enqueue.js';
 import { batches, parseStatus, result, results, status } from './commands/inspect.js';
-import { enqueueBatch, retryBatch } from '../app/index.js';
+import { enqueueBatch, packageVersion, parseFailOn, retryBatch } from '../app/index.js';
+import { failOnExit } from './commands/fail-on.js';
 import { InvalidInputError, NotFoundError } from '../errors/errors.js';
 import { createProgressView } from './progress.js';
 import { runBatch } from './commands/run.js';
 import { registerScheduleCommands } from './commands/schedule.js';
+import { registerHistoryCommands } from './commands/history.js';
+import { registerAuditCommands } from './commands/audit.js';
+import { registerBatchCommands } from './commands/batch.js';
 import { limitsReset, limitsSet, limitsShow } from './commands/limits.js';
 import { simulator, type SimulatorArgs } from './commands/simulator.js';
 import { work } from './commands/work.js';
 
-function positiveInt(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('must be a whole number ≥ 1');
-  return Number(value);
-}
-
-
-/** The package version, from the package.json above this file (src/cli/ or dist/src/cli/). */
-function packageVersion(): string {
-  for (const up of ['../../package.json', '../../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'rescreen' && typeof pkg.version === 'string') return pkg.version;
-    } catch {
-      // not this one
-    }
-  }
-  return 'unknown';
-}
 
 /** `--format` when given, else csv for an `--output` ending in .csv, else jsonl. */
 function resultsFormat(format: 'jsonl' | 'csv' | undefined, output: string | undefined): 'jsonl' | 'csv' {
@@ -48,6 +33,17 @@ function resultsFormat(format: 'jsonl' | 'csv' | undefined, output: string | und
 
 function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
+}
+
+/** `rescreen run`'s options as commander parses them. */
+interface RunOptions {
+  batch?: string;
+  check?: CheckName;
+  concurrency?: number;
+  failOn?: string;
+  maxCalls?: number;
+  maxSpend?: string;
+  priority?: number;
 }
 
 /**
@@ -69,8 +65,11 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
     .argument('<manifest>', 'path of a .jsonl or .csv manifest, or a folder of media (one line per JPEG/PNG/mp4 file)')
     .option('--batch <id>', 'batch id (default: the manifest name plus a hash of its content)')
     .option('--check <check>', `check for lines that name none (${CHECK_LIST})`, checkName)
-    .option('--dry-run', 'validate, count and estimate paid calls, local rejections and time; enqueue and write nothing')
-    .action(async (manifest: string, opts: { batch?: string; check?: CheckName; dryRun?: boolean }) => {
+    .option('--dry-run', 'validate, count and estimate paid calls, cost, local rejections and time; enqueue and write nothing')
+    .option('--max-calls <n>', 'most paid vendor calls the batch may make; then its lines wait (rescreen batch raise)', wholeNumber)
+    .option('--max-spend <amount>', 'most the batch may spend at the vendors\' prices (OOTO_PRICE_PER_CALL, …), e.g. 25.00')
+    .option('--priority <n>', '1 (last) to 100 (first); a higher one goes ahead of batches queued earlier (default 50)', positiveInt)
+    .action(async (manifest: string, opts: { batch?: string; check?: CheckName; dryRun?: boolean; maxCalls?: number; maxSpend?: string; priority?: number }) => {
       await withRuntime(async (runtime) => {
         const summary = await enqueueBatch(runtime, { manifest, ...opts });
         printEnqueueSummary(summary, opts.dryRun ?? false);
@@ -103,9 +102,18 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
     .option('--batch <id>', 'batch id (default: the manifest name plus a hash of its content)')
     .option('--check <check>', 'check for lines that name none', checkName)
     .option('--concurrency <n>', 'concurrent jobs per vendor queue', positiveInt)
-    .action(async (manifest: string, opts: { batch?: string; check?: CheckName; concurrency?: number }) => {
+    .option('--max-calls <n>', 'most paid vendor calls the batch may make; then its lines wait (rescreen batch raise)', wholeNumber)
+    .option('--max-spend <amount>', 'most the batch may spend at the configured prices, e.g. 25.00')
+    .option('--priority <n>', '1 (last) to 100 (first); default 50', positiveInt)
+    .option('--fail-on <rules>', 'exit 4 when the finished batch crosses one of these, e.g. failed>0, failed>1%, rejected>=10, changes>0, worse>0')
+    .action(async (manifest: string, opts: RunOptions) => {
+      const { failOn, ...rest } = opts;
+      const rules = failOn === undefined ? undefined : parseFailOn(failOn);
       exitCode = await withRuntime(
-        async (runtime) => (await runBatch(runtime, { manifest, ...opts, progress: createProgressView({ tty: process.stderr.isTTY }) })).exitCode,
+        async (runtime) => {
+          const ran = await runBatch(runtime, { manifest, ...rest, progress: createProgressView({ tty: process.stderr.isTTY }) });
+          return rules === undefined || ran.exitCode !== ExitCode.OK ? ran.exitCode : failOnExit(runtime, ran.summary, rules);
+        },
         undefined,
         { survivesRedisRestarts: true },
       );
@@ -116,8 +124,13 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
     .description('counts of a batch by state and by verdict')
     .argument('<batch>', 'batch id')
     .option('--watch', 'follow the batch until it is finished (a live bar on a terminal, a plain line every few seconds otherwise)')
-    .action(async (batch: string, opts: { watch?: boolean }) => {
-      exitCode = await withRuntime((runtime) => status(runtime, batch, { watch: opts.watch ?? false }));
+    .option('--fail-on <rules>', 'exit 4 when the batch is finished and crosses one of these (as run --fail-on)')
+    .action(async (batch: string, opts: { watch?: boolean; failOn?: string }) => {
+      const rules = opts.failOn === undefined ? undefined : parseFailOn(opts.failOn);
+      exitCode = await withRuntime(async (runtime) => {
+        const code = await status(runtime, batch, { watch: opts.watch ?? false });
+        return rules === undefined || code !== ExitCode.OK ? code : failOnExit(runtime, await runtime.store.summary(batch), rules);
+      });
     });
 
   program
@@ -214,6 +227,9 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
       await withRuntime((runtime) => limitsReset(runtime, vendor));
     });
 
+  registerBatchCommands(program);
+  registerHistoryCommands(program);
+  registerAuditCommands(program, (code) => (exitCode = code));
   registerScheduleCommands(program);
   return { program, exitCode: () => exitCode };
 }

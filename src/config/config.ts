@@ -4,14 +4,21 @@ import { EnvSchema, vendorEnvSchema } from './env-schema.js';
 import { isLoopbackHost, type MediaHostPolicy } from './hosts.js';
 import { spacingWindow, type Quota } from './quota-spec.js';
 import type { RateLimit } from './rate-limit.js';
-import type { VendorConfigSpec, VendorSettings } from './vendor-settings.js';
+import { priceVarOf, type VendorConfigSpec, type VendorSettings } from './vendor-settings.js';
 
 export type { VendorConfigSpec, VendorSettings };
+export { priceVarOf };
 
 /**
  * The whole configuration, parsed once from the environment. Nothing else in the code base reads
  * `process.env` (lint enforces it); everything receives this object or a part of it.
  */
+/** Prices per call in millionths of `currency`; a vendor without a price is absent. */
+export interface Pricing {
+  readonly currency: string;
+  readonly perCall: Readonly<Record<string, number>>;
+}
+
 export interface Config {
   /** Redis connection URL. Default `redis://127.0.0.1:6379`. May carry a password: never log it raw. */
   readonly redisUrl: string;
@@ -27,6 +34,10 @@ export interface Config {
   readonly worker: WorkerTuning;
   /** Largest media file fetched or read for an OOTO photo, bytes. Default 15 MiB. */
   readonly photoMaxBytes: number;
+  /** What a paid call costs (OOTO_PRICE_PER_CALL, GLAIR_PRICE_PER_CALL, RESCREEN_CURRENCY). */
+  readonly pricing: Pricing;
+  /** RESCREEN_SIGNING_KEY: the Ed25519 private key (PEM file) that signs audit exports; unset: exports need --unsigned. */
+  readonly signingKeyPath: string | undefined;
   /** Completion webhook; `undefined` when RESCREEN_WEBHOOK_URL is not set. */
   readonly webhook: WebhookConfig | undefined;
   /** Most bytes of a vendor answer kept in a record (the rest: size and sha256). RESCREEN_MAX_RESPONSE_BYTES, default 65536. */
@@ -63,6 +74,8 @@ export interface WorkerTuning {
   readonly rateGuardMs: number;
   /** A job waiting for a quota slot goes back to the queue for at most this long before it asks again, ms. Env `RESCREEN_QUOTA_RECHECK_MS`, default 2000. */
   readonly quotaRecheckMs: number;
+  /** A job of a batch at its cap waits this long before it looks again, ms. Env `RESCREEN_HELD_RECHECK_MS`, default 5000. */
+  readonly heldRecheckMs: number;
   /** BullMQ attempts per job (transient failures). Env `RESCREEN_ATTEMPTS`, default 5. */
   readonly attempts: number;
   /** Base of BullMQ's exponential backoff between attempts, ms. Env `RESCREEN_BACKOFF_MS`, default 2000. */
@@ -136,6 +149,7 @@ export function parseConfig(vendors: readonly VendorConfigSpec[], env: Readonly<
       concurrencyAuto: e.RESCREEN_CONCURRENCY === 'auto',
       rateGuardMs: e.RESCREEN_RATE_GUARD_MS,
       quotaRecheckMs: e.RESCREEN_QUOTA_RECHECK_MS,
+      heldRecheckMs: e.RESCREEN_HELD_RECHECK_MS,
       attempts: e.RESCREEN_ATTEMPTS,
       backoffMs: e.RESCREEN_BACKOFF_MS,
       callRetries: e.RESCREEN_CALL_RETRIES,
@@ -153,6 +167,16 @@ export function parseConfig(vendors: readonly VendorConfigSpec[], env: Readonly<
         : { url: e.RESCREEN_WEBHOOK_URL, secret: e.RESCREEN_WEBHOOK_SECRET, attempts: e.RESCREEN_WEBHOOK_ATTEMPTS },
     maxResponseBytes: e.RESCREEN_MAX_RESPONSE_BYTES,
     mediaHosts: { allowHosts: e.RESCREEN_MEDIA_ALLOW_HOSTS, allowPrivate: e.RESCREEN_MEDIA_ALLOW_PRIVATE },
+    signingKeyPath: e.RESCREEN_SIGNING_KEY,
+    pricing: {
+      currency: e.RESCREEN_CURRENCY,
+      perCall: Object.fromEntries(
+        vendors.flatMap((spec) => {
+          const micros = v[priceVarOf(spec)] as number | undefined;
+          return micros === undefined ? [] : [[spec.name, micros]];
+        }),
+      ),
+    },
   };
 }
 
@@ -164,7 +188,8 @@ function vendorSettings(spec: VendorConfigSpec, v: Readonly<Record<string, unkno
   // credentials at all: a real vendor never gets them.
   const simulated = spec.simulatorCredentials !== undefined && isLoopbackUrl(baseUrl) && Object.values(given).every((c) => c === undefined);
   const credentials = simulated ? { ...given, ...spec.simulatorCredentials } : given;
-  return { name: spec.name, baseUrl, credentials, quota, rateLimit: plainRate(quota), spec };
+  const pricePerCall = v[priceVarOf(spec)] as number | undefined;
+  return { name: spec.name, baseUrl, credentials, quota, rateLimit: plainRate(quota), pricePerCall, spec };
 }
 
 function isLoopbackUrl(url: string): boolean {

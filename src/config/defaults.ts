@@ -69,3 +69,8 @@ export const DEFAULT_FETCH_TIMEOUT_MS = 30_000;
 export const DEFAULT_CHUNK_SIZE = 1_000;
 /** RESCREEN_WEBHOOK_ATTEMPTS: delivery attempts of a completion webhook. */
 export const DEFAULT_WEBHOOK_ATTEMPTS = 10;
+
+/** RESCREEN_HELD_RECHECK_MS: how long a job of a batch at its --max-calls / --max-spend cap waits before it looks again, ms. */
+export const DEFAULT_HELD_RECHECK_MS = 5_000;
+/** RESCREEN_CURRENCY: the currency of OOTO_PRICE_PER_CALL / GLAIR_PRICE_PER_CALL. */
+export const DEFAULT_CURRENCY = 'USD';

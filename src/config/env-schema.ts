@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { isQuotaError, parseQuota, type Quota } from './quota-spec.js';
-import type { VendorConfigSpec } from './vendor-settings.js';
+import { priceVarOf, type VendorConfigSpec } from './vendor-settings.js';
 import * as D from './defaults.js';
 
 const optionalSecret = z
@@ -32,6 +32,20 @@ const quota = z
     }
     return parsed;
   });
+
+/** A price per call: a decimal with at most 6 places, kept as millionths (integers: no float drift). */
+const price = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
+  .pipe(z.string().regex(/^\d{1,9}(\.\d{1,6})?$/, 'must be a decimal price such as 0.02 (at most 6 decimals)').optional())
+  .transform((v) => (v === undefined ? undefined : toMicros(v)));
+
+/** `0.025` → 25000. */
+export function toMicros(decimal: string): number {
+  const [whole = '0', fraction = ''] = decimal.split('.');
+  return Number(whole) * 1_000_000 + Number(fraction.padEnd(6, '0'));
+}
 
 const int = (fallback: number, min: number) =>
   z
@@ -73,6 +87,12 @@ export const EnvSchema = z.object({
     .pipe(z.union([z.literal('auto'), z.number().int().min(1)])),
   RESCREEN_RATE_GUARD_MS: int(D.DEFAULT_RATE_GUARD_MS, 0),
   RESCREEN_QUOTA_RECHECK_MS: int(D.DEFAULT_QUOTA_RECHECK_MS, 50),
+  RESCREEN_HELD_RECHECK_MS: int(D.DEFAULT_HELD_RECHECK_MS, 50),
+  RESCREEN_CURRENCY: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? D.DEFAULT_CURRENCY : v.trim().toUpperCase()))
+    .pipe(z.string().regex(/^[A-Z]{3}$/, 'must be a three-letter ISO 4217 code such as USD or EUR')),
   RESCREEN_ATTEMPTS: int(D.DEFAULT_ATTEMPTS, 1),
   RESCREEN_BACKOFF_MS: int(D.DEFAULT_BACKOFF_MS, 0),
   RESCREEN_CALL_RETRIES: int(D.DEFAULT_CALL_RETRIES, 0),
@@ -92,6 +112,8 @@ export const EnvSchema = z.object({
     .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
     .pipe(z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional()),
   RESCREEN_WEBHOOK_SECRET: optionalSecret,
+  /** Path of the Ed25519 private key (PEM) that signs `rescreen export` bundles. */
+  RESCREEN_SIGNING_KEY: optionalSecret,
   RESCREEN_WEBHOOK_ATTEMPTS: int(D.DEFAULT_WEBHOOK_ATTEMPTS, 1),
   RESCREEN_MAX_RESPONSE_BYTES: int(D.DEFAULT_MAX_RESPONSE_BYTES, 256),
   RESCREEN_MAX_CALLS_PER_LINE: int(D.DEFAULT_MAX_CALLS_PER_LINE, 1),
@@ -111,12 +133,13 @@ export const EnvSchema = z.object({
 export type Env = z.output<typeof EnvSchema>;
 
 /** The variables of each vendor (base URL, credentials, quota), by the vendor's own spec. */
-export function vendorEnvSchema(specs: readonly VendorConfigSpec[]): z.ZodObject<Record<string, z.ZodType<string | Quota | undefined>>> {
-  const shape: Record<string, z.ZodType<string | Quota | undefined>> = {};
+export function vendorEnvSchema(specs: readonly VendorConfigSpec[]): z.ZodObject<Record<string, z.ZodType<string | number | Quota | undefined>>> {
+  const shape: Record<string, z.ZodType<string | number | Quota | undefined>> = {};
   for (const spec of specs) {
     shape[spec.baseUrlVar] = url(spec.defaultBaseUrl);
     for (const variable of Object.values(spec.credentials)) shape[variable] = optionalSecret;
     shape[spec.rateLimitVar] = quota;
+    shape[priceVarOf(spec)] = price;
   }
   return z.object(shape);
 }

@@ -15,6 +15,8 @@ export interface VendorConfigSpec {
   readonly defaultBaseUrl: string;
   /** Variable holding the quota (README: Quotas), e.g. `OOTO_RATE_LIMIT`. */
   readonly rateLimitVar: string;
+  /** Variable holding the price per call (decimal, RESCREEN_CURRENCY); default `<NAME>_PRICE_PER_CALL`. */
+  readonly priceVar?: string;
   /** Each credential's key (as the client factory reads it) → its variable, e.g. `{appId: 'OOTO_APP_ID'}`. */
   readonly credentials: Readonly<Record<string, string>>;
   /**
@@ -36,6 +38,13 @@ export interface VendorSettings {
   readonly quota: Quota | undefined;
   /** The quota's spaced window as a plain rate (for estimates); `undefined` when it has none. */
   readonly rateLimit: RateLimit | undefined;
+  /** Price per call in millionths of RESCREEN_CURRENCY; `undefined` when its price variable is not set. */
+  readonly pricePerCall: number | undefined;
   /** The spec it was read by (variable names for messages, derived secrets). */
   readonly spec: VendorConfigSpec;
+}
+
+/** The variable holding a vendor's price per call. */
+export function priceVarOf(spec: Pick<VendorConfigSpec, 'name' | 'priceVar'>): string {
+  return spec.priceVar ?? `${spec.name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_PRICE_PER_CALL`;
 }

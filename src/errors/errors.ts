@@ -163,6 +163,29 @@ export class QuotaWaitError extends VendorError {
   }
 }
 
+/**
+ * Not an answer: the batch may not make another paid call now — its `--max-calls` / `--max-spend`
+ * cap is reached. The job waits (delayed, no attempt spent) until the cap is raised or the batch
+ * is cancelled; it never ends up in a record.
+ */
+export class BatchHeldError extends RescreenError {
+  override name = 'BatchHeldError';
+  constructor(
+    readonly reason: 'budget' | 'paused',
+    message: string,
+  ) {
+    super(ErrorCodes.BATCH_HELD, message);
+  }
+}
+
+/** `rescreen batch cancel`: the line was not sent; it ends `failed` (CANCELLED), and `rescreen retry` sends it. */
+export class BatchCancelledError extends RescreenError {
+  override name = 'BatchCancelledError';
+  constructor(message: string) {
+    super(ErrorCodes.CANCELLED, message);
+  }
+}
+
 // ---------------------------------------------------------------- media errors
 
 /**
@@ -213,6 +236,10 @@ export const ErrorCodes = {
   VENDOR_MALFORMED_RESPONSE: 'VENDOR_MALFORMED_RESPONSE',
   /** Internal only: waiting for a quota slot (never stored). */
   QUOTA_WAIT: 'QUOTA_WAIT',
+  /** Internal only: the batch is paused or at its call or spend cap; its jobs wait (never stored). */
+  BATCH_HELD: 'BATCH_HELD',
+  /** `rescreen batch cancel` ended the line before it was sent; `rescreen retry` sends it. */
+  CANCELLED: 'CANCELLED',
   /** Anything unexpected that reached a record. */
   INTERNAL: 'INTERNAL',
   // ---- errors that stop a command (never in a record)

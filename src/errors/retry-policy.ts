@@ -3,6 +3,8 @@
  * Pure: unit-tested without a network or Redis.
  */
 import {
+  BatchCancelledError,
+  BatchHeldError,
   AuthenticationError,
   ConnectionError,
   InternalServerError,
@@ -22,15 +24,17 @@ import {
  * - `retry`: transient; try again (p-retry inside the call, then BullMQ attempts with backoff).
  * - `rate-limited`: 429; pause the queue and requeue the job without spending an attempt.
  * - `deferred`: no quota slot for a while; requeue the job without spending an attempt.
+ * - `held`: this batch may not pay for another call now (its cap); delay this job only, no attempt spent.
  * - `stop-vendor`: 401/403; every job of this vendor would fail: stop taking them, leave them queued.
  * - `rejected`: a final answer that the media is unusable.
  * - `failed`: final, no usable answer (malformed vendor answer, unreadable media, call budget used up, any unknown error).
  */
-export type Disposition = 'retry' | 'rate-limited' | 'deferred' | 'stop-vendor' | 'rejected' | 'failed';
+export type Disposition = 'retry' | 'rate-limited' | 'deferred' | 'held' | 'stop-vendor' | 'rejected' | 'failed';
 
 export function dispositionOf(error: unknown): Disposition {
   if (error instanceof RateLimitedError) return 'rate-limited';
   if (error instanceof QuotaWaitError) return 'deferred';
+  if (error instanceof BatchHeldError) return 'held';
   if (error instanceof AuthenticationError || error instanceof PermissionDeniedError) return 'stop-vendor';
   if (error instanceof VendorRejectedError || error instanceof MediaRejectedError) return 'rejected';
   if (error instanceof ConnectionError || error instanceof TimeoutError || error instanceof InternalServerError) return 'retry';
@@ -64,10 +68,10 @@ export function notSent(error: unknown): boolean {
  * - `answered`: the vendor answered (5xx, an engine error, a malformed body…).
  */
 export function callCost(error: unknown): 'free' | 'possibly-billed' | 'answered' {
-  if (notSent(error)) return 'free';
+  if (notSent(error) || error instanceof BatchCancelledError) return 'free';
   const disposition = dispositionOf(error);
   // A refused call (429, 401/403) and one that waited for a quota slot and was never sent cost nothing.
-  if (disposition === 'rate-limited' || disposition === 'stop-vendor' || disposition === 'deferred') return 'free';
+  if (disposition === 'rate-limited' || disposition === 'stop-vendor' || disposition === 'deferred' || disposition === 'held') return 'free';
   if (error instanceof ConnectionError || error instanceof TimeoutError) return 'possibly-billed';
   // An abort of ours, or an error we do not recognise: we cannot tell, so count it as billed.
   if (!(error instanceof VendorError)) return 'possibly-billed';

@@ -5,7 +5,18 @@ import { ManifestUnreadableError } from './errors.js';
 import { clip, type RawLine } from './raw-line.js';
 
 /** Columns a CSV manifest may have (header names match case-insensitively). */
-export const CSV_COLUMNS = ['ref', 'frames', 'check', 'subject', 'options', 'checkLiveness', 'checkDeepfake'] as const;
+export const CSV_COLUMNS = [
+  'ref',
+  'frames',
+  'check',
+  'subject',
+  'options',
+  'checkLiveness',
+  'checkDeepfake',
+  'previousVerdict',
+  'previousScore',
+  'previousAt',
+] as const;
 /** Separator of the `frames` column. */
 export const FRAME_SEPARATOR = '|';
 /**
@@ -27,6 +38,7 @@ const FATAL_CODES = new Set<string>(['CSV_QUOTE_NOT_CLOSED', 'CSV_MAX_RECORD_SIZ
  * - Empty and whitespace-only lines are skipped; cells are trimmed; a UTF-8 BOM is ignored.
  * - An empty cell means the field is absent. `frames` is split on `|`. `options` is a JSON object;
  *   `checkLiveness` / `checkDeepfake` (`true` / `false`) go into `options` and win over it.
+ *   `previousVerdict` / `previousScore` / `previousAt` become `previous: {verdict, score, at}`.
  *   Other columns are passed through, so validation names them on the lines that fill them.
  * - Fewer cells than header columns is fine (missing = empty); more is an error for that line.
  * - `line` is the physical line where the record starts (a quoted cell may span lines).
@@ -188,6 +200,7 @@ function normaliseHeader(path: string, header: string[]): (string | false)[] {
 export function rowToValue(line: number, row: Readonly<Record<string, string | undefined>>): RawLine {
   const value: Record<string, unknown> = {};
   let options: Record<string, unknown> | undefined;
+  let previous: Record<string, unknown> | undefined;
   for (const [name, cell] of Object.entries(row)) {
     if (cell === undefined || cell === '') continue;
     switch (name) {
@@ -211,11 +224,22 @@ export function rowToValue(line: number, row: Readonly<Record<string, string | u
       case 'checkDeepfake':
         options = { ...options, [name]: toFlag(cell) };
         break;
+      case 'previousVerdict':
+        previous = { ...previous, verdict: cell };
+        break;
+      case 'previousScore':
+        // A number when it reads as one; else the text, for validation to name.
+        previous = { ...previous, score: cell.trim() !== '' && Number.isFinite(Number(cell)) ? Number(cell) : cell };
+        break;
+      case 'previousAt':
+        previous = { ...previous, at: cell };
+        break;
       default:
         value[name] = cell;
     }
   }
   if (options !== undefined) value.options = options;
+  if (previous !== undefined) value.previous = previous;
   return { line, value };
 }
 

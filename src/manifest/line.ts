@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { CheckName, CheckRegistry } from '../checks/registry.js';
-import type { IdentifyOptions, JobPayload } from '../checks/types.js';
+import { VERDICTS, type IdentifyOptions, type JobPayload, type PreviousScreening } from '../checks/types.js';
 import type { RawLine } from './raw-line.js';
 
 /** Longest `subject`, characters. */
@@ -15,7 +15,7 @@ export const MAX_BATCH_ID_CHARS = 128;
 const BATCH_ID = /^[A-Za-z0-9._:+-]+$/;
 
 /** A line that can become a job: the job payload's own fields. Exactly one of `ref` / `frames` is set, as the check takes. */
-export interface ValidLine extends Pick<JobPayload, 'line' | 'check' | 'subject' | 'ref' | 'frames' | 'options'> {
+export interface ValidLine extends Pick<JobPayload, 'line' | 'check' | 'subject' | 'ref' | 'frames' | 'options' | 'previous'> {
   readonly ok: true;
 }
 
@@ -77,8 +77,11 @@ export function validateLine(raw: RawLine, options: ValidateLineOptions): LineVa
   }
   if (!subject.ok) return invalid(subject.reason, check);
 
+  const previous = readPrevious(value.previous, check, checks);
+  if (!previous.ok) return invalid(previous.reason, check, subject.value);
+
   const rest: Record<string, unknown> = {};
-  for (const [key, field] of Object.entries(value)) if (key !== 'check' && key !== 'subject') rest[key] = field;
+  for (const [key, field] of Object.entries(value)) if (!COMMON_FIELDS.has(key)) rest[key] = field;
   const schema = checks.get(check).payload;
   const parsed = schema.safeParse(rest);
   if (!parsed.success) return invalid(describeIssues(checks, check, rest, parsed.error.issues), check, subject.value);
@@ -92,12 +95,44 @@ export function validateLine(raw: RawLine, options: ValidateLineOptions): LineVa
     ...(data.ref !== undefined ? { ref: data.ref } : {}),
     ...(data.frames !== undefined ? { frames: data.frames } : {}),
     ...(data.options !== undefined ? { options: data.options } : {}),
+    ...(previous.value !== undefined ? { previous: previous.value } : {}),
   };
 
   function invalid(reason: string, named: CheckName | null = null, who: string | null = null): InvalidLine {
     const subjectValue = who ?? (subject.ok ? subject.value : null);
     return { ok: false, line, check: named, subject: subjectValue, ...copied, reason };
   }
+}
+
+/** Fields every line may carry, whatever its check; the rest is the check's payload. */
+const COMMON_FIELDS = new Set(['check', 'subject', 'previous']);
+
+const PreviousSchema = z
+  .object({
+    verdict: z.enum(VERDICTS as [string, ...string[]]),
+    score: z.number().min(0).max(1).nullable().optional(),
+    at: z.string().max(64).nullable().optional(),
+  })
+  .strict();
+
+type PreviousResult = { ok: true; value: PreviousScreening | undefined } | { ok: false; reason: string };
+
+/** `previous: {verdict, score?, at?}`: the onboarding decision, with a verdict the check can give. */
+function readPrevious(value: unknown, check: CheckName, checks: CheckRegistry): PreviousResult {
+  if (value === undefined || value === null) return { ok: true, value: undefined };
+  const parsed = PreviousSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const at = issue === undefined || issue.path.length === 0 ? 'previous' : `previous.${formatPath(issue.path)}`;
+    if (issue?.code === 'unrecognized_keys') return { ok: false, reason: `previous takes verdict, score, at (not ${issue.keys.join(', ')})` };
+    return { ok: false, reason: `${at} ${issue?.code === 'invalid_type' && issue.path.length === 0 ? 'must be an object {verdict, score, at}' : (issue?.message ?? 'is not valid')}` };
+  }
+  const verdicts: readonly string[] = checks.verdictsOf(check);
+  if (!verdicts.includes(parsed.data.verdict)) {
+    return { ok: false, reason: `previous.verdict of a ${check} line must be ${verdicts.join(' or ')} (got ${show(parsed.data.verdict)})` };
+  }
+  const out = parsed.data as PreviousScreening;
+  return { ok: true, value: out };
 }
 
 type SubjectResult = { ok: true; value: string | null } | { ok: false; reason: string };

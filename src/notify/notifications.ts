@@ -7,7 +7,9 @@ import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { WebhookConfig } from '../config/config.js';
-import type { ResultStore } from '../store/types.js';
+import type { CheckRegistry } from '../checks/registry.js';
+import type { BatchSummary, ResultStore } from '../store/types.js';
+import { finishedBatchChanges } from '../history/change-counts.js';
 import { jobId } from '../queues/names.js';
 import { batchFinishedEvent, deliver } from './webhook.js';
 
@@ -49,9 +51,20 @@ export function startNotificationWorker(options: {
   prefix: string;
   webhook: WebhookConfig;
   store: ResultStore;
+  /** For the counts of verdict changes in the event. */
+  checks: CheckRegistry;
   log: Logger;
 }): Worker<BatchFinishedJob> {
   const { webhook, store, log } = options;
+  // The counts of changes are worth having, not worth failing the delivery for.
+  const changesOf = async (summary: BatchSummary) => {
+    try {
+      return await finishedBatchChanges(options.connection, options.prefix, store, options.checks, summary);
+    } catch (error) {
+      log.warn({ batch: summary.batch, err: (error as Error).message }, 'could not count the batch\'s changes for the webhook');
+      return undefined;
+    }
+  };
   const worker = new Worker<BatchFinishedJob>(
     NOTIFICATIONS_QUEUE,
     async (job: Job<BatchFinishedJob>) => {
@@ -63,7 +76,7 @@ export function startNotificationWorker(options: {
       await deliver({
         url: webhook.url,
         secret: webhook.secret,
-        body: JSON.stringify(batchFinishedEvent(summary)),
+        body: JSON.stringify(batchFinishedEvent(summary, await changesOf(summary))),
         deliveryId: job.id ?? job.data.batch,
       });
       log.info({ batch: job.data.batch, attempt: job.attemptsMade + 1 }, 'completion webhook delivered');

@@ -8,6 +8,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { request, type Dispatcher } from 'undici';
 import { ErrorCodes, RescreenError } from '../errors/errors.js';
 import { httpStatusCode } from '../errors/http-failure.js';
+import type { ChangeCounts } from '../history/changes.js';
 import type { BatchSummary } from '../store/types.js';
 
 export const SIGNATURE_HEADER = 'x-rescreen-signature';
@@ -26,9 +27,11 @@ export interface BatchFinishedEvent {
   readonly total: number;
   readonly byStatus: BatchSummary['byStatus'];
   readonly byVerdict: BatchSummary['byVerdict'];
+  /** Verdict changes against each subject's previous screening (README: After a re-screen). */
+  readonly changes?: ChangeCounts;
 }
 
-export function batchFinishedEvent(summary: BatchSummary): BatchFinishedEvent {
+export function batchFinishedEvent(summary: BatchSummary, changes?: ChangeCounts): BatchFinishedEvent {
   return {
     event: BATCH_FINISHED,
     batch: summary.batch,
@@ -38,6 +41,7 @@ export function batchFinishedEvent(summary: BatchSummary): BatchFinishedEvent {
     total: summary.total,
     byStatus: summary.byStatus,
     byVerdict: summary.byVerdict,
+    ...(changes !== undefined ? { changes } : {}),
   };
 }
 

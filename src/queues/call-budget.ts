@@ -7,7 +7,9 @@
  */
 import type { Redis } from 'ioredis';
 import type { ProcessorDeps } from '../checks/processor.js';
-import { CallBudgetExhaustedError } from '../errors/errors.js';
+import type { Vendor } from '../checks/registry.js';
+import { BatchCancelledError, BatchHeldError, CallBudgetExhaustedError } from '../errors/errors.js';
+import { chargeCall, refundCall, type ChargeReply, type Micros } from './batch-budget.js';
 import { callCost } from '../errors/retry-policy.js';
 import { batchKeys, storeRoot } from '../store/keys.js';
 
@@ -29,10 +31,13 @@ export interface LineCalls {
 
 /** Where the counts live (Redis in production; a Map in unit tests). */
 export interface CallLedger {
-  /** Counts one call about to be made; returns the counts including it. */
-  charge(key: LineKey): Promise<LineCalls>;
+  /**
+   * Counts one call of `vendor` about to be made, to the line and to the batch; returns the line's
+   * counts including it, or `{held}` (and counts nothing) when a cap of the batch refuses it.
+   */
+  charge(key: LineKey, vendor: Vendor): Promise<ChargeReply>;
   /** Takes back a call that never reached the vendor (or that the vendor refused outright). */
-  refund(key: LineKey): Promise<void>;
+  refund(key: LineKey, vendor: Vendor): Promise<void>;
   /** Marks a counted call as possibly billed (sent, no answer); adds it to the batch's total too. */
   markPossiblyBilled(key: LineKey): Promise<void>;
   read(key: LineKey): Promise<LineCalls>;
@@ -63,25 +68,22 @@ function field(key: LineKey): string {
   return key.run === '' ? String(key.line) : `${key.line}@${key.run}`;
 }
 
-/** The ledger on Redis: one HASH per batch, next to its records. */
+/** The ledger on Redis: one HASH per batch, next to its records (see ./batch-budget.ts). */
 export class RedisCallLedger implements CallLedger {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
+    /** Price per call, micro-units, of the vendors with a price (for `--max-spend`). */
+    private readonly prices: Readonly<Partial<Record<Vendor, Micros>>> = {},
   ) {}
 
-  async charge(key: LineKey): Promise<LineCalls> {
-    const f = field(key);
-    const hash = callsKey(this.prefix, key.batch);
-    // One plain command for a line's first call (nearly every call): only a line that has called
-    // before can have possibly billed calls to read.
-    const calls = await this.redis.hincrby(hash, f, 1);
-    const pb = calls > 1 ? await this.redis.hget(hash, `${f}:pb`) : null;
-    return { calls, possiblyBilled: Number(pb ?? 0) };
+  /** One round trip: the line's and the batch's counts, and every cap of the batch, in one script. */
+  charge(key: LineKey, vendor: Vendor): Promise<ChargeReply> {
+    return chargeCall(this.redis, callsKey(this.prefix, key.batch), { field: field(key), vendor, prices: this.prices });
   }
 
-  async refund(key: LineKey): Promise<void> {
-    await this.redis.hincrby(callsKey(this.prefix, key.batch), field(key), -1);
+  async refund(key: LineKey, vendor: Vendor): Promise<void> {
+    await refundCall(this.redis, callsKey(this.prefix, key.batch), field(key), vendor);
   }
 
   async markPossiblyBilled(key: LineKey): Promise<void> {
@@ -108,12 +110,18 @@ export class MemoryCallLedger implements CallLedger {
     if (!e) this.counts.set(k, (e = { calls: 0, possiblyBilled: 0 }));
     return e;
   }
-  charge(key: LineKey): Promise<LineCalls> {
+  /** Calls the batch may still pay for (all vendors); unset: no cap. */
+  maxBatchCalls: number | undefined;
+  private batchCalls = 0;
+  charge(key: LineKey): Promise<ChargeReply> {
+    if (this.maxBatchCalls !== undefined && this.batchCalls >= this.maxBatchCalls) return Promise.resolve({ held: 'calls' });
+    this.batchCalls += 1;
     const e = this.entry(key);
     e.calls += 1;
     return Promise.resolve({ ...e });
   }
   refund(key: LineKey): Promise<void> {
+    this.batchCalls -= 1;
     this.entry(key).calls -= 1;
     return Promise.resolve();
   }
@@ -132,12 +140,19 @@ export class MemoryCallLedger implements CallLedger {
  * cost nothing, marked when it was possibly billed. One client call is one vendor call that may have
  * been billed: its quick in-call retries only follow requests that never reached the vendor.
  */
-export function meterVendorCalls(deps: ProcessorDeps, budget: CallBudget, key: LineKey, tally: Tally): ProcessorDeps {
-  const metered = async <T>(call: () => Promise<T>): Promise<T> => {
-    const { calls, possiblyBilled } = await budget.ledger.charge(key);
+export function meterVendorCalls(deps: ProcessorDeps, budget: CallBudget, key: LineKey, tally: Tally, vendor: Vendor): ProcessorDeps {
+  const metered = async <T>(vendor: Vendor, call: () => Promise<T>): Promise<T> => {
+    const charged = await budget.ledger.charge(key, vendor);
+    if ('cancelled' in charged) throw new BatchCancelledError(`batch ${key.batch} was cancelled before this line was sent (rescreen retry sends it)`);
+    if ('held' in charged) {
+      if (charged.held === 'paused') throw new BatchHeldError('paused', `batch ${key.batch} is paused (rescreen batch resume)`);
+      const cap = charged.held === 'calls' ? '--max-calls' : '--max-spend';
+      throw new BatchHeldError('budget', `batch ${key.batch}: budget reached (${cap}); raise it with rescreen batch raise`);
+    }
+    const { calls, possiblyBilled } = charged;
     tally.possiblyBilled = possiblyBilled;
     if (calls > budget.maxCallsPerLine) {
-      await budget.ledger.refund(key);
+      await budget.ledger.refund(key, vendor);
       tally.calls = calls - 1;
       throw new CallBudgetExhaustedError(budgetMessage(calls - 1, possiblyBilled, budget.maxCallsPerLine));
     }
@@ -147,7 +162,7 @@ export function meterVendorCalls(deps: ProcessorDeps, budget: CallBudget, key: L
     } catch (error) {
       const cost = callCost(error);
       if (cost === 'free') {
-        await budget.ledger.refund(key);
+        await budget.ledger.refund(key, vendor);
         tally.calls -= 1;
       } else if (cost === 'possibly-billed') {
         await budget.ledger.markPossiblyBilled(key);
@@ -163,7 +178,7 @@ export function meterVendorCalls(deps: ProcessorDeps, budget: CallBudget, key: L
       if (typeof value !== 'function') return value;
       const method = value as (...args: unknown[]) => unknown;
       if (name === 'close') return method.bind(target);
-      return (...args: unknown[]) => metered(() => Promise.resolve(method.apply(target, args)));
+      return (...args: unknown[]) => metered(vendor, () => Promise.resolve(method.apply(target, args)));
     },
   });
   return { ...deps, client };

@@ -126,6 +126,7 @@ export class ChunkWriter {
       ...(line.ref !== undefined ? { ref: line.ref } : {}),
       ...(line.frames !== undefined ? { frames: line.frames } : {}),
       ...(line.options !== undefined ? { options: line.options } : {}),
+      ...(line.previous !== undefined ? { previous: line.previous } : {}),
       baseDir: this.deps.baseDir,
     };
   }

@@ -38,6 +38,8 @@ export interface JobRunnerDeps {
   readonly maxResponseBytes?: number;
   /** Vendor calls per line over all attempts (RESCREEN_MAX_CALLS_PER_LINE); none when absent. */
   readonly callBudget?: CallBudget;
+  /** How long a job of a batch at its cap waits before it looks again, ms. Default 5000. */
+  readonly heldRecheckMs?: number;
   readonly now?: () => Date;
 }
 
@@ -57,6 +59,8 @@ export type JobStep =
   | { readonly kind: 'rate-limited'; readonly delayMs: number; readonly timesLimited: number }
   /** No quota slot for `delayMs`: back to the queue, no attempt spent, not counted as rate-limited. */
   | { readonly kind: 'deferred'; readonly delayMs: number; readonly reason: string }
+  /** This job's batch may not pay for a call now (its cap): delay this job only, no attempt spent. */
+  | { readonly kind: 'held'; readonly delayMs: number; readonly reason: string }
   | { readonly kind: 'stop-vendor'; readonly error: VendorError };
 
 export async function runJob(input: JobAttempt, deps: JobRunnerDeps, signal?: AbortSignal): Promise<JobStep> {
@@ -73,7 +77,7 @@ export async function runJob(input: JobAttempt, deps: JobRunnerDeps, signal?: Ab
   const tally: Tally = { calls: 0, possiblyBilled: 0 };
   const run = payload.retry === true && existing ? existing.finishedAt : '';
   const processorDeps = deps.callBudget
-    ? meterVendorCalls(deps.depsFor(check.vendor), deps.callBudget, { batch: payload.batch, line: payload.line, run }, tally)
+    ? meterVendorCalls(deps.depsFor(check.vendor), deps.callBudget, { batch: payload.batch, line: payload.line, run }, tally, check.vendor)
     : deps.depsFor(check.vendor);
   let outcome: CheckOutcome;
   try {
@@ -110,6 +114,8 @@ async function decideOnError(input: JobAttempt, error: unknown, deps: JobRunnerD
       const wait = error as QuotaWaitError;
       return { kind: 'deferred', delayMs: wait.waitMs, reason: wait.message };
     }
+    case 'held':
+      return { kind: 'held', delayMs: deps.heldRecheckMs ?? 5_000, reason: (error as Error).message };
     case 'rate-limited': {
       const timesLimited = (input.payload.rateLimited ?? 0) + 1;
       if (timesLimited <= deps.maxRateLimited) {
@@ -177,6 +183,25 @@ export async function recordLostJob(input: JobAttempt, reason: string, deps: Pic
   return record;
 }
 
+/**
+ * The `failed` (CANCELLED) record of a line `rescreen batch cancel` took off the queue before it was
+ * sent; null (nothing written) when the line has a record already.
+ */
+export async function recordCancelledJob(input: JobAttempt, deps: Pick<JobRunnerDeps, 'store' | 'redact' | 'now'>): Promise<ResultRecord | null> {
+  const existing = await deps.store.get(input.payload.batch, input.payload.line);
+  if (existing && !(input.payload.retry === true && existing.status === 'failed')) return null;
+  const record = baseRecord(input.payload, input.attempt, deps, {
+    status: 'failed',
+    transactionId: null,
+    verdict: null,
+    score: null,
+    error: { code: ErrorCodes.CANCELLED, message: `batch ${input.payload.batch} was cancelled before this line was sent (rescreen retry sends it)` },
+    response: null,
+  });
+  await deps.store.put(record);
+  return record;
+}
+
 /** `{code, message}` for a record: taxonomy codes as they are, anything else INTERNAL. Never a secret. */
 export function recordErrorOf(error: unknown, redact: (text: string) => string): RecordError {
   if (error instanceof RescreenError) {
@@ -205,6 +230,7 @@ function baseRecord(
     ...(payload.frames !== undefined ? { frames: payload.frames } : { ref: payload.ref ?? '' }),
     check: payload.check,
     ...(payload.options !== undefined ? { options: payload.options } : {}),
+    ...(payload.previous !== undefined ? { previous: payload.previous } : {}),
     ...outcome,
     // Whatever the vendor sent back may echo our credentials and may be huge: redacted and capped.
     ...storedResponse(outcome.response, deps.redact, deps.maxResponseBytes),

@@ -49,9 +49,21 @@ export const BACKOFF_JITTER = 0.5;
  */
 export function defaultJobOptions(tuning: Pick<WorkerTuning, 'attempts' | 'backoffMs'>): JobsOptions {
   return {
+    // Every job carries a priority (the normal one unless `--priority` says otherwise), so a batch
+    // given a higher one goes ahead: BullMQ takes jobs without a priority before all others.
+    priority: bullmqPriority(DEFAULT_PRIORITY),
     attempts: tuning.attempts,
     backoff: { type: 'exponential', delay: tuning.backoffMs, jitter: BACKOFF_JITTER },
     removeOnComplete: true,
     removeOnFail: true,
   };
+}
+
+/** `--priority`: 1 (last) to 100 (first); batches without one are 50. */
+export const DEFAULT_PRIORITY = 50;
+export const MAX_PRIORITY = 100;
+
+/** rescreen's priority (higher first) as BullMQ's (lower first, 1 = first). */
+export function bullmqPriority(priority: number): number {
+  return MAX_PRIORITY + 1 - priority;
 }

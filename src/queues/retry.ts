@@ -44,6 +44,7 @@ function retryPayload(record: ResultRecord, baseDir: string): JobPayload | null 
     subject: record.subject,
     ...(record.frames !== undefined ? { frames: record.frames } : { ref: record.ref ?? '' }),
     ...(record.options !== undefined ? { options: record.options } : {}),
+    ...(record.previous !== undefined ? { previous: record.previous } : {}),
     baseDir,
     retry: true,
   };

@@ -4,7 +4,7 @@
  * UnrecoverableError for a final record, RateLimitError to requeue without spending an attempt).
  */
 import { EventEmitter } from 'node:events';
-import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { hostname } from 'node:os';
@@ -70,7 +70,7 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
     const { options } = this;
     for (const vendor of options.vendors) {
       const queue = new Queue<JobPayload>(queueName(vendor), { connection: this.connection(), prefix: options.prefix });
-      const worker = new Worker<JobPayload>(queueName(vendor), (job) => this.process(vendor, job), {
+      const worker = new Worker<JobPayload>(queueName(vendor), (job, token) => this.process(vendor, job, token), {
         connection: this.connection(),
         prefix: options.prefix,
         concurrency: options.concurrency ?? options.tuning.concurrency,
@@ -207,7 +207,7 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
     return client;
   }
 
-  private async process(vendor: Vendor, job: Job<JobPayload>): Promise<{ status: string }> {
+  private async process(vendor: Vendor, job: Job<JobPayload>, token?: string): Promise<{ status: string }> {
     const { runner, log } = this.options;
     const step = await runJob(
       { payload: job.data, attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 },
@@ -242,6 +242,11 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
         log.debug({ vendor, delayMs: step.delayMs, jobId: job.id }, step.reason);
         await this.queues.get(vendor)?.rateLimit(Math.min(step.delayMs, this.options.tuning.quotaRecheckMs));
         throw Worker.RateLimitError();
+      case 'held':
+        // Only this batch waits (its cap): the job is delayed, the queue goes on with other batches.
+        log.debug({ batch: job.data.batch, line: job.data.line, delayMs: step.delayMs }, step.reason);
+        await job.moveToDelayed(Date.now() + step.delayMs, token);
+        throw new DelayedError();
       case 'stop-vendor':
         this.stopVendor(vendor, step.error);
         // Back to wait without spending an attempt; this worker takes no more of them.

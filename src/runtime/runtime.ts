@@ -195,7 +195,11 @@ export function startWorkers(
       rateLimitBackoff: RATE_LIMIT_BACKOFF,
       redact: redactor(config),
       maxResponseBytes: config.maxResponseBytes,
-      callBudget: { ledger: new RedisCallLedger(runtime.redis, config.prefix), maxCallsPerLine: config.worker.maxCallsPerLine },
+      callBudget: {
+        ledger: new RedisCallLedger(runtime.redis, config.prefix, config.pricing.perCall),
+        maxCallsPerLine: config.worker.maxCallsPerLine,
+      },
+      heldRecheckMs: config.worker.heldRecheckMs,
     },
     log,
   }).start();
@@ -213,7 +217,14 @@ export function startWorkers(
   if (config.webhook) {
     notificationConnection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
     notificationConnection.on('error', (error) => log.debug({ err: error.message }, 'redis connection error'));
-    notificationWorker = startNotificationWorker({ connection: notificationConnection, prefix: config.prefix, webhook: config.webhook, store, log });
+    notificationWorker = startNotificationWorker({
+      connection: notificationConnection,
+      prefix: config.prefix,
+      webhook: config.webhook,
+      store,
+      checks: runtime.checks,
+      log,
+    });
   }
   const notificationsQueue = runtime.notifications;
   let closing: Promise<void> | undefined;

@@ -1,6 +1,5 @@
 import { formatRateLimit } from '../../config/rate-limit.js';
-import type { DryRunEstimate } from '../../app/index.js';
-import type { EnqueueSummary } from '../../app/index.js';
+import { formatMoney, type DryRunCosts, type DryRunEstimate, type EnqueueSummary } from '../../app/index.js';
 import { RATE_LIMIT_VARS } from '../args.js';
 import { table } from '../format.js';
 
@@ -9,7 +8,7 @@ export type { EnqueueArgs } from '../../app/batches.js';
 /** At most this many invalid lines are named on stderr; the rest are counted (all have records). */
 const MAX_INVALID_SHOWN = 200;
 
-export function printEnqueueSummary(summary: EnqueueSummary, dryRun: boolean): void {
+export function printEnqueueSummary(summary: EnqueueSummary & { costs?: DryRunCosts }, dryRun: boolean): void {
   for (const { line, reason } of summary.invalidLines.slice(0, MAX_INVALID_SHOWN)) {
     process.stderr.write(`line ${line}: ${reason}\n`);
   }
@@ -33,7 +32,15 @@ export function printEnqueueSummary(summary: EnqueueSummary, dryRun: boolean): v
       ` in ${(summary.durationMs / 1000).toFixed(1)}s\n`,
   );
   if (summary.skipped) process.stdout.write(formatSkipped(summary.skipped));
-  if (summary.estimate) process.stdout.write(formatEstimate(summary.estimate));
+  if (summary.estimate) process.stdout.write(formatEstimate(summary.estimate, summary.costs));
+}
+
+/** `cost: USD 12.40 (ooto USD 8.40, glair USD 4.00)`, or what price is missing. */
+function formatCosts(costs: DryRunCosts): string {
+  const per = Object.entries(costs.perVendor)
+    .map(([v, c]) => `${v} ${c === null ? `unknown (set ${costs.priceVars[v] ?? 'its price'})` : formatMoney(c, costs.currency)}`)
+    .join(', ');
+  return `cost: ${costs.total === null ? 'unknown' : formatMoney(costs.total, costs.currency)} (${per})`;
 }
 
 /** The folder entries that made no line, one sentence per reason (nothing when none). */
@@ -48,7 +55,7 @@ export function formatSkipped(skipped: NonNullable<EnqueueSummary['skipped']>): 
 }
 
 /** The dry run's estimate: a table per check, a table per vendor, and why no call would be paid for the rest. */
-export function formatEstimate(estimate: DryRunEstimate): string {
+export function formatEstimate(estimate: DryRunEstimate, costs?: DryRunCosts): string {
   const checkRows = Object.values(estimate.checks)
     .filter((c) => c.lines > 0)
     .map((c) => [
@@ -84,6 +91,7 @@ export function formatEstimate(estimate: DryRunEstimate): string {
       (estimate.seconds === undefined
         ? ` (time unknown: a vendor with calls has no rate limit set, ${RATE_LIMIT_VARS})`
         : `, about ${formatDuration(estimate.seconds)} at the rate limits`),
+    ...(costs ? [formatCosts(costs)] : []),
     `rejected locally, no paid call: ${counts(estimate.rejected)}`,
     `would end failed, no paid call: ${counts(estimate.failed)}, INVALID_LINE ${estimate.invalid}`,
     `already recorded, skipped: ${estimate.alreadyRecorded}`,

@@ -1,9 +1,4 @@
 /** Read-only commands: status (and --watch), batches, results, result. */
-import { stringify } from 'csv-stringify';
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   batchRecords,
@@ -11,7 +6,8 @@ import {
   batchSummary,
   CSV_COLUMNS,
   csvRow,
-  describeFsError,
+  describeBudget,
+  describeChangeCounts,
   isFinished,
   listBatches,
   recordByTransactionId,
@@ -19,8 +15,8 @@ import {
   type VendorQuotaReport,
 } from '../../app/index.js';
 import { RECORD_STATUSES, type RecordStatus } from '../../checks/types.js';
-import { RescreenError } from '../../errors/errors.js';
 import { CliError, ExitCode } from '../cli-error.js';
+import { writeRows } from '../output.js';
 import { formatSummary, table } from '../format.js';
 import { createProgressView } from '../progress.js';
 
@@ -49,6 +45,11 @@ export async function status(runtime: Runtime, batch: string, options: { watch?:
   }
   const now = await batchStatus(runtime, batch);
   process.stdout.write(`${formatSummary(now.summary, now.pending)}\n`);
+  for (const reason of now.waiting) process.stdout.write(`waiting: ${reason}\n`);
+  if (now.budget.totalPaidCalls > 0 || now.budget.maxCalls !== null || now.budget.maxSpend !== null) {
+    process.stdout.write(`${describeBudget(now.budget)}\n`);
+  }
+  if (now.changes) process.stdout.write(`${describeChangeCounts(now.changes)}  (rescreen changes ${batch})\n`);
   if (!now.finished) writeQuotaLines(now.quotas);
   return interrupted ? ExitCode.INTERRUPTED : ExitCode.OK;
 }
@@ -75,75 +76,8 @@ export function parseStatus(value: string): RecordStatus {
 
 /** `rescreen results`: to stdout, or atomically to `--output` (a reader never sees half a file). */
 export async function results(runtime: Runtime, batch: string, options: ResultsOptions): Promise<number> {
-  if (options.output === undefined) {
-    try {
-      return await writeResults(runtime, batch, options, process.stdout);
-    } catch (error) {
-      // The reader went away (`| head -1`): what it wanted, it has. End quietly, exit 0.
-      if (isClosedPipe(error) || process.stdout.destroyed) throw new CliError('', ExitCode.OK);
-      throw error;
-    }
-  }
-  const target = options.output;
-  const temp = join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now()}.tmp`);
-  const out = createWriteStream(temp, { flags: 'wx' });
-  try {
-    await once(out, 'open');
-    const count = await writeResults(runtime, batch, options, out);
-    out.end();
-    await once(out, 'finish');
-    await new Promise<void>((resolve, reject) => out.close((err) => (err ? reject(err) : resolve())));
-    await rename(temp, target);
-    return count;
-  } catch (error) {
-    out.destroy();
-    await rm(temp, { force: true });
-    if (error instanceof CliError || error instanceof RescreenError) throw error;
-    throw new CliError(`cannot write ${target}: ${describeFsError(error)}`);
-  }
-}
-
-/** Streams the batch's records to `out` in line order, as JSONL or CSV, honouring back-pressure. */
-async function writeResults(runtime: Runtime, batch: string, options: ResultsOptions, out: NodeJS.WritableStream): Promise<number> {
   const records = await batchRecords(runtime, batch, options.status !== undefined ? { status: options.status } : {});
-  const { format } = options;
-  let count = 0;
-  // Rejects once the output fails or is closed under us, so no wait below hangs on a dead stream.
-  const gone = new Promise<never>((_, reject) => {
-    out.once('error', reject);
-    out.once('close', () => reject(Object.assign(new Error('output closed'), { code: 'EPIPE' })));
-  });
-  gone.catch(() => undefined);
-  const wait = (event: Promise<unknown>) => Promise.race([event, gone]);
-  const write = async (text: string) => {
-    if (!out.write(text)) await wait(once(out, 'drain'));
-  };
-  if (format === 'jsonl') {
-    for await (const record of records) {
-      await write(`${JSON.stringify(record)}\n`);
-      count += 1;
-    }
-    return count;
-  }
-  const csv = stringify({ header: true, columns: [...CSV_COLUMNS] });
-  csv.on('data', (chunk: Buffer) => {
-    if (!out.write(chunk)) csv.pause();
-  });
-  out.on('drain', () => csv.resume());
-  const ended = once(csv, 'end');
-  for await (const record of records) {
-    if (!csv.write(csvRow(record))) await wait(once(csv, 'drain'));
-    count += 1;
-  }
-  csv.end();
-  await wait(ended);
-  return count;
-}
-
-/** A write to a pipe whose reader has gone (EPIPE), or to a stream already destroyed because of it. */
-function isClosedPipe(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException | null)?.code;
-  return code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED';
+  return writeRows(records, { format: options.format, columns: CSV_COLUMNS, csv: csvRow }, options.output);
 }
 
 export async function result(runtime: Runtime, transactionId: string): Promise<void> {

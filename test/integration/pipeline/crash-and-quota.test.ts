@@ -104,7 +104,7 @@ describe('SIGTERM', () => {
     const summary = (await runtime.store.summary('term'))!;
     expect(summary.recorded).toBe(h.sim.stats().totalCalls);
     expect(summary.recorded).toBeLessThan(30);
-    expect(await runtime.queues.ooto!.getWaitingCount()).toBe(30 - summary.recorded);
+    expect(await runtime.queues.ooto!.getJobCountByTypes('waiting', 'prioritized')).toBe(30 - summary.recorded);
   });
 });
 

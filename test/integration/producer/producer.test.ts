@@ -92,8 +92,8 @@ describe('enqueueManifest', () => {
       { line: 8, reason: 'ref is missing' },
     ]);
 
-    const ooto = await queues.ooto!.getWaiting();
-    const glair = await queues.glair!.getWaiting();
+    const ooto = await queues.ooto!.getJobs(['waiting', 'prioritized']);
+    const glair = await queues.glair!.getJobs(['waiting', 'prioritized']);
     const byId = (jobs: typeof ooto): Record<string, { name: string; data: JobPayload }> =>
       Object.fromEntries(jobs.map((j) => [j.id ?? '', { name: j.name, data: j.data as JobPayload }]));
     expect(byId(ooto)).toEqual({
@@ -195,7 +195,7 @@ describe('enqueueManifest', () => {
 
     const third = await run(path, 'rerun');
     expect(third).toMatchObject({ lines: 8, enqueued: 1, alreadyQueued: 2, alreadyRecorded: 5, invalid: 3 });
-    expect((await queues.ooto!.getWaiting()).map((j) => j.id).sort()).toEqual([jobId('rerun', 2), jobId('rerun', 9)].sort());
+    expect((await queues.ooto!.getJobs(['waiting', 'prioritized'])).map((j) => j.id).sort()).toEqual([jobId('rerun', 2), jobId('rerun', 9)].sort());
     expect(await store.get('rerun', 6)).toEqual(invalidBefore);
     expect((await store.summary('rerun'))?.recorded).toBe(5);
   });
@@ -214,11 +214,11 @@ describe('enqueueManifest', () => {
     const summary = await run(path, 'csv', { checkOverride: 'glair-video', chunkSize: 2 });
     expect(summary).toMatchObject({ lines: 4, enqueued: 3, invalid: 1, byCheck: { 'glair-video': 2, 'ooto-deepfake': 1 } });
     expect(summary.invalidLines).toEqual([{ line: 5, reason: 'ref is missing' }]);
-    expect((await queues.glair!.getWaiting()).map((j) => [j.id, j.name]).sort()).toEqual([
+    expect((await queues.glair!.getJobs(['waiting', 'prioritized'])).map((j) => [j.id, j.name]).sort()).toEqual([
       [jobId('csv', 2), 'glair-video'],
       [jobId('csv', 4), 'glair-video'],
     ]);
-    expect((await queues.ooto!.getWaiting()).map((j) => j.name)).toEqual(['ooto-deepfake']);
+    expect((await queues.ooto!.getJobs(['waiting', 'prioritized'])).map((j) => j.name)).toEqual(['ooto-deepfake']);
   });
 
   it('reports progress per chunk', async () => {

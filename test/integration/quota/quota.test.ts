@@ -63,7 +63,7 @@ describe('vendor quota', () => {
       await new Promise((r) => setTimeout(r, 1500));
       expect(h.sim.stats().totalCalls).toBe(30);
       expect((await runtime.store.summary('budget'))?.recorded).toBe(30);
-      expect(await runtime.queues.ooto!.getWaitingCount()).toBeGreaterThan(0);
+      expect(await runtime.queues.ooto!.getJobCountByTypes('waiting', 'prioritized')).toBeGreaterThan(0);
       const report = await quotaReport(runtime.redis, h.prefix, { ooto: runtime.config.vendors.ooto?.quota, glair: undefined }, clock());
       expect(report.find((r) => r.vendor === 'ooto')?.line).toContain('ooto: quota 50/s,30/d — daily quota 30 spent; resumes 2026-12-02T00:00Z');
       const status = await runCli(['status', 'budget'], h.env);

@@ -7,6 +7,7 @@ export const acmeLiveness = defineCheck<AcmeClient>({
   name: 'acme-liveness',
   vendor: acmeVendor.name,
   input: 'photo',
+  verdicts: ['genuine', 'deepfake'],
   description: 'ACME liveness check of one photo (test only)',
   payload: SingleRefPayload,
   processor: async (payload, deps, signal) => {

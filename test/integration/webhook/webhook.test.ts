@@ -82,6 +82,8 @@ describe('completion webhook', () => {
       byStatus: { completed: 1, rejected: 1, failed: 1 },
     });
     expect(events[0]!.finishedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+    // The counts of verdict changes ride along: the first screening of every subject is new.
+    expect(events[0]!.changes).toMatchObject({ lines: 2, byKind: { new: 1, worse: 0, 'no-verdict': 1 } });
     // The same delivery id on every attempt of one batch, so a receiver can de-duplicate.
     const ids = new Set(hook.received.map((r) => r.headers['x-rescreen-delivery']));
     expect(ids.size).toBe(2);

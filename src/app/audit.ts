@@ -1,0 +1,120 @@
+/**
+ * Exports for audit: a batch's records, summary and change counts in a folder whose manifest is
+ * signed with Ed25519, and the check of such a folder (README: Exports for audit).
+ */
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { generateSigningKeys, keyFingerprint, readPrivateKey, readPublicKey, verifyBundle, writeBundle, type BundleManifest, type Verification } from '../audit/bundle.js';
+import { InvalidInputError } from '../errors/errors.js';
+import { finishedBatchChanges } from '../history/change-counts.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { batchSummary, isFinished } from './batches.js';
+import { describeFsError } from './fs-words.js';
+import { packageVersion } from './version.js';
+
+export type { BundleManifest, Verification } from '../audit/bundle.js';
+
+export interface ExportResult {
+  readonly dir: string;
+  readonly manifest: BundleManifest;
+  readonly signed: boolean;
+}
+
+/**
+ * Writes the batch's export into `out` (created; it must not exist or be empty), atomically: the
+ * files go to a temporary sibling folder renamed into place when complete.
+ * @throws NotFoundError for an unknown batch; InvalidInputError for an unusable key or folder.
+ */
+export async function exportBatch(runtime: Runtime, batch: string, out: string, options: { unsigned?: boolean } = {}): Promise<ExportResult> {
+  const summary = await batchSummary(runtime, batch);
+  const key = options.unsigned === true ? null : await signingKey(runtime.config.signingKeyPath);
+  const dir = resolve(out);
+  await mustBeFree(dir);
+  const temp = join(dirname(dir), `.${basename(dir)}.${process.pid}.${Date.now()}.partial`);
+  try {
+    await mkdir(temp, { recursive: true });
+    const changes = isFinished(summary) ? await finishedBatchChanges(runtime.redis, runtime.config.prefix, runtime.store, runtime.checks, summary) : null;
+    const { config } = runtime;
+    const manifest = await writeBundle(
+      temp,
+      {
+        jsonl: [{ name: 'records.jsonl', rows: runtime.store.stream(batch) }],
+        json: [{ name: 'summary.json', value: { summary, changes } }],
+      },
+      {
+        batch,
+        rescreenVersion: packageVersion(),
+        exportedAt: new Date().toISOString(),
+        settings: {
+          identifyMatchThreshold: config.identifyMatchThreshold,
+          vendorBaseUrls: Object.fromEntries(Object.values(config.vendors).map((v) => [v.name, v.baseUrl])),
+          maxResponseBytes: config.maxResponseBytes,
+        },
+        counts: { total: summary.total, recorded: summary.recorded, byStatus: summary.byStatus, byVerdict: summary.byVerdict, finished: isFinished(summary) },
+      },
+      key,
+    );
+    await rm(dir, { recursive: true, force: true });
+    await rename(temp, dir);
+    return { dir, manifest, signed: key !== null };
+  } catch (error) {
+    await rm(temp, { recursive: true, force: true });
+    if (error instanceof InvalidInputError) throw error;
+    throw new InvalidInputError(`cannot write the export to ${out}: ${describeFsError(error)}`);
+  }
+}
+
+/** Checks an export folder against the public key (PEM file). @throws InvalidInputError for an unreadable key. */
+export async function verifyExport(dir: string, publicKeyPath: string): Promise<Verification> {
+  const key = readPublicKey(await readKeyFile(publicKeyPath, '--public-key'));
+  if ('error' in key) throw new InvalidInputError(`--public-key ${publicKeyPath}: ${key.error}`);
+  return verifyBundle(resolve(dir), key);
+}
+
+/** Writes a new key pair: `<out>` (private, mode 0600) and `<out>.pub` (public). @throws InvalidInputError if either exists. */
+export async function makeSigningKeys(out: string): Promise<{ privateKey: string; publicKey: string; fingerprint: string }> {
+  const keys = generateSigningKeys();
+  const publicPath = `${out}.pub`;
+  try {
+    await writeFile(out, keys.privateKey, { flag: 'wx', mode: 0o600 });
+  } catch (error) {
+    throw new InvalidInputError(`cannot write ${out}: ${describeFsError(error)}`);
+  }
+  try {
+    await writeFile(publicPath, keys.publicKey, { flag: 'wx' });
+  } catch (error) {
+    await rm(out, { force: true });
+    throw new InvalidInputError(`cannot write ${publicPath}: ${describeFsError(error)}`);
+  }
+  const pub = readPublicKey(keys.publicKey);
+  return { privateKey: out, publicKey: publicPath, fingerprint: 'error' in pub ? '' : keyFingerprint(pub) };
+}
+
+async function signingKey(path: string | undefined) {
+  if (path === undefined) {
+    throw new InvalidInputError('no signing key: set RESCREEN_SIGNING_KEY to an Ed25519 private key (PEM; `rescreen keygen` makes one), or pass --unsigned');
+  }
+  const key = readPrivateKey(await readKeyFile(path, 'RESCREEN_SIGNING_KEY'));
+  // The path is named, never the key's content.
+  if ('error' in key) throw new InvalidInputError(`RESCREEN_SIGNING_KEY ${path}: ${key.error}`);
+  return key;
+}
+
+async function readKeyFile(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new InvalidInputError(`${what} ${path}: ${describeFsError(error)}`);
+  }
+}
+
+async function mustBeFree(dir: string): Promise<void> {
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new InvalidInputError(`--out ${dir}: ${describeFsError(error)}`);
+  }
+  if (entries.length > 0) throw new InvalidInputError(`--out ${dir} is not empty: name a new folder`);
+}

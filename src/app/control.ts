@@ -1,0 +1,114 @@
+/**
+ * Batch control (README: Batch control): pause holds a batch's lines (no attempt spent) while other
+ * batches run; resume lets them go on at once; cancel ends the unsent lines `failed` (CANCELLED).
+ */
+import type { Job } from 'bullmq';
+import type { JobPayload } from '../checks/types.js';
+import { InvalidInputError, NotFoundError } from '../errors/errors.js';
+import { readBatchState, setBatchState, type BatchState } from '../queues/batch-budget.js';
+import { callsKey } from '../queues/call-budget.js';
+import { recordCancelledJob } from '../queues/job-runner.js';
+import { redactor, type Runtime } from '../runtime/runtime.js';
+import { isBatchFinished } from '../store/types.js';
+
+export type { BatchState } from '../queues/batch-budget.js';
+
+/** Jobs read per page while sweeping the queues for a batch's jobs. */
+const PAGE = 1_000;
+
+export interface ControlResult {
+  readonly batch: string;
+  readonly state: BatchState;
+  /** resume: delayed jobs moved back to wait; cancel: queued jobs ended CANCELLED. */
+  readonly jobs: number;
+}
+
+/** @throws NotFoundError for an unknown batch; InvalidInputError for a finished or cancelled one. */
+export async function pauseBatch(runtime: Runtime, batch: string): Promise<ControlResult> {
+  await mustBeRunning(runtime, batch, 'pause');
+  await setBatchState(runtime.redis, callsKey(runtime.config.prefix, batch), 'paused');
+  return { batch, state: 'paused', jobs: 0 };
+}
+
+/** @throws NotFoundError for an unknown batch; InvalidInputError unless it is paused. */
+export async function resumeBatch(runtime: Runtime, batch: string): Promise<ControlResult> {
+  await existing(runtime, batch);
+  const key = callsKey(runtime.config.prefix, batch);
+  const state = await readBatchState(runtime.redis, key);
+  if (state !== 'paused') throw new InvalidInputError(`batch ${batch} is not paused (it is ${state})`);
+  await setBatchState(runtime.redis, key, 'running');
+  // Its held jobs wait in `delayed`: bring them back now rather than at their next look.
+  let promoted = 0;
+  await forEachJob(runtime, batch, ['delayed'], async (job) => {
+    await job.promote().then(
+      () => promoted++,
+      () => undefined,
+    );
+  });
+  return { batch, state: 'running', jobs: promoted };
+}
+
+/**
+ * Ends every line of the batch not yet sent: queued jobs get their `failed` (CANCELLED) record now;
+ * a line a worker holds ends so when it reaches its vendor call. Lines already answered keep their
+ * records. `rescreen retry` sends the cancelled lines later.
+ */
+export async function cancelBatch(runtime: Runtime, batch: string): Promise<ControlResult> {
+  await mustBeRunning(runtime, batch, 'cancel', true);
+  await setBatchState(runtime.redis, callsKey(runtime.config.prefix, batch), 'cancelled');
+  const deps = { store: runtime.store, redact: redactor(runtime.config) };
+  let ended = 0;
+  await forEachJob(runtime, batch, ['waiting', 'delayed', 'prioritized', 'paused'], async (job) => {
+    try {
+      await job.remove();
+    } catch {
+      return; // taken by a worker meanwhile: it ends the line itself
+    }
+    const written = await recordCancelledJob({ payload: job.data, attempt: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1 }, deps);
+    if (written) ended++;
+  });
+  return { batch, state: 'cancelled', jobs: ended };
+}
+
+/** The batch's state as `batch pause | resume | cancel` left it. */
+export function batchState(runtime: Runtime, batch: string): Promise<BatchState> {
+  return readBatchState(runtime.redis, callsKey(runtime.config.prefix, batch));
+}
+
+/** `rescreen retry` of a cancelled batch: it runs again. */
+export async function reopenBatch(runtime: Runtime, batch: string): Promise<void> {
+  const key = callsKey(runtime.config.prefix, batch);
+  if ((await readBatchState(runtime.redis, key)) === 'cancelled') await setBatchState(runtime.redis, key, 'running');
+}
+
+async function existing(runtime: Runtime, batch: string) {
+  const summary = await runtime.store.summary(batch);
+  if (!summary) throw new NotFoundError(`no batch ${JSON.stringify(batch)}`);
+  return summary;
+}
+
+async function mustBeRunning(runtime: Runtime, batch: string, verb: string, pausedToo = false): Promise<void> {
+  const summary = await existing(runtime, batch);
+  if (isBatchFinished(summary)) throw new InvalidInputError(`batch ${batch} is finished: nothing to ${verb}`);
+  const state = await batchState(runtime, batch);
+  if (state === 'cancelled') throw new InvalidInputError(`batch ${batch} is cancelled (rescreen retry runs its cancelled lines again)`);
+  if (state === 'paused' && !pausedToo) throw new InvalidInputError(`batch ${batch} is paused already`);
+}
+
+type JobState = 'waiting' | 'delayed' | 'prioritized' | 'paused';
+
+/** Every job of the batch in these states, on every vendor queue (pages of {@link PAGE}). */
+async function forEachJob(runtime: Runtime, batch: string, states: JobState[], fn: (job: Job<JobPayload>) => Promise<void>): Promise<void> {
+  for (const queue of Object.values(runtime.queues)) {
+    for (const state of states) {
+      // Removing jobs shifts the pages: read the whole list of ids first, then act.
+      const jobs: Job<JobPayload>[] = [];
+      for (let start = 0; ; start += PAGE) {
+        const page = (await queue.getJobs([state], start, start + PAGE - 1, true)) as (Job<JobPayload> | undefined)[];
+        for (const job of page) if (job?.data.batch === batch) jobs.push(job);
+        if (page.length < PAGE) break;
+      }
+      for (const job of jobs) await fn(job);
+    }
+  }
+}

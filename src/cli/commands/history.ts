@@ -1,0 +1,145 @@
+/** `rescreen subject <id>` and `rescreen changes <batch>`: what a re-screen is for (README: After a re-screen). */
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import {
+  batchChangeRows,
+  ChangeTally,
+  CSV_COLUMNS,
+  csvRow,
+  DEFAULT_MIN_DELTA,
+  describeChangeCounts,
+  isWorse,
+  subjectHistory,
+  type Change,
+} from '../../app/index.js';
+import type { CheckName } from '../../checks/registry.js';
+import { withRuntime } from '../context.js';
+import { writeRows, type RowFormat } from '../output.js';
+import { checkName } from '../args.js';
+
+
+function unitInterval(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('must be a number from 0 to 1');
+  return n;
+}
+
+/** Columns of `changes --format csv`. */
+export const CHANGE_COLUMNS = [
+  'line',
+  'subject',
+  'check',
+  'change',
+  'kind',
+  'previousVerdict',
+  'previousScore',
+  'previousSource',
+  'previousBatch',
+  'previousAt',
+  'previousTransactionId',
+  'verdict',
+  'score',
+  'scoreDelta',
+  'transactionId',
+] as const;
+
+function changeCsv(c: Change): Record<string, unknown> {
+  return {
+    line: c.line,
+    subject: c.subject,
+    check: c.check,
+    change: c.label,
+    kind: c.kind,
+    previousVerdict: c.baseline?.verdict ?? null,
+    previousScore: c.baseline?.score ?? null,
+    previousSource: c.baseline?.source ?? null,
+    previousBatch: c.baseline?.batch ?? null,
+    previousAt: c.baseline?.at ?? null,
+    previousTransactionId: c.baseline?.transactionId ?? null,
+    verdict: c.verdict,
+    score: c.score,
+    scoreDelta: c.scoreDelta,
+    transactionId: c.transactionId,
+  };
+}
+
+/** Adds `subject` and `changes`. */
+export function registerHistoryCommands(program: Command): void {
+  program
+    .command('subject')
+    .description("every record of a subject across batches, oldest first (batch, check, verdict, score, transaction id)")
+    .argument('<id>', 'the subject (customer id) of the manifest lines')
+    .option('--check <check>', 'only records of this check', checkName)
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'jsonl', 'csv']).default('table'))
+    .action(async (subject: string, opts: { check?: CheckName; format: 'table' | 'jsonl' | 'csv' }) => {
+      await withRuntime(async (runtime) => {
+        const records = await subjectHistory(runtime, subject, opts.check !== undefined ? { check: opts.check } : {});
+        if (opts.format !== 'table') {
+          await writeRows(fromArray(records), { format: opts.format, columns: CSV_COLUMNS, csv: csvRow });
+          return;
+        }
+        const widths = [20, 24, 14, 9, 9, 6, 38];
+        writeLine(['finished', 'batch', 'check', 'status', 'verdict', 'score', 'transaction id'], widths);
+        for (const r of records) {
+          writeLine([r.finishedAt.slice(0, 19), r.batch, r.check ?? '', r.status, r.verdict ?? '', fmt(r.score), r.transactionId ?? ''], widths);
+        }
+      });
+    });
+
+  program
+    .command('changes')
+    .description("this batch's verdict and score next to each subject's previous screening, classified (worse, better, score drop, unchanged, new)")
+    .argument('<batch>', 'batch id')
+    .option('--against <batch>', "compare with this batch's record of the same subject and check")
+    .addOption(new Option('--baseline <which>', 'previous: each subject\'s latest earlier screening (default)').choices(['previous']).default('previous'))
+    .addOption(new Option('--only <which>', 'only worse verdicts and score drops').choices(['worse']))
+    .option('--min-delta <x>', `a score lower by at least this counts as a score drop (0–1, default ${DEFAULT_MIN_DELTA}; 0: off)`, unitInterval)
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'jsonl', 'csv']).default('table'))
+    .option('--output <file>', 'write to this file, atomically, instead of stdout (jsonl or csv)')
+    .action(
+      async (
+        batch: string,
+        opts: { against?: string; only?: 'worse'; minDelta?: number; format: 'table' | 'jsonl' | 'csv'; output?: string },
+      ) => {
+        await withRuntime(async (runtime) => {
+          const all = await batchChangeRows(runtime, batch, {
+            ...(opts.against !== undefined ? { against: opts.against } : {}),
+            ...(opts.minDelta !== undefined ? { minDelta: opts.minDelta } : {}),
+          });
+          const tally = new ChangeTally();
+          const shown = (async function* () {
+            for await (const change of all) {
+              tally.add(change);
+              if (opts.only !== 'worse' || isWorse(change)) yield change;
+            }
+          })();
+          if (opts.format === 'table' && opts.output === undefined) {
+            const widths = [6, 24, 14, 26, 26, 0];
+            writeLine(['line', 'subject', 'check', 'previous', 'now', 'change'], widths);
+            for await (const c of shown) {
+              const was = c.baseline === null ? '—' : `${c.baseline.verdict} ${fmt(c.baseline.score)}${c.baseline.source === 'manifest' ? ' (manifest)' : ''}`;
+              writeLine([String(c.line), c.subject ?? '', c.check, was, `${c.verdict ?? '—'} ${fmt(c.score)}`, c.label], widths);
+            }
+            process.stdout.write(`${describeChangeCounts(tally.counts())}\n`);
+            return;
+          }
+          const format: RowFormat<Change> = { format: opts.format === 'csv' ? 'csv' : 'jsonl', columns: CHANGE_COLUMNS, csv: changeCsv };
+          const written = await writeRows(shown, format, opts.output);
+          process.stderr.write(`${describeChangeCounts(tally.counts())}${opts.output !== undefined ? ` (${written} rows written to ${opts.output})` : ''}\n`);
+        });
+      },
+    );
+}
+
+
+
+async function* fromArray<T>(items: readonly T[]): AsyncGenerator<T> {
+  for (const item of items) yield await Promise.resolve(item);
+}
+
+function writeLine(cells: readonly string[], widths: readonly number[]): void {
+  process.stdout.write(`${cells.map((c, i) => (widths[i] ? c.padEnd(widths[i]) : c)).join('  ').trimEnd()}\n`);
+}
+
+function fmt(score: number | null | undefined): string {
+  return score === null || score === undefined ? '' : score.toFixed(2);
+}

@@ -1,0 +1,132 @@
+/**
+ * Evidence an auditor accepts: `rescreen export` signs a batch's records with Ed25519 and
+ * `rescreen verify` names the first altered file and line, whatever was tampered with.
+ */
+import { cp, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sampleJpeg } from '../../../src/simulator/sample-media.js';
+import { runCli } from '../../helpers/cli.js';
+import { createHarness, type Harness } from '../../helpers/pipeline.js';
+
+let h: Harness;
+let env: Record<string, string>;
+let bundle: string;
+
+beforeAll(async () => {
+  h = await createHarness('audit');
+  for (let i = 1; i <= 4; i++) await h.file(`p${i}.jpg`, sampleJpeg({ seed: i, directives: i % 2 === 0 ? 'fake' : 'genuine' }));
+  const lines = Array.from({ length: 30 }, (_, i) => ({ ref: `p${(i % 4) + 1}.jpg`, check: 'ooto-deepfake', subject: `c${i + 1}` }));
+  const manifest = await h.manifest('audit.jsonl', [...lines, { ref: 'p1.jpg', check: 'nope' }]);
+  const run = await runCli(['run', manifest, '--batch', 'audit-1'], h.env);
+  expect(run.code, run.stderr).toBe(0);
+
+  const keygen = await runCli(['keygen', '--out', join(h.dir, 'signing.pem')], h.env);
+  expect(keygen.code, keygen.stderr).toBe(0);
+  expect(keygen.stdout).toContain('signing.pem.pub');
+  env = { ...h.env, RESCREEN_SIGNING_KEY: join(h.dir, 'signing.pem') };
+  bundle = join(h.dir, 'export');
+  const exported = await runCli(['export', 'audit-1', '--out', bundle], env);
+  expect(exported.code, exported.stderr).toBe(0);
+  expect(exported.stdout).toMatch(/^exported batch audit-1: 31 records, 3 files and the manifest in .*export \(signed by key [0-9a-f]{16}\)\n$/);
+}, 90_000);
+afterAll(async () => {
+  await h.close();
+});
+
+const pub = () => join(h.dir, 'signing.pem.pub');
+
+/** A copy of the export to tamper with. */
+async function copy(name: string): Promise<string> {
+  const dir = join(h.dir, name);
+  await cp(bundle, dir, { recursive: true });
+  return dir;
+}
+
+describe('export and verify', () => {
+  it('an untouched export verifies, and holds every record, its line hashes, the summary and a signed manifest', async () => {
+    const ok = await runCli(['verify', bundle, '--public-key', pub()], h.env);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/^OK: batch audit-1, 31 records, exported \S+ by rescreen \S+, signed by key [0-9a-f]{16}; every file and line as signed\n$/);
+    const manifest = JSON.parse(await readFile(join(bundle, 'manifest.json'), 'utf8')) as { files: { name: string }[]; settings: object; counts: object };
+    expect(manifest.files.map((f) => f.name)).toEqual(['records.jsonl', 'records.jsonl.lines', 'summary.json']);
+    expect(manifest.settings).toMatchObject({ identifyMatchThreshold: 0.75 });
+    expect(manifest.counts).toMatchObject({ total: 31, byStatus: { completed: 30, failed: 1 } });
+    // No secret of ours in the bundle: neither the vendor credentials nor the signing key.
+    const key = await readFile(join(h.dir, 'signing.pem'), 'utf8');
+    for (const name of ['records.jsonl', 'summary.json', 'manifest.json']) {
+      const text = await readFile(join(bundle, name), 'utf8');
+      expect(text).not.toContain(key.split('\n')[1]);
+      expect(text).not.toContain(h.env.OOTO_APP_KEY);
+    }
+  });
+
+  it('names the first altered line of the records', async () => {
+    const dir = await copy('tampered-line');
+    const path = join(dir, 'records.jsonl');
+    const lines = (await readFile(path, 'utf8')).split('\n');
+    expect(lines[16]).toContain('"verdict":"genuine"');
+    lines[16] = lines[16]!.replace('"verdict":"genuine"', '"verdict":"deepfake"');
+    lines[20] = lines[20]!.replace(/"score":[0-9.]+/, '"score":0.99');
+    await writeFile(path, lines.join('\n'));
+    const bad = await runCli(['verify', dir, '--public-key', pub()], h.env);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toBe('ALTERED: records.jsonl line 17: line 17 was altered\n');
+  });
+
+  it('a removed line, an added line, an added file, an edited manifest, another key: each named', async () => {
+    const cut = await copy('cut');
+    const lines = (await readFile(join(cut, 'records.jsonl'), 'utf8')).split('\n');
+    await writeFile(join(cut, 'records.jsonl'), [...lines.slice(0, 5), ...lines.slice(6)].join('\n'));
+    expect((await runCli(['verify', cut, '--public-key', pub()], h.env)).stdout).toBe('ALTERED: records.jsonl line 6: line 6 was altered\n');
+
+    const added = await copy('added');
+    await writeFile(join(added, 'records.jsonl'), `${lines.join('\n')}{"batch":"audit-1","line":99}\n`);
+    expect((await runCli(['verify', added, '--public-key', pub()], h.env)).stdout).toMatch(/^ALTERED: records\.jsonl line 32: line 32 was added/);
+
+    const extra = await copy('extra');
+    await writeFile(join(extra, 'notes.txt'), 'hello');
+    expect((await runCli(['verify', extra, '--public-key', pub()], h.env)).stdout).toBe('ALTERED: notes.txt: added: not listed in the signed manifest\n');
+
+    const edited = await copy('edited');
+    const m = await readFile(join(edited, 'manifest.json'), 'utf8');
+    await writeFile(join(edited, 'manifest.json'), m.replace('"total": 31', '"total": 30'));
+    const sig = await runCli(['verify', edited, '--public-key', pub()], h.env);
+    expect(sig.code).toBe(1);
+    expect(sig.stdout).toContain('ALTERED: manifest.json: the signature does not match');
+
+    // Both the records and their line hashes rewritten: the file is named (the hashes no longer match).
+    const both = await copy('both');
+    await writeFile(join(both, 'records.jsonl.lines'), 'x\n');
+    await writeFile(join(both, 'records.jsonl'), 'x\n');
+    expect((await runCli(['verify', both, '--public-key', pub()], h.env)).stdout).toMatch(/^ALTERED: records\.jsonl: altered/);
+
+    const other = join(h.dir, 'other.pem');
+    expect((await runCli(['keygen', '--out', other], h.env)).code).toBe(0);
+    expect((await runCli(['verify', bundle, '--public-key', `${other}.pub`], h.env)).stdout).toContain('the signature does not match');
+
+    const unsigned = join(h.dir, 'unsigned');
+    expect((await runCli(['export', 'audit-1', '--out', unsigned, '--unsigned'], h.env)).code).toBe(0);
+    expect((await runCli(['verify', unsigned, '--public-key', pub()], h.env)).stdout).toBe('ALTERED: manifest.sig: missing: the export is not signed\n');
+  });
+
+  it('refuses, in one line, what it cannot use', async () => {
+    const noKey = await runCli(['export', 'audit-1', '--out', join(h.dir, 'nokey')], h.env);
+    expect(noKey.code).toBe(2);
+    expect(noKey.stderr).toMatch(/^rescreen: no signing key: set RESCREEN_SIGNING_KEY .* or pass --unsigned\n$/);
+    const notEmpty = await runCli(['export', 'audit-1', '--out', bundle], env);
+    expect(notEmpty.code).toBe(2);
+    expect(notEmpty.stderr).toContain('is not empty');
+    await writeFile(join(h.dir, 'garbage.pem'), 'not a key');
+    const badKey = await runCli(['export', 'audit-1', '--out', join(h.dir, 'x')], { ...h.env, RESCREEN_SIGNING_KEY: join(h.dir, 'garbage.pem') });
+    expect(badKey.code).toBe(2);
+    expect(badKey.stderr).toBe(`rescreen: RESCREEN_SIGNING_KEY ${join(h.dir, 'garbage.pem')}: it is not a PEM private key\n`);
+    const unknown = await runCli(['export', 'no-such-batch', '--out', join(h.dir, 'y')], env);
+    expect(unknown.code).toBe(1);
+    const notExport = await runCli(['verify', h.dir, '--public-key', pub()], h.env);
+    expect(notExport.stdout).toBe('ALTERED: manifest.json: missing: this is not a rescreen export folder\n');
+    const keyTwice = await runCli(['keygen', '--out', join(h.dir, 'signing.pem')], h.env);
+    expect(keyTwice.code).toBe(2);
+    await rm(join(h.dir, 'x'), { recursive: true, force: true });
+  });
+});
