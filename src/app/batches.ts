@@ -44,6 +44,8 @@ export interface EnqueueArgs {
   readonly maxSpend?: string;
   /** 1 (last) to 100 (first): a higher one goes ahead of batches queued earlier. Default 50. */
   readonly priority?: number;
+  /** Pay once per media: lines with the same bytes, check and options share one vendor answer. */
+  readonly dedupe?: boolean;
 }
 
 /**
@@ -96,6 +98,7 @@ export async function enqueueBatch(runtime: Runtime, args: EnqueueArgs): Promise
       queues: runtime.queues,
       store: runtime.store,
       ...(args.priority !== undefined ? { jobOptions: { priority: bullmqPriority(args.priority) } } : {}),
+      ...(args.dedupe === true ? { dedupe: true } : {}),
       // Folder mode: which files made no line, for whoever asks (LOG_LEVEL=debug).
       onSkip: (skip) => runtime.log.debug({ path: skip.path, reason: skip.reason }, 'folder entry skipped'),
     });

@@ -34,6 +34,8 @@ export interface DryRunCosts {
   /** Each vendor's price variable (`OOTO_PRICE_PER_CALL`), for telling what to set. */
   readonly priceVars: Readonly<Record<Vendor, string>>;
   readonly total: Micros | null;
+  /** The same with `--dedupe` (one call per distinct media); null as `total`. */
+  readonly dedupeTotal: Micros | null;
 }
 
 /** `USD 12.50`, `EUR 0.0125`: at least 2 decimals, up to 6 when the amount has them. */
@@ -104,15 +106,19 @@ export function dryRunCosts(runtime: Runtime, estimate: DryRunEstimate): DryRunC
   const perVendor: Record<Vendor, Micros | null> = {};
   const priceVars: Record<Vendor, string> = {};
   let total: Micros | null = 0;
+  let dedupeTotal: Micros | null = 0;
   for (const vendor of vendorNames(runtime)) {
     priceVars[vendor] = priceVar(runtime, vendor);
     const calls = estimate.vendors[vendor]?.paidCalls ?? 0;
     const price = pricing.perCall[vendor];
     const cost = price === undefined ? (calls === 0 ? 0 : null) : calls * price;
     perVendor[vendor] = cost;
+    const distinct = estimate.vendors[vendor]?.distinctPaidCalls ?? 0;
+    const dedupeCost = price === undefined ? (distinct === 0 ? 0 : null) : distinct * price;
+    dedupeTotal = dedupeTotal === null || dedupeCost === null ? null : dedupeTotal + dedupeCost;
     total = total === null || cost === null ? null : total + cost;
   }
-  return { currency: pricing.currency, perVendor, priceVars, total };
+  return { currency: pricing.currency, perVendor, priceVars, total, dedupeTotal };
 }
 
 /** One line for `status`: `paid calls 10 (ooto 10, glair 0), spend USD 0.10; cap 10 calls (reached)`. */

@@ -50,6 +50,8 @@ export interface JobPayload {
   readonly retry?: boolean;
   /** The onboarding decision the line re-screens, when the manifest gave one. */
   readonly previous?: PreviousScreening;
+  /** The batch was enqueued with `--dedupe`: identical vendor calls share one answer. */
+  readonly dedupe?: true;
   /** How many times a 429 has sent this job back (capped by `RESCREEN_MAX_RATE_LIMITED`). */
   readonly rateLimited?: number;
 }
@@ -104,6 +106,8 @@ export interface ResultRecord {
    * billed them. Present only when > 0.
    */
   readonly possiblyBilled?: number;
+  /** `--dedupe`: the vendor answer was paid for by this line (of this batch) and reused here: no call of its own. */
+  readonly reusedFrom?: { readonly batch: string; readonly line: number; readonly transactionId: string | null };
   /** ISO 8601. */
   readonly finishedAt: string;
   /**

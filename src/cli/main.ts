@@ -44,6 +44,7 @@ interface RunOptions {
   maxCalls?: number;
   maxSpend?: string;
   priority?: number;
+  dedupe?: boolean;
 }
 
 /**
@@ -69,7 +70,8 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
     .option('--max-calls <n>', 'most paid vendor calls the batch may make; then its lines wait (rescreen batch raise)', wholeNumber)
     .option('--max-spend <amount>', 'most the batch may spend at the vendors\' prices (OOTO_PRICE_PER_CALL, …), e.g. 25.00')
     .option('--priority <n>', '1 (last) to 100 (first); a higher one goes ahead of batches queued earlier (default 50)', positiveInt)
-    .action(async (manifest: string, opts: { batch?: string; check?: CheckName; dryRun?: boolean; maxCalls?: number; maxSpend?: string; priority?: number }) => {
+    .option('--dedupe', 'pay once per media: lines with the same media bytes, check and options share one vendor answer')
+    .action(async (manifest: string, opts: { batch?: string; check?: CheckName; dryRun?: boolean; maxCalls?: number; maxSpend?: string; priority?: number; dedupe?: boolean }) => {
       await withRuntime(async (runtime) => {
         const summary = await enqueueBatch(runtime, { manifest, ...opts });
         printEnqueueSummary(summary, opts.dryRun ?? false);
@@ -105,6 +107,7 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
     .option('--max-calls <n>', 'most paid vendor calls the batch may make; then its lines wait (rescreen batch raise)', wholeNumber)
     .option('--max-spend <amount>', 'most the batch may spend at the configured prices, e.g. 25.00')
     .option('--priority <n>', '1 (last) to 100 (first); default 50', positiveInt)
+    .option('--dedupe', 'pay once per media (as enqueue --dedupe)')
     .option('--fail-on <rules>', 'exit 4 when the finished batch crosses one of these, e.g. failed>0, failed>1%, rejected>=10, changes>0, worse>0')
     .action(async (manifest: string, opts: RunOptions) => {
       const { failOn, ...rest } = opts;

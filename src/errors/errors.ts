@@ -171,7 +171,7 @@ export class QuotaWaitError extends VendorError {
 export class BatchHeldError extends RescreenError {
   override name = 'BatchHeldError';
   constructor(
-    readonly reason: 'budget' | 'paused',
+    readonly reason: 'budget' | 'paused' | 'dedupe',
     message: string,
   ) {
     super(ErrorCodes.BATCH_HELD, message);

@@ -10,6 +10,7 @@ import type { ProcessorDeps } from '../checks/processor.js';
 import type { Vendor } from '../checks/registry.js';
 import { BatchCancelledError, BatchHeldError, CallBudgetExhaustedError } from '../errors/errors.js';
 import { chargeCall, refundCall, type ChargeReply, type Micros } from './batch-budget.js';
+import { callDigest, sharedCall, type ReusedFrom, type SharedAnswers } from './dedupe.js';
 import { callCost } from '../errors/retry-policy.js';
 import { batchKeys, storeRoot } from '../store/keys.js';
 
@@ -17,6 +18,8 @@ import { batchKeys, storeRoot } from '../store/keys.js';
 export interface LineKey {
   readonly batch: string;
   readonly line: number;
+  /** The batch was enqueued with `--dedupe`: identical calls share one answer (./dedupe.ts). */
+  readonly dedupe?: boolean;
   /** `''` for the first run; for a `rescreen retry` run, the finishedAt of the failed record it replaces. */
   readonly run: string;
 }
@@ -47,6 +50,8 @@ export interface CallLedger {
 export interface Tally {
   calls: number;
   possiblyBilled: number;
+  /** `--dedupe`: the answer came from this line's earlier paid call. */
+  reusedFrom?: ReusedFrom;
 }
 
 /** The budget as the job runner uses it. */
@@ -54,6 +59,8 @@ export interface CallBudget {
   readonly ledger: CallLedger;
   /** RESCREEN_MAX_CALLS_PER_LINE. */
   readonly maxCallsPerLine: number;
+  /** `--dedupe` batches' shared answers; without it `--dedupe` pays for every line. */
+  readonly shared?: SharedAnswers;
 }
 
 /** Name of the batch-meta field with the batch's possibly billed calls (read by the store's summary). */
@@ -178,7 +185,12 @@ export function meterVendorCalls(deps: ProcessorDeps, budget: CallBudget, key: L
       if (typeof value !== 'function') return value;
       const method = value as (...args: unknown[]) => unknown;
       if (name === 'close') return method.bind(target);
-      return (...args: unknown[]) => metered(vendor, () => Promise.resolve(method.apply(target, args)));
+      const paid = (args: unknown[]) => metered(vendor, () => Promise.resolve(method.apply(target, args)));
+      if (key.dedupe !== true || budget.shared === undefined) return (...args: unknown[]) => paid(args);
+      const shared = budget.shared;
+      // Reuse before charging: a reused answer costs no call.
+      return (...args: unknown[]) =>
+        sharedCall(shared, key, vendor, callDigest(vendor, String(name), args), () => paid(args), (from) => (tally.reusedFrom = from));
     },
   });
   return { ...deps, client };

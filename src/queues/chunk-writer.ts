@@ -50,6 +50,8 @@ export interface ChunkWriterDeps {
   readonly store: ResultStore;
   readonly now: () => Date;
   readonly jobOptions: Omit<BulkJobOptions, 'jobId'> | undefined;
+  /** `--dedupe`: marks every job so identical calls share one answer. */
+  readonly dedupe?: boolean;
 }
 
 /** Writes one validated chunk: three round trips whatever its size. */
@@ -127,6 +129,7 @@ export class ChunkWriter {
       ...(line.frames !== undefined ? { frames: line.frames } : {}),
       ...(line.options !== undefined ? { options: line.options } : {}),
       ...(line.previous !== undefined ? { previous: line.previous } : {}),
+      ...(this.deps.dedupe === true ? { dedupe: true as const } : {}),
       baseDir: this.deps.baseDir,
     };
   }

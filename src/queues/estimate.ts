@@ -8,6 +8,7 @@ import { perSecond, type RateLimit } from '../config/rate-limit.js';
 import type { InvalidLine, LineValidation, ValidLine } from '../manifest/line.js';
 import { LOCAL_FAIL_CODES, LOCAL_REJECT_CODES, type LocalRejectCode, type MediaProbe, type ProbeResult } from '../media/probe.js';
 import type { ResultStore } from '../store/types.js';
+import { MediaDigester } from '../media/digest.js';
 
 /** What the lines of one check would do. Lines that already have a record are not in it. */
 export interface CheckEstimate {
@@ -32,6 +33,8 @@ export interface CheckEstimate {
 export interface VendorEstimate {
   readonly vendor: Vendor;
   readonly paidCalls: number;
+  /** Paid calls with `--dedupe` (one per distinct check, options and media). */
+  readonly distinctPaidCalls: number;
   /** The configured limit (the vendor's `*_RATE_LIMIT`, e.g. `OOTO_RATE_LIMIT`); `undefined` when none is set. */
   readonly rateLimit: RateLimit | undefined;
   /**
@@ -52,6 +55,11 @@ export interface DryRunEstimate {
   readonly remote: number;
   readonly rejected: Readonly<Record<LocalRejectCode, number>>;
   readonly failed: Readonly<Record<string, number>>;
+  /**
+   * Paid calls with `--dedupe`: one per distinct (check, options, media bytes) among the paid lines.
+   * The same bytes under several names count once; a remote ref counts by its URL.
+   */
+  readonly distinctPaidCalls: number;
   /** Invalid lines without a record: each would get a `failed` record (`INVALID_LINE`) and no call. */
   readonly invalid: number;
   /** Lines (valid or not) that already have a record: enqueue would skip them. */
@@ -77,6 +85,9 @@ export interface DryRunEstimatorDeps {
   readonly concurrency?: number;
 }
 
+/** Distinct media keys the dry run remembers (about 150 bytes each). */
+const MAX_DISTINCT = 2_000_000;
+
 interface CheckCounts {
   lines: number;
   paidCalls: number;
@@ -93,6 +104,11 @@ export class DryRunEstimator {
   private readonly counts = new Map<CheckName, CheckCounts>();
   private invalid = 0;
   private alreadyRecorded = 0;
+  private readonly digester = new MediaDigester();
+  /** Distinct (check, options, media) keys of the paid lines (bounded: see {@link MAX_DISTINCT}). */
+  private readonly distinct = new Set<string>();
+  private distinctOverflow = 0;
+  private readonly distinctByVendor = new Map<Vendor, number>();
 
   constructor(private readonly deps: DryRunEstimatorDeps) {
     for (const c of deps.checks.names) this.counts.set(c, emptyCounts());
@@ -116,7 +132,9 @@ export class DryRunEstimator {
       for (let line = toProbe[next++]; line !== undefined; line = toProbe[next++]) {
         const refs = line.frames ?? (line.ref !== undefined ? [line.ref] : []);
         const { checks } = this.deps;
-        this.count(line.check, await this.deps.probe.probe(checks.get(line.check).input, refs, this.deps.baseDir, checks.mediaLimitsOf(line.check)));
+        const result = await this.deps.probe.probe(checks.get(line.check).input, refs, this.deps.baseDir, checks.mediaLimitsOf(line.check));
+        this.count(line.check, result);
+        if (result.outcome === 'sent' || result.outcome === 'remote') await this.countDistinct(line, refs);
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, toProbe.length) }, worker));
@@ -148,7 +166,7 @@ export class DryRunEstimator {
         const paidCalls = all.filter((c) => c.vendor === vendor).reduce((n, c) => n + c.paidCalls, 0);
         const rateLimit = rateLimits[vendor];
         const seconds = paidCalls === 0 ? 0 : rateLimit === undefined ? undefined : paidCalls / perSecond(rateLimit);
-        const estimate: VendorEstimate = { vendor, paidCalls, rateLimit, seconds };
+        const estimate: VendorEstimate = { vendor, paidCalls, distinctPaidCalls: this.distinctByVendor.get(vendor) ?? 0, rateLimit, seconds };
         return [vendor, estimate];
       }),
     );
@@ -167,10 +185,22 @@ export class DryRunEstimator {
       remote: all.reduce((n, c) => n + c.remote, 0),
       rejected,
       failed,
+      distinctPaidCalls: this.distinct.size + this.distinctOverflow,
       invalid: this.invalid,
       alreadyRecorded: this.alreadyRecorded,
       seconds: times.includes(undefined) ? undefined : Math.max(0, ...times.map((t) => t ?? 0)),
     };
+  }
+
+  private async countDistinct(line: ValidLine, refs: readonly string[]): Promise<void> {
+    const media = await this.digester.ofRefs(refs, this.deps.baseDir);
+    const key = `${line.check}\u0000${JSON.stringify(line.options ?? {})}\u0000${media ?? `line:${line.line}`}`;
+    if (this.distinct.has(key)) return;
+    const vendor = this.deps.checks.vendorOf(line.check);
+    this.distinctByVendor.set(vendor, (this.distinctByVendor.get(vendor) ?? 0) + 1);
+    // Past the bound every new key counts as distinct: the saving is under-, never over-stated.
+    if (this.distinct.size < MAX_DISTINCT) this.distinct.add(key);
+    else this.distinctOverflow++;
   }
 
   private countsOf(check: CheckName): CheckCounts {

@@ -21,6 +21,7 @@ import { dispositionOf, retryDelay, type BackoffOptions } from '../errors/retry-
 import type { ResultStore } from '../store/types.js';
 import { budgetMessage, meterVendorCalls, type CallBudget, type Tally } from './call-budget.js';
 import { storedResponse } from './stored-response.js';
+import type { ReusedFrom } from './dedupe.js';
 
 export interface JobRunnerDeps {
   readonly store: ResultStore;
@@ -77,7 +78,7 @@ export async function runJob(input: JobAttempt, deps: JobRunnerDeps, signal?: Ab
   const tally: Tally = { calls: 0, possiblyBilled: 0 };
   const run = payload.retry === true && existing ? existing.finishedAt : '';
   const processorDeps = deps.callBudget
-    ? meterVendorCalls(deps.depsFor(check.vendor), deps.callBudget, { batch: payload.batch, line: payload.line, run }, tally, check.vendor)
+    ? meterVendorCalls(deps.depsFor(check.vendor), deps.callBudget, { batch: payload.batch, line: payload.line, run, dedupe: payload.dedupe === true }, tally, check.vendor)
     : deps.depsFor(check.vendor);
   let outcome: CheckOutcome;
   try {
@@ -99,9 +100,12 @@ export async function runJob(input: JobAttempt, deps: JobRunnerDeps, signal?: Ab
   return { kind: 'recorded', record };
 }
 
-/** `{possiblyBilled: n}` for a record when some of the line's calls were sent and got no answer. */
-function billed(tally: Tally): { possiblyBilled?: number } {
-  return tally.possiblyBilled > 0 ? { possiblyBilled: tally.possiblyBilled } : {};
+/** `{possiblyBilled: n}` when some of the line's calls were sent and got no answer; `{reusedFrom}` for a `--dedupe` reuse. */
+function billed(tally: Tally): { possiblyBilled?: number; reusedFrom?: ReusedFrom } {
+  return {
+    ...(tally.possiblyBilled > 0 ? { possiblyBilled: tally.possiblyBilled } : {}),
+    ...(tally.reusedFrom !== undefined ? { reusedFrom: tally.reusedFrom } : {}),
+  };
 }
 
 async function decideOnError(input: JobAttempt, error: unknown, deps: JobRunnerDeps, tally: Tally): Promise<JobStep> {
@@ -215,6 +219,7 @@ export function recordErrorOf(error: unknown, redact: (text: string) => string):
 type Outcome = Pick<ResultRecord, 'status' | 'transactionId' | 'verdict' | 'score' | 'error' | 'response'> & {
   templateId?: string | null;
   possiblyBilled?: number;
+  reusedFrom?: ReusedFrom;
 };
 
 function baseRecord(

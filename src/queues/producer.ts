@@ -69,6 +69,8 @@ export interface EnqueueOptions {
    * `defaultJobOptions` apply, so create the queues with `defaultJobOptions(tuning)`.
    */
   readonly jobOptions?: Omit<BulkJobOptions, 'jobId'>;
+  /** `--dedupe`: lines whose vendor call is identical (same media bytes, check, options) share one paid answer. */
+  readonly dedupe?: boolean;
   /** Called after each chunk is written (dry run: validated and estimated) with the counts so far. */
   readonly onProgress?: (progress: EnqueueProgress) => void;
   /** The clock of `finishedAt` on invalid-line records. Default `() => new Date()`. */
@@ -167,7 +169,7 @@ export async function enqueueManifest(options: EnqueueOptions): Promise<EnqueueS
     invalid: counts.invalid,
   });
 
-  const writer = new ChunkWriter({ batch, baseDir, checks, queues, store, now, jobOptions: options.jobOptions });
+  const writer = new ChunkWriter({ batch, baseDir, checks, queues, store, now, jobOptions: options.jobOptions, dedupe: options.dedupe ?? false });
   const estimator = dryRun ? new DryRunEstimator({ batch, baseDir, checks, store, probe: options.probe ?? createMediaProbe() }) : undefined;
   const inFlight: Promise<void>[] = [];
   let failure: { error: unknown } | undefined;

@@ -15,6 +15,7 @@ import { createNotifier, startNotificationWorker, type BatchFinishedJob } from '
 import { pendingJobCount, type PendingWork } from '../queues/idle.js';
 import { defaultJobOptions, queueName } from '../queues/names.js';
 import { RedisCallLedger } from '../queues/call-budget.js';
+import { SharedAnswers } from '../queues/dedupe.js';
 import { WorkerPool } from '../queues/worker-pool.js';
 import { Admission } from '../quota/admission.js';
 import { QuotaWatcher } from '../quota/limits.js';
@@ -198,6 +199,8 @@ export function startWorkers(
       callBudget: {
         ledger: new RedisCallLedger(runtime.redis, config.prefix, config.pricing.perCall),
         maxCallsPerLine: config.worker.maxCallsPerLine,
+        // A claim of a worker that died is taken over once its job lock would have lapsed twice.
+        shared: new SharedAnswers(runtime.redis, config.prefix, config.worker.lockDurationMs * 2),
       },
       heldRecheckMs: config.worker.heldRecheckMs,
     },

@@ -35,6 +35,17 @@ export function printEnqueueSummary(summary: EnqueueSummary & { costs?: DryRunCo
   if (summary.estimate) process.stdout.write(formatEstimate(summary.estimate, summary.costs));
 }
 
+/** `distinct media: 285 (of 19842 paid calls); --dedupe would make 285 paid calls, saving 19557 (USD 391.14)`. */
+function formatDistinct(estimate: DryRunEstimate, costs: DryRunCosts | undefined): string {
+  const saved = estimate.paidCalls - estimate.distinctPaidCalls;
+  const money =
+    costs && costs.total !== null && costs.dedupeTotal !== null && saved > 0 ? ` (${formatMoney(costs.total - costs.dedupeTotal, costs.currency)})` : '';
+  return (
+    `distinct media: ${estimate.distinctPaidCalls} (of ${estimate.paidCalls} paid calls)` +
+    (saved > 0 ? `; --dedupe would make ${estimate.distinctPaidCalls} paid calls, saving ${saved}${money}` : '; --dedupe would save nothing')
+  );
+}
+
 /** `cost: USD 12.40 (ooto USD 8.40, glair USD 4.00)`, or what price is missing. */
 function formatCosts(costs: DryRunCosts): string {
   const per = Object.entries(costs.perVendor)
@@ -92,6 +103,7 @@ export function formatEstimate(estimate: DryRunEstimate, costs?: DryRunCosts): s
         ? ` (time unknown: a vendor with calls has no rate limit set, ${RATE_LIMIT_VARS})`
         : `, about ${formatDuration(estimate.seconds)} at the rate limits`),
     ...(costs ? [formatCosts(costs)] : []),
+    formatDistinct(estimate, costs),
     `rejected locally, no paid call: ${counts(estimate.rejected)}`,
     `would end failed, no paid call: ${counts(estimate.failed)}, INVALID_LINE ${estimate.invalid}`,
     `already recorded, skipped: ${estimate.alreadyRecorded}`,

@@ -135,8 +135,8 @@ describe('enqueue --dry-run: knowing before paying', () => {
       'glair-frames': { check: 'glair-frames', vendor: 'glair', lines: 1, paidCalls: 1, remote: 0, rejected: ZERO_REJECTED, failed: ZERO_FAILED },
     });
     expect(estimate.vendors).toEqual({
-      ooto: { vendor: 'ooto', paidCalls: 3, rateLimit: { max: 2, durationMs: 1_000 }, seconds: 1.5 },
-      glair: { vendor: 'glair', paidCalls: 2, rateLimit: { max: 30, durationMs: 60_000 }, seconds: 4 },
+      ooto: { vendor: 'ooto', paidCalls: 3, distinctPaidCalls: 3, rateLimit: { max: 2, durationMs: 1_000 }, seconds: 1.5 },
+      glair: { vendor: 'glair', paidCalls: 2, distinctPaidCalls: 2, rateLimit: { max: 30, durationMs: 60_000 }, seconds: 4 },
     });
     expect(estimate).toMatchObject({
       paidCalls: 5,
@@ -159,7 +159,8 @@ describe('enqueue --dry-run: knowing before paying', () => {
     const runtime = await h.openRuntime();
     const base = { manifestPath: manifest, dryRun: true, queues: runtime.queues, checks: runtime.checks, store: runtime.store } as const;
     const free = await enqueueManifest({ ...base, batch: 'free', rateLimits: { ooto: { max: 10, durationMs: 1_000 } } });
-    expect(free.estimate?.vendors.glair).toEqual({ vendor: 'glair', paidCalls: 3, rateLimit: undefined, seconds: undefined });
+    // c.mp4 is named twice: 3 paid calls, 2 with --dedupe.
+    expect(free.estimate?.vendors.glair).toEqual({ vendor: 'glair', paidCalls: 3, distinctPaidCalls: 2, rateLimit: undefined, seconds: undefined });
     expect(free.estimate?.vendors.ooto).toMatchObject({ paidCalls: 4, seconds: 0.4 });
     expect(free.estimate?.seconds).toBeUndefined();
     expect(free.estimate?.alreadyRecorded).toBe(0);
