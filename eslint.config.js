@@ -8,7 +8,7 @@ function layer(folders) {
 }
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bin/**', '.bench-tmp/**', 'eslint.config.js'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bin/**', '.bench-tmp/**', 'eslint.config.js', 'web/**', 'test-output/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -39,13 +39,20 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/app/**'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli']), message: 'src/app is below the CLI.' }] }] },
+    // The HTTP server is the CLI's sibling: it renders what src/app returns; the CLI may import it only to start it.
+    files: ['src/server/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'queues', 'store', 'vendors', 'media', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'runtime', 'metrics']).concat(['**/jobs/**']), message: 'The HTTP server renders what the application layer returns: import it from src/app.' }] }],
+    },
   },
   {
-    files: ['src/{queues,store,vendors,media,manifest,quota,notify,schedules,redis,simulator,log}/**'],
+    files: ['src/app/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'server']), message: 'src/app is below the CLI and the HTTP server.' }] }] },
+  },
+  {
+    files: ['src/{queues,store,vendors,media,manifest,quota,notify,schedules,redis,simulator,log,metrics}/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'app', 'runtime']).concat(['**/jobs/**']), message: 'A lower layer may not import the CLI, the application layer, the composition root or jobs/.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'server', 'app', 'runtime']).concat(['**/jobs/**']), message: 'A lower layer may not import the CLI, the application layer, the composition root or jobs/.' }] }],
     },
   },
   {

@@ -16,3 +16,4 @@ export { locateRedis, RedisUnavailableError, type LocatedRedis } from '../redis/
 export type { BatchSummary } from '../store/types.js';
 export type { EnqueueSummary } from '../queues/producer.js';
 export type { DryRunEstimate } from '../queues/estimate.js';
+export * from './operations.js';

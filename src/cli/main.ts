@@ -19,6 +19,7 @@ import { registerScheduleCommands } from './commands/schedule.js';
 import { limitsReset, limitsSet, limitsShow } from './commands/limits.js';
 import { simulator, type SimulatorArgs } from './commands/simulator.js';
 import { work } from './commands/work.js';
+import { registerServeCommands } from './commands/serve.js';
 
 function positiveInt(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('must be a whole number ≥ 1');
@@ -95,13 +96,16 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
     .option('--until-idle', 'exit once no job is waiting, delayed or active (non-zero if a vendor refused our credentials)')
     .option('--concurrency <n>', 'concurrent jobs per vendor queue (default RESCREEN_CONCURRENCY or 16)', positiveInt)
     .option('--vendor <list>', `only these vendor queues (${VENDORS.join(',')})`, vendorList)
-    .action(async (opts: { untilIdle?: boolean; concurrency?: number; vendor?: Vendor[] }) => {
+    .option('--metrics-port <n>', 'serve /metrics, /healthz, /readyz on 127.0.0.1:<n>', positiveInt)
+    .option('--metrics-host <host>', 'address of the --metrics-port server', '127.0.0.1')
+    .action(async (opts: { untilIdle?: boolean; concurrency?: number; vendor?: Vendor[]; metricsPort?: number; metricsHost: string }) => {
       exitCode = await withRuntime(
         (runtime) =>
           work(runtime, {
             untilIdle: opts.untilIdle ?? false,
             ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
             ...(opts.vendor !== undefined ? { vendors: opts.vendor } : {}),
+            ...(opts.metricsPort !== undefined ? { metrics: { port: opts.metricsPort, host: opts.metricsHost } } : {}),
           }),
         undefined,
         { survivesRedisRestarts: true },
@@ -227,6 +231,7 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
     });
 
   registerScheduleCommands(program);
+  registerServeCommands(program, packageVersion(), (code) => (exitCode = code));
   return { program, exitCode: () => exitCode };
 }
 

@@ -1,3 +1,4 @@
+import { parseServerEnv, type ServerConfig } from './server.js';
 import { isLoopbackHost, type MediaHostPolicy } from '../media/host-policy.js';
 import { spacingWindow, type Quota } from '../quota/spec.js';
 import { ErrorCodes, RescreenError } from '../errors/errors.js';
@@ -252,4 +253,14 @@ export function redactUrl(raw: string): string {
   } catch {
     return '(unparseable URL)';
   }
+}
+
+/**
+ * Parses the environment of `rescreen serve` (API tokens, manifest root, body limit).
+ * @throws ConfigError naming every bad variable, never a token.
+ */
+export function loadServerConfig(env: Readonly<Record<string, string | undefined>> = process.env): ServerConfig {
+  const parsed = parseServerEnv(env);
+  if ('problems' in parsed) throw new ConfigError(`invalid configuration: ${parsed.problems.join('; ')}`);
+  return parsed;
 }

@@ -230,6 +230,13 @@ export const ErrorCodes = {
   INVALID_INPUT: 'INVALID_INPUT',
   /** The application layer found no such batch, record or schedule (exit 1). */
   NOT_FOUND: 'NOT_FOUND',
+  // ---- HTTP API answers (application/problem+json), never in a record
+  /** No bearer token, or none of the configured ones (HTTP 401). */
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  /** A read-only token asked for a state-changing route (HTTP 403). */
+  FORBIDDEN: 'FORBIDDEN',
+  /** A request body over RESCREEN_API_BODY_LIMIT (HTTP 413). */
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
 } as const;
 
 /** A local error code: one of {@link ErrorCodes}. */

@@ -9,7 +9,17 @@ import type { Logger } from 'pino';
 import type { WebhookConfig } from '../config/config.js';
 import type { ResultStore } from '../store/types.js';
 import { jobId } from '../queues/names.js';
+import { DeliveryLog, type DeliveryState } from './deliveries.js';
 import { batchFinishedEvent, deliver } from './webhook.js';
+
+/** Told each delivery attempt's outcome (metrics): `retrying` is a failed attempt with attempts left. */
+/** The taxonomy code of a failed attempt (`WEBHOOK_UNREACHABLE`, `HTTP_<status>`), else `INTERNAL`. */
+function codeOf(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' || typeof code === 'number' ? String(code) : 'INTERNAL';
+}
+
+export type DeliveryOutcome = 'delivered' | 'retrying' | 'failed';
 
 export const NOTIFICATIONS_QUEUE = 'notifications';
 
@@ -35,10 +45,13 @@ export function createNotifier(
       removeOnFail: { age: 30 * 24 * 3600 },
     },
   });
+  const deliveries = new DeliveryLog(connection, prefix);
   return {
     queue,
     notify: async (batch) => {
-      await queue.add('batch.finished', { batch }, { jobId: jobId(`finished-${batch}`, 1) });
+      const id = jobId(`finished-${batch}`, 1);
+      await queue.add('batch.finished', { batch }, { jobId: id });
+      await deliveries.write({ batch, deliveryId: id, state: 'pending', attempts: 0, lastError: null, updatedAt: new Date().toISOString() });
     },
   };
 }
@@ -50,8 +63,21 @@ export function startNotificationWorker(options: {
   webhook: WebhookConfig;
   store: ResultStore;
   log: Logger;
+  onOutcome?: (outcome: DeliveryOutcome) => void;
 }): Worker<BatchFinishedJob> {
   const { webhook, store, log } = options;
+  const deliveries = new DeliveryLog(options.connection, options.prefix);
+  const record = (job: Job<BatchFinishedJob>, state: DeliveryState, attempts: number, error: unknown) =>
+    deliveries
+      .write({
+        batch: job.data.batch,
+        deliveryId: job.id ?? job.data.batch,
+        state,
+        attempts,
+        lastError: error === null ? null : { code: codeOf(error), message: (error as Error).message },
+        updatedAt: new Date().toISOString(),
+      })
+      .catch((err: unknown) => log.warn({ err, batch: job.data.batch }, 'could not record the webhook delivery outcome'));
   const worker = new Worker<BatchFinishedJob>(
     NOTIFICATIONS_QUEUE,
     async (job: Job<BatchFinishedJob>) => {
@@ -67,11 +93,15 @@ export function startNotificationWorker(options: {
         deliveryId: job.id ?? job.data.batch,
       });
       log.info({ batch: job.data.batch, attempt: job.attemptsMade + 1 }, 'completion webhook delivered');
+      options.onOutcome?.('delivered');
+      await record(job, 'delivered', job.attemptsMade + 1, null);
     },
     { connection: options.connection, prefix: options.prefix, concurrency: 4 },
   );
   worker.on('failed', (job, error) => {
     const final = job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1);
+    options.onOutcome?.(final ? 'failed' : 'retrying');
+    if (job !== undefined) void record(job, final ? 'failed' : 'pending', job.attemptsMade, error);
     log[final ? 'error' : 'warn']({ batch: job?.data.batch, attemptsMade: job?.attemptsMade, err: error.message }, final ? 'completion webhook gave up' : 'completion webhook failed; will retry');
   });
   worker.on('error', (error) => log.error({ err: error }, 'notification worker error'));

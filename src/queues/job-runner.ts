@@ -4,6 +4,7 @@
  * vendor. The BullMQ adapter (worker-pool.ts) acts on the returned step; this module is unit-testable
  * with an in-memory store and no Redis.
  */
+import { withCallContext } from '../vendors/observer.js';
 import type { Processor, ProcessorDeps } from '../checks/processor.js';
 import { CHECKS, type CheckName, type CheckSpec } from '../checks/registry.js';
 import type { CheckOutcome, JobPayload, RecordError, ResultRecord } from '../checks/types.js';
@@ -75,7 +76,8 @@ export async function runJob(input: JobAttempt, deps: JobRunnerDeps, signal?: Ab
     : deps.processorDeps;
   let outcome: CheckOutcome;
   try {
-    outcome = await processor(payload, processorDeps, signal);
+    // Names the check on every vendor call the processor makes (metrics labels).
+    outcome = await withCallContext(payload.check, () => processor(payload, processorDeps, signal));
   } catch (error) {
     return decideOnError(input, error, deps, tally);
   }

@@ -16,6 +16,7 @@ import { pendingJobCount, type PendingWork } from '../queues/idle.js';
 import { defaultJobOptions, queueName } from '../queues/names.js';
 import { RedisCallLedger } from '../queues/call-budget.js';
 import { WorkerPool } from '../queues/worker-pool.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { Admission } from '../quota/admission.js';
 import { QuotaWatcher } from '../quota/limits.js';
 import { assertRedisReachable } from '../redis/locate.js';
@@ -83,9 +84,11 @@ const RATE_LIMIT_BACKOFF = { baseMs: 1_000, maxMs: 60_000 } as const;
 export function createProcessorDeps(
   config: Config,
   gates: Partial<Record<Vendor, Admission>> = {},
+  metrics?: Metrics,
 ): ProcessorDeps & { close(): Promise<void> } {
   const timeoutMs = config.worker.requestTimeoutMs;
   const callRetries = config.worker.callRetries;
+  const observer = metrics;
   const ooto = createOotoClient({
     baseUrl: config.ooto.baseUrl,
     appId: config.ooto.appId,
@@ -93,6 +96,7 @@ export function createProcessorDeps(
     timeoutMs,
     callRetries,
     gate: gates.ooto,
+    observer,
   });
   const glair = createGlairClient({
     baseUrl: config.glair.baseUrl,
@@ -102,6 +106,7 @@ export function createProcessorDeps(
     timeoutMs,
     callRetries,
     gate: gates.glair,
+    observer,
   });
   const media = createMediaLoader({ photoMaxBytes: config.photoMaxBytes, hostPolicy: config.mediaHosts });
   return {
@@ -138,6 +143,8 @@ export function startWorkers(
     vendors?: readonly Vendor[];
     /** The quota's clock, ms since the epoch (tests); default Redis TIME. */
     clock?: () => number;
+    /** Counts vendor calls, records written and webhook deliveries (`work --metrics-port`). */
+    metrics?: Metrics;
   } = {},
 ): WorkerHandle {
   assertEveryCheckHasProcessor(PROCESSORS);
@@ -156,12 +163,13 @@ export function startWorkers(
       backoff: RATE_LIMIT_BACKOFF,
     });
   const admissions = { ooto: admission('ooto'), glair: admission('glair') };
-  const processorDeps = createProcessorDeps(config, admissions);
+  const processorDeps = createProcessorDeps(config, admissions, options.metrics);
   // The store as the workers see it: the same, with their writes counted (for the Ctrl-C summary line).
   let written = 0;
   const countedPut: ResultStore['put'] = async (record) => {
     const result = await store.put(record);
     written += 1;
+    options.metrics?.recordWritten(record.status);
     return result;
   };
   const countingStore = new Proxy(store, {
@@ -204,7 +212,8 @@ export function startWorkers(
   if (config.webhook) {
     notificationConnection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
     notificationConnection.on('error', (error) => log.debug({ err: error.message }, 'redis connection error'));
-    notificationWorker = startNotificationWorker({ connection: notificationConnection, prefix: config.prefix, webhook: config.webhook, store, log });
+    notificationWorker = startNotificationWorker({ connection: notificationConnection, prefix: config.prefix, webhook: config.webhook, store, log,
+      ...(options.metrics ? { onOutcome: (outcome) => options.metrics?.webhookDelivery(outcome) } : {}) });
   }
   const notificationsQueue = runtime.notifications;
   let closing: Promise<void> | undefined;
