@@ -100,10 +100,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       reply.header('www-authenticate', 'Bearer realm="rescreen"');
       return sendProblem(reply, problem(401, 'UNAUTHORIZED', 'a bearer token is required (Authorization: Bearer <token>)'));
     }
+    request.caller = caller;
     if (STATE_CHANGING.has(request.method) && caller.role !== 'operator') {
       return sendProblem(reply, problem(403, 'FORBIDDEN', `token "${caller.name}" is read-only`));
     }
-    request.caller = caller;
   });
   app.addHook('onResponse', async (request, reply) => {
     const what = { method: request.method, route: request.routeOptions.url ?? null, params: request.params, status: reply.statusCode };
