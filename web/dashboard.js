@@ -100,7 +100,9 @@ async function renderHome() {
     ),
   );
   $('#no-schedules').hidden = schedules.length > 0;
+  $('#schedules').hidden = schedules.length === 0;
   $('#webhooks-counts').textContent = `${hooks.configured ? '' : 'RESCREEN_WEBHOOK_URL is not set on this server. '}pending ${hooks.counts.pending}, delivered ${hooks.counts.delivered}, failed ${hooks.counts.failed}`;
+  $('#webhooks').hidden = hooks.deliveries.length === 0;
   $('#webhooks tbody').replaceChildren(
     ...hooks.deliveries.map((d) =>
       el('tr', {}, el('td', {}, el('a', { href: batchHref(d.batch), text: d.batch })), el('td', { class: `state-${d.state}`, text: d.state }), el('td', { text: String(d.attempts) }), el('td', { text: d.lastError ? `${d.lastError.code}: ${d.lastError.message}` : '' }), el('td', { text: d.updatedAt })),
