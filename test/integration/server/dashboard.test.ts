@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { enqueueBatch, startWorkers, type WorkerHandle } from '../../../src/app/index.js';
+import { addSchedule, enqueueBatch, startWorkers, type WorkerHandle } from '../../../src/app/index.js';
 import { sampleJpeg } from '../../../src/simulator/sample-media.js';
 import { createHarness, type Harness } from '../../helpers/pipeline.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
@@ -121,8 +121,16 @@ describe('dashboard in headless Chromium', () => {
     await article.getByRole('link', { name: 'batch dash-1' }).click();
     await expect.poll(() => page.locator('#batch-title').textContent()).toBe('Batch dash-1');
 
+    await page.getByLabel('Search by').selectOption('subject');
+    await page.getByLabel('Transaction id or subject').fill('cust-7');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(() => page.locator('#records').textContent()).toContain('cust-7');
+    expect(await page.locator('#records-title').textContent()).toBe('Subject cust-7');
+
+    await addSchedule(s.runtime, { name: 'nightly', manifest: join(h.dir, 'm.jsonl'), cron: '0 2 * * *', tz: 'Europe/Paris' });
     await page.goto(`${base}/`);
     await page.getByRole('link', { name: 'dash-1' }).first().waitFor();
+    await expect.poll(() => page.locator('#schedules tbody').textContent()).toMatch(/nightlycron 0 2 \* \* \* \(Europe\/Paris\)\d{4}-\d\d-\d\dT01:00:00\.000Z/);
     await expect.poll(() => page.locator('#batches tbody').textContent()).toContain('done');
     await page.screenshot({ path: join(OUT, 'home.png'), fullPage: true });
     expect(problems).toEqual([]);

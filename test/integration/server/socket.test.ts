@@ -9,7 +9,9 @@
  * and the same streaming server peaks near 200 MB RSS from a ~115 MB idle start (README: Web
  * dashboard and API, memory).
  */
-import { readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResultRecord } from '../../../src/checks/types.js';
 import { openRuntime } from '../../../src/app/index.js';
@@ -117,10 +119,81 @@ describe('rescreen serve over a socket', () => {
       clearInterval(sampler);
       peak = Math.max(peak, await rssBytes(pid));
       expect(lines).toBe(RECORDS + 1); // header + one row a record
+      // A reader that goes away mid-download: the server stops reading the store and keeps serving.
+      const controller = new AbortController();
+      const cut = await fetch(`${base}/api/batches/${batch}/results?format=jsonl`, { signal: controller.signal });
+      const reader = cut.body!.getReader();
+      await reader.read();
+      controller.abort();
+      await reader.read().catch(() => undefined);
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      expect((await fetch(`${base}/api/batches/${batch}`)).status).toBe(200);
       console.log(`CSV download: ${RECORDS} records, ${(bytes / 1e6).toFixed(1)} MB; server RSS ${(before / 2 ** 20).toFixed(0)} MB before, peak ${(peak / 2 ** 20).toFixed(0)} MB`);
       expect(peak).toBeLessThan(150 * 2 ** 20);
     } finally {
-      await stop(child);
+      expect(await stop(child)).toBe(0);
     }
+    expect(child.output().stderr).not.toMatch(/unexpected error|\n\s+at /);
   }, 180_000);
+
+  // Uses the big-csv batch of the test above (same file, run in order).
+  it('serves every route over the socket, and survives hostile clients (no token with a big body, a cut upload)', async () => {
+    const root = join(h.dir, 'root');
+    await mkdir(root, { recursive: true });
+    await writeFile(join(root, 'm.jsonl'), `${JSON.stringify({ ref: 'nope.jpg', check: 'ooto-deepfake' })}\n`);
+    const { child, base } = await serve(['--host', '0.0.0.0'], { RESCREEN_API_TOKEN: TOKEN, RESCREEN_SERVE_MANIFEST_ROOT: root });
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    try {
+      const gets: [string, number][] = [
+        ['/', 200],
+        ['/dashboard.js', 200],
+        ['/dashboard.css', 200],
+        ['/openapi.json', 200],
+        ['/healthz', 200],
+        ['/readyz', 200],
+        ['/metrics', 200],
+        ['/api/batches?limit=5', 200],
+        ['/api/batches/big-csv', 200],
+        ['/api/batches/big-csv/results?format=jsonl&status=failed', 200],
+        ['/api/batches/big-csv/failures', 200],
+        ['/api/records/tx-77', 200],
+        ['/api/subjects/s-5?limit=3', 200],
+        ['/api/schedules', 200],
+        ['/api/webhooks', 200],
+        ['/api/quotas', 200],
+        ['/api/records/none', 404],
+      ];
+      for (const [url, status] of gets) expect((await fetch(`${base}${url}`, { headers: auth })).status, url).toBe(status);
+      expect(await (await fetch(`${base}/api/subjects/s-5?limit=3`, { headers: auth })).json()).toMatchObject({ records: [{}, {}, {}] });
+      const byPath = await fetch(`${base}/api/batches?batch=sock-path`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ path: 'm.jsonl' }) });
+      expect(byPath.status).toBe(202);
+      const upload = await fetch(`${base}/api/batches?batch=sock-up&dryRun=true`, { method: 'POST', headers: { ...auth, 'content-type': 'text/csv' }, body: 'ref,check\nnope.jpg,ooto-deepfake\n' });
+      expect(await upload.json()).toMatchObject({ batch: 'sock-up', dryRun: true, lines: 1 });
+      expect((await fetch(`${base}/api/batches/big-csv/retry`, { method: 'POST', headers: auth })).status).toBe(202);
+
+      // 20 MB without a token: refused before the body is read.
+      const big = await fetch(`${base}/api/batches`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: 'x'.repeat(20 * 2 ** 20) });
+      expect(big.status).toBe(401);
+
+      // An upload cut mid-body: nothing enqueued, no temporary file left behind, the server serves on.
+      await new Promise<void>((resolve, reject) => {
+        const port = new URL(base).port;
+        const socket = connect(Number(port), '127.0.0.1', () => {
+          socket.write(`POST /api/batches?batch=sock-cut HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${TOKEN}\r\ncontent-type: application/x-ndjson\r\ncontent-length: 100000\r\n\r\n{"ref":"a.jpg","check":"ooto-deepfake"}\n`);
+          setTimeout(() => {
+            socket.destroy();
+            resolve();
+          }, 300);
+        });
+        socket.on('error', reject);
+      });
+      await eventually(async () => (await readdir(root)).filter((f) => f.startsWith('.rescreen-upload-')), (left) => left.length === 0, 5_000);
+      expect((await fetch(`${base}/api/batches/sock-cut`, { headers: auth })).status).toBe(404);
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    } finally {
+      expect(await stop(child)).toBe(0);
+    }
+    expect(child.output().stderr).not.toContain(TOKEN);
+    expect(child.output().stderr).not.toMatch(/\n\s+at /);
+  }, 120_000);
 });
