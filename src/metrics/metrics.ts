@@ -34,6 +34,8 @@ export interface MetricsSnapshot {
 
 export type MetricsSampler = () => Promise<MetricsSnapshot>;
 
+const EMPTY: MetricsSnapshot = { queues: [], quotas: [], records: { byStatus: {}, byVerdict: {} }, deliveries: {} };
+
 export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 
 export class Metrics implements CallObserver {
@@ -91,12 +93,28 @@ export class Metrics implements CallObserver {
   }
 
   #gauges(sampler: MetricsSampler, registers: Registry[]): void {
-    // One sample per scrape, shared by every gauge's collect().
+    // One sample per scrape, shared by every gauge's collect(). A failed read (Redis gone) leaves
+    // the gauges empty and says so, so the counters are still scraped.
     let pending: Promise<MetricsSnapshot> | undefined;
+    let readOk = 1;
     const sample = (): Promise<MetricsSnapshot> => {
-      pending ??= sampler().finally(() => setImmediate(() => (pending = undefined)));
+      pending ??= sampler()
+        .then(
+          (snapshot) => ((readOk = 1), snapshot),
+          () => ((readOk = 0), EMPTY),
+        )
+        .finally(() => setImmediate(() => (pending = undefined)));
       return pending;
     };
+    new Gauge({
+      name: 'rescreen_state_read_ok',
+      help: '1 when this scrape read the fleet state (queues, quotas, records) from Redis, 0 when it could not',
+      registers,
+      async collect() {
+        await sample();
+        this.set(readOk);
+      },
+    });
     const gauge = <L extends string>(name: string, help: string, labelNames: L[], fill: (g: Gauge<L>, s: MetricsSnapshot) => void) =>
       new Gauge<L>({
         name,
