@@ -131,6 +131,7 @@ async function renderBatch(id) {
   fact(dl, 'by status', Object.entries(s.byStatus).map(([k, n]) => `${k} ${n}`).join(', '));
   fact(dl, 'rate', rate(v.ratePerSecond));
   fact(dl, 'ETA', v.finished ? 'done' : eta(v.etaSeconds));
+  if (v.pending) fact(dl, 'queues (all batches)', Object.entries(v.pending).map(([q, n]) => `${q} ${n} unfinished`).join(', '));
   if (s.possiblyBilled) fact(dl, 'possibly billed', `${s.possiblyBilled} calls without an answer`);
   for (const q of v.quotas) if (q.quota || q.line) fact(dl, `${q.vendor} quota`, [q.quota, q.line].filter(Boolean).join(' — '));
 

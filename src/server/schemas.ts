@@ -34,6 +34,7 @@ export const BatchViewSchema = z
     progress: z.number().describe('recorded / total, 0–1 (0 while the total is not known yet)'),
     ratePerSecond: z.number().nullable().describe('records per second since the batch was created; null before the first record'),
     etaSeconds: z.number().nullable().describe('seconds left at that rate; null when unknown or finished'),
+    pending: z.record(z.string(), z.number().int()).optional().describe('unfinished jobs per vendor queue, all batches (in the one-batch answer only)'),
     quotas: z.array(z.object({ vendor: z.enum(VENDORS as [string, ...string[]]), quota: z.string().nullable(), line: z.string().nullable() })),
   })
   .meta({ id: 'BatchView' });

@@ -97,7 +97,7 @@ describe('rescreen serve API (inject)', () => {
     const list = (await s.app.inject({ url: '/api/batches?limit=10', headers: reader })).json<{ batches: { summary: { batch: string } }[] }>();
     expect(list.batches.map((b) => b.summary.batch)).toEqual(expect.arrayContaining(['api-up', 'api-path']));
     const one = (await s.app.inject({ url: '/api/batches/api-up', headers: reader })).json();
-    expect(one).toMatchObject({ finished: true, progress: 1, summary: { total: 4, recorded: 4, byStatus: { completed: 1, rejected: 1, failed: 2 } } });
+    expect(one).toMatchObject({ finished: true, progress: 1, pending: { ooto: 0, glair: 0 }, summary: { total: 4, recorded: 4, byStatus: { completed: 1, rejected: 1, failed: 2 } } });
 
     const jsonl = await s.app.inject({ url: '/api/batches/api-up/results', headers: reader });
     expect(jsonl.headers['content-type']).toMatch(/^application\/x-ndjson/);
