@@ -105,8 +105,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       return sendProblem(reply, problem(403, 'FORBIDDEN', `token "${caller.name}" is read-only`));
     }
   });
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+  });
   app.addHook('onResponse', async (request, reply) => {
-    const what = { method: request.method, route: request.routeOptions.url ?? null, params: request.params, status: reply.statusCode };
+    const what = { method: request.method, route: request.routeOptions.url ?? null, params: request.params, query: request.query, status: reply.statusCode };
     if (STATE_CHANGING.has(request.method)) {
       // The audit trail: who (token name, never the token), what, when, from where, and the answer.
       request.log.info({ audit: true, who: request.caller?.name ?? 'unauthenticated', ...what, at: new Date().toISOString(), from: request.ip, ms: Math.round(reply.elapsedTime) }, 'api action');

@@ -158,6 +158,7 @@ describe('rescreen serve API (inject)', () => {
     expect(audit.length).toBeGreaterThan(5);
     expect(audit).toEqual(expect.arrayContaining([expect.objectContaining({ who: 'ops', method: 'POST', route: '/api/batches/:id/retry', params: { id: 'api-up' }, status: 202 })]));
     expect(audit).toEqual(expect.arrayContaining([expect.objectContaining({ who: 'dash', method: 'POST', status: 403 })]));
+    expect(audit).toEqual(expect.arrayContaining([expect.objectContaining({ who: 'ops', route: '/api/batches', query: { batch: 'api-up', dryRun: false }, status: 202 })]));
     expect(audit).toEqual(expect.arrayContaining([expect.objectContaining({ who: 'unauthenticated', status: 401 })]));
     for (const l of audit) expect(l.at).toMatch(/^\d{4}-\d\d-\d\dT/);
     const everything = s.logs.join('\n');
