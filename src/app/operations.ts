@@ -3,7 +3,6 @@
  * metrics gauges' snapshot, and the completion-webhook delivery log.
  */
 import type { Queue } from 'bullmq';
-import { VENDORS } from '../checks/registry.js';
 import { Metrics, type MetricsSnapshot } from '../metrics/metrics.js';
 import { DeliveryLog, type DeliveryRecord, type DeliveryState } from '../notify/deliveries.js';
 import { NOTIFICATIONS_QUEUE } from '../notify/notifications.js';
@@ -50,7 +49,10 @@ async function queueSample(name: string, queue: Queue, now: number): Promise<Met
 /** Reads the gauges' values from Redis (called once per scrape). */
 export async function metricsSnapshot(runtime: Runtime, batchLimit = 100): Promise<MetricsSnapshot> {
   const now = Date.now();
-  const named: [string, Queue][] = VENDORS.map((v) => [v, runtime.queues[v]]);
+  const named: [string, Queue][] = runtime.vendors.flatMap((v): [string, Queue][] => {
+    const queue = runtime.queues[v.name];
+    return queue ? [[v.name, queue]] : [];
+  });
   if (runtime.notifications) named.push([NOTIFICATIONS_QUEUE, runtime.notifications]);
   const queueSamples = await Promise.all(named.map(([name, q]) => queueSample(name, q, now)));
   const quotaSamples = (await quotas(runtime)).map((r) => ({

@@ -5,8 +5,8 @@
  * with an in-memory store and no Redis.
  */
 import { withCallContext } from '../vendors/observer.js';
-import type { Processor, ProcessorDeps } from '../checks/processor.js';
-import { CHECKS, type CheckName, type CheckSpec } from '../checks/registry.js';
+import type { ProcessorDeps } from '../checks/processor.js';
+import type { CheckRegistry, Vendor } from '../checks/registry.js';
 import type { CheckOutcome, JobPayload, RecordError, ResultRecord } from '../checks/types.js';
 import type {
   QuotaWaitError} from '../errors/errors.js';
@@ -25,8 +25,10 @@ import { storedResponse } from './stored-response.js';
 
 export interface JobRunnerDeps {
   readonly store: ResultStore;
-  readonly processors: Readonly<Record<CheckName, Processor>>;
-  readonly processorDeps: ProcessorDeps;
+  /** The checks: each job's module (its processor, its vendor, the record fields it adds). */
+  readonly checks: CheckRegistry;
+  /** The processor dependencies of a vendor's checks: its client and its media loader. */
+  readonly depsFor: (vendor: Vendor) => ProcessorDeps;
   /** A job sent back by 429 more often than this ends `failed` (RATE_LIMITED_TOO_OFTEN). */
   readonly maxRateLimited: number;
   /** Delay used for a 429 without Retry-After (GLAIR never sends one). */
@@ -67,17 +69,17 @@ export async function runJob(input: JobAttempt, deps: JobRunnerDeps, signal?: Ab
     return { kind: 'skipped', existing };
   }
 
-  const processor = deps.processors[payload.check];
+  const check = deps.checks.get(payload.check);
   // Every vendor call of the line counts against its budget; a retry run gets a fresh one.
   const tally: Tally = { calls: 0, possiblyBilled: 0 };
   const run = payload.retry === true && existing ? existing.finishedAt : '';
   const processorDeps = deps.callBudget
-    ? meterVendorCalls(deps.processorDeps, deps.callBudget, { batch: payload.batch, line: payload.line, run }, tally)
-    : deps.processorDeps;
+    ? meterVendorCalls(deps.depsFor(check.vendor), deps.callBudget, { batch: payload.batch, line: payload.line, run }, tally)
+    : deps.depsFor(check.vendor);
   let outcome: CheckOutcome;
   try {
     // Names the check on every vendor call the processor makes (metrics labels).
-    outcome = await withCallContext(payload.check, () => processor(payload, processorDeps, signal));
+    outcome = await withCallContext(payload.check, () => check.processor(payload, processorDeps, signal));
   } catch (error) {
     return decideOnError(input, error, deps, tally);
   }
@@ -88,7 +90,7 @@ export async function runJob(input: JobAttempt, deps: JobRunnerDeps, signal?: Ab
     score: outcome.score,
     error: null,
     response: outcome.response,
-    ...(addsTemplateId(payload.check) ? { templateId: outcome.templateId ?? null } : {}),
+    ...(deps.checks.adds(payload.check, 'templateId') ? { templateId: outcome.templateId ?? null } : {}),
     ...billed(tally),
   });
   await deps.store.put(record);
@@ -211,10 +213,4 @@ function baseRecord(
     attempts: attempt,
     finishedAt: (deps.now?.() ?? new Date()).toISOString(),
   };
-}
-
-/** Whether the check's records carry `templateId` (the registry says, not the check's name). */
-function addsTemplateId(check: CheckName): boolean {
-  const spec: CheckSpec = CHECKS[check];
-  return spec.recordFields?.includes('templateId') === true;
 }

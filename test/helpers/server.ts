@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { createMetrics, openRuntime, type Metrics, type Runtime } from '../../src/app/index.js';
-import { loadConfig } from '../../src/config/config.js';
+import { loadConfig } from '../../src/runtime/built-ins.js';
 import { parseServerEnv, type ServerConfig } from '../../src/config/server.js';
 import { buildServer } from '../../src/server/index.js';
 import type { Harness } from './pipeline.js';
