@@ -23,9 +23,11 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/bin ./bin
+# The dashboard's static files (`rescreen serve`).
+COPY --from=build /app/web ./web
 USER node
-# The simulator's port (`rescreen simulator --port 4010`); the worker listens on nothing.
-EXPOSE 4010
+# The simulator's port (`rescreen simulator --port 4010`), `rescreen serve`'s (8080) and `work --metrics-port`'s (9464 in compose).
+EXPOSE 4010 8080 9464
 # SIGTERM reaches node directly (exec form), which drains the workers (graceful shutdown).
 ENTRYPOINT ["node", "bin/rescreen.js"]
 CMD ["work"]

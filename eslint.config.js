@@ -8,7 +8,7 @@ function layer(folders) {
 }
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bin/**', '.bench-tmp/**', 'eslint.config.js', 'examples/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bin/**', '.bench-tmp/**', 'eslint.config.js', 'examples/**', 'web/**', 'test-output/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -39,37 +39,44 @@ export default tseslint.config(
     },
   },
   {
+    // The HTTP server is the CLI's sibling: it renders what src/app returns; the CLI may import it only to start it.
+    files: ['src/server/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'api', 'testing', 'queues', 'store', 'vendors', 'media', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'runtime', 'metrics', 'history', 'audit']).concat(['**/jobs/**']), message: 'The HTTP server renders what the application layer returns: import it from src/app.' }] }],
+    },
+  },
+  {
     files: ['src/app/**'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'api', 'testing']).concat(['**/jobs/**']), message: 'src/app is below the CLI, the programmatic API and the testing kit; it reaches the checks through the registries of src/runtime.' }] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'server', 'api', 'testing']).concat(['**/jobs/**']), message: 'src/app is below the CLI, the HTTP server, the programmatic API and the testing kit; it reaches the checks through the registries of src/runtime.' }] }] },
   },
   {
     // The composition root: only built-ins.ts imports jobs/ (the check modules) and lists the vendors.
     files: ['src/runtime/**'],
     ignores: ['src/runtime/built-ins.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'app']).concat(['**/jobs/**']), message: 'Only src/runtime/built-ins.ts imports jobs/; the runtime takes the registries it builds.' }] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'server', 'app']).concat(['**/jobs/**']), message: 'Only src/runtime/built-ins.ts imports jobs/; the runtime takes the registries it builds.' }] }] },
   },
   {
     files: ['src/runtime/built-ins.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'app']), message: 'The composition root is below the application layer.' }] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'server', 'app']), message: 'The composition root is below the application layer.' }] }] },
   },
   // The programmatic API (`rescreen`) sits beside the CLI, over the application layer; the testing
   // kit (`rescreen/testing`) over the API and the simulator. Neither reaches into the wiring.
   {
     files: ['src/api/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'testing', 'queues', 'store', 'vendors', 'media', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'runtime', 'simulator']).concat(['**/jobs/**']), message: 'The programmatic API is thin over the application layer: import it from src/app.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'server', 'testing', 'queues', 'store', 'vendors', 'media', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'runtime', 'simulator']).concat(['**/jobs/**']), message: 'The programmatic API is thin over the application layer: import it from src/app.' }] }],
     },
   },
   {
     files: ['src/testing/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'queues', 'store', 'vendors', 'media', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'runtime']).concat(['**/jobs/**']), message: 'The testing kit builds on the programmatic API, the application layer and the simulator.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'server', 'queues', 'store', 'vendors', 'media', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'runtime']).concat(['**/jobs/**']), message: 'The testing kit builds on the programmatic API, the application layer and the simulator.' }] }],
     },
   },
   {
-    files: ['src/{queues,store,vendors,media,manifest,quota,notify,schedules,redis,simulator,log,history,audit}/**'],
+    files: ['src/{queues,store,vendors,media,manifest,quota,notify,schedules,redis,simulator,log,history,audit,metrics}/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'app', 'api', 'testing', 'runtime']).concat(['**/jobs/**']), message: 'A lower layer may not import the CLI, the application layer, the composition root or jobs/.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'server', 'app', 'api', 'testing', 'runtime']).concat(['**/jobs/**']), message: 'A lower layer may not import the CLI, the application layer, the composition root or jobs/.' }] }],
     },
   },
   {
@@ -81,7 +88,7 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: layer(['cli', 'app', 'api', 'testing', 'runtime', 'queues', 'store', 'vendors', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'simulator', 'log']).concat(['**/jobs/**']), message: 'checks/ is the bottom layer: it imports only errors/, config/ and media types.' },
+            { group: layer(['cli', 'server', 'app', 'api', 'testing', 'runtime', 'queues', 'store', 'vendors', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'simulator', 'log', 'metrics']).concat(['**/jobs/**']), message: 'checks/ is the bottom layer: it imports only errors/, config/ and media types.' },
             { group: layer(['media']), allowTypeImports: true, message: 'checks/ may use the media loader\'s types only.' },
           ],
         },
@@ -93,7 +100,7 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { patterns: [{ group: layer(['cli', 'app', 'api', 'testing', 'runtime', 'queues', 'store', 'vendors', 'media', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'simulator', 'log', 'checks']).concat(['**/jobs/**']), message: 'errors/ and config/ are the bottom layer: they import nothing of the layers above (config gets each vendor\'s spec as an argument).' }] },
+        { patterns: [{ group: layer(['cli', 'server', 'app', 'api', 'testing', 'runtime', 'queues', 'store', 'vendors', 'media', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'simulator', 'log', 'checks', 'metrics']).concat(['**/jobs/**']), message: 'errors/ and config/ are the bottom layer: they import nothing of the layers above (config gets each vendor\'s spec as an argument).' }] },
       ],
     },
   },

@@ -33,7 +33,7 @@ export async function exportBatch(runtime: Runtime, batch: string, out: string, 
   const temp = join(dirname(dir), `.${basename(dir)}.${process.pid}.${Date.now()}.partial`);
   try {
     await mkdir(temp, { recursive: true });
-    const changes = isFinished(summary) ? await finishedBatchChanges(runtime.redis, runtime.config.prefix, runtime.store, runtime.checks, summary) : null;
+    const changes = isFinished(summary) ? ((await finishedBatchChanges(runtime.redis, runtime.config.prefix, runtime.store, runtime.checks, summary)) ?? null) : null;
     const { config } = runtime;
     const manifest = await writeBundle(
       temp,

@@ -17,7 +17,7 @@ import { enqueueManifest, type EnqueueSummary } from '../queues/producer.js';
 import { retryFailed, type RetrySummary } from '../queues/retry.js';
 import { quotaReport, type VendorQuotaReport } from '../quota/report.js';
 import { envQuotas, type Runtime } from '../runtime/runtime.js';
-import { finishedBatchChanges } from '../history/change-counts.js';
+import { COUNT_ON_READ_MAX_LINES, finishedBatchChanges } from '../history/change-counts.js';
 import type { ChangeCounts } from '../history/changes.js';
 import { isBatchFinished as isFinished } from '../store/types.js';
 import type { BatchSummary } from '../store/types.js';
@@ -144,7 +144,7 @@ export async function batchSummary(runtime: Runtime, batch: string): Promise<Bat
 export async function batchStatus(runtime: Runtime, batch: string): Promise<BatchStatus> {
   const summary = await batchSummary(runtime, batch);
   const finished = isFinished(summary);
-  const changes = finished ? await finishedBatchChanges(runtime.redis, runtime.config.prefix, runtime.store, runtime.checks, summary) : undefined;
+  const changes = finished ? await finishedBatchChanges(runtime.redis, runtime.config.prefix, runtime.store, runtime.checks, summary, COUNT_ON_READ_MAX_LINES) : undefined;
   const budget = await batchBudget(runtime, summary);
   const state = await batchState(runtime, batch);
   const pending = await pendingJobs(runtime);

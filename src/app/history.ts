@@ -12,6 +12,8 @@ import {
   type ChangeOptions,
 } from '../history/changes.js';
 import type { Runtime } from '../runtime/runtime.js';
+import { keepChangeCounts } from '../history/change-counts.js';
+import { isBatchFinished } from '../store/types.js';
 import { batchSummary } from './batches.js';
 
 export { CHANGE_KINDS, ChangeTally, DEFAULT_MIN_DELTA, describeChangeCounts, isWorse } from '../history/changes.js';
@@ -54,6 +56,12 @@ export async function batchChangeRows(runtime: Runtime, batch: string, query: Ch
   return (async function* () {
     for await (const change of rows) if (isWorse(change)) yield change;
   })();
+}
+
+/** Keeps counts a full default `changes` run made, so `status` shows them for a batch of any size. */
+export async function keepBatchChangeCounts(runtime: Runtime, batch: string, counts: ChangeCounts): Promise<void> {
+  const summary = await runtime.store.summary(batch);
+  if (summary && isBatchFinished(summary)) await keepChangeCounts(runtime.redis, runtime.config.prefix, summary, counts);
 }
 
 /** Counts of the batch's changes. @throws NotFoundError as {@link batchChangeRows}. */

@@ -24,3 +24,4 @@ export type { BatchSummary } from '../store/types.js';
 export type { EnqueueSummary } from '../queues/producer.js';
 export type { DryRunEstimate } from '../queues/estimate.js';
 export type { RetrySummary } from '../queues/retry.js';
+export * from './operations.js';

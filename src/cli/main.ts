@@ -23,6 +23,7 @@ import { registerBatchCommands } from './commands/batch.js';
 import { limitsReset, limitsSet, limitsShow } from './commands/limits.js';
 import { simulator, type SimulatorArgs } from './commands/simulator.js';
 import { work } from './commands/work.js';
+import { registerServeCommands } from './commands/serve.js';
 
 
 /** `--format` when given, else csv for an `--output` ending in .csv, else jsonl. */
@@ -84,13 +85,16 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
     .option('--until-idle', 'exit once no job is waiting, delayed or active (non-zero if a vendor refused our credentials)')
     .option('--concurrency <n>', 'concurrent jobs per vendor queue (default RESCREEN_CONCURRENCY or 16)', positiveInt)
     .option('--vendor <list>', `only these vendor queues (${VENDOR_NAMES.join(',')})`, vendorList)
-    .action(async (opts: { untilIdle?: boolean; concurrency?: number; vendor?: Vendor[] }) => {
+    .option('--metrics-port <n>', 'serve /metrics, /healthz, /readyz on 127.0.0.1:<n>', positiveInt)
+    .option('--metrics-host <host>', 'address of the --metrics-port server', '127.0.0.1')
+    .action(async (opts: { untilIdle?: boolean; concurrency?: number; vendor?: Vendor[]; metricsPort?: number; metricsHost: string }) => {
       exitCode = await withRuntime(
         (runtime) =>
           work(runtime, {
             untilIdle: opts.untilIdle ?? false,
             ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
             ...(opts.vendor !== undefined ? { vendors: opts.vendor } : {}),
+            ...(opts.metricsPort !== undefined ? { metrics: { port: opts.metricsPort, host: opts.metricsHost } } : {}),
           }),
         undefined,
         { survivesRedisRestarts: true },
@@ -234,6 +238,7 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
   registerHistoryCommands(program);
   registerAuditCommands(program, (code) => (exitCode = code));
   registerScheduleCommands(program);
+  registerServeCommands(program, packageVersion(), (code) => (exitCode = code));
   return { program, exitCode: () => exitCode };
 }
 

@@ -1,3 +1,4 @@
+import { parseServerEnv, type ServerConfig } from './server.js';
 import { ErrorCodes, RescreenError } from '../errors/errors.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_LOCK_MS, DEFAULT_REDIS_URL } from './defaults.js';
 import { EnvSchema, vendorEnvSchema } from './env-schema.js';
@@ -238,4 +239,14 @@ export function redactUrl(raw: string): string {
   } catch {
     return '(unparseable URL)';
   }
+}
+
+/**
+ * Parses the environment of `rescreen serve` (API tokens, manifest root, body limit).
+ * @throws ConfigError naming every bad variable, never a token.
+ */
+export function loadServerConfig(env: Readonly<Record<string, string | undefined>> = process.env): ServerConfig {
+  const parsed = parseServerEnv(env);
+  if ('problems' in parsed) throw new ConfigError(`invalid configuration: ${parsed.problems.join('; ')}`);
+  return parsed;
 }

@@ -261,6 +261,13 @@ export const ErrorCodes = {
   NOT_FOUND: 'NOT_FOUND',
   /** A wait of the programmatic API or the testing kit (`waitForBatch`) ran out of time. */
   WAIT_TIMEOUT: 'WAIT_TIMEOUT',
+  // ---- HTTP API answers (application/problem+json), never in a record
+  /** No bearer token, or none of the configured ones (HTTP 401). */
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  /** A read-only token asked for a state-changing route (HTTP 403). */
+  FORBIDDEN: 'FORBIDDEN',
+  /** A request body over RESCREEN_API_BODY_LIMIT (HTTP 413). */
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
 } as const;
 
 /** A local error code: one of {@link ErrorCodes}. */

@@ -17,14 +17,22 @@ function signature(summary: BatchSummary): string {
   return JSON.stringify([summary.recorded, summary.byStatus, summary.byVerdict, summary.finishedAt]);
 }
 
-/** The batch's change counts (default baseline), from the cache when it still fits the summary. */
+/** Lines up to which a screen (`status`, the API) counts a batch's changes itself; above, it shows the counts once kept. */
+export const COUNT_ON_READ_MAX_LINES = 20_000;
+
+/**
+ * The batch's change counts (default baseline), from the cache when it still fits the summary, else
+ * counted (and kept) — unless the batch has more than `countUpTo` records: then undefined, and the
+ * counts come from the completion webhook's worker or `rescreen changes`, which keep them.
+ */
 export async function finishedBatchChanges(
   redis: Redis,
   prefix: string,
   store: ResultStore,
   checks: CheckRegistry,
   summary: BatchSummary,
-): Promise<ChangeCounts> {
+  countUpTo = Infinity,
+): Promise<ChangeCounts | undefined> {
   const sig = signature(summary);
   const cached = await redis.hget(key(prefix), summary.batch);
   if (cached !== null) {
@@ -35,7 +43,13 @@ export async function finishedBatchChanges(
       // A damaged entry is recomputed.
     }
   }
+  if (summary.recorded > countUpTo) return undefined;
   const counts = await countChanges(store, checks, summary.batch);
-  await redis.hset(key(prefix), summary.batch, JSON.stringify({ sig, counts }));
+  await keepChangeCounts(redis, prefix, summary, counts);
   return counts;
+}
+
+/** Keeps counts made elsewhere (a full `rescreen changes` with the default baseline) for the screens. */
+export async function keepChangeCounts(redis: Redis, prefix: string, summary: BatchSummary, counts: ChangeCounts): Promise<void> {
+  await redis.hset(key(prefix), summary.batch, JSON.stringify({ sig: signature(summary), counts }));
 }

@@ -80,13 +80,14 @@ export async function* batchChanges(store: ResultStore, checks: CheckRegistry, b
   const minDelta = options.minDelta ?? DEFAULT_MIN_DELTA;
   const against = options.against === undefined ? undefined : await indexBatch(store, options.against);
   const concurrency = Math.max(1, options.concurrency ?? 16);
+  const histories = new SubjectHistories(store);
   let window: Promise<Change>[] = [];
   for await (const record of store.stream(batch)) {
     if (record.check === null) continue;
     const check = record.check;
     window.push(
       (async () => {
-        const found = against !== undefined ? fromIndex(against, record) : await latestEarlier(store, record, check);
+        const found = against !== undefined ? fromIndex(against, record) : await latestEarlier(histories, record, check);
         return classify(record, check, checks.verdictsOf(check)[0], found ?? fromManifest(record.previous), minDelta);
       })(),
     );
@@ -171,9 +172,25 @@ function classify(record: ResultRecord, check: CheckName, good: Verdict, baselin
 }
 
 /** The latest completed record of the same subject and check in another batch, finished before this one. */
-async function latestEarlier(store: ResultStore, record: ResultRecord, check: CheckName): Promise<Baseline | null> {
+/** Each subject's records, read once per run (a subject on many lines of a batch is one look-up). */
+class SubjectHistories {
+  readonly #cache = new Map<string, Promise<ResultRecord[]>>();
+  constructor(private readonly store: ResultStore) {}
+  get(subject: string): Promise<ResultRecord[]> {
+    let history = this.#cache.get(subject);
+    if (history === undefined) {
+      history = this.store.bySubject(subject);
+      // Bounded: the oldest entry goes (Map keeps insertion order).
+      if (this.#cache.size >= 10_000) this.#cache.delete(this.#cache.keys().next().value as string);
+      this.#cache.set(subject, history);
+    }
+    return history;
+  }
+}
+
+async function latestEarlier(histories: SubjectHistories, record: ResultRecord, check: CheckName): Promise<Baseline | null> {
   if (record.subject === null) return null;
-  const history = await store.bySubject(record.subject);
+  const history = await histories.get(record.subject);
   let best: ResultRecord | null = null;
   for (const r of history) {
     if (r.batch === record.batch || r.check !== check || r.status !== 'completed' || r.verdict === null) continue;

@@ -11,7 +11,17 @@ import type { CheckRegistry } from '../checks/registry.js';
 import type { BatchSummary, ResultStore } from '../store/types.js';
 import { finishedBatchChanges } from '../history/change-counts.js';
 import { jobId } from '../queues/names.js';
+import { DeliveryLog, type DeliveryState } from './deliveries.js';
 import { batchFinishedEvent, deliver } from './webhook.js';
+
+/** Told each delivery attempt's outcome (metrics): `retrying` is a failed attempt with attempts left. */
+/** The taxonomy code of a failed attempt (`WEBHOOK_UNREACHABLE`, `HTTP_<status>`), else `INTERNAL`. */
+function codeOf(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' || typeof code === 'number' ? String(code) : 'INTERNAL';
+}
+
+export type DeliveryOutcome = 'delivered' | 'retrying' | 'failed';
 
 export const NOTIFICATIONS_QUEUE = 'notifications';
 
@@ -37,10 +47,13 @@ export function createNotifier(
       removeOnFail: { age: 30 * 24 * 3600 },
     },
   });
+  const deliveries = new DeliveryLog(connection, prefix);
   return {
     queue,
     notify: async (batch) => {
-      await queue.add('batch.finished', { batch }, { jobId: jobId(`finished-${batch}`, 1) });
+      const id = jobId(`finished-${batch}`, 1);
+      await queue.add('batch.finished', { batch }, { jobId: id });
+      await deliveries.write({ batch, deliveryId: id, state: 'pending', attempts: 0, lastError: null, updatedAt: new Date().toISOString() });
     },
   };
 }
@@ -54,6 +67,7 @@ export function startNotificationWorker(options: {
   /** For the counts of verdict changes in the event. */
   checks: CheckRegistry;
   log: Logger;
+  onOutcome?: (outcome: DeliveryOutcome) => void;
 }): Worker<BatchFinishedJob> {
   const { webhook, store, log } = options;
   // The counts of changes are worth having, not worth failing the delivery for.
@@ -65,6 +79,18 @@ export function startNotificationWorker(options: {
       return undefined;
     }
   };
+  const deliveries = new DeliveryLog(options.connection, options.prefix);
+  const record = (job: Job<BatchFinishedJob>, state: DeliveryState, attempts: number, error: unknown) =>
+    deliveries
+      .write({
+        batch: job.data.batch,
+        deliveryId: job.id ?? job.data.batch,
+        state,
+        attempts,
+        lastError: error === null ? null : { code: codeOf(error), message: (error as Error).message },
+        updatedAt: new Date().toISOString(),
+      })
+      .catch((err: unknown) => log.warn({ err, batch: job.data.batch }, 'could not record the webhook delivery outcome'));
   const worker = new Worker<BatchFinishedJob>(
     NOTIFICATIONS_QUEUE,
     async (job: Job<BatchFinishedJob>) => {
@@ -80,11 +106,15 @@ export function startNotificationWorker(options: {
         deliveryId: job.id ?? job.data.batch,
       });
       log.info({ batch: job.data.batch, attempt: job.attemptsMade + 1 }, 'completion webhook delivered');
+      options.onOutcome?.('delivered');
+      await record(job, 'delivered', job.attemptsMade + 1, null);
     },
     { connection: options.connection, prefix: options.prefix, concurrency: 4 },
   );
   worker.on('failed', (job, error) => {
     const final = job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1);
+    options.onOutcome?.(final ? 'failed' : 'retrying');
+    if (job !== undefined) void record(job, final ? 'failed' : 'pending', job.attemptsMade, error);
     log[final ? 'error' : 'warn']({ batch: job?.data.batch, attemptsMade: job?.attemptsMade, err: error.message }, final ? 'completion webhook gave up' : 'completion webhook failed; will retry');
   });
   worker.on('error', (error) => log.error({ err: error }, 'notification worker error'));

@@ -1,8 +1,9 @@
 /**
  * The completion webhook: one POST per finished batch, its JSON summary signed with HMAC-SHA256.
  *
- * Receivers verify `X-Rescreen-Signature: sha256=<hex>` = HMAC-SHA256(secret, raw body) with a
- * constant-time comparison ({@link verifySignature} shows how).
+ * Receivers verify `X-Rescreen-Signature: t=<unix seconds>,v1=<hex>`, where the hex is
+ * HMAC-SHA256(secret, `${t}.${raw body}`), with a constant-time comparison, and refuse a `t` too far
+ * from their clock (a replay): {@link verifySignature} shows how (as Stripe's and Persona's do).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { request, type Dispatcher } from 'undici';
@@ -45,17 +46,35 @@ export function batchFinishedEvent(summary: BatchSummary, changes?: ChangeCounts
   };
 }
 
-/** `sha256=<hex>` of the body. */
-export function sign(body: string, secret: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+/** How far a signature's timestamp may be from the receiver's clock, seconds (default of {@link verifySignature}). */
+export const SIGNATURE_TOLERANCE_SECONDS = 300;
+
+/** `t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`. */
+export function sign(body: string, secret: string, timestampSeconds: number = Math.floor(Date.now() / 1000)): string {
+  const t = Math.floor(timestampSeconds);
+  return `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}`;
 }
 
-/** Constant-time check of a received signature header against the body. */
-export function verifySignature(body: string, secret: string, header: string | undefined): boolean {
-  if (header === undefined) return false;
-  const expected = Buffer.from(sign(body, secret));
-  const given = Buffer.from(header);
-  return expected.length === given.length && timingSafeEqual(expected, given);
+/**
+ * Constant-time check of a received signature header against the raw body; false (never a throw)
+ * for a missing, short or malformed header and for a timestamp more than `toleranceSeconds` away.
+ * Several `v1=` entries (a secret being rotated) pass when any one matches.
+ */
+export function verifySignature(
+  body: string,
+  secret: string,
+  header: string | undefined,
+  options: { toleranceSeconds?: number; nowSeconds?: number } = {},
+): boolean {
+  if (typeof header !== 'string') return false;
+  const parts = header.split(',').map((p) => p.trim().split('='));
+  const t = Number(parts.find(([k]) => k === 't')?.[1]);
+  const given = parts.filter(([k, v]) => k === 'v1' && v !== undefined && /^[0-9a-f]{64}$/.test(v)).map(([, v]) => Buffer.from(v!, 'hex'));
+  if (!Number.isInteger(t) || given.length === 0) return false;
+  const now = options.nowSeconds ?? Date.now() / 1000;
+  if (Math.abs(now - t) > (options.toleranceSeconds ?? SIGNATURE_TOLERANCE_SECONDS)) return false;
+  const expected = createHmac('sha256', secret).update(`${t}.${body}`).digest();
+  return given.some((g) => g.length === expected.length && timingSafeEqual(g, expected));
 }
 
 /** A delivery that did not get a 2xx; retried with backoff by the notifications queue. */

@@ -4,6 +4,7 @@
  * vendor. The BullMQ adapter (worker-pool.ts) acts on the returned step; this module is unit-testable
  * with an in-memory store and no Redis.
  */
+import { withCallContext } from '../vendors/observer.js';
 import type { ProcessorDeps } from '../checks/processor.js';
 import type { CheckRegistry, Vendor } from '../checks/registry.js';
 import type { CheckOutcome, JobPayload, RecordError, ResultRecord } from '../checks/types.js';
@@ -82,7 +83,8 @@ export async function runJob(input: JobAttempt, deps: JobRunnerDeps, signal?: Ab
     : deps.depsFor(check.vendor);
   let outcome: CheckOutcome;
   try {
-    outcome = await check.processor(payload, processorDeps, signal);
+    // Names the check on every vendor call the processor makes (metrics labels).
+    outcome = await withCallContext(payload.check, () => check.processor(payload, processorDeps, signal));
   } catch (error) {
     return decideOnError(input, error, deps, tally);
   }

@@ -17,6 +17,7 @@ import { defaultJobOptions, queueName } from '../queues/names.js';
 import { RedisCallLedger } from '../queues/call-budget.js';
 import { SharedAnswers } from '../queues/dedupe.js';
 import { WorkerPool } from '../queues/worker-pool.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { Admission } from '../quota/admission.js';
 import { QuotaWatcher } from '../quota/limits.js';
 import type { Quota } from '../quota/spec.js';
@@ -101,8 +102,10 @@ export function createProcessorDeps(
   config: Config,
   gates: Partial<Record<Vendor, Admission>> = {},
   vendors: readonly VendorDefinition[] = BUILT_INS.vendors,
+  metrics?: Metrics,
 ): VendorDeps {
-  const options = { timeoutMs: config.worker.requestTimeoutMs, callRetries: config.worker.callRetries };
+  // `observer`: every vendor call's outcome and duration, for /metrics.
+  const options = { timeoutMs: config.worker.requestTimeoutMs, callRetries: config.worker.callRetries, ...(metrics ? { observer: metrics } : {}) };
   const clients: VendorClient[] = [];
   const byVendor = new Map<Vendor, ProcessorDeps>();
   for (const vendor of vendors) {
@@ -148,6 +151,8 @@ export function startWorkers(
     vendors?: readonly Vendor[];
     /** The quota's clock, ms since the epoch (tests); default Redis TIME. */
     clock?: () => number;
+    /** Counts vendor calls, records written and webhook deliveries (`work --metrics-port`). */
+    metrics?: Metrics;
   } = {},
 ): WorkerHandle {
   const { config, log, store } = runtime;
@@ -165,12 +170,13 @@ export function startWorkers(
       backoff: RATE_LIMIT_BACKOFF,
     });
   const admissions = Object.fromEntries(runtime.vendors.map((v) => [v.name, admission(v.name)]));
-  const processorDeps = createProcessorDeps(config, admissions, runtime.vendors);
+  const processorDeps = createProcessorDeps(config, admissions, runtime.vendors, options.metrics);
   // The store as the workers see it: the same, with their writes counted (for the Ctrl-C summary line).
   let written = 0;
   const countedPut: ResultStore['put'] = async (record) => {
     const result = await store.put(record);
     written += 1;
+    options.metrics?.recordWritten(record.status);
     return result;
   };
   const countingStore = new Proxy(store, {
@@ -227,6 +233,7 @@ export function startWorkers(
       store,
       checks: runtime.checks,
       log,
+      ...(options.metrics ? { onOutcome: (outcome) => options.metrics?.webhookDelivery(outcome) } : {}),
     });
   }
   const notificationsQueue = runtime.notifications;

@@ -8,6 +8,8 @@ import { DEFAULT_CALL_RETRIES, withCallRetries } from './call-retries.js';
 import { createVendorDispatcher, joinPath, parseBaseUrl } from './endpoint.js';
 import { DEFAULT_TIMEOUT_MS, send, type VendorResponse } from './send.js';
 import { parseRetryAfter } from '../errors/retry-policy.js';
+import { ConnectionError, TimeoutError } from '../errors/errors.js';
+import { currentCheck, statusClassOf, type CallObserver, type StatusClass } from './observer.js';
 import type { CallGate } from './types.js';
 import type { Vendor } from '../errors/errors.js';
 
@@ -33,6 +35,8 @@ export interface TransportOptions {
   readonly connections?: number | undefined;
   /** Every call, quick retries included, passes it: a permit before sending, its answer after. */
   readonly gate?: CallGate | undefined;
+  /** Told every call's outcome and duration (metrics). */
+  readonly observer?: CallObserver | undefined;
 }
 
 export interface PostRequest {
@@ -68,17 +72,27 @@ export function createTransport(vendor: Vendor, options: TransportOptions): Vend
           const body = request.body();
           await options.gate?.admit(request.signal);
           const started = performance.now();
-          const response = await send({
-            vendor,
-            dispatcher,
-            origin: endpoint.origin,
-            path: fullPath,
-            method: 'POST',
-            headers: request.headers,
-            body,
-            timeoutMs,
-            signal: request.signal,
-          });
+          const observe = (statusClass: StatusClass, rateLimited = false) =>
+            options.observer?.vendorCall({ vendor, check: currentCheck(), statusClass, rateLimited, seconds: (performance.now() - started) / 1000 });
+          let response: VendorResponse;
+          try {
+            response = await send({
+              vendor,
+              dispatcher,
+              origin: endpoint.origin,
+              path: fullPath,
+              method: 'POST',
+              headers: request.headers,
+              body,
+              timeoutMs,
+              signal: request.signal,
+            });
+          } catch (error) {
+            if (error instanceof TimeoutError) observe('timeout');
+            else if (error instanceof ConnectionError) observe('connection');
+            throw error;
+          }
+          observe(statusClassOf(response.status), response.status === 429);
           const retryAfterMs = response.status === 429 ? parseRetryAfter(response.headers['retry-after']) : undefined;
           await options.gate?.answered(response.status, retryAfterMs, performance.now() - started);
           return interpret(response, fullPath);

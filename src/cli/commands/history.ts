@@ -8,6 +8,7 @@ import {
   DEFAULT_MIN_DELTA,
   describeChangeCounts,
   isWorse,
+  keepBatchChangeCounts,
   subjectHistory,
   type Change,
 } from '../../app/index.js';
@@ -106,6 +107,8 @@ export function registerHistoryCommands(program: Command): void {
             ...(opts.minDelta !== undefined ? { minDelta: opts.minDelta } : {}),
           });
           const tally = new ChangeTally();
+          // The default comparison over every line is what `status` shows: keep it for big batches.
+          const keep = opts.against === undefined && (opts.minDelta === undefined || opts.minDelta === DEFAULT_MIN_DELTA);
           const shown = (async function* () {
             for await (const change of all) {
               tally.add(change);
@@ -120,10 +123,12 @@ export function registerHistoryCommands(program: Command): void {
               writeLine([String(c.line), c.subject ?? '', c.check, was, `${c.verdict ?? '—'} ${fmt(c.score)}`, c.label], widths);
             }
             process.stdout.write(`${describeChangeCounts(tally.counts())}\n`);
+            if (keep) await keepBatchChangeCounts(runtime, batch, tally.counts());
             return;
           }
           const format: RowFormat<Change> = { format: opts.format === 'csv' ? 'csv' : 'jsonl', columns: CHANGE_COLUMNS, csv: changeCsv };
           const written = await writeRows(shown, format, opts.output);
+          if (keep) await keepBatchChangeCounts(runtime, batch, tally.counts());
           process.stderr.write(`${describeChangeCounts(tally.counts())}${opts.output !== undefined ? ` (${written} rows written to ${opts.output})` : ''}\n`);
         });
       },

@@ -50,6 +50,7 @@ export async function status(runtime: Runtime, batch: string, options: { watch?:
     process.stdout.write(`${describeBudget(now.budget)}\n`);
   }
   if (now.changes) process.stdout.write(`${describeChangeCounts(now.changes)}  (rescreen changes ${batch})\n`);
+  else if (now.finished) process.stdout.write(`changes: not counted yet for a batch this size (rescreen changes ${batch} counts them)\n`);
   if (!now.finished) writeQuotaLines(now.quotas);
   return interrupted ? ExitCode.INTERRUPTED : ExitCode.OK;
 }

@@ -1,11 +1,14 @@
-import { credentialedVendors, pendingJobs, startWorkers, waitUntilIdle, type Runtime, type WorkerHandle } from '../../app/index.js';
+import { createMetrics, credentialedVendors, pendingJobs, startWorkers, waitUntilIdle, type Runtime, type WorkerHandle } from '../../app/index.js';
 import type { Vendor } from '../../checks/registry.js';
 import { ExitCode } from '../cli-error.js';
+import { startMetricsServer } from './serve.js';
 
 export interface WorkArgs {
   readonly untilIdle?: boolean;
   readonly concurrency?: number;
   readonly vendors?: readonly Vendor[];
+  /** Serve /metrics, /healthz, /readyz there while working. */
+  readonly metrics?: { readonly port: number; readonly host: string };
 }
 
 /**
@@ -70,9 +73,12 @@ export function reportStoppedVendors(stopped: readonly Vendor[]): void {
 /** `rescreen work`: runs until a signal, or with --until-idle until nothing is left to do. Returns the exit code. */
 export async function work(runtime: Runtime, args: WorkArgs): Promise<number> {
   const vendors = await credentialedVendors(runtime, args.vendors ?? runtime.vendors.map((v) => v.name));
+  const metrics = args.metrics ? createMetrics(runtime) : undefined;
+  const stopMetrics = metrics && args.metrics ? await startMetricsServer(runtime, metrics, args.metrics.port, args.metrics.host) : undefined;
   const handle = startWorkers(runtime, {
     ...(args.concurrency !== undefined ? { concurrency: args.concurrency } : {}),
     vendors,
+    ...(metrics ? { metrics } : {}),
   });
   const shutdown = onShutdownSignals(runtime, handle);
   runtime.log.info({ vendors: handle.pool.vendors, untilIdle: args.untilIdle ?? false }, 'workers started');
@@ -103,5 +109,6 @@ export async function work(runtime: Runtime, args: WorkArgs): Promise<number> {
     return stopped.length > 0 ? ExitCode.VENDOR_STOPPED : ExitCode.OK;
   } finally {
     shutdown.dispose();
+    await stopMetrics?.();
   }
 }

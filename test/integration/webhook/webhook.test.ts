@@ -87,6 +87,42 @@ describe('completion webhook', () => {
     // The same delivery id on every attempt of one batch, so a receiver can de-duplicate.
     const ids = new Set(hook.received.map((r) => r.headers['x-rescreen-delivery']));
     expect(ids.size).toBe(2);
+    // A timestamped signature: t=<unix seconds>,v1=<hex>, within the few seconds of this test.
+    for (const r of hook.received) {
+      const m = /^t=(\d+),v1=[0-9a-f]{64}$/.exec(r.headers['x-rescreen-signature'] as string);
+      expect(m).not.toBeNull();
+      expect(Math.abs(Date.now() / 1000 - Number(m![1]))).toBeLessThan(120);
+    }
+    // The delivery log: both delivered, four attempts in all (two failed first).
+    const listed = await runCli(['webhooks', '--json'], h.env);
+    expect(listed.code, listed.stderr).toBe(0);
+    const view = JSON.parse(listed.stdout) as { configured: boolean; counts: Record<string, number>; deliveries: { batch: string; state: string; attempts: number }[] };
+    expect(view.configured).toBe(true);
+    expect(view.counts).toEqual({ pending: 0, delivered: 2, failed: 0 });
+    expect(view.deliveries.map((d) => d.batch).sort()).toEqual(['hook-1', 'hook-2']);
+    expect(view.deliveries.reduce((n, d) => n + d.attempts, 0)).toBe(4);
+    const text = await runCli(['webhooks'], h.env);
+    expect(text.stdout).toContain('pending 0, delivered 2, failed 0');
+    expect(text.stdout).toMatch(/hook-1\s+delivered/);
+    expect(text.stdout).not.toContain('token=abc'); // the receiver URL's query string never shows
+  });
+
+  it('a receiver that never answers 2xx ends failed in the delivery log, with its last error', async () => {
+    const hook = await receiver(1_000);
+    server = hook.server;
+    h = await createHarness('hook-fail', {}, { RESCREEN_WEBHOOK_URL: hook.url, RESCREEN_WEBHOOK_ATTEMPTS: '2' });
+    const manifest = await h.manifest('m.jsonl', ['nope']);
+    expect((await runCli(['enqueue', manifest, '--batch', 'never'], h.env)).code).toBe(0);
+    const pending = JSON.parse((await runCli(['webhooks', '--json'], h.env)).stdout) as { counts: Record<string, number> };
+    expect(pending.counts).toEqual({ pending: 1, delivered: 0, failed: 0 });
+    expect((await runCli(['work', '--until-idle'], h.env)).code).toBe(0);
+    expect(hook.received).toHaveLength(2);
+    const listed = await runCli(['webhooks', '--state', 'failed', '--json'], h.env);
+    const view = JSON.parse(listed.stdout) as { counts: Record<string, number>; deliveries: { batch: string; state: string; attempts: number; lastError: { code: string; message: string } }[] };
+    expect(view.counts).toEqual({ pending: 0, delivered: 0, failed: 1 });
+    expect(view.deliveries).toEqual([expect.objectContaining({ batch: 'never', state: 'failed', attempts: 2, lastError: { code: 'HTTP_500', message: expect.stringContaining('answered HTTP 500') } })]);
+    expect(listed.stdout).not.toContain('token=abc');
+    expect((await runCli(['webhooks', '--state', 'bogus'], h.env)).code).toBe(2);
   });
 
   it('a batch finished by the producer alone (every line invalid) is announced too', async () => {

@@ -1,0 +1,93 @@
+/**
+ * What an operator's surface asks besides batches: readiness (Redis and the store answer), the
+ * metrics gauges' snapshot, and the completion-webhook delivery log.
+ */
+import type { Queue } from 'bullmq';
+import { Metrics, type MetricsSnapshot } from '../metrics/metrics.js';
+import { DeliveryLog, type DeliveryRecord, type DeliveryState } from '../notify/deliveries.js';
+import { NOTIFICATIONS_QUEUE } from '../notify/notifications.js';
+import { steadyPerSecond } from '../quota/spec.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { quotas } from './batches.js';
+
+export { Metrics, METRICS_CONTENT_TYPE } from '../metrics/metrics.js';
+export { DELIVERY_STATES, type DeliveryRecord, type DeliveryState } from '../notify/deliveries.js';
+
+export interface Readiness {
+  readonly ready: boolean;
+  readonly checks: Readonly<Record<'redis' | 'store', { readonly ok: boolean; readonly error?: string }>>;
+}
+
+/** Asks Redis (PING) and the store (a one-batch listing, through its contract) within `timeoutMs` each. */
+export async function readiness(runtime: Runtime, timeoutMs = 2_000): Promise<Readiness> {
+  const probe = async (fn: () => Promise<unknown>) => {
+    try {
+      await Promise.race([fn(), new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref())]);
+      return { ok: true };
+    } catch (error) {
+      // A one-line reason; never a URL (it may carry a password).
+      return { ok: false, error: error instanceof Error ? error.message.split('\n')[0]!.replace(/\w+:\/\/\S+/g, '[url]') : 'unknown error' };
+    }
+  };
+  const [redis, store] = await Promise.all([probe(() => runtime.redis.ping()), probe(() => runtime.store.listBatches(1))]);
+  return { ready: redis.ok && store.ok, checks: { redis, store } };
+}
+
+async function queueSample(name: string, queue: Queue, now: number): Promise<MetricsSnapshot['queues'][number]> {
+  const counts = await queue.getJobCounts('wait', 'active', 'delayed', 'prioritized');
+  // The oldest waiting job is the next one a worker takes.
+  const [oldest] = await queue.getJobs(['wait'], 0, 0, true);
+  return {
+    queue: name,
+    waiting: (counts.wait ?? 0) + (counts.prioritized ?? 0),
+    active: counts.active ?? 0,
+    delayed: counts.delayed ?? 0,
+    oldestWaitingSeconds: oldest ? Math.max(0, (now - oldest.timestamp) / 1000) : 0,
+  };
+}
+
+/** Reads the gauges' values from Redis (called once per scrape). */
+export async function metricsSnapshot(runtime: Runtime, batchLimit = 100): Promise<MetricsSnapshot> {
+  const now = Date.now();
+  const named: [string, Queue][] = runtime.vendors.flatMap((v): [string, Queue][] => {
+    const queue = runtime.queues[v.name];
+    return queue ? [[v.name, queue]] : [];
+  });
+  if (runtime.notifications) named.push([NOTIFICATIONS_QUEUE, runtime.notifications]);
+  const queueSamples = await Promise.all(named.map(([name, q]) => queueSample(name, q, now)));
+  const quotaSamples = (await quotas(runtime)).map((r) => ({
+    vendor: r.vendor,
+    perSecond: r.state.learnedPerSecond ?? (r.quota ? steadyPerSecond(r.quota) : undefined),
+    windows: r.state.windows.map((w) => ({ window: w.unit, max: w.max, used: w.used })),
+    inFlight: r.inFlight,
+  }));
+  const byStatus: Record<string, number> = {};
+  const byVerdict: Record<string, number> = {};
+  for (const id of await runtime.store.listBatches(batchLimit)) {
+    const s = await runtime.store.summary(id);
+    if (!s) continue;
+    for (const [k, n] of Object.entries(s.byStatus)) byStatus[k] = (byStatus[k] ?? 0) + n;
+    for (const [k, n] of Object.entries(s.byVerdict)) byVerdict[k] = (byVerdict[k] ?? 0) + n;
+  }
+  const deliveries = await new DeliveryLog(runtime.redis, runtime.config.prefix).counts();
+  return { queues: queueSamples, quotas: quotaSamples, records: { byStatus, byVerdict }, deliveries };
+}
+
+/** A Metrics registry whose gauges read this runtime's Redis at each scrape. */
+export function createMetrics(runtime: Runtime): Metrics {
+  return new Metrics(() => metricsSnapshot(runtime));
+}
+
+/** Completion-webhook deliveries, newest change first, with the counts per state. */
+export async function webhookDeliveries(
+  runtime: Runtime,
+  options: { limit?: number; state?: DeliveryState } = {},
+): Promise<{ deliveries: DeliveryRecord[]; counts: Record<DeliveryState, number>; configured: boolean }> {
+  const log = new DeliveryLog(runtime.redis, runtime.config.prefix);
+  const all = await log.list(options.limit ?? 100);
+  return {
+    deliveries: options.state === undefined ? all : all.filter((d) => d.state === options.state),
+    counts: await log.counts(),
+    configured: runtime.config.webhook !== undefined,
+  };
+}

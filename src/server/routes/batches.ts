@@ -1,0 +1,180 @@
+/** /api/batches…: list, one batch, its results (streamed), failures by code, enqueue, retry. */
+import { stringify } from 'csv-stringify';
+import { createHash, randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { realpath, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { PassThrough, Readable, Transform, pipeline } from 'node:stream';
+import { pipeline as pipelineAsync } from 'node:stream/promises';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { batchRecords, batchStatus, CSV_COLUMNS, csvRow, enqueueBatch, isFinished, listBatches, quotas, retryBatch, type BatchSummary, type VendorQuotaReport } from '../../app/index.js';
+import { RescreenError } from '../../errors/errors.js';
+import { problem, ProblemSchema } from '../problem.js';
+import { BatchIdParam, BatchListSchema, BatchViewSchema, EnqueueQuery, EnqueueSummarySchema, FailuresSchema, LimitQuery, ResultsQuery, RetrySummarySchema, ServerPathBody } from '../schemas.js';
+import type { RouteContext } from './context.js';
+
+/** Content types a manifest may be uploaded as (the body is streamed to a file, never buffered). */
+export const MANIFEST_TYPES = ['application/x-ndjson', 'application/jsonl', 'application/x-jsonlines', 'text/csv', 'text/plain', 'application/octet-stream'];
+
+export const errors = { '4xx': ProblemSchema, '5xx': ProblemSchema };
+
+/** Progress, rate and ETA of a summary, as the CLI's bar shows them. */
+export function batchView(summary: BatchSummary, quotaReports: readonly VendorQuotaReport[], now = Date.now()) {
+  const finished = isFinished(summary);
+  const progress = summary.total > 0 ? Math.min(1, summary.recorded / summary.total) : finished ? 1 : 0;
+  const seconds = ((summary.finishedAt ? Date.parse(summary.finishedAt) : now) - Date.parse(summary.createdAt)) / 1000;
+  const ratePerSecond = summary.recorded > 0 && seconds > 0 ? summary.recorded / seconds : null;
+  const left = summary.producerDone ? summary.total - summary.recorded : null;
+  return {
+    summary,
+    finished,
+    progress,
+    ratePerSecond,
+    etaSeconds: !finished && left !== null && ratePerSecond ? left / ratePerSecond : null,
+    quotas: quotaReports.map((q) => ({ vendor: q.vendor, quota: q.quota?.text ?? null, line: q.line ?? null })),
+  };
+}
+
+async function* jsonLines(records: AsyncIterable<unknown>): AsyncGenerator<string> {
+  for await (const r of records) yield `${JSON.stringify(r)}\n`;
+}
+
+/** A stream of the records as CSV or JSONL; the store is read as the client reads (backpressure). */
+function resultStream(records: AsyncIterable<Parameters<typeof csvRow>[0]>, format: 'csv' | 'jsonl'): Readable {
+  if (format === 'jsonl') return Readable.from(jsonLines(records));
+  const out = new PassThrough();
+  pipeline(
+    Readable.from(records),
+    new Transform({ objectMode: true, transform: (r: Parameters<typeof csvRow>[0], _e, done) => done(null, csvRow(r)) }),
+    stringify({ header: true, columns: [...CSV_COLUMNS] }),
+    out,
+    () => undefined, // an error or an early close destroys every stage; the client sees a cut answer
+  );
+  return out;
+}
+
+/** Resolves an operator-given path inside the allow-listed root (symbolic links followed), or throws. */
+async function allowedPath(root: string | undefined, given: string): Promise<string> {
+  if (root === undefined) throw new RescreenError('FORBIDDEN', 'server-side manifest paths are off: set RESCREEN_SERVE_MANIFEST_ROOT, or upload the manifest as the body');
+  const rootReal = await realpath(root).catch(() => {
+    throw new RescreenError('INVALID_INPUT', 'RESCREEN_SERVE_MANIFEST_ROOT cannot be read on the server');
+  });
+  const target = isAbsolute(given) ? given : resolve(rootReal, given);
+  const real = await realpath(target).catch(() => {
+    throw new RescreenError('INVALID_INPUT', `cannot read manifest ${JSON.stringify(given)} under the manifest root`);
+  });
+  const rel = relative(rootReal, real);
+  if (rel.startsWith('..') || isAbsolute(rel)) throw new RescreenError('FORBIDDEN', `manifest ${JSON.stringify(given)} is outside RESCREEN_SERVE_MANIFEST_ROOT`);
+  return real;
+}
+
+export function batchRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const { runtime } = ctx;
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.get('/api/batches', { schema: { tags: ['batches'], summary: 'Batches, newest first', querystring: LimitQuery, response: { 200: BatchListSchema, ...errors } } }, async (req) => {
+    const { batches, quotas: q } = await listBatches(runtime, req.query.limit);
+    return { batches: batches.map((b) => batchView(b, q)) };
+  });
+
+  r.get('/api/batches/:id', { schema: { tags: ['batches'], summary: 'One batch: counts by status and verdict, progress, rate, ETA, quota state', params: BatchIdParam, response: { 200: BatchViewSchema, ...errors } } }, async (req) => {
+    const s = await batchStatus(runtime, req.params.id);
+    return { ...batchView(s.summary, s.quotas), pending: s.pending };
+  });
+
+  r.get(
+    '/api/batches/:id/results',
+    {
+      schema: {
+        tags: ['batches'],
+        summary: 'The batch’s records in line order, streamed (flat memory), optionally of one status',
+        params: BatchIdParam,
+        querystring: ResultsQuery,
+        response: {
+          200: { description: 'JSON lines or CSV', content: { 'application/x-ndjson': { schema: z.string() }, 'text/csv': { schema: z.string() } } },
+          ...errors,
+        },
+      },
+    },
+    async (req, reply) => {
+      const records = await batchRecords(runtime, req.params.id, req.query.status ? { status: req.query.status } : {});
+      const csv = req.query.format === 'csv';
+      const name = req.params.id.replace(/[^A-Za-z0-9._-]/g, '_');
+      return reply
+        .type(csv ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${name}.${csv ? 'csv' : 'jsonl'}"`)
+        // A stream is sent as-is (no serializer); the schema's string stands for its text.
+        .send(resultStream(records, csv ? 'csv' : 'jsonl') as unknown as string);
+    },
+  );
+
+  r.get('/api/batches/:id/failures', { schema: { tags: ['batches'], summary: 'Failed and rejected records by error code (reads the whole batch, streamed)', params: BatchIdParam, response: { 200: FailuresSchema, ...errors } } }, async (req) => {
+    const byCode: Record<string, number> = {};
+    for await (const rec of await batchRecords(runtime, req.params.id)) {
+      if (rec.error) byCode[String(rec.error.code)] = (byCode[String(rec.error.code)] ?? 0) + 1;
+    }
+    return { batch: req.params.id, byCode };
+  });
+
+  r.post(
+    '/api/batches',
+    {
+      bodyLimit: ctx.bodyLimitBytes,
+      schema: { tags: ['batches'], summary: 'Enqueue a manifest: uploaded as the body (JSONL or CSV), or {"path"} of one under RESCREEN_SERVE_MANIFEST_ROOT', querystring: EnqueueQuery, response: { 202: EnqueueSummarySchema, ...errors } },
+    },
+    async (req, reply) => {
+      const q = req.query;
+      const base = { ...(q.batch !== undefined ? { batch: q.batch } : {}), ...(q.check !== undefined ? { check: q.check } : {}), dryRun: q.dryRun };
+      if (!(req.body instanceof Readable)) {
+        const body = ServerPathBody.safeParse(req.body);
+        if (!body.success) return reply.code(400).type('application/problem+json').send(problem(400, 'INVALID_INPUT', `body must be {"path": "…"} or a manifest (${MANIFEST_TYPES.join(', ')}): ${body.error.issues.map((i) => `${i.path.join('.') || 'body'} ${i.message}`).join('; ')}`));
+        const summary = await enqueueBatch(runtime, { manifest: await allowedPath(ctx.manifestRoot, body.data.path), ...base });
+        return reply.code(202).send({ ...summary, invalidLines: [...summary.invalidLines] });
+      }
+      const summary = await withUpload(req.body, ctx, q.format ?? (String(req.headers['content-type']).startsWith('text/csv') ? 'csv' : 'jsonl'), (file, sha) =>
+        enqueueBatch(runtime, { manifest: file, ...base, batch: q.batch ?? `upload-${sha.slice(0, 12)}` }),
+      );
+      return reply.code(202).send({ ...summary, invalidLines: [...summary.invalidLines] });
+    },
+  );
+
+  r.post('/api/batches/:id/retry', { schema: { tags: ['batches'], summary: 'Re-enqueue the batch’s failed lines (never rejected ones)', params: BatchIdParam, response: { 202: RetrySummarySchema, ...errors } } }, async (req, reply) => {
+    return reply.code(202).send({ ...(await retryBatch(runtime, req.params.id)) });
+  });
+
+  r.get('/api/quotas', { schema: { tags: ['operations'], summary: 'The vendor quotas in force', response: { 200: z.array(z.looseObject({ vendor: z.string() })), ...errors } } }, async () =>
+    (await quotas(runtime)).map((q) => ({ vendor: q.vendor, quota: q.quota?.text ?? null, source: q.source, workers: q.workers, inFlight: q.inFlight, line: q.line ?? null })),
+  );
+}
+
+/**
+ * Streams an upload to a file (in the manifest root when there is one, so its relative refs resolve
+ * there; else the temp folder), counting bytes against the limit and hashing it for the default
+ * batch id; runs `fn` on it and removes it.
+ */
+async function withUpload<T>(body: Readable, ctx: RouteContext, format: 'csv' | 'jsonl', fn: (file: string, sha256: string) => Promise<T>): Promise<T> {
+  const file = join(ctx.manifestRoot ?? tmpdir(), `.rescreen-upload-${randomUUID()}.${format}`);
+  const hash = createHash('sha256');
+  let bytes = 0;
+  try {
+    await pipelineAsync(
+      body,
+      new Transform({
+        transform(chunk: Buffer, _e, done) {
+          bytes += chunk.length;
+          if (bytes > ctx.bodyLimitBytes) return done(new RescreenError('PAYLOAD_TOO_LARGE', `manifest over ${ctx.bodyLimitBytes} bytes (RESCREEN_API_BODY_LIMIT)`));
+          hash.update(chunk);
+          done(null, chunk);
+        },
+      }),
+      createWriteStream(file, { flags: 'wx', mode: 0o600 }),
+    );
+    if (bytes === 0) throw new RescreenError('INVALID_INPUT', 'the uploaded manifest is empty');
+    return await fn(file, hash.digest('hex'));
+  } finally {
+    await rm(file, { force: true });
+  }
+}

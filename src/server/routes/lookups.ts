@@ -1,0 +1,59 @@
+/** Look-ups: a record by transaction id, a subject's records, schedules, webhook deliveries. */
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { describeRule, DELIVERY_STATES, listSchedules, recordByTransactionId, subjectRecords, webhookDeliveries } from '../../app/index.js';
+import { DeliveriesSchema, LimitQuery, RecordSchema, ScheduleSchema } from '../schemas.js';
+import { errors } from './batches.js';
+import type { RouteContext } from './context.js';
+
+export function lookupRoutes(app: FastifyInstance, { runtime }: RouteContext): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.get(
+    '/api/records/:transactionId',
+    { schema: { tags: ['records'], summary: 'The record of one vendor transaction id', params: z.object({ transactionId: z.string().min(1).max(200) }), response: { 200: RecordSchema, ...errors } } },
+    async (req) => ({ ...(await recordByTransactionId(runtime, req.params.transactionId)) }),
+  );
+
+  r.get(
+    '/api/subjects/:subject',
+    {
+      schema: {
+        tags: ['records'],
+        summary: 'Every record of a subject across batches, oldest first',
+        params: z.object({ subject: z.string().min(1).max(1000) }),
+        querystring: LimitQuery,
+        response: { 200: z.object({ subject: z.string(), records: z.array(RecordSchema) }), ...errors },
+      },
+    },
+    async (req) => ({ subject: req.params.subject, records: (await subjectRecords(runtime, req.params.subject, req.query.limit)).map((rec) => ({ ...rec })) }),
+  );
+
+  r.get('/api/schedules', { schema: { tags: ['schedules'], summary: 'Schedules, soonest next run first', response: { 200: z.object({ schedules: z.array(ScheduleSchema) }), ...errors } } }, async () => ({
+    schedules: (await listSchedules(runtime)).map(({ entry, state, lastSummary }) => ({
+      name: entry.name,
+      rule: entry.definition ? describeRule(entry.definition.rule) : null,
+      check: entry.definition?.check ?? null,
+      manifest: entry.definition?.manifest ?? null,
+      next: entry.next?.toISOString() ?? null,
+      lastBatch: state.lastBatch,
+      lastSummary,
+      lastSkip: state.lastSkip,
+      problem: entry.problem,
+    })),
+  }));
+
+  r.get(
+    '/api/webhooks',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Completion-webhook deliveries (pending, delivered, failed), newest change first',
+        querystring: LimitQuery.extend({ state: z.enum(DELIVERY_STATES).optional() }),
+        response: { 200: DeliveriesSchema, ...errors },
+      },
+    },
+    async (req) => webhookDeliveries(runtime, { limit: req.query.limit, ...(req.query.state ? { state: req.query.state } : {}) }),
+  );
+}

@@ -1,0 +1,129 @@
+/**
+ * The API's shapes, in zod: the one source of request validation, of the handlers' types and of the
+ * OpenAPI 3.1 document. Records are open objects (a record may carry vendor-specific fields).
+ */
+import { z } from 'zod';
+import { RECORD_STATUSES, VERDICTS, type RecordStatus, type Verdict } from '../checks/types.js';
+
+const counts = <K extends string>(keys: readonly K[]) => z.object(Object.fromEntries(keys.map((k) => [k, z.number().int()])) as Record<K, z.ZodNumber>);
+
+export const BatchIdParam = z.object({ id: z.string().min(1).max(200).describe('The batch id') });
+
+export const BatchSummarySchema = z
+  .object({
+    batch: z.string(),
+    createdAt: z.string(),
+    manifest: z.string().nullable(),
+    finishedAt: z.string().nullable(),
+    producerDone: z.boolean(),
+    total: z.number().int(),
+    maxLine: z.number().int(),
+    recorded: z.number().int(),
+    byStatus: counts<RecordStatus>(RECORD_STATUSES),
+    byVerdict: counts<Verdict>(VERDICTS),
+    possiblyBilled: z.number().int().optional(),
+  })
+  .meta({ id: 'BatchSummary' });
+
+export const BatchViewSchema = z
+  .object({
+    summary: BatchSummarySchema,
+    finished: z.boolean(),
+    /** 0–1. */
+    progress: z.number().describe('recorded / total, 0–1 (0 while the total is not known yet)'),
+    ratePerSecond: z.number().nullable().describe('records per second since the batch was created; null before the first record'),
+    etaSeconds: z.number().nullable().describe('seconds left at that rate; null when unknown or finished'),
+    pending: z.record(z.string(), z.number().int()).optional().describe('unfinished jobs per vendor queue, all batches (in the one-batch answer only)'),
+    quotas: z.array(z.object({ vendor: z.string(), quota: z.string().nullable(), line: z.string().nullable() })),
+  })
+  .meta({ id: 'BatchView' });
+
+export const BatchListSchema = z.object({ batches: z.array(BatchViewSchema) }).meta({ id: 'BatchList' });
+
+export const RecordSchema = z
+  .looseObject({
+    batch: z.string(),
+    line: z.number().int(),
+    subject: z.string().nullable(),
+    check: z.string().nullable(),
+    status: z.enum(RECORD_STATUSES as [RecordStatus, ...RecordStatus[]]),
+    transactionId: z.string().nullable(),
+    verdict: z.string().nullable(),
+    score: z.number().nullable(),
+    error: z.object({ code: z.union([z.string(), z.number()]), message: z.string() }).nullable(),
+    attempts: z.number().int(),
+    finishedAt: z.string(),
+  })
+  .meta({ id: 'ResultRecord' });
+
+export const ResultsQuery = z.object({
+  status: z.enum(RECORD_STATUSES as [RecordStatus, ...RecordStatus[]]).optional(),
+  format: z.enum(['jsonl', 'csv']).default('jsonl'),
+});
+
+export const FailuresSchema = z
+  .object({ batch: z.string(), byCode: z.record(z.string(), z.number().int()).describe('failed and rejected records by error code') })
+  .meta({ id: 'FailuresByCode' });
+
+export const EnqueueQuery = z.object({
+  batch: z.string().min(1).max(200).optional().describe('batch id; default: from the manifest content'),
+  check: z.string().min(1).max(64).optional().describe('check for lines that name none (one of the registered checks; another is a 400)'),
+  format: z.enum(['jsonl', 'csv']).optional().describe('of an uploaded body; default from its content type (text/csv → csv)'),
+  dryRun: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+});
+
+export const ServerPathBody = z.object({
+  path: z.string().min(1).max(4096).describe('a manifest file or folder, relative to RESCREEN_SERVE_MANIFEST_ROOT (or absolute inside it)'),
+});
+
+export const EnqueueSummarySchema = z
+  .looseObject({
+    batch: z.string(),
+    dryRun: z.boolean(),
+    lines: z.number().int(),
+    enqueued: z.number().int(),
+    alreadyRecorded: z.number().int(),
+    alreadyQueued: z.number().int(),
+    invalid: z.number().int(),
+    invalidLines: z.array(z.object({ line: z.number().int(), reason: z.string() })),
+  })
+  .meta({ id: 'EnqueueSummary' });
+
+export const RetrySummarySchema = z
+  .looseObject({ batch: z.string(), requeued: z.number().int(), invalid: z.number().int(), rejected: z.number().int() })
+  .meta({ id: 'RetrySummary' });
+
+export const ScheduleSchema = z
+  .object({
+    name: z.string(),
+    rule: z.string().nullable(),
+    check: z.string().nullable(),
+    manifest: z.string().nullable(),
+    next: z.string().nullable(),
+    lastBatch: z.string().nullable(),
+    lastSummary: BatchSummarySchema.nullable(),
+    lastSkip: z.unknown().nullable(),
+    problem: z.string().nullable(),
+  })
+  .meta({ id: 'Schedule' });
+
+export const DeliverySchema = z
+  .object({
+    batch: z.string(),
+    deliveryId: z.string(),
+    state: z.enum(['pending', 'delivered', 'failed']),
+    attempts: z.number().int(),
+    lastError: z.object({ code: z.string(), message: z.string() }).nullable(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'WebhookDelivery' });
+
+export const DeliveriesSchema = z
+  .object({
+    configured: z.boolean().describe('whether RESCREEN_WEBHOOK_URL is set on this server'),
+    counts: z.object({ pending: z.number().int(), delivered: z.number().int(), failed: z.number().int() }),
+    deliveries: z.array(DeliverySchema),
+  })
+  .meta({ id: 'WebhookDeliveries' });
+
+export const LimitQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) });

@@ -1,0 +1,142 @@
+/**
+ * `rescreen serve`: the HTTP API (Fastify 5, zod schemas → validation, types and OpenAPI 3.1 at
+ * /openapi.json), the dashboard at /, and /healthz, /readyz, /metrics. Every route calls the
+ * application layer the CLI uses.
+ *
+ * Access: with tokens configured, /api/* needs `Authorization: Bearer <token>` (401 without; 403 for
+ * a read-only token on a state-changing route); /healthz, /readyz, /metrics, / and /openapi.json stay
+ * open. Every state-changing request is logged with who, what and when (`audit: true`).
+ */
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Metrics, Runtime } from '../app/index.js';
+import type { ServerConfig } from '../config/server.js';
+import { TokenVerifier, type Caller } from './auth.js';
+import { problem, sendProblem, toProblem } from './problem.js';
+import { batchRoutes, MANIFEST_TYPES } from './routes/batches.js';
+import { lookupRoutes } from './routes/lookups.js';
+import { dashboardRoutes, healthRoutes } from './routes/ops.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller?: Caller;
+  }
+}
+
+export interface ServerOptions {
+  readonly runtime: Runtime;
+  readonly server: ServerConfig;
+  readonly metrics: Metrics;
+  /** The package version, in the OpenAPI document. */
+  readonly version: string;
+}
+
+/** pino's Logger as Fastify's base logger type (the instance is the same). */
+function fastifyLogger(runtime: Runtime): FastifyBaseLogger {
+  return runtime.log;
+}
+
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** Builds the server (not listening: `listen` it, or `inject` requests in tests). */
+export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  const { runtime, metrics } = options;
+  const verifier = new TokenVerifier(options.server.tokens);
+  const app = Fastify({
+    loggerInstance: fastifyLogger(runtime),
+    // Our own lines instead: one per response at debug, an audit line per state-changing request.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.server.bodyLimitBytes,
+    // Slow or stalled clients do not hold sockets for ever.
+    requestTimeout: 120_000,
+    connectionTimeout: 0,
+    keepAliveTimeout: 10_000,
+    routerOptions: { maxParamLength: 1000 },
+    return503OnClosing: true,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  // A manifest upload reaches the route as a stream (written to a file with a byte limit), never buffered.
+  app.addContentTypeParser(MANIFEST_TYPES, (_req, payload, done) => done(null, payload));
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'rescreen', version: options.version, description: 'Batches, results and operations of rescreen. Errors are application/problem+json with the CLI’s codes.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: (doc) => {
+      const result = jsonSchemaTransformObject(doc);
+      const out = result as { paths?: Record<string, Record<string, Record<string, unknown>>> };
+      // The upload body is a raw stream (no zod schema can validate a stream): described here.
+      const post = out.paths?.['/api/batches']?.post;
+      if (post) {
+        post.requestBody = {
+          required: true,
+          content: {
+            'application/json': { schema: { type: 'object', required: ['path'], properties: { path: { type: 'string' } } } },
+            ...Object.fromEntries(MANIFEST_TYPES.map((t) => [t, { schema: { type: 'string' } }])),
+          },
+        };
+      }
+      for (const open of ['/healthz', '/readyz', '/metrics']) {
+        const get = out.paths?.[open]?.get;
+        if (get) get.security = [];
+      }
+      return result;
+    },
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => sendProblem(reply, toProblem(error, request)));
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, problem(404, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)));
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.url.startsWith('/api/')) return;
+    const caller = verifier.verify(request.headers.authorization);
+    if (!caller) {
+      reply.header('www-authenticate', 'Bearer realm="rescreen"');
+      return sendProblem(reply, problem(401, 'UNAUTHORIZED', 'a bearer token is required (Authorization: Bearer <token>)'));
+    }
+    request.caller = caller;
+    if (STATE_CHANGING.has(request.method) && caller.role !== 'operator') {
+      return sendProblem(reply, problem(403, 'FORBIDDEN', `token "${caller.name}" is read-only`));
+    }
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const what = { method: request.method, route: request.routeOptions.url ?? null, params: request.params, query: request.query, status: reply.statusCode };
+    if (STATE_CHANGING.has(request.method)) {
+      // The audit trail: who (token name, never the token), what, when, from where, and the answer.
+      request.log.info({ audit: true, who: request.caller?.name ?? 'unauthenticated', ...what, at: new Date().toISOString(), from: request.ip, ms: Math.round(reply.elapsedTime) }, 'api action');
+    } else {
+      request.log.debug({ ...what, ms: Math.round(reply.elapsedTime) }, 'api request');
+    }
+  });
+
+  const ctx = { runtime, manifestRoot: options.server.manifestRoot, bodyLimitBytes: options.server.bodyLimitBytes };
+  healthRoutes(app, runtime, metrics);
+  batchRoutes(app, ctx);
+  lookupRoutes(app, ctx);
+  await dashboardRoutes(app);
+  app.get('/openapi.json', { schema: { hide: true } }, () => Promise.resolve(app.swagger()));
+  return app;
+}
+
+/**
+ * The small server of `rescreen work --metrics-port`: /healthz, /readyz and /metrics only (no API,
+ * no dashboard), so an orchestrator can probe and scrape a worker.
+ */
+export async function buildOpsServer(runtime: Runtime, metrics: Metrics): Promise<FastifyInstance> {
+  const app = Fastify({ loggerInstance: fastifyLogger(runtime), logController: new LogController({ disableRequestLogging: true }), return503OnClosing: true });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler((error: FastifyError, request, reply) => sendProblem(reply, toProblem(error, request)));
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, problem(404, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)));
+  healthRoutes(app, runtime, metrics);
+  return app;
+}
