@@ -35,8 +35,10 @@ export async function readiness(runtime: Runtime, timeoutMs = 2_000): Promise<Re
 
 async function queueSample(name: string, queue: Queue, now: number): Promise<MetricsSnapshot['queues'][number]> {
   const counts = await queue.getJobCounts('wait', 'active', 'delayed', 'prioritized');
-  // The oldest waiting job is the next one a worker takes.
-  const [oldest] = await queue.getJobs(['wait'], 0, 0, true);
+  // The next job a worker takes, of the plain and of the prioritized waiting jobs (rescreen gives
+  // every job a priority, so nearly all wait in `prioritized`); the older of the two.
+  const heads = [...(await queue.getJobs(['wait'], 0, 0, true)), ...(await queue.getJobs(['prioritized'], 0, 0, true))];
+  const oldest = heads.filter((j) => j !== undefined).sort((a, b) => a.timestamp - b.timestamp)[0];
   return {
     queue: name,
     waiting: (counts.wait ?? 0) + (counts.prioritized ?? 0),
