@@ -146,7 +146,12 @@ export async function batchRecords(runtime: Runtime, batch: string, options: { s
 
 /** @throws NotFoundError when no record has that transaction id. */
 export async function recordByTransactionId(runtime: Runtime, transactionId: string): Promise<ResultRecord> {
-  const record = await runtime.store.byTransactionId(transactionId);
+  // The record's own (last) call first, else any answered call of the line (the attempt log).
+  let record = await runtime.store.byTransactionId(transactionId);
+  if (!record) {
+    const row = await runtime.store.attemptByTransactionId(transactionId);
+    if (row) record = await runtime.store.get(row.batch, row.line);
+  }
   if (!record) throw new NotFoundError(`no record with transaction id ${JSON.stringify(transactionId)}`);
   return record;
 }

@@ -13,6 +13,7 @@ export { describeFsError } from './fs-words.js';
 export { openRuntime, type Runtime } from '../runtime/runtime.js';
 export type { VendorQuotaReport } from '../quota/report.js';
 export { locateRedis, RedisUnavailableError, type LocatedRedis } from '../redis/locate.js';
-export type { BatchSummary } from '../store/types.js';
+export type { AttemptRow, BatchSummary, EraseCounts, PurgeCounts } from '../store/types.js';
 export type { EnqueueSummary } from '../queues/producer.js';
 export type { DryRunEstimate } from '../queues/estimate.js';
+export * from './store-ops.js';

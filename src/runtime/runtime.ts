@@ -14,14 +14,14 @@ import { createMediaLoader } from '../media/loader.js';
 import { createNotifier, startNotificationWorker, type BatchFinishedJob } from '../notify/notifications.js';
 import { pendingJobCount, type PendingWork } from '../queues/idle.js';
 import { defaultJobOptions, queueName } from '../queues/names.js';
-import { RedisCallLedger } from '../queues/call-budget.js';
 import { WorkerPool } from '../queues/worker-pool.js';
 import { Admission } from '../quota/admission.js';
 import { QuotaWatcher } from '../quota/limits.js';
 import { assertRedisReachable } from '../redis/locate.js';
 import { ScheduleWorker } from '../schedules/worker.js';
-import { RedisResultStore } from '../store/redis-result-store.js';
+import type { CallLedger } from '../queues/call-budget.js';
 import type { ResultStore } from '../store/types.js';
+import { openStore } from './store.js';
 import { createGlairClient } from '../vendors/glair/client.js';
 import { createOotoClient } from '../vendors/ooto/client.js';
 import { PROCESSORS, assertEveryCheckHasProcessor } from '../../jobs/index.js';
@@ -31,6 +31,10 @@ export interface Runtime {
   readonly log: Logger;
   readonly redis: Redis;
   readonly store: ResultStore;
+  /** Which backend `store` is: `redis` (default) or `postgres` (RESCREEN_STORE_URL). */
+  readonly storeKind: 'redis' | 'postgres';
+  /** The per-line vendor call ledger, next to the records. */
+  readonly callLedger: CallLedger;
   readonly queues: Readonly<Record<Vendor, Queue<JobPayload>>>;
   /** The completion-webhook queue, when RESCREEN_WEBHOOK_URL is set. */
   readonly notifications: Queue<BatchFinishedJob> | undefined;
@@ -49,7 +53,15 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
   };
   // A finished batch is announced by the write that finished it, wherever that runs (worker or producer).
   const notifier = config.webhook ? createNotifier(redis, config.prefix, config.webhook, config.worker.backoffMs) : undefined;
-  const store = new RedisResultStore(redis, config.prefix, notifier ? { onBatchFinished: (batch) => notifier.notify(batch) } : {});
+  let opened;
+  try {
+    opened = await openStore(config, redis, notifier ? { onBatchFinished: (batch) => notifier.notify(batch) } : {});
+  } catch (error) {
+    await Promise.all([...Object.values(queues), ...(notifier ? [notifier.queue] : [])].map((q) => q.close().catch(() => undefined)));
+    await redis.quit().catch(() => redis.disconnect());
+    throw error;
+  }
+  const { store } = opened;
   const allQueues: Queue[] = [...Object.values(queues), ...(notifier ? [notifier.queue] : [])];
   // Without a listener, a connection error of a queue is an uncaught 'error' event: a stack trace.
   for (const q of allQueues) q.on('error', (error) => log.debug({ err: error.message }, 'redis connection error (queue)'));
@@ -58,6 +70,8 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
     log,
     redis,
     store,
+    storeKind: opened.kind,
+    callLedger: opened.ledger,
     queues,
     notifications: notifier?.queue,
     close: async () => {
@@ -66,6 +80,7 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
       await Promise.all(allQueues.map((q) => q.waitUntilReady().catch(() => undefined)));
       await Promise.all(allQueues.map((q) => q.close()));
       await redis.quit().catch(() => redis.disconnect());
+      await opened.close();
     },
   };
 }
@@ -187,7 +202,7 @@ export function startWorkers(
       rateLimitBackoff: RATE_LIMIT_BACKOFF,
       redact: redactor(config),
       maxResponseBytes: config.maxResponseBytes,
-      callBudget: { ledger: new RedisCallLedger(runtime.redis, config.prefix), maxCallsPerLine: config.worker.maxCallsPerLine },
+      callBudget: { ledger: runtime.callLedger, maxCallsPerLine: config.worker.maxCallsPerLine },
     },
     log,
   }).start();

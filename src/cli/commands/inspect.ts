@@ -6,6 +6,9 @@ import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  ATTEMPT_CSV_COLUMNS,
+  attemptCsvRow,
+  batchAttempts,
   batchRecords,
   batchStatus,
   batchSummary,
@@ -15,10 +18,11 @@ import {
   isFinished,
   listBatches,
   recordByTransactionId,
+  type AttemptRow,
   type Runtime,
   type VendorQuotaReport,
 } from '../../app/index.js';
-import { RECORD_STATUSES, type RecordStatus } from '../../checks/types.js';
+import { RECORD_STATUSES, type RecordStatus, type ResultRecord } from '../../checks/types.js';
 import { RescreenError } from '../../errors/errors.js';
 import { CliError, ExitCode } from '../cli-error.js';
 import { formatSummary, table } from '../format.js';
@@ -64,6 +68,8 @@ export interface ResultsOptions {
   readonly status?: RecordStatus;
   /** Write to this file atomically (a temporary file in the same folder, renamed when complete) instead of stdout. */
   readonly output?: string;
+  /** Export the attempt log (one row per answered vendor call) instead of the records. */
+  readonly attempts?: boolean;
 }
 
 export function parseStatus(value: string): RecordStatus {
@@ -105,8 +111,10 @@ export async function results(runtime: Runtime, batch: string, options: ResultsO
 
 /** Streams the batch's records to `out` in line order, as JSONL or CSV, honouring back-pressure. */
 async function writeResults(runtime: Runtime, batch: string, options: ResultsOptions, out: NodeJS.WritableStream): Promise<number> {
-  const records = await batchRecords(runtime, batch, options.status !== undefined ? { status: options.status } : {});
   const { format } = options;
+  const records: AsyncIterable<unknown> = options.attempts
+    ? batchAttempts(runtime, batch)
+    : await batchRecords(runtime, batch, options.status !== undefined ? { status: options.status } : {});
   let count = 0;
   // Rejects once the output fails or is closed under us, so no wait below hangs on a dead stream.
   const gone = new Promise<never>((_, reject) => {
@@ -125,14 +133,15 @@ async function writeResults(runtime: Runtime, batch: string, options: ResultsOpt
     }
     return count;
   }
-  const csv = stringify({ header: true, columns: [...CSV_COLUMNS] });
+  const csv = stringify({ header: true, columns: options.attempts ? [...ATTEMPT_CSV_COLUMNS] : [...CSV_COLUMNS] });
+  const toRow = (item: unknown) => (options.attempts ? attemptCsvRow(item as AttemptRow) : csvRow(item as ResultRecord));
   csv.on('data', (chunk: Buffer) => {
     if (!out.write(chunk)) csv.pause();
   });
   out.on('drain', () => csv.resume());
   const ended = once(csv, 'end');
   for await (const record of records) {
-    if (!csv.write(csvRow(record))) await wait(once(csv, 'drain'));
+    if (!csv.write(toRow(record))) await wait(once(csv, 'drain'));
     count += 1;
   }
   csv.end();

@@ -7,7 +7,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sampleJpeg, sampleMp4 } from '../../../src/simulator/sample-media.js';
 import { BIN, cleanEnv, runCli, startCli } from '../../helpers/cli.js';
-import { createHarness, sha256, type Harness } from '../../helpers/pipeline.js';
+import { STORE_KINDS, createHarness, sha256, type Harness } from '../../helpers/pipeline.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -15,9 +15,9 @@ afterEach(async () => {
   h = undefined;
 });
 
-describe('rescreen retry', () => {
+describe.each(STORE_KINDS)('rescreen retry (%s store)', (store) => {
   it('re-runs exactly the failed lines; rejected lines are never re-sent', async () => {
-    h = await createHarness('retry', {}, { RESCREEN_ATTEMPTS: '1', RESCREEN_CALL_RETRIES: '0' });
+    h = await createHarness('retry', {}, { RESCREEN_ATTEMPTS: '1', RESCREEN_CALL_RETRIES: '0' }, { store });
     const a = sampleJpeg({ seed: 1 });
     const noFace = sampleJpeg({ seed: 2, directives: 'noface' });
     const late = sampleJpeg({ seed: 3 });
