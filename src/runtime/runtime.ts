@@ -202,6 +202,7 @@ export function startWorkers(
       rateLimitBackoff: RATE_LIMIT_BACKOFF,
       redact: redactor(config),
       maxResponseBytes: config.maxResponseBytes,
+      keepResponse: config.keepResponse,
       callBudget: { ledger: runtime.callLedger, maxCallsPerLine: config.worker.maxCallsPerLine },
     },
     log,
