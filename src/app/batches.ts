@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CheckName, Vendor } from '../checks/registry.js';
 import type { RecordStatus, ResultRecord } from '../checks/types.js';
-import { InvalidInputError, NotFoundError } from '../errors/errors.js';
+import { ErrorCodes, InvalidInputError, NotFoundError, RescreenError } from '../errors/errors.js';
 import { ManifestUnreadableError } from '../manifest/errors.js';
 import { validateBatchId } from '../manifest/line.js';
 import { createMediaProbe } from '../media/probe.js';
@@ -28,6 +28,12 @@ export interface EnqueueArgs {
   readonly batch?: string;
   readonly check?: CheckName;
   readonly dryRun?: boolean;
+  /**
+   * Keep at most RESCREEN_MAX_QUEUED jobs waiting, feeding the rest as workers drain them (the call
+   * then lasts until the last chunk is queued). Default true; `rescreen run` turns it off, since its
+   * workers only start once the manifest is enqueued.
+   */
+  readonly window?: boolean;
 }
 
 /**
@@ -70,11 +76,13 @@ export async function enqueueBatch(runtime: Runtime, args: EnqueueArgs): Promise
         : {}),
       queues: runtime.queues,
       store: runtime.store,
+      ...(args.window !== false ? { maxQueued: config.maxQueued } : {}),
       // Folder mode: which files made no line, for whoever asks (LOG_LEVEL=debug).
       onSkip: (skip) => runtime.log.debug({ path: skip.path, reason: skip.reason }, 'folder entry skipped'),
     });
   } catch (error) {
     if (error instanceof ManifestUnreadableError) throw new InvalidInputError(error.message, { cause: error });
+    if (error instanceof RescreenError && error.code === ErrorCodes.MANIFEST_CHANGED) throw new InvalidInputError(error.message, { cause: error });
     throw error;
   }
 }
