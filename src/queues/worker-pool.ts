@@ -5,7 +5,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { connectRedis } from '../redis/connect.js';
 import type { Logger } from 'pino';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
@@ -195,7 +196,7 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
   }
 
   private connection(): Redis {
-    const client = new Redis(this.options.redisUrl, { maxRetriesPerRequest: null });
+    const client = connectRedis(this.options.redisUrl, { maxRetriesPerRequest: null });
     client.on('error', (error) => this.options.log.debug({ err: error.message }, 'redis connection error'));
     this.connections.push(client);
     return client;

@@ -4,7 +4,8 @@
  * so what they exercise is what production runs.
  */
 import { Queue, type Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { assertClusterSafePrefix, connectRedis, isClusterUrl } from '../redis/connect.js';
 import type { Logger } from 'pino';
 import { VENDORS, type Vendor } from '../checks/registry.js';
 import type { ProcessorDeps } from '../checks/processor.js';
@@ -43,8 +44,10 @@ export interface Runtime {
 
 /** Connects to Redis (failing fast with a one-line message when it does not answer) and opens the store and queues. */
 export async function openRuntime(config: Config, log: Logger): Promise<Runtime> {
+  // On a Cluster, a prefix without a hash tag would fail deep inside BullMQ: refuse it with the fix.
+  if (isClusterUrl(config.redisUrl)) assertClusterSafePrefix(config.prefix);
   await assertRedisReachable(config.redisUrl);
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  const redis = connectRedis(config.redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', (error) => log.debug({ err: error.message }, 'redis connection error'));
   const queueOptions = { connection: redis, prefix: config.prefix, defaultJobOptions: defaultJobOptions(config.worker) };
   const queues = {
@@ -218,7 +221,7 @@ export function startWorkers(
   let notificationConnection: Redis | undefined;
   let notificationWorker: Worker<BatchFinishedJob> | undefined;
   if (config.webhook) {
-    notificationConnection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+    notificationConnection = connectRedis(config.redisUrl, { maxRetriesPerRequest: null });
     notificationConnection.on('error', (error) => log.debug({ err: error.message }, 'redis connection error'));
     notificationWorker = startNotificationWorker({ connection: notificationConnection, prefix: config.prefix, webhook: config.webhook, store, log });
   }
