@@ -23,6 +23,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/bin ./bin
+COPY --from=build /app/migrations ./migrations
 USER node
 # The simulator's port (`rescreen simulator --port 4010`); the worker listens on nothing.
 EXPOSE 4010
