@@ -49,7 +49,13 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
   await assertRedisReachable(config.redisUrl);
   const redis = connectRedis(config.redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', (error) => log.debug({ err: error.message }, 'redis connection error'));
-  const queueOptions = { connection: redis, prefix: config.prefix, defaultJobOptions: defaultJobOptions(config.worker) };
+  // Nothing reads BullMQ's event stream: keep it short (default 10,000 events, ~1 MB per queue).
+  const queueOptions = {
+    connection: redis,
+    prefix: config.prefix,
+    defaultJobOptions: defaultJobOptions(config.worker),
+    streams: { events: { maxLen: 100 } },
+  };
   const queues = {
     ooto: new Queue<JobPayload>(queueName('ooto'), queueOptions),
     glair: new Queue<JobPayload>(queueName('glair'), queueOptions),

@@ -1,5 +1,7 @@
 /** Read-only commands: status (and --watch), batches, results, result. */
 import { stringify } from 'csv-stringify';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
@@ -109,6 +111,23 @@ export async function results(runtime: Runtime, batch: string, options: ResultsO
   }
 }
 
+/**
+ * A full garbage collection, for long exports only. The export's live heap is flat (~25 MB for any
+ * size), but V8 grows its heap lazily between collections: 10^6 records took the process to ~220 MB
+ * of RSS. One collection every {@link GC_EVERY} rows (a few ms each) keeps it near its live size.
+ * V8 only hands out `gc` with --expose-gc; set at run time, a fresh context gets it.
+ */
+const collectGarbage: () => void = (() => {
+  try {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as unknown;
+    return typeof gc === 'function' ? (gc as () => void) : () => undefined;
+  } catch {
+    return () => undefined;
+  }
+})();
+const GC_EVERY = 50_000;
+
 /** Streams the batch's records to `out` in line order, as JSONL or CSV, honouring back-pressure. */
 async function writeResults(runtime: Runtime, batch: string, options: ResultsOptions, out: NodeJS.WritableStream): Promise<number> {
   const { format } = options;
@@ -116,20 +135,28 @@ async function writeResults(runtime: Runtime, batch: string, options: ResultsOpt
     ? batchAttempts(runtime, batch)
     : await batchRecords(runtime, batch, options.status !== undefined ? { status: options.status } : {});
   let count = 0;
-  // Rejects once the output fails or is closed under us, so no wait below hangs on a dead stream.
-  const gone = new Promise<never>((_, reject) => {
-    out.once('error', reject);
-    out.once('close', () => reject(Object.assign(new Error('output closed'), { code: 'EPIPE' })));
-  });
-  gone.catch(() => undefined);
-  const wait = (event: Promise<unknown>) => Promise.race([event, gone]);
+  // Aborts every wait below once the output fails or is closed under us, so none hangs on a dead
+  // stream. (One signal, not a race per wait: a race against a promise that never settles keeps a
+  // reaction per call, which grew an export of 10^6 records by tens of MB.)
+  const stop = new AbortController();
+  let goneError: unknown;
+  out.once('error', (error) => stop.abort((goneError ??= error)));
+  out.once('close', () => stop.abort((goneError ??= Object.assign(new Error('output closed'), { code: 'EPIPE' }))));
+  const waitFor = async (emitter: NodeJS.EventEmitter, event: string) => {
+    try {
+      await once(emitter, event, { signal: stop.signal });
+    } catch (error) {
+      throw goneError ?? error;
+    }
+  };
   const write = async (text: string) => {
-    if (!out.write(text)) await wait(once(out, 'drain'));
+    if (!out.write(text)) await waitFor(out, 'drain');
   };
   if (format === 'jsonl') {
     for await (const record of records) {
       await write(`${JSON.stringify(record)}\n`);
       count += 1;
+      if (count % GC_EVERY === 0) collectGarbage();
     }
     return count;
   }
@@ -139,13 +166,15 @@ async function writeResults(runtime: Runtime, batch: string, options: ResultsOpt
     if (!out.write(chunk)) csv.pause();
   });
   out.on('drain', () => csv.resume());
-  const ended = once(csv, 'end');
+  const ended = waitFor(csv, 'end');
+  ended.catch(() => undefined);
   for await (const record of records) {
-    if (!csv.write(toRow(record))) await wait(once(csv, 'drain'));
+    if (!csv.write(toRow(record))) await waitFor(csv, 'drain');
     count += 1;
+    if (count % GC_EVERY === 0) collectGarbage();
   }
   csv.end();
-  await wait(ended);
+  await ended;
   return count;
 }
 
