@@ -29,9 +29,9 @@ export default tseslint.config(
       ],
     },
   },
-  // Layers, and nothing points back up: cli → app → (runtime: the composition root, the only
-  // importer of jobs/) → queues / store / vendors / media / manifest / quota / notify / schedules
-  // → checks / errors / config. The CLI renders what src/app returns.
+  // Layers, and nothing points back up: cli → app → (runtime: the composition root; its
+  // built-ins.ts is the only importer of jobs/) → queues / store / vendors / media / manifest /
+  // quota / notify / schedules → checks / errors / config. The CLI renders what src/app returns.
   {
     files: ['src/cli/**'],
     rules: {
@@ -40,7 +40,17 @@ export default tseslint.config(
   },
   {
     files: ['src/app/**'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli']), message: 'src/app is below the CLI.' }] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli']).concat(['**/jobs/**']), message: 'src/app is below the CLI; it reaches the checks through the registries of src/runtime.' }] }] },
+  },
+  {
+    // The composition root: only built-ins.ts imports jobs/ (the check modules) and lists the vendors.
+    files: ['src/runtime/**'],
+    ignores: ['src/runtime/built-ins.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'app']).concat(['**/jobs/**']), message: 'Only src/runtime/built-ins.ts imports jobs/; the runtime takes the registries it builds.' }] }] },
+  },
+  {
+    files: ['src/runtime/built-ins.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'app']), message: 'The composition root is below the application layer.' }] }] },
   },
   {
     files: ['src/{queues,store,vendors,media,manifest,quota,notify,schedules,redis,simulator,log}/**'],
@@ -49,11 +59,27 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/{checks,errors}/**'],
+    // The bottom layer. checks/ may name the media loader's types in the processor contract; nothing
+    // else of the layers above, and errors/ and config/ not even that (nor checks/).
+    files: ['src/checks/**'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { patterns: [{ group: layer(['cli', 'app', 'runtime', 'queues', 'store', 'vendors', 'media', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'simulator']).concat(['**/jobs/**']), allowTypeImports: true, message: 'checks/ and errors/ are the bottom layer: types of the layers above only.' }] },
+        {
+          patterns: [
+            { group: layer(['cli', 'app', 'runtime', 'queues', 'store', 'vendors', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'simulator', 'log']).concat(['**/jobs/**']), message: 'checks/ is the bottom layer: it imports only errors/, config/ and media types.' },
+            { group: layer(['media']), allowTypeImports: true, message: 'checks/ may use the media loader\'s types only.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/{errors,config}/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ group: layer(['cli', 'app', 'runtime', 'queues', 'store', 'vendors', 'media', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'simulator', 'log', 'checks']).concat(['**/jobs/**']), message: 'errors/ and config/ are the bottom layer: they import nothing of the layers above (config gets each vendor\'s spec as an argument).' }] },
       ],
     },
   },

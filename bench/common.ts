@@ -2,7 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { FormData, request, type Dispatcher } from 'undici';
-import { loadConfig, type Config } from '../src/config/config.js';
+import type { Config } from '../src/config/config.js';
+import { loadConfig } from '../src/runtime/built-ins.js';
 import { SIM_CREDENTIALS, type SimulatorStats } from '../src/simulator/server.js';
 
 export interface BenchContext {

@@ -72,7 +72,7 @@ export async function runRescreenSide(
   const runtime = await openRuntime(config, createLogger(config.logLevel, { pretty: false }));
   const batch = 'bench-e2e';
   try {
-    const enq = await enqueueManifest({ manifestPath: manifest, batch, queues: runtime.queues, store: runtime.store });
+    const enq = await enqueueManifest({ manifestPath: manifest, batch, queues: runtime.queues, checks: runtime.checks, store: runtime.store });
     if (enq.enqueued !== n) throw new Error(`rescreen enqueued ${enq.enqueued} of ${n}`);
     const started = performance.now();
     const handle = startWorkers(runtime, { concurrency });

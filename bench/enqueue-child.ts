@@ -18,9 +18,9 @@ import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Queue, type BulkJobOptions } from 'bullmq';
 import { Redis } from 'ioredis';
-import { VENDORS, vendorOf, type CheckName, type Vendor } from '../src/checks/registry.js';
+import type { CheckName, Vendor } from '../src/checks/registry.js';
 import type { IdentifyOptions, JobPayload } from '../src/checks/types.js';
-import { loadConfig } from '../src/config/config.js';
+import { BUILT_INS, loadConfig } from '../src/runtime/built-ins.js';
 import { createLogger } from '../src/log/logger.js';
 import { enqueueManifest } from '../src/queues/producer.js';
 import { defaultJobOptions, jobId, queueName } from '../src/queues/names.js';
@@ -66,7 +66,7 @@ async function runRescreen(): Promise<{ jobs: number; ms: number; startRss: numb
     await Promise.all(Object.values(runtime.queues).map((q) => q.waitUntilReady()));
     const startRss = process.memoryUsage.rss();
     const started = performance.now();
-    const summary = await enqueueManifest({ manifestPath: resolve(manifest!), batch: batch!, queues: runtime.queues, store: runtime.store });
+    const summary = await enqueueManifest({ manifestPath: resolve(manifest!), batch: batch!, queues: runtime.queues, checks: runtime.checks, store: runtime.store });
     const ms = performance.now() - started;
     if (summary.enqueued !== summary.lines) throw new Error(`rescreen enqueued ${summary.enqueued} of ${summary.lines} lines`);
     return { jobs: summary.enqueued, ms, startRss };
@@ -83,30 +83,30 @@ interface ManifestObject {
   readonly options?: IdentifyOptions;
 }
 
+type Bulk = { name: CheckName; data: JobPayload; opts: BulkJobOptions }[];
+
 async function runRaw(): Promise<{ jobs: number; ms: number; startRss: number }> {
   const connection = new Redis(redisUrl!, { maxRetriesPerRequest: null });
   const queueOptions = { connection, prefix: prefix!, defaultJobOptions: defaultJobOptions(config.worker) };
-  const queues: Record<Vendor, Queue<JobPayload>> = {
-    ooto: new Queue<JobPayload>(queueName('ooto'), queueOptions),
-    glair: new Queue<JobPayload>(queueName('glair'), queueOptions),
-  };
+  const vendors = BUILT_INS.vendors.map((v) => v.name);
+  const queues = new Map<Vendor, Queue<JobPayload>>(vendors.map((v) => [v, new Queue<JobPayload>(queueName(v), queueOptions)]));
+  const emptyChunk = () => new Map<Vendor, Bulk>(vendors.map((v) => [v, []]));
   try {
-    await Promise.all(Object.values(queues).map((q) => q.waitUntilReady()));
+    await Promise.all([...queues.values()].map((q) => q.waitUntilReady()));
     const startRss = process.memoryUsage.rss();
     const started = performance.now();
     const baseDir = dirname(resolve(manifest!));
     const input = createReadStream(manifest!, { encoding: 'utf8', highWaterMark: 256 * 1024 });
     const lines = createInterface({ input, crlfDelay: Infinity });
-    type Bulk = { name: CheckName; data: JobPayload; opts: BulkJobOptions }[];
-    let chunk: Record<Vendor, Bulk> = { ooto: [], glair: [] };
+    let chunk = emptyChunk();
     let inChunk = 0;
     let line = 0;
     let jobs = 0;
     const inFlight: Promise<unknown>[] = [];
     const flush = (): void => {
       const current = chunk;
-      inFlight.push(Promise.all(VENDORS.filter((v) => current[v].length > 0).map((v) => queues[v].addBulk(current[v]))));
-      chunk = { ooto: [], glair: [] };
+      inFlight.push(Promise.all([...current].filter(([, b]) => b.length > 0).map(([v, b]) => queues.get(v)!.addBulk(b))));
+      chunk = emptyChunk();
       inChunk = 0;
     };
     for await (const text of lines) {
@@ -122,7 +122,7 @@ async function runRaw(): Promise<{ jobs: number; ms: number; startRss: number }>
         ...(o.options !== undefined ? { options: o.options } : {}),
         baseDir,
       };
-      chunk[vendorOf(o.check)].push({ name: o.check, data, opts: { jobId: jobId(batch!, line) } });
+      chunk.get(BUILT_INS.checks.vendorOf(o.check))!.push({ name: o.check, data, opts: { jobId: jobId(batch!, line) } });
       jobs++;
       if (++inChunk >= CHUNK) {
         flush();
@@ -133,7 +133,7 @@ async function runRaw(): Promise<{ jobs: number; ms: number; startRss: number }>
     await Promise.all(inFlight);
     return { jobs, ms: performance.now() - started, startRss };
   } finally {
-    await Promise.all(Object.values(queues).map((q) => q.close()));
+    await Promise.all([...queues.values()].map((q) => q.close()));
     await connection.quit();
   }
 }

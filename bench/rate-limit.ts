@@ -99,7 +99,7 @@ async function rescreenCell(ctx: BenchContext, simUrl: string, manifest: string,
   const config = benchConfig(ctx.redisUrl, prefix, simUrl, extra);
   const runtime = await openRuntime(config, createLogger('warn', { pretty: false }));
   try {
-    const enq = await enqueueManifest({ manifestPath: manifest, batch: 'bench-c', queues: runtime.queues, store: runtime.store });
+    const enq = await enqueueManifest({ manifestPath: manifest, batch: 'bench-c', queues: runtime.queues, checks: runtime.checks, store: runtime.store });
     if (enq.enqueued !== n) throw new Error(`rescreen enqueued ${enq.enqueued} of ${n}`);
     const env = {
       PATH: process.env.PATH,

@@ -1,23 +1,12 @@
 /**
- * The processor of every check, keyed by the typed check list: a check without a processor is a
- * compile error here, and `assertEveryCheckHasProcessor` fails the worker's start-up as well (for
- * checks registered at run time by plugins or a mismatched build).
+ * The checks, in the order `--help`, the dry-run table and the README list them. A new check is a
+ * module beside these (see ooto-deepfake.ts) and a line here; the registry (src/checks/registry.ts)
+ * refuses one without a processor at start-up.
  */
-import { CHECK_NAMES, type CheckName } from '../src/checks/registry.js';
-import type { Processor } from '../src/checks/processor.js';
-import { processGlairFrames } from './glair-frames.js';
-import { processGlairVideo } from './glair-video.js';
-import { processOotoDeepfake } from './ooto-deepfake.js';
-import { processOotoIdentify } from './ooto-identify.js';
+import type { AnyCheckModule } from '../src/checks/registry.js';
+import { glairFrames } from './glair-frames.js';
+import { glairVideo } from './glair-video.js';
+import { ootoDeepfake } from './ooto-deepfake.js';
+import { ootoIdentify } from './ooto-identify.js';
 
-export const PROCESSORS: Readonly<Record<CheckName, Processor>> = {
-  'ooto-deepfake': processOotoDeepfake,
-  'ooto-identify': processOotoIdentify,
-  'glair-video': processGlairVideo,
-  'glair-frames': processGlairFrames,
-};
-
-export function assertEveryCheckHasProcessor(processors: Partial<Record<CheckName, Processor>> = PROCESSORS): void {
-  const missing = CHECK_NAMES.filter((name) => typeof processors[name] !== 'function');
-  if (missing.length > 0) throw new Error(`no processor for check(s): ${missing.join(', ')}`);
-}
+export const CHECK_MODULES: readonly AnyCheckModule[] = [ootoDeepfake, ootoIdentify, glairVideo, glairFrames];

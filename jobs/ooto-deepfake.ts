@@ -3,16 +3,26 @@
  * Verdict `genuine` when `result.deepfake.fine`, else `deepfake`; score = `result.deepfake.score`
  * (higher = more genuine).
  */
-import type { Processor } from '../src/checks/processor.js';
+import { defineCheck } from '../src/checks/registry.js';
+import { SingleRefPayload } from '../src/checks/schemas.js';
+import type { OotoClient } from '../src/vendors/types.js';
+import { ootoVendor } from '../src/vendors/ooto/vendor.js';
 import { singleRef } from './media-ref.js';
 
-export const processOotoDeepfake: Processor = async (payload, deps, signal) => {
-  const photo = await deps.media.loadPhoto(singleRef(payload), payload.baseDir, signal);
-  const answer = await deps.ooto.deepfake(photo, signal ? { signal } : {});
-  return {
-    verdict: answer.result.fine ? 'genuine' : 'deepfake',
-    score: answer.result.score,
-    transactionId: answer.transactionId,
-    response: answer.body,
-  };
-};
+export const ootoDeepfake = defineCheck<OotoClient>({
+  name: 'ooto-deepfake',
+  vendor: ootoVendor.name,
+  input: 'photo',
+  description: 'OOTO deepfake check of one photo',
+  payload: SingleRefPayload,
+  processor: async (payload, deps, signal) => {
+    const photo = await deps.media.loadPhoto(singleRef(payload), payload.baseDir, signal);
+    const answer = await deps.client.deepfake(photo, signal ? { signal } : {});
+    return {
+      verdict: answer.result.fine ? 'genuine' : 'deepfake',
+      score: answer.result.score,
+      transactionId: answer.transactionId,
+      response: answer.body,
+    };
+  },
+});

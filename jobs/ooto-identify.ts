@@ -3,18 +3,35 @@
  * Verdict `match` when `similarity ≥ IDENTIFY_MATCH_THRESHOLD`, else `no-match`; score = similarity;
  * the matched `templateId` is kept. `check_liveness` / `check_deepfake` are sent only when asked.
  */
-import type { Processor } from '../src/checks/processor.js';
+import { z } from 'zod';
+import { defineCheck } from '../src/checks/registry.js';
+import { MediaRef } from '../src/checks/schemas.js';
+import type { OotoClient } from '../src/vendors/types.js';
+import { ootoVendor } from '../src/vendors/ooto/vendor.js';
 import { singleRef } from './media-ref.js';
 
-export const processOotoIdentify: Processor = async (payload, deps, signal) => {
-  const photo = await deps.media.loadPhoto(singleRef(payload), payload.baseDir, signal);
-  const answer = await deps.ooto.identify(photo, payload.options ?? {}, signal ? { signal } : {});
-  const { similarity, templateId } = answer.result;
-  return {
-    verdict: similarity >= deps.identifyMatchThreshold ? 'match' : 'no-match',
-    score: similarity,
-    templateId,
-    transactionId: answer.transactionId,
-    response: answer.body,
-  };
-};
+/** Options of `ooto-identify`; the query flags are sent only when true. */
+export const IdentifyOptionsSchema = z
+  .object({ checkLiveness: z.boolean().optional(), checkDeepfake: z.boolean().optional() })
+  .strict();
+
+export const ootoIdentify = defineCheck<OotoClient>({
+  name: 'ooto-identify',
+  vendor: ootoVendor.name,
+  input: 'photo',
+  description: 'OOTO 1:N identification of one photo',
+  payload: z.object({ ref: MediaRef, options: IdentifyOptionsSchema.optional() }).strict(),
+  recordFields: ['templateId'],
+  processor: async (payload, deps, signal) => {
+    const photo = await deps.media.loadPhoto(singleRef(payload), payload.baseDir, signal);
+    const answer = await deps.client.identify(photo, payload.options ?? {}, signal ? { signal } : {});
+    const { similarity, templateId } = answer.result;
+    return {
+      verdict: similarity >= deps.identifyMatchThreshold ? 'match' : 'no-match',
+      score: similarity,
+      templateId,
+      transactionId: answer.transactionId,
+      response: answer.body,
+    };
+  },
+});

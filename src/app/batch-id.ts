@@ -2,13 +2,16 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, extname, resolve } from 'node:path';
-import type { CheckName } from '../checks/registry.js';
+import type { CheckName, CheckRegistry } from '../checks/registry.js';
 import { walkFolder } from '../manifest/folder.js';
+import { BUILT_INS } from '../runtime/built-ins.js';
 
 /** Options of {@link defaultBatchId}. */
 export interface DefaultBatchIdOptions {
   /** `--check`: for a folder it decides which files are lines, so it is part of the listing hashed. */
   readonly check?: CheckName;
+  /** The checks (a folder's default check per media kind). Default the built-in ones. */
+  readonly checks?: CheckRegistry;
 }
 
 /**
@@ -25,7 +28,7 @@ export async function defaultBatchId(manifestPath: string, options: DefaultBatch
   let stem: string;
   if ((await stat(manifestPath)).isDirectory()) {
     stem = basename(resolve(manifestPath));
-    for await (const entry of walkFolder(manifestPath, options.check !== undefined ? { check: options.check } : {})) {
+    for await (const entry of walkFolder(manifestPath, { checks: options.checks ?? BUILT_INS.checks, ...(options.check !== undefined ? { check: options.check } : {}) })) {
       const fields =
         entry.kind === 'media'
           ? ['media', entry.path, String(entry.size), String(entry.mtimeMs), entry.check]

@@ -12,10 +12,11 @@ import { ManifestUnreadableError } from '../manifest/errors.js';
 import { validateBatchId } from '../manifest/line.js';
 import { createMediaProbe } from '../media/probe.js';
 import { pendingJobCount } from '../queues/idle.js';
+import { queueOf } from '../queues/names.js';
 import { enqueueManifest, type EnqueueSummary } from '../queues/producer.js';
 import { retryFailed, type RetrySummary } from '../queues/retry.js';
 import { quotaReport, type VendorQuotaReport } from '../quota/report.js';
-import type { Runtime } from '../runtime/runtime.js';
+import { envQuotas, type Runtime } from '../runtime/runtime.js';
 import { isBatchFinished as isFinished } from '../store/types.js';
 import type { BatchSummary } from '../store/types.js';
 import { defaultBatchId } from './batch-id.js';
@@ -41,14 +42,14 @@ export interface EnqueueArgs {
  * counts for a folder, where it decides which files are lines.
  * @throws InvalidInputError for a bad id or an unreadable manifest.
  */
-export async function resolveBatchId(manifest: string, batch: string | undefined, check?: CheckName): Promise<string> {
+export async function resolveBatchId(runtime: Pick<Runtime, 'checks'>, manifest: string, batch: string | undefined, check?: CheckName): Promise<string> {
   if (batch !== undefined) {
     const checked = validateBatchId(batch);
     if (!checked.ok) throw new InvalidInputError(`--batch ${JSON.stringify(batch)}: ${checked.reason}`);
     return checked.batch;
   }
   try {
-    return await defaultBatchId(manifest, check !== undefined ? { check } : {});
+    return await defaultBatchId(manifest, { checks: runtime.checks, ...(check !== undefined ? { check } : {}) });
   } catch (error) {
     throw new InvalidInputError(`cannot read manifest ${manifest}: ${describeFsError(error)}`, { cause: error });
   }
@@ -60,7 +61,7 @@ export async function resolveBatchId(manifest: string, batch: string | undefined
  * @throws InvalidInputError when the manifest cannot be read at all.
  */
 export async function enqueueBatch(runtime: Runtime, args: EnqueueArgs): Promise<EnqueueSummary> {
-  const batch = await resolveBatchId(args.manifest, args.batch, args.check);
+  const batch = await resolveBatchId(runtime, args.manifest, args.batch, args.check);
   const { config } = runtime;
   try {
     return await enqueueManifest({
@@ -71,9 +72,10 @@ export async function enqueueBatch(runtime: Runtime, args: EnqueueArgs): Promise
       ...(args.dryRun === true
         ? {
             probe: createMediaProbe({ photoMaxBytes: config.photoMaxBytes }),
-            rateLimits: { ooto: config.ooto.rateLimit, glair: config.glair.rateLimit },
+            rateLimits: Object.fromEntries(runtime.vendors.map((v) => [v.name, config.vendors[v.name]?.rateLimit])),
           }
         : {}),
+      checks: runtime.checks,
       queues: runtime.queues,
       store: runtime.store,
       ...(args.window !== false ? { maxQueued: config.maxQueued } : {}),
@@ -90,7 +92,7 @@ export async function enqueueBatch(runtime: Runtime, args: EnqueueArgs): Promise
 /** The vendors a batch's lines go to. */
 export function vendorsOf(summary: EnqueueSummary, vendorOf: (check: CheckName) => Vendor): Set<Vendor> {
   return new Set(
-    (Object.entries(summary.byCheck) as [CheckName, number][]).filter(([, n]) => n > 0).map(([check]) => vendorOf(check)),
+    Object.entries(summary.byCheck).filter(([, n]) => n > 0).map(([check]) => vendorOf(check)),
   );
 }
 
@@ -129,13 +131,14 @@ export async function listBatches(runtime: Runtime, limit: number): Promise<{ ba
 
 /** Jobs not finished, per vendor queue (all batches). */
 export async function pendingJobs(runtime: Runtime): Promise<Record<Vendor, number>> {
-  return { ooto: await pendingJobCount(runtime.queues.ooto), glair: await pendingJobCount(runtime.queues.glair) };
+  const out: Record<Vendor, number> = {};
+  for (const vendor of runtime.vendors) out[vendor.name] = await pendingJobCount(queueOf(runtime.queues, vendor.name));
+  return out;
 }
 
 /** The vendors' quota state in force, for screens. */
 export function quotas(runtime: Runtime): Promise<VendorQuotaReport[]> {
-  const { config } = runtime;
-  return quotaReport(runtime.redis, config.prefix, { ooto: config.ooto.quota, glair: config.glair.quota });
+  return quotaReport(runtime.redis, runtime.config.prefix, envQuotas(runtime));
 }
 
 /**
@@ -174,7 +177,7 @@ export function subjectRecords(runtime: Runtime, subject: string, limit?: number
  * @throws NotFoundError when there is no such batch.
  */
 export async function retryBatch(runtime: Runtime, batch: string): Promise<RetrySummary> {
-  const summary = await retryFailed({ batch, store: runtime.store, queues: runtime.queues });
+  const summary = await retryFailed({ batch, store: runtime.store, checks: runtime.checks, queues: runtime.queues });
   if (!summary) throw new NotFoundError(`no batch ${JSON.stringify(batch)}`);
   return summary;
 }

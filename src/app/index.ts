@@ -11,6 +11,7 @@ export * from './workers.js';
 export { defaultBatchId } from './batch-id.js';
 export { describeFsError } from './fs-words.js';
 export { openRuntime, type Runtime } from '../runtime/runtime.js';
+export { BUILT_INS, buildRegistries, loadConfig, type Registries } from '../runtime/built-ins.js';
 export type { VendorQuotaReport } from '../quota/report.js';
 export { locateRedis, RedisUnavailableError, type LocatedRedis } from '../redis/locate.js';
 export type { AttemptRow, BatchSummary, EraseCounts, PurgeCounts } from '../store/types.js';

@@ -1,5 +1,5 @@
 /** Vendor quotas at run time, as the application layer offers them (`rescreen limits`). */
-import { isVendor, type Vendor } from '../checks/registry.js';
+import type { Vendor } from '../checks/registry.js';
 import { InvalidInputError } from '../errors/errors.js';
 import { parseOverride, resetOverride, setOverride } from '../quota/limits.js';
 import { QUOTA_SYNTAX, type Quota } from '../quota/spec.js';
@@ -7,9 +7,15 @@ import type { Runtime } from '../runtime/runtime.js';
 
 export { quotas as quotaLimits } from './batches.js';
 
-function vendorArg(text: string): Vendor {
-  if (!isVendor(text)) throw new InvalidInputError(`unknown vendor ${JSON.stringify(text)}: ooto or glair`);
+function vendorArg(runtime: Runtime, text: string): Vendor {
+  const names = runtime.vendors.map((v) => v.name);
+  if (!names.includes(text)) throw new InvalidInputError(`unknown vendor ${JSON.stringify(text)}: ${orList(names)}`);
   return text;
+}
+
+/** `a or b`, `a, b or c`. */
+export function orList(names: readonly string[]): string {
+  return names.length <= 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
 }
 
 /**
@@ -17,7 +23,7 @@ function vendorArg(text: string): Vendor {
  * @throws InvalidInputError for an unknown vendor or a malformed quota.
  */
 export async function setQuota(runtime: Runtime, vendorText: string, text: string): Promise<{ vendor: Vendor; quota: Quota | undefined }> {
-  const vendor = vendorArg(vendorText);
+  const vendor = vendorArg(runtime, vendorText);
   const parsed = parseOverride(text);
   if ('error' in parsed) throw new InvalidInputError(`quota ${parsed.error}; write ${QUOTA_SYNTAX}, or none`);
   await setOverride(runtime.redis, runtime.config.prefix, vendor, text);
@@ -26,7 +32,7 @@ export async function setQuota(runtime: Runtime, vendorText: string, text: strin
 
 /** Removes the override; says whether there was one and what is in force now (the environment's). */
 export async function resetQuota(runtime: Runtime, vendorText: string): Promise<{ vendor: Vendor; removed: boolean; quota: Quota | undefined }> {
-  const vendor = vendorArg(vendorText);
+  const vendor = vendorArg(runtime, vendorText);
   const removed = await resetOverride(runtime.redis, runtime.config.prefix, vendor);
-  return { vendor, removed, quota: runtime.config[vendor].quota };
+  return { vendor, removed, quota: runtime.config.vendors[vendor]?.quota };
 }

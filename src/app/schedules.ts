@@ -87,6 +87,6 @@ export async function fireScheduleNow(runtime: Runtime, name: string, force: boo
     const entry = await repo.get(name);
     if (entry === null) throw new NotFoundError(`no schedule ${JSON.stringify(name)}`);
     if (entry.definition === null) throw new InvalidInputError(`schedule ${name}: stored definition unreadable (${entry.problem ?? '?'}); add it again`);
-    return fireSchedule(entry.definition, now, { queues: runtime.queues, store: runtime.store, state, log: runtime.log }, { force }).catch(asInputError);
+    return fireSchedule(entry.definition, now, { queues: runtime.queues, checks: runtime.checks, store: runtime.store, state, log: runtime.log }, { force }).catch(asInputError);
   });
 }

@@ -2,10 +2,11 @@
  * Running workers as the application layer offers it: which vendors a process may work for, and
  * the worker handle of the runtime. Signals and exit codes are the caller's (the CLI's).
  */
-import type { Vendor } from '../checks/registry.js';
+import type { Vendor } from '../errors/errors.js';
 import { missingCredentials } from '../config/config.js';
 import { InvalidInputError } from '../errors/errors.js';
 import { pendingJobCount } from '../queues/idle.js';
+import { queueOf } from '../queues/names.js';
 import type { Runtime } from '../runtime/runtime.js';
 
 export { startWorkers, type WorkerHandle } from '../runtime/runtime.js';
@@ -32,7 +33,7 @@ export async function credentialedVendors(runtime: Runtime, vendors: readonly Ve
       ready.push(vendor);
       continue;
     }
-    const queued = await pendingJobCount(runtime.queues[vendor]);
+    const queued = await pendingJobCount(queueOf(runtime.queues, vendor));
     if (queued > 0 || required.has(vendor)) {
       const label = vendor.toUpperCase();
       throw new InvalidInputError(

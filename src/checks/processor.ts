@@ -3,13 +3,13 @@
  * tests run it with a MockAgent-backed client and temp files, no Redis.
  */
 import type { MediaLoader } from '../media/types.js';
-import type { GlairClient, OotoClient } from '../vendors/types.js';
 import type { CheckOutcome, JobPayload } from './types.js';
 
-export interface ProcessorDeps {
+/** What a processor receives: the media loader (with its vendor's limits) and its vendor's client. */
+export interface ProcessorDeps<Client = unknown> {
   readonly media: MediaLoader;
-  readonly ooto: OotoClient;
-  readonly glair: GlairClient;
+  /** The client of the check's vendor, from the vendor registry (metered by the call budget). */
+  readonly client: Client;
   /** Similarity at or above which identify says `match` (IDENTIFY_MATCH_THRESHOLD, default 0.75). */
   readonly identifyMatchThreshold: number;
 }
@@ -18,4 +18,4 @@ export interface ProcessorDeps {
  * Resolves the media, calls the vendor, normalises the answer. Throws the error taxonomy of
  * src/errors/errors.ts for everything else; the job runner turns errors into records or retries.
  */
-export type Processor = (payload: JobPayload, deps: ProcessorDeps, signal?: AbortSignal) => Promise<CheckOutcome>;
+export type Processor<Client = never> = (payload: JobPayload, deps: ProcessorDeps<Client>, signal?: AbortSignal) => Promise<CheckOutcome>;

@@ -1,43 +1,112 @@
 /**
- * The one typed list of checks, shared by the producer (validation, routing) and the worker
- * (processor lookup). Adding a check means adding it here and a module in `jobs/`; the worker
- * refuses to start if a check has no processor.
+ * The check registry: the list of check modules (jobs/*.ts, each one self-describing) that the
+ * producer (validation, routing), the worker (processor lookup), the dry run and the CSV export ask
+ * instead of naming checks. Built by the composition root (src/runtime/built-ins.ts) from jobs/index.ts
+ * and the vendor registry; a test builds one with a check of its own. Nothing here names a check.
  */
-export const CHECKS = {
-  'ooto-deepfake': { vendor: 'ooto', input: 'photo', description: 'OOTO deepfake check of one photo' },
-  'ooto-identify': { vendor: 'ooto', input: 'photo', description: 'OOTO 1:N identification of one photo', recordFields: ['templateId'] },
-  'glair-video': { vendor: 'glair', input: 'video', description: 'GLAIR deepfake check of one mp4 video' },
-  'glair-frames': { vendor: 'glair', input: 'frames', description: 'GLAIR deepfake check of a list of frames' },
-} as const satisfies Record<string, CheckSpec>;
+import type { z } from 'zod';
+import type { CheckInput, MediaLimits } from '../media/types.js';
+import type { Vendor } from '../errors/errors.js';
+import type { Processor } from './processor.js';
+import type { CheckName } from './types.js';
 
-export type Vendor = 'ooto' | 'glair';
-export const VENDORS: readonly Vendor[] = ['ooto', 'glair'];
+export type { CheckInput };
 
-/** What a check takes: one photo (JPEG/PNG), one mp4 video, or a list of JPEG/PNG frames. */
-export type CheckInput = 'photo' | 'video' | 'frames';
+export type { CheckName, Vendor };
 
-export interface CheckSpec {
+/** Fields a check may add to its records beyond the common ones. */
+export type RecordField = 'templateId';
+
+/**
+ * One check, described by its own module in jobs/: what a manifest line must carry (`payload`, the
+ * fields beyond `check` and `subject`), which vendor queue runs it, what media it takes, and the
+ * processor that calls the vendor.
+ */
+export interface CheckModule<Client = never> {
+  readonly name: CheckName;
   readonly vendor: Vendor;
+  /** What the check takes: one photo (JPEG/PNG), one mp4 video, or a list of JPEG/PNG frames. */
   readonly input: CheckInput;
+  /** One line for `--help` and the README table. */
   readonly description: string;
+  /** The line's fields beyond `check` and `subject`: `ref` (photo, video) or `frames`, and any options. */
+  readonly payload: z.ZodObject;
   /** Fields the check adds to its records (ooto-identify: the best-matching `templateId`). */
-  readonly recordFields?: readonly 'templateId'[];
+  readonly recordFields?: readonly RecordField[];
+  readonly processor: Processor<Client>;
 }
 
-export type CheckName = keyof typeof CHECKS;
-export const CHECK_NAMES = Object.keys(CHECKS) as CheckName[];
+/** A check module of any client type, as the registry holds it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the client type is each module's own; the runner passes the vendor's client.
+export type AnyCheckModule = CheckModule<any>;
 
-export function isCheckName(value: unknown): value is CheckName {
-  return typeof value === 'string' && Object.hasOwn(CHECKS, value);
+/** Declares a check module (typed against its vendor's client). */
+export function defineCheck<Client>(module: CheckModule<Client>): CheckModule<Client> {
+  return module;
 }
 
-export function isVendor(value: unknown): value is Vendor {
-  return typeof value === 'string' && (VENDORS as readonly string[]).includes(value);
+/** What the check registry needs of a vendor (a VendorDefinition is one): its name and media caps. */
+export interface VendorRef {
+  readonly name: Vendor;
+  readonly media?: MediaLimits;
 }
 
-export function vendorOf(check: CheckName): Vendor {
-  return CHECKS[check].vendor;
-}
+/** The checks a process knows, in order, and the vendors they use. */
+export class CheckRegistry {
+  readonly #byName = new Map<CheckName, AnyCheckModule>();
+  readonly #media = new Map<Vendor, MediaLimits>();
+  /** Check names in registry order. */
+  readonly names: readonly CheckName[];
+  /** The vendors the checks use, in the registry's vendor order. */
+  readonly vendors: readonly Vendor[];
 
-/** Largest request body the GLAIR endpoints accept (video file, or frames in total), bytes. */
-export const GLAIR_MAX_BYTES = 6 * 1024 * 1024;
+  /**
+   * @param modules the check modules (jobs/index.ts, plus any a test adds)
+   * @param vendors every registered vendor, in order (the vendor registry); a check on a vendor not in it is refused
+   * @throws Error for a duplicate name, an unknown vendor, or a module without a processor (start-up refuses it)
+   */
+  constructor(
+    readonly modules: readonly AnyCheckModule[],
+    vendors: readonly VendorRef[],
+  ) {
+    for (const v of vendors) this.#media.set(v.name, v.media ?? {});
+    for (const m of modules) {
+      if (this.#byName.has(m.name)) throw new Error(`check ${m.name} is registered twice`);
+      if (!this.#media.has(m.vendor)) throw new Error(`check ${m.name} names vendor ${m.vendor}, which is not registered`);
+      this.#byName.set(m.name, m);
+    }
+    const missing = modules.filter((m) => typeof m.processor !== 'function').map((m) => m.name);
+    if (missing.length > 0) throw new Error(`no processor for check(s): ${missing.join(', ')}`);
+    this.names = modules.map((m) => m.name);
+    this.vendors = vendors.map((v) => v.name);
+  }
+
+  has(value: unknown): value is CheckName {
+    return typeof value === 'string' && this.#byName.has(value);
+  }
+
+  /** The module of a registered check. @throws Error when it is not registered (a job from another build). */
+  get(name: CheckName): AnyCheckModule {
+    const m = this.#byName.get(name);
+    if (m === undefined) throw new Error(`unknown check ${JSON.stringify(name)}`);
+    return m;
+  }
+
+  vendorOf(name: CheckName): Vendor {
+    return this.get(name).vendor;
+  }
+
+  isVendor(value: unknown): value is Vendor {
+    return typeof value === 'string' && this.vendors.includes(value);
+  }
+
+  /** The media caps of the check's vendor (the dry-run probe applies them as the worker's loader does). */
+  mediaLimitsOf(name: CheckName): MediaLimits {
+    return this.#media.get(this.vendorOf(name)) ?? {};
+  }
+
+  /** Whether the check's records carry `field` (the module says, not the check's name). */
+  adds(name: CheckName, field: RecordField): boolean {
+    return this.get(name).recordFields?.includes(field) === true;
+  }
+}

@@ -1,7 +1,9 @@
 /**
  * Contracts shared by the producer, the worker, the job processors and the store.
  */
-import type { CheckName } from './registry.js';
+
+/** A check's name (`ooto-deepfake`, …): a job name, a manifest's `check`, a record's `check` (the check registry knows them). */
+export type CheckName = string;
 
 /** A check's answer, as rescreen states it (README: the table of checks). */
 export type Verdict = 'genuine' | 'deepfake' | 'match' | 'no-match';

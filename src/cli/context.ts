@@ -2,9 +2,9 @@
  * What every command needs: the configuration (parsed once), a logger, and — for commands that touch
  * Redis — an open runtime. Turns configuration and connection problems into one-line CLI errors.
  */
-import { ConfigError, loadConfig, redactUrl, type Config } from '../config/config.js';
+import { ConfigError, redactUrl, type Config } from '../config/config.js';
 import { createLogger, type Logger } from '../log/logger.js';
-import { openRuntime, RedisUnavailableError, type Runtime } from '../app/index.js';
+import { loadConfig, openRuntime, RedisUnavailableError, type Runtime } from '../app/index.js';
 import { CliError, ExitCode } from './cli-error.js';
 
 export function cliConfig(): Config {

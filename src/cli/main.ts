@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { CHECK_NAMES, isCheckName, VENDORS, type CheckName, type Vendor } from '../checks/registry.js';
+import type { CheckName, Vendor } from '../checks/registry.js';
+import { CHECK_LIST, checkName, VENDOR_CHOICE, VENDOR_NAMES, vendorList } from './args.js';
 import type { RecordStatus } from '../checks/types.js';
 import { CliError, ExitCode } from './cli-error.js';
 import { cliConfig, withRuntime } from './context.js';
@@ -24,19 +25,6 @@ import { work } from './commands/work.js';
 function positiveInt(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('must be a whole number ≥ 1');
   return Number(value);
-}
-
-function checkName(value: string): CheckName {
-  if (!isCheckName(value)) throw new InvalidArgumentError(`must be one of ${CHECK_NAMES.join(', ')}`);
-  return value;
-}
-
-function vendorList(value: string): Vendor[] {
-  const vendors = value.split(',').map((v) => v.trim());
-  for (const v of vendors) {
-    if (!(VENDORS as readonly string[]).includes(v)) throw new InvalidArgumentError(`must be ${VENDORS.join(' or ')} (comma-separated)`);
-  }
-  return vendors as Vendor[];
 }
 
 
@@ -81,7 +69,7 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
     .description('stream a manifest (JSONL or CSV) into the queues; prints the batch id and counts')
     .argument('<manifest>', 'path of a .jsonl or .csv manifest, or a folder of media (one line per JPEG/PNG/mp4 file)')
     .option('--batch <id>', 'batch id (default: the manifest name plus a hash of its content)')
-    .option('--check <check>', `check for lines that name none (${CHECK_NAMES.join(', ')})`, checkName)
+    .option('--check <check>', `check for lines that name none (${CHECK_LIST})`, checkName)
     .option('--dry-run', 'validate, count and estimate paid calls, local rejections and time; enqueue and write nothing')
     .action(async (manifest: string, opts: { batch?: string; check?: CheckName; dryRun?: boolean }) => {
       await withRuntime(async (runtime) => {
@@ -95,7 +83,7 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
     .description('run the workers (one per vendor queue) until SIGINT/SIGTERM')
     .option('--until-idle', 'exit once no job is waiting, delayed or active (non-zero if a vendor refused our credentials)')
     .option('--concurrency <n>', 'concurrent jobs per vendor queue (default RESCREEN_CONCURRENCY or 16)', positiveInt)
-    .option('--vendor <list>', `only these vendor queues (${VENDORS.join(',')})`, vendorList)
+    .option('--vendor <list>', `only these vendor queues (${VENDOR_NAMES.join(',')})`, vendorList)
     .action(async (opts: { untilIdle?: boolean; concurrency?: number; vendor?: Vendor[] }) => {
       exitCode = await withRuntime(
         (runtime) =>
@@ -215,7 +203,7 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
   limitsCommand
     .command('set')
     .description('set a vendor quota (stored in Redis, overriding <VENDOR>_RATE_LIMIT) for every running worker within ~1 s')
-    .argument('<vendor>', 'ooto or glair')
+    .argument('<vendor>', VENDOR_CHOICE)
     .argument('<quota...>', 'e.g. 20/s, "15/s burst 5", 15/s,800/m,50000/d, auto, "auto,max 50/s", none')
     .action(async (vendor: string, quota: string[]) => {
       await withRuntime((runtime) => limitsSet(runtime, vendor, quota.join(' ')));
@@ -223,7 +211,7 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
   limitsCommand
     .command('reset')
     .description('remove the override: back to <VENDOR>_RATE_LIMIT')
-    .argument('<vendor>', 'ooto or glair')
+    .argument('<vendor>', VENDOR_CHOICE)
     .action(async (vendor: string) => {
       await withRuntime((runtime) => limitsReset(runtime, vendor));
     });

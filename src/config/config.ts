@@ -1,10 +1,12 @@
-import { isLoopbackHost, type MediaHostPolicy } from '../media/host-policy.js';
-import { spacingWindow, type Quota } from '../quota/spec.js';
 import { ErrorCodes, RescreenError } from '../errors/errors.js';
-import { SIM_CREDENTIALS } from '../simulator/options.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_LOCK_MS, DEFAULT_REDIS_URL } from './defaults.js';
-import { EnvSchema } from './env-schema.js';
+import { EnvSchema, vendorEnvSchema } from './env-schema.js';
+import { isLoopbackHost, type MediaHostPolicy } from './hosts.js';
+import { spacingWindow, type Quota } from './quota-spec.js';
 import type { RateLimit } from './rate-limit.js';
+import type { VendorConfigSpec, VendorSettings } from './vendor-settings.js';
+
+export type { VendorConfigSpec, VendorSettings };
 
 /**
  * The whole configuration, parsed once from the environment. Nothing else in the code base reads
@@ -17,8 +19,8 @@ export interface Config {
   readonly redisUrlExplicit: boolean;
   /** Key prefix for every BullMQ and store key. Default `rescreen`. */
   readonly prefix: string;
-  readonly ooto: OotoConfig;
-  readonly glair: GlairConfig;
+  /** Each vendor's base URL, credentials and quota, by vendor name (the specs come from the vendor registry). */
+  readonly vendors: Readonly<Record<string, VendorSettings>>;
   /** Similarity at or above which identify says `match`. Default 0.75. */
   readonly identifyMatchThreshold: number;
   readonly logLevel: LogLevel;
@@ -56,29 +58,6 @@ export interface WebhookConfig {
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-
-export interface OotoConfig {
-  /** Default `https://cloud.ooto-ai.com`. */
-  readonly baseUrl: string;
-  readonly appId: string | undefined;
-  readonly appKey: string | undefined;
-  /** OOTO_RATE_LIMIT: every window, burst, auto; `undefined` means none (OOTO publishes none). */
-  readonly quota: Quota | undefined;
-  /** The quota's spaced window as a plain rate (for estimates); `undefined` when it has none. */
-  readonly rateLimit: RateLimit | undefined;
-}
-
-export interface GlairConfig {
-  /** Default `https://api.vision.glair.ai`. */
-  readonly baseUrl: string;
-  readonly username: string | undefined;
-  readonly password: string | undefined;
-  readonly apiKey: string | undefined;
-  /** GLAIR_RATE_LIMIT: every window, burst, auto; `undefined` means none (GLAIR publishes none). */
-  readonly quota: Quota | undefined;
-  /** The quota's spaced window as a plain rate (for estimates); `undefined` when it has none. */
-  readonly rateLimit: RateLimit | undefined;
-}
 
 /** Knobs for the worker; the defaults suit production, tests shorten them. */
 export interface WorkerTuning {
@@ -139,41 +118,26 @@ function plainRate(q: Quota | undefined): RateLimit | undefined {
 }
 
 /**
- * Parses the environment (default: `process.env`) into a {@link Config}.
+ * Parses the environment (default: `process.env`) into a {@link Config}, with the variables of each
+ * vendor in `vendors` (the composition root passes the vendor registry's specs: src/runtime/built-ins.ts).
  * @throws ConfigError naming every bad variable, e.g. `OOTO_RATE_LIMIT must read <count>/<s|m|h>…`.
  */
-export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
+export function parseConfig(vendors: readonly VendorConfigSpec[], env: Readonly<Record<string, string | undefined>> = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'} ${issue.message}`);
+  const vendorParsed = vendorEnvSchema(vendors).safeParse(env);
+  if (!parsed.success || !vendorParsed.success) {
+    const issues = [...(parsed.error?.issues ?? []), ...(vendorParsed.error?.issues ?? [])];
+    const lines = issues.map((issue) => `${issue.path.join('.') || 'environment'} ${issue.message}`);
     throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
   }
   const e = parsed.data;
-  // The simulator's test credentials, as a convenience, only for a loopback base URL with no
-  // credentials at all (`rescreen simulator` + OOTO_BASE_URL=http://127.0.0.1:4010): a real vendor never gets them.
-  const ootoSim = isLoopbackUrl(e.OOTO_BASE_URL) && e.OOTO_APP_ID === undefined && e.OOTO_APP_KEY === undefined;
-  const glairSim =
-    isLoopbackUrl(e.GLAIR_BASE_URL) && e.GLAIR_USERNAME === undefined && e.GLAIR_PASSWORD === undefined && e.GLAIR_API_KEY === undefined;
+  const v = vendorParsed.data;
   const requestTimeoutMs = e.RESCREEN_REQUEST_TIMEOUT_MS;
   return {
     redisUrl: e.REDIS_URL ?? DEFAULT_REDIS_URL,
     redisUrlExplicit: e.REDIS_URL !== undefined,
     prefix: e.RESCREEN_PREFIX,
-    ooto: {
-      baseUrl: e.OOTO_BASE_URL,
-      appId: ootoSim ? SIM_CREDENTIALS.ooto.appId : e.OOTO_APP_ID,
-      appKey: ootoSim ? SIM_CREDENTIALS.ooto.appKey : e.OOTO_APP_KEY,
-      quota: e.OOTO_RATE_LIMIT,
-      rateLimit: plainRate(e.OOTO_RATE_LIMIT),
-    },
-    glair: {
-      baseUrl: e.GLAIR_BASE_URL,
-      username: glairSim ? SIM_CREDENTIALS.glair.username : e.GLAIR_USERNAME,
-      password: glairSim ? SIM_CREDENTIALS.glair.password : e.GLAIR_PASSWORD,
-      apiKey: glairSim ? SIM_CREDENTIALS.glair.apiKey : e.GLAIR_API_KEY,
-      quota: e.GLAIR_RATE_LIMIT,
-      rateLimit: plainRate(e.GLAIR_RATE_LIMIT),
-    },
+    vendors: Object.fromEntries(vendors.map((spec) => [spec.name, vendorSettings(spec, v)])),
     identifyMatchThreshold: e.IDENTIFY_MATCH_THRESHOLD,
     logLevel: e.LOG_LEVEL,
     worker: {
@@ -204,6 +168,17 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   };
 }
 
+function vendorSettings(spec: VendorConfigSpec, v: Readonly<Record<string, unknown>>): VendorSettings {
+  const baseUrl = v[spec.baseUrlVar] as string;
+  const quota = v[spec.rateLimitVar] as Quota | undefined;
+  const given = Object.fromEntries(Object.entries(spec.credentials).map(([key, variable]) => [key, v[variable] as string | undefined]));
+  // The simulator's test credentials, as a convenience, only for a loopback base URL with no
+  // credentials at all: a real vendor never gets them.
+  const simulated = spec.simulatorCredentials !== undefined && isLoopbackUrl(baseUrl) && Object.values(given).every((c) => c === undefined);
+  const credentials = simulated ? { ...given, ...spec.simulatorCredentials } : given;
+  return { name: spec.name, baseUrl, credentials, quota, rateLimit: plainRate(quota), spec };
+}
+
 function isLoopbackUrl(url: string): boolean {
   try {
     return isLoopbackHost(new URL(url).hostname);
@@ -215,42 +190,28 @@ function isLoopbackUrl(url: string): boolean {
 /**
  * The credential variables a vendor needs that are not set (empty when it has them all), e.g.
  * `['OOTO_APP_ID', 'OOTO_APP_KEY']`: a worker with jobs for that vendor must not start (it would
- * pay, or at least call, to learn it from a 401).
+ * pay, or at least call, to learn it from a 401). A vendor the configuration does not know: none.
  */
-export function missingCredentials(config: Config, vendor: 'ooto' | 'glair'): string[] {
-  const wanted: [string, string | undefined][] =
-    vendor === 'ooto'
-      ? [
-          ['OOTO_APP_ID', config.ooto.appId],
-          ['OOTO_APP_KEY', config.ooto.appKey],
-        ]
-      : [
-          ['GLAIR_USERNAME', config.glair.username],
-          ['GLAIR_PASSWORD', config.glair.password],
-          ['GLAIR_API_KEY', config.glair.apiKey],
-        ];
-  return wanted.filter(([, value]) => value === undefined).map(([name]) => name);
+export function missingCredentials(config: Config, vendor: string): string[] {
+  const settings = config.vendors[vendor];
+  if (settings === undefined) return [];
+  return Object.entries(settings.spec.credentials)
+    .filter(([key]) => settings.credentials[key] === undefined)
+    .map(([, variable]) => variable);
 }
 
 /**
  * The secret values of a config, for redaction of free text and stored vendor answers: each
- * credential, and GLAIR's Basic form (`Basic base64(username:password)`, and the base64 alone), which
- * is what an answer echoing our headers carries. Longest first, so no secret is half-replaced.
+ * vendor's credentials and what its spec derives from them (GLAIR: `Basic base64(username:password)`,
+ * and the base64 alone, which is what an answer echoing our headers carries), and the webhook secret.
+ * Longest first, so no secret is half-replaced.
  */
 export function secretsOf(config: Config): string[] {
-  const { username, password } = config.glair;
-  const basic =
-    username !== undefined || password !== undefined ? Buffer.from(`${username ?? ''}:${password ?? ''}`, 'utf8').toString('base64') : undefined;
-  return [
-    config.ooto.appKey,
-    config.ooto.appId,
-    username,
-    password,
-    config.glair.apiKey,
-    config.webhook?.secret,
-    basic,
-    basic === undefined ? undefined : `Basic ${basic}`,
-  ]
+  const vendorSecrets = Object.values(config.vendors).flatMap((s) => [
+    ...Object.values(s.credentials),
+    ...(s.spec.derivedSecrets?.(s.credentials) ?? []),
+  ]);
+  return [...vendorSecrets, config.webhook?.secret]
     .filter((s): s is string => s !== undefined && s.length >= 4)
     .sort((a, b) => b.length - a.length);
 }

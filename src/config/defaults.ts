@@ -9,10 +9,6 @@
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 /** RESCREEN_PREFIX: key prefix of every BullMQ and store key. */
 export const DEFAULT_PREFIX = 'rescreen';
-/** OOTO_BASE_URL. */
-export const DEFAULT_OOTO_BASE_URL = 'https://cloud.ooto-ai.com';
-/** GLAIR_BASE_URL. */
-export const DEFAULT_GLAIR_BASE_URL = 'https://api.vision.glair.ai';
 /** IDENTIFY_MATCH_THRESHOLD: similarity at or above which identify says `match`. */
 export const DEFAULT_IDENTIFY_MATCH_THRESHOLD = 0.75;
 /** LOG_LEVEL. */
@@ -62,6 +58,8 @@ export const DEFAULT_MAX_STALLED = 10;
 
 /** RESCREEN_PHOTO_MAX_BYTES: largest photo accepted, bytes (15 MiB). */
 export const DEFAULT_PHOTO_MAX_BYTES = 15 * 1024 * 1024;
+/** Largest video, and frames in total, when a vendor sets no `bodyMaxBytes` (6 MiB: GLAIR's cap). */
+export const DEFAULT_BODY_MAX_BYTES = 6 * 1024 * 1024;
 /** Time limit of one http(s) media download, ms. */
 export const DEFAULT_FETCH_TIMEOUT_MS = 30_000;
 

@@ -3,7 +3,8 @@
  * turns its output into a Config.
  */
 import { z } from 'zod';
-import { isQuotaError, parseQuota, type Quota } from '../quota/spec.js';
+import { isQuotaError, parseQuota, type Quota } from './quota-spec.js';
+import type { VendorConfigSpec } from './vendor-settings.js';
 import * as D from './defaults.js';
 
 const optionalSecret = z
@@ -52,15 +53,6 @@ export const EnvSchema = z.object({
     .optional()
     .transform((v) => (v === undefined || v === '' ? D.DEFAULT_PREFIX : v))
     .pipe(z.string().regex(/^[A-Za-z0-9_.{}-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ . - { }')),
-  OOTO_BASE_URL: url(D.DEFAULT_OOTO_BASE_URL),
-  OOTO_APP_ID: optionalSecret,
-  OOTO_APP_KEY: optionalSecret,
-  OOTO_RATE_LIMIT: quota,
-  GLAIR_BASE_URL: url(D.DEFAULT_GLAIR_BASE_URL),
-  GLAIR_USERNAME: optionalSecret,
-  GLAIR_PASSWORD: optionalSecret,
-  GLAIR_API_KEY: optionalSecret,
-  GLAIR_RATE_LIMIT: quota,
   IDENTIFY_MATCH_THRESHOLD: z
     .string()
     .optional()
@@ -133,5 +125,16 @@ export const EnvSchema = z.object({
     .transform((v) => v === 'true' || v === '1' || v === 'yes'),
 });
 
-/** The parsed environment. */
+/** The parsed environment (the vendors' variables apart). */
 export type Env = z.output<typeof EnvSchema>;
+
+/** The variables of each vendor (base URL, credentials, quota), by the vendor's own spec. */
+export function vendorEnvSchema(specs: readonly VendorConfigSpec[]): z.ZodObject<Record<string, z.ZodType<string | Quota | undefined>>> {
+  const shape: Record<string, z.ZodType<string | Quota | undefined>> = {};
+  for (const spec of specs) {
+    shape[spec.baseUrlVar] = url(spec.defaultBaseUrl);
+    for (const variable of Object.values(spec.credentials)) shape[variable] = optionalSecret;
+    shape[spec.rateLimitVar] = quota;
+  }
+  return z.object(shape);
+}

@@ -2,8 +2,10 @@
  * The one error taxonomy (after openai-node's core/error.ts). Code decides by `instanceof`, never by
  * matching message text. No error here ever carries a credential: request headers are not kept.
  */
-import type { Vendor } from '../checks/registry.js';
 import { httpStatusCode, type HttpStatusCode } from './http-failure.js';
+
+/** A vendor's name, as the vendor registry has it (`ooto`, `glair`, …). */
+export type Vendor = string;
 
 export type { HttpStatusCode } from './http-failure.js';
 

@@ -22,8 +22,10 @@ const REDACT = [
   '*.password',
   '*.apiKey',
   '*.authorization',
-  'config.ooto',
-  'config.glair',
+  // Every vendor's settings (base URL and credentials), whatever vendors the registry holds.
+  'config.vendors',
+  'credentials',
+  '*.credentials',
 ];
 
 /**

@@ -5,17 +5,20 @@
 import type { Dirent, Stats } from 'node:fs';
 import { opendir, readlink, realpath, stat } from 'node:fs/promises';
 import { join, posix, resolve, sep } from 'node:path';
-import { CHECKS, type CheckName } from '../checks/registry.js';
+import type { CheckName, CheckRegistry } from '../checks/registry.js';
 import { acceptedMime, detectFileMime, kindOfMime } from '../media/sniff.js';
 import type { MediaBlob } from '../media/types.js';
 import { clip, type RawLine } from './raw-line.js';
 
 /** Options of {@link walkFolder} and {@link readFolder}. */
 export interface FolderOptions {
+  /** The checks: what each takes, and the default one per media kind. */
+  readonly checks: CheckRegistry;
   /**
    * `--check`: the check of every line. Files whose type it does not take are skipped (`not-for-check`):
-   * `glair-video` takes mp4 files, the others JPEG/PNG files (`glair-frames` as a one-frame list).
-   * Default: by type, JPEG/PNG → `ooto-deepfake`, mp4 → `glair-video`.
+   * a video check takes mp4 files, the others JPEG/PNG files (a frames check as a one-frame list).
+   * Default: by type, the first registered photo check for JPEG/PNG (`ooto-deepfake`), the first
+   * video check for mp4 (`glair-video`).
    */
   readonly check?: CheckName;
   /** Told of every entry that makes no line (for the counts of the enqueue summary). */
@@ -57,14 +60,15 @@ export type FolderEntry =
       readonly reason: string;
     };
 
-/** The check a media type gets without `--check`. */
-export function defaultCheckFor(mime: MediaBlob['mime']): CheckName {
-  return kindOfMime(mime) === 'video' ? 'glair-video' : 'ooto-deepfake';
+/** The check a media type gets without `--check`: the first registered check of its kind; `undefined` when none. */
+export function defaultCheckFor(checks: CheckRegistry, mime: MediaBlob['mime']): CheckName | undefined {
+  const kind = kindOfMime(mime) === 'video' ? 'video' : 'photo';
+  return checks.modules.find((m) => m.input === kind)?.name;
 }
 
-/** Whether a check takes a file of this type (photo checks and `glair-frames` take JPEG/PNG, `glair-video` mp4). */
-export function checkTakes(check: CheckName, mime: MediaBlob['mime']): boolean {
-  const input = CHECKS[check].input;
+/** Whether a check takes a file of this type (photo and frames checks take JPEG/PNG, video checks mp4). */
+export function checkTakes(checks: CheckRegistry, check: CheckName, mime: MediaBlob['mime']): boolean {
+  const input = checks.get(check).input;
   return kindOfMime(mime) === 'video' ? input === 'video' : input !== 'video';
 }
 
@@ -82,7 +86,7 @@ export function checkTakes(check: CheckName, mime: MediaBlob['mime']): boolean {
  *
  * @throws the filesystem error when the folder itself cannot be read.
  */
-export async function* walkFolder(folder: string, options: FolderOptions = {}): AsyncGenerator<FolderEntry> {
+export async function* walkFolder(folder: string, options: FolderOptions): AsyncGenerator<FolderEntry> {
   const root = resolve(folder);
   const rootReal = await realpath(root);
   const walk: Walk = { rootReal, visited: new Set([rootReal]), options };
@@ -168,8 +172,8 @@ async function* fileEntry(walk: Walk, path: string, rel: string, known: Stats | 
     skip(walk, rel, 'not-media');
     return;
   }
-  const check = walk.options.check ?? defaultCheckFor(mime);
-  if (!checkTakes(check, mime)) {
+  const check = walk.options.check ?? defaultCheckFor(walk.options.checks, mime);
+  if (check === undefined || !checkTakes(walk.options.checks, check, mime)) {
     skip(walk, rel, 'not-for-check');
     return;
   }
@@ -223,7 +227,7 @@ export function subjectOf(path: string): string {
  *
  * @throws the filesystem error when the folder itself cannot be read (`readManifest` wraps it).
  */
-export async function* readFolder(folder: string, options: FolderOptions = {}): AsyncGenerator<RawLine> {
+export async function* readFolder(folder: string, options: FolderOptions): AsyncGenerator<RawLine> {
   let line = 0;
   for await (const entry of walkFolder(folder, options)) {
     line++;
@@ -233,7 +237,7 @@ export async function* readFolder(folder: string, options: FolderOptions = {}): 
       const value = { ref, subject, ...(options.check !== undefined ? { check: options.check } : {}) };
       yield { line, value, error: entry.reason };
     } else {
-      const media = CHECKS[entry.check].input === 'frames' ? { frames: [ref] } : { ref };
+      const media = options.checks.get(entry.check).input === 'frames' ? { frames: [ref] } : { ref };
       yield { line, value: { ...media, subject, check: entry.check } };
     }
   }

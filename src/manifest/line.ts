@@ -1,10 +1,10 @@
 /**
  * Validation of one manifest line: the common fields (`check`, `subject`) here, the per-check
- * fields with the schemas of src/checks/payloads.ts. Reasons are one sentence that names the field.
+ * fields with the payload schema of the check's module (jobs/, through the check registry). Reasons
+ * are one sentence that names the field.
  */
-import type { z } from 'zod';
-import { PAYLOAD_SCHEMAS } from '../checks/payloads.js';
-import { CHECK_NAMES, CHECKS, isCheckName, type CheckName } from '../checks/registry.js';
+import { z } from 'zod';
+import type { CheckName, CheckRegistry } from '../checks/registry.js';
 import type { IdentifyOptions, JobPayload } from '../checks/types.js';
 import type { RawLine } from './raw-line.js';
 
@@ -38,6 +38,8 @@ export type LineValidation = ValidLine | InvalidLine;
 
 /** Options of {@link validateLine}. */
 export interface ValidateLineOptions {
+  /** The checks a line may name, and their payload schemas. */
+  readonly checks: CheckRegistry;
   /**
    * `--check`: the check of lines that name none (`check` absent, `null` or `""`). A line that names a check keeps its own
    * (a mixed manifest stays mixed; `--check` only fills gaps).
@@ -46,15 +48,16 @@ export interface ValidateLineOptions {
 }
 
 /** Validates one line read by `readManifest`. Never throws. */
-export function validateLine(raw: RawLine, options: ValidateLineOptions = {}): LineValidation {
+export function validateLine(raw: RawLine, options: ValidateLineOptions): LineValidation {
   const { line } = raw;
+  const { checks } = options;
   const value = raw.value;
   if (raw.error !== undefined || value === null) {
     const reason = raw.error ?? 'the line holds no record';
     if (value === null) return { ok: false, line, check: null, subject: null, reason };
     // What is known of an unreadable record (a refused folder entry) goes into its failed record.
     const known = readSubject(value.subject);
-    const named = isCheckName(value.check) ? value.check : (options.checkOverride ?? null);
+    const named = checks.has(value.check) ? value.check : (options.checkOverride ?? null);
     return { ok: false, line, check: named, subject: known.ok ? known.value : null, ...copyMedia(value), reason };
   }
   const copied = copyMedia(value);
@@ -67,17 +70,18 @@ export function validateLine(raw: RawLine, options: ValidateLineOptions = {}): L
       return invalid('check is missing: name it on the line or pass --check');
     }
     check = options.checkOverride;
-  } else if (isCheckName(own)) {
+  } else if (checks.has(own)) {
     check = own;
   } else {
-    return invalid(`check must be one of ${CHECK_NAMES.join(', ')} (got ${show(own)})`);
+    return invalid(`check must be one of ${checks.names.join(', ')} (got ${show(own)})`);
   }
   if (!subject.ok) return invalid(subject.reason, check);
 
   const rest: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(value)) if (key !== 'check' && key !== 'subject') rest[key] = field;
-  const parsed = PAYLOAD_SCHEMAS[check].safeParse(rest);
-  if (!parsed.success) return invalid(describeIssues(check, rest, parsed.error.issues), check, subject.value);
+  const schema = checks.get(check).payload;
+  const parsed = schema.safeParse(rest);
+  if (!parsed.success) return invalid(describeIssues(checks, check, rest, parsed.error.issues), check, subject.value);
 
   const data = parsed.data as { ref?: string; frames?: string[]; options?: IdentifyOptions };
   return {
@@ -119,13 +123,13 @@ function copyMedia(value: Record<string, unknown>): { ref?: string; frames?: rea
 }
 
 /** The one issue worth telling, as a sentence. Unknown fields first: they explain the rest. */
-function describeIssues(check: CheckName, value: Record<string, unknown>, issues: readonly z.core.$ZodIssue[]): string {
+function describeIssues(checks: CheckRegistry, check: CheckName, value: Record<string, unknown>, issues: readonly z.core.$ZodIssue[]): string {
   const issue = issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0];
   if (issue === undefined) return `the line is not a valid ${check} line`;
   const path = formatPath(issue.path);
   switch (issue.code) {
     case 'unrecognized_keys':
-      return describeUnknown(check, issue.path, issue.keys);
+      return describeUnknown(checks, check, issue.path, issue.keys);
     case 'invalid_type': {
       if (issue.path.length === 1 && !Object.hasOwn(value, String(issue.path[0]))) return `${path} is missing`;
       return `${path} must be ${article(issue.expected)}`;
@@ -143,14 +147,25 @@ function describeIssues(check: CheckName, value: Record<string, unknown>, issues
   }
 }
 
-function describeUnknown(check: CheckName, at: readonly PropertyKey[], keys: readonly string[]): string {
+function describeUnknown(checks: CheckRegistry, check: CheckName, at: readonly PropertyKey[], keys: readonly string[]): string {
   const names = keys.map((k) => (at.length === 0 ? k : `${formatPath(at)}.${k}`)).join(', ');
   const verb = keys.length > 1 ? 'are' : 'is';
-  if (at.length > 0) return `${names} ${verb} not an option of ${check} (it knows checkLiveness, checkDeepfake)`;
-  const takes = CHECKS[check].input === 'frames' ? 'frames' : 'ref';
-  // What else the check's schema takes beyond its media (ooto-identify: options).
-  const extra = 'options' in PAYLOAD_SCHEMAS[check].shape ? ', options' : '';
-  return `${names} ${verb} not a field of ${check} lines (it takes ${takes}${extra}, check, subject)`;
+  const schema = checks.get(check).payload;
+  // What the schema takes at that place, as its module declares it (ooto-identify: ref, options).
+  const known = keysAt(schema, at);
+  if (at.length > 0) return `${names} ${verb} not an option of ${check} (it knows ${known.join(', ')})`;
+  return `${names} ${verb} not a field of ${check} lines (it takes ${known.join(', ')}, check, subject)`;
+}
+
+/** The keys of the object schema at `path` inside `schema` (optional wrappers unwrapped). */
+function keysAt(schema: z.ZodObject, path: readonly PropertyKey[]): string[] {
+  let node: z.ZodType | undefined = schema;
+  for (const part of path) {
+    while (node instanceof z.ZodOptional) node = node.unwrap() as z.ZodType;
+    node = node instanceof z.ZodObject ? (node.shape as Record<string, z.ZodType>)[String(part)] : undefined;
+  }
+  while (node instanceof z.ZodOptional) node = node.unwrap() as z.ZodType;
+  return node instanceof z.ZodObject ? Object.keys(node.shape) : [];
 }
 
 function formatPath(path: readonly PropertyKey[]): string {

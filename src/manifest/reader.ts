@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
-import type { CheckName } from '../checks/registry.js';
+import type { CheckName, CheckRegistry } from '../checks/registry.js';
 import { readCsv } from './csv.js';
 import { ManifestUnreadableError } from './errors.js';
 import { readFolder, type FolderSkip } from './folder.js';
@@ -17,6 +17,8 @@ export interface ReadManifestOptions {
    * With neither, the first character decides: `{` → JSONL, else CSV. Ignored for a folder.
    */
   readonly format?: ManifestFormat;
+  /** The check registry; needed for a folder manifest (what each check takes, the default checks). */
+  readonly checks?: CheckRegistry;
   /** A folder manifest only: `--check`, the check of every line and of the files taken (see ./folder.ts). */
   readonly check?: CheckName;
   /** A folder manifest only: told of every entry that makes no line. */
@@ -55,8 +57,10 @@ export async function assertManifestReadable(path: string): Promise<ManifestKind
  */
 export async function* readManifest(path: string, options: ReadManifestOptions = {}): AsyncGenerator<RawLine> {
   if ((await assertManifestReadable(path)) === 'folder') {
+    if (options.checks === undefined) throw new TypeError('readManifest: a folder manifest needs options.checks');
     try {
       yield* readFolder(path, {
+        checks: options.checks,
         ...(options.check !== undefined ? { check: options.check } : {}),
         ...(options.onSkip !== undefined ? { onSkip: options.onSkip } : {}),
       });

@@ -7,14 +7,10 @@
  */
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
+import { embeddedIpv4, isLoopbackHost, type MediaHostPolicy } from '../config/hosts.js';
 
-/** What a media download may reach. */
-export interface MediaHostPolicy {
-  /** Host names (or IP literals) always allowed, lower-case, e.g. `minio.internal`, `127.0.0.1`. */
-  readonly allowHosts: readonly string[];
-  /** Allow every address, private ones included (RESCREEN_MEDIA_ALLOW_PRIVATE=true). */
-  readonly allowPrivate: boolean;
-}
+export { isLoopbackHost, type MediaHostPolicy };
+
 
 /** The default policy: public addresses only. */
 export const PUBLIC_ONLY: MediaHostPolicy = Object.freeze({ allowHosts: Object.freeze([]), allowPrivate: false });
@@ -54,19 +50,6 @@ for (const [net, bits] of [
   BLOCKED.addSubnet(net, bits, 'ipv6');
 }
 
-/** The IPv4 address inside an IPv4-mapped / -compatible / NAT64 IPv6 address, if it is one. */
-function embeddedIpv4(ipv6: string): string | undefined {
-  const lower = ipv6.toLowerCase();
-  const dotted = /^(?:::ffff:|::ffff:0:|::|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
-  if (dotted) return dotted[1];
-  const hex = /^(?:::ffff:|64:ff9b::)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(lower);
-  if (hex) {
-    const hi = parseInt(hex[1]!, 16);
-    const lo = parseInt(hex[2]!, 16);
-    return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
-  }
-  return undefined;
-}
 
 /** True for an address no public media URL should reach (see the ranges above). Not an IP: false. */
 export function isBlockedAddress(address: string): boolean {
@@ -81,13 +64,6 @@ export function isBlockedAddress(address: string): boolean {
   return false;
 }
 
-/** True for a loopback host name or address (`localhost`, 127/8, ::1): the simulator's home. */
-export function isLoopbackHost(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
-  if (bare === 'localhost' || bare.endsWith('.localhost')) return true;
-  const v4 = isIP(bare) === 6 ? (embeddedIpv4(bare) ?? bare) : bare;
-  return v4 === '::1' || (isIP(v4) === 4 && v4.startsWith('127.'));
-}
 
 /** Whether `host` (a URL's hostname) is allowed by name, whatever it resolves to. */
 export function hostAllowed(policy: MediaHostPolicy, host: string): boolean {

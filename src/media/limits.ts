@@ -1,5 +1,4 @@
 /** The size caps of media and the errors of a source over its cap. */
-import { GLAIR_MAX_BYTES } from '../checks/registry.js';
 import { ErrorCodes, MediaRejectedError } from '../errors/errors.js';
 import { formatBytes } from './sniff.js';
 
@@ -14,14 +13,14 @@ export function overLimit(display: string, size: number | undefined, cap: number
   return new MediaRejectedError(ErrorCodes.MEDIA_TOO_LARGE, message);
 }
 
-/** The error of a frame that takes the frames' total (`before` bytes so far) over {@link GLAIR_MAX_BYTES}. */
-export function framesOverLimit(label: string, before: number, size: number | undefined): MediaRejectedError {
+/** The error of a frame that takes the frames' total (`before` bytes so far) over `cap` (the vendor's `bodyMaxBytes`). */
+export function framesOverLimit(label: string, before: number, size: number | undefined, cap: number): MediaRejectedError {
   return new MediaRejectedError(
     ErrorCodes.MEDIA_TOO_LARGE,
     size === undefined
-      ? `frames: ${label} takes the total over the limit of ${formatBytes(GLAIR_MAX_BYTES)} (stopped reading there)`
+      ? `frames: ${label} takes the total over the limit of ${formatBytes(cap)} (stopped reading there)`
       : `frames: ${label} brings the total to ${formatBytes(before + size)}, over the limit of ` +
-        `${formatBytes(GLAIR_MAX_BYTES)} in total`,
+        `${formatBytes(cap)} in total`,
   );
 }
 

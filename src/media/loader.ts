@@ -6,8 +6,7 @@
  * remote.ts; caps: limits.ts.
  */
 import type { Dispatcher } from 'undici';
-import { GLAIR_MAX_BYTES } from '../checks/registry.js';
-import { DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_PHOTO_MAX_BYTES } from '../config/defaults.js';
+import { DEFAULT_BODY_MAX_BYTES, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_PHOTO_MAX_BYTES } from '../config/defaults.js';
 import { ErrorCodes, MediaRejectedError } from '../errors/errors.js';
 import { PUBLIC_ONLY, type MediaHostPolicy } from './host-policy.js';
 import { framesOverLimit, overLimit, type TooLarge } from './limits.js';
@@ -31,6 +30,8 @@ export { DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_PHOTO_MAX_BYTES } from '../config/def
 export interface MediaLoaderOptions {
   /** Largest photo accepted (local file or download), bytes. Default 15 MiB ({@link DEFAULT_PHOTO_MAX_BYTES}); pass `config.photoMaxBytes`. */
   readonly photoMaxBytes?: number;
+  /** Largest video, and frames in total, bytes: the vendor's `bodyMaxBytes` (GLAIR's 6 MiB). Default {@link DEFAULT_BODY_MAX_BYTES}. */
+  readonly bodyMaxBytes?: number;
   /**
    * Time limit of one http(s) download, ms, from the request until the last byte (also used as undici's
    * headers and body inactivity timeouts). Default 30000 ({@link DEFAULT_FETCH_TIMEOUT_MS}).
@@ -58,8 +59,8 @@ export interface MediaLoaderOptions {
  * Builds the {@link MediaLoader} used by the job processors.
  *
  * References: a plain path (relative → resolved against `baseDir`, the manifest's folder), a `file://`
- * URL, or an `http(s)://` URL. Caps: a photo `photoMaxBytes`; a video {@link GLAIR_MAX_BYTES}; frames
- * {@link GLAIR_MAX_BYTES} in total (later frames are not read once the total would pass it).
+ * URL, or an `http(s)://` URL. Caps: a photo `photoMaxBytes`; a video `bodyMaxBytes`; frames
+ * `bodyMaxBytes` in total (later frames are not read once the total would pass it).
  *
  * Errors: MediaRejectedError (MEDIA_EMPTY, MEDIA_UNSUPPORTED_TYPE, MEDIA_TOO_LARGE → `rejected`),
  * MediaUnavailableError (MEDIA_NOT_FOUND for a missing file or HTTP 404/410, MEDIA_UNREADABLE for a
@@ -71,6 +72,7 @@ export interface MediaLoaderOptions {
  */
 export function createMediaLoader(options: MediaLoaderOptions = {}): MediaLoader {
   const photoMaxBytes = positive(options.photoMaxBytes, DEFAULT_PHOTO_MAX_BYTES, 'photoMaxBytes');
+  const bodyMaxBytes = positive(options.bodyMaxBytes, DEFAULT_BODY_MAX_BYTES, 'bodyMaxBytes');
   const fetchTimeoutMs = positive(options.fetchTimeoutMs, DEFAULT_FETCH_TIMEOUT_MS, 'fetchTimeoutMs');
   const allowLocal = options.allowFileUrls ?? true;
   const hostPolicy = options.hostPolicy ?? PUBLIC_ONLY;
@@ -78,26 +80,24 @@ export function createMediaLoader(options: MediaLoaderOptions = {}): MediaLoader
   const dispatcher = options.dispatcher ?? sharedDispatcher(hostPolicy);
   const reader: RemoteReader = { fetchTimeoutMs, dispatcher, hostPolicy };
 
-  return {
-    async loadPhoto(ref, baseDir, signal) {
-      signal?.throwIfAborted();
-      const source = resolveRef(ref, baseDir, allowLocal);
-      const bytes = await readSource(reader, source, photoMaxBytes, signal, (size) =>
-        overLimit(source.display, size, photoMaxBytes),
-      );
-      const mime = await sniffPhoto(bytes, { maxBytes: photoMaxBytes, label: source.display });
-      return { bytes, mime, filename: source.filename ?? `media.${extensionOf(mime)}` };
-    },
+  /** One photo or video: read within `cap`, then sniffed as that kind. */
+  async function loadOne(
+    ref: string,
+    baseDir: string,
+    signal: AbortSignal | undefined,
+    cap: number,
+    sniff: typeof sniffPhoto | typeof sniffVideo,
+  ): Promise<MediaBlob> {
+    signal?.throwIfAborted();
+    const source = resolveRef(ref, baseDir, allowLocal);
+    const bytes = await readSource(reader, source, cap, signal, (size) => overLimit(source.display, size, cap));
+    const mime = await sniff(bytes, { maxBytes: cap, label: source.display });
+    return { bytes, mime, filename: source.filename ?? `media.${extensionOf(mime)}` };
+  }
 
-    async loadVideo(ref, baseDir, signal) {
-      signal?.throwIfAborted();
-      const source = resolveRef(ref, baseDir, allowLocal);
-      const bytes = await readSource(reader, source, GLAIR_MAX_BYTES, signal, (size) =>
-        overLimit(source.display, size, GLAIR_MAX_BYTES),
-      );
-      const mime = await sniffVideo(bytes, { maxBytes: GLAIR_MAX_BYTES, label: source.display });
-      return { bytes, mime, filename: source.filename ?? `media.${extensionOf(mime)}` };
-    },
+  return {
+    loadPhoto: (ref, baseDir, signal) => loadOne(ref, baseDir, signal, photoMaxBytes, sniffPhoto),
+    loadVideo: (ref, baseDir, signal) => loadOne(ref, baseDir, signal, bodyMaxBytes, sniffVideo),
 
     async loadFrames(refs, baseDir, signal) {
       signal?.throwIfAborted();
@@ -111,8 +111,8 @@ export function createMediaLoader(options: MediaLoaderOptions = {}): MediaLoader
         const label = `frame ${n} of ${sources.length} (${source.display})`;
         const before = total;
         // The cap of this frame is what is left of the total: nothing past the total is ever read.
-        const bytes = await readSource(reader, source, GLAIR_MAX_BYTES - before, signal, (size) =>
-          framesOverLimit(label, before, size),
+        const bytes = await readSource(reader, source, bodyMaxBytes - before, signal, (size) =>
+          framesOverLimit(label, before, size, bodyMaxBytes),
         );
         total += bytes.byteLength;
         const mime = await sniffPhoto(bytes, { label });

@@ -5,10 +5,10 @@
  * functions loader.ts and sniff.ts share, so a probe that says "sent" is a paid call and one that
  * says `MEDIA_EMPTY` is a local rejection.
  */
-import { GLAIR_MAX_BYTES, type CheckInput } from '../checks/registry.js';
 import { ErrorCodes, MediaRejectedError, MediaUnavailableError } from '../errors/errors.js';
-import { DEFAULT_PHOTO_MAX_BYTES } from '../config/defaults.js';
+import { DEFAULT_BODY_MAX_BYTES, DEFAULT_PHOTO_MAX_BYTES } from '../config/defaults.js';
 import { framesOverLimit, overLimit } from './limits.js';
+import type { CheckInput, MediaLimits } from './types.js';
 import { localError, statLocal } from './local.js';
 import { resolveRef, type Source } from './refs.js';
 import { acceptPhoto, acceptVideo, checkMediaSize, detectFileMime } from './sniff.js';
@@ -48,7 +48,8 @@ export interface MediaProbeOptions {
 
 /** Probes the media of one line by the check's input kind. Never throws for a media problem. */
 export interface MediaProbe {
-  probe(input: CheckInput, refs: readonly string[], baseDir: string): Promise<ProbeResult>;
+  /** `limits`: the caps of the check's vendor (its `media` in the vendor registry). */
+  probe(input: CheckInput, refs: readonly string[], baseDir: string, limits?: MediaLimits): Promise<ProbeResult>;
 }
 
 const SENT: ProbeResult = { outcome: 'sent' };
@@ -57,8 +58,8 @@ const REMOTE: ProbeResult = { outcome: 'remote' };
 /**
  * Builds a {@link MediaProbe} that applies exactly the rules of `createMediaLoader` with the same
  * options:
- * - photo: a JPEG or PNG of 1 byte to `photoMaxBytes`; video: an mp4 of 1 byte to 6 MB;
- *   frames: each a JPEG or PNG, at most 6 MB in total, first failing frame wins.
+ * - photo: a JPEG or PNG of 1 byte to `photoMaxBytes`; video: an mp4 of 1 byte to the vendor's `bodyMaxBytes` (6 MiB by default);
+ *   frames: each a JPEG or PNG, at most `bodyMaxBytes` in total, first failing frame wins.
  * - Checked in the loader's order: reference → `stat` (missing, a directory, not a regular file) →
  *   size cap → empty → type sniffed from the first bytes (never the extension).
  * - http(s) references are not fetched (`remote`).
@@ -67,10 +68,10 @@ export function createMediaProbe(options: MediaProbeOptions = {}): MediaProbe {
   const photoMaxBytes = options.photoMaxBytes ?? DEFAULT_PHOTO_MAX_BYTES;
   const allowLocal = options.allowFileUrls ?? true;
 
-  async function single(ref: string, baseDir: string, kind: 'photo' | 'video'): Promise<ProbeResult> {
+  async function single(ref: string, baseDir: string, kind: 'photo' | 'video', bodyMaxBytes: number): Promise<ProbeResult> {
     const source = resolveRef(ref, baseDir, allowLocal);
     if (source.kind === 'http') return REMOTE;
-    const cap = kind === 'photo' ? photoMaxBytes : GLAIR_MAX_BYTES;
+    const cap = kind === 'photo' ? photoMaxBytes : bodyMaxBytes;
     const size = await statLocal(source.path, source.display, cap, (n) => overLimit(source.display, n, cap));
     const sniff = { maxBytes: cap, label: source.display };
     checkMediaSize(size, sniff);
@@ -80,7 +81,7 @@ export function createMediaProbe(options: MediaProbeOptions = {}): MediaProbe {
     return SENT;
   }
 
-  async function frames(refs: readonly string[], baseDir: string): Promise<ProbeResult> {
+  async function frames(refs: readonly string[], baseDir: string, bodyMaxBytes: number): Promise<ProbeResult> {
     if (refs.length === 0) throw new MediaRejectedError(ErrorCodes.MEDIA_EMPTY, 'frames: the list of frames is empty');
     const sources = refs.map((ref) => resolveRef(ref, baseDir, allowLocal));
     let total = 0;
@@ -93,7 +94,7 @@ export function createMediaProbe(options: MediaProbeOptions = {}): MediaProbe {
       }
       const label = `frame ${index + 1} of ${sources.length} (${source.display})`;
       const before = total;
-      const size = await statLocal(source.path, source.display, GLAIR_MAX_BYTES - before, (n) => framesOverLimit(label, before, n));
+      const size = await statLocal(source.path, source.display, bodyMaxBytes - before, (n) => framesOverLimit(label, before, n, bodyMaxBytes));
       total += size;
       checkMediaSize(size, { label });
       acceptPhoto(await detect(source, size), { label });
@@ -102,14 +103,15 @@ export function createMediaProbe(options: MediaProbeOptions = {}): MediaProbe {
   }
 
   return {
-    async probe(input, refs, baseDir) {
+    async probe(input, refs, baseDir, limits = {}) {
+      const bodyMaxBytes = limits.bodyMaxBytes ?? DEFAULT_BODY_MAX_BYTES;
       try {
         switch (input) {
           case 'photo':
           case 'video':
-            return await single(refs[0] ?? '', baseDir, input);
+            return await single(refs[0] ?? '', baseDir, input, bodyMaxBytes);
           case 'frames':
-            return await frames(refs, baseDir);
+            return await frames(refs, baseDir, bodyMaxBytes);
         }
       } catch (error) {
         return outcomeOf(error);

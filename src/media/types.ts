@@ -1,3 +1,12 @@
+/** What a check takes: one photo (JPEG/PNG), one mp4 video, or a list of JPEG/PNG frames. */
+export type CheckInput = 'photo' | 'video' | 'frames';
+
+/** Caps a vendor puts on media (its vendor definition says; the loader and the dry-run probe apply them). */
+export interface MediaLimits {
+  /** Largest video, and largest total of a check's frames, in bytes (GLAIR: 6 MiB). */
+  readonly bodyMaxBytes?: number;
+}
+
 /** Media bytes ready for a vendor call, already sniffed and validated. */
 export interface MediaBlob {
   readonly bytes: Buffer;
@@ -16,8 +25,8 @@ export interface MediaBlob {
 export interface MediaLoader {
   /** One JPEG or PNG, at most `photoMaxBytes`. */
   loadPhoto(ref: string, baseDir: string, signal?: AbortSignal): Promise<MediaBlob>;
-  /** One mp4 (ISO-BMFF `ftyp`), at most 6 MB. */
+  /** One mp4 (ISO-BMFF `ftyp`), at most the vendor's `bodyMaxBytes` (default 6 MiB). */
   loadVideo(ref: string, baseDir: string, signal?: AbortSignal): Promise<MediaBlob>;
-  /** JPEG/PNG frames, at most 6 MB in total. */
+  /** JPEG/PNG frames, at most the vendor's `bodyMaxBytes` in total. */
   loadFrames(refs: readonly string[], baseDir: string, signal?: AbortSignal): Promise<MediaBlob[]>;
 }

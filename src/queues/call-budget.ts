@@ -10,7 +10,6 @@ import type { ProcessorDeps } from '../checks/processor.js';
 import { CallBudgetExhaustedError } from '../errors/errors.js';
 import { callCost } from '../errors/retry-policy.js';
 import { batchKeys, storeRoot } from '../store/keys.js';
-import type { GlairClient, OotoClient } from '../vendors/types.js';
 
 /** Which line's calls: the batch, the line, and the run of it (a `retry` run starts a fresh budget). */
 export interface LineKey {
@@ -157,18 +156,17 @@ export function meterVendorCalls(deps: ProcessorDeps, budget: CallBudget, key: L
       throw error;
     }
   };
-  const ooto: OotoClient = {
-    deepfake: (...args) => metered(() => deps.ooto.deepfake(...args)),
-    identify: (...args) => metered(() => deps.ooto.identify(...args)),
-    add: (...args) => metered(() => deps.ooto.add(...args)),
-    close: () => deps.ooto.close(),
-  };
-  const glair: GlairClient = {
-    video: (...args) => metered(() => deps.glair.video(...args)),
-    frames: (...args) => metered(() => deps.glair.frames(...args)),
-    close: () => deps.glair.close(),
-  };
-  return { ...deps, ooto, glair };
+  // Every method of the client but `close` is one vendor call (the VendorClient contract).
+  const client: unknown = new Proxy(deps.client as object, {
+    get: (target, name) => {
+      const value: unknown = Reflect.get(target, name, target);
+      if (typeof value !== 'function') return value;
+      const method = value as (...args: unknown[]) => unknown;
+      if (name === 'close') return method.bind(target);
+      return (...args: unknown[]) => metered(() => Promise.resolve(method.apply(target, args)));
+    },
+  });
+  return { ...deps, client };
 }
 
 /** `4 vendor calls made for this line without an answer (2 possibly billed); the limit is RESCREEN_MAX_CALLS_PER_LINE=4`. */

@@ -8,7 +8,6 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ProcessorDeps } from '../checks/processor.js';
-import { VENDORS } from '../checks/registry.js';
 import type { JobPayload, MediaDigest } from '../checks/types.js';
 import { MalformedResponseError, VendorApiError } from '../errors/errors.js';
 import type { MediaBlob } from '../media/types.js';
@@ -53,21 +52,17 @@ export class CallTrail {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** The processor dependencies with every vendor client call observed. */
-  observe(deps: ProcessorDeps): ProcessorDeps {
-    const observed: Record<string, unknown> = { ...deps };
-    for (const vendor of VENDORS) {
-      const client = deps[vendor] as unknown as Record<string, unknown> | undefined;
-      if (typeof client !== 'object' || client === null) continue;
-      observed[vendor] = new Proxy(client, {
-        get: (target, name, receiver) => {
-          const value: unknown = Reflect.get(target, name, receiver);
-          if (typeof value !== 'function' || name === 'close') return value;
-          return async (...args: unknown[]) => this.call(vendor, () => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args), args);
-        },
-      });
-    }
-    return observed as unknown as ProcessorDeps;
+  /** The processor dependencies with every call of the vendor's client (every method but `close`) observed. */
+  observe(deps: ProcessorDeps, vendor: string): ProcessorDeps {
+    if (typeof deps.client !== 'object' || deps.client === null) return deps;
+    const client: unknown = new Proxy(deps.client, {
+      get: (target, name, receiver) => {
+        const value: unknown = Reflect.get(target, name, receiver);
+        if (typeof value !== 'function' || name === 'close') return value;
+        return async (...args: unknown[]) => this.call(vendor, () => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args), args);
+      },
+    });
+    return { ...deps, client };
   }
 
   private async call(vendor: string, send: () => Promise<unknown>, args: readonly unknown[]): Promise<unknown> {

@@ -4,13 +4,13 @@
  * `addBulk` per vendor queue and one `putMany` of the invalid lines' `failed` records.
  */
 import type { BulkJobOptions, Queue } from 'bullmq';
-import { VENDORS, vendorOf, type CheckName, type Vendor } from '../checks/registry.js';
+import type { CheckName, CheckRegistry, Vendor } from '../checks/registry.js';
 import type { JobPayload, ResultRecord } from '../checks/types.js';
 import { ErrorCodes } from '../errors/errors.js';
 import type { InvalidLine, LineValidation, ValidLine } from '../manifest/line.js';
 import type { ResultStore } from '../store/types.js';
 import { recordRefs } from '../media/refs.js';
-import { jobId } from './names.js';
+import { jobId, queueOf } from './names.js';
 
 const JOBS_EXIST_COMMAND = 'rescreenJobsExist';
 /** KEYS[1]: the queue's meta key (routes the call); ARGV: job keys. Returns 1/0 per job key. */
@@ -45,6 +45,8 @@ export interface ChunkCounts {
 export interface ChunkWriterDeps {
   readonly batch: string;
   readonly baseDir: string;
+  /** Which vendor queue each check goes to. */
+  readonly checks: CheckRegistry;
   readonly queues: Readonly<Record<Vendor, Queue>>;
   readonly store: ResultStore;
   readonly now: () => Date;
@@ -82,7 +84,7 @@ export class ChunkWriter {
       } else if (queued.has(line.line)) {
         alreadyQueued++;
       } else {
-        const vendor = vendorOf(line.check);
+        const vendor = this.deps.checks.vendorOf(line.check);
         let list = jobs.get(vendor);
         if (list === undefined) jobs.set(vendor, (list = []));
         list.push({ name: line.check, data: this.payload(line), opts: { ...this.deps.jobOptions, jobId: jobId(batch, line.line) } });
@@ -93,7 +95,7 @@ export class ChunkWriter {
     await Promise.all([
       store.putMany(failed),
       ...[...jobs].map(async ([vendor, list]) => {
-        await this.deps.queues[vendor].addBulk(list);
+        await queueOf(this.deps.queues, vendor).addBulk(list);
       }),
     ]);
     return { enqueued, alreadyRecorded, alreadyQueued };
@@ -103,10 +105,10 @@ export class ChunkWriter {
   private async queuedJobs(valid: readonly ValidLine[]): Promise<Set<number>> {
     const found = new Set<number>();
     await Promise.all(
-      VENDORS.map(async (vendor) => {
-        const lines = valid.filter((l) => vendorOf(l.check) === vendor).map((l) => l.line);
+      this.deps.checks.vendors.map(async (vendor) => {
+        const lines = valid.filter((l) => this.deps.checks.vendorOf(l.check) === vendor).map((l) => l.line);
         if (lines.length === 0) return;
-        const queue = this.deps.queues[vendor];
+        const queue = queueOf(this.deps.queues, vendor);
         const exists = await jobsExist(queue, lines.map((line) => queue.toKey(jobId(this.deps.batch, line))));
         lines.forEach((line, index) => {
           if (exists[index] === true) found.add(line);

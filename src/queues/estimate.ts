@@ -2,7 +2,7 @@
  * Knowing before paying: what a batch would cost, counted by a dry run of the producer. Reads the
  * store (which lines already have a record) and probes local media (media/probe.ts); writes nothing.
  */
-import { CHECK_NAMES, CHECKS, VENDORS, type CheckName, type Vendor } from '../checks/registry.js';
+import type { CheckName, CheckRegistry, Vendor } from '../checks/registry.js';
 import { DEFAULT_CONCURRENCY } from '../config/defaults.js';
 import { perSecond, type RateLimit } from '../config/rate-limit.js';
 import type { InvalidLine, LineValidation, ValidLine } from '../manifest/line.js';
@@ -32,7 +32,7 @@ export interface CheckEstimate {
 export interface VendorEstimate {
   readonly vendor: Vendor;
   readonly paidCalls: number;
-  /** The configured limit (`OOTO_RATE_LIMIT` / `GLAIR_RATE_LIMIT`); `undefined` when none is set. */
+  /** The configured limit (the vendor's `*_RATE_LIMIT`, e.g. `OOTO_RATE_LIMIT`); `undefined` when none is set. */
   readonly rateLimit: RateLimit | undefined;
   /**
    * `paidCalls` ÷ the limit's calls per second, in seconds (0 without calls); `undefined` when calls
@@ -68,6 +68,8 @@ export interface DryRunEstimatorDeps {
   readonly batch: string;
   /** Folder that relative media paths resolve against (as in the jobs' payloads). */
   readonly baseDir: string;
+  /** What each check takes, its vendor and the vendor's media caps. */
+  readonly checks: CheckRegistry;
   /** Read only: `has`. */
   readonly store: ResultStore;
   readonly probe: MediaProbe;
@@ -88,12 +90,12 @@ interface CheckCounts {
  * added concurrently; the counts are sums, so order does not matter.
  */
 export class DryRunEstimator {
-  private readonly counts: Record<CheckName, CheckCounts>;
+  private readonly counts = new Map<CheckName, CheckCounts>();
   private invalid = 0;
   private alreadyRecorded = 0;
 
   constructor(private readonly deps: DryRunEstimatorDeps) {
-    this.counts = Object.fromEntries(CHECK_NAMES.map((c) => [c, emptyCounts()])) as Record<CheckName, CheckCounts>;
+    for (const c of deps.checks.names) this.counts.set(c, emptyCounts());
   }
 
   /** Looks up which lines have a record (one round trip), probes the media of the others. */
@@ -113,7 +115,8 @@ export class DryRunEstimator {
     const worker = async (): Promise<void> => {
       for (let line = toProbe[next++]; line !== undefined; line = toProbe[next++]) {
         const refs = line.frames ?? (line.ref !== undefined ? [line.ref] : []);
-        this.count(line.check, await this.deps.probe.probe(CHECKS[line.check].input, refs, this.deps.baseDir));
+        const { checks } = this.deps;
+        this.count(line.check, await this.deps.probe.probe(checks.get(line.check).input, refs, this.deps.baseDir, checks.mediaLimitsOf(line.check)));
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, toProbe.length) }, worker));
@@ -122,12 +125,13 @@ export class DryRunEstimator {
 
   /** The estimate so far, timed at these rate limits. */
   result(rateLimits: Readonly<Partial<Record<Vendor, RateLimit | undefined>>> = {}): DryRunEstimate {
-    const checks = Object.fromEntries(
-      CHECK_NAMES.map((check) => {
-        const c = this.counts[check];
+    const registry = this.deps.checks;
+    const checks: Record<CheckName, CheckEstimate> = Object.fromEntries(
+      registry.names.map((check) => {
+        const c = this.countsOf(check);
         const estimate: CheckEstimate = {
           check,
-          vendor: CHECKS[check].vendor,
+          vendor: registry.vendorOf(check),
           lines: c.lines,
           paidCalls: c.paidCalls,
           remote: c.remote,
@@ -136,18 +140,18 @@ export class DryRunEstimator {
         };
         return [check, estimate];
       }),
-    ) as Record<CheckName, CheckEstimate>;
+    );
     const all = Object.values(checks);
 
-    const vendors = Object.fromEntries(
-      VENDORS.map((vendor) => {
+    const vendors: Record<Vendor, VendorEstimate> = Object.fromEntries(
+      registry.vendors.map((vendor) => {
         const paidCalls = all.filter((c) => c.vendor === vendor).reduce((n, c) => n + c.paidCalls, 0);
         const rateLimit = rateLimits[vendor];
         const seconds = paidCalls === 0 ? 0 : rateLimit === undefined ? undefined : paidCalls / perSecond(rateLimit);
         const estimate: VendorEstimate = { vendor, paidCalls, rateLimit, seconds };
         return [vendor, estimate];
       }),
-    ) as Record<Vendor, VendorEstimate>;
+    );
     const times = Object.values(vendors).map((v) => v.seconds);
 
     const rejected = zeros(LOCAL_REJECT_CODES);
@@ -169,8 +173,14 @@ export class DryRunEstimator {
     };
   }
 
+  private countsOf(check: CheckName): CheckCounts {
+    let c = this.counts.get(check);
+    if (c === undefined) this.counts.set(check, (c = emptyCounts()));
+    return c;
+  }
+
   private count(check: CheckName, result: ProbeResult): void {
-    const c = this.counts[check];
+    const c = this.countsOf(check);
     c.lines++;
     switch (result.outcome) {
       case 'sent':

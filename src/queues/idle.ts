@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JobType, Queue } from 'bullmq';
-import type { Vendor } from '../checks/registry.js';
+import type { Vendor } from '../errors/errors.js';
 
 /**
  * The one list of BullMQ states a job is not finished in (it will still run, or runs now). A job
@@ -46,7 +46,7 @@ export async function waitUntilIdle(
     // `also` first: a firing that finishes between the two reads has already enqueued its jobs.
     const others = await Promise.all((options.also ?? []).map((w) => w.pendingCount()));
     const pending = await pool.pendingCounts();
-    const busy = others.some((n) => n > 0) || pool.vendors.some((v) => !pool.stoppedVendors.has(v) && pending[v] > 0);
+    const busy = others.some((n) => n > 0) || pool.vendors.some((v) => !pool.stoppedVendors.has(v) && (pending[v] ?? 0) > 0);
     quietPolls = busy ? 0 : quietPolls + 1;
     if (quietPolls >= 2) break;
     await sleep(pollMs);

@@ -4,8 +4,8 @@
  * vendor. The BullMQ adapter (worker-pool.ts) acts on the returned step; this module is unit-testable
  * with an in-memory store and no Redis.
  */
-import type { Processor, ProcessorDeps } from '../checks/processor.js';
-import { CHECKS, type CheckName, type CheckSpec } from '../checks/registry.js';
+import type { ProcessorDeps } from '../checks/processor.js';
+import type { CheckRegistry, Vendor } from '../checks/registry.js';
 import type { CheckOutcome, JobPayload, MediaDigest, RecordError, ResultRecord } from '../checks/types.js';
 import type {
   QuotaWaitError} from '../errors/errors.js';
@@ -26,8 +26,10 @@ import { minimiseResponse, storedResponse } from './stored-response.js';
 
 export interface JobRunnerDeps {
   readonly store: ResultStore;
-  readonly processors: Readonly<Record<CheckName, Processor>>;
-  readonly processorDeps: ProcessorDeps;
+  /** The checks: each job's module (its processor, its vendor, the record fields it adds). */
+  readonly checks: CheckRegistry;
+  /** The processor dependencies of a vendor's checks: its client and its media loader. */
+  readonly depsFor: (vendor: Vendor) => ProcessorDeps;
   /** A job sent back by 429 more often than this ends `failed` (RATE_LIMITED_TOO_OFTEN). */
   readonly maxRateLimited: number;
   /** Delay used for a 429 without Retry-After (GLAIR never sends one). */
@@ -72,19 +74,19 @@ export async function runJob(input: JobAttempt, deps: JobRunnerDeps, signal?: Ab
     return { kind: 'skipped', existing };
   }
 
-  const processor = deps.processors[payload.check];
+  const check = deps.checks.get(payload.check);
   // Every vendor call of the line counts against its budget; a retry run gets a fresh one.
   const tally: Trace = { calls: 0, possiblyBilled: 0 };
   const run = payload.retry === true && existing ? existing.finishedAt : '';
   // Every answered call goes to the attempt log; the bytes sent are digested for the record.
   const trail = new CallTrail(payload, input.attempt, deps.workerId, deps.now);
-  const observed = trail.observe(deps.processorDeps);
+  const observed = trail.observe(deps.depsFor(check.vendor), check.vendor);
   const processorDeps = deps.callBudget
     ? meterVendorCalls(observed, deps.callBudget, { batch: payload.batch, line: payload.line, run }, tally)
     : observed;
   let outcome: CheckOutcome;
   try {
-    outcome = await processor(payload, processorDeps, signal);
+    outcome = await check.processor(payload, processorDeps, signal);
   } catch (error) {
     await trail.flush(deps.store);
     tally.media = trail.media;
@@ -99,7 +101,7 @@ export async function runJob(input: JobAttempt, deps: JobRunnerDeps, signal?: Ab
     score: outcome.score,
     error: null,
     response: outcome.response,
-    ...(addsTemplateId(payload.check) ? { templateId: outcome.templateId ?? null } : {}),
+    ...(deps.checks.adds(payload.check, 'templateId') ? { templateId: outcome.templateId ?? null } : {}),
     ...billed(tally),
   });
   await deps.store.put(record);
@@ -227,10 +229,4 @@ function baseRecord(
     attempts: attempt,
     finishedAt: (deps.now?.() ?? new Date()).toISOString(),
   };
-}
-
-/** Whether the check's records carry `templateId` (the registry says, not the check's name). */
-function addsTemplateId(check: CheckName): boolean {
-  const spec: CheckSpec = CHECKS[check];
-  return spec.recordFields?.includes('templateId') === true;
 }

@@ -2,7 +2,7 @@
  * Queue names, job ids and job options: what producer and worker must agree on.
  */
 import type { JobsOptions } from 'bullmq';
-import type { Vendor } from '../checks/registry.js';
+import type { Vendor } from '../errors/errors.js';
 import type { WorkerTuning } from '../config/config.js';
 
 /** Name of a vendor's BullMQ queue: one queue per vendor, so each gets its own rate limiter. */
@@ -11,6 +11,13 @@ export type QueueName = Vendor;
 /** The BullMQ queue of a vendor (`ooto`, `glair`). Job names within it are check names. */
 export function queueName(vendor: Vendor): QueueName {
   return vendor;
+}
+
+/** A vendor's queue from the runtime's `queues`. @throws Error for a vendor with no queue (not registered). */
+export function queueOf<Q>(queues: Readonly<Record<Vendor, Q>>, vendor: Vendor): Q {
+  const queue = queues[vendor];
+  if (queue === undefined) throw new Error(`no queue for vendor ${JSON.stringify(vendor)} (not in the vendor registry)`);
+  return queue;
 }
 
 /**

@@ -11,10 +11,10 @@
  */
 import { dirname, resolve } from 'node:path';
 import type { BulkJobOptions, Queue } from 'bullmq';
-import { CHECK_NAMES, type CheckName, type Vendor } from '../checks/registry.js';
+import type { CheckName, CheckRegistry, Vendor } from '../checks/registry.js';
 import { DEFAULT_CHUNK_SIZE } from '../config/defaults.js';
 import type { RateLimit } from '../config/rate-limit.js';
-import { ErrorCodes, RescreenError } from '../errors/errors.js';
+import { ErrorCodes, InvalidInputError, RescreenError } from '../errors/errors.js';
 import type { FolderSkip, FolderSkipCounts, FolderSkipReason } from '../manifest/folder.js';
 import type { ManifestFormat } from '../manifest/format.js';
 import { validateBatchId, validateLine, type LineValidation } from '../manifest/line.js';
@@ -34,6 +34,8 @@ export interface EnqueueOptions {
   readonly manifestPath: string;
   /** The batch id; must pass `validateBatchId`. */
   readonly batch: string;
+  /** The checks lines may name (their payload schemas, vendors, media caps): the runtime's `checks`. */
+  readonly checks: CheckRegistry;
   /** `--check`: the check of lines that name none (a line's own check wins). */
   readonly checkOverride?: CheckName;
   /**
@@ -43,7 +45,7 @@ export interface EnqueueOptions {
   readonly dryRun?: boolean;
   /** Dry run: how local media is probed. Default `createMediaProbe()` (pass the config's `photoMaxBytes`). */
   readonly probe?: MediaProbe;
-  /** Dry run: the vendors' rate limits the time estimate uses (`config.ooto.rateLimit`, …). Default none. */
+  /** Dry run: the vendors' rate limits the time estimate uses (each `config.vendors[name].rateLimit`). Default none. */
   readonly rateLimits?: Readonly<Partial<Record<Vendor, RateLimit | undefined>>>;
   /** Overrides the format the extension implies. */
   readonly format?: ManifestFormat;
@@ -131,8 +133,12 @@ export async function enqueueManifest(options: EnqueueOptions): Promise<EnqueueS
   const chunkSize = Math.max(1, Math.min(Math.floor(options.chunkSize ?? DEFAULT_CHUNK_SIZE), options.maxQueued ?? Infinity));
   const maxInFlight = Math.max(1, Math.floor(options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT));
   const now = options.now ?? (() => new Date());
-  const validateOptions = options.checkOverride === undefined ? {} : { checkOverride: options.checkOverride };
+  const { checks } = options;
+  const validateOptions = options.checkOverride === undefined ? { checks } : { checks, checkOverride: options.checkOverride };
 
+  if (options.checkOverride !== undefined && !checks.has(options.checkOverride)) {
+    throw new InvalidInputError(`--check must be one of ${checks.names.join(', ')} (got ${JSON.stringify(options.checkOverride)})`);
+  }
   const batchCheck = validateBatchId(batch);
   if (!batchCheck.ok) throw new RescreenError(ErrorCodes.INVALID_BATCH_ID, batchCheck.reason);
 
@@ -142,6 +148,7 @@ export async function enqueueManifest(options: EnqueueOptions): Promise<EnqueueS
   const skipped: Record<FolderSkipReason, number> = { 'not-media': 0, 'not-for-check': 0, 'folder-walked': 0 };
   const reader = readManifest(options.manifestPath, {
     ...(options.format !== undefined ? { format: options.format } : {}),
+    checks,
     ...(options.checkOverride !== undefined ? { check: options.checkOverride } : {}),
     onSkip: (skip) => {
       skipped[skip.reason]++;
@@ -151,7 +158,7 @@ export async function enqueueManifest(options: EnqueueOptions): Promise<EnqueueS
 
   const counts = { lines: 0, enqueued: 0, alreadyRecorded: 0, alreadyQueued: 0, invalid: 0, maxLine: 0 };
   const invalidLines: { line: number; reason: string }[] = [];
-  const byCheck = Object.fromEntries(CHECK_NAMES.map((c) => [c, 0])) as Record<CheckName, number>;
+  const byCheck: Record<CheckName, number> = Object.fromEntries(checks.names.map((c) => [c, 0]));
   const progress = (): EnqueueProgress => ({
     batch,
     lines: counts.lines,
@@ -161,8 +168,8 @@ export async function enqueueManifest(options: EnqueueOptions): Promise<EnqueueS
     invalid: counts.invalid,
   });
 
-  const writer = new ChunkWriter({ batch, baseDir, queues, store, now, jobOptions: options.jobOptions });
-  const estimator = dryRun ? new DryRunEstimator({ batch, baseDir, store, probe: options.probe ?? createMediaProbe() }) : undefined;
+  const writer = new ChunkWriter({ batch, baseDir, checks, queues, store, now, jobOptions: options.jobOptions });
+  const estimator = dryRun ? new DryRunEstimator({ batch, baseDir, checks, store, probe: options.probe ?? createMediaProbe() }) : undefined;
   const inFlight: Promise<void>[] = [];
   let cursorChain: Promise<unknown> = Promise.resolve();
   /** Chunks whose writes have not settled (the window counts them as queued already). */
@@ -218,7 +225,7 @@ export async function enqueueManifest(options: EnqueueOptions): Promise<EnqueueS
       const validated = validateLine(next.value, validateOptions);
       counts.lines++;
       if (validated.line > counts.maxLine) counts.maxLine = validated.line;
-      if (validated.ok) byCheck[validated.check]++;
+      if (validated.ok) byCheck[validated.check] = (byCheck[validated.check] ?? 0) + 1;
       else {
         counts.invalid++;
         if (invalidLines.length < MAX_INVALID_LINES_KEPT) invalidLines.push({ line: validated.line, reason: validated.reason });

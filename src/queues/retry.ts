@@ -7,12 +7,12 @@
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Queue } from 'bullmq';
-import { vendorOf, type Vendor } from '../checks/registry.js';
+import type { CheckRegistry, Vendor } from '../checks/registry.js';
 import type { JobPayload, ResultRecord } from '../checks/types.js';
 import { DEFAULT_CHUNK_SIZE } from '../config/defaults.js';
 import { ErrorCodes } from '../errors/errors.js';
 import type { ResultStore } from '../store/types.js';
-import { jobId } from './names.js';
+import { jobId, queueOf } from './names.js';
 
 export interface RetrySummary {
   readonly batch: string;
@@ -52,6 +52,8 @@ function retryPayload(record: ResultRecord, baseDir: string): JobPayload | null 
 export async function retryFailed(options: {
   batch: string;
   store: ResultStore;
+  /** Which vendor queue each check goes to. */
+  checks: CheckRegistry;
   queues: Readonly<Record<Vendor, Queue<JobPayload>>>;
   chunkSize?: number;
 }): Promise<RetrySummary | null> {
@@ -64,12 +66,15 @@ export async function retryFailed(options: {
   let invalid = 0;
   let pending: JobPayload[] = [];
   const flush = async () => {
-    const byVendor: Record<Vendor, JobPayload[]> = { ooto: [], glair: [] };
-    for (const p of pending) byVendor[vendorOf(p.check)].push(p);
+    const byVendor = new Map<Vendor, JobPayload[]>();
+    for (const p of pending) {
+      const vendor = options.checks.vendorOf(p.check);
+      byVendor.set(vendor, [...(byVendor.get(vendor) ?? []), p]);
+    }
     await Promise.all(
-      (Object.keys(byVendor) as Vendor[])
-        .filter((v) => byVendor[v].length > 0)
-        .map((v) => queues[v].addBulk(byVendor[v].map((data) => ({ name: data.check, data, opts: { jobId: jobId(data.batch, data.line) } })))),
+      [...byVendor].map(([v, list]) =>
+        queueOf(queues, v).addBulk(list.map((data) => ({ name: data.check, data, opts: { jobId: jobId(data.batch, data.line) } }))),
+      ),
     );
     requeued += pending.length;
     pending = [];

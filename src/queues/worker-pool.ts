@@ -14,7 +14,7 @@ import type { WorkerTuning } from '../config/config.js';
 import type { Admission } from '../quota/admission.js';
 import { autoConcurrency, capacityShortfall, readHeartbeats, removeHeartbeat, writeHeartbeat, type VendorHeartbeat } from '../quota/capacity.js';
 import { steadyPerSecond, type Quota } from '../quota/spec.js';
-import { VENDORS, type Vendor } from '../checks/registry.js';
+import type { Vendor } from '../checks/registry.js';
 import type { JobPayload } from '../checks/types.js';
 import { AuthenticationError, type VendorError } from '../errors/errors.js';
 import { pendingJobCount } from './idle.js';
@@ -35,8 +35,8 @@ const TICK_MS = 2_000;
 export interface WorkerPoolOptions {
   readonly redisUrl: string;
   readonly prefix: string;
-  /** Vendors to work for; default both. */
-  readonly vendors?: readonly Vendor[];
+  /** Vendors to work for (the runtime passes the registered ones, or `--vendor`'s). */
+  readonly vendors: readonly Vendor[];
   readonly tuning: WorkerTuning;
   /** Concurrent jobs per vendor queue in this process; default `tuning.concurrency`. */
   readonly concurrency?: number;
@@ -69,7 +69,7 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
   /** Starts one worker per vendor. */
   start(): this {
     const { options } = this;
-    for (const vendor of options.vendors ?? VENDORS) {
+    for (const vendor of options.vendors) {
       const queue = new Queue<JobPayload>(queueName(vendor), { connection: this.connection(), prefix: options.prefix });
       const worker = new Worker<JobPayload>(queueName(vendor), (job) => this.process(vendor, job), {
         connection: this.connection(),
@@ -121,7 +121,7 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
     for (const [vendor, worker] of this.workers) {
       vendors[vendor] = {
         concurrency: worker.concurrency,
-        latencyMs: options.admissions[vendor].latencyMs,
+        latencyMs: this.admissionOf(vendor).latencyMs,
         auto: options.tuning.concurrencyAuto && options.concurrency === undefined,
       };
     }
@@ -129,7 +129,7 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
     await writeHeartbeat(redis, options.prefix, { id: this.id, at: now, vendors });
     const beats = await readHeartbeats(redis, options.prefix, now);
     for (const [vendor, worker] of this.workers) {
-      const admission = options.admissions[vendor];
+      const admission = this.admissionOf(vendor);
       const { learnedPerSecond } = await admission.refresh();
       const quota = options.quotaOf(vendor);
       const perSecond = (quota?.auto === true ? learnedPerSecond : undefined) ?? (quota === undefined ? undefined : steadyPerSecond(quota));
@@ -154,6 +154,12 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
     }
   }
 
+  private admissionOf(vendor: Vendor): Admission {
+    const admission = this.options.admissions[vendor];
+    if (admission === undefined) throw new Error(`no admission control for vendor ${vendor}`);
+    return admission;
+  }
+
   /** Vendors whose credentials were refused (401/403), with the error. Their jobs stay queued. */
   get stoppedVendors(): ReadonlyMap<Vendor, VendorError> {
     return this.stopped;
@@ -166,7 +172,7 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
 
   /** Jobs not yet finished per vendor queue (waiting, active, delayed, prioritized, paused). */
   async pendingCounts(): Promise<Record<Vendor, number>> {
-    const out = { ooto: 0, glair: 0 } satisfies Record<Vendor, number>;
+    const out: Record<Vendor, number> = {};
     await Promise.all(
       [...this.queues].map(async ([vendor, queue]) => {
         out[vendor] = await pendingJobCount(queue);

@@ -10,7 +10,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Vendor } from '../checks/registry.js';
+import type { Vendor } from '../errors/errors.js';
 import { QuotaWaitError } from '../errors/errors.js';
 import { ACQUIRE, CLOCK, LATE, REFUSED } from './scripts.js';
 import { countedWindows, spacingWindow, type Quota } from './spec.js';

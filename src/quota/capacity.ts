@@ -4,7 +4,7 @@
  * observed latency per vendor) so any process can tell whether the fleet can reach the quota.
  */
 import type { Redis } from 'ioredis';
-import type { Vendor } from '../checks/registry.js';
+import type { Vendor } from '../errors/errors.js';
 
 /** Smallest and largest concurrency `auto` sets per vendor per process. */
 export const AUTO_CONCURRENCY_MIN = 4;

@@ -5,7 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Vendor } from '../checks/registry.js';
+import type { Vendor } from '../errors/errors.js';
 import { quotaStateKey } from './admission.js';
 import { isQuotaError, parseQuota, type Quota } from './spec.js';
 
@@ -34,7 +34,7 @@ export async function readOverrides(redis: Redis, prefix: string): Promise<Parti
   for (const [vendor, json] of Object.entries(h)) {
     try {
       const v = JSON.parse(json) as QuotaOverride;
-      if (typeof v.text === 'string') out[vendor as Vendor] = v;
+      if (typeof v.text === 'string') out[vendor] = v;
     } catch {
       // A hand-edited field: ignored (the environment's quota stays in force).
     }
@@ -105,7 +105,7 @@ export class QuotaWatcher {
 
   async refresh(): Promise<void> {
     this.#overrides = await readOverrides(this.redis, this.prefix);
-    for (const vendor of Object.keys(this.env) as Vendor[]) this.current(vendor);
+    for (const vendor of Object.keys(this.env)) this.current(vendor);
   }
 
   /** The quota in force for `vendor`. Logs once when it changes. */

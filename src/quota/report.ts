@@ -4,7 +4,7 @@
  * the learned rate of `auto`, live workers and whether their concurrency can reach the quota.
  */
 import type { Redis } from 'ioredis';
-import { VENDORS, type Vendor } from '../checks/registry.js';
+import type { Vendor } from '../errors/errors.js';
 import { quotaStateKey } from './admission.js';
 import { capacityShortfall, readHeartbeats } from './capacity.js';
 import { effectiveQuota, readOverrides } from './limits.js';
@@ -36,7 +36,7 @@ export async function quotaReport(
   const overrides = await readOverrides(redis, prefix);
   const beats = await readHeartbeats(redis, prefix, now);
   const out: VendorQuotaReport[] = [];
-  for (const vendor of VENDORS) {
+  for (const vendor of Object.keys(env)) {
     const { quota, source } = effectiveQuota(vendor, env, overrides);
     const state = await readQuotaState(redis, quotaStateKey(prefix, vendor), vendor, quota, now);
     const mine = beats.filter((b) => b.vendors[vendor] !== undefined);

@@ -7,7 +7,7 @@ import { Queue, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { assertClusterSafePrefix, connectRedis, isClusterUrl } from '../redis/connect.js';
 import type { Logger } from 'pino';
-import { VENDORS, type Vendor } from '../checks/registry.js';
+import type { CheckRegistry, Vendor } from '../checks/registry.js';
 import type { ProcessorDeps } from '../checks/processor.js';
 import type { JobPayload } from '../checks/types.js';
 import { secretsOf, type Config } from '../config/config.js';
@@ -18,14 +18,14 @@ import { defaultJobOptions, queueName } from '../queues/names.js';
 import { WorkerPool } from '../queues/worker-pool.js';
 import { Admission } from '../quota/admission.js';
 import { QuotaWatcher } from '../quota/limits.js';
+import type { Quota } from '../quota/spec.js';
 import { assertRedisReachable } from '../redis/locate.js';
 import { ScheduleWorker } from '../schedules/worker.js';
 import type { CallLedger } from '../queues/call-budget.js';
 import type { ResultStore } from '../store/types.js';
 import { openStore } from './store.js';
-import { createGlairClient } from '../vendors/glair/client.js';
-import { createOotoClient } from '../vendors/ooto/client.js';
-import { PROCESSORS, assertEveryCheckHasProcessor } from '../../jobs/index.js';
+import type { VendorClient, VendorDefinition } from '../vendors/definition.js';
+import { BUILT_INS, type Registries } from './built-ins.js';
 
 export interface Runtime {
   readonly config: Config;
@@ -36,14 +36,22 @@ export interface Runtime {
   readonly storeKind: 'redis' | 'postgres';
   /** The per-line vendor call ledger, next to the records. */
   readonly callLedger: CallLedger;
+  /** The vendor definitions this runtime works with (the registry's, or a test's). */
+  readonly vendors: readonly VendorDefinition[];
+  /** The checks this runtime knows (jobs/, or a test's). */
+  readonly checks: CheckRegistry;
+  /** One BullMQ queue per vendor, by vendor name. */
   readonly queues: Readonly<Record<Vendor, Queue<JobPayload>>>;
   /** The completion-webhook queue, when RESCREEN_WEBHOOK_URL is set. */
   readonly notifications: Queue<BatchFinishedJob> | undefined;
   close(): Promise<void>;
 }
 
-/** Connects to Redis (failing fast with a one-line message when it does not answer) and opens the store and queues. */
-export async function openRuntime(config: Config, log: Logger): Promise<Runtime> {
+/**
+ * Connects to Redis (failing fast with a one-line message when it does not answer) and opens the
+ * store and queues. `registries`: the vendors and checks (default the built-in ones).
+ */
+export async function openRuntime(config: Config, log: Logger, registries: Registries = BUILT_INS): Promise<Runtime> {
   // On a Cluster, a prefix without a hash tag would fail deep inside BullMQ: refuse it with the fix.
   if (isClusterUrl(config.redisUrl)) assertClusterSafePrefix(config.prefix);
   await assertRedisReachable(config.redisUrl);
@@ -56,10 +64,9 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
     defaultJobOptions: defaultJobOptions(config.worker),
     streams: { events: { maxLen: 100 } },
   };
-  const queues = {
-    ooto: new Queue<JobPayload>(queueName('ooto'), queueOptions),
-    glair: new Queue<JobPayload>(queueName('glair'), queueOptions),
-  };
+  const queues: Record<Vendor, Queue<JobPayload>> = Object.fromEntries(
+    registries.vendors.map((v) => [v.name, new Queue<JobPayload>(queueName(v.name), queueOptions)]),
+  );
   // A finished batch is announced by the write that finished it, wherever that runs (worker or producer).
   const notifier = config.webhook ? createNotifier(redis, config.prefix, config.webhook, config.worker.backoffMs) : undefined;
   let opened;
@@ -81,6 +88,8 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
     store,
     storeKind: opened.kind,
     callLedger: opened.ledger,
+    vendors: registries.vendors,
+    checks: registries.checks,
     queues,
     notifications: notifier?.queue,
     close: async () => {
@@ -103,38 +112,38 @@ export function redactor(config: Config): (text: string) => string {
 /** Delay after a 429 that came without Retry-After (GLAIR sends none): doubled per consecutive pause. */
 const RATE_LIMIT_BACKOFF = { baseMs: 1_000, maxMs: 60_000 } as const;
 
-/** Vendor clients and the media loader, as processors receive them; `gates` admit each call (the quota). */
+/** Each vendor's client and media loader, as its checks' processors receive them. */
+export interface VendorDeps {
+  /** The processor dependencies of `vendor`'s checks. @throws Error for a vendor not registered. */
+  readonly depsFor: (vendor: Vendor) => ProcessorDeps;
+  close(): Promise<void>;
+}
+
+/** Vendor clients (one per registered vendor) and media loaders; `gates` admit each call (the quota). */
 export function createProcessorDeps(
   config: Config,
   gates: Partial<Record<Vendor, Admission>> = {},
-): ProcessorDeps & { close(): Promise<void> } {
-  const timeoutMs = config.worker.requestTimeoutMs;
-  const callRetries = config.worker.callRetries;
-  const ooto = createOotoClient({
-    baseUrl: config.ooto.baseUrl,
-    appId: config.ooto.appId,
-    appKey: config.ooto.appKey,
-    timeoutMs,
-    callRetries,
-    gate: gates.ooto,
-  });
-  const glair = createGlairClient({
-    baseUrl: config.glair.baseUrl,
-    username: config.glair.username,
-    password: config.glair.password,
-    apiKey: config.glair.apiKey,
-    timeoutMs,
-    callRetries,
-    gate: gates.glair,
-  });
-  const media = createMediaLoader({ photoMaxBytes: config.photoMaxBytes, hostPolicy: config.mediaHosts });
+  vendors: readonly VendorDefinition[] = BUILT_INS.vendors,
+): VendorDeps {
+  const options = { timeoutMs: config.worker.requestTimeoutMs, callRetries: config.worker.callRetries };
+  const clients: VendorClient[] = [];
+  const byVendor = new Map<Vendor, ProcessorDeps>();
+  for (const vendor of vendors) {
+    const settings = config.vendors[vendor.name];
+    if (settings === undefined) throw new Error(`the configuration has no settings for vendor ${vendor.name}`);
+    const client = vendor.createClient(settings, { ...options, gate: gates[vendor.name] });
+    clients.push(client);
+    const media = createMediaLoader({ photoMaxBytes: config.photoMaxBytes, hostPolicy: config.mediaHosts, ...vendor.media });
+    byVendor.set(vendor.name, { media, client, identifyMatchThreshold: config.identifyMatchThreshold });
+  }
   return {
-    ooto,
-    glair,
-    media,
-    identifyMatchThreshold: config.identifyMatchThreshold,
+    depsFor: (vendor) => {
+      const deps = byVendor.get(vendor);
+      if (deps === undefined) throw new Error(`no client for vendor ${vendor}`);
+      return deps;
+    },
     close: async () => {
-      await Promise.all([ooto.close(), glair.close()]);
+      await Promise.all(clients.map((c) => c.close()));
     },
   };
 }
@@ -164,9 +173,8 @@ export function startWorkers(
     clock?: () => number;
   } = {},
 ): WorkerHandle {
-  assertEveryCheckHasProcessor(PROCESSORS);
   const { config, log, store } = runtime;
-  const quotas = new QuotaWatcher(runtime.redis, config.prefix, { ooto: config.ooto.quota, glair: config.glair.quota }, log);
+  const quotas = new QuotaWatcher(runtime.redis, config.prefix, envQuotas(runtime), log);
   quotas.start().catch((err: unknown) => log.debug({ err }, 'could not read quota overrides'));
   const admission = (vendor: Vendor): Admission =>
     new Admission({
@@ -179,8 +187,8 @@ export function startWorkers(
       guardMs: config.worker.rateGuardMs,
       backoff: RATE_LIMIT_BACKOFF,
     });
-  const admissions = { ooto: admission('ooto'), glair: admission('glair') };
-  const processorDeps = createProcessorDeps(config, admissions);
+  const admissions = Object.fromEntries(runtime.vendors.map((v) => [v.name, admission(v.name)]));
+  const processorDeps = createProcessorDeps(config, admissions, runtime.vendors);
   // The store as the workers see it: the same, with their writes counted (for the Ctrl-C summary line).
   let written = 0;
   const countedPut: ResultStore['put'] = async (record) => {
@@ -198,15 +206,15 @@ export function startWorkers(
   const pool = new WorkerPool({
     redisUrl: config.redisUrl,
     prefix: config.prefix,
-    vendors: options.vendors ?? VENDORS,
+    vendors: options.vendors ?? runtime.vendors.map((v) => v.name),
     tuning: config.worker,
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     admissions,
     quotaOf: (vendor) => quotas.current(vendor),
     runner: {
       store: countingStore,
-      processors: PROCESSORS,
-      processorDeps,
+      checks: runtime.checks,
+      depsFor: processorDeps.depsFor,
       maxRateLimited: config.worker.maxRateLimited,
       rateLimitBackoff: RATE_LIMIT_BACKOFF,
       redact: redactor(config),
@@ -221,6 +229,7 @@ export function startWorkers(
     prefix: config.prefix,
     redis: runtime.redis,
     queues: runtime.queues,
+    checks: runtime.checks,
     store,
     log,
   }).start();
@@ -254,4 +263,9 @@ export function startWorkers(
         await processorDeps.close();
       })()),
   };
+}
+
+/** Each vendor's quota from the environment (OOTO_RATE_LIMIT, …), by vendor name. */
+export function envQuotas(runtime: Pick<Runtime, 'config' | 'vendors'>): Record<Vendor, Quota | undefined> {
+  return Object.fromEntries(runtime.vendors.map((v) => [v.name, runtime.config.vendors[v.name]?.quota]));
 }

@@ -10,7 +10,7 @@
 import type { Queue } from 'bullmq';
 import { isBatchFinished } from '../store/types.js';
 import type { Logger } from 'pino';
-import type { Vendor } from '../checks/registry.js';
+import type { CheckRegistry, Vendor } from '../checks/registry.js';
 import { enqueueManifest, type EnqueueSummary } from '../queues/producer.js';
 import type { BatchSummary, ResultStore } from '../store/types.js';
 import { batchIdOf, type ScheduleDefinition } from './definition.js';
@@ -19,6 +19,8 @@ import type { ScheduleSkip, ScheduleState, ScheduleStateStore } from './state.js
 /** What a firing needs; the queues and store are the runtime's. */
 export interface FiringDeps {
   readonly queues: Readonly<Record<Vendor, Queue>>;
+  /** The checks the manifest's lines may name (the runtime's). */
+  readonly checks: CheckRegistry;
   readonly store: ResultStore;
   readonly state: ScheduleStateStore;
   readonly log: Logger;
@@ -88,6 +90,7 @@ export async function fireSchedule(
       batch,
       ...(definition.check !== null ? { checkOverride: definition.check } : {}),
       queues: deps.queues,
+      checks: deps.checks,
       store: deps.store,
     });
   } catch (error) {

@@ -8,7 +8,7 @@ import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { connectRedis } from '../redis/connect.js';
 import type { Logger } from 'pino';
-import type { Vendor } from '../checks/registry.js';
+import type { CheckRegistry, Vendor } from '../checks/registry.js';
 import { ManifestUnreadableError } from '../manifest/errors.js';
 import type { ResultStore } from '../store/types.js';
 import { countJobs, UNFINISHED_STATES } from '../queues/idle.js';
@@ -24,6 +24,8 @@ export interface ScheduleWorkerOptions {
   readonly redis: Redis;
   /** The vendor queues firings enqueue into (the runtime's). */
   readonly queues: Readonly<Record<Vendor, Queue>>;
+  /** The checks the manifests' lines may name (the runtime's). */
+  readonly checks: CheckRegistry;
   readonly store: ResultStore;
   readonly log: Logger;
 }
@@ -110,6 +112,7 @@ export class ScheduleWorker {
     try {
       const outcome = await fireSchedule(definition, scheduledAt, {
         queues: this.options.queues,
+        checks: this.options.checks,
         store: this.options.store,
         state: this.state,
         log: this.options.log,

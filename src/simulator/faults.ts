@@ -1,7 +1,7 @@
 /**
  * The misbehaviour knobs: per-vendor quotas (429), injected failures and latency.
  */
-import type { Vendor } from '../checks/registry.js';
+import type { Vendor } from './options.js';
 import type { FailureKind, ResolvedSettings, SimRateLimit } from './options.js';
 import { Prng } from './prng.js';
 

@@ -4,13 +4,13 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { GLAIR_MAX_BYTES } from '../checks/registry.js';
+import { GLAIR_MAX_BYTES } from '../vendors/glair/limits.js';
 import { readBody, readMultipart } from './body.js';
 import { parseDirectives, type SimDirectives } from './directives.js';
 import { isJpeg, isMp4, isPng } from './media-check.js';
 import type { ResolvedSettings } from './options.js';
 import { glairRead } from './outcomes.js';
-import type { Prepared, Reply, RouteContext, VendorProtocol, VendorRoute } from './route.js';
+import type { Prepared, Reply, RouteContext, SimulatedVendor, VendorProtocol, VendorRoute } from './route.js';
 
 export const GLAIR_PREFIX = '/face/v1/';
 
@@ -125,3 +125,6 @@ function decodeFrame(frame: string): Buffer {
 }
 
 export const GLAIR_ROUTES: readonly VendorRoute[] = [videoRoute, framesRoute];
+
+/** GLAIR as the simulator plays it (the GLAIR vendor definition's `simulator`). */
+export const GLAIR_SIMULATION: SimulatedVendor = { protocol: glairProtocol, routes: GLAIR_ROUTES };

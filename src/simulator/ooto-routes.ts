@@ -18,7 +18,7 @@ import {
   readFace,
   type OotoEngineCode,
 } from './outcomes.js';
-import type { Prepared, Reply, VendorProtocol, VendorRoute } from './route.js';
+import type { Prepared, Reply, SimulatedVendor, VendorProtocol, VendorRoute } from './route.js';
 import { identityOf } from './templates.js';
 
 export const OOTO_PREFIX = '/api/v1.0/';
@@ -186,3 +186,6 @@ const addRoute: VendorRoute = {
 };
 
 export const OOTO_ROUTES: readonly VendorRoute[] = [deepfakeRoute, identifyRoute, addRoute];
+
+/** OOTO as the simulator plays it (the OOTO vendor definition's `simulator`). */
+export const OOTO_SIMULATION: SimulatedVendor = { protocol: ootoProtocol, routes: OOTO_ROUTES };

@@ -2,8 +2,10 @@
  * The simulator's knobs: everything a test, the demo or the benchmark can set at start
  * (`startSimulator(options)`) or later (`simulator.configure(partial)`).
  */
-import type { Vendor } from '../checks/registry.js';
 import type { RateLimit } from '../config/rate-limit.js';
+
+/** The vendors the simulator plays: OOTO and GLAIR, contract-true to /work/shared/seeds (a test vendor brings its own endpoint). */
+export type Vendor = 'ooto' | 'glair';
 
 /** OOTO credentials: the `APP-ID` and `APP-KEY` request headers. */
 export interface OotoCredentials {

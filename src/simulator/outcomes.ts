@@ -6,17 +6,8 @@
 import type { SimDirectives } from './directives.js';
 import { Prng } from './prng.js';
 
-/** OOTO engine errors, exactly as the vendor documents them. */
-export const OOTO_ENGINE_ERRORS = {
-  1: 'photo should not be empty',
-  2: 'wrong mime-type in input data',
-  3: 'photo size is 0 bytes',
-  4: 'can not decode image, check it is valid jpeg or png file',
-  5: 'can not detect face',
-  6: 'more than one face detected on photo',
-  9: 'can not extract features from sample, probably it is too small',
-} as const;
-export type OotoEngineCode = keyof typeof OOTO_ENGINE_ERRORS;
+// OOTO's engine error table is the vendor's (src/vendors/ooto/engine-errors.ts); re-exported for the simulator's users.
+export { OOTO_ENGINE_ERRORS, type OotoEngineCode } from '../vendors/ooto/engine-errors.js';
 
 /** OOTO's deepfake threshold: `fine` = score ≥ this. */
 export const DEEPFAKE_FINE_THRESHOLD = 0.9;

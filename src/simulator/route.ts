@@ -3,7 +3,7 @@
  * what it answers.
  */
 import type { IncomingMessage } from 'node:http';
-import type { Vendor } from '../checks/registry.js';
+import type { Vendor } from './options.js';
 import type { ResolvedSettings } from './options.js';
 import type { SimEndpoint } from './stats.js';
 import type { TemplateStore } from './templates.js';
@@ -50,4 +50,10 @@ export interface VendorProtocol {
   notFound(): Reply;
   /** Headers every answer of this vendor carries (GLAIR: a fresh `Request-Id`). */
   commonHeaders(): Record<string, string> | undefined;
+}
+
+/** What a vendor's definition gives the simulator: its protocol (auth, errors) and its endpoints. */
+export interface SimulatedVendor {
+  readonly protocol: VendorProtocol;
+  readonly routes: readonly VendorRoute[];
 }

@@ -6,14 +6,13 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Vendor } from '../checks/registry.js';
+import type { Vendor } from './options.js';
 import { ADMIN_PREFIX, handleAdmin } from './admin-routes.js';
 import { parseDirectives } from './directives.js';
 import { Faults } from './faults.js';
-import { GLAIR_PREFIX, GLAIR_ROUTES, glairProtocol } from './glair-routes.js';
 import { applySettings, defaultSettings, type FailureKind, type ResolvedSettings, type SeedTemplate, type SimulatorOptions, type SimulatorSettings } from './options.js';
-import { OOTO_PREFIX, OOTO_ROUTES, ootoProtocol } from './ooto-routes.js';
-import type { Reply, RouteContext, VendorProtocol, VendorRoute } from './route.js';
+import type { Reply, RouteContext, SimulatedVendor, VendorProtocol, VendorRoute } from './route.js';
+import { VENDORS } from '../vendors/registry.js';
 import { StatsRecorder, type SimulatorStats } from './stats.js';
 import { TemplateStore, identityOf } from './templates.js';
 
@@ -58,8 +57,10 @@ export interface Simulator {
   close(): Promise<void>;
 }
 
-const ROUTES: ReadonlyMap<string, VendorRoute> = new Map([...OOTO_ROUTES, ...GLAIR_ROUTES].map((r) => [r.path, r]));
-const PROTOCOLS: Record<Vendor, VendorProtocol> = { ooto: ootoProtocol, glair: glairProtocol };
+// The vendors the simulator plays: those of the vendor registry whose definition has `simulator`.
+const SIMULATED: readonly SimulatedVendor[] = VENDORS.flatMap((v) => (v.simulator ? [v.simulator] : []));
+const ROUTES: ReadonlyMap<string, VendorRoute> = new Map(SIMULATED.flatMap((s) => s.routes).map((r) => [r.path, r]));
+const PROTOCOLS: ReadonlyMap<Vendor, VendorProtocol> = new Map(SIMULATED.map((s) => [s.protocol.vendor, s.protocol]));
 
 /** Starts a simulator (default `127.0.0.1`, a free port). */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
@@ -128,12 +129,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
     const route = ROUTES.get(path);
     if (route === undefined || req.method !== 'POST') {
-      const protocol = path.startsWith(OOTO_PREFIX) ? ootoProtocol : path.startsWith(GLAIR_PREFIX) ? glairProtocol : null;
-      if (protocol === null) send(res, { status: 404, body: { error: 'not found' } });
+      const protocol = SIMULATED.find((s) => path.startsWith(s.protocol.prefix))?.protocol;
+      if (protocol === undefined) send(res, { status: 404, body: { error: 'not found' } });
       else send(res, protocol.notFound(), protocol.commonHeaders());
       return;
     }
-    const protocol = PROTOCOLS[route.vendor];
+    const protocol = PROTOCOLS.get(route.vendor)!;
     stats.call(route.endpoint);
     const answer = async (reply: Reply): Promise<void> => {
       const delay = faults.delay();

@@ -1,13 +1,11 @@
 /** A vendor's name for messages, its base URL (origin and path prefix) and its keep-alive dispatcher. */
 import { Pool } from 'undici';
-import type { Vendor } from '../checks/registry.js';
 import { DEFAULT_CONNECTIONS, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_KEEP_ALIVE_TIMEOUT_MS } from '../config/defaults.js';
+import type { Vendor } from '../errors/errors.js';
 
-const VENDOR_LABEL: Record<Vendor, string> = { ooto: 'OOTO', glair: 'GLAIR' };
-
-/** Human name of a vendor for messages. */
+/** Human name of a vendor for messages: its registry name in capitals (`ooto` → `OOTO`). */
 export function vendorLabel(vendor: Vendor): string {
-  return VENDOR_LABEL[vendor];
+  return vendor.toUpperCase();
 }
 
 /** A vendor base URL split into what undici needs: the origin and an optional path prefix. */

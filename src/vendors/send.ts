@@ -3,11 +3,11 @@
  * taxonomy. Nothing here keeps or reports request headers: they carry credentials.
  */
 import { errors as undiciErrors, type Dispatcher, type FormData } from 'undici';
-import type { Vendor } from '../checks/registry.js';
 import { ConnectionError, TimeoutError } from '../errors/errors.js';
 import { errorCodeOf as codeOf, isTimeout } from '../errors/http-failure.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../config/defaults.js';
 import { vendorLabel } from './endpoint.js';
+import type { Vendor } from '../errors/errors.js';
 
 /** Default time limit of one vendor HTTP call (headers and body), ms: the config's RESCREEN_REQUEST_TIMEOUT_MS default. */
 export const DEFAULT_TIMEOUT_MS = DEFAULT_REQUEST_TIMEOUT_MS;

@@ -1,5 +1,4 @@
 /** The answers every vendor gives the same meaning (401/403/429/408/5xx) and the helpers the clients share to read answers. */
-import type { Vendor } from '../checks/registry.js';
 import {
   AuthenticationError,
   InternalServerError,
@@ -11,6 +10,7 @@ import { httpStatusClass, type HttpStatusClass } from '../errors/http-failure.js
 import { parseRetryAfter } from '../errors/retry-policy.js';
 import { vendorLabel } from './endpoint.js';
 import type { VendorResponse } from './send.js';
+import type { Vendor } from '../errors/errors.js';
 
 /** True for the statuses whose meaning is the same at every vendor (see {@link statusError}). */
 export function isSharedErrorStatus(status: number): boolean {

@@ -4,12 +4,12 @@
  * The clients add only their vendor's auth headers, bodies and answer parsing.
  */
 import type { Dispatcher, FormData } from 'undici';
-import type { Vendor } from '../checks/registry.js';
 import { DEFAULT_CALL_RETRIES, withCallRetries } from './call-retries.js';
 import { createVendorDispatcher, joinPath, parseBaseUrl } from './endpoint.js';
 import { DEFAULT_TIMEOUT_MS, send, type VendorResponse } from './send.js';
 import { parseRetryAfter } from '../errors/retry-policy.js';
 import type { CallGate } from './types.js';
+import type { Vendor } from '../errors/errors.js';
 
 /** Options every vendor client takes. */
 export interface TransportOptions {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Config } from '../../config/config.js';
 import { locateRedis, openRuntime, RedisUnavailableError, type LocatedRedis } from '../../app/index.js';
 import { sampleJpeg, sampleMp4, samplePng } from '../../simulator/sample-media.js';
-import { SIM_CREDENTIALS, startSimulator } from '../../simulator/server.js';
+import { startSimulator } from '../../simulator/server.js';
 import { CliError, ExitCode } from '../cli-error.js';
 import { cliConfig, cliLogger } from '../context.js';
 import { RECORD_HEADERS, recordRow, table } from '../format.js';
@@ -72,8 +72,13 @@ export async function demo(): Promise<number> {
       ...base,
       redisUrl: redis.url,
       prefix: `${base.prefix}-demo`,
-      ooto: { ...base.ooto, baseUrl: simulator.url, ...SIM_CREDENTIALS.ooto },
-      glair: { ...base.glair, baseUrl: simulator.url, ...SIM_CREDENTIALS.glair },
+      // Every vendor the simulator plays (those with simulator credentials), pointed at it.
+      vendors: Object.fromEntries(
+        Object.entries(base.vendors).map(([name, v]) => [
+          name,
+          v.spec.simulatorCredentials === undefined ? v : { ...v, baseUrl: simulator.url, credentials: { ...v.credentials, ...v.spec.simulatorCredentials } },
+        ]),
+      ),
       worker: { ...base.worker, backoffMs: 200, callRetries: 1, requestTimeoutMs: 10_000 },
     };
     const { files, lines } = demoBatch();

@@ -1,7 +1,7 @@
-import { CHECK_NAMES, VENDORS } from '../../checks/registry.js';
 import { formatRateLimit } from '../../config/rate-limit.js';
 import type { DryRunEstimate } from '../../app/index.js';
 import type { EnqueueSummary } from '../../app/index.js';
+import { RATE_LIMIT_VARS } from '../args.js';
 import { table } from '../format.js';
 
 export type { EnqueueArgs } from '../../app/batches.js';
@@ -49,7 +49,7 @@ export function formatSkipped(skipped: NonNullable<EnqueueSummary['skipped']>): 
 
 /** The dry run's estimate: a table per check, a table per vendor, and why no call would be paid for the rest. */
 export function formatEstimate(estimate: DryRunEstimate): string {
-  const checkRows = CHECK_NAMES.map((name) => estimate.checks[name])
+  const checkRows = Object.values(estimate.checks)
     .filter((c) => c.lines > 0)
     .map((c) => [
       c.check,
@@ -60,7 +60,7 @@ export function formatEstimate(estimate: DryRunEstimate): string {
       String(sum(c.rejected)),
       String(sum(c.failed)),
     ]);
-  const vendorRows = VENDORS.map((name) => estimate.vendors[name]).map((v) => [
+  const vendorRows = Object.values(estimate.vendors).map((v) => [
     v.vendor,
     String(v.paidCalls),
     v.rateLimit === undefined ? 'no limit set' : formatRateLimit(v.rateLimit),
@@ -82,7 +82,7 @@ export function formatEstimate(estimate: DryRunEstimate): string {
     '',
     `paid calls: ${estimate.paidCalls}` +
       (estimate.seconds === undefined
-        ? ' (time unknown: a vendor with calls has no rate limit set, OOTO_RATE_LIMIT / GLAIR_RATE_LIMIT)'
+        ? ` (time unknown: a vendor with calls has no rate limit set, ${RATE_LIMIT_VARS})`
         : `, about ${formatDuration(estimate.seconds)} at the rate limits`),
     `rejected locally, no paid call: ${counts(estimate.rejected)}`,
     `would end failed, no paid call: ${counts(estimate.failed)}, INVALID_LINE ${estimate.invalid}`,

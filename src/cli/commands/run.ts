@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { credentialedVendors, enqueueBatch, isFinished, startWorkers, vendorsOf, waitForBatch, type Runtime } from '../../app/index.js';
-import { VENDORS, vendorOf } from '../../checks/registry.js';
 import type { EnqueueSummary } from '../../app/index.js';
 import type { BatchSummary } from '../../app/index.js';
 import { ExitCode } from '../cli-error.js';
@@ -28,8 +27,8 @@ export interface RunResult {
 export async function runBatch(runtime: Runtime, args: RunArgs): Promise<RunResult> {
   const enqueued = await enqueueBatch(runtime, { ...args, window: false });
   printEnqueueSummary(enqueued, false);
-  const needed = vendorsOf(enqueued, vendorOf);
-  const vendors = await credentialedVendors(runtime, VENDORS, needed);
+  const needed = vendorsOf(enqueued, (check) => runtime.checks.vendorOf(check));
+  const vendors = await credentialedVendors(runtime, runtime.vendors.map((v) => v.name), needed);
   const handle = startWorkers(runtime, { vendors, ...(args.concurrency !== undefined ? { concurrency: args.concurrency } : {}) });
   const shutdown = onShutdownSignals(runtime, handle, { onFirstSignal: () => args.progress?.stop({ clear: true }) });
   let summary: BatchSummary | null = null;

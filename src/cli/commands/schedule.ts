@@ -2,7 +2,7 @@
  * `rescreen schedule add | list | remove | run`: scheduled re-screens on BullMQ job schedulers
  * (src/schedules/). Firings are processed by `rescreen work`; `schedule run` fires in this process.
  */
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import {
   addSchedule as addScheduleData,
   describeRule,
@@ -16,18 +16,13 @@ import {
   type ScheduleEntry,
   type ScheduleInput,
 } from '../../app/index.js';
-import { CHECK_NAMES, isCheckName, type CheckName } from '../../checks/registry.js';
+import { CHECK_LIST, checkName } from '../args.js';
 import { CliError } from '../cli-error.js';
 import { withRuntime } from '../context.js';
 import { table } from '../format.js';
 
 /** Invalid manifest lines named on stderr by `schedule run`; the rest are counted (all have records). */
 const MAX_INVALID_SHOWN = 20;
-
-function checkName(value: string): CheckName {
-  if (!isCheckName(value)) throw new InvalidArgumentError(`must be one of ${CHECK_NAMES.join(', ')}`);
-  return value;
-}
 
 /** Adds the `schedule` command and its subcommands to the program. */
 export function registerScheduleCommands(program: Command): void {
@@ -38,7 +33,7 @@ export function registerScheduleCommands(program: Command): void {
     .description('add (or replace) a schedule; adding the same name again updates it')
     .argument('<name>', 'schedule name: 1-64 of A-Z a-z 0-9 . _ - (batches are named <name>-<scheduled time>)')
     .requiredOption('--manifest <path>', 'manifest (file or folder) read at every firing; stored as an absolute path')
-    .option('--check <check>', `check for lines that name none (${CHECK_NAMES.join(', ')})`, checkName)
+    .option('--check <check>', `check for lines that name none (${CHECK_LIST})`, checkName)
     .option('--every <duration>', 'fire every <n>(s|m|h|d), e.g. 24h; the first firing is right away')
     .option('--cron <expression>', 'fire on a cron expression, e.g. "0 2 * * *" (5 fields, or 6 with seconds first)')
     .option('--tz <zone>', 'IANA time zone of --cron, e.g. Europe/Paris (default UTC)')

@@ -1,5 +1,5 @@
 import { credentialedVendors, pendingJobs, startWorkers, waitUntilIdle, type Runtime, type WorkerHandle } from '../../app/index.js';
-import { VENDORS, type Vendor } from '../../checks/registry.js';
+import type { Vendor } from '../../checks/registry.js';
 import { ExitCode } from '../cli-error.js';
 
 export interface WorkArgs {
@@ -50,10 +50,12 @@ export function onShutdownSignals(
  */
 export async function reportInterrupted(runtime: Runtime, handle: WorkerHandle, finished?: string): Promise<void> {
   const queued = await pendingJobs(runtime);
-  const total = queued.ooto + queued.glair;
+  const counts = Object.entries(queued);
+  const total = counts.reduce((n, [, c]) => n + c, 0);
+  const each = counts.map(([vendor, n]) => `${vendor} ${n}`).join(', ');
   process.stderr.write(
     `rescreen: interrupted — ${finished ?? `${handle.recordsWritten()} records written`}; ` +
-      (total === 0 ? 'nothing stays queued\n' : `${total} jobs stay queued (ooto ${queued.ooto}, glair ${queued.glair}): \`rescreen work\` finishes them\n`),
+      (total === 0 ? 'nothing stays queued\n' : `${total} jobs stay queued (${each}): \`rescreen work\` finishes them\n`),
   );
 }
 
@@ -67,7 +69,7 @@ export function reportStoppedVendors(stopped: readonly Vendor[]): void {
 
 /** `rescreen work`: runs until a signal, or with --until-idle until nothing is left to do. Returns the exit code. */
 export async function work(runtime: Runtime, args: WorkArgs): Promise<number> {
-  const vendors = await credentialedVendors(runtime, args.vendors ?? VENDORS);
+  const vendors = await credentialedVendors(runtime, args.vendors ?? runtime.vendors.map((v) => v.name));
   const handle = startWorkers(runtime, {
     ...(args.concurrency !== undefined ? { concurrency: args.concurrency } : {}),
     vendors,

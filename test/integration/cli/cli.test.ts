@@ -99,7 +99,7 @@ describe('rescreen CLI', () => {
     const summary = await runtime.store.summary('auth');
     // GLAIR's job went through; both OOTO jobs wait for better credentials, no record, no attempt spent.
     expect(summary).toMatchObject({ recorded: 1, byStatus: { completed: 1, failed: 0, rejected: 0 } });
-    const waiting = await runtime.queues.ooto.getJobs(['wait', 'prioritized']);
+    const waiting = await runtime.queues.ooto!.getJobs(['wait', 'prioritized']);
     expect(waiting).toHaveLength(2);
     expect(waiting.every((j) => j.attemptsMade === 0)).toBe(true);
 

@@ -107,7 +107,7 @@ describe('missing credentials (item 8)', () => {
     expect(run.stderr).toContain('OOTO_APP_ID and OOTO_APP_KEY are not set');
 
     const runtime = await h.openRuntime();
-    const waiting = await runtime.queues.ooto.getJobs(['wait', 'prioritized']);
+    const waiting = await runtime.queues.ooto!.getJobs(['wait', 'prioritized']);
     expect(waiting.length).toBe(2);
     expect(waiting.every((j) => j.attemptsMade === 0)).toBe(true);
     expect(await runtime.store.summary('nc')).toMatchObject({ recorded: 0 });

@@ -103,7 +103,7 @@ describe('enqueue --dry-run: knowing before paying', () => {
       manifestPath: manifest,
       batch: 'dry',
       dryRun: true,
-      queues: runtime.queues,
+      queues: runtime.queues, checks: runtime.checks,
       store: runtime.store,
       probe: createMediaProbe({ photoMaxBytes: runtime.config.photoMaxBytes }),
       rateLimits: { ooto: { max: 2, durationMs: 1_000 }, glair: { max: 30, durationMs: 60_000 } },
@@ -149,15 +149,15 @@ describe('enqueue --dry-run: knowing before paying', () => {
     });
 
     expect(await snapshot()).toEqual(before);
-    expect(await runtime.queues.ooto.count()).toBe(0);
-    expect(await runtime.queues.glair.count()).toBe(0);
+    expect(await runtime.queues.ooto!.count()).toBe(0);
+    expect(await runtime.queues.glair!.count()).toBe(0);
     expect(h.sim.stats().totalCalls).toBe(0);
   });
 
   it('without rate limits the time is unknown; with no paid call it is zero', async () => {
     const manifest = await mixedManifest();
     const runtime = await h.openRuntime();
-    const base = { manifestPath: manifest, dryRun: true, queues: runtime.queues, store: runtime.store } as const;
+    const base = { manifestPath: manifest, dryRun: true, queues: runtime.queues, checks: runtime.checks, store: runtime.store } as const;
     const free = await enqueueManifest({ ...base, batch: 'free', rateLimits: { ooto: { max: 10, durationMs: 1_000 } } });
     expect(free.estimate?.vendors.glair).toEqual({ vendor: 'glair', paidCalls: 3, rateLimit: undefined, seconds: undefined });
     expect(free.estimate?.vendors.ooto).toMatchObject({ paidCalls: 4, seconds: 0.4 });

@@ -55,7 +55,7 @@ function walkOrder(paths: readonly string[]): string[] {
 }
 
 async function jobsOf(runtime: Runtime, batch: string): Promise<Job<JobPayload>[]> {
-  const jobs = await runtime.queues.ooto.getJobs(['wait', 'prioritized', 'delayed'], 0, -1);
+  const jobs = await runtime.queues.ooto!.getJobs(['wait', 'prioritized', 'delayed'], 0, -1);
   return jobs.filter((j) => j.data.batch === batch).sort((a, b) => a.data.line - b.data.line);
 }
 
@@ -65,7 +65,7 @@ describe('a folder as a manifest', () => {
     const { folder, refs } = await imageFolder(h);
     const runtime = await h.openRuntime();
     const enqueue = (batch: string) =>
-      enqueueManifest({ manifestPath: folder, batch, checkOverride: 'ooto-deepfake', queues: runtime.queues, store: runtime.store });
+      enqueueManifest({ manifestPath: folder, batch, checkOverride: 'ooto-deepfake', queues: runtime.queues, checks: runtime.checks, store: runtime.store });
 
     const first = await enqueue('folder-1');
     expect(first).toMatchObject({ lines: IMAGES, enqueued: IMAGES, invalid: 0, maxLine: IMAGES, byCheck: { 'ooto-deepfake': IMAGES } });

@@ -22,7 +22,7 @@ afterEach(async () => {
 const MANY_RETRIES = { RESCREEN_ATTEMPTS: '5', RESCREEN_CALL_RETRIES: '2', RESCREEN_MAX_CALLS_PER_LINE: '3', RESCREEN_REQUEST_TIMEOUT_MS: '300' };
 
 async function runToEnd(runtime: Runtime, manifest: string, batch: string): Promise<ResultRecord[]> {
-  await enqueueManifest({ manifestPath: manifest, batch, queues: runtime.queues, store: runtime.store });
+  await enqueueManifest({ manifestPath: manifest, batch, queues: runtime.queues, checks: runtime.checks, store: runtime.store });
   const workers = startWorkers(runtime);
   try {
     await eventually(() => runtime.store.summary(batch), (s) => s !== null && s.producerDone && s.recorded >= s.total, 45_000);

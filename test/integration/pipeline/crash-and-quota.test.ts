@@ -64,7 +64,7 @@ describe.each(STORE_KINDS)('429 from the vendor (%s store)', (store) => {
     }
     const manifest = await h.manifest('m.jsonl', lines);
     const runtime = await h.openRuntime();
-    await enqueueManifest({ manifestPath: manifest, batch: 'quota', queues: runtime.queues, store: runtime.store });
+    await enqueueManifest({ manifestPath: manifest, batch: 'quota', queues: runtime.queues, checks: runtime.checks, store: runtime.store });
     const workers = startWorkers(runtime, { concurrency: 6 });
     try {
       await eventually(() => runtime.store.summary('quota'), (s) => s?.recorded === 12, 40_000);
@@ -100,11 +100,11 @@ describe('SIGTERM', () => {
     expect(worker.output().stderr).toContain('shutting down');
 
     // Nothing was abandoned mid-call: no job is left active (a stalled one would be), every call has a record.
-    expect(await runtime.queues.ooto.getActiveCount()).toBe(0);
+    expect(await runtime.queues.ooto!.getActiveCount()).toBe(0);
     const summary = (await runtime.store.summary('term'))!;
     expect(summary.recorded).toBe(h.sim.stats().totalCalls);
     expect(summary.recorded).toBeLessThan(30);
-    expect(await runtime.queues.ooto.getWaitingCount()).toBe(30 - summary.recorded);
+    expect(await runtime.queues.ooto!.getWaitingCount()).toBe(30 - summary.recorded);
   });
 });
 

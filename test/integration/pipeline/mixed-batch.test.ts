@@ -20,7 +20,7 @@ async function records(batch: string): Promise<ResultRecord[]> {
 }
 
 async function runBatch(manifest: string, batch: string) {
-  const summary = await enqueueManifest({ manifestPath: manifest, batch, queues: runtime.queues, store: runtime.store });
+  const summary = await enqueueManifest({ manifestPath: manifest, batch, queues: runtime.queues, checks: runtime.checks, store: runtime.store });
   const workers = startWorkers(runtime);
   try {
     await eventually(
@@ -113,7 +113,7 @@ describe.each(STORE_KINDS)('a mixed-check batch (%s store)', (store) => {
     expect((await runtime.store.bySubject('s4')).map((r) => r.line)).toEqual([4]);
 
     // Finished jobs left Redis: the store is the record of truth.
-    const counts = await runtime.queues.ooto.getJobCounts();
+    const counts = await runtime.queues.ooto!.getJobCounts();
     expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(0);
   });
 

@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUILT_INS } from '../../../src/runtime/built-ins.js';
 import type { Vendor } from '../../../src/checks/registry.js';
 import { defaultJobOptions, queueName } from '../../../src/queues/names.js';
 import { enqueueManifest } from '../../../src/queues/producer.js';
@@ -67,6 +68,7 @@ describe('enqueueManifest on a 200k-line manifest', () => {
       summary = await enqueueManifest({
         manifestPath: path,
         batch: 'big',
+        checks: BUILT_INS.checks,
         queues,
         store,
         onProgress: () => {
@@ -80,7 +82,7 @@ describe('enqueueManifest on a 200k-line manifest', () => {
 
     const invalid = Math.floor(LINES / 10_007);
     expect(summary).toMatchObject({ lines: LINES, enqueued: LINES - invalid, invalid, alreadyQueued: 0, alreadyRecorded: 0 });
-    expect((await queues.ooto.count()) + (await queues.glair.count())).toBe(LINES - invalid);
+    expect((await queues.ooto!.count()) + (await queues.glair!.count())).toBe(LINES - invalid);
     expect((await store.summary('big'))?.byStatus.failed).toBe(invalid);
     // Flat memory: a producer that buffered the manifest would grow by hundreds of MB here. The growth
     // seen is garbage waiting for the next full collection (--trace-gc: ~30 MB live after each one,

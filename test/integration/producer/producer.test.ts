@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BUILT_INS } from '../../../src/runtime/built-ins.js';
 import type { Vendor } from '../../../src/checks/registry.js';
 import type { JobPayload, ResultRecord } from '../../../src/checks/types.js';
 import { ManifestUnreadableError } from '../../../src/manifest/errors.js';
@@ -42,7 +43,7 @@ async function manifest(name: string, lines: readonly string[]): Promise<string>
 }
 
 function run(path: string, batch: string, extra: Partial<EnqueueOptions> = {}) {
-  return enqueueManifest({ manifestPath: path, batch, queues, store, ...extra });
+  return enqueueManifest({ manifestPath: path, batch, checks: BUILT_INS.checks, queues, store, ...extra });
 }
 
 async function keysUnder(pattern: string): Promise<string[]> {
@@ -91,8 +92,8 @@ describe('enqueueManifest', () => {
       { line: 8, reason: 'ref is missing' },
     ]);
 
-    const ooto = await queues.ooto.getWaiting();
-    const glair = await queues.glair.getWaiting();
+    const ooto = await queues.ooto!.getWaiting();
+    const glair = await queues.glair!.getWaiting();
     const byId = (jobs: typeof ooto): Record<string, { name: string; data: JobPayload }> =>
       Object.fromEntries(jobs.map((j) => [j.id ?? '', { name: j.name, data: j.data as JobPayload }]));
     expect(byId(ooto)).toEqual({
@@ -169,8 +170,8 @@ describe('enqueueManifest', () => {
     // Jobs still queued: nothing new.
     const second = await run(path, 'rerun');
     expect(second).toMatchObject({ lines: 8, enqueued: 0, alreadyQueued: 5, alreadyRecorded: 3, invalid: 3 });
-    expect(await queues.ooto.count()).toBe(3);
-    expect(await queues.glair.count()).toBe(2);
+    expect(await queues.ooto!.count()).toBe(3);
+    expect(await queues.glair!.count()).toBe(2);
 
     // A worker finished lines 1 and 4 (record written, job removed); line 2's job got lost.
     const done = (line: number): ResultRecord => ({
@@ -188,13 +189,13 @@ describe('enqueueManifest', () => {
       response: {},
     });
     await store.putMany([done(1), done(4)]);
-    for (const line of [1, 2]) await queues.ooto.remove(jobId('rerun', line));
-    await queues.glair.remove(jobId('rerun', 4));
+    for (const line of [1, 2]) await queues.ooto!.remove(jobId('rerun', line));
+    await queues.glair!.remove(jobId('rerun', 4));
     const invalidBefore = await store.get('rerun', 6);
 
     const third = await run(path, 'rerun');
     expect(third).toMatchObject({ lines: 8, enqueued: 1, alreadyQueued: 2, alreadyRecorded: 5, invalid: 3 });
-    expect((await queues.ooto.getWaiting()).map((j) => j.id).sort()).toEqual([jobId('rerun', 2), jobId('rerun', 9)].sort());
+    expect((await queues.ooto!.getWaiting()).map((j) => j.id).sort()).toEqual([jobId('rerun', 2), jobId('rerun', 9)].sort());
     expect(await store.get('rerun', 6)).toEqual(invalidBefore);
     expect((await store.summary('rerun'))?.recorded).toBe(5);
   });
@@ -213,11 +214,11 @@ describe('enqueueManifest', () => {
     const summary = await run(path, 'csv', { checkOverride: 'glair-video', chunkSize: 2 });
     expect(summary).toMatchObject({ lines: 4, enqueued: 3, invalid: 1, byCheck: { 'glair-video': 2, 'ooto-deepfake': 1 } });
     expect(summary.invalidLines).toEqual([{ line: 5, reason: 'ref is missing' }]);
-    expect((await queues.glair.getWaiting()).map((j) => [j.id, j.name]).sort()).toEqual([
+    expect((await queues.glair!.getWaiting()).map((j) => [j.id, j.name]).sort()).toEqual([
       [jobId('csv', 2), 'glair-video'],
       [jobId('csv', 4), 'glair-video'],
     ]);
-    expect((await queues.ooto.getWaiting()).map((j) => j.name)).toEqual(['ooto-deepfake']);
+    expect((await queues.ooto!.getWaiting()).map((j) => j.name)).toEqual(['ooto-deepfake']);
   });
 
   it('reports progress per chunk', async () => {

@@ -37,7 +37,7 @@ describe('the producer window (RESCREEN_MAX_QUEUED)', () => {
       }
     })();
     let done = false;
-    const enqueue = enqueueManifest({ manifestPath: manifest, batch: 'win', queues: runtime.queues, store: runtime.store, chunkSize: 10, maxInFlight: 2, maxQueued: 40 }).then((s) => {
+    const enqueue = enqueueManifest({ manifestPath: manifest, batch: 'win', checks: runtime.checks, queues: runtime.queues, store: runtime.store, chunkSize: 10, maxInFlight: 2, maxQueued: 40 }).then((s) => {
       done = true;
       return s;
     });

@@ -51,7 +51,7 @@ describe('vendor quota', () => {
     h = await createHarness('q-budget', {}, { OOTO_RATE_LIMIT: '50/s,30/d', RESCREEN_QUOTA_RECHECK_MS: '200', RESCREEN_ATTEMPTS: '1' });
     const manifest = await photoManifest(h, 40);
     const runtime = await h.openRuntime();
-    await enqueueManifest({ manifestPath: manifest, batch: 'budget', queues: runtime.queues, store: runtime.store });
+    await enqueueManifest({ manifestPath: manifest, batch: 'budget', queues: runtime.queues, checks: runtime.checks, store: runtime.store });
     // An injected clock: the morning of a fixed day, then the next day, with no sleeping for it.
     const start = Date.parse('2026-12-01T09:00:00Z');
     const t0 = Date.now();
@@ -63,8 +63,8 @@ describe('vendor quota', () => {
       await new Promise((r) => setTimeout(r, 1500));
       expect(h.sim.stats().totalCalls).toBe(30);
       expect((await runtime.store.summary('budget'))?.recorded).toBe(30);
-      expect(await runtime.queues.ooto.getWaitingCount()).toBeGreaterThan(0);
-      const report = await quotaReport(runtime.redis, h.prefix, { ooto: runtime.config.ooto.quota, glair: undefined }, clock());
+      expect(await runtime.queues.ooto!.getWaitingCount()).toBeGreaterThan(0);
+      const report = await quotaReport(runtime.redis, h.prefix, { ooto: runtime.config.vendors.ooto?.quota, glair: undefined }, clock());
       expect(report.find((r) => r.vendor === 'ooto')?.line).toContain('ooto: quota 50/s,30/d — daily quota 30 spent; resumes 2026-12-02T00:00Z');
       const status = await runCli(['status', 'budget'], h.env);
       expect(status.stdout).toContain('daily quota 30');
@@ -86,7 +86,7 @@ describe('vendor quota', () => {
     h = await createHarness('q-limits', { latencyMs: 20 }, { OOTO_RATE_LIMIT: '2/s' });
     const manifest = await photoManifest(h, 120);
     const runtime = await h.openRuntime();
-    await enqueueManifest({ manifestPath: manifest, batch: 'limits', queues: runtime.queues, store: runtime.store });
+    await enqueueManifest({ manifestPath: manifest, batch: 'limits', queues: runtime.queues, checks: runtime.checks, store: runtime.store });
     const workers = startWorkers(runtime);
     try {
       await eventually(async () => h!.sim.stats().totalCalls, (n) => n >= 2, 10_000);
@@ -117,7 +117,7 @@ describe('vendor quota', () => {
     h = await createHarness('q-auto', { latencyMs: 50, rateLimit: { ooto: { max: 20, durationMs: 1000, window: 'sliding' } } }, { OOTO_RATE_LIMIT: 'auto' });
     const manifest = await photoManifest(h, 500);
     const runtime = await h.openRuntime();
-    await enqueueManifest({ manifestPath: manifest, batch: 'auto', queues: runtime.queues, store: runtime.store });
+    await enqueueManifest({ manifestPath: manifest, batch: 'auto', queues: runtime.queues, checks: runtime.checks, store: runtime.store });
     const workers = startWorkers(runtime, { concurrency: 16 });
     try {
       await eventually(() => runtime.store.summary('auto'), (s) => s?.recorded === 500, 60_000);
@@ -128,7 +128,7 @@ describe('vendor quota', () => {
     // It found the quota: some 429s while probing, few of them, and nothing lost or failed.
     expect(stats.rateLimited).toBeGreaterThan(0);
     expect(stats.rateLimited / stats.totalCalls).toBeLessThan(0.1);
-    const report = await quotaReport(runtime.redis, h.prefix, { ooto: runtime.config.ooto.quota, glair: undefined });
+    const report = await quotaReport(runtime.redis, h.prefix, { ooto: runtime.config.vendors.ooto?.quota, glair: undefined });
     const learned = report.find((r) => r.vendor === 'ooto')!.state.learnedPerSecond!;
     expect(learned).toBeGreaterThan(12);
     expect(learned).toBeLessThan(26);

@@ -167,7 +167,7 @@ describe.each(STORE_KINDS)('rescreen schedule (%s store)', (store) => {
 
       // 2. The same slot fired again in-process (as `schedule run` logic would), after the batch finished.
       const state = new ScheduleStateStore(runtime.redis, h.prefix);
-      const deps = { queues: runtime.queues, store: runtime.store, state, log: runtime.log };
+      const deps = { queues: runtime.queues, checks: runtime.checks, store: runtime.store, state, log: runtime.log };
       const again = await fireSchedule(definition, new Date(slot), deps);
       expect(again).toMatchObject({ kind: 'enqueued', batch: 'twice-2025-06-01T02:00:00.000Z', enqueued: { enqueued: 0, alreadyRecorded: 3 } });
       // 3. A fresh slot fired twice at once: the second finds the first's jobs queued (or recorded).

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, redactUrl } from '../../../src/config/config.js';
+import { ConfigError, redactUrl } from '../../../src/config/config.js';
+import { loadConfig } from '../../../src/runtime/built-ins.js';
 import { parseRateLimit } from '../../../src/config/rate-limit.js';
 
 describe('parseRateLimit', () => {
@@ -21,11 +22,11 @@ describe('loadConfig', () => {
     expect(c.redisUrl).toBe('redis://127.0.0.1:6379');
     expect(c.redisUrlExplicit).toBe(false);
     expect(c.prefix).toBe('rescreen');
-    expect(c.ooto.baseUrl).toBe('https://cloud.ooto-ai.com');
-    expect(c.glair.baseUrl).toBe('https://api.vision.glair.ai');
+    expect(c.vendors.ooto?.baseUrl).toBe('https://cloud.ooto-ai.com');
+    expect(c.vendors.glair?.baseUrl).toBe('https://api.vision.glair.ai');
     expect(c.identifyMatchThreshold).toBe(0.75);
     expect(c.logLevel).toBe('info');
-    expect(c.ooto.rateLimit).toBeUndefined();
+    expect(c.vendors.ooto?.rateLimit).toBeUndefined();
     // A dead worker's jobs come back within lock + stalled interval (≤ 45 s); BullMQ renews a live one's lock.
     expect(c.worker.lockDurationMs + c.worker.stalledIntervalMs).toBeLessThanOrEqual(45_000);
     expect(c.worker.concurrencyAuto).toBe(true);
@@ -48,9 +49,9 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'DEBUG',
     });
     expect(c.redisUrlExplicit).toBe(true);
-    expect(c.ooto).toMatchObject({ baseUrl: 'http://127.0.0.1:4010', appId: 'id', appKey: 'key', rateLimit: { max: 15, durationMs: 1000 } });
-    expect(c.ooto.quota?.text).toBe('15/s');
-    expect(c.glair.rateLimit).toEqual({ max: 600, durationMs: 60_000 });
+    expect(c.vendors.ooto).toMatchObject({ baseUrl: 'http://127.0.0.1:4010', credentials: { appId: 'id', appKey: 'key' }, rateLimit: { max: 15, durationMs: 1000 } });
+    expect(c.vendors.ooto?.quota?.text).toBe('15/s');
+    expect(c.vendors.glair?.rateLimit).toEqual({ max: 600, durationMs: 60_000 });
     expect(c.identifyMatchThreshold).toBe(0.8);
     expect(c.logLevel).toBe('debug');
   });

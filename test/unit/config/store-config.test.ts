@@ -1,7 +1,7 @@
 /** The store, cluster and window settings: parsed once, refused with the variable's name. */
 import { describe, expect, it } from 'vitest';
 import { parseBefore } from '../../../src/app/store-ops.js';
-import { loadConfig } from '../../../src/config/config.js';
+import { loadConfig } from '../../../src/runtime/built-ins.js';
 import { assertClusterSafePrefix, isClusterUrl } from '../../../src/redis/connect.js';
 import { pgTarget } from '../../../src/store/postgres/connection.js';
 

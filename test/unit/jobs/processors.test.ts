@@ -6,7 +6,12 @@ import type { ProcessorDeps } from '../../../src/checks/processor.js';
 import type { JobPayload } from '../../../src/checks/types.js';
 import type { MediaBlob, MediaLoader } from '../../../src/media/types.js';
 import type { GlairClient, OotoClient } from '../../../src/vendors/types.js';
-import { PROCESSORS, assertEveryCheckHasProcessor } from '../../../jobs/index.js';
+import { CHECK_MODULES } from '../../../jobs/index.js';
+import { CheckRegistry, type AnyCheckModule } from '../../../src/checks/registry.js';
+import { BUILT_INS, buildRegistries } from '../../../src/runtime/built-ins.js';
+import { VENDORS } from '../../../src/vendors/registry.js';
+
+const processor = (name: string) => BUILT_INS.checks.get(name).processor;
 
 const blob: MediaBlob = { bytes: Buffer.from('x'), mime: 'image/jpeg', filename: 'a.jpg' };
 const media: MediaLoader = {
@@ -15,8 +20,9 @@ const media: MediaLoader = {
   loadFrames: async (refs) => refs.map(() => blob),
 };
 
-function deps(over: { ooto?: Partial<OotoClient>; glair?: Partial<GlairClient> }): ProcessorDeps {
-  return { media, ooto: over.ooto as OotoClient, glair: over.glair as GlairClient, identifyMatchThreshold: 0.75 };
+// The processor gets its vendor's client (the runner looks it up in the vendor registry).
+function deps(over: { ooto?: Partial<OotoClient>; glair?: Partial<GlairClient> }): ProcessorDeps<OotoClient & GlairClient> {
+  return { media, client: (over.ooto ?? over.glair) as OotoClient & GlairClient, identifyMatchThreshold: 0.75 };
 }
 
 const base = { batch: 'b', line: 1, subject: null, baseDir: '/' } as const;
@@ -24,8 +30,10 @@ const payload = (p: Partial<JobPayload>): JobPayload => ({ ...base, check: 'ooto
 
 describe('processors', () => {
   it('every check has one', () => {
-    expect(() => assertEveryCheckHasProcessor()).not.toThrow();
-    expect(() => assertEveryCheckHasProcessor({ 'ooto-deepfake': PROCESSORS['ooto-deepfake'] })).toThrow(/ooto-identify/);
+    expect(() => buildRegistries()).not.toThrow();
+    // Start-up refuses a check module without a processor, naming it.
+    const broken = CHECK_MODULES.map((m) => (m.name === 'ooto-identify' ? ({ ...m, processor: undefined } as unknown as AnyCheckModule) : m));
+    expect(() => new CheckRegistry(broken, VENDORS)).toThrow(/ooto-identify/);
   });
 
   it.each([
@@ -33,7 +41,7 @@ describe('processors', () => {
     [false, 0.42, 'deepfake'],
   ])('ooto-deepfake: fine=%s → %s', async (fine, score, verdict) => {
     const ooto = { deepfake: async () => ({ transactionId: 't', status: 200, result: { fine, score }, body: { raw: 1 } }) };
-    expect(await PROCESSORS['ooto-deepfake'](payload({}), deps({ ooto }))).toEqual({
+    expect(await processor('ooto-deepfake')(payload({}), deps({ ooto }))).toEqual({
       verdict,
       score,
       transactionId: 't',
@@ -53,7 +61,7 @@ describe('processors', () => {
         return { transactionId: 't', status: 200, result: { similarity, templateId: 'tmpl' }, body: {} };
       },
     };
-    const out = await PROCESSORS['ooto-identify'](
+    const out = await processor('ooto-identify')(
       payload({ check: 'ooto-identify', options: { checkLiveness: true } }),
       deps({ ooto }),
     );
@@ -67,8 +75,8 @@ describe('processors', () => {
   ] as const)('glair: %s with confidence %s → %s, score = 1 − confidence', async (value, confidence, verdict) => {
     const answer = { transactionId: 'req-1', status: 200, result: { value, confidence }, body: {} };
     const glair = { video: async () => answer, frames: async () => answer };
-    const video = await PROCESSORS['glair-video'](payload({ check: 'glair-video', ref: 'v.mp4' }), deps({ glair }));
-    const frames = await PROCESSORS['glair-frames'](payload({ check: 'glair-frames', frames: ['1.jpg', '2.jpg'] }), deps({ glair }));
+    const video = await processor('glair-video')(payload({ check: 'glair-video', ref: 'v.mp4' }), deps({ glair }));
+    const frames = await processor('glair-frames')(payload({ check: 'glair-frames', frames: ['1.jpg', '2.jpg'] }), deps({ glair }));
     for (const out of [video, frames]) {
       expect(out.verdict).toBe(verdict);
       expect(out.score).toBeCloseTo(1 - confidence, 10);

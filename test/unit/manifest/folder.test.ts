@@ -4,8 +4,15 @@ import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultBatchId } from '../../../src/app/batch-id.js';
 import type { CheckName } from '../../../src/checks/registry.js';
-import { readFolder, refOf, subjectOf, walkFolder, type FolderSkip } from '../../../src/manifest/folder.js';
-import { validateLine } from '../../../src/manifest/line.js';
+import { readFolder as readFolderOf, refOf, subjectOf, walkFolder as walkFolderOf, type FolderOptions, type FolderSkip } from '../../../src/manifest/folder.js';
+import { validateLine as validate, type ValidateLineOptions } from '../../../src/manifest/line.js';
+import { BUILT_INS } from '../../../src/runtime/built-ins.js';
+
+// Against the built-in checks (the registry the runtime passes).
+const { checks } = BUILT_INS;
+const readFolder = (root: string, options: Partial<FolderOptions> = {}) => readFolderOf(root, { checks, ...options });
+const walkFolder = (root: string, options: Partial<FolderOptions> = {}) => walkFolderOf(root, { checks, ...options });
+const validateLine = (raw: RawLine, options: Partial<ValidateLineOptions> = {}) => validate(raw, { checks, ...options });
 import { readManifest, type RawLine } from '../../../src/manifest/reader.js';
 import { sampleJpeg, sampleMp4, samplePng } from '../../../src/simulator/sample-media.js';
 
@@ -159,7 +166,7 @@ describe('walkFolder / readFolder', () => {
   it('readManifest reads a folder path as a folder of media', async () => {
     await put('x/1.jpg', sampleJpeg({ seed: 1 }));
     const got: RawLine[] = [];
-    for await (const line of readManifest(root)) got.push(line);
+    for await (const line of readManifest(root, { checks })) got.push(line);
     expect(got).toEqual([{ line: 1, value: { ref: 'x/1.jpg', subject: 'x/1', check: 'ooto-deepfake' } }]);
   });
 

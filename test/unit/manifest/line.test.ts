@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { validateBatchId, validateLine, type LineValidation } from '../../../src/manifest/line.js';
+import { validateBatchId, validateLine as validate, type LineValidation, type ValidateLineOptions } from '../../../src/manifest/line.js';
 import type { RawLine } from '../../../src/manifest/raw-line.js';
+import { BUILT_INS } from '../../../src/runtime/built-ins.js';
+
+/** Validation against the built-in checks (the registry the runtime passes). */
+const validateLine = (raw: RawLine, options: Partial<ValidateLineOptions> = {}): LineValidation => validate(raw, { checks: BUILT_INS.checks, ...options });
 
 const at = (value: Record<string, unknown>, line = 7): RawLine => ({ line, value });
 function reason(result: LineValidation): string {

@@ -2,6 +2,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUILT_INS } from '../../../src/runtime/built-ins.js';
 import { ManifestUnreadableError } from '../../../src/manifest/errors.js';
 import { readManifest, type RawLine } from '../../../src/manifest/reader.js';
 
@@ -21,7 +22,7 @@ async function file(name: string, content: string | Buffer): Promise<string> {
 
 async function read(path: string, format?: 'jsonl' | 'csv'): Promise<RawLine[]> {
   const out: RawLine[] = [];
-  for await (const raw of readManifest(path, format === undefined ? {} : { format })) out.push(raw);
+  for await (const raw of readManifest(path, { checks: BUILT_INS.checks, ...(format === undefined ? {} : { format }) })) out.push(raw);
   return out;
 }
 

@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config/config.js';
+import { loadConfig } from '../../../src/runtime/built-ins.js';
 import { ErrorCodes, MediaUnavailableError } from '../../../src/errors/errors.js';
 import { isBlockedAddress, isLoopbackHost } from '../../../src/media/host-policy.js';
 import { createMediaLoader } from '../../../src/media/loader.js';
@@ -13,7 +13,7 @@ import { runJob } from '../../../src/queues/job-runner.js';
 import { createProcessorDeps, redactor } from '../../../src/runtime/runtime.js';
 import { sampleJpeg } from '../../../src/simulator/sample-media.js';
 import { startSimulator, type Simulator } from '../../../src/simulator/server.js';
-import { PROCESSORS } from '../../../jobs/index.js';
+import { BUILT_INS } from '../../../src/runtime/built-ins.js';
 import { MemoryStore } from '../../helpers/memory-store.js';
 
 const photo = sampleJpeg({ seed: 1, directives: 'genuine' });
@@ -134,7 +134,7 @@ describe('media host policy', () => {
       const payload = { batch: 'ssrf', line: 1, check: 'ooto-deepfake' as const, subject: null, ref: `${base}/to-metadata`, baseDir: '/' };
       const step = await runJob(
         { payload, attempt: 1, maxAttempts: 5 },
-        { store, processors: PROCESSORS, processorDeps, maxRateLimited: 5, rateLimitBackoff: { baseMs: 1, maxMs: 1 }, redact: redactor(config) },
+        { store, checks: BUILT_INS.checks, depsFor: processorDeps.depsFor, maxRateLimited: 5, rateLimitBackoff: { baseMs: 1, maxMs: 1 }, redact: redactor(config) },
       );
       await processorDeps.close();
       expect(step.kind).toBe('recorded');

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { GLAIR_MAX_BYTES } from '../../../src/checks/registry.js';
+import { GLAIR_MAX_BYTES } from '../../../src/vendors/glair/vendor.js';
 import {
   ErrorCodes,
   MediaFetchError,

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { GLAIR_MAX_BYTES } from '../../../src/checks/registry.js';
+import { GLAIR_MAX_BYTES } from '../../../src/vendors/glair/vendor.js';
 import { ErrorCodes, MediaRejectedError, MediaUnavailableError, type RescreenError } from '../../../src/errors/errors.js';
 import { createMediaLoader, displayRef } from '../../../src/media/loader.js';
 import { gif, jpeg, mp4, png } from './fixtures.js';

@@ -9,7 +9,9 @@ import { ConnectionError, VendorRejectedError } from '../../../src/errors/errors
 import { recordRefs } from '../../../src/media/refs.js';
 import type { MediaBlob } from '../../../src/media/types.js';
 import { CallTrail } from '../../../src/queues/call-trail.js';
+import { CheckRegistry } from '../../../src/checks/registry.js';
 import { runJob } from '../../../src/queues/job-runner.js';
+import { BUILT_INS } from '../../../src/runtime/built-ins.js';
 import { minimiseResponse } from '../../../src/queues/stored-response.js';
 import type { AttemptRow } from '../../../src/store/types.js';
 import { MemoryStore } from '../../helpers/memory-store.js';
@@ -18,11 +20,15 @@ const payload: JobPayload = { batch: 'b', line: 2, check: 'glair-frames', subjec
 const blob = (text: string, mime: MediaBlob['mime']): MediaBlob => ({ bytes: Buffer.from(text), mime, filename: 'x' });
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
-function fakeDeps(glairFrames: (frames: readonly MediaBlob[]) => Promise<unknown>): ProcessorDeps {
+interface FramesClient {
+  frames(frames: readonly MediaBlob[]): Promise<{ status: number; transactionId: string | null }>;
+  close(): Promise<void>;
+}
+
+function fakeDeps(glairFrames: (frames: readonly MediaBlob[]) => Promise<unknown>): ProcessorDeps<FramesClient> {
   return {
     media: {} as ProcessorDeps['media'],
-    ooto: { close: () => Promise.resolve() } as unknown as ProcessorDeps['ooto'],
-    glair: { frames: glairFrames, close: () => Promise.resolve() } as unknown as ProcessorDeps['glair'],
+    client: { frames: glairFrames, close: () => Promise.resolve() } as unknown as FramesClient,
     identifyMatchThreshold: 0.75,
   };
 }
@@ -35,11 +41,11 @@ describe('CallTrail', () => {
       () => Promise.resolve({ status: 200, transactionId: 'rid-2', result: {}, body: {} }),
     ];
     const trail = new CallTrail(payload, 3, 'host:9', () => new Date('2026-01-01T00:00:00Z'));
-    const deps = trail.observe(fakeDeps(() => answers.shift()!()));
+    const deps = trail.observe(fakeDeps(() => answers.shift()!()), 'glair') as ProcessorDeps<FramesClient>;
     const frames = [blob('one', 'image/jpeg'), blob('two!', 'image/png')];
-    await expect(deps.glair.frames(frames)).rejects.toBeInstanceOf(VendorRejectedError);
-    await expect(deps.glair.frames(frames)).rejects.toBeInstanceOf(ConnectionError);
-    await deps.glair.frames(frames);
+    await expect(deps.client.frames(frames)).rejects.toBeInstanceOf(VendorRejectedError);
+    await expect(deps.client.frames(frames)).rejects.toBeInstanceOf(ConnectionError);
+    await deps.client.frames(frames);
     const appended: AttemptRow[] = [];
     await trail.flush({ appendAttempts: async (rows) => void appended.push(...rows) });
     expect(appended.map((r) => [r.httpStatus, r.transactionId, r.code])).toEqual([
@@ -72,16 +78,16 @@ describe('CallTrail', () => {
       return put(r);
     };
     const processorDeps = fakeDeps(() => Promise.resolve({ status: 200, transactionId: 'rid-9', result: {}, body: {} }));
-    const processor = async (p: JobPayload, d: ProcessorDeps) => {
-      const a = await d.glair.frames([blob('f', 'image/jpeg')]);
+    const processor = async (_p: JobPayload, d: ProcessorDeps<FramesClient>) => {
+      const a = await d.client.frames([blob('f', 'image/jpeg')]);
       return { verdict: 'genuine' as const, score: 0.9, transactionId: a.transactionId, response: { age: 40, result: { value: 'real' }, landmarks: [[1, 2]] } };
     };
     await runJob(
       { payload: { ...payload, frames: ['https://cdn.example/f.jpg?X-Amz-Signature=SECRET#x'] }, attempt: 1, maxAttempts: 3 },
       {
         store,
-        processors: { 'glair-frames': processor } as never,
-        processorDeps,
+        checks: new CheckRegistry(BUILT_INS.checks.modules.map((m) => ({ ...m, processor: processor as never })), BUILT_INS.vendors),
+        depsFor: () => processorDeps,
         maxRateLimited: 1,
         rateLimitBackoff: { baseMs: 1, maxMs: 1 },
         redact: (t) => t,

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Processor, ProcessorDeps } from '../../../src/checks/processor.js';
-import type { CheckName } from '../../../src/checks/registry.js';
+import { CheckRegistry } from '../../../src/checks/registry.js';
+import { BUILT_INS } from '../../../src/runtime/built-ins.js';
+import type { OotoClient } from '../../../src/vendors/types.js';
 import type { JobPayload } from '../../../src/checks/types.js';
 import {
   AuthenticationError,
@@ -17,19 +19,21 @@ import { MemoryStore } from '../../helpers/memory-store.js';
 const payload: JobPayload = { batch: 'b1', line: 3, check: 'ooto-deepfake', subject: 'cust-1', ref: 'a.jpg', baseDir: '/m' };
 const api = { vendor: 'ooto' as const, headers: {}, transactionId: 'tx-err' };
 
-function deps(processor: Processor, store = new MemoryStore()): JobRunnerDeps & { store: MemoryStore; calls: () => number } {
+/** The built-in check modules, each with `processor` in place of its own. */
+function withProcessor(processor: Processor<unknown>): CheckRegistry {
+  return new CheckRegistry(BUILT_INS.checks.modules.map((m) => ({ ...m, processor })), BUILT_INS.vendors);
+}
+
+function deps(processor: Processor<unknown>, store = new MemoryStore()): JobRunnerDeps & { store: MemoryStore; calls: () => number } {
   let calls = 0;
-  const counting: Processor = async (...args) => {
+  const counting: Processor<unknown> = async (...args) => {
     calls += 1;
     return processor(...args);
   };
-  const processors = Object.fromEntries(
-    (['ooto-deepfake', 'ooto-identify', 'glair-video', 'glair-frames'] as CheckName[]).map((c) => [c, counting]),
-  ) as Record<CheckName, Processor>;
   return {
     store,
-    processors,
-    processorDeps: {} as ProcessorDeps,
+    checks: withProcessor(counting),
+    depsFor: () => ({}) as ProcessorDeps,
     maxRateLimited: 2,
     rateLimitBackoff: { baseMs: 1000, maxMs: 60_000 },
     redact: (t) => t.split('SECRET').join('[redacted]'),
@@ -164,7 +168,7 @@ async function fakeRecord() {
 
 describe('runJob with a call budget', () => {
   /** Processor deps whose OOTO client counts its calls and fails as told. */
-  function vendor(fail: () => Error): { processorDeps: ProcessorDeps; vendorCalls: () => number } {
+  function vendor(fail: () => Error): { depsFor: () => ProcessorDeps; vendorCalls: () => number } {
     let vendorCalls = 0;
     const ooto = {
       deepfake: () => {
@@ -172,16 +176,16 @@ describe('runJob with a call budget', () => {
         return Promise.reject(fail());
       },
     };
-    return { processorDeps: { ooto } as unknown as ProcessorDeps, vendorCalls: () => vendorCalls };
+    return { depsFor: () => ({ client: ooto }) as unknown as ProcessorDeps, vendorCalls: () => vendorCalls };
   }
-  const callOoto: Processor = (p, d) => d.ooto.deepfake({ bytes: Buffer.alloc(1), mime: 'image/jpeg', filename: 'a.jpg' }).then(() => {
+  const callOoto: Processor<OotoClient> = (p, d) => d.client.deepfake({ bytes: Buffer.alloc(1), mime: 'image/jpeg', filename: 'a.jpg' }).then(() => {
     throw new Error('unreachable');
   });
 
   it('ends the line once it has cost its budget, counting possibly billed calls; a job that comes back after that calls nothing', async () => {
     const ledger = new MemoryCallLedger();
-    const { processorDeps, vendorCalls } = vendor(() => new TimeoutError('ooto', 'slow'));
-    const d = { ...deps(callOoto), processorDeps, callBudget: { ledger, maxCallsPerLine: 2 } };
+    const { depsFor, vendorCalls } = vendor(() => new TimeoutError('ooto', 'slow'));
+    const d = { ...deps(callOoto as Processor<unknown>), depsFor, callBudget: { ledger, maxCallsPerLine: 2 } };
     expect((await runJob({ payload, attempt: 1, maxAttempts: 5 }, d)).kind).toBe('retry');
     const step = await runJob({ payload, attempt: 2, maxAttempts: 5 }, d);
     expect(step.kind).toBe('recorded');
@@ -196,8 +200,8 @@ describe('runJob with a call budget', () => {
 
   it('gives back calls that never reached the vendor', async () => {
     const ledger = new MemoryCallLedger();
-    const { processorDeps, vendorCalls } = vendor(() => new ConnectionError('ooto', 'refused', { requestSent: false }));
-    const d = { ...deps(callOoto), processorDeps, callBudget: { ledger, maxCallsPerLine: 1 } };
+    const { depsFor, vendorCalls } = vendor(() => new ConnectionError('ooto', 'refused', { requestSent: false }));
+    const d = { ...deps(callOoto as Processor<unknown>), depsFor, callBudget: { ledger, maxCallsPerLine: 1 } };
     for (let attempt = 1; attempt < 5; attempt++) expect((await runJob({ payload, attempt, maxAttempts: 5 }, d)).kind).toBe('retry');
     await runJob({ payload, attempt: 5, maxAttempts: 5 }, d);
     expect(await d.store.get('b1', 3)).toMatchObject({ status: 'failed', attempts: 5, error: { code: 'VENDOR_CONNECTION' } });

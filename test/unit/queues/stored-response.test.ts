@@ -11,14 +11,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobPayload } from '../../../src/checks/types.js';
-import { loadConfig } from '../../../src/config/config.js';
+import { loadConfig } from '../../../src/runtime/built-ins.js';
 import { runJob, type JobRunnerDeps } from '../../../src/queues/job-runner.js';
 import { storedResponse } from '../../../src/queues/stored-response.js';
 import { createProcessorDeps, redactor } from '../../../src/runtime/runtime.js';
 import { sampleJpeg, sampleMp4 } from '../../../src/simulator/sample-media.js';
-import { PROCESSORS } from '../../../jobs/index.js';
+import { BUILT_INS } from '../../../src/runtime/built-ins.js';
 import { MemoryStore } from '../../helpers/memory-store.js';
-import { OOTO_DEEPFAKE_200 } from '../vendors/seed-samples.js';
+import { OOTO_DEEPFAKE_200 } from '../../fixtures/vendor-samples.js';
 
 const SECRETS = {
   OOTO_APP_ID: 'ooto-id-echo-7f3a9c',
@@ -58,8 +58,8 @@ function setUp(env: Record<string, string> = {}): { deps: JobRunnerDeps; store: 
   const store = new MemoryStore();
   const deps: JobRunnerDeps = {
     store,
-    processors: PROCESSORS,
-    processorDeps,
+    checks: BUILT_INS.checks,
+    depsFor: processorDeps.depsFor,
     maxRateLimited: 5,
     rateLimitBackoff: { baseMs: 1, maxMs: 1 },
     redact: redactor(config),

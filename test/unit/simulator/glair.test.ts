@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleJpeg, sampleMp4, samplePng } from '../../../src/simulator/sample-media.js';
 import { startSimulator, type Simulator } from '../../../src/simulator/server.js';
 import { fileForm, GLAIR_AUTH, post, shapeOf, UUID, type Answer } from './helpers.js';
-import { GLAIR_200_FAKE, GLAIR_200_REAL, GLAIR_400_NO_FILE } from './seed-samples.js';
+import { SAMPLE_JSON } from '../../fixtures/vendor-samples.js';
+
+const { GLAIR_200_FAKE, GLAIR_200_REAL, GLAIR_400_NO_FILE } = SAMPLE_JSON;
 
 let sim: Simulator;
 beforeAll(async () => {

@@ -2,7 +2,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sampleJpeg, sampleMp4, samplePng } from '../../../src/simulator/sample-media.js';
 import { startSimulator, type Simulator } from '../../../src/simulator/server.js';
 import { fileForm, OOTO_AUTH, post, shapeOf, UUID } from './helpers.js';
-import { OOTO_DEEPFAKE_200, OOTO_ENGINE_ERROR_400, OOTO_ENGINE_TABLE, OOTO_IDENTIFY_200 } from './seed-samples.js';
+import { OOTO_ENGINE_TABLE, SAMPLE_JSON } from '../../fixtures/vendor-samples.js';
+
+const { OOTO_DEEPFAKE_200, OOTO_ENGINE_ERROR_400, OOTO_IDENTIFY_200 } = SAMPLE_JSON;
 
 let sim: Simulator;
 beforeAll(async () => {

@@ -27,7 +27,7 @@ import {
   video,
   type CapturedRequest,
 } from './helpers.js';
-import { GLAIR_400, GLAIR_FAKE_200, GLAIR_FRAMES_200, GLAIR_REAL_200 } from './seed-samples.js';
+import { GLAIR_400, GLAIR_FAKE_200, GLAIR_FRAMES_200, GLAIR_REAL_200 } from '../../fixtures/vendor-samples.js';
 
 const ORIGIN = 'https://api.vision.glair.ai';
 const USERNAME = 'glair-user-5c1e';

@@ -27,7 +27,7 @@ import {
   rejectionOf,
   type CapturedRequest,
 } from './helpers.js';
-import { OOTO_DEEPFAKE_200, OOTO_DEEPFAKE_400, OOTO_IDENTIFY_200, OOTO_IDENTIFY_400 } from './seed-samples.js';
+import { OOTO_DEEPFAKE_200, OOTO_DEEPFAKE_400, OOTO_IDENTIFY_200, OOTO_IDENTIFY_400 } from '../../fixtures/vendor-samples.js';
 
 const ORIGIN = 'https://cloud.ooto-ai.com';
 const APP_ID = 'app-id-7f3a9c';

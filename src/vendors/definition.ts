@@ -1,0 +1,38 @@
+/**
+ * What a vendor is to rescreen: one folder (src/vendors/<name>/) exporting one {@link VendorDefinition},
+ * and one line in the vendor registry (src/vendors/registry.ts). Everything generic (config, runtime,
+ * worker pool, status, redaction, retry, budget, demo) loops over the registry; nothing else names a
+ * vendor.
+ */
+import type { VendorConfigSpec, VendorSettings } from '../config/vendor-settings.js';
+import type { MediaLimits } from '../media/types.js';
+import type { SimulatedVendor } from '../simulator/route.js';
+import type { TransportOptions } from './transport.js';
+
+/** Every vendor client can be closed (its keep-alive sockets). Its other methods are vendor calls. */
+export interface VendorClient {
+  close(): Promise<void>;
+}
+
+/** What the runtime gives a client factory besides the vendor's own settings. */
+export type ClientOptions = Omit<TransportOptions, 'baseUrl'>;
+
+/**
+ * One vendor: its environment (base URL, credentials, quota variables; from {@link VendorConfigSpec}),
+ * the secrets it derives (redaction), its client factory and its media caps.
+ */
+export interface VendorDefinition<Client extends VendorClient = VendorClient> extends VendorConfigSpec {
+  /** Human name, e.g. `OOTO` (messages use the name in capitals). */
+  readonly label: string;
+  /** Builds the client from `config.vendors[name]`. Every method but `close` is one vendor call (metered by the call budget). */
+  createClient(settings: VendorSettings, options: ClientOptions): Client;
+  /** Caps on the media its checks send (GLAIR: a 6 MiB body). */
+  readonly media?: MediaLimits;
+  /** How `rescreen simulator` plays this vendor (its protocol and routes); none for a vendor it does not simulate. */
+  readonly simulator?: SimulatedVendor;
+}
+
+/** Declares a vendor (typed against its client). */
+export function defineVendor<Client extends VendorClient>(definition: VendorDefinition<Client>): VendorDefinition<Client> {
+  return definition;
+}
