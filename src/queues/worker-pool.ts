@@ -19,7 +19,7 @@ import type { JobPayload } from '../checks/types.js';
 import { AuthenticationError, type VendorError } from '../errors/errors.js';
 import { pendingJobCount } from './idle.js';
 import { recordLostJob, runJob, type JobRunnerDeps } from './job-runner.js';
-import { queueName } from './names.js';
+import { QUEUE_STREAMS, queueName } from './names.js';
 
 /**
  * The quota is not BullMQ's limiter (a fixed window that opens when a job starts: with enough
@@ -70,7 +70,7 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
   start(): this {
     const { options } = this;
     for (const vendor of options.vendors) {
-      const queue = new Queue<JobPayload>(queueName(vendor), { connection: this.connection(), prefix: options.prefix });
+      const queue = new Queue<JobPayload>(queueName(vendor), { connection: this.connection(), prefix: options.prefix, streams: QUEUE_STREAMS });
       const worker = new Worker<JobPayload>(queueName(vendor), (job) => this.process(vendor, job), {
         connection: this.connection(),
         prefix: options.prefix,

@@ -14,7 +14,7 @@ import { secretsOf, type Config } from '../config/config.js';
 import { createMediaLoader } from '../media/loader.js';
 import { createNotifier, startNotificationWorker, type BatchFinishedJob } from '../notify/notifications.js';
 import { pendingJobCount, type PendingWork } from '../queues/idle.js';
-import { defaultJobOptions, queueName } from '../queues/names.js';
+import { defaultJobOptions, QUEUE_STREAMS, queueName } from '../queues/names.js';
 import { WorkerPool } from '../queues/worker-pool.js';
 import { Admission } from '../quota/admission.js';
 import { QuotaWatcher } from '../quota/limits.js';
@@ -57,13 +57,7 @@ export async function openRuntime(config: Config, log: Logger, registries: Regis
   await assertRedisReachable(config.redisUrl);
   const redis = connectRedis(config.redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', (error) => log.debug({ err: error.message }, 'redis connection error'));
-  // Nothing reads BullMQ's event stream: keep it short (default 10,000 events, ~1 MB per queue).
-  const queueOptions = {
-    connection: redis,
-    prefix: config.prefix,
-    defaultJobOptions: defaultJobOptions(config.worker),
-    streams: { events: { maxLen: 100 } },
-  };
+  const queueOptions = { connection: redis, prefix: config.prefix, defaultJobOptions: defaultJobOptions(config.worker), streams: QUEUE_STREAMS };
   const queues: Record<Vendor, Queue<JobPayload>> = Object.fromEntries(
     registries.vendors.map((v) => [v.name, new Queue<JobPayload>(queueName(v.name), queueOptions)]),
   );
