@@ -25,6 +25,7 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/bin ./bin
 # The dashboard's static files (`rescreen serve`).
 COPY --from=build /app/web ./web
+COPY --from=build /app/migrations ./migrations
 USER node
 # The simulator's port (`rescreen simulator --port 4010`), `rescreen serve`'s (8080) and `work --metrics-port`'s (9464 in compose).
 EXPOSE 4010 8080 9464

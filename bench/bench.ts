@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: rescreen against raw BullMQ, on one Redis, in one run. See bench/README.md.
  *
- *   node dist/bench/bench.js [--quick] [--only a|b|c|d[,…]]
+ *   node dist/bench/bench.js [--quick] [--only a|b|c|d|store[,…]]
  *
  * Every scenario side runs under its own fresh key prefix, deleted afterwards (SCAN + UNLINK).
  * A full run (no flag) also writes BENCHMARKS.md at the project root.
@@ -14,16 +14,18 @@ import { locateRedis } from '../src/redis/locate.js';
 import type { BenchContext, Row, ScenarioResult } from './common.js';
 import { runE2eScenario } from './e2e.js';
 import { runEnqueueScenario } from './enqueue.js';
+import { runStoreScenario } from './store.js';
 import { redisClient, redisVersion } from './redis-util.js';
 import { runAutoScenario, runRateLimitScenario } from './rate-limit.js';
 import { markdownTable, textTable } from './report.js';
 
-type ScenarioId = 'a' | 'b' | 'c' | 'd';
+type ScenarioId = 'a' | 'b' | 'c' | 'd' | 'store';
 const SCENARIOS: Record<ScenarioId, (ctx: BenchContext) => Promise<ScenarioResult>> = {
   a: runEnqueueScenario,
   b: runE2eScenario,
   c: runRateLimitScenario,
   d: runAutoScenario,
+  store: runStoreScenario,
 };
 const IDS = Object.keys(SCENARIOS) as ScenarioId[];
 
@@ -41,9 +43,9 @@ function parseArgs(argv: readonly string[]): { quick: boolean; only: ScenarioId[
       }
       only = ids;
     } else if (arg === '--help' || arg === '-h') {
-      process.stdout.write('usage: npm run bench -- [--quick] [--only a|b|c|d[,…]]\n');
+      process.stdout.write('usage: npm run bench -- [--quick] [--only a|b|c|d|store[,…]]\n');
       process.exit(0);
-    } else throw new Error(`unknown argument ${arg} (usage: [--quick] [--only a|b|c|d])`);
+    } else throw new Error(`unknown argument ${arg} (usage: [--quick] [--only a|b|c|d|store])`);
   }
   return { quick, only };
 }

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CheckName, Vendor } from '../checks/registry.js';
 import type { RecordStatus, ResultRecord } from '../checks/types.js';
-import { InvalidInputError, NotFoundError } from '../errors/errors.js';
+import { ErrorCodes, InvalidInputError, NotFoundError, RescreenError } from '../errors/errors.js';
 import { ManifestUnreadableError } from '../manifest/errors.js';
 import { validateBatchId } from '../manifest/line.js';
 import { createMediaProbe } from '../media/probe.js';
@@ -46,6 +46,12 @@ export interface EnqueueArgs {
   readonly priority?: number;
   /** Pay once per media: lines with the same bytes, check and options share one vendor answer. */
   readonly dedupe?: boolean;
+  /**
+   * Keep at most RESCREEN_MAX_QUEUED jobs waiting, feeding the rest as workers drain them (the call
+   * then lasts until the last chunk is queued). Default true; `rescreen run` turns it off, since its
+   * workers only start once the manifest is enqueued.
+   */
+  readonly window?: boolean;
 }
 
 /**
@@ -99,12 +105,14 @@ export async function enqueueBatch(runtime: Runtime, args: EnqueueArgs): Promise
       store: runtime.store,
       ...(args.priority !== undefined ? { jobOptions: { priority: bullmqPriority(args.priority) } } : {}),
       ...(args.dedupe === true ? { dedupe: true } : {}),
+      ...(args.window !== false ? { maxQueued: config.maxQueued } : {}),
       // Folder mode: which files made no line, for whoever asks (LOG_LEVEL=debug).
       onSkip: (skip) => runtime.log.debug({ path: skip.path, reason: skip.reason }, 'folder entry skipped'),
     });
     return summary.estimate ? { ...summary, costs: dryRunCosts(runtime, summary.estimate) } : summary;
   } catch (error) {
     if (error instanceof ManifestUnreadableError) throw new InvalidInputError(error.message, { cause: error });
+    if (error instanceof RescreenError && error.code === ErrorCodes.MANIFEST_CHANGED) throw new InvalidInputError(error.message, { cause: error });
     throw error;
   }
 }
@@ -191,7 +199,12 @@ export async function batchRecords(runtime: Runtime, batch: string, options: { s
 
 /** @throws NotFoundError when no record has that transaction id. */
 export async function recordByTransactionId(runtime: Runtime, transactionId: string): Promise<ResultRecord> {
-  const record = await runtime.store.byTransactionId(transactionId);
+  // The record's own (last) call first, else any answered call of the line (the attempt log).
+  let record = await runtime.store.byTransactionId(transactionId);
+  if (!record) {
+    const row = await runtime.store.attemptByTransactionId(transactionId);
+    if (row) record = await runtime.store.get(row.batch, row.line);
+  }
   if (!record) throw new NotFoundError(`no record with transaction id ${JSON.stringify(transactionId)}`);
   return record;
 }

@@ -1,5 +1,25 @@
-/** The flat CSV form of a record, shared by every export (CLI `results --format csv`, the API next). */
+/**
+ * The flat CSV form of a record and of an attempt-log row, shared by every export (CLI `results
+ * --format csv`, the API next). Every text cell is made safe to open in a spreadsheet
+ * ({@link csvSafe}).
+ */
 import type { ResultRecord } from '../checks/types.js';
+import type { AttemptRow } from '../store/types.js';
+
+/**
+ * OWASP's CSV-injection rule: a text cell starting with `=`, `+`, `-`, `@`, tab or CR is read as a
+ * formula by Excel, LibreOffice and Sheets, so it gets a leading `'` (shown as text, the `'` hidden).
+ * Numeric columns (line, score, attempts, HTTP status, duration) are written as numbers and never
+ * escaped, so a negative number stays a number; a text cell that merely looks like one (a subject id
+ * `-42`) is escaped, as OWASP says: it is text, and a spreadsheet shows it as such.
+ */
+export function csvSafe(value: string): string {
+  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
+function text(value: string | null | undefined): string | null {
+  return value === null || value === undefined ? null : csvSafe(value);
+}
 
 export const CSV_COLUMNS = [
   'batch',
@@ -17,26 +37,71 @@ export const CSV_COLUMNS = [
   'errorMessage',
   'attempts',
   'finishedAt',
+  'refHadQuery',
+  'mediaSha256',
+  'mediaBytes',
+  'mediaType',
 ] as const;
 
 export type CsvRow = Record<(typeof CSV_COLUMNS)[number], string | number | null>;
 
 export function csvRow(r: ResultRecord): CsvRow {
+  const media = r.media ?? [];
   return {
-    batch: r.batch,
+    batch: text(r.batch),
     line: r.line,
-    subject: r.subject,
-    ref: r.ref ?? null,
-    frames: r.frames ? r.frames.join('|') : null,
+    subject: text(r.subject),
+    ref: text(r.ref),
+    frames: r.frames ? csvSafe(r.frames.join('|')) : null,
     check: r.check,
     status: r.status,
-    transactionId: r.transactionId,
+    transactionId: text(r.transactionId),
     verdict: r.verdict,
     score: r.score,
-    templateId: r.templateId ?? null,
-    errorCode: r.error ? String(r.error.code) : null,
-    errorMessage: r.error?.message ?? null,
+    templateId: text(r.templateId),
+    errorCode: r.error ? csvSafe(String(r.error.code)) : null,
+    errorMessage: text(r.error?.message),
     attempts: r.attempts,
     finishedAt: r.finishedAt,
+    refHadQuery: r.refHadQuery === true ? 'true' : null,
+    // Frame sets: one value per frame, `|`-joined like `frames`.
+    mediaSha256: media.length > 0 ? media.map((m) => m.sha256).join('|') : null,
+    mediaBytes: media.length > 0 ? media.map((m) => m.bytes).join('|') : null,
+    mediaType: media.length > 0 ? media.map((m) => m.type).join('|') : null,
+  };
+}
+
+/** Columns of `results --attempts --format csv`. */
+export const ATTEMPT_CSV_COLUMNS = [
+  'batch',
+  'line',
+  'subject',
+  'check',
+  'vendor',
+  'attempt',
+  'transactionId',
+  'httpStatus',
+  'code',
+  'durationMs',
+  'at',
+  'worker',
+] as const;
+
+export type AttemptCsvRow = Record<(typeof ATTEMPT_CSV_COLUMNS)[number], string | number | null>;
+
+export function attemptCsvRow(a: AttemptRow): AttemptCsvRow {
+  return {
+    batch: text(a.batch),
+    line: a.line,
+    subject: text(a.subject),
+    check: a.check,
+    vendor: a.vendor,
+    attempt: a.attempt,
+    transactionId: text(a.transactionId),
+    httpStatus: a.httpStatus,
+    code: a.code === null ? null : csvSafe(String(a.code)),
+    durationMs: a.durationMs,
+    at: a.at,
+    worker: text(a.worker),
   };
 }

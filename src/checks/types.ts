@@ -74,14 +74,29 @@ export interface RecordError {
   readonly message: string;
 }
 
+/** What was screened: the exact bytes sent to the vendor (one entry per file; a frame set has one per frame). */
+export interface MediaDigest {
+  /** sha256 (hex) of the bytes sent. */
+  readonly sha256: string;
+  readonly bytes: number;
+  /** Sniffed from the bytes (image/jpeg, image/png, video/mp4). */
+  readonly type: string;
+}
+
 /** The result record: exactly one per (batch, manifest line) (README: The result record). */
 export interface ResultRecord {
   readonly batch: string;
   /** 1-based manifest line. */
   readonly line: number;
   readonly subject: string | null;
+  /** The media ref as given, without any query string or fragment (signed URLs carry secrets there). */
   readonly ref?: string;
+  /** The frame refs, each without query string or fragment. */
   readonly frames?: readonly string[];
+  /** Set when a ref (or a frame ref) had a query string or fragment that was stripped. */
+  readonly refHadQuery?: true;
+  /** The bytes sent to the vendor by the call that made this record; absent when none was sent. */
+  readonly media?: readonly MediaDigest[];
   /** The check; `null` only for an invalid line that named none. */
   readonly check: CheckName | null;
   /** `ooto-identify` only, when the line gave them: its options (kept so `retry` can send the same call). */

@@ -20,6 +20,7 @@ import { registerScheduleCommands } from './commands/schedule.js';
 import { registerHistoryCommands } from './commands/history.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerBatchCommands } from './commands/batch.js';
+import { registerStoreCommands } from './commands/store.js';
 import { limitsReset, limitsSet, limitsShow } from './commands/limits.js';
 import { simulator, type SimulatorArgs } from './commands/simulator.js';
 import { work } from './commands/work.js';
@@ -155,10 +156,11 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
     .addOption(new Option('--format <format>', 'output format (default: csv for an --output ending in .csv, else jsonl)').choices(['jsonl', 'csv']))
     .option('--status <status>', 'only records with this status (completed, rejected, failed)', parseStatus)
     .option('--output <file>', 'write to this file, atomically, instead of stdout')
-    .action(async (batch: string, opts: { format?: 'jsonl' | 'csv'; status?: RecordStatus; output?: string }) => {
+    .option('--attempts', 'export the attempt log instead: one row per vendor call that got an HTTP answer')
+    .action(async (batch: string, opts: { format?: 'jsonl' | 'csv'; status?: RecordStatus; output?: string; attempts?: boolean }) => {
       await withRuntime(async (runtime) => {
         const count = await results(runtime, batch, { ...opts, format: resultsFormat(opts.format, opts.output) });
-        if (opts.output !== undefined) process.stderr.write(`wrote ${count} records to ${opts.output}\n`);
+        if (opts.output !== undefined) process.stderr.write(`wrote ${count} ${opts.attempts ? 'attempt rows' : 'records'} to ${opts.output}\n`);
       });
     });
 
@@ -239,6 +241,7 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
   registerAuditCommands(program, (code) => (exitCode = code));
   registerScheduleCommands(program);
   registerServeCommands(program, packageVersion(), (code) => (exitCode = code));
+  registerStoreCommands(program);
   return { program, exitCode: () => exitCode };
 }
 

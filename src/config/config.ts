@@ -48,6 +48,15 @@ export interface Config {
    * (comma-separated host names) or RESCREEN_MEDIA_ALLOW_PRIVATE=true say otherwise.
    */
   readonly mediaHosts: MediaHostPolicy;
+  /**
+   * RESCREEN_STORE_URL: `postgres://…[?schema=name]` keeps results in PostgreSQL; `undefined` (the
+   * default) keeps them in Redis. May carry a password: never log it raw (redactUrl).
+   */
+  readonly storeUrl: string | undefined;
+  /** RESCREEN_KEEP_RESPONSE: what of a vendor answer a record keeps (`minimal` default, or `full`). */
+  readonly keepResponse: 'full' | 'minimal';
+  /** RESCREEN_MAX_QUEUED: most jobs an enqueue keeps waiting in Redis at once (default 100000). */
+  readonly maxQueued: number;
 }
 
 /** Where and how a finished batch is announced. */
@@ -178,6 +187,9 @@ export function parseConfig(vendors: readonly VendorConfigSpec[], env: Readonly<
         }),
       ),
     },
+    storeUrl: e.RESCREEN_STORE_URL,
+    keepResponse: e.RESCREEN_KEEP_RESPONSE,
+    maxQueued: e.RESCREEN_MAX_QUEUED,
   };
 }
 
@@ -230,7 +242,7 @@ export function secretsOf(config: Config): string[] {
     .sort((a, b) => b.length - a.length);
 }
 
-/** A Redis URL with any password replaced, fit for a message. */
+/** A Redis or PostgreSQL URL with any password replaced, fit for a message. */
 export function redactUrl(raw: string): string {
   try {
     const u = new URL(raw);

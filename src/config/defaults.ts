@@ -74,3 +74,11 @@ export const DEFAULT_WEBHOOK_ATTEMPTS = 10;
 export const DEFAULT_HELD_RECHECK_MS = 5_000;
 /** RESCREEN_CURRENCY: the currency of OOTO_PRICE_PER_CALL / GLAIR_PRICE_PER_CALL. */
 export const DEFAULT_CURRENCY = 'USD';
+/**
+ * RESCREEN_KEEP_RESPONSE default: `minimal` keeps of a vendor answer what the verdict, the score and
+ * an audit need and drops the vendor's demography (age, gender, race) and landmarks: data rescreen
+ * never uses is data it should not hold (GDPR art. 5(1)(c)). `full` keeps the whole answer.
+ */
+export const DEFAULT_KEEP_RESPONSE = 'minimal';
+/** RESCREEN_MAX_QUEUED default: jobs waiting in Redis at once per batch enqueue (~0.8 KB each: ~80 MB). */
+export const DEFAULT_MAX_QUEUED = 100_000;

@@ -117,6 +117,24 @@ export const EnvSchema = z.object({
   RESCREEN_WEBHOOK_ATTEMPTS: int(D.DEFAULT_WEBHOOK_ATTEMPTS, 1),
   RESCREEN_MAX_RESPONSE_BYTES: int(D.DEFAULT_MAX_RESPONSE_BYTES, 256),
   RESCREEN_MAX_CALLS_PER_LINE: int(D.DEFAULT_MAX_CALLS_PER_LINE, 1),
+  RESCREEN_STORE_URL: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
+    .pipe(
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\/[^\s]+$/i, 'must be a postgres:// URL (unset: results stay in Redis)')
+        .refine((v) => URL.canParse(v), 'must be a postgres:// URL (unset: results stay in Redis)')
+        .refine((v) => /^[a-z_][a-z0-9_]{0,62}$/.test(new URL(v).searchParams.get('schema') ?? 'rescreen'), '?schema= must be a lower-case SQL identifier (a-z, 0-9, _)')
+        .optional(),
+    ),
+  RESCREEN_KEEP_RESPONSE: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? D.DEFAULT_KEEP_RESPONSE : v.trim().toLowerCase()))
+    .pipe(z.enum(['full', 'minimal'], { error: 'must be full or minimal' })),
+  RESCREEN_MAX_QUEUED: int(D.DEFAULT_MAX_QUEUED, 1),
   RESCREEN_MEDIA_ALLOW_HOSTS: z
     .string()
     .optional()

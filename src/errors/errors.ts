@@ -255,6 +255,12 @@ export const ErrorCodes = {
   CONFIG_INVALID: 'CONFIG_INVALID',
   /** No Redis could be reached or started. */
   REDIS_UNAVAILABLE: 'REDIS_UNAVAILABLE',
+  /** RESCREEN_STORE_URL's PostgreSQL did not answer, or its schema could not be migrated. */
+  STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
+  /** The manifest of a batch changed since the batch was enqueued (its fingerprint differs). */
+  MANIFEST_CHANGED: 'MANIFEST_CHANGED',
+  /** A RESCREEN_PREFIX whose keys would land in several Redis Cluster slots. */
+  PREFIX_NOT_CLUSTER_SAFE: 'PREFIX_NOT_CLUSTER_SAFE',
   /** The application layer could not use its input (exit 2). */
   INVALID_INPUT: 'INVALID_INPUT',
   /** The application layer found no such batch, record or schedule (exit 1). */

@@ -105,3 +105,25 @@ function cleanFilename(name: string): string | undefined {
   return cleaned === '' || cleaned === '.' || cleaned === '..' ? undefined : cleaned;
 }
 
+
+/**
+ * The refs of a line as a record keeps them: each without query string, fragment and user-info
+ * ({@link displayRef}: signed-URL tokens and passwords live there), and `refHadQuery` when any had one.
+ */
+export function recordRefs(line: { readonly ref?: string | undefined; readonly frames?: readonly string[] | undefined }): {
+  ref?: string;
+  frames?: readonly string[];
+  refHadQuery?: true;
+} {
+  let had = false;
+  const strip = (ref: string) => {
+    const shown = displayRef(ref);
+    if (shown !== ref) had = true;
+    return shown;
+  };
+  const out = {
+    ...(line.ref !== undefined ? { ref: strip(line.ref) } : {}),
+    ...(line.frames !== undefined ? { frames: line.frames.map(strip) } : {}),
+  };
+  return had ? { ...out, refHadQuery: true } : out;
+}

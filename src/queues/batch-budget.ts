@@ -59,14 +59,45 @@ if calls > 1 then pb = tonumber(redis.call('HGET', h, ARGV[1] .. ':pb') or '0') 
 return {calls, pb}
 `;
 
+/**
+ * The batch's part of CHARGE alone (state, caps, paid counters), for a ledger that keeps the line
+ * counters elsewhere (PostgreSQL): the caps stay atomic across the fleet all the same.
+ */
+const GATE = CHARGE.replace(/local calls = redis\.call\('HINCRBY', h, ARGV\[1\], 1\)[\s\S]*$/, "redis.call('HINCRBY', h, 'paid:' .. ARGV[2], 1)\nreturn {1, 0}\n");
+
 interface BudgetCommands {
   rescreenCharge(key: string, ...args: (string | number)[]): Promise<[number, number?]>;
+  rescreenGate(key: string, ...args: (string | number)[]): Promise<[number, number?]>;
 }
 
 function commands(redis: Redis): BudgetCommands {
   const r = redis as unknown as Partial<BudgetCommands>;
-  if (r.rescreenCharge === undefined) redis.defineCommand('rescreenCharge', { numberOfKeys: 1, lua: CHARGE });
+  if (r.rescreenCharge === undefined) {
+    redis.defineCommand('rescreenCharge', { numberOfKeys: 1, lua: CHARGE });
+    redis.defineCommand('rescreenGate', { numberOfKeys: 1, lua: GATE });
+  }
   return redis as unknown as BudgetCommands;
+}
+
+/** The batch's gate alone: `{held}` / `{cancelled}`, or `null` when the call may go (and is counted to the batch). */
+export async function gateCall(
+  redis: Redis,
+  key: string,
+  vendor: Vendor,
+  prices: Readonly<Partial<Record<Vendor, Micros>>>,
+): Promise<Exclude<ChargeReply, { calls: number }> | null> {
+  const flat = Object.entries(prices).flatMap(([v, micros]) => [v, String(micros ?? 0)]);
+  const [reply] = await commands(redis).rescreenGate(key, '', vendor, String(prices[vendor] ?? 0), ...flat);
+  if (reply === -1) return { held: 'calls' };
+  if (reply === -2) return { held: 'spend' };
+  if (reply === -3) return { held: 'paused' };
+  if (reply === -4) return { cancelled: true };
+  return null;
+}
+
+/** Takes a call back from the batch's paid counter only. */
+export async function refundBatchCall(redis: Redis, key: string, vendor: Vendor): Promise<void> {
+  await redis.hincrby(key, `paid:${vendor}`, -1);
 }
 
 /** Charges one call of `vendor` to the line and the batch, unless a cap of the batch refuses it. */

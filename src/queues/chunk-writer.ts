@@ -9,6 +9,7 @@ import type { JobPayload, ResultRecord } from '../checks/types.js';
 import { ErrorCodes } from '../errors/errors.js';
 import type { InvalidLine, LineValidation, ValidLine } from '../manifest/line.js';
 import type { ResultStore } from '../store/types.js';
+import { recordRefs } from '../media/refs.js';
 import { jobId, queueOf } from './names.js';
 
 const JOBS_EXIST_COMMAND = 'rescreenJobsExist';
@@ -139,8 +140,8 @@ export class ChunkWriter {
       batch: this.deps.batch,
       line: line.line,
       subject: line.subject,
-      ...(line.ref !== undefined ? { ref: line.ref } : {}),
-      ...(line.frames !== undefined ? { frames: line.frames } : {}),
+      // Never a signed URL's token in a record.
+      ...recordRefs(line),
       check: line.check,
       status: 'failed',
       transactionId: null,

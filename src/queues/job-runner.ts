@@ -7,7 +7,7 @@
 import { withCallContext } from '../vendors/observer.js';
 import type { ProcessorDeps } from '../checks/processor.js';
 import type { CheckRegistry, Vendor } from '../checks/registry.js';
-import type { CheckOutcome, JobPayload, RecordError, ResultRecord } from '../checks/types.js';
+import type { CheckOutcome, JobPayload, MediaDigest, RecordError, ResultRecord } from '../checks/types.js';
 import type {
   QuotaWaitError} from '../errors/errors.js';
 import {
@@ -21,7 +21,9 @@ import {
 import { dispositionOf, retryDelay, type BackoffOptions } from '../errors/retry-policy.js';
 import type { ResultStore } from '../store/types.js';
 import { budgetMessage, meterVendorCalls, type CallBudget, type Tally } from './call-budget.js';
-import { storedResponse } from './stored-response.js';
+import { recordRefs } from '../media/refs.js';
+import { CallTrail } from './call-trail.js';
+import { minimiseResponse, storedResponse } from './stored-response.js';
 import type { ReusedFrom } from './dedupe.js';
 
 export interface JobRunnerDeps {
@@ -38,6 +40,10 @@ export interface JobRunnerDeps {
   readonly redact: (text: string) => string;
   /** Most bytes of a vendor answer kept in a record (RESCREEN_MAX_RESPONSE_BYTES); default 64 KiB. */
   readonly maxResponseBytes?: number;
+  /** RESCREEN_KEEP_RESPONSE: `minimal` drops the vendor's demography and landmarks from stored answers. Default `full`. */
+  readonly keepResponse?: 'full' | 'minimal';
+  /** The attempt log's worker id; default `host:pid`. */
+  readonly workerId?: string;
   /** Vendor calls per line over all attempts (RESCREEN_MAX_CALLS_PER_LINE); none when absent. */
   readonly callBudget?: CallBudget;
   /** How long a job of a batch at its cap waits before it looks again, ms. Default 5000. */
@@ -76,18 +82,25 @@ export async function runJob(input: JobAttempt, deps: JobRunnerDeps, signal?: Ab
 
   const check = deps.checks.get(payload.check);
   // Every vendor call of the line counts against its budget; a retry run gets a fresh one.
-  const tally: Tally = { calls: 0, possiblyBilled: 0 };
+  const tally: Trace = { calls: 0, possiblyBilled: 0 };
   const run = payload.retry === true && existing ? existing.finishedAt : '';
+  // Every answered call goes to the attempt log; the bytes sent are digested for the record.
+  const trail = new CallTrail(payload, input.attempt, deps.workerId, deps.now);
+  const observed = trail.observe(deps.depsFor(check.vendor), check.vendor);
   const processorDeps = deps.callBudget
-    ? meterVendorCalls(deps.depsFor(check.vendor), deps.callBudget, { batch: payload.batch, line: payload.line, run, dedupe: payload.dedupe === true }, tally, check.vendor)
-    : deps.depsFor(check.vendor);
+    ? meterVendorCalls(observed, deps.callBudget, { batch: payload.batch, line: payload.line, run, dedupe: payload.dedupe === true }, tally, check.vendor)
+    : observed;
   let outcome: CheckOutcome;
   try {
     // Names the check on every vendor call the processor makes (metrics labels).
     outcome = await withCallContext(payload.check, () => check.processor(payload, processorDeps, signal));
   } catch (error) {
+    await trail.flush(deps.store);
+    tally.media = trail.media;
     return decideOnError(input, error, deps, tally);
   }
+  await trail.flush(deps.store);
+  tally.media = trail.media;
   const record = baseRecord(payload, input.attempt, deps, {
     status: 'completed',
     transactionId: outcome.transactionId,
@@ -102,15 +115,21 @@ export async function runJob(input: JobAttempt, deps: JobRunnerDeps, signal?: Ab
   return { kind: 'recorded', record };
 }
 
-/** `{possiblyBilled: n}` when some of the line's calls were sent and got no answer; `{reusedFrom}` for a `--dedupe` reuse. */
-function billed(tally: Tally): { possiblyBilled?: number; reusedFrom?: ReusedFrom } {
+/** The call counts of a job, and the media its latest call sent. */
+type Trace = Tally & { media?: readonly MediaDigest[] | undefined };
+
+/**
+ * `{possiblyBilled: n}` when some of the line's calls were sent and got no answer; `{media}` when
+ * media was sent; `{reusedFrom}` for a `--dedupe` reuse.
+ */
+function billed(tally: Trace): { possiblyBilled?: number; media?: readonly MediaDigest[]; reusedFrom?: ReusedFrom } {
   return {
     ...(tally.possiblyBilled > 0 ? { possiblyBilled: tally.possiblyBilled } : {}),
+    ...(tally.media ? { media: tally.media } : {}),
     ...(tally.reusedFrom !== undefined ? { reusedFrom: tally.reusedFrom } : {}),
-  };
-}
+  };}
 
-async function decideOnError(input: JobAttempt, error: unknown, deps: JobRunnerDeps, tally: Tally): Promise<JobStep> {
+async function decideOnError(input: JobAttempt, error: unknown, deps: JobRunnerDeps, tally: Trace): Promise<JobStep> {
   const disposition = dispositionOf(error);
   switch (disposition) {
     case 'stop-vendor':
@@ -131,7 +150,7 @@ async function decideOnError(input: JobAttempt, error: unknown, deps: JobRunnerD
       return recordFailure(input, error, 'failed', deps, {
         code: ErrorCodes.RATE_LIMITED_TOO_OFTEN,
         message: `the vendor refused this job with 429 ${timesLimited} times (limit RESCREEN_MAX_RATE_LIMITED=${deps.maxRateLimited})`,
-      });
+      }, tally);
     }
     case 'retry':
       if (deps.callBudget && error instanceof VendorError && tally.calls >= deps.callBudget.maxCallsPerLine) {
@@ -155,7 +174,7 @@ async function recordFailure(
   status: 'rejected' | 'failed',
   deps: JobRunnerDeps,
   override?: RecordError,
-  tally?: Tally,
+  tally?: Trace,
 ): Promise<JobStep> {
   const record = baseRecord(input.payload, input.attempt, deps, {
     status,
@@ -222,25 +241,27 @@ type Outcome = Pick<ResultRecord, 'status' | 'transactionId' | 'verdict' | 'scor
   templateId?: string | null;
   possiblyBilled?: number;
   reusedFrom?: ReusedFrom;
+  media?: readonly MediaDigest[];
 };
 
 function baseRecord(
   payload: JobPayload,
   attempt: number,
-  deps: Pick<JobRunnerDeps, 'now' | 'redact' | 'maxResponseBytes'>,
+  deps: Pick<JobRunnerDeps, 'now' | 'redact' | 'maxResponseBytes' | 'keepResponse'>,
   outcome: Outcome,
 ): ResultRecord {
   return {
     batch: payload.batch,
     line: payload.line,
     subject: payload.subject,
-    ...(payload.frames !== undefined ? { frames: payload.frames } : { ref: payload.ref ?? '' }),
+    // Without query string or fragment: a signed URL's token never reaches a record.
+    ...recordRefs(payload.frames !== undefined ? { frames: payload.frames } : { ref: payload.ref ?? '' }),
     check: payload.check,
     ...(payload.options !== undefined ? { options: payload.options } : {}),
     ...(payload.previous !== undefined ? { previous: payload.previous } : {}),
     ...outcome,
     // Whatever the vendor sent back may echo our credentials and may be huge: redacted and capped.
-    ...storedResponse(outcome.response, deps.redact, deps.maxResponseBytes),
+    ...storedResponse(deps.keepResponse === 'minimal' ? minimiseResponse(outcome.response) : outcome.response, deps.redact, deps.maxResponseBytes),
     attempts: attempt,
     finishedAt: (deps.now?.() ?? new Date()).toISOString(),
   };

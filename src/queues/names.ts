@@ -67,3 +67,9 @@ export const MAX_PRIORITY = 100;
 export function bullmqPriority(priority: number): number {
   return MAX_PRIORITY + 1 - priority;
 }
+/**
+ * BullMQ's event stream per queue: nothing in rescreen reads it, so it is kept short (BullMQ's
+ * default is 10,000 events, ~1 MB per queue, whatever the backlog). Every Queue of a vendor queue
+ * must say the same: each writes its own value to the queue's meta.
+ */
+export const QUEUE_STREAMS = { events: { maxLen: 100 } } as const;

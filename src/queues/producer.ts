@@ -23,6 +23,7 @@ import { createMediaProbe, type MediaProbe } from '../media/probe.js';
 import type { ResultStore } from '../store/types.js';
 import { ChunkWriter, type ChunkCounts } from './chunk-writer.js';
 import { DryRunEstimator, type DryRunEstimate } from './estimate.js';
+import { admitJobs, fileFingerprint, ProducerCursor, type CursorRedis } from './producer-window.js';
 
 /** What {@link enqueueManifest} needs. Queues and store are injected (tests use a fresh prefix). */
 export interface EnqueueOptions {
@@ -75,6 +76,12 @@ export interface EnqueueOptions {
   readonly onProgress?: (progress: EnqueueProgress) => void;
   /** The clock of `finishedAt` on invalid-line records. Default `() => new Date()`. */
   readonly now?: () => Date;
+  /**
+   * RESCREEN_MAX_QUEUED: keep at most this many jobs waiting in the vendor queues (all batches),
+   * feeding more as workers drain them, and keep a cursor in Redis so a restarted producer resumes
+   * where it stopped (a manifest file only; a changed manifest is refused). Default: no window.
+   */
+  readonly maxQueued?: number;
 }
 
 /** Counts so far, reported after each chunk. */
@@ -131,7 +138,8 @@ export async function enqueueManifest(options: EnqueueOptions): Promise<EnqueueS
   const started = performance.now();
   const { batch, store, queues } = options;
   const dryRun = options.dryRun ?? false;
-  const chunkSize = Math.max(1, Math.floor(options.chunkSize ?? DEFAULT_CHUNK_SIZE));
+  // A window smaller than a chunk makes chunks of the window's size.
+  const chunkSize = Math.max(1, Math.min(Math.floor(options.chunkSize ?? DEFAULT_CHUNK_SIZE), options.maxQueued ?? Infinity));
   const maxInFlight = Math.max(1, Math.floor(options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT));
   const now = options.now ?? (() => new Date());
   const { checks } = options;
@@ -172,6 +180,13 @@ export async function enqueueManifest(options: EnqueueOptions): Promise<EnqueueS
   const writer = new ChunkWriter({ batch, baseDir, checks, queues, store, now, jobOptions: options.jobOptions, dedupe: options.dedupe ?? false });
   const estimator = dryRun ? new DryRunEstimator({ batch, baseDir, checks, store, probe: options.probe ?? createMediaProbe() }) : undefined;
   const inFlight: Promise<void>[] = [];
+  let cursorChain: Promise<unknown> = Promise.resolve();
+  /** Chunks whose writes have not settled (the window counts them as queued already). */
+  const pending = new Set<Promise<void>>();
+  const queueList: Queue[] = Object.values(queues);
+  const windowed = !dryRun && options.maxQueued !== undefined;
+  let cursor: ProducerCursor | undefined;
+  let resumeAfter = 0;
   let failure: { error: unknown } | undefined;
   const flush = (chunk: LineValidation[]): void => {
     // A dry run reads which lines have a record and probes the media instead of writing.
@@ -188,8 +203,11 @@ export async function enqueueManifest(options: EnqueueOptions): Promise<EnqueueS
         })
         .catch((error: unknown) => {
           failure ??= { error };
-        }),
+        })
+        .finally(() => pending.delete(entry)),
     );
+    const entry = inFlight[inFlight.length - 1]!;
+    pending.add(entry);
   };
 
   try {
@@ -201,6 +219,13 @@ export async function enqueueManifest(options: EnqueueOptions): Promise<EnqueueS
       // one) has no record and, since jobs are only added after beginBatch, no job: its chunks skip
       // the two look-ups. Two producers starting the same new batch at once stay safe: BullMQ adds
       // nothing for a job id still queued, and a worker never calls a vendor for a recorded line.
+      if (windowed && kind !== 'folder' && queueList[0] !== undefined) {
+        // Before anything is written: a changed manifest under an unfinished batch is refused here.
+        const client = (await queueList[0].client) as unknown as CursorRedis;
+        const key = ProducerCursor.key(queueList[0].opts.prefix ?? 'bull', batch);
+        cursor = new ProducerCursor(client, key, await fileFingerprint(options.manifestPath));
+        resumeAfter = await cursor.start(batch);
+      }
       if ((await store.summary(batch)) === null) writer.assumeNewBatch();
       await store.beginBatch(batch, options.manifestLabel ?? options.manifestPath);
     }
@@ -214,20 +239,38 @@ export async function enqueueManifest(options: EnqueueOptions): Promise<EnqueueS
         counts.invalid++;
         if (invalidLines.length < MAX_INVALID_LINES_KEPT) invalidLines.push({ line: validated.line, reason: validated.reason });
       }
+      // Resuming: every line up to the cursor was written by an earlier pass (queued or recorded).
+      if (validated.line <= resumeAfter) {
+        counts.alreadyQueued++;
+        continue;
+      }
       chunk.push(validated);
       if (chunk.length >= chunkSize) {
+        // Chunks still being written count as queued already: the window holds strictly.
+        if (windowed) await admitJobs(queueList, options.maxQueued, chunk.length + pending.size * chunkSize);
         flush(chunk);
+        if (cursor) {
+          // In chunk order: the cursor only ever passes lines that are written, and those before them.
+          const [written, line, c] = [inFlight[inFlight.length - 1]!, chunk[chunk.length - 1]!.line, cursor];
+          cursorChain = cursorChain.then(() => written).then(() => (failure ? undefined : c.advance(line)));
+        }
         chunk = [];
         while (inFlight.length >= maxInFlight) await inFlight.shift();
         if (failure) break;
       }
     }
-    if (chunk.length > 0 && !failure) flush(chunk);
+    if (chunk.length > 0 && !failure) {
+      if (windowed) await admitJobs(queueList, options.maxQueued, chunk.length + pending.size * chunkSize);
+      flush(chunk);
+    }
   } finally {
     await Promise.all(inFlight);
+    await cursorChain.catch(() => undefined);
     await reader.return(undefined);
   }
   if (failure) throw failure.error;
+  await cursor?.advance(counts.maxLine);
+  await cursor?.finish();
 
   if (!dryRun) await store.finishBatch(batch, { total: counts.lines, maxLine: counts.maxLine });
   return {

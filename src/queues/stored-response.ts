@@ -28,6 +28,24 @@ export function redactDeep(value: unknown, redact: (text: string) => string, dep
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [redact(k), redactDeep(v, redact, depth + 1)]));
 }
 
+/**
+ * What RESCREEN_KEEP_RESPONSE=minimal drops from a vendor answer, at any depth: the vendor's
+ * demography (age, gender, race, emotion) and face landmarks. The verdict, the scores, the face box,
+ * the codes and the ids stay: what the verdict, the score and an audit need.
+ */
+export const MINIMISED_KEYS: ReadonlySet<string> = new Set(['demography', 'demographics', 'age', 'gender', 'race', 'ethnicity', 'emotion', 'emotions', 'landmarks']);
+
+/** The answer without {@link MINIMISED_KEYS} (a copy; the input is not changed). */
+export function minimiseResponse(value: unknown, depth = 0): unknown {
+  if (value === null || typeof value !== 'object' || depth > 64) return value;
+  if (Array.isArray(value)) return value.map((v: unknown) => minimiseResponse(v, depth + 1));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([k]) => !MINIMISED_KEYS.has(k.toLowerCase()))
+      .map(([k, v]) => [k, minimiseResponse(v, depth + 1)]),
+  );
+}
+
 /** The response fields to store for `answer` (see {@link StoredResponse}). */
 export function storedResponse(answer: unknown, redact: (text: string) => string, maxBytes = DEFAULT_MAX_RESPONSE_BYTES): StoredResponse {
   if (answer === null || answer === undefined) return { response: null };

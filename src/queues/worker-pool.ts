@@ -5,7 +5,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { connectRedis } from '../redis/connect.js';
 import type { Logger } from 'pino';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
@@ -18,7 +19,7 @@ import type { JobPayload } from '../checks/types.js';
 import { AuthenticationError, type VendorError } from '../errors/errors.js';
 import { pendingJobCount } from './idle.js';
 import { recordLostJob, runJob, type JobRunnerDeps } from './job-runner.js';
-import { queueName } from './names.js';
+import { QUEUE_STREAMS, queueName } from './names.js';
 
 /**
  * The quota is not BullMQ's limiter (a fixed window that opens when a job starts: with enough
@@ -69,7 +70,7 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
   start(): this {
     const { options } = this;
     for (const vendor of options.vendors) {
-      const queue = new Queue<JobPayload>(queueName(vendor), { connection: this.connection(), prefix: options.prefix });
+      const queue = new Queue<JobPayload>(queueName(vendor), { connection: this.connection(), prefix: options.prefix, streams: QUEUE_STREAMS });
       const worker = new Worker<JobPayload>(queueName(vendor), (job, token) => this.process(vendor, job, token), {
         connection: this.connection(),
         prefix: options.prefix,
@@ -201,7 +202,7 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
   }
 
   private connection(): Redis {
-    const client = new Redis(this.options.redisUrl, { maxRetriesPerRequest: null });
+    const client = connectRedis(this.options.redisUrl, { maxRetriesPerRequest: null });
     client.on('error', (error) => this.options.log.debug({ err: error.message }, 'redis connection error'));
     this.connections.push(client);
     return client;

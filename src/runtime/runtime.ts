@@ -4,7 +4,8 @@
  * so what they exercise is what production runs.
  */
 import { Queue, type Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { assertClusterSafePrefix, connectRedis, isClusterUrl } from '../redis/connect.js';
 import type { Logger } from 'pino';
 import type { CheckRegistry, Vendor } from '../checks/registry.js';
 import type { ProcessorDeps } from '../checks/processor.js';
@@ -13,8 +14,7 @@ import { secretsOf, type Config } from '../config/config.js';
 import { createMediaLoader } from '../media/loader.js';
 import { createNotifier, startNotificationWorker, type BatchFinishedJob } from '../notify/notifications.js';
 import { pendingJobCount, type PendingWork } from '../queues/idle.js';
-import { defaultJobOptions, queueName } from '../queues/names.js';
-import { RedisCallLedger } from '../queues/call-budget.js';
+import { defaultJobOptions, QUEUE_STREAMS, queueName } from '../queues/names.js';
 import { SharedAnswers } from '../queues/dedupe.js';
 import { WorkerPool } from '../queues/worker-pool.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -23,8 +23,9 @@ import { QuotaWatcher } from '../quota/limits.js';
 import type { Quota } from '../quota/spec.js';
 import { assertRedisReachable } from '../redis/locate.js';
 import { ScheduleWorker } from '../schedules/worker.js';
-import { RedisResultStore } from '../store/redis-result-store.js';
+import type { CallLedger } from '../queues/call-budget.js';
 import type { ResultStore } from '../store/types.js';
+import { openStore } from './store.js';
 import type { VendorClient, VendorDefinition } from '../vendors/definition.js';
 import { BUILT_INS, type Registries } from './built-ins.js';
 
@@ -33,6 +34,10 @@ export interface Runtime {
   readonly log: Logger;
   readonly redis: Redis;
   readonly store: ResultStore;
+  /** Which backend `store` is: `redis` (default) or `postgres` (RESCREEN_STORE_URL). */
+  readonly storeKind: 'redis' | 'postgres';
+  /** The per-line vendor call ledger, next to the records. */
+  readonly callLedger: CallLedger;
   /** The vendor definitions this runtime works with (the registry's, or a test's). */
   readonly vendors: readonly VendorDefinition[];
   /** The checks this runtime knows (jobs/, or a test's). */
@@ -49,16 +54,26 @@ export interface Runtime {
  * store and queues. `registries`: the vendors and checks (default the built-in ones).
  */
 export async function openRuntime(config: Config, log: Logger, registries: Registries = BUILT_INS): Promise<Runtime> {
+  // On a Cluster, a prefix without a hash tag would fail deep inside BullMQ: refuse it with the fix.
+  if (isClusterUrl(config.redisUrl)) assertClusterSafePrefix(config.prefix);
   await assertRedisReachable(config.redisUrl);
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  const redis = connectRedis(config.redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', (error) => log.debug({ err: error.message }, 'redis connection error'));
-  const queueOptions = { connection: redis, prefix: config.prefix, defaultJobOptions: defaultJobOptions(config.worker) };
+  const queueOptions = { connection: redis, prefix: config.prefix, defaultJobOptions: defaultJobOptions(config.worker), streams: QUEUE_STREAMS };
   const queues: Record<Vendor, Queue<JobPayload>> = Object.fromEntries(
     registries.vendors.map((v) => [v.name, new Queue<JobPayload>(queueName(v.name), queueOptions)]),
   );
   // A finished batch is announced by the write that finished it, wherever that runs (worker or producer).
   const notifier = config.webhook ? createNotifier(redis, config.prefix, config.webhook, config.worker.backoffMs) : undefined;
-  const store = new RedisResultStore(redis, config.prefix, notifier ? { onBatchFinished: (batch) => notifier.notify(batch) } : {});
+  let opened;
+  try {
+    opened = await openStore(config, redis, notifier ? { onBatchFinished: (batch) => notifier.notify(batch) } : {});
+  } catch (error) {
+    await Promise.all([...Object.values(queues), ...(notifier ? [notifier.queue] : [])].map((q) => q.close().catch(() => undefined)));
+    await redis.quit().catch(() => redis.disconnect());
+    throw error;
+  }
+  const { store } = opened;
   const allQueues: Queue[] = [...Object.values(queues), ...(notifier ? [notifier.queue] : [])];
   // Without a listener, a connection error of a queue is an uncaught 'error' event: a stack trace.
   for (const q of allQueues) q.on('error', (error) => log.debug({ err: error.message }, 'redis connection error (queue)'));
@@ -67,6 +82,8 @@ export async function openRuntime(config: Config, log: Logger, registries: Regis
     log,
     redis,
     store,
+    storeKind: opened.kind,
+    callLedger: opened.ledger,
     vendors: registries.vendors,
     checks: registries.checks,
     queues,
@@ -77,6 +94,7 @@ export async function openRuntime(config: Config, log: Logger, registries: Regis
       await Promise.all(allQueues.map((q) => q.waitUntilReady().catch(() => undefined)));
       await Promise.all(allQueues.map((q) => q.close()));
       await redis.quit().catch(() => redis.disconnect());
+      await opened.close();
     },
   };
 }
@@ -202,8 +220,9 @@ export function startWorkers(
       rateLimitBackoff: RATE_LIMIT_BACKOFF,
       redact: redactor(config),
       maxResponseBytes: config.maxResponseBytes,
+      keepResponse: config.keepResponse,
       callBudget: {
-        ledger: new RedisCallLedger(runtime.redis, config.prefix, config.pricing.perCall),
+        ledger: runtime.callLedger,
         maxCallsPerLine: config.worker.maxCallsPerLine,
         // A claim of a worker that died is taken over once its job lock would have lapsed twice.
         shared: new SharedAnswers(runtime.redis, config.prefix, config.worker.lockDurationMs * 2),
@@ -224,7 +243,7 @@ export function startWorkers(
   let notificationConnection: Redis | undefined;
   let notificationWorker: Worker<BatchFinishedJob> | undefined;
   if (config.webhook) {
-    notificationConnection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+    notificationConnection = connectRedis(config.redisUrl, { maxRetriesPerRequest: null });
     notificationConnection.on('error', (error) => log.debug({ err: error.message }, 'redis connection error'));
     notificationWorker = startNotificationWorker({
       connection: notificationConnection,

@@ -5,7 +5,8 @@
  * repeated firing still makes the batch of its slot.
  */
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { connectRedis } from '../redis/connect.js';
 import type { Logger } from 'pino';
 import type { CheckRegistry, Vendor } from '../checks/registry.js';
 import { ManifestUnreadableError } from '../manifest/errors.js';
@@ -92,7 +93,7 @@ export class ScheduleWorker {
   }
 
   private connection(): Redis {
-    const client = new Redis(this.options.redisUrl, { maxRetriesPerRequest: null });
+    const client = connectRedis(this.options.redisUrl, { maxRetriesPerRequest: null });
     client.on('error', (error) => this.log.debug({ err: error.message }, 'redis connection error'));
     this.connections.push(client);
     return client;

@@ -10,6 +10,9 @@
  * | `tx` | HASH | transactionId → `batch\nline` (the last record that carried it) |
  * | `subject:<subject>` | ZSET | `batch\nline`, score = finishedAt (ms) |
  * | `batches` | ZSET | batch, score = createdAt (ms) |
+ * | `batch:<batch>:attempts` | LIST | the attempt log of the batch: one AttemptRow JSON per answered vendor call, append order |
+ * | `attempt-tx` | HASH | transactionId → the latest AttemptRow JSON that carried it |
+ * | `attempt-subject:<subject>` | SET | batches with attempt rows of that subject (for `forget`) |
  *
  * No per-batch suffix is the end of another (they differ in their last two letters), so no batch name
  * (which may contain `:`) can make one batch's key equal another batch's key.
@@ -30,6 +33,21 @@ export function storeRoot(prefix: string): string {
 export function batchKeys(prefix: string, batch: string): StoreKeys {
   const base = `${storeRoot(prefix)}batch:${batch}:`;
   return { records: `${base}records`, idx: `${base}idx`, meta: `${base}meta` };
+}
+
+/** The attempt log of one batch (LIST). */
+export function attemptsKey(prefix: string, batch: string): string {
+  return `${storeRoot(prefix)}batch:${batch}:attempts`;
+}
+
+/** transactionId → latest AttemptRow JSON (HASH). */
+export function attemptTxKey(prefix: string): string {
+  return `${storeRoot(prefix)}attempt-tx`;
+}
+
+/** Batches with attempt rows of a subject (SET). */
+export function attemptSubjectKey(prefix: string, subject: string): string {
+  return `${storeRoot(prefix)}attempt-subject:${subject}`;
 }
 
 /** transactionId → `batch\nline`. */

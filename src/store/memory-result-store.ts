@@ -7,7 +7,10 @@ import {
   isBatchFinished,
   type BatchFinishedHook,
   type BatchSummary,
+  type AttemptRow,
   type BatchWrite,
+  type EraseCounts,
+  type PurgeCounts,
   type PutManyResult,
   type PutResult,
   type ResultStore,
@@ -48,6 +51,8 @@ export class MemoryStoreData {
   readonly tx = new Map<string, Where>();
   /** subject → member (`batch\nline`) → score (finishedAt ms). */
   readonly subjects = new Map<string, Map<string, { where: Where; score: number }>>();
+  /** batch → its attempt log, in append order (JSON, as stored elsewhere). */
+  readonly attempts = new Map<string, string[]>();
 }
 
 /** Options of {@link MemoryResultStore}. */
@@ -230,6 +235,83 @@ export class MemoryResultStore implements ResultStore {
       byStatus: { ...state.byStatus },
       byVerdict: { ...state.byVerdict },
     });
+  }
+
+  appendAttempts(rows: readonly AttemptRow[]): Promise<void> {
+    for (const row of rows) {
+      const log = this.data.attempts.get(row.batch) ?? [];
+      log.push(JSON.stringify(row));
+      this.data.attempts.set(row.batch, log);
+    }
+    return Promise.resolve();
+  }
+
+  private attemptRows(batch: string): AttemptRow[] {
+    return (this.data.attempts.get(batch) ?? []).map((json) => JSON.parse(json) as AttemptRow);
+  }
+
+  attemptsOf(batch: string, line: number): Promise<AttemptRow[]> {
+    return Promise.resolve(this.attemptRows(batch).filter((row) => row.line === line));
+  }
+
+  async *streamAttempts(batch: string): AsyncGenerator<AttemptRow> {
+    yield* await Promise.resolve(this.attemptRows(batch));
+  }
+
+  attemptByTransactionId(transactionId: string): Promise<AttemptRow | null> {
+    if (transactionId === '') return Promise.resolve(null);
+    let found: AttemptRow | null = null;
+    for (const batch of this.data.attempts.keys()) {
+      for (const row of this.attemptRows(batch)) if (row.transactionId === transactionId) found = row;
+    }
+    return Promise.resolve(found);
+  }
+
+  forgetSubject(subject: string): Promise<EraseCounts> {
+    if (subject === '') return Promise.resolve({ records: 0, attempts: 0 });
+    let records = 0;
+    for (const { where } of this.data.subjects.get(subject)?.values() ?? []) {
+      if (this.remove(where)) records += 1;
+    }
+    this.data.subjects.delete(subject);
+    let attempts = 0;
+    for (const [batch, log] of this.data.attempts) {
+      const kept = log.filter((json) => (JSON.parse(json) as AttemptRow).subject !== subject);
+      attempts += log.length - kept.length;
+      this.data.attempts.set(batch, kept);
+    }
+    return Promise.resolve({ records, attempts });
+  }
+
+  /** Removes one record with its counts and transaction-id entry (the subject entry is the caller's). */
+  private remove(where: Where): boolean {
+    const state = this.data.batches.get(where.batch);
+    const old = state?.idx.get(where.line);
+    if (!state || !old) return false;
+    state.byStatus[old.status] -= 1;
+    if (old.verdict !== null) state.byVerdict[old.verdict] -= 1;
+    const owner = this.data.tx.get(old.transactionId);
+    if (owner?.batch === where.batch && owner.line === where.line) this.data.tx.delete(old.transactionId);
+    state.idx.delete(where.line);
+    state.records.delete(where.line);
+    return true;
+  }
+
+  purgeFinishedBefore(before: Date): Promise<PurgeCounts> {
+    const counts = { batches: 0, records: 0, attempts: 0 };
+    for (const [batch, state] of this.data.batches) {
+      if (state.finishedAt === null || Date.parse(state.finishedAt) >= before.getTime()) continue;
+      for (const [line, idx] of state.idx) {
+        if (idx.subject !== '') this.data.subjects.get(idx.subject)?.delete(`${batch}\n${line}`);
+        this.remove({ batch, line });
+        counts.records += 1;
+      }
+      counts.attempts += this.data.attempts.get(batch)?.length ?? 0;
+      this.data.attempts.delete(batch);
+      this.data.batches.delete(batch);
+      counts.batches += 1;
+    }
+    return Promise.resolve(counts);
   }
 
   /** Newest first (by createdAt, ties by id descending, as Redis ZREVRANGE). */

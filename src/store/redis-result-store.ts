@@ -9,6 +9,7 @@ import {
   txKey,
 } from './keys.js';
 import { assertRecord, parseRecord } from './records.js';
+import { RedisAttemptLog } from './redis-attempt-log.js';
 import { BEGIN_BATCH_SCRIPT, FINISH_BATCH_SCRIPT, PUT_SCRIPT, scriptCall } from './scripts.js';
 import {
   DEFAULT_BATCH_LIST_LIMIT,
@@ -16,7 +17,10 @@ import {
   DEFAULT_SUBJECT_LIMIT,
   type BatchFinishedHook,
   type BatchSummary,
+  type AttemptRow,
   type BatchWrite,
+  type EraseCounts,
+  type PurgeCounts,
   type PutManyResult,
   type PutResult,
   type ResultStore,
@@ -53,6 +57,7 @@ export class RedisResultStore implements ResultStore {
   private readonly prefix: string;
   private readonly streamChunkSize: number;
   private readonly onBatchFinished: BatchFinishedHook | undefined;
+  private readonly log: RedisAttemptLog;
 
   /**
    * @param redis - a connected ioredis client; the store defines its Lua commands on it and never closes it.
@@ -63,6 +68,7 @@ export class RedisResultStore implements ResultStore {
     this.prefix = prefix;
     this.streamChunkSize = Math.max(1, Math.floor(options.streamChunkSize ?? DEFAULT_STREAM_CHUNK_SIZE));
     this.onBatchFinished = options.onBatchFinished;
+    this.log = new RedisAttemptLog(redis, prefix, this.streamChunkSize);
     for (const [name, s] of [
       [PUT_COMMAND, PUT_SCRIPT],
       [BEGIN_COMMAND, BEGIN_BATCH_SCRIPT],
@@ -245,6 +251,30 @@ export class RedisResultStore implements ResultStore {
       // Counted by the call budget (src/queues/call-budget.ts); only shown when there are some.
       ...(toInt(meta.possiblyBilled) > 0 ? { possiblyBilled: toInt(meta.possiblyBilled) } : {}),
     };
+  }
+
+  appendAttempts(rows: readonly AttemptRow[]): Promise<void> {
+    return this.log.append(rows);
+  }
+
+  attemptsOf(batch: string, line: number): Promise<AttemptRow[]> {
+    return this.log.of(batch, line);
+  }
+
+  streamAttempts(batch: string): AsyncIterable<AttemptRow> {
+    return this.log.stream(batch);
+  }
+
+  attemptByTransactionId(transactionId: string): Promise<AttemptRow | null> {
+    return this.log.byTransactionId(transactionId);
+  }
+
+  forgetSubject(subject: string): Promise<EraseCounts> {
+    return this.log.forgetSubject(subject);
+  }
+
+  purgeFinishedBefore(before: Date): Promise<PurgeCounts> {
+    return this.log.purgeFinishedBefore(before);
   }
 
   /** Newest first (by createdAt); at most `limit` ids (default {@link DEFAULT_BATCH_LIST_LIMIT}). */

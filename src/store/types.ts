@@ -77,6 +77,57 @@ export interface ResultStoreOptions {
   readonly onBatchFinished?: BatchFinishedHook;
 }
 
+/**
+ * One vendor call that got an HTTP answer: a row of the append-only attempt log. A retry of the
+ * line adds rows; nothing replaces or removes one (except `forgetSubject` and `purgeFinishedBefore`).
+ */
+export interface AttemptRow {
+  readonly batch: string;
+  readonly line: number;
+  readonly subject: string | null;
+  readonly check: string | null;
+  readonly vendor: string;
+  /** The BullMQ attempt (1-based) of the job that made the call. */
+  readonly attempt: number;
+  /** The vendor's id for the call (OOTO body `transactionId`, GLAIR `Request-Id`), when it gave one. */
+  readonly transactionId: string | null;
+  readonly httpStatus: number;
+  /** The taxonomy / vendor engine code of a refused call (e.g. OOTO's `result.code`); null for a usable answer. */
+  readonly code: string | number | null;
+  readonly durationMs: number;
+  /** ISO 8601, when the answer arrived. */
+  readonly at: string;
+  /** `host:pid` of the worker process. */
+  readonly worker: string;
+}
+
+/** What `forgetSubject` erased. */
+export interface EraseCounts {
+  readonly records: number;
+  readonly attempts: number;
+}
+
+/** What `purgeFinishedBefore` dropped. */
+export interface PurgeCounts extends EraseCounts {
+  readonly batches: number;
+}
+
+/** The attempt log and erasure: every backend implements them alongside {@link ResultStore}'s records. */
+export interface AttemptLog {
+  /** Appends rows to the log (one round trip); never replaces an earlier row. */
+  appendAttempts(rows: readonly AttemptRow[]): Promise<void>;
+  /** The rows of one line, oldest first. */
+  attemptsOf(batch: string, line: number): Promise<AttemptRow[]>;
+  /** Every row of a batch in the order they were appended, flat memory. */
+  streamAttempts(batch: string): AsyncIterable<AttemptRow>;
+  /** The latest row that carries this transaction id, or null (the record is `get(row.batch, row.line)`). */
+  attemptByTransactionId(transactionId: string): Promise<AttemptRow | null>;
+  /** Erases every record and attempt row of a subject (counts move as for a removed record). */
+  forgetSubject(subject: string): Promise<EraseCounts>;
+  /** Drops whole batches (records, attempts, indexes, summary) whose `finishedAt` is before `before`. */
+  purgeFinishedBefore(before: Date): Promise<PurgeCounts>;
+}
+
 /** Default `limit` of `bySubject`. */
 export const DEFAULT_SUBJECT_LIMIT = 1_000;
 /** Default `limit` of `listBatches`. */
@@ -105,7 +156,7 @@ export const DEFAULT_STREAM_CHUNK_SIZE = 500;
  * - Records are validated (positive integer line, non-empty batch without newline, known status);
  *   an invalid record is a programming error (TypeError) and nothing of that call is written.
  */
-export interface ResultStore {
+export interface ResultStore extends AttemptLog {
   /** Stores (or replaces) the record of (record.batch, record.line) and indexes it, atomically. */
   put(record: ResultRecord): Promise<PutResult>;
   /**

@@ -11,7 +11,12 @@ import { loadConfig } from '../../src/runtime/built-ins.js';
 import { createLogger } from '../../src/log/logger.js';
 import { openRuntime, type Runtime } from '../../src/runtime/runtime.js';
 import { SIM_CREDENTIALS, startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/server.js';
+import { dropSchema, freshSchema, storeUrl } from './postgres.js';
 import { dropPrefix, freshPrefix, redisClient, redisUrl } from './redis.js';
+
+/** The result stores the key integration tests run against (`describe.each(STORE_KINDS)`). */
+export const STORE_KINDS = ['redis', 'postgres'] as const;
+export type StoreKind = (typeof STORE_KINDS)[number];
 
 export interface Harness {
   readonly prefix: string;
@@ -41,8 +46,18 @@ export const FAST_TUNING: Record<string, string> = {
   RESCREEN_MEDIA_ALLOW_HOSTS: '127.0.0.1',
 };
 
-export async function createHarness(label: string, simOptions: SimulatorOptions = {}, env: Record<string, string> = {}): Promise<Harness> {
+/**
+ * @param options.store - `postgres`: results in a fresh PostgreSQL schema (RESCREEN_STORE_URL, for
+ *   child processes too), dropped by `close()`; default `redis`.
+ */
+export async function createHarness(
+  label: string,
+  simOptions: SimulatorOptions = {},
+  env: Record<string, string> = {},
+  options: { store?: StoreKind } = {},
+): Promise<Harness> {
   const prefix = freshPrefix(label);
+  const schema = options.store === 'postgres' ? freshSchema(label) : undefined;
   const sim = await startSimulator(simOptions);
   const dir = await mkdtemp(join(tmpdir(), `rescreen-${label}-`));
   const baseEnv: Record<string, string> = {
@@ -56,6 +71,7 @@ export async function createHarness(label: string, simOptions: SimulatorOptions 
     GLAIR_PASSWORD: SIM_CREDENTIALS.glair.password,
     GLAIR_API_KEY: SIM_CREDENTIALS.glair.apiKey,
     ...FAST_TUNING,
+    ...(schema !== undefined ? { RESCREEN_STORE_URL: storeUrl(schema) } : {}),
     ...env,
   };
   const runtimes: Runtime[] = [];
@@ -87,6 +103,7 @@ export async function createHarness(label: string, simOptions: SimulatorOptions 
       await dropPrefix(client, prefix);
       await dropPrefix(client, `${prefix}-demo`); // `rescreen demo` keeps to <prefix>-demo
       await client.quit();
+      if (schema !== undefined) await dropSchema(schema);
     },
   };
   return harness;

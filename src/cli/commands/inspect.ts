@@ -1,6 +1,9 @@
 /** Read-only commands: status (and --watch), batches, results, result. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  ATTEMPT_CSV_COLUMNS,
+  attemptCsvRow,
+  batchAttempts,
   batchRecords,
   batchStatus,
   batchSummary,
@@ -11,6 +14,7 @@ import {
   isFinished,
   listBatches,
   recordByTransactionId,
+  type AttemptRow,
   type Runtime,
   type VendorQuotaReport,
 } from '../../app/index.js';
@@ -66,6 +70,8 @@ export interface ResultsOptions {
   readonly status?: RecordStatus;
   /** Write to this file atomically (a temporary file in the same folder, renamed when complete) instead of stdout. */
   readonly output?: string;
+  /** Export the attempt log (one row per answered vendor call) instead of the records. */
+  readonly attempts?: boolean;
 }
 
 export function parseStatus(value: string): RecordStatus {
@@ -77,6 +83,10 @@ export function parseStatus(value: string): RecordStatus {
 
 /** `rescreen results`: to stdout, or atomically to `--output` (a reader never sees half a file). */
 export async function results(runtime: Runtime, batch: string, options: ResultsOptions): Promise<number> {
+  if (options.attempts === true) {
+    const attempts = batchAttempts(runtime, batch);
+    return writeRows(attempts, { format: options.format, columns: ATTEMPT_CSV_COLUMNS, csv: (a: AttemptRow) => attemptCsvRow(a) }, options.output);
+  }
   const records = await batchRecords(runtime, batch, options.status !== undefined ? { status: options.status } : {});
   return writeRows(records, { format: options.format, columns: CSV_COLUMNS, csv: csvRow }, options.output);
 }

@@ -25,7 +25,7 @@ export interface RunResult {
  * Workers take jobs of other batches too (the queues are shared): that is fine and expected.
  */
 export async function runBatch(runtime: Runtime, args: RunArgs): Promise<RunResult> {
-  const enqueued = await enqueueBatch(runtime, args);
+  const enqueued = await enqueueBatch(runtime, { ...args, window: false });
   printEnqueueSummary(enqueued, false);
   const needed = vendorsOf(enqueued, (check) => runtime.checks.vendorOf(check));
   const vendors = await credentialedVendors(runtime, runtime.vendors.map((v) => v.name), needed);

@@ -7,7 +7,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sampleJpeg, sampleMp4 } from '../../../src/simulator/sample-media.js';
 import { BIN, cleanEnv, runCli, startCli } from '../../helpers/cli.js';
-import { createHarness, sha256, type Harness } from '../../helpers/pipeline.js';
+import { STORE_KINDS, createHarness, sha256, type Harness } from '../../helpers/pipeline.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -15,9 +15,9 @@ afterEach(async () => {
   h = undefined;
 });
 
-describe('rescreen retry', () => {
+describe.each(STORE_KINDS)('rescreen retry (%s store)', (store) => {
   it('re-runs exactly the failed lines; rejected lines are never re-sent', async () => {
-    h = await createHarness('retry', {}, { RESCREEN_ATTEMPTS: '1', RESCREEN_CALL_RETRIES: '0' });
+    h = await createHarness('retry', {}, { RESCREEN_ATTEMPTS: '1', RESCREEN_CALL_RETRIES: '0' }, { store });
     const a = sampleJpeg({ seed: 1 });
     const noFace = sampleJpeg({ seed: 2, directives: 'noface' });
     const late = sampleJpeg({ seed: 3 });
@@ -66,6 +66,28 @@ describe('rescreen retry', () => {
     expect(calls[sha256(late)]).toBe(1);
     const status = await runCli(['status', 'r1'], h.env);
     expect(status.stdout).toMatch(/completed 3, rejected 1, failed 1/);
+
+    // The attempt log keeps both answered calls of the retried line; the first call's id finds the record.
+    const log = (await runCli(['results', 'r1', '--attempts'], h.env)).stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const line5 = log.filter((r) => r.line === 5);
+    expect(line5.map((r) => r.httpStatus)).toEqual([503, 200]);
+    expect(line5.map((r) => r.code)).toEqual(['HTTP_503', null]);
+    const [firstTx, secondTx] = line5.map((r) => r.transactionId as string);
+    expect(firstTx).toMatch(/\S/);
+    expect(secondTx).not.toBe(firstTx);
+    expect(all[4]?.transactionId).toBe(secondTx);
+    expect(line5[0]).toMatchObject({ vendor: 'glair', check: 'glair-video', attempt: 1, subject: 'five', worker: expect.stringMatching(/:\d+$/) });
+    const found = await runCli(['result', firstTx!], h.env);
+    expect(found.code, found.stderr).toBe(0);
+    expect(JSON.parse(found.stdout)).toMatchObject({ batch: 'r1', line: 5, status: 'completed', transactionId: secondTx });
+    // No call for a missing file or an invalid line; the rejected photo's answer is logged with its engine code.
+    expect(log.filter((r) => r.line === 4)).toEqual([]);
+    expect(log.find((r) => r.line === 3)).toMatchObject({ httpStatus: 400, code: expect.anything() });
+    // What was screened: the exact bytes sent.
+    expect(all[0]?.media).toEqual([{ sha256: sha256(a), bytes: a.length, type: 'image/jpeg' }]);
+    const csv = (await runCli(['results', 'r1', '--attempts', '--format', 'csv'], h.env)).stdout.trim().split('\n');
+    expect(csv[0]).toBe('batch,line,subject,check,vendor,attempt,transactionId,httpStatus,code,durationMs,at,worker');
+    expect(csv).toHaveLength(log.length + 1);
   });
 });
 

@@ -8,7 +8,7 @@ import { enqueueManifest } from '../../../src/queues/producer.js';
 import { startWorkers } from '../../../src/runtime/runtime.js';
 import { sampleJpeg, sampleMp4 } from '../../../src/simulator/sample-media.js';
 import { runCli, startCli } from '../../helpers/cli.js';
-import { createHarness, eventually, type Harness } from '../../helpers/pipeline.js';
+import { STORE_KINDS, createHarness, eventually, type Harness } from '../../helpers/pipeline.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -16,9 +16,9 @@ afterEach(async () => {
   h = undefined;
 });
 
-describe('a worker killed with SIGKILL mid-batch', () => {
+describe.each(STORE_KINDS)('a worker killed with SIGKILL mid-batch (%s store)', (store) => {
   it('loses nothing and duplicates no record once a new worker runs', async () => {
-    h = await createHarness('crash', { latencyMs: 150 });
+    h = await createHarness('crash', { latencyMs: 150 }, {}, { store });
     const lines = [];
     for (let i = 1; i <= 40; i++) {
       const name = i % 4 === 0 ? `v${i}.mp4` : `p${i}.jpg`;
@@ -53,10 +53,10 @@ describe('a worker killed with SIGKILL mid-batch', () => {
   });
 });
 
-describe('429 from the vendor', () => {
+describe.each(STORE_KINDS)('429 from the vendor (%s store)', (store) => {
   it('requeues jobs without spending an attempt', async () => {
     // One attempt only: if a 429 spent it, the job would end failed.
-    h = await createHarness('quota', { rateLimit: { ooto: { max: 3, durationMs: 500 } } }, { RESCREEN_ATTEMPTS: '1', RESCREEN_CALL_RETRIES: '0' });
+    h = await createHarness('quota', { rateLimit: { ooto: { max: 3, durationMs: 500 } } }, { RESCREEN_ATTEMPTS: '1', RESCREEN_CALL_RETRIES: '0' }, { store });
     const lines = [];
     for (let i = 1; i <= 12; i++) {
       await h.file(`p${i}.jpg`, sampleJpeg({ seed: i }));

@@ -7,18 +7,11 @@ import type { ResultRecord } from '../../../src/checks/types.js';
 import { enqueueManifest } from '../../../src/queues/producer.js';
 import { startWorkers, type Runtime } from '../../../src/runtime/runtime.js';
 import { sampleJpeg, sampleMp4, samplePng } from '../../../src/simulator/sample-media.js';
-import { createHarness, eventually, sha256, type Harness } from '../../helpers/pipeline.js';
+import { STORE_KINDS, createHarness, eventually, sha256, type Harness } from '../../helpers/pipeline.js';
 
 let h: Harness;
 let runtime: Runtime;
 
-beforeEach(async () => {
-  h = await createHarness('mixed');
-  runtime = await h.openRuntime();
-});
-afterEach(async () => {
-  await h.close();
-});
 
 async function records(batch: string): Promise<ResultRecord[]> {
   const out: ResultRecord[] = [];
@@ -40,7 +33,15 @@ async function runBatch(manifest: string, batch: string) {
   return summary;
 }
 
-describe('a mixed-check batch', () => {
+describe.each(STORE_KINDS)('a mixed-check batch (%s store)', (store) => {
+  beforeEach(async () => {
+    h = await createHarness('mixed', {}, {}, { store });
+    runtime = await h.openRuntime();
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
   it('ends every line as exactly one correct record', async () => {
     const noFace = sampleJpeg({ seed: 3, directives: 'noface' });
     await h.file('genuine.jpg', sampleJpeg({ seed: 1, directives: 'genuine,score=0.97' }));
@@ -72,6 +73,7 @@ describe('a mixed-check batch', () => {
       { ref: 'genuine.jpg', check: 'no-such-check', subject: 's13' },
     ]);
 
+    expect(runtime.storeKind).toBe(store);
     const enq = await runBatch(manifest, 'mixed-1');
     expect(enq).toMatchObject({ lines: 13, enqueued: 12, invalid: 1 });
 

@@ -13,7 +13,7 @@ import { ScheduleRepository, SCHEDULES_QUEUE } from '../../../src/schedules/repo
 import { ScheduleStateStore } from '../../../src/schedules/state.js';
 import { sampleJpeg, sampleMp4 } from '../../../src/simulator/sample-media.js';
 import { runCli, startCli } from '../../helpers/cli.js';
-import { createHarness, eventually, type Harness } from '../../helpers/pipeline.js';
+import { STORE_KINDS, createHarness, eventually, type Harness } from '../../helpers/pipeline.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -54,9 +54,9 @@ async function stop(child: ReturnType<typeof startCli>): Promise<void> {
   await closed;
 }
 
-describe('rescreen schedule', () => {
+describe.each(STORE_KINDS)('rescreen schedule (%s store)', (store) => {
   it('a schedule --every 1s fires at least twice under `rescreen work`: one batch per firing, every line recorded once', async () => {
-    h = await createHarness('sched-every');
+    h = await createHarness('sched-every', {}, {}, { store });
     const manifest = await threeLineManifest(h);
     const add = await runCli(['schedule', 'add', 'fast', '--manifest', manifest, '--check', 'ooto-deepfake', '--every', '1s'], h.env);
     expect(add.code, add.stderr).toBe(0);
@@ -96,7 +96,7 @@ describe('rescreen schedule', () => {
   });
 
   it('a cron schedule (6 fields, with a time zone) fires on its slots: batch ids at whole seconds', async () => {
-    h = await createHarness('sched-cron');
+    h = await createHarness('sched-cron', {}, {}, { store });
     const manifest = await threeLineManifest(h);
     const add = await runCli(['schedule', 'add', 'tick', '--manifest', manifest, '--check', 'ooto-deepfake', '--cron', '*/1 * * * * *', '--tz', 'Asia/Jakarta'], h.env);
     expect(add.code, add.stderr).toBe(0);
@@ -112,7 +112,7 @@ describe('rescreen schedule', () => {
   });
 
   it('schedule list shows name, rule, next run, last batch and its counts; work --until-idle ends with a schedule in place', async () => {
-    h = await createHarness('sched-list');
+    h = await createHarness('sched-list', {}, {}, { store });
     const manifest = await threeLineManifest(h);
     // An `every` schedule first fires at once: that firing is due work; the next one (in 1 h) is not.
     expect((await runCli(['schedule', 'add', 'hourly', '--manifest', manifest, '--check', 'ooto-deepfake', '--every', '1h'], h.env)).code).toBe(0);
@@ -147,7 +147,7 @@ describe('rescreen schedule', () => {
   });
 
   it('the same firing processed twice makes one batch and calls no vendor twice', async () => {
-    h = await createHarness('sched-twice');
+    h = await createHarness('sched-twice', {}, {}, { store });
     const manifest = await threeLineManifest(h);
     const runtime = await h.openRuntime();
     // A scheduler that will not fire during the test (its firings are made by hand below).
@@ -188,7 +188,7 @@ describe('rescreen schedule', () => {
   });
 
   it('`schedule add` run twice concurrently (two processes) leaves one scheduler and one pending firing', async () => {
-    h = await createHarness('sched-race');
+    h = await createHarness('sched-race', {}, {}, { store });
     const manifest = await threeLineManifest(h);
     const args = ['schedule', 'add', 'race', '--manifest', manifest, '--check', 'ooto-deepfake', '--every', '1h'];
     const runs = await Promise.all([runCli(args, h.env), runCli(args, h.env), runCli(args, h.env)]);
@@ -210,7 +210,7 @@ describe('rescreen schedule', () => {
 
   it('a firing while the previous batch is still running is skipped and logged; --overlap allow and --force opt out', async () => {
     // Slow vendor, one call at a time: the first batch runs for several seconds.
-    h = await createHarness('sched-overlap', { latencyMs: 1_500 }, { RESCREEN_CONCURRENCY: '1', LOG_LEVEL: 'warn' });
+    h = await createHarness('sched-overlap', { latencyMs: 1_500 }, { RESCREEN_CONCURRENCY: '1', LOG_LEVEL: 'warn' }, { store });
     const manifest = await threeLineManifest(h);
     expect((await runCli(['schedule', 'add', 'slow', '--manifest', manifest, '--check', 'ooto-deepfake', '--every', '1s'], h.env)).code).toBe(0);
     const runtime = await h.openRuntime();

@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ResultRecord } from '../../../src/checks/types.js';
-import type { BatchWrite, ResultStore, ResultStoreOptions } from '../../../src/store/types.js';
+import type { AttemptRow, BatchWrite, ResultStore, ResultStoreOptions } from '../../../src/store/types.js';
 
 /** One backend's data, for one test. */
 export interface StoreBackend {
@@ -36,10 +36,27 @@ export function record(over: Partial<ResultRecord> & Pick<ResultRecord, 'batch' 
   };
 }
 
+/** An attempt-log row of (batch, line) with sensible defaults. */
+export function attempt(over: Partial<AttemptRow> & Pick<AttemptRow, 'batch' | 'line'>): AttemptRow {
+  return {
+    subject: 'cust-1',
+    check: 'ooto-deepfake',
+    vendor: 'ooto',
+    attempt: 1,
+    transactionId: `atx-${over.batch}-${over.line}`,
+    httpStatus: 200,
+    code: null,
+    durationMs: 12,
+    at: '2024-05-01T10:00:00.000Z',
+    worker: 'host:1',
+    ...over,
+  };
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function collect(iterable: AsyncIterable<ResultRecord>): Promise<ResultRecord[]> {
-  const out: ResultRecord[] = [];
+async function collect<T = ResultRecord>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
   for await (const r of iterable) out.push(r);
   return out;
 }
@@ -418,6 +435,79 @@ export function describeResultStore(name: string, makeBackend: () => StoreBacken
         expect(await failing.put(record({ batch: 'x', line: 1 }))).toEqual({ created: false, finishedBatch: false });
         expect(calls).toBe(1);
         expect((await store.summary('x'))?.finishedAt).toMatch(/^\d{4}-/);
+      });
+    });
+    describe('the attempt log', () => {
+      it('appends rows, never replaces one, and finds a row by any transaction id', async () => {
+        const first = attempt({ batch: 'a', line: 1, transactionId: 'tx-1', httpStatus: 500, code: 'HTTP_500' });
+        const second = attempt({ batch: 'a', line: 1, attempt: 2, transactionId: 'tx-2' });
+        await store.appendAttempts([first]);
+        await store.appendAttempts([second, attempt({ batch: 'a', line: 2, transactionId: null, httpStatus: 429, code: 'HTTP_429' })]);
+        await store.appendAttempts([]);
+        await store.put(record({ batch: 'a', line: 1, transactionId: 'tx-2' }));
+        expect(await store.attemptsOf('a', 1)).toEqual([first, second]);
+        expect(await store.attemptsOf('a', 3)).toEqual([]);
+        expect((await collect(store.streamAttempts('a'))).map((r) => `${r.line}/${r.httpStatus}`)).toEqual(['1/500', '1/200', '2/429']);
+        expect(await collect(store.streamAttempts('none'))).toEqual([]);
+        // The record carries only its last call's id; the first call's id still leads to the line.
+        expect(await store.byTransactionId('tx-1')).toBeNull();
+        const row = await store.attemptByTransactionId('tx-1');
+        expect(row).toEqual(first);
+        expect((await store.get(row!.batch, row!.line))?.transactionId).toBe('tx-2');
+        expect(await store.attemptByTransactionId('nope')).toBeNull();
+        expect(await store.attemptByTransactionId('')).toBeNull();
+      });
+
+      it('streams a long log in chunks, in append order', async () => {
+        const small = backend.open({ streamChunkSize: 7 });
+        const rows = Array.from({ length: 30 }, (_, i) => attempt({ batch: 'long', line: (i % 5) + 1, attempt: i + 1 }));
+        await store.appendAttempts(rows);
+        expect((await collect(small.streamAttempts('long'))).map((r) => r.attempt)).toEqual(rows.map((r) => r.attempt));
+      });
+    });
+
+    describe('erasure', () => {
+      it('forgetSubject erases the records and attempt rows of one subject, across batches, and moves the counts', async () => {
+        await store.beginBatch('e1', null);
+        await store.put(record({ batch: 'e1', line: 1, subject: 'gone', transactionId: 'g1' }));
+        await store.put(record({ batch: 'e1', line: 2, subject: 'kept', verdict: 'deepfake' }));
+        await store.put(record({ batch: 'e2', line: 1, subject: 'gone', status: 'failed', verdict: null, transactionId: 'g2' }));
+        await store.appendAttempts([
+          attempt({ batch: 'e1', line: 1, subject: 'gone', transactionId: 'g1' }),
+          attempt({ batch: 'e1', line: 2, subject: 'kept', transactionId: 'k1' }),
+          attempt({ batch: 'e2', line: 1, subject: 'gone', transactionId: 'g2a' }),
+          attempt({ batch: 'e2', line: 1, subject: 'gone', transactionId: 'g2' }),
+        ]);
+        expect(await store.forgetSubject('gone')).toEqual({ records: 2, attempts: 3 });
+        expect(await store.bySubject('gone')).toEqual([]);
+        expect(await store.get('e1', 1)).toBeNull();
+        expect(await store.byTransactionId('g1')).toBeNull();
+        expect(await store.attemptByTransactionId('g2a')).toBeNull();
+        expect(await store.attemptByTransactionId('k1')).not.toBeNull();
+        expect(await store.summary('e1')).toMatchObject({ recorded: 1, byStatus: { completed: 1, rejected: 0, failed: 0 }, byVerdict: { deepfake: 1, genuine: 0 } });
+        expect(await store.summary('e2')).toMatchObject({ recorded: 0, byStatus: { completed: 0, rejected: 0, failed: 0 } });
+        expect((await collect(store.streamAttempts('e1'))).map((r) => r.subject)).toEqual(['kept']);
+        expect(await store.forgetSubject('gone')).toEqual({ records: 0, attempts: 0 });
+        expect(await store.forgetSubject('')).toEqual({ records: 0, attempts: 0 });
+      });
+
+      it('purgeFinishedBefore drops whole finished batches before the date, and nothing else', async () => {
+        for (const batch of ['old', 'running']) {
+          await store.beginBatch(batch, null);
+          await store.put(record({ batch, line: 1, subject: `s-${batch}`, transactionId: `t-${batch}` }));
+          await store.appendAttempts([attempt({ batch, line: 1, subject: `s-${batch}`, transactionId: `a-${batch}` })]);
+        }
+        await store.finishBatch('old', { total: 1, maxLine: 1 });
+        const cut = new Date(Date.now() + 60_000);
+        expect(await store.purgeFinishedBefore(new Date(Date.now() - 60_000))).toEqual({ batches: 0, records: 0, attempts: 0 });
+        expect(await store.purgeFinishedBefore(cut)).toEqual({ batches: 1, records: 1, attempts: 1 });
+        expect(await store.summary('old')).toBeNull();
+        expect(await store.listBatches()).toEqual(['running']);
+        expect(await store.byTransactionId('t-old')).toBeNull();
+        expect(await store.attemptByTransactionId('a-old')).toBeNull();
+        expect(await store.bySubject('s-old')).toEqual([]);
+        expect((await store.get('running', 1))?.subject).toBe('s-running');
+        expect(await store.attemptByTransactionId('a-running')).not.toBeNull();
       });
     });
   });

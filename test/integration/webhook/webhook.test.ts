@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { verifySignature, type BatchFinishedEvent } from '../../../src/notify/webhook.js';
 import { sampleJpeg } from '../../../src/simulator/sample-media.js';
 import { runCli } from '../../helpers/cli.js';
-import { createHarness, eventually, type Harness } from '../../helpers/pipeline.js';
+import { STORE_KINDS, createHarness, eventually, type Harness } from '../../helpers/pipeline.js';
 
 interface Received {
   readonly headers: IncomingHttpHeaders;
@@ -44,11 +44,11 @@ afterEach(async () => {
   server = undefined;
 });
 
-describe('completion webhook', () => {
+describe.each(STORE_KINDS)('completion webhook (%s store)', (store) => {
   it('POSTs one signed summary per finished batch, and a receiver that fails twice still gets it', async () => {
     const hook = await receiver(2);
     server = hook.server;
-    h = await createHarness('hook', {}, { RESCREEN_WEBHOOK_URL: hook.url, RESCREEN_WEBHOOK_SECRET: SECRET });
+    h = await createHarness('hook', {}, { RESCREEN_WEBHOOK_URL: hook.url, RESCREEN_WEBHOOK_SECRET: SECRET }, { store });
     await h.file('a.jpg', sampleJpeg({ seed: 1 }));
     await h.file('b.jpg', sampleJpeg({ seed: 2, directives: 'noface' }));
     const manifest = await h.manifest('m.jsonl', [
@@ -128,7 +128,7 @@ describe('completion webhook', () => {
   it('a batch finished by the producer alone (every line invalid) is announced too', async () => {
     const hook = await receiver(0);
     server = hook.server;
-    h = await createHarness('hook-invalid', {}, { RESCREEN_WEBHOOK_URL: hook.url });
+    h = await createHarness('hook-invalid', {}, { RESCREEN_WEBHOOK_URL: hook.url }, { store });
     const manifest = await h.manifest('m.jsonl', [{ ref: 'a.jpg', check: 'bogus' }, 'nope']);
     expect((await runCli(['enqueue', manifest, '--batch', 'all-bad'], h.env)).code).toBe(0);
     expect((await runCli(['work', '--until-idle'], h.env)).code).toBe(0);

@@ -1,0 +1,126 @@
+/**
+ * Operations on the result store itself: migrations, the attempt log export, erasure (forget a
+ * subject, purge old batches) and copying the Redis store into PostgreSQL.
+ */
+import type { Config } from '../config/config.js';
+import { InvalidInputError } from '../errors/errors.js';
+import { openPgStore } from '../runtime/store.js';
+import type { Runtime } from '../runtime/runtime.js';
+import type { MigrateResult } from '../store/postgres/migrate.js';
+import type { AttemptRow, EraseCounts, PurgeCounts } from '../store/types.js';
+
+/** `rescreen db migrate`: applies the PostgreSQL store's migrations (RESCREEN_STORE_URL); needs no Redis. */
+export async function migrateStore(config: Config): Promise<MigrateResult> {
+  if (config.storeUrl === undefined) {
+    throw new InvalidInputError('RESCREEN_STORE_URL is not set: the Redis store needs no migrations (set it to postgres://… to use PostgreSQL)');
+  }
+  const { pool, migrated } = await openPgStore(config.storeUrl);
+  await pool.end();
+  return migrated;
+}
+
+/** The attempt log of a batch, in the order the calls were answered. */
+export function batchAttempts(runtime: Runtime, batch: string): AsyncIterable<AttemptRow> {
+  return runtime.store.streamAttempts(batch);
+}
+
+/** `rescreen forget --subject S`. */
+export async function forgetSubject(runtime: Runtime, subject: string): Promise<EraseCounts> {
+  if (subject.trim() === '') throw new InvalidInputError('--subject must not be empty');
+  return runtime.store.forgetSubject(subject);
+}
+
+/** Parses `--before`: an ISO 8601 date or date-time (a date alone is midnight UTC). */
+export function parseBefore(text: string): Date {
+  const value = text.trim();
+  const date = /^\d{4}-\d\d-\d\d$/.test(value) ? new Date(`${value}T00:00:00Z`) : new Date(value);
+  if (!/^\d{4}-\d\d-\d\d/.test(value) || Number.isNaN(date.getTime())) {
+    throw new InvalidInputError(`--before must be an ISO 8601 date such as 2024-05-01 or 2024-05-01T12:00:00Z (got ${JSON.stringify(text)})`);
+  }
+  return date;
+}
+
+/** `rescreen purge --before DATE`: drops whole batches finished before it. */
+export async function purgeBatches(runtime: Runtime, before: Date): Promise<PurgeCounts> {
+  return runtime.store.purgeFinishedBefore(before);
+}
+
+/** What `store copy` did. */
+export interface CopySummary {
+  readonly batches: number;
+  readonly records: number;
+  readonly attempts: number;
+  /** Attempt rows the target already had (an earlier copy): the log is append-only, so they are skipped. */
+  readonly attemptsSkipped: number;
+}
+
+const COPY_CHUNK = 500;
+
+/**
+ * `rescreen store copy --to postgres://…`: every batch of the runtime's Redis store, with its
+ * records, summary times and attempt log, into the PostgreSQL store at `url` (migrated first).
+ * Idempotent: records are puts (a second copy replaces each with itself), the summary's times are
+ * the source's, and attempt rows already copied (the target's first rows of the batch) are skipped.
+ */
+export async function copyStore(runtime: Runtime, url: string): Promise<CopySummary> {
+  if (runtime.storeKind !== 'redis') {
+    throw new InvalidInputError('store copy reads the Redis store: unset RESCREEN_STORE_URL for this command (the target is --to)');
+  }
+  const source = runtime.store;
+  const { store: target, pool } = await openPgStore(url);
+  const counts = { batches: 0, records: 0, attempts: 0, attemptsSkipped: 0 };
+  try {
+    for (const batch of await source.listBatches(Number.MAX_SAFE_INTEGER)) {
+      const summary = await source.summary(batch);
+      if (!summary) continue;
+      await target.beginBatch(batch, summary.manifest);
+      let chunk = [];
+      for await (const record of source.stream(batch)) {
+        chunk.push(record);
+        if (chunk.length >= COPY_CHUNK) {
+          await target.putMany(chunk);
+          counts.records += chunk.length;
+          chunk = [];
+        }
+      }
+      await target.putMany(chunk);
+      counts.records += chunk.length;
+      if (summary.producerDone) await target.finishBatch(batch, { total: summary.total, maxLine: summary.maxLine });
+      await pool.query(
+        `UPDATE batches SET created_at = $2, created_ms = $3, finished_at = $4, finished_ms = $5, possibly_billed = $6,
+           producer_done = $7 WHERE batch = $1`,
+        [
+          batch,
+          summary.createdAt,
+          Date.parse(summary.createdAt),
+          summary.finishedAt,
+          summary.finishedAt === null ? null : Date.parse(summary.finishedAt),
+          summary.possiblyBilled ?? 0,
+          summary.producerDone,
+        ],
+      );
+      const have = await pool.query<{ n: string }>('SELECT count(*) AS n FROM attempts WHERE batch = $1', [batch]);
+      let skip = Number(have.rows[0]?.n ?? 0);
+      let rows: AttemptRow[] = [];
+      for await (const row of source.streamAttempts(batch)) {
+        if (skip > 0) {
+          skip -= 1;
+          counts.attemptsSkipped += 1;
+          continue;
+        }
+        rows.push(row);
+        if (rows.length >= COPY_CHUNK) {
+          await target.appendAttempts(rows);
+          counts.attempts += rows.length;
+          rows = [];
+        }
+      }
+      await target.appendAttempts(rows);
+      counts.attempts += rows.length;
+      counts.batches += 1;
+    }
+  } finally {
+    await pool.end();
+  }
+  return counts;
+}

@@ -1,0 +1,67 @@
+/**
+ * The per-line vendor call ledger (./call-budget.ts) in PostgreSQL, next to the records, for the
+ * PostgreSQL result store: a finished line then leaves nothing in Redis. Table `line_calls`
+ * (migrations/postgres/); the batch's possibly-billed total goes to `batches.possibly_billed`.
+ */
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import type { Vendor } from '../checks/registry.js';
+import { gateCall, refundBatchCall, type ChargeReply, type Micros } from './batch-budget.js';
+import { callsKey, type CallLedger, type LineCalls, type LineKey } from './call-budget.js';
+
+function lineRun(key: LineKey): string {
+  return key.run === '' ? String(key.line) : `${key.line}@${key.run}`;
+}
+
+/** Where the batch's caps, pause state and paid counters live (Redis: they are per batch, not per line). */
+export interface BatchGate {
+  readonly redis: Redis;
+  readonly prefix: string;
+  readonly prices: Readonly<Partial<Record<Vendor, Micros>>>;
+}
+
+export class PgCallLedger implements CallLedger {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly gate?: BatchGate,
+  ) {}
+
+  async charge(key: LineKey, vendor: Vendor): Promise<ChargeReply> {
+    if (this.gate) {
+      const refused = await gateCall(this.gate.redis, callsKey(this.gate.prefix, key.batch), vendor, this.gate.prices);
+      if (refused) return refused;
+    }
+    return this.chargeLine(key);
+  }
+
+  private async chargeLine(key: LineKey): Promise<LineCalls> {
+    const { rows } = await this.pool.query<{ calls: number; possibly_billed: number }>(
+      `INSERT INTO line_calls (batch, line_run, calls) VALUES ($1, $2, 1)
+       ON CONFLICT (batch, line_run) DO UPDATE SET calls = line_calls.calls + 1
+       RETURNING calls, possibly_billed`,
+      [key.batch, lineRun(key)],
+    );
+    return { calls: rows[0]?.calls ?? 1, possiblyBilled: rows[0]?.possibly_billed ?? 0 };
+  }
+
+  async refund(key: LineKey, vendor: Vendor): Promise<void> {
+    if (this.gate) await refundBatchCall(this.gate.redis, callsKey(this.gate.prefix, key.batch), vendor);
+    await this.pool.query('UPDATE line_calls SET calls = calls - 1 WHERE batch = $1 AND line_run = $2', [key.batch, lineRun(key)]);
+  }
+
+  async markPossiblyBilled(key: LineKey): Promise<void> {
+    await this.pool.query(
+      `WITH l AS (UPDATE line_calls SET possibly_billed = possibly_billed + 1 WHERE batch = $1 AND line_run = $2)
+       UPDATE batches SET possibly_billed = possibly_billed + 1 WHERE batch = $1`,
+      [key.batch, lineRun(key)],
+    );
+  }
+
+  async read(key: LineKey): Promise<LineCalls> {
+    const { rows } = await this.pool.query<{ calls: number; possibly_billed: number }>(
+      'SELECT calls, possibly_billed FROM line_calls WHERE batch = $1 AND line_run = $2',
+      [key.batch, lineRun(key)],
+    );
+    return { calls: rows[0]?.calls ?? 0, possiblyBilled: rows[0]?.possibly_billed ?? 0 };
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * What keeps Redis bounded whatever the backlog: the producer's window (at most `maxQueued` jobs
+ * waiting in the vendor queues; it feeds more as workers drain them) and its cursor (the last line
+ * written, with the manifest's fingerprint), so a producer that restarts resumes where it stopped
+ * without a look-up per line, and refuses a manifest that changed meanwhile.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Queue } from 'bullmq';
+import { ErrorCodes, RescreenError } from '../errors/errors.js';
+
+/** Jobs waiting (or delayed, prioritised, paused) in the queues, all batches. */
+export async function queuedJobs(queues: readonly Queue[]): Promise<number> {
+  const counts = await Promise.all(queues.map((q) => q.getJobCountByTypes('waiting', 'delayed', 'prioritized', 'paused', 'waiting-children')));
+  return counts.reduce((a, b) => a + b, 0);
+}
+
+/** Waits until `adding` more jobs keep the queues at or under `maxQueued` (polling every `pollMs`). */
+export async function admitJobs(queues: readonly Queue[], maxQueued: number, adding: number, pollMs = 250, signal?: AbortSignal): Promise<void> {
+  // A chunk larger than the window still goes in once the queues are empty: never a deadlock.
+  for (;;) {
+    const queued = await queuedJobs(queues);
+    if (queued === 0 || queued + adding <= maxQueued) return;
+    await sleep(pollMs, undefined, signal ? { signal } : undefined);
+  }
+}
+
+/** sha256 of a manifest file's bytes (hex). */
+export async function fileFingerprint(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** The Redis commands the cursor needs (BullMQ's ioredis client has them). */
+export interface CursorRedis {
+  hgetall(key: string): Promise<Record<string, string>>;
+  hset(key: string, ...fieldValues: string[]): Promise<number>;
+}
+
+/** The producer's cursor of one batch: HASH `${prefix}:producer:<batch>` {fingerprint, line, done}. */
+export class ProducerCursor {
+  constructor(
+    private readonly redis: CursorRedis,
+    private readonly key: string,
+    private readonly fingerprint: string,
+  ) {}
+
+  static key(prefix: string, batch: string): string {
+    return `${prefix}:producer:${batch}`;
+  }
+
+  /**
+   * The line to resume after (0: from the start). A pass that did not finish resumes only with the
+   * same manifest; a finished pass starts a new one (lines with a record are skipped as always).
+   * @throws RescreenError MANIFEST_CHANGED when an unfinished pass read another manifest.
+   */
+  async start(batch: string): Promise<number> {
+    const state = await this.redis.hgetall(this.key);
+    const unfinished = state.fingerprint !== undefined && state.done !== '1';
+    if (unfinished && state.fingerprint !== this.fingerprint) {
+      throw new RescreenError(
+        ErrorCodes.MANIFEST_CHANGED,
+        `batch ${batch} was being enqueued from a manifest with other content (it changed after line ${state.line ?? 0} was enqueued); ` +
+          'enqueue the original manifest again to finish it, or use a new --batch id for the changed one',
+      );
+    }
+    const from = unfinished ? Number(state.line ?? 0) : 0;
+    await this.redis.hset(this.key, 'fingerprint', this.fingerprint, 'line', String(from), 'done', '0');
+    return from;
+  }
+
+  /** Every line up to `line` is written (queued or recorded). */
+  async advance(line: number): Promise<void> {
+    await this.redis.hset(this.key, 'line', String(line));
+  }
+
+  async finish(): Promise<void> {
+    await this.redis.hset(this.key, 'done', '1');
+  }
+}
