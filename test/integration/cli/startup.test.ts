@@ -63,7 +63,8 @@ describe('Redis dies mid-enqueue (item 1)', () => {
     probe.on('error', () => undefined);
     await probe.connect();
     for (;;) {
-      if ((await probe.llen(`${h.prefix}:ooto:wait`)) > 0) break;
+      // Jobs carry a priority (enqueue --priority): they wait in the prioritized set.
+      if ((await probe.llen(`${h.prefix}:ooto:wait`)) + (await probe.zcard(`${h.prefix}:ooto:prioritized`)) > 0) break;
       await sleep(5);
     }
     probe.disconnect();
