@@ -3,6 +3,7 @@
  * the same subject and check (an earlier record, a batch named as the baseline, or the onboarding
  * decision the manifest line carried) next to this one, classified.
  */
+import { createHash } from 'node:crypto';
 import type { CheckName, CheckRegistry } from '../checks/registry.js';
 import type { PreviousScreening, ResultRecord, Verdict } from '../checks/types.js';
 import type { ResultStore } from '../store/types.js';
@@ -51,7 +52,21 @@ export interface Change {
   readonly label: string;
   /** `score - baseline.score` when both are known. */
   readonly scoreDelta: number | null;
+  /** sha256 of the media screened (frames: of their digests), when the record says what was sent. */
+  readonly mediaSha256: string | null;
 }
+
+/** Media screened under more than one subject: a fraud signal (one face, several customers). */
+export interface SharedMedia {
+  readonly sha256: string;
+  /** The subjects, in line order (at most {@link SHARED_SUBJECTS_LISTED}). */
+  readonly subjects: readonly string[];
+  readonly subjectCount: number;
+}
+
+/** Shared media files listed in the counts; the rest are counted. */
+export const SHARED_MEDIA_LISTED = 20;
+export const SHARED_SUBJECTS_LISTED = 10;
 
 /** Counts of a batch's changes. */
 export interface ChangeCounts {
@@ -62,6 +77,8 @@ export interface ChangeCounts {
   readonly transitions: Readonly<Record<string, number>>;
   /** Of `transitions`, the labels of worse ones (good verdict → bad). */
   readonly worseTransitions: readonly string[];
+  /** Media files screened under two or more subjects in this batch, and how many subjects they cover. */
+  readonly sharedMedia: { readonly files: number; readonly subjects: number; readonly list: readonly SharedMedia[] };
 }
 
 export interface ChangeOptions {
@@ -112,8 +129,15 @@ export class ChangeTally {
   readonly #byKind = Object.fromEntries(CHANGE_KINDS.map((k) => [k, 0])) as Record<ChangeKind, number>;
   readonly #transitions: Record<string, number> = {};
   readonly #worse = new Set<string>();
+  /** Subjects per media (bounded: past 10^6 media, new ones are not followed). */
+  readonly #bySha = new Map<string, Set<string>>();
 
   add(change: Change): void {
+    if (change.mediaSha256 !== null && change.subject !== null) {
+      let subjects = this.#bySha.get(change.mediaSha256);
+      if (subjects === undefined && this.#bySha.size < 1_000_000) this.#bySha.set(change.mediaSha256, (subjects = new Set()));
+      subjects?.add(change.subject);
+    }
     this.#lines++;
     this.#byKind[change.kind]++;
     if (change.kind === 'worse' || change.kind === 'better') this.#transitions[change.label] = (this.#transitions[change.label] ?? 0) + 1;
@@ -121,7 +145,18 @@ export class ChangeTally {
   }
 
   counts(): ChangeCounts {
-    return { lines: this.#lines, byKind: { ...this.#byKind }, transitions: { ...this.#transitions }, worseTransitions: [...this.#worse] };
+    const shared = [...this.#bySha].filter(([, subjects]) => subjects.size > 1);
+    const list = shared
+      .sort(([, a], [, b]) => b.size - a.size)
+      .slice(0, SHARED_MEDIA_LISTED)
+      .map(([sha256, subjects]) => ({ sha256, subjects: [...subjects].slice(0, SHARED_SUBJECTS_LISTED), subjectCount: subjects.size }));
+    return {
+      lines: this.#lines,
+      byKind: { ...this.#byKind },
+      transitions: { ...this.#transitions },
+      worseTransitions: [...this.#worse],
+      sharedMedia: { files: shared.length, subjects: new Set(shared.flatMap(([, s]) => [...s])).size, list },
+    };
   }
 }
 
@@ -144,12 +179,15 @@ export function describeChangeCounts(counts: ChangeCounts): string {
     `${k.new} new`,
   ];
   if (k['no-verdict'] > 0) parts.push(`${k['no-verdict']} without a verdict`);
-  return `changes: ${parts.join(', ')}`;
+  const shared = counts.sharedMedia;
+  const sharedText = shared !== undefined && shared.files > 0 ? `; shared media: ${shared.files} ${shared.files === 1 ? 'file' : 'files'} used by ${shared.subjects} subjects` : '';
+  return `changes: ${parts.join(', ')}${sharedText}`;
 }
 
 /** `good`: the verdict the check's module names first (the one onboarding expects). */
 function classify(record: ResultRecord, check: CheckName, good: Verdict, baseline: Baseline | null, minDelta: number): Change {
   const base = {
+    mediaSha256: mediaKey(record),
     line: record.line,
     subject: record.subject,
     check,
@@ -239,6 +277,14 @@ function fromManifest(previous: PreviousScreening | undefined): Baseline | null 
     line: null,
     transactionId: null,
   };
+}
+
+/** The media of a record as one key: its sha256, or for frames the sha256 of their digests in order. */
+function mediaKey(record: ResultRecord): string | null {
+  const media = record.media;
+  if (media === undefined || media.length === 0) return null;
+  if (media.length === 1) return media[0]?.sha256 ?? null;
+  return createHash('sha256').update(media.map((m) => m.sha256).join('\n')).digest('hex');
 }
 
 function round(x: number): number {

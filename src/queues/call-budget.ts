@@ -10,7 +10,9 @@ import type { ProcessorDeps } from '../checks/processor.js';
 import type { Vendor } from '../checks/registry.js';
 import { BatchCancelledError, BatchHeldError, CallBudgetExhaustedError } from '../errors/errors.js';
 import { chargeCall, refundCall, type ChargeReply, type Micros } from './batch-budget.js';
+import { digestArgs } from './call-trail.js';
 import { callDigest, sharedCall, type ReusedFrom, type SharedAnswers } from './dedupe.js';
+import type { MediaDigest } from '../checks/types.js';
 import { callCost } from '../errors/retry-policy.js';
 import { batchKeys, storeRoot } from '../store/keys.js';
 
@@ -52,6 +54,8 @@ export interface Tally {
   possiblyBilled: number;
   /** `--dedupe`: the answer came from this line's earlier paid call. */
   reusedFrom?: ReusedFrom;
+  /** `--dedupe`: the media of the reused call (no call of its own was sent to record it). */
+  reusedMedia?: MediaDigest[];
 }
 
 /** The budget as the job runner uses it. */
@@ -190,7 +194,10 @@ export function meterVendorCalls(deps: ProcessorDeps, budget: CallBudget, key: L
       const shared = budget.shared;
       // Reuse before charging: a reused answer costs no call.
       return (...args: unknown[]) =>
-        sharedCall(shared, key, vendor, callDigest(vendor, String(name), args), () => paid(args), (from) => (tally.reusedFrom = from));
+        sharedCall(shared, key, vendor, callDigest(vendor, String(name), args), () => paid(args), (from) => {
+          tally.reusedFrom = from;
+          tally.reusedMedia = digestArgs(args);
+        });
     },
   });
   return { ...deps, client };

@@ -96,11 +96,11 @@ export async function runJob(input: JobAttempt, deps: JobRunnerDeps, signal?: Ab
     outcome = await withCallContext(payload.check, () => check.processor(payload, processorDeps, signal));
   } catch (error) {
     await trail.flush(deps.store);
-    tally.media = trail.media;
+    tally.media = trail.media ?? tally.reusedMedia;
     return decideOnError(input, error, deps, tally);
   }
   await trail.flush(deps.store);
-  tally.media = trail.media;
+  tally.media = trail.media ?? tally.reusedMedia;
   const record = baseRecord(payload, input.attempt, deps, {
     status: 'completed',
     transactionId: outcome.transactionId,

@@ -11,6 +11,7 @@ import {
   keepBatchChangeCounts,
   subjectHistory,
   type Change,
+  type ChangeCounts,
 } from '../../app/index.js';
 import type { CheckName } from '../../checks/registry.js';
 import { withRuntime } from '../context.js';
@@ -123,6 +124,7 @@ export function registerHistoryCommands(program: Command): void {
               writeLine([String(c.line), c.subject ?? '', c.check, was, `${c.verdict ?? '—'} ${fmt(c.score)}`, c.label], widths);
             }
             process.stdout.write(`${describeChangeCounts(tally.counts())}\n`);
+            for (const line of sharedMediaLines(tally.counts())) process.stdout.write(`${line}\n`);
             if (keep) await keepBatchChangeCounts(runtime, batch, tally.counts());
             return;
           }
@@ -130,6 +132,7 @@ export function registerHistoryCommands(program: Command): void {
           const written = await writeRows(shown, format, opts.output);
           if (keep) await keepBatchChangeCounts(runtime, batch, tally.counts());
           process.stderr.write(`${describeChangeCounts(tally.counts())}${opts.output !== undefined ? ` (${written} rows written to ${opts.output})` : ''}\n`);
+          for (const line of sharedMediaLines(tally.counts())) process.stderr.write(`${line}\n`);
         });
       },
     );
@@ -139,6 +142,14 @@ export function registerHistoryCommands(program: Command): void {
 
 async function* fromArray<T>(items: readonly T[]): AsyncGenerator<T> {
   for (const item of items) yield await Promise.resolve(item);
+}
+
+/** `shared media 3f9c0a1e22b4… used by 7 subjects: cust-1, cust-9, …`, one line per file listed. */
+function sharedMediaLines(counts: ChangeCounts): string[] {
+  return counts.sharedMedia.list.map((m) => {
+    const more = m.subjectCount > m.subjects.length ? `, … (${m.subjectCount - m.subjects.length} more)` : '';
+    return `shared media ${m.sha256.slice(0, 12)}… used by ${m.subjectCount} subjects: ${m.subjects.join(', ')}${more}`;
+  });
 }
 
 function writeLine(cells: readonly string[], widths: readonly number[]): void {

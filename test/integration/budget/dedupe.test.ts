@@ -3,7 +3,7 @@
  * each reused one naming the line that paid; the dry run says what --dedupe would save.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { enqueueBatch } from '../../../src/app/index.js';
+import { batchChangeCounts, enqueueBatch } from '../../../src/app/index.js';
 import type { ResultRecord } from '../../../src/checks/types.js';
 import { startWorkers, type Runtime, type WorkerHandle } from '../../../src/runtime/runtime.js';
 import { sampleJpeg } from '../../../src/simulator/sample-media.js';
@@ -64,6 +64,15 @@ describe('--dedupe', () => {
     // Rejections are shared too: no paid call for a face the vendor already could not find.
     expect(records.filter((r) => r.status === 'rejected')).toHaveLength(40);
     expect(records.every((r) => r.attempts === 1)).toBe(true);
+
+    // One file under ten subjects is a fraud signal: the changes' counts list it (reused records say what was screened too).
+    const counts = await batchChangeCounts(runtime, 'd1');
+    expect(counts.sharedMedia).toMatchObject({ files: 20, subjects: 200 });
+    expect(counts.sharedMedia.list[0]).toMatchObject({ subjectCount: 10 });
+    expect(records.every((r) => r.media?.[0]?.sha256.length === 64)).toBe(true);
+    const changes = await runCli(['changes', 'd1'], h.env);
+    expect(changes.stdout).toContain('; shared media: 20 files used by 200 subjects\n');
+    expect(changes.stdout).toMatch(/^shared media [0-9a-f]{12}… used by 10 subjects: s\d+-0, s\d+-1, /m);
 
     // Without --dedupe every line pays.
     await enqueueBatch(runtime, { manifest: path, batch: 'd2' });

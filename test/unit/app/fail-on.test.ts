@@ -22,6 +22,7 @@ const changes = (worse: number, drops: number, better: number): ChangeCounts => 
   byKind: { worse, better, 'score-drop': drops, unchanged: 0, new: 0, 'no-verdict': 0 },
   transitions: {},
   worseTransitions: [],
+  sharedMedia: { files: 0, subjects: 0, list: [] },
 });
 
 describe('--fail-on', () => {
