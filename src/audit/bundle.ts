@@ -142,23 +142,22 @@ export function generateSigningKeys(): { privateKey: string; publicKey: string }
   };
 }
 
-/** Reads an Ed25519 private key; null with the reason when the PEM is not one. */
+/** Reads an Ed25519 private key; `{error}` with the reason when the PEM is not one. */
 export function readPrivateKey(pem: string): KeyObject | { error: string } {
-  try {
-    const key = createPrivateKey(pem);
-    return key.asymmetricKeyType === 'ed25519' ? key : { error: `it is an ${key.asymmetricKeyType ?? 'unknown'} key, not Ed25519` };
-  } catch {
-    return { error: 'it is not a PEM private key' };
-  }
+  return readEd25519(() => createPrivateKey(pem), 'private');
 }
 
 /** Reads an Ed25519 public key (or the public half of a private key's PEM). */
 export function readPublicKey(pem: string): KeyObject | { error: string } {
+  return readEd25519(() => createPublicKey(pem), 'public');
+}
+
+function readEd25519(read: () => KeyObject, kind: 'private' | 'public'): KeyObject | { error: string } {
   try {
-    const key = createPublicKey(pem);
+    const key = read();
     return key.asymmetricKeyType === 'ed25519' ? key : { error: `it is an ${key.asymmetricKeyType ?? 'unknown'} key, not Ed25519` };
   } catch {
-    return { error: 'it is not a PEM public key' };
+    return { error: `it is not a PEM ${kind} key` };
   }
 }
 
