@@ -38,7 +38,11 @@ export async function exportBatch(runtime: Runtime, batch: string, out: string, 
     const manifest = await writeBundle(
       temp,
       {
-        jsonl: [{ name: 'records.jsonl', rows: runtime.store.stream(batch) }],
+        jsonl: [
+          { name: 'records.jsonl', rows: runtime.store.stream(batch) },
+          // Every answered vendor call, earlier attempts of retried lines included.
+          { name: 'attempts.jsonl', rows: runtime.store.streamAttempts(batch) },
+        ],
         json: [{ name: 'summary.json', value: { summary, changes } }],
       },
       {

@@ -28,7 +28,7 @@ beforeAll(async () => {
   bundle = join(h.dir, 'export');
   const exported = await runCli(['export', 'audit-1', '--out', bundle], env);
   expect(exported.code, exported.stderr).toBe(0);
-  expect(exported.stdout).toMatch(/^exported batch audit-1: 31 records, 3 files and the manifest in .*export \(signed by key [0-9a-f]{16}\)\n$/);
+  expect(exported.stdout).toMatch(/^exported batch audit-1: 31 records, 5 files and the manifest in .*export \(signed by key [0-9a-f]{16}\)\n$/);
 }, 90_000);
 afterAll(async () => {
   await h.close();
@@ -49,7 +49,9 @@ describe('export and verify', () => {
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/^OK: batch audit-1, 31 records, exported \S+ by rescreen \S+, signed by key [0-9a-f]{16}; every file and line as signed\n$/);
     const manifest = JSON.parse(await readFile(join(bundle, 'manifest.json'), 'utf8')) as { files: { name: string }[]; settings: object; counts: object };
-    expect(manifest.files.map((f) => f.name)).toEqual(['records.jsonl', 'records.jsonl.lines', 'summary.json']);
+    expect(manifest.files.map((f) => f.name)).toEqual(['records.jsonl', 'records.jsonl.lines', 'attempts.jsonl', 'attempts.jsonl.lines', 'summary.json']);
+    // The attempt log: one row per answered call (30 lines sent, one call each).
+    expect((await readFile(join(bundle, 'attempts.jsonl'), 'utf8')).trim().split('\n')).toHaveLength(30);
     expect(manifest.settings).toMatchObject({ identifyMatchThreshold: 0.75 });
     expect(manifest.counts).toMatchObject({ total: 31, byStatus: { completed: 30, failed: 1 } });
     // No secret of ours in the bundle: neither the vendor credentials nor the signing key.
