@@ -34,6 +34,10 @@ export const BatchViewSchema = z
     ratePerSecond: z.number().nullable().describe('records per second since the batch was created; null before the first record'),
     etaSeconds: z.number().nullable().describe('seconds left at that rate; null when unknown or finished'),
     pending: z.record(z.string(), z.number().int()).optional().describe('unfinished jobs per vendor queue, all batches (in the one-batch answer only)'),
+    state: z.enum(['running', 'paused', 'cancelled']).optional().describe('as batch pause / resume / cancel left it (one-batch answer only)'),
+    waiting: z.array(z.string()).optional().describe('why its lines wait: paused, budget reached, other batches ahead, no worker (one-batch answer only)'),
+    budget: z.looseObject({ totalPaidCalls: z.number().int(), spend: z.number(), currency: z.string(), budgetReached: z.boolean() }).optional().describe('paid calls, spend (millionths of the currency), caps'),
+    changes: z.looseObject({ lines: z.number().int() }).optional().describe('a finished batch\'s verdict changes against each subject\'s previous screening'),
     quotas: z.array(z.object({ vendor: z.string(), quota: z.string().nullable(), line: z.string().nullable() })),
   })
   .meta({ id: 'BatchView' });
@@ -88,6 +92,10 @@ export const EnqueueSummarySchema = z
     invalidLines: z.array(z.object({ line: z.number().int(), reason: z.string() })),
   })
   .meta({ id: 'EnqueueSummary' });
+
+export const ControlResultSchema = z
+  .object({ batch: z.string(), state: z.enum(['running', 'paused', 'cancelled']), jobs: z.number().int().describe('resume: held jobs back in the queue; cancel: queued lines ended CANCELLED') })
+  .meta({ id: 'ControlResult' });
 
 export const RetrySummarySchema = z
   .looseObject({ batch: z.string(), requeued: z.number().int(), invalid: z.number().int(), rejected: z.number().int() })

@@ -10,10 +10,25 @@ import { pipeline as pipelineAsync } from 'node:stream/promises';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { batchRecords, batchStatus, CSV_COLUMNS, csvRow, enqueueBatch, isFinished, listBatches, quotas, retryBatch, type BatchSummary, type VendorQuotaReport } from '../../app/index.js';
+import {
+  batchRecords,
+  batchStatus,
+  cancelBatch,
+  CSV_COLUMNS,
+  csvRow,
+  enqueueBatch,
+  isFinished,
+  listBatches,
+  pauseBatch,
+  quotas,
+  resumeBatch,
+  retryBatch,
+  type BatchSummary,
+  type VendorQuotaReport,
+} from '../../app/index.js';
 import { RescreenError } from '../../errors/errors.js';
 import { problem, ProblemSchema } from '../problem.js';
-import { BatchIdParam, BatchListSchema, BatchViewSchema, EnqueueQuery, EnqueueSummarySchema, FailuresSchema, LimitQuery, ResultsQuery, RetrySummarySchema, ServerPathBody } from '../schemas.js';
+import { BatchIdParam, BatchListSchema, ControlResultSchema, BatchViewSchema, EnqueueQuery, EnqueueSummarySchema, FailuresSchema, LimitQuery, ResultsQuery, RetrySummarySchema, ServerPathBody } from '../schemas.js';
 import type { RouteContext } from './context.js';
 
 /** Content types a manifest may be uploaded as (the body is streamed to a file, never buffered). */
@@ -82,7 +97,7 @@ export function batchRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
   r.get('/api/batches/:id', { schema: { tags: ['batches'], summary: 'One batch: counts by status and verdict, progress, rate, ETA, quota state', params: BatchIdParam, response: { 200: BatchViewSchema, ...errors } } }, async (req) => {
     const s = await batchStatus(runtime, req.params.id);
-    return { ...batchView(s.summary, s.quotas), pending: s.pending };
+    return { ...batchView(s.summary, s.quotas), pending: s.pending, state: s.state, waiting: [...s.waiting], budget: { ...s.budget }, ...(s.changes ? { changes: { ...s.changes } } : {}) };
   });
 
   r.get(
@@ -144,6 +159,17 @@ export function batchRoutes(app: FastifyInstance, ctx: RouteContext): void {
   r.post('/api/batches/:id/retry', { schema: { tags: ['batches'], summary: 'Re-enqueue the batch’s failed lines (never rejected ones)', params: BatchIdParam, response: { 202: RetrySummarySchema, ...errors } } }, async (req, reply) => {
     return reply.code(202).send({ ...(await retryBatch(runtime, req.params.id)) });
   });
+
+  const controls = [
+    ['pause', pauseBatch, 'Hold the batch: its lines wait (no attempt spent) while other batches run'],
+    ['resume', resumeBatch, 'Let a paused batch go on'],
+    ['cancel', cancelBatch, 'End the lines not yet sent as failed (CANCELLED); answered lines keep their records'],
+  ] as const;
+  for (const [verb, control, summary] of controls) {
+    r.post(`/api/batches/:id/${verb}`, { schema: { tags: ['batches'], summary, params: BatchIdParam, response: { 200: ControlResultSchema, ...errors } } }, async (req) => ({
+      ...(await control(runtime, req.params.id)),
+    }));
+  }
 
   r.get('/api/quotas', { schema: { tags: ['operations'], summary: 'The vendor quotas in force', response: { 200: z.array(z.looseObject({ vendor: z.string() })), ...errors } } }, async () =>
     (await quotas(runtime)).map((q) => ({ vendor: q.vendor, quota: q.quota?.text ?? null, source: q.source, workers: q.workers, inFlight: q.inFlight, line: q.line ?? null })),

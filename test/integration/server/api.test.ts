@@ -178,6 +178,9 @@ describe('rescreen serve API (inject)', () => {
         '/api/batches/{id}/failures',
         '/api/batches/{id}/results',
         '/api/batches/{id}/retry',
+        '/api/batches/{id}/pause',
+        '/api/batches/{id}/resume',
+        '/api/batches/{id}/cancel',
         '/api/quotas',
         '/api/records/{transactionId}',
         '/api/schedules',
@@ -188,5 +191,28 @@ describe('rescreen serve API (inject)', () => {
         '/readyz',
       ].sort(),
     );
+  });
+});
+
+describe('batch controls over the API', () => {
+  it('pause, resume and cancel a running batch (operator only); a finished batch answers problem+json', async () => {
+    const lines = Array.from({ length: 30 }, (_, i) => JSON.stringify({ ref: '../media/a.jpg', check: 'ooto-deepfake', subject: `ctl-${i}` })).join('\n');
+    await workers.close();
+    const created = await s.app.inject({ method: 'POST', url: '/api/batches?batch=ctl-1', headers: { ...op, 'content-type': 'application/x-ndjson' }, payload: `${lines}\n` });
+    expect(created.statusCode, created.body).toBeLessThan(300);
+    expectProblem(await s.app.inject({ method: 'POST', url: '/api/batches/ctl-1/pause', headers: reader }), 403, 'FORBIDDEN');
+    const paused = await s.app.inject({ method: 'POST', url: '/api/batches/ctl-1/pause', headers: op });
+    expect(paused.json()).toEqual({ batch: 'ctl-1', state: 'paused', jobs: 0 });
+    const view = (await s.app.inject({ url: '/api/batches/ctl-1', headers: reader })).json<{ state: string; waiting: string[] }>();
+    expect(view.state).toBe('paused');
+    expect(view.waiting).toContain('paused: its lines wait (rescreen batch resume ctl-1)');
+    expect((await s.app.inject({ method: 'POST', url: '/api/batches/ctl-1/resume', headers: op })).json()).toMatchObject({ state: 'running' });
+    const cancelled = await s.app.inject({ method: 'POST', url: '/api/batches/ctl-1/cancel', headers: op });
+    expect(cancelled.json()).toEqual({ batch: 'ctl-1', state: 'cancelled', jobs: 30 });
+    const done = await waitForBatch(s.runtime, 'ctl-1', { pollMs: 50 });
+    expect(done?.byStatus).toEqual({ completed: 0, rejected: 0, failed: 30 });
+    expectProblem(await s.app.inject({ method: 'POST', url: '/api/batches/ctl-1/pause', headers: op }), 400, 'INVALID_INPUT');
+    expectProblem(await s.app.inject({ method: 'POST', url: '/api/batches/nope/cancel', headers: op }), 404, 'NOT_FOUND');
+    workers = startWorkers(s.runtime, { metrics: s.metrics });
   });
 });
