@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, extname, resolve } from 'node:path';
 import type { CheckName, CheckRegistry } from '../checks/registry.js';
 import { walkFolder } from '../manifest/folder.js';
+import { hashFile } from '../media/digest.js';
 import { BUILT_INS } from '../runtime/built-ins.js';
 
 /** Options of {@link defaultBatchId}. */
@@ -26,7 +26,8 @@ export interface DefaultBatchIdOptions {
 export async function defaultBatchId(manifestPath: string, options: DefaultBatchIdOptions = {}): Promise<string> {
   const hash = createHash('sha256');
   let stem: string;
-  if ((await stat(manifestPath)).isDirectory()) {
+  const isFolder = (await stat(manifestPath)).isDirectory();
+  if (isFolder) {
     stem = basename(resolve(manifestPath));
     for await (const entry of walkFolder(manifestPath, { checks: options.checks ?? BUILT_INS.checks, ...(options.check !== undefined ? { check: options.check } : {}) })) {
       const fields =
@@ -37,8 +38,8 @@ export async function defaultBatchId(manifestPath: string, options: DefaultBatch
     }
   } else {
     stem = basename(manifestPath, extname(manifestPath));
-    for await (const chunk of createReadStream(manifestPath)) hash.update(chunk as Buffer);
   }
+  const digest = isFolder ? hash.digest('hex') : (await hashFile(manifestPath)).sha256;
   const safe = stem.replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 60) || 'batch';
-  return `${safe}-${hash.digest('hex').slice(0, 12)}`;
+  return `${safe}-${digest.slice(0, 12)}`;
 }

@@ -2,11 +2,12 @@
  * Batch control (README: Batch control): pause holds a batch's lines (no attempt spent) while other
  * batches run; resume lets them go on at once; cancel ends the unsent lines `failed` (CANCELLED).
  */
-import type { Job } from 'bullmq';
+import type { Job, JobType } from 'bullmq';
 import type { JobPayload } from '../checks/types.js';
 import { InvalidInputError, NotFoundError } from '../errors/errors.js';
 import { readBatchState, setBatchState, type BatchState } from '../queues/batch-budget.js';
 import { callsKey } from '../queues/call-budget.js';
+import { QUEUED_STATES } from '../queues/idle.js';
 import { recordCancelledJob } from '../queues/job-runner.js';
 import { redactor, type Runtime } from '../runtime/runtime.js';
 import { isBatchFinished } from '../store/types.js';
@@ -58,7 +59,7 @@ export async function cancelBatch(runtime: Runtime, batch: string): Promise<Cont
   await setBatchState(runtime.redis, callsKey(runtime.config.prefix, batch), 'cancelled');
   const deps = { store: runtime.store, redact: redactor(runtime.config) };
   let ended = 0;
-  await forEachJob(runtime, batch, ['waiting', 'delayed', 'prioritized', 'paused'], async (job) => {
+  await forEachJob(runtime, batch, QUEUED_STATES, async (job) => {
     try {
       await job.remove();
     } catch {
@@ -95,10 +96,8 @@ async function mustBeRunning(runtime: Runtime, batch: string, verb: string, paus
   if (state === 'paused' && !pausedToo) throw new InvalidInputError(`batch ${batch} is paused already`);
 }
 
-type JobState = 'waiting' | 'delayed' | 'prioritized' | 'paused';
-
 /** Every job of the batch in these states, on every vendor queue (pages of {@link PAGE}). */
-async function forEachJob(runtime: Runtime, batch: string, states: JobState[], fn: (job: Job<JobPayload>) => Promise<void>): Promise<void> {
+async function forEachJob(runtime: Runtime, batch: string, states: readonly JobType[], fn: (job: Job<JobPayload>) => Promise<void>): Promise<void> {
   for (const queue of Object.values(runtime.queues)) {
     for (const state of states) {
       // Removing jobs shifts the pages: read the whole list of ids first, then act.

@@ -9,6 +9,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { hashFile, sha256Hex as sha256 } from '../media/digest.js';
 
 export const BUNDLE_FORMAT = 'rescreen-export/1';
 export const MANIFEST_FILE = 'manifest.json';
@@ -191,17 +192,7 @@ async function digestFile(path: string): Promise<{ sha256: string; bytes: number
   } catch {
     return null;
   }
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
-    hash.update(chunk);
-    bytes += chunk.length;
-  }
-  return { sha256: hash.digest('hex'), bytes };
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return hashFile(path);
 }
 
 async function end(stream: NodeJS.WritableStream): Promise<void> {

@@ -29,7 +29,7 @@ export class MediaDigester {
     const cached = this.#byPath.get(source.path);
     if (cached) return cached;
     const digest = hashFile(source.path).then(
-      (hex) => `sha256:${hex}`,
+      ({ sha256 }) => `sha256:${sha256}`,
       () => null,
     );
     if (this.#byPath.size < this.maxPaths) this.#byPath.set(source.path, digest);
@@ -44,8 +44,13 @@ export class MediaDigester {
   }
 }
 
-async function hashFile(path: string): Promise<string> {
+/** sha256 (hex) and size of a file's bytes, streamed (flat memory for any size). @throws the read error. */
+export async function hashFile(path: string): Promise<{ sha256: string; bytes: number }> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) hash.update(chunk);
-  return hash.digest('hex');
+  let bytes = 0;
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    bytes += chunk.length;
+  }
+  return { sha256: hash.digest('hex'), bytes };
 }

@@ -8,6 +8,9 @@ import type { Vendor } from '../errors/errors.js';
  */
 export const UNFINISHED_STATES: readonly JobType[] = ['wait', 'active', 'delayed', 'prioritized', 'paused', 'waiting-children'];
 
+/** Of those, the states of a job no worker holds yet: it waits in Redis (the producer window counts them; cancel sweeps them). */
+export const QUEUED_STATES: readonly JobType[] = UNFINISHED_STATES.filter((s) => s !== 'active');
+
 /** Jobs of `queue` not finished yet (see {@link UNFINISHED_STATES}). */
 export function pendingJobCount(queue: Queue): Promise<number> {
   return countJobs(queue, ...UNFINISHED_STATES);

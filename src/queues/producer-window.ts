@@ -4,15 +4,15 @@
  * written, with the manifest's fingerprint), so a producer that restarts resumes where it stopped
  * without a look-up per line, and refuses a manifest that changed meanwhile.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Queue } from 'bullmq';
 import { ErrorCodes, RescreenError } from '../errors/errors.js';
+import { hashFile } from '../media/digest.js';
+import { countJobs, QUEUED_STATES } from './idle.js';
 
 /** Jobs waiting (or delayed, prioritised, paused) in the queues, all batches. */
 export async function queuedJobs(queues: readonly Queue[]): Promise<number> {
-  const counts = await Promise.all(queues.map((q) => q.getJobCountByTypes('waiting', 'delayed', 'prioritized', 'paused', 'waiting-children')));
+  const counts = await Promise.all(queues.map((q) => countJobs(q, ...QUEUED_STATES)));
   return counts.reduce((a, b) => a + b, 0);
 }
 
@@ -28,9 +28,7 @@ export async function admitJobs(queues: readonly Queue[], maxQueued: number, add
 
 /** sha256 of a manifest file's bytes (hex). */
 export async function fileFingerprint(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+  return (await hashFile(path)).sha256;
 }
 
 /** The Redis commands the cursor needs (BullMQ's ioredis client has them). */
