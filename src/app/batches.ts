@@ -22,7 +22,7 @@ import type { ChangeCounts } from '../history/changes.js';
 import { isBatchFinished as isFinished } from '../store/types.js';
 import type { BatchSummary } from '../store/types.js';
 import { defaultBatchId } from './batch-id.js';
-import { batchState, reopenBatch, type BatchState } from './control.js';
+import { reopenBatch, type BatchState } from './control.js';
 import { whyWaiting } from './waiting.js';
 import { applyCaps, batchBudget, checkCaps, dryRunCosts, type BatchBudget, type DryRunCosts } from './budget.js';
 import { describeFsError } from './fs-words.js';
@@ -154,7 +154,7 @@ export async function batchStatus(runtime: Runtime, batch: string): Promise<Batc
   const finished = isFinished(summary);
   const changes = finished ? await finishedBatchChanges(runtime.redis, runtime.config.prefix, runtime.store, runtime.checks, summary, COUNT_ON_READ_MAX_LINES) : undefined;
   const budget = await batchBudget(runtime, summary);
-  const state = await batchState(runtime, batch);
+  const { state } = budget;
   const pending = await pendingJobs(runtime);
   const waiting = finished ? [] : await whyWaiting(runtime, summary, state, budget, pending);
   return { summary, finished, pending, quotas: await quotas(runtime), budget, state, waiting, ...(changes ? { changes } : {}) };

@@ -28,7 +28,12 @@ export type ChargeReply =
   | { readonly held: 'calls' | 'spend' | 'paused' }
   | { readonly cancelled: true };
 
-const CHARGE = `
+/**
+ * The batch's gate, shared by both scripts: refuses (a negative reply) a cancelled or paused batch,
+ * or a call past a cap, else counts the call to `paid:<vendor>`. ARGV: [1] the line's field (CHARGE
+ * only), [2] the vendor, [3] its price, then (vendor, price) pairs of every priced vendor.
+ */
+const BATCH_GATE = `
 local h = KEYS[1]
 local state = redis.call('HGET', h, 'state')
 if state == 'cancelled' then return {-4} end
@@ -52,18 +57,33 @@ if capCalls >= 0 or capSpend >= 0 then
     return {-2}
   end
 end
-local calls = redis.call('HINCRBY', h, ARGV[1], 1)
 redis.call('HINCRBY', h, 'paid:' .. ARGV[2], 1)
+`;
+
+/** The gate, then the line's counter: one round trip for the Redis ledger. */
+const CHARGE = `${BATCH_GATE}
+local calls = redis.call('HINCRBY', h, ARGV[1], 1)
 local pb = 0
 if calls > 1 then pb = tonumber(redis.call('HGET', h, ARGV[1] .. ':pb') or '0') end
 return {calls, pb}
 `;
 
-/**
- * The batch's part of CHARGE alone (state, caps, paid counters), for a ledger that keeps the line
- * counters elsewhere (PostgreSQL): the caps stay atomic across the fleet all the same.
- */
-const GATE = CHARGE.replace(/local calls = redis\.call\('HINCRBY', h, ARGV\[1\], 1\)[\s\S]*$/, "redis.call('HINCRBY', h, 'paid:' .. ARGV[2], 1)\nreturn {1, 0}\n");
+/** The gate alone, for a ledger that keeps the line counters elsewhere (PostgreSQL): the caps stay atomic across the fleet all the same. */
+const GATE = `${BATCH_GATE}
+return {1, 0}
+`;
+
+/** The gate's refusals by reply code. */
+const REFUSALS: Readonly<Record<number, Exclude<ChargeReply, { calls: number }>>> = {
+  [-1]: { held: 'calls' },
+  [-2]: { held: 'spend' },
+  [-3]: { held: 'paused' },
+  [-4]: { cancelled: true },
+};
+
+function pricesArgs(vendor: Vendor, prices: Readonly<Partial<Record<Vendor, Micros>>>): string[] {
+  return [vendor, String(prices[vendor] ?? 0), ...Object.entries(prices).flatMap(([v, micros]) => [v, String(micros ?? 0)])];
+}
 
 interface BudgetCommands {
   rescreenCharge(key: string, ...args: (string | number)[]): Promise<[number, number?]>;
@@ -86,13 +106,8 @@ export async function gateCall(
   vendor: Vendor,
   prices: Readonly<Partial<Record<Vendor, Micros>>>,
 ): Promise<Exclude<ChargeReply, { calls: number }> | null> {
-  const flat = Object.entries(prices).flatMap(([v, micros]) => [v, String(micros ?? 0)]);
-  const [reply] = await commands(redis).rescreenGate(key, '', vendor, String(prices[vendor] ?? 0), ...flat);
-  if (reply === -1) return { held: 'calls' };
-  if (reply === -2) return { held: 'spend' };
-  if (reply === -3) return { held: 'paused' };
-  if (reply === -4) return { cancelled: true };
-  return null;
+  const [reply] = await commands(redis).rescreenGate(key, '', ...pricesArgs(vendor, prices));
+  return REFUSALS[reply] ?? null;
 }
 
 /** Takes a call back from the batch's paid counter only. */
@@ -102,13 +117,8 @@ export async function refundBatchCall(redis: Redis, key: string, vendor: Vendor)
 
 /** Charges one call of `vendor` to the line and the batch, unless a cap of the batch refuses it. */
 export async function chargeCall(redis: Redis, key: string, args: ChargeArgs): Promise<ChargeReply> {
-  const prices = Object.entries(args.prices).flatMap(([vendor, micros]) => [vendor, String(micros ?? 0)]);
-  const [calls, pb] = await commands(redis).rescreenCharge(key, args.field, args.vendor, String(args.prices[args.vendor] ?? 0), ...prices);
-  if (calls === -1) return { held: 'calls' };
-  if (calls === -2) return { held: 'spend' };
-  if (calls === -3) return { held: 'paused' };
-  if (calls === -4) return { cancelled: true };
-  return { calls, possiblyBilled: pb ?? 0 };
+  const [calls, pb] = await commands(redis).rescreenCharge(key, args.field, ...pricesArgs(args.vendor, args.prices));
+  return REFUSALS[calls] ?? { calls, possiblyBilled: pb ?? 0 };
 }
 
 /** Takes back a counted call that cost nothing (line and batch). */
@@ -137,7 +147,7 @@ export async function setBatchCaps(redis: Redis, key: string, caps: BatchCaps): 
   await tx.exec();
 }
 
-/** A batch's paid calls and spend so far, its caps, and whether a cap has held a call back. */
+/** A batch's paid calls and spend so far, its caps, whether a cap has held a call back, and its state. */
 export interface BatchSpend {
   readonly paidCalls: Readonly<Partial<Record<Vendor, number>>>;
   readonly totalPaidCalls: number;
@@ -147,6 +157,8 @@ export interface BatchSpend {
   readonly maxSpend: Micros | null;
   /** The cap that refused a call since the caps were last set; null when none has. */
   readonly held: 'calls' | 'spend' | null;
+  /** As `batch pause | resume | cancel` left it (read in the same round trip). */
+  readonly state: BatchState;
 }
 
 export async function readBatchSpend(
@@ -155,12 +167,12 @@ export async function readBatchSpend(
   vendors: readonly Vendor[],
   prices: Readonly<Partial<Record<Vendor, Micros>>>,
 ): Promise<BatchSpend> {
-  const values = await redis.hmget(key, 'cap:calls', 'cap:spend', 'held', ...vendors.map((v) => `paid:${v}`));
+  const values = await redis.hmget(key, 'cap:calls', 'cap:spend', 'held', 'state', ...vendors.map((v) => `paid:${v}`));
   const paidCalls: Partial<Record<Vendor, number>> = {};
   let total = 0;
   let spend = 0;
   vendors.forEach((vendor, i) => {
-    const n = Math.max(0, Number(values[3 + i] ?? 0));
+    const n = Math.max(0, Number(values[4 + i] ?? 0));
     paidCalls[vendor] = n;
     total += n;
     spend += n * (prices[vendor] ?? 0);
@@ -173,6 +185,7 @@ export async function readBatchSpend(
     maxCalls: values[0] == null ? null : Number(values[0]),
     maxSpend: values[1] == null ? null : Number(values[1]),
     held: held === 'calls' || held === 'spend' ? held : null,
+    state: stateOf(values[3] ?? null),
   };
 }
 
@@ -185,6 +198,9 @@ export async function setBatchState(redis: Redis, key: string, state: BatchState
 }
 
 export async function readBatchState(redis: Redis, key: string): Promise<BatchState> {
-  const state = await redis.hget(key, 'state');
-  return state === 'paused' || state === 'cancelled' ? state : 'running';
+  return stateOf(await redis.hget(key, 'state'));
+}
+
+function stateOf(field: string | null): BatchState {
+  return field === 'paused' || field === 'cancelled' ? field : 'running';
 }

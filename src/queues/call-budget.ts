@@ -121,18 +121,12 @@ export class MemoryCallLedger implements CallLedger {
     if (!e) this.counts.set(k, (e = { calls: 0, possiblyBilled: 0 }));
     return e;
   }
-  /** Calls the batch may still pay for (all vendors); unset: no cap. */
-  maxBatchCalls: number | undefined;
-  private batchCalls = 0;
   charge(key: LineKey): Promise<ChargeReply> {
-    if (this.maxBatchCalls !== undefined && this.batchCalls >= this.maxBatchCalls) return Promise.resolve({ held: 'calls' });
-    this.batchCalls += 1;
     const e = this.entry(key);
     e.calls += 1;
     return Promise.resolve({ ...e });
   }
   refund(key: LineKey): Promise<void> {
-    this.batchCalls -= 1;
     this.entry(key).calls -= 1;
     return Promise.resolve();
   }

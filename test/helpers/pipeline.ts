@@ -9,7 +9,8 @@ import { dirname, join } from 'node:path';
 import type { Config } from '../../src/config/config.js';
 import { loadConfig } from '../../src/runtime/built-ins.js';
 import { createLogger } from '../../src/log/logger.js';
-import { openRuntime, type Runtime } from '../../src/runtime/runtime.js';
+import { enqueueManifest, type EnqueueSummary } from '../../src/queues/producer.js';
+import { openRuntime, startWorkers, type Runtime } from '../../src/runtime/runtime.js';
 import { SIM_CREDENTIALS, startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/server.js';
 import { dropSchema, freshSchema, storeUrl } from './postgres.js';
 import { dropPrefix, freshPrefix, redisClient, redisUrl } from './redis.js';
@@ -122,4 +123,19 @@ export async function eventually<T>(probe: () => Promise<T>, check: (value: T) =
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** Enqueues a manifest, works until the batch has a record for every line, stops the workers; the enqueue summary. */
+export async function runToEnd(runtime: Runtime, manifest: string, batch: string): Promise<EnqueueSummary> {
+  const summary = await enqueueManifest({ manifestPath: manifest, batch, queues: runtime.queues, checks: runtime.checks, store: runtime.store });
+  const workers = startWorkers(runtime);
+  try {
+    await eventually(
+      () => runtime.store.summary(batch),
+      (s) => s !== null && s.producerDone && s.recorded >= s.total,
+    );
+  } finally {
+    await workers.close();
+  }
+  return summary;
 }

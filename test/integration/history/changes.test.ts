@@ -5,11 +5,10 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { batchChangeCounts, batchChangeRows, subjectHistory, type Change } from '../../../src/app/index.js';
-import { enqueueManifest } from '../../../src/queues/producer.js';
-import { startWorkers, type Runtime } from '../../../src/runtime/runtime.js';
+import type { Runtime } from '../../../src/runtime/runtime.js';
 import { sampleJpeg, sampleMp4 } from '../../../src/simulator/sample-media.js';
 import { runCli } from '../../helpers/cli.js';
-import { createHarness, eventually, type Harness } from '../../helpers/pipeline.js';
+import { createHarness, runToEnd, type Harness } from '../../helpers/pipeline.js';
 
 let h: Harness;
 let runtime: Runtime;
@@ -24,16 +23,7 @@ afterEach(async () => {
 });
 
 async function run(manifest: string, batch: string): Promise<void> {
-  await enqueueManifest({ manifestPath: manifest, batch, checks: runtime.checks, queues: runtime.queues, store: runtime.store });
-  const workers = startWorkers(runtime);
-  try {
-    await eventually(
-      () => runtime.store.summary(batch),
-      (s) => s !== null && s.producerDone && s.recorded >= s.total,
-    );
-  } finally {
-    await workers.close();
-  }
+  await runToEnd(runtime, manifest, batch);
 }
 
 async function collect(rows: AsyncIterable<Change>): Promise<Change[]> {

@@ -4,10 +4,9 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ResultRecord } from '../../../src/checks/types.js';
-import { enqueueManifest } from '../../../src/queues/producer.js';
-import { startWorkers, type Runtime } from '../../../src/runtime/runtime.js';
+import type { Runtime } from '../../../src/runtime/runtime.js';
 import { sampleJpeg, sampleMp4, samplePng } from '../../../src/simulator/sample-media.js';
-import { STORE_KINDS, createHarness, eventually, sha256, type Harness } from '../../helpers/pipeline.js';
+import { STORE_KINDS, createHarness, runToEnd, sha256, type Harness } from '../../helpers/pipeline.js';
 
 let h: Harness;
 let runtime: Runtime;
@@ -19,18 +18,8 @@ async function records(batch: string): Promise<ResultRecord[]> {
   return out;
 }
 
-async function runBatch(manifest: string, batch: string) {
-  const summary = await enqueueManifest({ manifestPath: manifest, batch, queues: runtime.queues, checks: runtime.checks, store: runtime.store });
-  const workers = startWorkers(runtime);
-  try {
-    await eventually(
-      () => runtime.store.summary(batch),
-      (s) => s !== null && s.producerDone && s.recorded >= s.total,
-    );
-  } finally {
-    await workers.close();
-  }
-  return summary;
+function runBatch(manifest: string, batch: string) {
+  return runToEnd(runtime, manifest, batch);
 }
 
 describe.each(STORE_KINDS)('a mixed-check batch (%s store)', (store) => {
