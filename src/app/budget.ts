@@ -25,6 +25,8 @@ export interface BatchBudget extends BatchSpend {
   readonly currency: string;
   /** The batch's remaining lines wait: a cap is reached (or refused a call) and lines are left. */
   readonly budgetReached: boolean;
+  /** Price variables of the vendors the batch paid calls to without a price set: its spend is then not known. */
+  readonly unpriced: readonly string[];
 }
 
 /** What the dry run's paid calls would cost, per vendor and in total (`null`: a vendor with calls has no price). */
@@ -97,7 +99,10 @@ export async function batchBudget(runtime: Runtime, summary: BatchSummary): Prom
     spend.held !== null ||
     (spend.maxCalls !== null && spend.totalPaidCalls >= spend.maxCalls) ||
     (spend.maxSpend !== null && spend.spend >= spend.maxSpend);
-  return { ...spend, currency: pricing.currency, budgetReached: atCap && !isFinished(summary) };
+  const unpriced = vendorNames(runtime)
+    .filter((v) => (spend.paidCalls[v] ?? 0) > 0 && pricing.perCall[v] === undefined)
+    .map((v) => priceVar(runtime, v));
+  return { ...spend, currency: pricing.currency, budgetReached: atCap && !isFinished(summary), unpriced };
 }
 
 /** The cost of the dry run's paid calls at the configured prices. */
@@ -131,7 +136,9 @@ export function describeBudget(budget: BatchBudget): string {
   if (budget.maxSpend !== null) caps.push(formatMoney(budget.maxSpend, budget.currency));
   const cap = caps.length > 0 ? `; cap ${caps.join(' and ')}` : '';
   const reached = budget.budgetReached ? ' (reached)' : '';
-  return `paid calls ${budget.totalPaidCalls} (${per}), spend ${formatMoney(budget.spend, budget.currency)}${cap}${reached}`;
+  // Calls to a vendor without a price would count as free: say the spend is unknown instead.
+  const spend = budget.unpriced.length > 0 ? `spend unknown (set ${budget.unpriced.join(', ')})` : `spend ${formatMoney(budget.spend, budget.currency)}`;
+  return `paid calls ${budget.totalPaidCalls} (${per}), ${spend}${cap}${reached}`;
 }
 
 function vendorNames(runtime: Runtime): Vendor[] {
