@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { connectRedis } from '../redis/connect.js';
+import { redisTime } from '../redis/time.js';
 import type { Logger } from 'pino';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
@@ -125,7 +126,7 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
         auto: options.tuning.concurrencyAuto && options.concurrency === undefined,
       };
     }
-    const now = Date.now();
+    const now = await redisTime(redis);
     await writeHeartbeat(redis, options.prefix, { id: this.id, at: now, vendors });
     const beats = await readHeartbeats(redis, options.prefix, now);
     for (const [vendor, worker] of this.workers) {

@@ -5,6 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Vendor } from '../errors/errors.js';
+import { redisTime } from '../redis/time.js';
 
 /** Smallest and largest concurrency `auto` sets per vendor per process. */
 export const AUTO_CONCURRENCY_MIN = 4;
@@ -22,6 +23,7 @@ export interface VendorHeartbeat {
 
 export interface Heartbeat {
   readonly id: string;
+  /** Redis TIME when written, ms: every host compares beats on that one clock, whatever its own. */
   readonly at: number;
   readonly vendors: Partial<Record<Vendor, VendorHeartbeat>>;
 }
@@ -38,15 +40,15 @@ export async function removeHeartbeat(redis: Redis, prefix: string, id: string):
   await redis.hdel(heartbeatsKey(prefix), id);
 }
 
-/** Live workers' heartbeats; stale ones are pruned. */
-export async function readHeartbeats(redis: Redis, prefix: string, now = Date.now()): Promise<Heartbeat[]> {
-  const all = await redis.hgetall(heartbeatsKey(prefix));
+/** Live workers' heartbeats; stale ones are pruned. `now` defaults to Redis TIME (the clock beats are written in). */
+export async function readHeartbeats(redis: Redis, prefix: string, now?: number): Promise<Heartbeat[]> {
+  const [all, at] = await Promise.all([redis.hgetall(heartbeatsKey(prefix)), now ?? redisTime(redis)]);
   const live: Heartbeat[] = [];
   const stale: string[] = [];
   for (const [id, json] of Object.entries(all)) {
     try {
       const beat = JSON.parse(json) as Heartbeat;
-      if (now - beat.at <= HEARTBEAT_TTL_MS) live.push(beat);
+      if (at - beat.at <= HEARTBEAT_TTL_MS) live.push(beat);
       else stale.push(id);
     } catch {
       stale.push(id);

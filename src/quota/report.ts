@@ -5,6 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Vendor } from '../errors/errors.js';
+import { redisTime } from '../redis/time.js';
 import { quotaStateKey } from './admission.js';
 import { capacityShortfall, readHeartbeats } from './capacity.js';
 import { effectiveQuota, readOverrides } from './limits.js';
@@ -27,18 +28,22 @@ export interface VendorQuotaReport {
   readonly line: string | undefined;
 }
 
+/** @param now - the quota clock, ms (an injected one in tests); default Redis TIME, the admission scripts' clock. */
 export async function quotaReport(
   redis: Redis,
   prefix: string,
   env: Readonly<Record<Vendor, Quota | undefined>>,
-  now: number = Date.now(),
+  now?: number,
 ): Promise<VendorQuotaReport[]> {
   const overrides = await readOverrides(redis, prefix);
-  const beats = await readHeartbeats(redis, prefix, now);
+  const beats = await readHeartbeats(redis, prefix);
+  // Read on the clock the state was written on: a host whose clock is off would otherwise show a
+  // spent day as unused, or count the wrong window.
+  const at = now ?? (await redisTime(redis));
   const out: VendorQuotaReport[] = [];
   for (const vendor of Object.keys(env)) {
     const { quota, source } = effectiveQuota(vendor, env, overrides);
-    const state = await readQuotaState(redis, quotaStateKey(prefix, vendor), vendor, quota, now);
+    const state = await readQuotaState(redis, quotaStateKey(prefix, vendor), vendor, quota, at);
     const mine = beats.filter((b) => b.vendors[vendor] !== undefined);
     const perSecond = state.learnedPerSecond ?? (quota ? steadyPerSecond(quota) : undefined);
     const shortfall = mine.some((b) => b.vendors[vendor]?.auto !== true) ? capacityShortfall(vendor, perSecond, mine) : undefined;

@@ -11,9 +11,17 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-/** A clean environment: PATH and HOME only, plus what the test gives (no leaking of the runner's env). */
+/**
+ * The runner's faked clock, when the suite runs under libfaketime (`.ci/run --clock-ahead`): passed
+ * on to every process a test starts, so they all read the same (shifted) time as the test does.
+ */
+function fakedClock(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => /^(FAKETIME\w*|LD_PRELOAD|DONT_FAKE_MONOTONIC)$/.test(e[0]) && e[1] !== undefined));
+}
+
+/** A clean environment: PATH and HOME only (and a faked clock), plus what the test gives (no leaking of the runner's env). */
 export function cleanEnv(env: Record<string, string>): Record<string, string> {
-  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env };
+  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...fakedClock(), ...env };
 }
 
 export function startCli(args: readonly string[], env: Record<string, string>, cwd?: string): ChildProcess & { output(): { stdout: string; stderr: string } } {

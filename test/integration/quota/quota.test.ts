@@ -10,7 +10,11 @@ import { quotaReport } from '../../../src/quota/report.js';
 import { startWorkers } from '../../../src/runtime/runtime.js';
 import { sampleJpeg } from '../../../src/simulator/sample-media.js';
 import { runCli, startCli } from '../../helpers/cli.js';
+import { awayFromMidnight, DAY_MS, fleetNow } from '../../helpers/clock.js';
 import { createHarness, eventually, type Harness } from '../../helpers/pipeline.js';
+
+/** The daily-budget test runs within one UTC day of the fleet's clock: it waits out a midnight nearer than this. */
+const MIDNIGHT_MARGIN_MS = 3 * 60_000;
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -47,16 +51,18 @@ describe('vendor quota', () => {
     expect(all.filter((r) => r.status === 'completed')).toHaveLength(600);
   });
 
-  it('a daily budget of 30 stops at exactly 30 paid calls; the rest wait, then go when the day turns', async () => {
+  it('a daily budget of 30 stops at exactly 30 paid calls; the rest wait, then go when the day turns', { timeout: 60_000 + MIDNIGHT_MARGIN_MS }, async () => {
+    // Today, whatever today is: the workers' clock is the fleet's (Redis TIME, which `status` reads
+    // too), so every process agrees on the day; an offset turns it without sleeping a day.
+    await awayFromMidnight(MIDNIGHT_MARGIN_MS);
     h = await createHarness('q-budget', {}, { OOTO_RATE_LIMIT: '50/s,30/d', RESCREEN_QUOTA_RECHECK_MS: '200', RESCREEN_ATTEMPTS: '1' });
     const manifest = await photoManifest(h, 40);
     const runtime = await h.openRuntime();
     await enqueueManifest({ manifestPath: manifest, batch: 'budget', queues: runtime.queues, checks: runtime.checks, store: runtime.store });
-    // An injected clock: the morning of a fixed day, then the next day, with no sleeping for it.
-    const start = Date.parse('2026-12-01T09:00:00Z');
-    const t0 = Date.now();
+    const skew = (await fleetNow()) - Date.now();
     let offset = 0;
-    const clock = () => start + (Date.now() - t0) + offset;
+    const clock = () => Date.now() + skew + offset;
+    const tomorrow = new Date((Math.floor(clock() / DAY_MS) + 1) * DAY_MS).toISOString().slice(0, 10);
     const workers = startWorkers(runtime, { clock });
     try {
       await eventually(() => runtime.store.summary('budget'), (s) => s?.recorded === 30, 20_000);
@@ -65,11 +71,12 @@ describe('vendor quota', () => {
       expect((await runtime.store.summary('budget'))?.recorded).toBe(30);
       expect(await runtime.queues.ooto!.getJobCountByTypes('waiting', 'prioritized')).toBeGreaterThan(0);
       const report = await quotaReport(runtime.redis, h.prefix, { ooto: runtime.config.vendors.ooto?.quota, glair: undefined }, clock());
-      expect(report.find((r) => r.vendor === 'ooto')?.line).toContain('ooto: quota 50/s,30/d — daily quota 30 spent; resumes 2026-12-02T00:00Z');
+      expect(report.find((r) => r.vendor === 'ooto')?.line).toContain(`ooto: quota 50/s,30/d — daily quota 30 spent; resumes ${tomorrow}T00:00Z`);
+      // Another process, on its own clock: `status` reads the fleet's.
       const status = await runCli(['status', 'budget'], h.env);
-      expect(status.stdout).toContain('daily quota 30');
+      expect(status.stdout).toContain(`daily quota 30 spent; resumes ${tomorrow}T00:00Z`);
 
-      offset = 24 * 3600_000;
+      offset = DAY_MS;
       await eventually(() => runtime.store.summary('budget'), (s) => s?.recorded === 40, 20_000);
     } finally {
       await workers.close();
