@@ -19,7 +19,8 @@ import type { Vendor } from '../checks/registry.js';
 import type { JobPayload } from '../checks/types.js';
 import { AuthenticationError, type VendorError } from '../errors/errors.js';
 import { pendingJobCount } from './idle.js';
-import { recordLostJob, runJob, type JobRunnerDeps } from './job-runner.js';
+import { recordLostJob, runJob, type JobRunnerDeps, type JobStep } from './job-runner.js';
+import { StoreOutage } from './store-outage.js';
 import { QUEUE_STREAMS, queueName } from './names.js';
 
 /**
@@ -32,6 +33,8 @@ const UNBOUNDED_LIMITER = { max: 1_000_000, duration: 1_000 } as const;
 
 /** How often a pool re-sizes its concurrency and publishes its heartbeat, ms. */
 const TICK_MS = 2_000;
+/** A job that met a result store outage comes back after this long, ms. */
+const STORE_RECHECK_MS = 2_000;
 
 export interface WorkerPoolOptions {
   readonly redisUrl: string;
@@ -62,9 +65,16 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
   /** The tick under way, awaited by close() so it never runs on closed connections. */
   private ticking: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
+  private readonly storeOutage: StoreOutage;
 
   constructor(private readonly options: WorkerPoolOptions) {
     super();
+    this.storeOutage = new StoreOutage({
+      workers: () => [...this.workers].filter(([v]) => !this.stopped.has(v)).map(([, w]) => w),
+      mayResume: (w) => ![...this.workers].some(([v, x]) => x === w && this.stopped.has(v)),
+      closing: () => this.closing !== undefined,
+      log: options.log,
+    });
   }
 
   /** Starts one worker per vendor. */
@@ -211,10 +221,16 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
 
   private async process(vendor: Vendor, job: Job<JobPayload>, token?: string): Promise<{ status: string }> {
     const { runner, log } = this.options;
-    const step = await runJob(
-      { payload: job.data, attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 },
-      runner,
-    );
+    let step: JobStep;
+    try {
+      step = await runJob({ payload: job.data, attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 }, runner);
+    } catch (error) {
+      // What escapes runJob is the store (or its call ledger) failing: when the store does not
+      // answer, the job waits for it without spending an attempt (./store-outage.ts).
+      if (!(await this.storeOutage.down(() => runner.store.get(job.data.batch, job.data.line)))) throw error;
+      await job.moveToDelayed(Date.now() + STORE_RECHECK_MS, token);
+      throw new DelayedError();
+    }
     switch (step.kind) {
       case 'recorded': {
         const { record } = step;
