@@ -3,7 +3,7 @@
  * a temp folder, and the runtime wired exactly as the CLI wires it.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Config } from '../../src/config/config.js';
@@ -105,6 +105,7 @@ export async function createHarness(
       await dropPrefix(client, `${prefix}-demo`); // `rescreen demo` keeps to <prefix>-demo
       await client.quit();
       if (schema !== undefined) await dropSchema(schema);
+      await rm(dir, { recursive: true, force: true });
     },
   };
   return harness;

@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -70,6 +70,7 @@ describe('schedule definition', () => {
     expect(parseDefinition(JSON.parse(JSON.stringify(def)))).toEqual({ ok: true, definition: def });
     expect(parseDefinition({ ...def, manifest: 'relative.jsonl' }).ok).toBe(false);
     expect(parseDefinition({ ...def, rule: { kind: 'cron', pattern: '0 2 * *', tz: 'UTC' } }).ok).toBe(false);
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('refuses bad names and missing manifests', async () => {
