@@ -18,7 +18,8 @@ afterEach(async () => {
 
 describe.each(STORE_KINDS)('a worker killed with SIGKILL mid-batch (%s store)', (store) => {
   it('loses nothing and duplicates no record once a new worker runs', async () => {
-    h = await createHarness('crash', { latencyMs: 150 }, {}, { store });
+    // Slow enough calls (about 3 s for the batch) that the kill lands mid-batch even on a loaded box.
+    h = await createHarness('crash', { latencyMs: 400 }, {}, { store });
     const lines = [];
     for (let i = 1; i <= 40; i++) {
       const name = i % 4 === 0 ? `v${i}.mp4` : `p${i}.jpg`;

@@ -28,7 +28,8 @@ const problems: string[] = [];
 
 beforeAll(async () => {
   await mkdir(OUT, { recursive: true });
-  h = await createHarness('dashboard', { latencyMs: 450 });
+  // About 10 s of work: the page's 1 s poll sees the bar move even when a loaded box slows it.
+  h = await createHarness('dashboard', { latencyMs: 900 });
   s = await startTestServer(h, { RESCREEN_API_TOKEN: TOKEN });
   base = await s.app.listen({ port: 0, host: '127.0.0.1' });
   profile = await mkdtemp(join(tmpdir(), 'rescreen-chromium-'));

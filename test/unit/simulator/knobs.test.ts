@@ -138,18 +138,19 @@ describe('failures', () => {
 });
 
 describe('latency', () => {
-  it('delays every vendor answer by latencyMs (+ jitter), not the admin endpoints', async () => {
-    const s = await sim({ latencyMs: 120, latencyJitterMs: 30 });
+  it('delays every vendor answer by latencyMs (+ jitter), not the admin endpoints', { timeout: 20_000 }, async () => {
+    // A latency far above what a loaded machine adds, so "not delayed" is "well under it".
+    const s = await sim({ latencyMs: 3_000, latencyJitterMs: 30 });
     let t = performance.now();
     expect((await ooto(s)).status).toBe(200);
-    expect(performance.now() - t).toBeGreaterThanOrEqual(115);
+    expect(performance.now() - t).toBeGreaterThanOrEqual(2_990);
     t = performance.now();
     await fetch(`${s.url}/__sim/stats`).then((r) => r.json());
-    expect(performance.now() - t).toBeLessThan(100);
+    expect(performance.now() - t).toBeLessThan(1_500);
     s.configure({ latencyMs: 0, latencyJitterMs: 0 });
     t = performance.now();
     await ooto(s);
-    expect(performance.now() - t).toBeLessThan(100);
+    expect(performance.now() - t).toBeLessThan(1_500);
   });
 });
 
@@ -216,7 +217,8 @@ describe('lifecycle', () => {
     await ooto(s);
     const t = performance.now();
     await s.close();
-    expect(performance.now() - t).toBeLessThan(1000);
+    // At once, not after the 30 s keep-alive timeout (10 s: a loaded box).
+    expect(performance.now() - t).toBeLessThan(10_000);
     await expect(fetch(`${s.url}/__sim/health`)).rejects.toThrow();
   });
 });

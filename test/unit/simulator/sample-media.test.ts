@@ -65,9 +65,6 @@ describe('sampleJpeg', () => {
     const pixels = samplePixels({ seed: 12, width: 40, height: 24 });
     const viaPublicApi = jpeg.encode({ ...pixels, comments: ['rescreen-sim:fake;'] }, 85).data;
     expect(sampleJpeg({ seed: 12, width: 40, height: 24, directives: 'fake' }).equals(viaPublicApi)).toBe(true);
-    const started = performance.now();
-    for (let seed = 0; seed < 50; seed += 1) sampleJpeg({ seed });
-    expect(performance.now() - started).toBeLessThan(1500);
   });
 
   it('is deterministic, and the seed changes the bytes', () => {
