@@ -15,8 +15,19 @@ export interface CliRun {
  * The runner's faked clock, when the suite runs under libfaketime (`.ci/run --clock-ahead`): passed
  * on to every process a test starts, so they all read the same (shifted) time as the test does.
  */
+const FAKED_CLOCK = /^(FAKETIME\w*|LD_PRELOAD|DONT_FAKE_MONOTONIC)$/;
+
 function fakedClock(): Record<string, string> {
-  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => /^(FAKETIME\w*|LD_PRELOAD|DONT_FAKE_MONOTONIC)$/.test(e[0]) && e[1] !== undefined));
+  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => FAKED_CLOCK.test(e[0]) && e[1] !== undefined));
+}
+
+/**
+ * The runner's environment without a faked clock, for the servers a test starts (redis-server,
+ * PostgreSQL): servers keep the real time, as the machine's own do (and redis-server cannot run
+ * under libfaketime at all).
+ */
+export function realClockEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !FAKED_CLOCK.test(k)));
 }
 
 /** A clean environment: PATH and HOME only (and a faked clock), plus what the test gives (no leaking of the runner's env). */

@@ -12,6 +12,7 @@ import { userInfo, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { realClockEnv } from './cli.js';
 import { freePort } from './ports.js';
 
 const run = promisify(execFile);
@@ -65,8 +66,9 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const logFile = join(dir, 'server.log');
   const asServer = async (command: string, args: string[], timeout = 60_000): Promise<void> => {
     const file = join(bin, command);
-    if (typeof user === 'object') await run('runuser', ['-u', 'postgres', '--', file, ...args], { timeout, cwd: dir });
-    else await run(file, args, { timeout, cwd: dir });
+    const options = { timeout, cwd: dir, env: realClockEnv() };
+    if (typeof user === 'object') await run('runuser', ['-u', 'postgres', '--', file, ...args], options);
+    else await run(file, args, options);
   };
   const port = await freePort();
   let stopped = false;

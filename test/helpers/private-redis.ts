@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { Redis } from 'ioredis';
+import { realClockEnv } from './cli.js';
 import { freePort } from './ports.js';
 
 export interface PrivateRedis {
@@ -22,6 +23,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   const port = await freePort();
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], {
     stdio: 'ignore',
+    env: realClockEnv(),
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {

@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { realClockEnv } from './cli.js';
 
 const run = promisify(execFile);
 
@@ -60,12 +61,12 @@ export async function startCluster(): Promise<LocalCluster> {
         'redis-server',
         ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`,
           '--dir', dir, '--save', '', '--appendonly', 'no', '--cluster-node-timeout', '5000'],
-        { stdio: 'ignore' },
+        { stdio: 'ignore', env: realClockEnv() },
       );
       servers.push(server);
     }
     for (const port of ports) await waitFor(async () => (await cli(port, 'ping')) === 'PONG');
-    await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { timeout: 30_000 });
+    await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { timeout: 30_000, env: realClockEnv() });
     for (const port of ports) await waitFor(async () => (await cli(port, 'cluster', 'info')).includes('cluster_state:ok'));
   } catch (error) {
     await stop();
@@ -76,7 +77,7 @@ export async function startCluster(): Promise<LocalCluster> {
 
 async function cli(port: number, ...args: string[]): Promise<string> {
   try {
-    const { stdout } = await run('redis-cli', ['-p', String(port), ...args], { timeout: 5_000 });
+    const { stdout } = await run('redis-cli', ['-p', String(port), ...args], { timeout: 5_000, env: realClockEnv() });
     return stdout.trim();
   } catch {
     return '';

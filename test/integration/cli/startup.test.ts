@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pingRedis } from '../../../src/redis/locate.js';
 import { sampleJpeg } from '../../../src/simulator/sample-media.js';
-import { runCli, startCli } from '../../helpers/cli.js';
+import { realClockEnv, runCli, startCli } from '../../helpers/cli.js';
 import { createHarness, type Harness } from '../../helpers/pipeline.js';
 
 let h: Harness | undefined;
@@ -36,6 +36,7 @@ async function freePort(): Promise<number> {
 async function startRedis(port: number): Promise<ChildProcess> {
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], {
     stdio: 'ignore',
+    env: realClockEnv(),
   });
   servers.push(child);
   for (let i = 0; i < 100; i++) {

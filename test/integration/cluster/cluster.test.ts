@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleJpeg, sampleMp4, samplePng } from '../../../src/simulator/sample-media.js';
-import { runCli } from '../../helpers/cli.js';
+import { realClockEnv, runCli } from '../../helpers/cli.js';
 import { createHarness, type Harness } from '../../helpers/pipeline.js';
 import { startCluster, type LocalCluster } from '../../helpers/redis-cluster.js';
 import { redisClient } from '../../helpers/redis.js';
@@ -63,7 +63,7 @@ describe('on a Redis Cluster', () => {
       const status = await runCli(['status', 'cl-1'], h.env);
       expect(status.stdout).toMatch(/completed 5, rejected 1, failed 2/);
       // The keys are on the Cluster (all on the node that owns the hash tag's slot), none on the plain Redis.
-      const perNode = await Promise.all(cluster.ports.map(async (p) => (await exec('redis-cli', ['-p', String(p), '--scan', '--pattern', `${prefix}:*`])).stdout.trim()));
+      const perNode = await Promise.all(cluster.ports.map(async (p) => (await exec('redis-cli', ['-p', String(p), '--scan', '--pattern', `${prefix}:*`], { env: realClockEnv() })).stdout.trim()));
       expect(perNode.filter((keys) => keys !== '')).toHaveLength(1);
       expect(perNode.join('\n')).toContain(`${prefix}:store:batch:cl-1:records`);
       const plain = redisClient();
