@@ -117,7 +117,7 @@ describe('rescreen CLI', () => {
       GLAIR_PASSWORD: 'glair-pass-SECRET-9e7f',
       GLAIR_API_KEY: 'glair-api-SECRET-2a6b',
     };
-    await h.sim.close();
+    await h.close(); // this test makes its own harness: the shared one goes entirely
     h = await createHarness('secrets', {
       credentials: {
         ooto: { appId: secrets.OOTO_APP_ID, appKey: secrets.OOTO_APP_KEY },
