@@ -15,7 +15,7 @@ export * from './limits.js';
 export * from './schedules.js';
 export * from './workers.js';
 export { defaultBatchId } from './batch-id.js';
-export { describeFsError } from './fs-words.js';
+export { describeFsError, describeWriteError } from './fs-words.js';
 export { openRuntime, type Runtime } from '../runtime/runtime.js';
 export { BUILT_INS, buildRegistries, loadConfig, type Registries } from '../runtime/built-ins.js';
 export type { VendorQuotaReport } from '../quota/report.js';

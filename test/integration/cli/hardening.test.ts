@@ -136,7 +136,7 @@ describe('pipes and stray traces (item 7)', () => {
     for (let i = 0; i < 4; i++) {
       const run = await runCli(['results', 'nodir', '--output', '/nonexistent/dir/x.csv'], h.env);
       expect(run.code).toBe(1);
-      expect(run.stderr).toBe('rescreen: cannot write /nonexistent/dir/x.csv: no such file\n');
+      expect(run.stderr).toBe('rescreen: cannot write /nonexistent/dir/x.csv: the folder /nonexistent/dir does not exist (create it first)\n');
     }
   });
 });
