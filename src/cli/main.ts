@@ -11,7 +11,7 @@ import { cliConfig, withRuntime } from './context.js';
 import { demo } from './commands/demo.js';
 import { printEnqueueSummary } from './commands/enqueue.js';
 import { batches, parseStatus, result, results, status } from './commands/inspect.js';
-import { enqueueBatch, packageVersion, parseFailOn, retryBatch } from '../app/index.js';
+import { enqueueBatch, packageVersion, parseFailOn, RedisUnavailableError, retryBatch, StoreUnavailableError } from '../app/index.js';
 import { failOnExit } from './commands/fail-on.js';
 import { InvalidInputError, NotFoundError } from '../errors/errors.js';
 import { createProgressView } from './progress.js';
@@ -289,6 +289,11 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
 
 function reportError(error: unknown): number {
   // The application layer's errors: unusable input exits 2, nothing found exits 1.
+  // Infrastructure that is not there (also outside withRuntime: `db migrate`): exit 2, like a bad setting.
+  if (error instanceof RedisUnavailableError || error instanceof StoreUnavailableError) {
+    process.stderr.write(`rescreen: ${error.message}\n`);
+    return ExitCode.USAGE;
+  }
   if (error instanceof InvalidInputError || error instanceof NotFoundError) {
     process.stderr.write(`rescreen: ${error.message}\n`);
     return error instanceof InvalidInputError ? ExitCode.USAGE : ExitCode.FAILED;

@@ -86,6 +86,79 @@ describe('Redis dies mid-enqueue (item 1)', () => {
   });
 });
 
+describe('a Redis frozen with SIGSTOP (issue 16, item 8)', () => {
+  /** Runs a one-shot command; its exit code, its stderr lines and how long it took. */
+  async function timed(args: string[], env: Record<string, string>) {
+    const started = Date.now();
+    const run = await runCli(args, env, 60_000);
+    return { ...run, ms: Date.now() - started, lines: run.stderr.trim().split('\n') };
+  }
+
+  it('one-shot commands give up within 15 s with one line naming Redis, exit 2: frozen before they start', async () => {
+    h = await createHarness('redis-frozen');
+    const port = await freePort();
+    const redis = await startRedis(port);
+    const manifest = await h.manifest('m.jsonl', [{ ref: 'a.jpg', check: 'ooto-deepfake' }]);
+    const env = { ...h.env, REDIS_URL: `redis://127.0.0.1:${port}`, LOG_LEVEL: 'warn' };
+    redis.kill('SIGSTOP');
+    try {
+      for (const args of [['enqueue', manifest, '--batch', 'frozen'], ['status', 'frozen'], ['results', 'frozen']]) {
+        const run = await timed(args, env);
+        expect(run.code, `${args[0]}: ${run.stderr}`).toBe(2);
+        expect(run.ms, args[0]).toBeLessThan(15_000);
+        expect(run.lines, args[0]).toHaveLength(1);
+        expect(run.stderr).toMatch(new RegExp(`^rescreen: cannot reach Redis at redis://127\\.0\\.0\\.1:${port}`));
+      }
+    } finally {
+      redis.kill('SIGCONT');
+    }
+  });
+
+  it('frozen mid-enqueue: gives up within 15 s with one line naming Redis, exit 2; once thawed, the same enqueue completes', async () => {
+    h = await createHarness('redis-freezes');
+    const port = await freePort();
+    const url = `redis://127.0.0.1:${port}`;
+    const redis = await startRedis(port);
+    const lines = Array.from({ length: 20_000 }, (_, i) => JSON.stringify({ ref: `m/${i}.jpg`, check: 'ooto-deepfake' })).join('\n');
+    const manifest = join(h.dir, 'big.jsonl');
+    await writeFile(manifest, `${lines}\n`);
+    const env = { ...h.env, REDIS_URL: url, LOG_LEVEL: 'warn' };
+
+    const enq = startCli(['enqueue', manifest, '--batch', 'freezes'], env);
+    const exited = new Promise<number | null>((resolve) => enq.on('close', (code) => resolve(code)));
+    const probe = new Redis(url, { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
+    probe.on('error', () => undefined);
+    await probe.connect();
+    for (;;) {
+      if ((await probe.zcard(`${h.prefix}:ooto:prioritized`)) + (await probe.llen(`${h.prefix}:ooto:wait`)) > 0) break;
+      await sleep(5);
+    }
+    probe.disconnect();
+    redis.kill('SIGSTOP');
+    const frozenAt = Date.now();
+    try {
+      const code = await exited;
+      const { stdout, stderr } = enq.output();
+      expect(code, stderr).toBe(2);
+      expect(Date.now() - frozenAt).toBeLessThan(15_000);
+      expect(stdout).not.toMatch(/enqueued 20000/);
+      expect(stderr.trim().split('\n')).toHaveLength(1);
+      expect(stderr).toMatch(/^rescreen: Redis at redis:\/\/127\.0\.0\.1:\d+\/? stopped answering \(no reply for \d+ s/);
+    } finally {
+      redis.kill('SIGCONT');
+    }
+    const again = await runCli(['enqueue', manifest, '--batch', 'freezes'], env, 60_000);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/20000 lines: enqueued \d+, already recorded 0, already queued \d+/);
+    const check = new Redis(url);
+    try {
+      expect((await check.zcard(`${h.prefix}:ooto:prioritized`)) + (await check.llen(`${h.prefix}:ooto:wait`))).toBe(20_000);
+    } finally {
+      check.disconnect();
+    }
+  });
+});
+
 describe('missing credentials (item 8)', () => {
   /** The harness environment without one vendor's credentials. */
   function without(env: Record<string, string>, names: readonly string[]): Record<string, string> {
