@@ -153,6 +153,12 @@ export const EnvSchema = z.object({
     .string()
     .optional()
     .transform((v) => (v ?? '').split(',').map((h) => h.trim().toLowerCase().replace(/^\[|\]$/g, '')).filter((h) => h !== '')),
+  RESCREEN_SIMULATOR_CREDENTIALS: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? 'auto' : v.trim().toLowerCase()))
+    .pipe(z.enum(['auto', 'true', 'false', '1', '0', 'yes', 'no'], got('must be 1 (always use the simulator\'s test credentials where none are set), 0 (never) or auto')))
+    .transform((v): 'auto' | 'always' | 'never' => (v === 'auto' ? 'auto' : v === 'true' || v === '1' || v === 'yes' ? 'always' : 'never')),
   RESCREEN_MEDIA_ALLOW_PRIVATE: z
     .string()
     .optional()

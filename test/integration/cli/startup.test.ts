@@ -3,7 +3,8 @@
  * a worker whose vendor has jobs and no credentials stops at start-up, before any vendor call.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -192,6 +193,59 @@ describe('missing credentials (item 8)', () => {
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stderr).toContain('GLAIR_USERNAME, GLAIR_PASSWORD and GLAIR_API_KEY are not set: not working for GLAIR');
     expect(await runtime.store.summary('nc')).toMatchObject({ recorded: 1, byStatus: { completed: 1 } });
+  });
+
+  it('a loopback base URL that is not the simulator, no credentials: exit 2 naming every variable of both vendors, no vendor call', async () => {
+    // A local egress proxy, say: a plain HTTP server on 127.0.0.1 that records what reaches it.
+    const seen: { method: string; url: string; credentialed: boolean }[] = [];
+    const proxy = createHttpServer((req, res) => {
+      const credentialed = ['app-id', 'app-key', 'authorization', 'x-api-key'].some((name) => req.headers[name] !== undefined);
+      seen.push({ method: req.method ?? '', url: req.url ?? '', credentialed });
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not here"}');
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      h = await createHarness('not-sim');
+      const base = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      const env = {
+        ...without(h.env, ['OOTO_APP_ID', 'OOTO_APP_KEY', 'GLAIR_USERNAME', 'GLAIR_PASSWORD', 'GLAIR_API_KEY']),
+        OOTO_BASE_URL: base,
+        GLAIR_BASE_URL: base,
+      };
+      const manifest = await h.manifest('m.jsonl', [
+        { ref: 'a.jpg', check: 'ooto-deepfake' },
+        { ref: 'b.mp4', check: 'glair-video' },
+      ]);
+      expect((await runCli(['enqueue', manifest, '--batch', 'ns'], env)).code).toBe(0);
+      seen.length = 0;
+
+      const work = await runCli(['work', '--until-idle'], env);
+      expect(work.code, work.stderr).toBe(2);
+      const lines = work.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      for (const variable of ['OOTO_APP_ID', 'OOTO_APP_KEY', 'GLAIR_USERNAME', 'GLAIR_PASSWORD', 'GLAIR_API_KEY']) expect(lines[0]).toContain(variable);
+      expect(lines[0]).toContain(`OOTO_BASE_URL ${base} does not answer as the rescreen simulator`);
+      // At most the identity question (one GET, no credential); no vendor call.
+      expect(seen.filter((r) => r.url !== '/__sim/identity')).toEqual([]);
+      expect(seen.length).toBeLessThanOrEqual(1);
+      expect(seen.every((r) => r.method === 'GET' && !r.credentialed)).toBe(true);
+
+      const run = await runCli(['run', manifest, '--batch', 'ns2'], env);
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toContain('GLAIR_USERNAME, GLAIR_PASSWORD and GLAIR_API_KEY are not set');
+      expect(seen.filter((r) => r.url !== '/__sim/identity')).toEqual([]);
+
+      // RESCREEN_SIMULATOR_CREDENTIALS=0: not even the question.
+      seen.length = 0;
+      const never = await runCli(['work', '--until-idle'], { ...env, RESCREEN_SIMULATOR_CREDENTIALS: '0' });
+      expect(never.code, never.stderr).toBe(2);
+      expect(seen).toEqual([]);
+      const runtime = await h.openRuntime();
+      expect(await runtime.store.summary('ns')).toMatchObject({ recorded: 0 });
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    }
   });
 
   it('against a loopback simulator, unset credentials default to the simulator test credentials', async () => {
