@@ -2,6 +2,7 @@ import { parseServerEnv, type ServerConfig } from './server.js';
 import { ErrorCodes, RescreenError } from '../errors/errors.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_LOCK_MS, DEFAULT_REDIS_URL } from './defaults.js';
 import { EnvSchema, vendorEnvSchema } from './env-schema.js';
+import { MIN_CREDENTIAL_LENGTH, secretRedactor } from './redact.js';
 import { isLoopbackHost, type MediaHostPolicy } from './hosts.js';
 import { spacingWindow, type Quota } from './quota-spec.js';
 import type { RateLimit } from './rate-limit.js';
@@ -271,8 +272,13 @@ export function secretsOf(config: Config): string[] {
     ...(s.spec.derivedSecrets?.(s.credentials) ?? []),
   ]);
   return [...vendorSecrets, config.webhook?.secret]
-    .filter((s): s is string => s !== undefined && s.length >= 4)
+    .filter((s): s is string => s !== undefined && s.length >= MIN_CREDENTIAL_LENGTH)
     .sort((a, b) => b.length - a.length);
+}
+
+/** Replaces every configured secret in free text, as a whole token (see redact.ts). */
+export function configRedactor(config: Config): (text: string) => string {
+  return secretRedactor(secretsOf(config));
 }
 
 /** A Redis or PostgreSQL URL with any password replaced, fit for a message. */

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { isQuotaError, parseQuota, type Quota } from './quota-spec.js';
 import { priceVarOf, type VendorConfigSpec } from './vendor-settings.js';
 import * as D from './defaults.js';
+import { MIN_CREDENTIAL_LENGTH } from './redact.js';
 
 /**
  * A refusal that says what the value must be and what it was: `must be … (got "0")`. Only for
@@ -25,6 +26,14 @@ const optionalSecret = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+/**
+ * A vendor credential: unset, or at least MIN_CREDENTIAL_LENGTH characters — a shorter one could not
+ * be told from ordinary words when it is kept out of logs (redact.ts). Its value is never echoed.
+ */
+const credential = optionalSecret.refine((v) => v === undefined || v.length >= MIN_CREDENTIAL_LENGTH, {
+  message: `must be at least ${MIN_CREDENTIAL_LENGTH} characters (a shorter credential cannot be kept out of logs and messages), or unset`,
+});
 
 const url = (fallback: string) =>
   z
@@ -175,7 +184,7 @@ export function vendorEnvSchema(specs: readonly VendorConfigSpec[]): z.ZodObject
   const shape: Record<string, z.ZodType<string | number | Quota | undefined>> = {};
   for (const spec of specs) {
     shape[spec.baseUrlVar] = url(spec.defaultBaseUrl);
-    for (const variable of Object.values(spec.credentials)) shape[variable] = optionalSecret;
+    for (const variable of Object.values(spec.credentials)) shape[variable] = credential;
     shape[spec.rateLimitVar] = quota;
     shape[priceVarOf(spec)] = price;
   }

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { CheckRegistry, Vendor } from '../checks/registry.js';
 import type { ProcessorDeps } from '../checks/processor.js';
 import type { JobPayload } from '../checks/types.js';
-import { secretsOf, type Config } from '../config/config.js';
+import { configRedactor, type Config } from '../config/config.js';
 import { createMediaLoader } from '../media/loader.js';
 import { createNotifier, startNotificationWorker, type BatchFinishedJob } from '../notify/notifications.js';
 import { pendingJobCount, type PendingWork } from '../queues/idle.js';
@@ -102,10 +102,9 @@ export async function openRuntime(given: Config, log: Logger, registries: Regist
   };
 }
 
-/** Removes every configured secret (and GLAIR's Basic form of them) from free text. */
+/** Removes every configured secret (and GLAIR's Basic form of them) from free text, as whole tokens (config/redact.ts). */
 export function redactor(config: Config): (text: string) => string {
-  const secrets = secretsOf(config);
-  return (text) => secrets.reduce((acc, secret) => (acc.includes(secret) ? acc.split(secret).join('[redacted]') : acc), text);
+  return configRedactor(config);
 }
 
 /** Delay after a 429 that came without Retry-After (GLAIR sends none): doubled per consecutive pause. */

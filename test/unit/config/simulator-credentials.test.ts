@@ -71,7 +71,7 @@ describe('simulator credentials', () => {
   });
 
   it('RESCREEN_SIMULATOR_CREDENTIALS=1 fills them in at once for every vendor without any credential (a simulator in another container)', () => {
-    const config = loadConfig({ OOTO_BASE_URL: 'http://simulator:4010', GLAIR_BASE_URL: 'http://simulator:4010', GLAIR_USERNAME: 'me', RESCREEN_SIMULATOR_CREDENTIALS: '1' });
+    const config = loadConfig({ OOTO_BASE_URL: 'http://simulator:4010', GLAIR_BASE_URL: 'http://simulator:4010', GLAIR_USERNAME: 'mine', RESCREEN_SIMULATOR_CREDENTIALS: '1' });
     expect(config.vendors.ooto!.credentials).toEqual(SIM_CREDENTIALS.ooto);
     // A vendor with a credential of its own keeps exactly what was set.
     expect(missingCredentials(config, 'glair')).toEqual(['GLAIR_PASSWORD', 'GLAIR_API_KEY']);
