@@ -1,0 +1,50 @@
+/**
+ * Issue 16, what a new user meets at the edges of the command line: `status --watch` on a batch
+ * that cannot move (paused, at its cap) says so instead of showing a rate and an ETA.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCli, startCli, startCliInPty } from '../../helpers/cli.js';
+import { createHarness, eventually, type Harness } from '../../helpers/pipeline.js';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+/** `n` lines on media that is never read (no worker runs in these tests). */
+async function manifestOf(harness: Harness, n: number): Promise<string> {
+  return harness.manifest('m.jsonl', Array.from({ length: n }, (_, i) => ({ ref: `m/${i}.jpg`, check: 'ooto-deepfake' })));
+}
+
+describe('status --watch on a batch that cannot move', () => {
+  it('paused: the plain line says paused and how to resume, no rate or ETA; Ctrl-C exits 130', async () => {
+    h = await createHarness('watch-paused');
+    const manifest = await manifestOf(h, 5);
+    expect((await runCli(['enqueue', manifest, '--batch', 'wp'], h.env)).code).toBe(0);
+    expect((await runCli(['batch', 'pause', 'wp'], h.env)).code).toBe(0);
+    const watch = startCli(['status', 'wp', '--watch'], h.env);
+    await eventually(async () => watch.output().stdout, (out) => out.includes('batch wp: 0/5'), 20_000);
+    watch.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => watch.on('close', (c) => resolve(c)));
+    const { stdout } = watch.output();
+    expect(code, stdout).toBe(130);
+    const line = stdout.split('\n').find((l) => l.startsWith('batch wp: 0/5'));
+    expect(line).toBe('batch wp: 0/5 (0%) paused (rescreen batch resume wp) — completed 0, rejected 0, failed 0');
+    expect(stdout).not.toMatch(/\/s ETA/);
+  });
+
+  it('at its cap, on a terminal: the bar says at its cap and how to raise it, no rate or ETA', async () => {
+    h = await createHarness('watch-cap');
+    const manifest = await manifestOf(h, 4);
+    expect((await runCli(['enqueue', manifest, '--batch', 'wc', '--max-calls', '0'], h.env)).code).toBe(0);
+    const watch = startCliInPty(['status', 'wc', '--watch'], h.env);
+    await eventually(async () => watch.output(), (out) => out.includes('0/4'), 20_000);
+    watch.ctrlC();
+    const { code } = await watch.exited;
+    const out = watch.output();
+    expect(code, out).toBe(130);
+    expect(out).toMatch(/0% \| 0\/4 \| at its cap \(rescreen batch raise wc\) \| completed 0/);
+    expect(out).not.toMatch(/ETA/);
+  });
+});
