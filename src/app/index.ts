@@ -26,5 +26,6 @@ export type { AttemptRow, BatchSummary, EraseCounts, PurgeCounts } from '../stor
 export type { EnqueueSummary } from '../queues/producer.js';
 export type { DryRunEstimate } from '../queues/estimate.js';
 export type { RetrySummary } from '../queues/retry.js';
+export { DEFAULT_PRIORITY } from '../queues/names.js';
 export * from './operations.js';
 export * from './store-ops.js';
