@@ -48,3 +48,18 @@ describe('status --watch on a batch that cannot move', () => {
     expect(out).not.toMatch(/ETA/);
   });
 });
+
+describe('a result store that does not answer', () => {
+  it('exits 2 with one line naming the store (not 1), for a command and for db migrate, password kept out', async () => {
+    h = await createHarness('store-down');
+    // Nothing listens on port 1: the connection is refused at once.
+    const env = { ...h.env, RESCREEN_STORE_URL: 'postgres://rescreen:hunter2@127.0.0.1:1/rescreen' };
+    for (const args of [['status', 'x'], ['batches'], ['db', 'migrate']]) {
+      const run = await runCli(args, env);
+      expect(run.code, `${args.join(' ')}: ${run.stderr}`).toBe(2);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+      expect(run.stderr).toMatch(/^rescreen: the result store at postgres:\/\/rescreen:\*\*\*@127\.0\.0\.1:1\/rescreen cannot be used: .*RESCREEN_STORE_URL/);
+      expect(run.stderr).not.toContain('hunter2');
+    }
+  });
+});
