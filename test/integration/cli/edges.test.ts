@@ -1,8 +1,10 @@
 /**
  * Issue 16, what a new user meets at the edges of the command line: `status --watch` on a batch
- * that cannot move (paused, at its cap) says so instead of showing a rate and an ETA.
+ * that cannot move (paused, at its cap) says so instead of showing a rate and an ETA; a second
+ * SIGTERM cuts a worker's shutdown short (130); a store that does not answer exits 2.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { sampleJpeg } from '../../../src/simulator/sample-media.js';
 import { runCli, startCli, startCliInPty } from '../../helpers/cli.js';
 import { createHarness, eventually, type Harness } from '../../helpers/pipeline.js';
 
@@ -61,5 +63,25 @@ describe('a result store that does not answer', () => {
       expect(run.stderr).toMatch(/^rescreen: the result store at postgres:\/\/rescreen:\*\*\*@127\.0\.0\.1:1\/rescreen cannot be used: .*RESCREEN_STORE_URL/);
       expect(run.stderr).not.toContain('hunter2');
     }
+  });
+});
+
+describe('a second SIGTERM', () => {
+  it('cuts the shutdown of work short: exit 130 at once, without waiting for the calls in flight', async () => {
+    h = await createHarness('term-twice', { latencyMs: 8_000 });
+    await h.file('a.jpg', sampleJpeg({ seed: 1 }));
+    const manifest = await h.manifest('m.jsonl', Array.from({ length: 4 }, () => ({ ref: 'a.jpg', check: 'ooto-deepfake' })));
+    expect((await runCli(['enqueue', manifest, '--batch', 'tt'], h.env)).code).toBe(0);
+    const worker = startCli(['work', '--concurrency', '2'], h.env);
+    const closed = new Promise<number | null>((resolve) => worker.on('close', (c) => resolve(c)));
+    await eventually(async () => h!.sim.stats().totalCalls, (n) => n >= 1, 20_000);
+    worker.kill('SIGTERM');
+    await eventually(async () => worker.output().stderr, (err) => err.includes('shutting down'), 10_000);
+    worker.kill('SIGTERM');
+    const started = Date.now();
+    expect(await closed, worker.output().stderr).toBe(130);
+    // The calls in flight take 8 s: the second signal did not wait for them.
+    expect(Date.now() - started).toBeLessThan(4_000);
+    expect(worker.output().stderr).toContain('rescreen: SIGTERM again: exiting now');
   });
 });
