@@ -177,7 +177,7 @@ export async function runStoreScenario(ctx: BenchContext): Promise<ScenarioResul
     await writeFile(small, Array.from({ length: drainLines }, (_, i) => JSON.stringify({ ref: `missing/${i}.jpg`, check: 'ooto-deepfake', subject: `s${i}` })).join('\n'));
     const before = await usedMemory(redisUrl);
     ctx.note(`store: running a ${fmtInt(drainLines)}-line batch with the PostgreSQL store`);
-    const runEnv = { ...env, RESCREEN_PREFIX: '{drain}', OOTO_BASE_URL: 'http://127.0.0.1:9', GLAIR_BASE_URL: 'http://127.0.0.1:9', RESCREEN_CONCURRENCY: '32' };
+    const runEnv = { ...env, RESCREEN_PREFIX: '{drain}', OOTO_BASE_URL: 'http://127.0.0.1:9', GLAIR_BASE_URL: 'http://127.0.0.1:9', RESCREEN_SIMULATOR_CREDENTIALS: '1', RESCREEN_CONCURRENCY: '32' };
     const run = spawn(process.execPath, [BIN, 'run', small, '--batch', 'drain'], { env: runEnv, stdio: 'ignore' });
     const ran = await watchPeak(run);
     if (ran.code !== 0) throw new Error(`the drain run exited ${ran.code}`);

@@ -9,7 +9,7 @@ import { InvalidInputError } from '../errors/errors.js';
 import { finishedBatchChanges } from '../history/change-counts.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { batchSummary, isFinished } from './batches.js';
-import { describeFsError } from './fs-words.js';
+import { describeFsError, describeWriteError } from './fs-words.js';
 import { packageVersion } from './version.js';
 
 export type { BundleManifest, Verification } from '../audit/bundle.js';
@@ -64,7 +64,7 @@ export async function exportBatch(runtime: Runtime, batch: string, out: string, 
   } catch (error) {
     await rm(temp, { recursive: true, force: true });
     if (error instanceof InvalidInputError) throw error;
-    throw new InvalidInputError(`cannot write the export to ${out}: ${describeFsError(error)}`);
+    throw new InvalidInputError(`cannot write the export to ${out}: ${await describeWriteError(dir, error)}`);
   }
 }
 
@@ -82,13 +82,13 @@ export async function makeSigningKeys(out: string): Promise<{ privateKey: string
   try {
     await writeFile(out, keys.privateKey, { flag: 'wx', mode: 0o600 });
   } catch (error) {
-    throw new InvalidInputError(`cannot write ${out}: ${describeFsError(error)}`);
+    throw new InvalidInputError(`cannot write ${out}: ${await describeWriteError(out, error)}`);
   }
   try {
     await writeFile(publicPath, keys.publicKey, { flag: 'wx' });
   } catch (error) {
     await rm(out, { force: true });
-    throw new InvalidInputError(`cannot write ${publicPath}: ${describeFsError(error)}`);
+    throw new InvalidInputError(`cannot write ${publicPath}: ${await describeWriteError(publicPath, error)}`);
   }
   const pub = readPublicKey(keys.publicKey);
   return { privateKey: out, publicKey: publicPath, fingerprint: 'error' in pub ? '' : keyFingerprint(pub) };

@@ -96,7 +96,7 @@ export async function enqueueBatch(runtime: Runtime, args: EnqueueArgs): Promise
       ...(args.manifestLabel !== undefined ? { manifestLabel: args.manifestLabel } : {}),
       ...(args.dryRun === true
         ? {
-            probe: createMediaProbe({ photoMaxBytes: config.photoMaxBytes }),
+            probe: createMediaProbe({ photoMaxBytes: config.photoMaxBytes, hostPolicy: config.mediaHosts }),
             rateLimits: Object.fromEntries(runtime.vendors.map((v) => [v.name, config.vendors[v.name]?.rateLimit])),
           }
         : {}),

@@ -3,7 +3,7 @@
  * the worker handle of the runtime. Signals and exit codes are the caller's (the CLI's).
  */
 import type { Vendor } from '../errors/errors.js';
-import { missingCredentials } from '../config/config.js';
+import { missingCredentials, simulatorCandidates } from '../config/config.js';
 import { InvalidInputError } from '../errors/errors.js';
 import { pendingJobCount } from '../queues/idle.js';
 import { queueOf } from '../queues/names.js';
@@ -19,14 +19,17 @@ function notSet(names: readonly string[]): string {
 }
 
 /**
- * The vendors a worker may work for: those with credentials. A vendor without them that has jobs
- * queued (or that `required` names: the batch `run` just enqueued) is an error naming the
- * variables, before any vendor call — a call without credentials only buys a 401. One with nothing
- * queued is left out with a warning (its jobs wait for a worker that has them).
+ * The vendors a worker may work for: those with credentials. The vendors without them that have jobs
+ * queued (or that `required` names: the batch `run` just enqueued) are an error naming every missing
+ * variable of every such vendor in one message, before any vendor call — a call without credentials
+ * only buys a 401. One with nothing queued is left out with a warning (its jobs wait for a worker
+ * that has them).
  * @throws InvalidInputError naming the missing variables.
  */
 export async function credentialedVendors(runtime: Runtime, vendors: readonly Vendor[], required: ReadonlySet<Vendor> = new Set()): Promise<Vendor[]> {
   const ready: Vendor[] = [];
+  const blocking: string[] = [];
+  const notSimulator = new Set(simulatorCandidates(runtime.config));
   for (const vendor of vendors) {
     const missing = missingCredentials(runtime.config, vendor);
     if (missing.length === 0) {
@@ -35,12 +38,16 @@ export async function credentialedVendors(runtime: Runtime, vendors: readonly Ve
     }
     const queued = await pendingJobCount(queueOf(runtime.queues, vendor));
     if (queued > 0 || required.has(vendor)) {
-      const label = vendor.toUpperCase();
-      throw new InvalidInputError(
-        `${notSet(missing)}: ${label} has jobs to do (${queued} queued) and they would only be refused; set ${missing.length === 1 ? 'it' : 'them'} and start again (nothing was called)`,
-      );
+      const settings = runtime.config.vendors[vendor];
+      // A loopback base URL that did not answer as the simulator: say so, it is why no test credentials were used.
+      const why = settings && notSimulator.has(vendor) ? ` (${settings.spec.baseUrlVar} ${settings.baseUrl} does not answer as the rescreen simulator)` : '';
+      blocking.push(`${notSet(missing)}: ${vendor.toUpperCase()} has jobs to do (${queued} queued)${why}`);
+      continue;
     }
     runtime.log.warn({ vendor, missing }, `${notSet(missing)}: not working for ${vendor.toUpperCase()}`);
+  }
+  if (blocking.length > 0) {
+    throw new InvalidInputError(`${blocking.join('; ')}; their jobs would only be refused: set the variables and start again (nothing was called)`);
   }
   return ready;
 }

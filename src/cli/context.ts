@@ -2,9 +2,9 @@
  * What every command needs: the configuration (parsed once), a logger, and — for commands that touch
  * Redis — an open runtime. Turns configuration and connection problems into one-line CLI errors.
  */
-import { ConfigError, redactUrl, type Config } from '../config/config.js';
+import { ConfigError, type Config } from '../config/config.js';
 import { createLogger, type Logger } from '../log/logger.js';
-import { loadConfig, openRuntime, RedisUnavailableError, type Runtime } from '../app/index.js';
+import { loadConfig, openRuntime, RedisLostError, RedisUnavailableError, RedisWatchdog, StoreUnavailableError, type Runtime } from '../app/index.js';
 import { CliError, ExitCode } from './cli-error.js';
 
 export function cliConfig(): Config {
@@ -22,12 +22,18 @@ export function cliLogger(config: Config): Logger {
 
 /** How long a command waits for a lost Redis connection to come back before it gives up, ms. */
 export const REDIS_LOST_GRACE_MS = 5_000;
+/**
+ * How long a command waits for a Redis that keeps the connection but does not answer (frozen) before
+ * it gives up, ms. Above Redis' 5 s script time limit, after which a server busy with a script answers BUSY.
+ */
+export const REDIS_SILENT_MS = 6_000;
 
 export interface WithRuntimeOptions {
   /**
-   * Keep going through a Redis restart (the workers: BullMQ resumes once Redis is back). Default
-   * false: any other command gives up {@link REDIS_LOST_GRACE_MS} after losing Redis, with one line
-   * and exit 2, rather than waiting for ever with no output.
+   * Keep going through a Redis restart or freeze (the workers: BullMQ resumes once Redis is back).
+   * Default false: any other command gives up {@link REDIS_LOST_GRACE_MS} after losing Redis, or
+   * {@link REDIS_SILENT_MS} after it stopped answering, with one line and exit 2, rather than waiting
+   * for ever with no output.
    */
   readonly survivesRedisRestarts?: boolean;
 }
@@ -39,59 +45,42 @@ export async function withRuntime<T>(
   options: WithRuntimeOptions = {},
 ): Promise<T> {
   const log = cliLogger(config);
+  const watchdog = options.survivesRedisRestarts === true ? undefined : new RedisWatchdog(config.redisUrl, { lostGraceMs: REDIS_LOST_GRACE_MS, silentMs: REDIS_SILENT_MS });
   let runtime: Runtime;
   try {
-    runtime = await openRuntime(config, log);
+    runtime = await untilLost(openRuntime(config, log), watchdog);
   } catch (error) {
-    if (error instanceof RedisUnavailableError) throw new CliError(error.message, ExitCode.USAGE);
-    throw error;
+    watchdog?.dispose();
+    throw cliErrorOf(error);
   }
-  const watchdog = options.survivesRedisRestarts === true ? undefined : watchRedis(runtime, config.redisUrl);
+  watchdog?.follow(runtime.redis);
   try {
-    if (watchdog === undefined) return await fn(runtime);
-    const work = fn(runtime);
-    // If Redis is lost, `work` never settles (its commands wait in ioredis' offline queue); it is abandoned.
-    work.catch(() => undefined);
-    return await Promise.race([work, watchdog.lost]);
+    return await untilLost(fn(runtime), watchdog);
+  } catch (error) {
+    throw cliErrorOf(error);
   } finally {
     watchdog?.dispose();
-    // After a loss, closing would wait for Redis too: leave the connections; the process ends now.
-    if (watchdog?.fired !== true) await runtime.close();
+    if (watchdog?.fired === true) {
+      // Closing would wait for Redis too: drop the connection (no round trip); the process ends now.
+      runtime.redis.disconnect();
+    } else {
+      await runtime.close();
+    }
   }
 }
 
-/** Rejects `lost` when the runtime's Redis connection closes and is not ready again within the grace. */
-function watchRedis(runtime: Runtime, url: string): { lost: Promise<never>; fired: boolean; dispose(): void } {
-  let timer: NodeJS.Timeout | undefined;
-  let reject: (error: Error) => void = () => undefined;
-  const lost = new Promise<never>((_, r) => (reject = r));
-  lost.catch(() => undefined);
-  const state = {
-    lost,
-    fired: false,
-    dispose: () => {
-      clearTimeout(timer);
-      runtime.redis.off('close', onClose);
-      runtime.redis.off('ready', onReady);
-    },
-  };
-  const onClose = () => {
-    timer ??= setTimeout(() => {
-      state.fired = true;
-      reject(
-        new CliError(
-          `lost the connection to Redis at ${redactUrl(url)} and it did not come back within ${REDIS_LOST_GRACE_MS / 1000} s; ` +
-            'run the same command again once Redis is back (what was written is kept, nothing is done twice)',
-          ExitCode.USAGE,
-        ),
-      );
-    }, REDIS_LOST_GRACE_MS);
-  };
-  const onReady = () => {
-    clearTimeout(timer);
-    timer = undefined;
-  };
-  runtime.redis.on('close', onClose);
-  runtime.redis.on('ready', onReady);
-  return state;
+/** `work`, unless the watchdog gives up first; then `work` is abandoned (its commands wait in ioredis' queue). */
+async function untilLost<T>(work: Promise<T>, watchdog: RedisWatchdog | undefined): Promise<T> {
+  if (watchdog === undefined) return work;
+  work.catch(() => undefined);
+  return Promise.race([work, watchdog.lost]);
+}
+
+/** Infrastructure that is not there (Redis, the PostgreSQL store): one line, exit 2. */
+function cliErrorOf(error: unknown): unknown {
+  if (error instanceof RedisLostError) {
+    return new CliError(`${error.message}; run the same command again once Redis is back (what was written is kept, nothing is done twice)`, ExitCode.USAGE);
+  }
+  if (error instanceof RedisUnavailableError || error instanceof StoreUnavailableError) return new CliError(error.message, ExitCode.USAGE);
+  return error;
 }

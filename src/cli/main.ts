@@ -11,7 +11,8 @@ import { cliConfig, withRuntime } from './context.js';
 import { demo } from './commands/demo.js';
 import { printEnqueueSummary } from './commands/enqueue.js';
 import { batches, parseStatus, result, results, status } from './commands/inspect.js';
-import { enqueueBatch, packageVersion, parseFailOn, retryBatch } from '../app/index.js';
+import { DEFAULT_PRIORITY, enqueueBatch, packageVersion, parseFailOn, RedisUnavailableError, retryBatch, StoreUnavailableError } from '../app/index.js';
+import { DEFAULT_CONCURRENCY } from '../config/defaults.js';
 import { failOnExit } from './commands/fail-on.js';
 import { InvalidInputError, NotFoundError } from '../errors/errors.js';
 import { createProgressView } from './progress.js';
@@ -36,6 +37,9 @@ function resultsFormat(format: 'jsonl' | 'csv' | undefined, output: string | und
 function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }
+
+/** `--concurrency` of `work` and `run`: the same setting as RESCREEN_CONCURRENCY, whose default is `auto`. */
+const CONCURRENCY_HELP = `concurrent jobs per vendor queue (default RESCREEN_CONCURRENCY, else auto: sized from the quota and the latency, ${DEFAULT_CONCURRENCY} to start)`;
 
 /** `rescreen run`'s options as commander parses them. */
 interface RunOptions {
@@ -71,7 +75,7 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
     .option('--dry-run', 'validate, count and estimate paid calls, cost, local rejections and time; enqueue and write nothing')
     .option('--max-calls <n>', 'most paid vendor calls the batch may make; then its lines wait (rescreen batch raise)', wholeNumber)
     .option('--max-spend <amount>', 'most the batch may spend at the vendors\' prices (OOTO_PRICE_PER_CALL, …), e.g. 25.00')
-    .option('--priority <n>', '1 (last) to 100 (first); a higher one goes ahead of batches queued earlier (default 50)', positiveInt)
+    .option('--priority <n>', `1 (last) to 100 (first); a higher one goes ahead of batches queued earlier (default ${DEFAULT_PRIORITY})`, positiveInt)
     .option('--dedupe', 'pay once per media: lines with the same media bytes, check and options share one vendor answer')
     .action(async (manifest: string, opts: { batch?: string; check?: CheckName; dryRun?: boolean; maxCalls?: number; maxSpend?: string; priority?: number; dedupe?: boolean }) => {
       await withRuntime(async (runtime) => {
@@ -84,7 +88,7 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
     .command('work')
     .description('run the workers (one per vendor queue) until SIGINT/SIGTERM')
     .option('--until-idle', 'exit once no job is waiting, delayed or active (non-zero if a vendor refused our credentials)')
-    .option('--concurrency <n>', 'concurrent jobs per vendor queue (default RESCREEN_CONCURRENCY or 16)', positiveInt)
+    .option('--concurrency <n>', CONCURRENCY_HELP, positiveInt)
     .option('--vendor <list>', `only these vendor queues (${VENDOR_NAMES.join(',')})`, vendorList)
     .option('--metrics-port <n>', 'serve /metrics, /healthz, /readyz on 127.0.0.1:<n>', positiveInt)
     .option('--metrics-host <host>', 'address of the --metrics-port server', '127.0.0.1')
@@ -108,10 +112,10 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
     .argument('<manifest>', 'path of a .jsonl or .csv manifest, or a folder of media (one line per JPEG/PNG/mp4 file)')
     .option('--batch <id>', 'batch id (default: the manifest name plus a hash of its content)')
     .option('--check <check>', 'check for lines that name none', checkName)
-    .option('--concurrency <n>', 'concurrent jobs per vendor queue', positiveInt)
+    .option('--concurrency <n>', CONCURRENCY_HELP, positiveInt)
     .option('--max-calls <n>', 'most paid vendor calls the batch may make; then its lines wait (rescreen batch raise)', wholeNumber)
     .option('--max-spend <amount>', 'most the batch may spend at the configured prices, e.g. 25.00')
-    .option('--priority <n>', '1 (last) to 100 (first); default 50', positiveInt)
+    .option('--priority <n>', `1 (last) to 100 (first); default ${DEFAULT_PRIORITY}`, positiveInt)
     .option('--dedupe', 'pay once per media (as enqueue --dedupe)')
     .option('--fail-on <rules>', 'exit 4 when the finished batch crosses one of these, e.g. failed>0, failed>1%, rejected>=10, changes>0, worse>0')
     .action(async (manifest: string, opts: RunOptions) => {
@@ -192,13 +196,13 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
   program
     .command('simulator')
     .description('serve the contract-faithful OOTO + GLAIR simulator on 127.0.0.1')
-    .option('--port <n>', 'port (default 4010)', positiveInt, 4010)
+    .option('--port <n>', 'port', positiveInt, 4010)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--latency <ms>', 'added latency per call, ms', (v) => Number(v), 0)
     .option('--failure-rate <x>', 'share of calls that fail with 5xx/reset (0–1)', (v) => Number(v), 0)
     .option('--ooto-rate-limit <limit>', 'answer 429 above this rate, e.g. 10/s')
     .option('--glair-rate-limit <limit>', 'answer 429 above this rate, e.g. 5/s')
-    .option('--ooto-window <kind>', 'how OOTO counts its quota: first-call, wall-clock, sliding, token-bucket')
+    .option('--ooto-window <kind>', 'how OOTO counts its quota: first-call (default), wall-clock, sliding, token-bucket')
     .option('--glair-window <kind>', 'how GLAIR counts its quota (as --ooto-window)')
     .option('--ooto-burst <n>', 'token-bucket size for OOTO (default: the whole quota)', positiveInt)
     .option('--glair-burst <n>', 'token-bucket size for GLAIR', positiveInt)
@@ -289,6 +293,11 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
 
 function reportError(error: unknown): number {
   // The application layer's errors: unusable input exits 2, nothing found exits 1.
+  // Infrastructure that is not there (also outside withRuntime: `db migrate`): exit 2, like a bad setting.
+  if (error instanceof RedisUnavailableError || error instanceof StoreUnavailableError) {
+    process.stderr.write(`rescreen: ${error.message}\n`);
+    return ExitCode.USAGE;
+  }
   if (error instanceof InvalidInputError || error instanceof NotFoundError) {
     process.stderr.write(`rescreen: ${error.message}\n`);
     return error instanceof InvalidInputError ? ExitCode.USAGE : ExitCode.FAILED;

@@ -9,7 +9,7 @@ import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { describeFsError } from '../app/index.js';
+import { describeWriteError } from '../app/index.js';
 import { RescreenError } from '../errors/errors.js';
 import { CliError, ExitCode } from './cli-error.js';
 
@@ -47,7 +47,7 @@ export async function writeRows<T>(rows: AsyncIterable<T>, format: RowFormat<T>,
     out.destroy();
     await rm(temp, { force: true });
     if (error instanceof CliError || error instanceof RescreenError) throw error;
-    throw new CliError(`cannot write ${output}: ${describeFsError(error)}`);
+    throw new CliError(`cannot write ${output}: ${await describeWriteError(output, error)}`);
   }
 }
 

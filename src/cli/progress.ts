@@ -7,8 +7,11 @@ import { RECORD_STATUSES, VERDICTS } from '../checks/types.js';
 import type { BatchSummary } from '../app/index.js';
 
 export interface ProgressView {
-  /** Shows the summary; a no-op once stopped. */
-  update(summary: BatchSummary): void;
+  /**
+   * Shows the summary; a no-op once stopped. `held`: why the batch makes no progress now (`paused`,
+   * `at its cap`), shown instead of a rate and an ETA that would mean nothing.
+   */
+  update(summary: BatchSummary, held?: string): void;
   /**
    * Stops for good (idempotent). `clear`: on a terminal, erase the bar instead of leaving it (Ctrl-C:
    * the lines that follow must not be drawn over); without a terminal, print no last line.
@@ -46,6 +49,11 @@ function eta(remaining: number, rate: number): string {
   return `${(s / 3600).toFixed(1)}h`;
 }
 
+/** `14.9/s | ETA 6m`, or why there is no pace (`paused`). */
+function pace(remaining: number, rate: number, held: string | undefined, separator: string): string {
+  return held ?? `${rate.toFixed(1)}/s${separator}ETA ${eta(remaining, rate)}`;
+}
+
 /** The total to show: known once the producer is done, else what has been seen so far. */
 function totalOf(summary: BatchSummary): number {
   return Math.max(1, summary.producerDone ? summary.total : Math.max(summary.maxLine, summary.recorded));
@@ -57,7 +65,7 @@ export function createProgressView(options: { tty: boolean; stream?: NodeJS.Writ
   if (options.tty) {
     const bar = new cliProgress.SingleBar(
       {
-        format: '{bar} {percentage}% | {value}/{total} | {rate}/s | ETA {etaText} | {counts}',
+        format: '{bar} {percentage}% | {value}/{total} | {pace} | {counts}',
         barsize: 30,
         hideCursor: true,
         stream,
@@ -69,11 +77,11 @@ export function createProgressView(options: { tty: boolean; stream?: NodeJS.Writ
     let started = false;
     let stopped = false;
     return {
-      update(summary) {
+      update(summary, held) {
         if (stopped) return;
         const total = totalOf(summary);
         const rate = meter.push(summary.recorded);
-        const payload = { rate: rate.toFixed(1), etaText: eta(total - summary.recorded, rate), counts: counts(summary) };
+        const payload = { pace: pace(total - summary.recorded, rate, held, ' | '), counts: counts(summary) };
         if (!started) {
           bar.start(total, summary.recorded, payload);
           started = true;
@@ -97,30 +105,32 @@ export function createProgressView(options: { tty: boolean; stream?: NodeJS.Writ
   let last: BatchSummary | undefined;
   // Whether `last` has been printed already, so stop() never repeats the same line.
   let lastShown = false;
-  const line = (summary: BatchSummary, rate: number) => {
+  const line = (summary: BatchSummary, rate: number, held: string | undefined) => {
     const total = totalOf(summary);
     const pct = Math.floor((100 * summary.recorded) / total);
     stream.write(
       `batch ${summary.batch}: ${summary.recorded}/${summary.producerDone ? total : `${total}+`} (${pct}%) ` +
-        `${rate.toFixed(1)}/s ETA ${eta(total - summary.recorded, rate)} — ${counts(summary)}\n`,
+        `${pace(total - summary.recorded, rate, held, ' ')} — ${counts(summary)}\n`,
     );
   };
   let lastRate = 0;
+  let lastHeld: string | undefined;
   return {
-    update(summary) {
+    update(summary, held) {
       if (lastShown && last === undefined) return;
       lastRate = meter.push(summary.recorded);
       last = summary;
+      lastHeld = held;
       lastShown = false;
       const now = Date.now();
       if (now - lastAt >= every) {
         lastAt = now;
-        line(summary, lastRate);
+        line(summary, lastRate, held);
         lastShown = true;
       }
     },
     stop(stopOptions = {}) {
-      if (last && !lastShown && stopOptions.clear !== true) line(last, lastRate);
+      if (last && !lastShown && stopOptions.clear !== true) line(last, lastRate, lastHeld);
       // Stopped for good: update() sees lastShown with no `last` and does nothing.
       lastShown = true;
       last = undefined;

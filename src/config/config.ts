@@ -2,6 +2,7 @@ import { parseServerEnv, type ServerConfig } from './server.js';
 import { ErrorCodes, RescreenError } from '../errors/errors.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_LOCK_MS, DEFAULT_REDIS_URL } from './defaults.js';
 import { EnvSchema, vendorEnvSchema } from './env-schema.js';
+import { MIN_CREDENTIAL_LENGTH, secretRedactor } from './redact.js';
 import { isLoopbackHost, type MediaHostPolicy } from './hosts.js';
 import { spacingWindow, type Quota } from './quota-spec.js';
 import type { RateLimit } from './rate-limit.js';
@@ -57,6 +58,12 @@ export interface Config {
   readonly keepResponse: 'full' | 'minimal';
   /** RESCREEN_MAX_QUEUED: most jobs an enqueue keeps waiting in Redis at once (default 100000). */
   readonly maxQueued: number;
+  /**
+   * RESCREEN_SIMULATOR_CREDENTIALS: when a vendor with no credential set gets the simulator's test
+   * credentials. `auto` (default): only once its loopback base URL answers as the rescreen simulator
+   * (see {@link simulatorCandidates}); `always`: at once, whatever the base URL; `never`.
+   */
+  readonly simulatorCredentials: 'auto' | 'always' | 'never';
 }
 
 /** Where and how a finished batch is announced. */
@@ -151,7 +158,7 @@ export function parseConfig(vendors: readonly VendorConfigSpec[], env: Readonly<
     redisUrl: e.REDIS_URL ?? DEFAULT_REDIS_URL,
     redisUrlExplicit: e.REDIS_URL !== undefined,
     prefix: e.RESCREEN_PREFIX,
-    vendors: Object.fromEntries(vendors.map((spec) => [spec.name, vendorSettings(spec, v)])),
+    vendors: Object.fromEntries(vendors.map((spec) => [spec.name, vendorSettings(spec, v, e.RESCREEN_SIMULATOR_CREDENTIALS === 'always')])),
     identifyMatchThreshold: e.IDENTIFY_MATCH_THRESHOLD,
     logLevel: e.LOG_LEVEL,
     worker: {
@@ -190,19 +197,22 @@ export function parseConfig(vendors: readonly VendorConfigSpec[], env: Readonly<
     storeUrl: e.RESCREEN_STORE_URL,
     keepResponse: e.RESCREEN_KEEP_RESPONSE,
     maxQueued: e.RESCREEN_MAX_QUEUED,
+    simulatorCredentials: e.RESCREEN_SIMULATOR_CREDENTIALS,
   };
 }
 
-function vendorSettings(spec: VendorConfigSpec, v: Readonly<Record<string, unknown>>): VendorSettings {
+/** `simulated`: RESCREEN_SIMULATOR_CREDENTIALS=1, a vendor with no credential set gets the simulator's at once. */
+function vendorSettings(spec: VendorConfigSpec, v: Readonly<Record<string, unknown>>, simulated: boolean): VendorSettings {
   const baseUrl = v[spec.baseUrlVar] as string;
   const quota = v[spec.rateLimitVar] as Quota | undefined;
   const given = Object.fromEntries(Object.entries(spec.credentials).map(([key, variable]) => [key, v[variable] as string | undefined]));
-  // The simulator's test credentials, as a convenience, only for a loopback base URL with no
-  // credentials at all: a real vendor never gets them.
-  const simulated = spec.simulatorCredentials !== undefined && isLoopbackUrl(baseUrl) && Object.values(given).every((c) => c === undefined);
-  const credentials = simulated ? { ...given, ...spec.simulatorCredentials } : given;
+  const credentials = simulated && hasNoCredential(given) && spec.simulatorCredentials !== undefined ? { ...given, ...spec.simulatorCredentials } : given;
   const pricePerCall = v[priceVarOf(spec)] as number | undefined;
   return { name: spec.name, baseUrl, credentials, quota, rateLimit: plainRate(quota), pricePerCall, spec };
+}
+
+function hasNoCredential(credentials: Readonly<Record<string, string | undefined>>): boolean {
+  return Object.values(credentials).every((c) => c === undefined);
 }
 
 function isLoopbackUrl(url: string): boolean {
@@ -211,6 +221,30 @@ function isLoopbackUrl(url: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The vendors that may use the simulator's test credentials once their base URL answers as the
+ * rescreen simulator (RESCREEN_SIMULATOR_CREDENTIALS=auto): no credential of theirs is set and the
+ * base URL is a loopback address. A real vendor, or a proxy that is not the simulator, never gets them.
+ */
+export function simulatorCandidates(config: Config): string[] {
+  if (config.simulatorCredentials !== 'auto') return [];
+  return Object.values(config.vendors)
+    .filter((s) => s.spec.simulatorCredentials !== undefined && hasNoCredential(s.credentials) && isLoopbackUrl(s.baseUrl))
+    .map((s) => s.name);
+}
+
+/** `config` with the simulator's test credentials for `vendors` (those whose base URL answered as the simulator). */
+export function withSimulatorCredentials(config: Config, vendors: readonly string[]): Config {
+  if (vendors.length === 0) return config;
+  const updated = Object.fromEntries(
+    Object.entries(config.vendors).map(([name, s]) => [
+      name,
+      vendors.includes(name) && s.spec.simulatorCredentials !== undefined ? { ...s, credentials: { ...s.credentials, ...s.spec.simulatorCredentials } } : s,
+    ]),
+  );
+  return { ...config, vendors: updated };
 }
 
 /**
@@ -238,8 +272,13 @@ export function secretsOf(config: Config): string[] {
     ...(s.spec.derivedSecrets?.(s.credentials) ?? []),
   ]);
   return [...vendorSecrets, config.webhook?.secret]
-    .filter((s): s is string => s !== undefined && s.length >= 4)
+    .filter((s): s is string => s !== undefined && s.length >= MIN_CREDENTIAL_LENGTH)
     .sort((a, b) => b.length - a.length);
+}
+
+/** Replaces every configured secret in free text, as a whole token (see redact.ts). */
+export function configRedactor(config: Config): (text: string) => string {
+  return secretRedactor(secretsOf(config));
 }
 
 /** A Redis or PostgreSQL URL with any password replaced, fit for a message. */

@@ -6,11 +6,34 @@ import { z } from 'zod';
 import { isQuotaError, parseQuota, type Quota } from './quota-spec.js';
 import { priceVarOf, type VendorConfigSpec } from './vendor-settings.js';
 import * as D from './defaults.js';
+import { MIN_CREDENTIAL_LENGTH } from './redact.js';
+
+/**
+ * A refusal that says what the value must be and what it was: `must be … (got "0")`. Only for
+ * variables whose value is no secret (never a credential or a URL that may carry a password).
+ */
+const got = (message: string) => ({ error: (issue: { input?: unknown }) => `${message} (got ${JSON.stringify(issue.input)})` });
+
+/** `must be a whole number ≥ 1 (got "0")`: the range in words, never zod's "Too small: expected number to be >=1". */
+export function wholeNumberAtLeast(v: string, min: number, ctx: z.RefinementCtx, also = ''): number {
+  const n = /^\d{1,15}$/.test(v) ? Number(v) : NaN;
+  if (Number.isSafeInteger(n) && n >= min) return n;
+  ctx.addIssue({ code: 'custom', message: `must be ${also}a whole number ≥ ${min} (got ${JSON.stringify(v)})` });
+  return z.NEVER;
+}
 
 const optionalSecret = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+/**
+ * A vendor credential: unset, or at least MIN_CREDENTIAL_LENGTH characters — a shorter one could not
+ * be told from ordinary words when it is kept out of logs (redact.ts). Its value is never echoed.
+ */
+const credential = optionalSecret.refine((v) => v === undefined || v.length >= MIN_CREDENTIAL_LENGTH, {
+  message: `must be at least ${MIN_CREDENTIAL_LENGTH} characters (a shorter credential cannot be kept out of logs and messages), or unset`,
+});
 
 const url = (fallback: string) =>
   z
@@ -38,7 +61,7 @@ const price = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
-  .pipe(z.string().regex(/^\d{1,9}(\.\d{1,6})?$/, 'must be a decimal price such as 0.02 (at most 6 decimals)').optional())
+  .pipe(z.string().regex(/^\d{1,9}(\.\d{1,6})?$/, got('must be a decimal price such as 0.02 (at most 6 decimals)')).optional())
   .transform((v) => (v === undefined ? undefined : toMicros(v)));
 
 /** `0.025` → 25000. */
@@ -52,9 +75,7 @@ const int = (fallback: number, min: number) =>
     .string()
     .optional()
     .transform((v) => (v === undefined || v.trim() === '' ? String(fallback) : v.trim()))
-    .pipe(z.string().regex(/^\d+$/, 'must be a whole number'))
-    .transform(Number)
-    .pipe(z.number().int().min(min));
+    .transform((v, ctx) => wholeNumberAtLeast(v, min, ctx));
 
 export const EnvSchema = z.object({
   REDIS_URL: z
@@ -66,12 +87,12 @@ export const EnvSchema = z.object({
     .string()
     .optional()
     .transform((v) => (v === undefined || v === '' ? D.DEFAULT_PREFIX : v))
-    .pipe(z.string().regex(/^[A-Za-z0-9_.{}-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ . - { }')),
+    .pipe(z.string().regex(/^[A-Za-z0-9_.{}-]{1,64}$/, got('must be 1-64 characters of A-Z a-z 0-9 _ . - { }'))),
   IDENTIFY_MATCH_THRESHOLD: z
     .string()
     .optional()
     .transform((v) => (v === undefined || v.trim() === '' ? String(D.DEFAULT_IDENTIFY_MATCH_THRESHOLD) : v.trim()))
-    .pipe(z.string().regex(/^(0(\.\d+)?|1(\.0+)?)$/, 'must be a number from 0 to 1'))
+    .pipe(z.string().regex(/^(0(\.\d+)?|1(\.0+)?)$/, got('must be a number from 0 to 1')))
     .transform(Number),
   LOG_LEVEL: z
     .string()
@@ -82,9 +103,7 @@ export const EnvSchema = z.object({
     .string()
     .optional()
     .transform((v) => (v === undefined || v.trim() === '' ? 'auto' : v.trim().toLowerCase()))
-    .pipe(z.string().regex(/^(auto|\d+)$/, 'must be a whole number or auto'))
-    .transform((v) => (v === 'auto' ? 'auto' : Number(v)))
-    .pipe(z.union([z.literal('auto'), z.number().int().min(1)])),
+    .transform((v, ctx): 'auto' | number => (v === 'auto' ? 'auto' : wholeNumberAtLeast(v, 1, ctx, 'auto or '))),
   RESCREEN_RATE_GUARD_MS: int(D.DEFAULT_RATE_GUARD_MS, 0),
   RESCREEN_QUOTA_RECHECK_MS: int(D.DEFAULT_QUOTA_RECHECK_MS, 50),
   RESCREEN_HELD_RECHECK_MS: int(D.DEFAULT_HELD_RECHECK_MS, 50),
@@ -92,7 +111,7 @@ export const EnvSchema = z.object({
     .string()
     .optional()
     .transform((v) => (v === undefined || v.trim() === '' ? D.DEFAULT_CURRENCY : v.trim().toUpperCase()))
-    .pipe(z.string().regex(/^[A-Z]{3}$/, 'must be a three-letter ISO 4217 code such as USD or EUR')),
+    .pipe(z.string().regex(/^[A-Z]{3}$/, got('must be a three-letter ISO 4217 code such as USD or EUR'))),
   RESCREEN_ATTEMPTS: int(D.DEFAULT_ATTEMPTS, 1),
   RESCREEN_BACKOFF_MS: int(D.DEFAULT_BACKOFF_MS, 0),
   RESCREEN_CALL_RETRIES: int(D.DEFAULT_CALL_RETRIES, 0),
@@ -101,8 +120,7 @@ export const EnvSchema = z.object({
   RESCREEN_LOCK_MS: z
     .string()
     .optional()
-    .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
-    .pipe(z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(1_000)).optional()),
+    .transform((v, ctx) => (v === undefined || v.trim() === '' ? undefined : wholeNumberAtLeast(v.trim(), 1_000, ctx))),
   RESCREEN_STALLED_INTERVAL_MS: int(D.DEFAULT_STALLED_INTERVAL_MS, 500),
   RESCREEN_MAX_STALLED: int(D.DEFAULT_MAX_STALLED, 0),
   RESCREEN_PHOTO_MAX_BYTES: int(D.DEFAULT_PHOTO_MAX_BYTES, 1),
@@ -121,29 +139,40 @@ export const EnvSchema = z.object({
     .string()
     .optional()
     .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
-    .pipe(
-      z
-        .string()
-        .regex(/^postgres(ql)?:\/\/[^\s]+$/i, 'must be a postgres:// URL (unset: results stay in Redis)')
-        .refine((v) => URL.canParse(v), 'must be a postgres:// URL (unset: results stay in Redis)')
-        .refine((v) => /^[a-z_][a-z0-9_]{0,62}$/.test(new URL(v).searchParams.get('schema') ?? 'rescreen'), '?schema= must be a lower-case SQL identifier (a-z, 0-9, _)')
-        .optional(),
-    ),
+    .transform((v, ctx) => {
+      if (v === undefined) return undefined;
+      // One check after the other: the schema is only looked at in a URL that parses.
+      if (!/^postgres(ql)?:\/\/[^\s]+$/i.test(v) || !URL.canParse(v)) {
+        ctx.addIssue({ code: 'custom', message: 'must be a postgres:// URL (unset: results stay in Redis)' });
+        return z.NEVER;
+      }
+      if (!/^[a-z_][a-z0-9_]{0,62}$/.test(new URL(v).searchParams.get('schema') ?? 'rescreen')) {
+        ctx.addIssue({ code: 'custom', message: '?schema= must be a lower-case SQL identifier (a-z, 0-9, _)' });
+        return z.NEVER;
+      }
+      return v;
+    }),
   RESCREEN_KEEP_RESPONSE: z
     .string()
     .optional()
     .transform((v) => (v === undefined || v.trim() === '' ? D.DEFAULT_KEEP_RESPONSE : v.trim().toLowerCase()))
-    .pipe(z.enum(['full', 'minimal'], { error: 'must be full or minimal' })),
+    .pipe(z.enum(['full', 'minimal'], got('must be full or minimal'))),
   RESCREEN_MAX_QUEUED: int(D.DEFAULT_MAX_QUEUED, 1),
   RESCREEN_MEDIA_ALLOW_HOSTS: z
     .string()
     .optional()
     .transform((v) => (v ?? '').split(',').map((h) => h.trim().toLowerCase().replace(/^\[|\]$/g, '')).filter((h) => h !== '')),
+  RESCREEN_SIMULATOR_CREDENTIALS: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? 'auto' : v.trim().toLowerCase()))
+    .pipe(z.enum(['auto', 'true', 'false', '1', '0', 'yes', 'no'], got('must be 1 (always use the simulator\'s test credentials where none are set), 0 (never) or auto')))
+    .transform((v): 'auto' | 'always' | 'never' => (v === 'auto' ? 'auto' : v === 'true' || v === '1' || v === 'yes' ? 'always' : 'never')),
   RESCREEN_MEDIA_ALLOW_PRIVATE: z
     .string()
     .optional()
     .transform((v) => (v === undefined || v.trim() === '' ? 'false' : v.trim().toLowerCase()))
-    .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' }))
+    .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no'], got('must be true or false')))
     .transform((v) => v === 'true' || v === '1' || v === 'yes'),
 });
 
@@ -155,7 +184,7 @@ export function vendorEnvSchema(specs: readonly VendorConfigSpec[]): z.ZodObject
   const shape: Record<string, z.ZodType<string | number | Quota | undefined>> = {};
   for (const spec of specs) {
     shape[spec.baseUrlVar] = url(spec.defaultBaseUrl);
-    for (const variable of Object.values(spec.credentials)) shape[variable] = optionalSecret;
+    for (const variable of Object.values(spec.credentials)) shape[variable] = credential;
     shape[spec.rateLimitVar] = quota;
     shape[priceVarOf(spec)] = price;
   }

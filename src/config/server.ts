@@ -4,6 +4,7 @@
  * config.ts (the one reader of the environment).
  */
 import { z } from 'zod';
+import { wholeNumberAtLeast } from './env-schema.js';
 
 /** What a token may do: `read` only GETs; `operator` may also enqueue and retry. */
 export type ApiRole = 'read' | 'operator';
@@ -30,7 +31,7 @@ export const DEFAULT_API_BODY_LIMIT = 64 * 1024 * 1024;
 
 const token = z.string().min(MIN_TOKEN_LENGTH, `must be at least ${MIN_TOKEN_LENGTH} characters`).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
 
-const ServerEnvSchema = z.object({
+export const ServerEnvSchema = z.object({
   RESCREEN_API_TOKEN: z
     .string()
     .optional()
@@ -62,9 +63,7 @@ const ServerEnvSchema = z.object({
     .string()
     .optional()
     .transform((v) => (v === undefined || v.trim() === '' ? String(DEFAULT_API_BODY_LIMIT) : v.trim()))
-    .pipe(z.string().regex(/^\d+$/, 'must be a whole number'))
-    .transform(Number)
-    .pipe(z.number().int().min(1024)),
+    .transform((v, ctx) => wholeNumberAtLeast(v, 1024, ctx)),
 });
 
 /** The server's configuration, or the problems naming each bad variable (never its value: it may be a token). */

@@ -5,11 +5,14 @@
  * resolves to (at connect time, so DNS rebinding cannot slip past) and on every redirect — unless the
  * operator allows them (RESCREEN_MEDIA_ALLOW_HOSTS, RESCREEN_MEDIA_ALLOW_PRIVATE).
  */
-import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
+import { lookup as dnsLookup, promises as dns, type LookupAddress, type LookupOptions } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
+import type { interceptors } from 'undici';
 import { embeddedIpv4, isLoopbackHost, type MediaHostPolicy } from '../config/hosts.js';
 
 export { isLoopbackHost, type MediaHostPolicy };
+
+type DNSInterceptorOpts = NonNullable<Parameters<typeof interceptors.dns>[0]>;
 
 
 /** The default policy: public addresses only. */
@@ -115,6 +118,49 @@ export function guardedLookup(policy: MediaHostPolicy): (hostname: string, optio
       }
       if (options.all === true) callback(null, allowed);
       else callback(null, allowed[0]!.address, allowed[0]!.family);
+    });
+  };
+}
+
+/**
+ * The dry run's look at a host, without downloading anything: an IP literal as {@link refuseLiteral},
+ * a name by the addresses it resolves to now (refused when none is allowed). A name that does not
+ * resolve is not refused here (the download would fail, or succeed later): `undefined`.
+ */
+export async function refuseHost(policy: MediaHostPolicy, host: string): Promise<HostRefusedError | undefined> {
+  if (hostAllowed(policy, host)) return undefined;
+  const bare = host.replace(/^\[|\]$/g, '');
+  if (isIP(bare) !== 0) return refuseLiteral(policy, host);
+  let addresses: LookupAddress[];
+  try {
+    addresses = await dns.lookup(bare, { all: true });
+  } catch {
+    return undefined;
+  }
+  return addresses.length > 0 && addresses.every((a) => isBlockedAddress(a.address)) ? new HostRefusedError(host, addresses[0]!.address) : undefined;
+}
+
+/**
+ * A `lookup` for undici's DNS interceptor (`interceptors.dns`): the addresses a name resolves to,
+ * only the allowed ones; none left → {@link HostRefusedError}. Composed onto any dispatcher a media
+ * loader is given, it makes the request go to an address checked here, whatever that dispatcher's
+ * own `connect` does.
+ */
+export function guardedInterceptorLookup(policy: MediaHostPolicy): NonNullable<DNSInterceptorOpts['lookup']> {
+  return (origin, _options, callback) => {
+    const host = origin.hostname;
+    dnsLookup(host.replace(/^\[|\]$/g, ''), { all: true, order: 'ipv4first' }, (error, addresses) => {
+      if (error) {
+        callback(error, []);
+        return;
+      }
+      const allowed = hostAllowed(policy, host) ? addresses : addresses.filter((a) => !isBlockedAddress(a.address));
+      if (allowed.length === 0) {
+        callback(new HostRefusedError(host, addresses[0]?.address ?? '?'), []);
+        return;
+      }
+      // A short TTL: the interceptor caches per host name; a changed record is seen within seconds.
+      callback(null, allowed.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4, ttl: 10_000 })));
     });
   };
 }

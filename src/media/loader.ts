@@ -11,7 +11,7 @@ import { ErrorCodes, MediaRejectedError } from '../errors/errors.js';
 import { PUBLIC_ONLY, type MediaHostPolicy } from './host-policy.js';
 import { framesOverLimit, overLimit, type TooLarge } from './limits.js';
 import { readLocal } from './local.js';
-import { fetchRemote, sharedDispatcher, type RemoteReader } from './remote.js';
+import { fetchRemote, guardedDispatcher, sharedDispatcher, type RemoteReader } from './remote.js';
 import { resolveRef, type Source } from './refs.js';
 import { sniffPhoto, sniffVideo } from './sniff.js';
 import type { MediaBlob, MediaLoader } from './types.js';
@@ -38,14 +38,16 @@ export interface MediaLoaderOptions {
    */
   readonly fetchTimeoutMs?: number;
   /**
-   * undici dispatcher for http(s) downloads (tests pass a MockAgent or their own Agent). Redirects (at
-   * most {@link MAX_REDIRECTIONS}) are followed on top of it. Default: one Agent with keep-alive, shared by every loader.
+   * undici dispatcher for http(s) downloads (a proxy agent, or a test's own Agent). Redirects (at
+   * most {@link MAX_REDIRECTIONS}) are followed on top of it, and the host policy holds on it too:
+   * each name is resolved through the policy and the request goes to an allowed address (a DNS
+   * interceptor composed onto it). Default: one Agent with keep-alive, shared by every loader.
    */
   readonly dispatcher?: Dispatcher;
   /**
    * Which hosts downloads may reach (config `mediaHosts`). Default: public addresses only — loopback,
    * private, link-local and metadata addresses are refused (MEDIA_HOST_REFUSED), checked on each
-   * redirect and, with the default dispatcher, on the addresses a name resolves to when connecting.
+   * redirect and on the addresses a name resolves to, whatever the dispatcher.
    */
   readonly hostPolicy?: MediaHostPolicy;
   /**
@@ -77,7 +79,8 @@ export function createMediaLoader(options: MediaLoaderOptions = {}): MediaLoader
   const allowLocal = options.allowFileUrls ?? true;
   const hostPolicy = options.hostPolicy ?? PUBLIC_ONLY;
   // Redirects are followed here, not by undici, so that every hop is checked against the policy.
-  const dispatcher = options.dispatcher ?? sharedDispatcher(hostPolicy);
+  // A caller's dispatcher gets the policy through a DNS interceptor; the shared one checks at connect.
+  const dispatcher = options.dispatcher ? guardedDispatcher(options.dispatcher, hostPolicy) : sharedDispatcher(hostPolicy);
   const reader: RemoteReader = { fetchTimeoutMs, dispatcher, hostPolicy };
 
   /** One photo or video: read within `cap`, then sniffed as that kind. */

@@ -11,6 +11,8 @@ import { framesOverLimit, overLimit } from './limits.js';
 import type { CheckInput, MediaLimits } from './types.js';
 import { localError, statLocal } from './local.js';
 import { resolveRef, type Source } from './refs.js';
+import { PUBLIC_ONLY, refuseHost, type HostRefusedError, type MediaHostPolicy } from './host-policy.js';
+import { hostRefused } from './remote.js';
 import { acceptPhoto, acceptVideo, checkMediaSize, detectFileMime } from './sniff.js';
 
 /** Codes of local validation that end `rejected` with no paid call. */
@@ -25,16 +27,17 @@ export type ProbeResult =
   /** Every local rule passes: the vendor would be called (a paid call). */
   | { readonly outcome: 'sent' }
   /**
-   * An http(s) reference (for frames: at least one, and no local frame fails): not fetched, so its
-   * size and type are unknown; counted as a paid call.
+   * An http(s) reference (for frames: at least one, and no local frame fails) whose host the host
+   * policy lets through: not fetched, so its size and type are unknown; counted as a paid call.
    */
   | { readonly outcome: 'remote' }
   /** Local validation refuses it: `rejected`, no paid call. */
   | { readonly outcome: 'rejected'; readonly code: LocalRejectCode; readonly message: string }
   /**
    * It cannot be read (missing, unreadable, a refused or malformed reference): `failed`, no paid call.
-   * `code` is `MEDIA_NOT_FOUND` or `MEDIA_UNREADABLE` (or, for an error the loader would not expect,
-   * that error's code).
+   * `code` is `MEDIA_NOT_FOUND`, `MEDIA_UNREADABLE` or `MEDIA_HOST_REFUSED` (an http(s) reference to
+   * a host the host policy refuses: an IP literal, or a name that resolves only to refused addresses)
+   * (or, for an error the loader would not expect, that error's code).
    */
   | { readonly outcome: 'failed'; readonly code: string; readonly message: string };
 
@@ -44,6 +47,8 @@ export interface MediaProbeOptions {
   readonly photoMaxBytes?: number;
   /** Whether local references are allowed. Default `true`, as in the loader. */
   readonly allowFileUrls?: boolean;
+  /** Which hosts http(s) references may reach (config `mediaHosts`). Default public addresses only, as in the loader. */
+  readonly hostPolicy?: MediaHostPolicy;
 }
 
 /** Probes the media of one line by the check's input kind. Never throws for a media problem. */
@@ -62,15 +67,32 @@ const REMOTE: ProbeResult = { outcome: 'remote' };
  *   frames: each a JPEG or PNG, at most `bodyMaxBytes` in total, first failing frame wins.
  * - Checked in the loader's order: reference → `stat` (missing, a directory, not a regular file) →
  *   size cap → empty → type sniffed from the first bytes (never the extension).
- * - http(s) references are not fetched (`remote`).
+ * - http(s) references are not fetched: their host is checked against the host policy (an IP literal
+ *   as such, a name by what it resolves to now; each host name looked up once per probe), then
+ *   `remote`. Redirects cannot be known without fetching.
  */
 export function createMediaProbe(options: MediaProbeOptions = {}): MediaProbe {
   const photoMaxBytes = options.photoMaxBytes ?? DEFAULT_PHOTO_MAX_BYTES;
   const allowLocal = options.allowFileUrls ?? true;
+  const hostPolicy = options.hostPolicy ?? PUBLIC_ONLY;
+  // One look-up per host name for the whole dry run (a manifest often has one bucket for every line).
+  const hosts = new Map<string, Promise<HostRefusedError | undefined>>();
+
+  /** Throws MEDIA_HOST_REFUSED, as the loader would before any request, when the policy refuses the host. */
+  async function checkHost(source: Extract<Source, { kind: 'http' }>): Promise<void> {
+    const host = source.url.hostname;
+    let refused = hosts.get(host);
+    if (refused === undefined) hosts.set(host, (refused = refuseHost(hostPolicy, host)));
+    const error = await refused;
+    if (error) throw hostRefused(source.display, undefined, error);
+  }
 
   async function single(ref: string, baseDir: string, kind: 'photo' | 'video', bodyMaxBytes: number): Promise<ProbeResult> {
     const source = resolveRef(ref, baseDir, allowLocal);
-    if (source.kind === 'http') return REMOTE;
+    if (source.kind === 'http') {
+      await checkHost(source);
+      return REMOTE;
+    }
     const cap = kind === 'photo' ? photoMaxBytes : bodyMaxBytes;
     const size = await statLocal(source.path, source.display, cap, (n) => overLimit(source.display, n, cap));
     const sniff = { maxBytes: cap, label: source.display };
@@ -88,6 +110,7 @@ export function createMediaProbe(options: MediaProbeOptions = {}): MediaProbe {
     let remote = false;
     for (const [index, source] of sources.entries()) {
       if (source.kind === 'http') {
+        await checkHost(source);
         // Its size is unknown: the total below is a lower bound, so an excess found is certain.
         remote = true;
         continue;

@@ -2,10 +2,10 @@
  * http(s) media downloads, bounded: refused on their Content-Length and aborted as soon as they pass
  * the cap; every redirect is checked against the host policy.
  */
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, interceptors, request, type Dispatcher } from 'undici';
 import { ErrorCodes, MediaFetchError, MediaUnavailableError, RescreenError } from '../errors/errors.js';
 import { httpStatusClass, isTimeout } from '../errors/http-failure.js';
-import { guardedLookup, HostRefusedError, refuseLiteral, type MediaHostPolicy } from './host-policy.js';
+import { guardedInterceptorLookup, guardedLookup, HostRefusedError, refuseLiteral, type MediaHostPolicy } from './host-policy.js';
 import type { TooLarge } from './limits.js';
 import type { Source } from './refs.js';
 
@@ -112,7 +112,7 @@ export async function fetchRemote(
 }
 
 /** MEDIA_HOST_REFUSED: final (`failed`), and no vendor call is made for the line. */
-function hostRefused(display: string, hop: number | undefined, refused: HostRefusedError): MediaUnavailableError {
+export function hostRefused(display: string, hop: number | undefined, refused: HostRefusedError): MediaUnavailableError {
   const where = hop === undefined || hop === 0 ? '' : ` (after ${hop} ${hop === 1 ? 'redirect' : 'redirects'})`;
   return new MediaUnavailableError(
     ErrorCodes.MEDIA_HOST_REFUSED,
@@ -173,6 +173,16 @@ function describeNetworkError(err: Error): string {
   const code = (err as NodeJS.ErrnoException).code;
   const message = err.message.trim() === '' ? err.name : err.message;
   return code !== undefined && !message.includes(code) ? `${code}: ${message}` : message;
+}
+
+/**
+ * `dispatcher` (a caller's own: a proxy agent, a mock) made to honour the host policy: the DNS
+ * interceptor resolves each name through the policy and sends the request to an address it allowed,
+ * whatever the dispatcher's own `connect` does. With `allowPrivate` it is returned as it is.
+ */
+export function guardedDispatcher(dispatcher: Dispatcher, policy: MediaHostPolicy): Dispatcher {
+  if (policy.allowPrivate) return dispatcher;
+  return dispatcher.compose(interceptors.dns({ lookup: guardedInterceptorLookup(policy) }));
 }
 
 const shared = new Map<string, Dispatcher>();

@@ -29,7 +29,11 @@ export class RedisUnavailableError extends RescreenError {
   }
 }
 
-/** PINGs a Redis once, quickly, without ioredis' endless reconnects. Resolves false when it does not answer. */
+/**
+ * PINGs a Redis once, quickly, without ioredis' endless reconnects. Resolves false when it does not
+ * answer within `timeoutMs` — a refused connection, and also a server that accepts the connection
+ * but never replies (frozen: connectTimeout alone covers only the TCP connect).
+ */
 export async function pingRedis(url: string, timeoutMs = 2_000): Promise<boolean> {
   const client = new Redis(url, {
     lazyConnect: true,
@@ -39,12 +43,16 @@ export async function pingRedis(url: string, timeoutMs = 2_000): Promise<boolean
     enableOfflineQueue: false,
   });
   client.on('error', () => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
   try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
+    const answer = async () => {
+      await client.connect();
+      return (await client.ping()) === 'PONG';
+    };
+    return await Promise.race([answer().catch(() => false), deadline]);
   } finally {
+    clearTimeout(timer);
     client.disconnect();
   }
 }
@@ -53,7 +61,7 @@ export async function pingRedis(url: string, timeoutMs = 2_000): Promise<boolean
 export async function assertRedisReachable(url: string): Promise<void> {
   if (!(await pingRedis(url, 3_000))) {
     throw new RedisUnavailableError(
-      `cannot reach Redis at ${redactUrl(url)} — start one (docker compose up -d redis, or your distro's redis-server) or set REDIS_URL`,
+      `cannot reach Redis at ${redactUrl(url)} (no answer within 3 s) — start one (docker compose up -d redis, or your distro's redis-server) or set REDIS_URL`,
     );
   }
 }

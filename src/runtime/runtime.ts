@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { CheckRegistry, Vendor } from '../checks/registry.js';
 import type { ProcessorDeps } from '../checks/processor.js';
 import type { JobPayload } from '../checks/types.js';
-import { secretsOf, type Config } from '../config/config.js';
+import { configRedactor, type Config } from '../config/config.js';
 import { createMediaLoader } from '../media/loader.js';
 import { createNotifier, startNotificationWorker, type BatchFinishedJob } from '../notify/notifications.js';
 import { pendingJobCount, type PendingWork } from '../queues/idle.js';
@@ -26,6 +26,7 @@ import { ScheduleWorker } from '../schedules/worker.js';
 import type { CallLedger } from '../queues/call-budget.js';
 import type { ResultStore } from '../store/types.js';
 import { openStore } from './store.js';
+import { confirmSimulatorCredentials } from './simulator-credentials.js';
 import type { VendorClient, VendorDefinition } from '../vendors/definition.js';
 import { BUILT_INS, type Registries } from './built-ins.js';
 
@@ -51,12 +52,14 @@ export interface Runtime {
 
 /**
  * Connects to Redis (failing fast with a one-line message when it does not answer) and opens the
- * store and queues. `registries`: the vendors and checks (default the built-in ones).
+ * store and queues. `registries`: the vendors and checks (default the built-in ones). The runtime's
+ * `config` is `given` with the simulator's test credentials for a vendor whose base URL answered as
+ * the simulator (RESCREEN_SIMULATOR_CREDENTIALS).
  */
-export async function openRuntime(config: Config, log: Logger, registries: Registries = BUILT_INS): Promise<Runtime> {
+export async function openRuntime(given: Config, log: Logger, registries: Registries = BUILT_INS): Promise<Runtime> {
   // On a Cluster, a prefix without a hash tag would fail deep inside BullMQ: refuse it with the fix.
-  if (isClusterUrl(config.redisUrl)) assertClusterSafePrefix(config.prefix);
-  await assertRedisReachable(config.redisUrl);
+  if (isClusterUrl(given.redisUrl)) assertClusterSafePrefix(given.prefix);
+  const [config] = await Promise.all([confirmSimulatorCredentials(given, log), assertRedisReachable(given.redisUrl)]);
   const redis = connectRedis(config.redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', (error) => log.debug({ err: error.message }, 'redis connection error'));
   const queueOptions = { connection: redis, prefix: config.prefix, defaultJobOptions: defaultJobOptions(config.worker), streams: QUEUE_STREAMS };
@@ -99,10 +102,9 @@ export async function openRuntime(config: Config, log: Logger, registries: Regis
   };
 }
 
-/** Removes every configured secret (and GLAIR's Basic form of them) from free text. */
+/** Removes every configured secret (and GLAIR's Basic form of them) from free text, as whole tokens (config/redact.ts). */
 export function redactor(config: Config): (text: string) => string {
-  const secrets = secretsOf(config);
-  return (text) => secrets.reduce((acc, secret) => (acc.includes(secret) ? acc.split(secret).join('[redacted]') : acc), text);
+  return configRedactor(config);
 }
 
 /** Delay after a 429 that came without Retry-After (GLAIR sends none): doubled per consecutive pause. */

@@ -24,11 +24,18 @@ export interface OpenedStore {
   close(): Promise<void>;
 }
 
+/** The PostgreSQL store (RESCREEN_STORE_URL) did not answer, or its schema could not be migrated (STORE_UNAVAILABLE): infrastructure, exit 2. */
+export class StoreUnavailableError extends RescreenError {
+  override name = 'StoreUnavailableError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.STORE_UNAVAILABLE, message, options);
+  }
+}
+
 /** A PostgreSQL store URL that did not answer, or whose schema could not be migrated. */
-export function storeUnavailable(url: string, error: unknown): RescreenError {
+export function storeUnavailable(url: string, error: unknown): StoreUnavailableError {
   const reason = error instanceof Error ? error.message : String(error);
-  return new RescreenError(
-    ErrorCodes.STORE_UNAVAILABLE,
+  return new StoreUnavailableError(
     `the result store at ${redactUrl(url)} cannot be used: ${reason} (check RESCREEN_STORE_URL, or unset it to keep results in Redis)`,
     { cause: error },
   );

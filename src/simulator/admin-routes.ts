@@ -3,6 +3,8 @@
  * authentication, latency or failures apply to them.
  *
  * - `GET /__sim/health` → `{"ok":true}`
+ * - `GET /__sim/identity` → {@link SIMULATOR_IDENTITY}: how a worker tells this simulator from any
+ *   other server on a loopback base URL before it uses the simulator's test credentials
  * - `GET /__sim/stats` → {@link SimulatorStats}
  * - `GET /__sim/arrivals` → `{ooto: number[], glair: number[]}`: epoch ms of the calls each vendor's
  *   quota let through (the last 200,000), for measuring how a client spaces its calls
@@ -13,6 +15,7 @@
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { readBody } from './body.js';
+import { SIMULATOR_IDENTITY } from './identity.js';
 import type { FailureKind, ResolvedSettings, SimulatorSettings } from './options.js';
 import type { Reply } from './route.js';
 import type { SimulatorStats } from './stats.js';
@@ -64,6 +67,8 @@ export async function handleAdmin(req: IncomingMessage, path: string, target: Ad
   switch (route) {
     case 'GET /__sim/health':
       return { status: 200, body: { ok: true } };
+    case 'GET /__sim/identity':
+      return { status: 200, body: SIMULATOR_IDENTITY };
     case 'GET /__sim/stats':
       return { status: 200, body: target.stats() };
     case 'GET /__sim/arrivals':

@@ -68,7 +68,9 @@ export function startCliInPty(args: readonly string[], env: Record<string, strin
   ctrlC(): void;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 } {
-  const command = [process.execPath, BIN, ...args].map(shellWord).join(' ');
+  // `exec`: script runs the command through /bin/sh, and dash stays as node's parent; on Ctrl-C it
+  // gets the SIGINT too and ends itself with 130 whatever node's exit code was.
+  const command = `exec ${[process.execPath, BIN, ...args].map(shellWord).join(' ')}`;
   const child = spawn('script', ['-qfec', command, '/dev/null'], { env: cleanEnv({ TERM: 'xterm', ...env }), stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));

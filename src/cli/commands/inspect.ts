@@ -4,6 +4,7 @@ import {
   ATTEMPT_CSV_COLUMNS,
   attemptCsvRow,
   batchAttempts,
+  batchBudget,
   batchRecords,
   batchStatus,
   batchSummary,
@@ -15,6 +16,7 @@ import {
   listBatches,
   recordByTransactionId,
   type AttemptRow,
+  type BatchSummary,
   type Runtime,
   type VendorQuotaReport,
 } from '../../app/index.js';
@@ -35,7 +37,7 @@ export async function status(runtime: Runtime, batch: string, options: { watch?:
     process.once('SIGINT', onSignal);
     try {
       for (;;) {
-        view.update(summary);
+        view.update(summary, await heldReason(runtime, summary));
         if (isFinished(summary) || stop.signal.aborted) break;
         await sleep(options.intervalMs ?? 500, undefined, { signal: stop.signal }).catch(() => undefined);
         summary = (await runtime.store.summary(batch)) ?? summary;
@@ -57,6 +59,18 @@ export async function status(runtime: Runtime, batch: string, options: { watch?:
   else if (now.finished) process.stdout.write(`changes: not counted yet for a batch this size (rescreen changes ${batch} counts them)\n`);
   if (!now.finished) writeQuotaLines(now.quotas);
   return interrupted ? ExitCode.INTERRUPTED : ExitCode.OK;
+}
+
+/**
+ * Why an unfinished batch makes no progress now, in a word for the progress view: `paused`, `at its
+ * cap` (--max-calls / --max-spend reached); a rate and an ETA would mean nothing then.
+ */
+async function heldReason(runtime: Runtime, summary: BatchSummary): Promise<string | undefined> {
+  if (isFinished(summary)) return undefined;
+  const budget = await batchBudget(runtime, summary);
+  if (budget.state === 'paused') return `paused (rescreen batch resume ${summary.batch})`;
+  if (budget.budgetReached) return `at its cap (rescreen batch raise ${summary.batch})`;
+  return undefined;
 }
 
 /** The vendors' quota state (pause, spent budget, learned rate, too little concurrency), one line each. */

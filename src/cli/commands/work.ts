@@ -13,8 +13,8 @@ export interface WorkArgs {
 
 /**
  * Closes the workers gracefully on SIGINT/SIGTERM (in-flight jobs finish and get their records);
- * a second signal exits at once (in-flight jobs come back later as stalled jobs: nothing is lost).
- * Returns a function that removes the handlers, and a signal that fires on the first one.
+ * a second signal exits at once with 130 (in-flight jobs come back later as stalled jobs: nothing is
+ * lost). Returns a function that removes the handlers, and a signal that fires on the first one.
  */
 export function onShutdownSignals(
   runtime: Runtime,
@@ -70,6 +70,15 @@ export function reportStoppedVendors(stopped: readonly Vendor[]): void {
   }
 }
 
+/**
+ * `work`'s exit once its workers closed. A SIGTERM/SIGINT that let the calls in flight finish is the
+ * normal way to stop a worker (systemd, containers): 0, like an idle exit; only a vendor that refused
+ * our credentials makes it 3. (A second signal exits 130 from the handler, before this.)
+ */
+function finishedCode(stopped: readonly Vendor[]): number {
+  return stopped.length > 0 ? ExitCode.VENDOR_STOPPED : ExitCode.OK;
+}
+
 /** `rescreen work`: runs until a signal, or with --until-idle until nothing is left to do. Returns the exit code. */
 export async function work(runtime: Runtime, args: WorkArgs): Promise<number> {
   const vendors = await credentialedVendors(runtime, args.vendors ?? runtime.vendors.map((v) => v.name));
@@ -87,11 +96,8 @@ export async function work(runtime: Runtime, args: WorkArgs): Promise<number> {
       const stopped = await waitUntilIdle(handle.pool, { signal: shutdown.signal, also: [handle.schedules, ...(handle.notifications ? [handle.notifications] : [])] });
       await handle.close();
       reportStoppedVendors(stopped);
-      if (shutdown.signal.aborted) {
-        await reportInterrupted(runtime, handle);
-        return ExitCode.INTERRUPTED;
-      }
-      return stopped.length > 0 ? ExitCode.VENDOR_STOPPED : ExitCode.OK;
+      if (shutdown.signal.aborted) await reportInterrupted(runtime, handle);
+      return finishedCode(stopped);
     }
     await new Promise<void>((resolve) => {
       shutdown.signal.addEventListener('abort', () => resolve(), { once: true });
@@ -102,11 +108,8 @@ export async function work(runtime: Runtime, args: WorkArgs): Promise<number> {
     await handle.close();
     const stopped = [...handle.pool.stoppedVendors.keys()];
     reportStoppedVendors(stopped);
-    if (shutdown.signal.aborted) {
-      await reportInterrupted(runtime, handle);
-      return ExitCode.INTERRUPTED;
-    }
-    return stopped.length > 0 ? ExitCode.VENDOR_STOPPED : ExitCode.OK;
+    if (shutdown.signal.aborted) await reportInterrupted(runtime, handle);
+    return finishedCode(stopped);
   } finally {
     shutdown.dispose();
     await stopMetrics?.();

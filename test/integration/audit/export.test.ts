@@ -129,6 +129,11 @@ describe('export and verify', () => {
     expect(notExport.stdout).toBe('ALTERED: manifest.json: missing: this is not a rescreen export folder\n');
     const keyTwice = await runCli(['keygen', '--out', join(h.dir, 'signing.pem')], h.env);
     expect(keyTwice.code).toBe(2);
+    expect(keyTwice.stderr).toBe(`rescreen: cannot write ${join(h.dir, 'signing.pem')}: it already exists\n`);
+    // A missing folder is named as the problem, not the file that was never there.
+    const noFolder = await runCli(['keygen', '--out', join(h.dir, 'no-such-folder', 'k.pem')], h.env);
+    expect(noFolder.code).toBe(2);
+    expect(noFolder.stderr).toBe(`rescreen: cannot write ${join(h.dir, 'no-such-folder', 'k.pem')}: the folder ${join(h.dir, 'no-such-folder')} does not exist (create it first)\n`);
     await rm(join(h.dir, 'x'), { recursive: true, force: true });
   });
 });

@@ -203,4 +203,26 @@ describe('enqueue --dry-run: knowing before paying', () => {
 
     expect(await snapshot()).toEqual(before);
   });
+  it('applies the host policy to remote refs: refused hosts are no paid call but MEDIA_HOST_REFUSED, as the workers would end them', async () => {
+    const manifest = await h.manifest('hosts.jsonl', [
+      { ref: 'http://127.0.0.1:9/a.jpg', check: 'ooto-deepfake' },
+      { ref: 'http://169.254.169.254/latest/meta-data/iam.jpg', check: 'ooto-deepfake' },
+      { ref: 'http://localhost:9/b.jpg', check: 'ooto-identify' }, // a name that resolves to loopback
+      { frames: ['http://[::1]:9/1.jpg'], check: 'glair-frames' },
+      { ref: 'https://bucket.example/ok.jpg?sig=secret', check: 'ooto-deepfake' }, // not resolvable here: still a paid call
+    ]);
+    // The harness allows 127.0.0.1 for its media servers; a real configuration does not.
+    const env = { ...h.env, RESCREEN_MEDIA_ALLOW_HOSTS: '' };
+    const dry = await runCli(['enqueue', manifest, '--batch', 'hosts', '--dry-run'], env);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain('would end failed, no paid call: MEDIA_NOT_FOUND 0, MEDIA_UNREADABLE 0, MEDIA_HOST_REFUSED 4, INVALID_LINE 0');
+    expect(dry.stdout).toContain('remote http(s) refs: 1 (not fetched: counted as paid calls');
+    expect(dry.stdout).toMatch(/paid calls: 1\b/);
+    expect(dry.stdout + dry.stderr).not.toContain('secret');
+
+    // Allowed by the operator: counted as paid calls again.
+    const allowed = await runCli(['enqueue', manifest, '--batch', 'hosts', '--dry-run'], { ...env, RESCREEN_MEDIA_ALLOW_PRIVATE: 'true' });
+    expect(allowed.stdout).toContain('remote http(s) refs: 5');
+    expect(allowed.stdout).not.toContain('MEDIA_HOST_REFUSED');
+  });
 });

@@ -37,19 +37,19 @@ describe('loadConfig', () => {
       REDIS_URL: 'redis://:pw@10.0.0.1:6380/2',
       RESCREEN_PREFIX: 'rs',
       OOTO_BASE_URL: 'http://127.0.0.1:4010/',
-      OOTO_APP_ID: 'id',
-      OOTO_APP_KEY: 'key',
+      OOTO_APP_ID: 'app-id',
+      OOTO_APP_KEY: 'app-key',
       OOTO_RATE_LIMIT: '15/s',
       GLAIR_BASE_URL: 'http://127.0.0.1:4010',
-      GLAIR_USERNAME: 'u',
-      GLAIR_PASSWORD: 'p',
-      GLAIR_API_KEY: 'k',
+      GLAIR_USERNAME: 'user',
+      GLAIR_PASSWORD: 'pass',
+      GLAIR_API_KEY: 'api-key',
       GLAIR_RATE_LIMIT: '600/m',
       IDENTIFY_MATCH_THRESHOLD: '0.8',
       LOG_LEVEL: 'DEBUG',
     });
     expect(c.redisUrlExplicit).toBe(true);
-    expect(c.vendors.ooto).toMatchObject({ baseUrl: 'http://127.0.0.1:4010', credentials: { appId: 'id', appKey: 'key' }, rateLimit: { max: 15, durationMs: 1000 } });
+    expect(c.vendors.ooto).toMatchObject({ baseUrl: 'http://127.0.0.1:4010', credentials: { appId: 'app-id', appKey: 'app-key' }, rateLimit: { max: 15, durationMs: 1000 } });
     expect(c.vendors.ooto?.quota?.text).toBe('15/s');
     expect(c.vendors.glair?.rateLimit).toEqual({ max: 600, durationMs: 60_000 });
     expect(c.identifyMatchThreshold).toBe(0.8);

@@ -4,6 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/runtime/built-ins.js';
 import { ErrorCodes, MediaUnavailableError } from '../../../src/errors/errors.js';
@@ -122,6 +123,29 @@ describe('media host policy', () => {
     // RESCREEN_MEDIA_ALLOW_PRIVATE=true: anything goes.
     const open = createMediaLoader({ hostPolicy: { allowHosts: [], allowPrivate: true } });
     expect((await open.loadPhoto(`${base}/to-localhost`, '/')).mime).toBe('image/jpeg');
+  });
+
+  it('holds on a dispatcher the caller gives too (its own Agent has no guarded connect)', async () => {
+    requests.length = 0;
+    const agent = new Agent({ keepAliveTimeout: 1_000 });
+    try {
+      const strict = createMediaLoader({ dispatcher: agent });
+      // A name that resolves to loopback: refused before any request, whatever the agent would connect to.
+      const viaName = await refusal(strict.loadPhoto(`http://localhost:${port}/a.jpg`, '/'));
+      expect(viaName.code).toBe(ErrorCodes.MEDIA_HOST_REFUSED);
+      expect(viaName.message).toMatch(/localhost resolves to (127\.0\.0\.1|::1)/);
+      expect((await refusal(strict.loadPhoto(`${base}/a.jpg`, '/'))).code).toBe(ErrorCodes.MEDIA_HOST_REFUSED);
+      expect(requests).toEqual([]);
+
+      // Allowed by name: reached through the caller's agent; a redirect to a name resolving to loopback is not followed.
+      const allowed = createMediaLoader({ dispatcher: agent, hostPolicy: { allowHosts: ['localhost', '127.0.0.1'], allowPrivate: false } });
+      expect((await allowed.loadPhoto(`http://localhost:${port}/a.jpg`, '/')).mime).toBe('image/jpeg');
+      const onlyIp = createMediaLoader({ dispatcher: agent, hostPolicy: { allowHosts: ['127.0.0.1'], allowPrivate: false } });
+      expect((await refusal(onlyIp.loadPhoto(`${base}/to-localhost`, '/'))).code).toBe(ErrorCodes.MEDIA_HOST_REFUSED);
+      expect(requests).toEqual(['/a.jpg', '/to-localhost']);
+    } finally {
+      await agent.close();
+    }
   });
 
   it('a refused ref ends failed with MEDIA_HOST_REFUSED and makes no vendor call', async () => {

@@ -139,6 +139,22 @@ describe('createMediaProbe', () => {
     expect(await outcome('frames', ['f/1.jpg', 'f/2.jpg'])).toBe('MEDIA_TOO_LARGE');
   });
 
+  it('applies the host policy to http(s) references, as the loader would: refused hosts end failed MEDIA_HOST_REFUSED', async () => {
+    for (const ref of ['http://127.0.0.1/a.jpg', 'http://169.254.169.254/latest/a.jpg', 'http://localhost:9/a.jpg', 'http://[::ffff:10.0.0.1]/a.jpg']) {
+      expect(await probe.probe('photo', [ref], dir), ref).toMatchObject({ outcome: 'failed', code: 'MEDIA_HOST_REFUSED' });
+    }
+    const refused = await probe.probe('photo', ['http://127.0.0.1/a.jpg?sig=secret'], dir);
+    expect(refused).toMatchObject({ message: expect.stringContaining('RESCREEN_MEDIA_ALLOW_HOSTS') as unknown });
+    expect(JSON.stringify(refused)).not.toContain('secret');
+    // A refused frame fails the line, as the loader's first failing frame does.
+    expect(await probe.probe('frames', ['f/3.png', 'http://10.1.2.3/2.jpg'], dir)).toMatchObject({ outcome: 'failed', code: 'MEDIA_HOST_REFUSED' });
+    // What the operator allows is a paid call again.
+    const allowing = createMediaProbe({ hostPolicy: { allowHosts: ['127.0.0.1', 'localhost'], allowPrivate: false } });
+    expect(await allowing.probe('photo', ['http://127.0.0.1/a.jpg'], dir)).toEqual({ outcome: 'remote' });
+    expect(await allowing.probe('photo', ['http://localhost:9/a.jpg'], dir)).toEqual({ outcome: 'remote' });
+    expect(await createMediaProbe({ hostPolicy: { allowHosts: [], allowPrivate: true } }).probe('photo', ['http://169.254.169.254/a.jpg'], dir)).toEqual({ outcome: 'remote' });
+  });
+
   it('does not fetch http(s) references: they are remote', async () => {
     expect(await probe.probe('photo', ['https://bucket.example/a.jpg?sig=secret'], dir)).toEqual({ outcome: 'remote' });
     expect(await probe.probe('video', ['http://bucket.example/a.mp4'], dir)).toEqual({ outcome: 'remote' });
