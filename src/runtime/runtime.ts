@@ -25,7 +25,7 @@ import { assertRedisReachable } from '../redis/locate.js';
 import { ScheduleWorker } from '../schedules/worker.js';
 import type { CallLedger } from '../queues/call-budget.js';
 import type { ResultStore } from '../store/types.js';
-import { openStore } from './store.js';
+import { openStore, recordTerms } from './store.js';
 import type { VendorClient, VendorDefinition } from '../vendors/definition.js';
 import { BUILT_INS, type Registries } from './built-ins.js';
 
@@ -36,6 +36,8 @@ export interface Runtime {
   readonly store: ResultStore;
   /** Which backend `store` is: `redis` (default) or `postgres` (RESCREEN_STORE_URL). */
   readonly storeKind: 'redis' | 'postgres';
+  /** Which store, without credentials (`redis`, `postgres://host:port/db?schema=…`): recorded with each batch enqueued. */
+  readonly storeIdentity: string;
   /** The per-line vendor call ledger, next to the records. */
   readonly callLedger: CallLedger;
   /** The vendor definitions this runtime works with (the registry's, or a test's). */
@@ -83,6 +85,7 @@ export async function openRuntime(config: Config, log: Logger, registries: Regis
     redis,
     store,
     storeKind: opened.kind,
+    storeIdentity: opened.identity,
     callLedger: opened.ledger,
     vendors: registries.vendors,
     checks: registries.checks,
@@ -229,6 +232,7 @@ export function startWorkers(
       },
       heldRecheckMs: config.worker.heldRecheckMs,
     },
+    store: runtime.storeIdentity,
     log,
   }).start();
   const schedules = new ScheduleWorker({
@@ -238,6 +242,7 @@ export function startWorkers(
     queues: runtime.queues,
     checks: runtime.checks,
     store,
+    recordTerms: (batch) => recordTerms(config, runtime.redis, runtime.storeIdentity, batch),
     log,
   }).start();
   let notificationConnection: Redis | undefined;
