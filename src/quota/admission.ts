@@ -67,7 +67,7 @@ export function quotaStateKey(prefix: string, vendor: Vendor): string {
   return `${prefix}:quota:{${vendor}}`;
 }
 
-/** Granted: delay, slot, tat after it ('' unspaced), step; or refused: wait, reason, resume, unit, max. */
+/** Granted: delay, slot, tat after and before it ('' unspaced); or refused: wait, reason, resume, unit, max. */
 type AcquireReply = [1, string, string, string, string] | [0, string, WaitReason['kind'], string, string, string];
 
 interface QuotaCommands {
@@ -143,8 +143,8 @@ export class Admission implements CallGate {
           this.#o.log.info({ vendor: this.vendor }, `${this.vendor}: calls resumed`);
           this.#lastWaitLogged = '';
         }
-        const [, , slot, tat, step] = reply;
-        return { release: () => this.#commands.rescreenQuotaRelease(this.#key, tat, step, slot, ...counted).then(() => undefined) };
+        const [, , slot, tat, tatBefore] = reply;
+        return { release: () => this.#commands.rescreenQuotaRelease(this.#key, tat, tatBefore, slot, ...counted).then(() => undefined) };
       }
       const [, waitText, kind, resumeText, unit, maxText] = reply;
       const waitMs = Math.max(1, Math.ceil(Number(waitText)));

@@ -38,8 +38,8 @@ end
  * After an idle spell, the first window's calls are spaced 20% wider: the first calls of a worker
  * travel slower (new connections, cold code), and a late first call must not share the vendor's
  * window with an on-time call one window later.
- * Returns {1, delayMs, slotMs, tat, step} — granted for a slot delayMs from now (≤ horizon); the
- * rest is what RELEASE needs to give the permit back — or
+ * Returns {1, delayMs, slotMs, tat, tatBefore} — granted for a slot delayMs from now (≤ horizon);
+ * the rest is what RELEASE needs to give the permit back — or
  * {0, waitMs, reason, resumeAtMs, unit, max}: reason `hold` (429 pause), `window` (a counted
  * window is spent), `spacing` (the next free slot is beyond the horizon).
  */
@@ -148,9 +148,10 @@ for _, w in ipairs(writes) do
     end
   end
 end
-local tatNew = ''
+local tatNew, tatPrev = '', ''
 if interval > 0 then
   tatNew = tostring(tat + step)
+  tatPrev = tostring(tat)
   redis.call('HSET', KEYS[1], 'tat', tatNew)
 end
 redis.call('HINCRBY', KEYS[1], 'granted', 1)
@@ -170,7 +171,7 @@ if auto and tatOld > now then
 elseif auto and redis.call('HEXISTS', KEYS[1], 'ar') == 0 then
   redis.call('HSET', KEYS[1], 'ar', tostring(rate))
 end
-return {1, tostring(slot - now), tostring(slot), tatNew, tostring(step)}
+return {1, tostring(slot - now), tostring(slot), tatNew, tatPrev}
 `;
 
 /**
@@ -245,8 +246,8 @@ return 1
 
 /**
  * RELEASE — give back a permit whose call was not sent (its batch refused it at the last moment).
- * ARGV: tat as ACQUIRE left it ('' when calls are not spaced), its step (ms), the permit's slot
- * (ms), nCounted, then per counted window: unit, durationMs, calendar.
+ * ARGV: tat as ACQUIRE left it and as it was before ('' when calls are not spaced), the permit's
+ * slot (ms), nCounted, then per counted window: unit, durationMs, calendar.
  * The spacing slot is given back only while it is still the last one booked: handing out a slot
  * between two booked ones would put two calls closer together than the quota allows. A counted
  * window's call is given back while the window is the one it was booked in.
@@ -258,7 +259,7 @@ local function num(field, default)
   return default
 end
 if ARGV[1] ~= '' and redis.call('HGET', KEYS[1], 'tat') == ARGV[1] then
-  redis.call('HSET', KEYS[1], 'tat', tostring(tonumber(ARGV[1]) - tonumber(ARGV[2])))
+  redis.call('HSET', KEYS[1], 'tat', ARGV[2])
 end
 local slot = tonumber(ARGV[3])
 local nCounted = tonumber(ARGV[4])
