@@ -88,7 +88,10 @@ export interface Workers {
   recordsWritten(): number;
   /** Vendors that stopped because they refused the credentials (their jobs stay queued), with the reason. */
   stoppedVendors(): ReadonlyMap<Vendor, VendorError>;
-  /** Resolves once no job is waiting, delayed or active (every vendor, every batch) — `work --until-idle`. */
+  /**
+   * Resolves once no job is waiting, delayed or active (every vendor, every batch), jobs of paused
+   * or capped batches aside (they wait for a person) — `work --until-idle`.
+   */
   untilIdle(options?: { signal?: AbortSignal }): Promise<void>;
   /** Stops taking jobs and waits for the jobs under way (`force`: does not wait). Idempotent. */
   close(force?: boolean): Promise<void>;

@@ -24,7 +24,7 @@ import type { BatchSummary } from '../store/types.js';
 import { defaultBatchId } from './batch-id.js';
 import { reopenBatch, type BatchState } from './control.js';
 import { whyWaiting } from './waiting.js';
-import { applyCaps, batchBudget, checkCaps, dryRunCosts, type BatchBudget, type DryRunCosts } from './budget.js';
+import { batchBudget, batchTerms, budgetWarnings, dryRunCosts, parseCaps, recordTermsAndCaps, requirePrices, type BatchBudget, type DryRunCosts } from './budget.js';
 import { describeFsError } from './fs-words.js';
 
 export { isFinished };
@@ -40,7 +40,7 @@ export interface EnqueueArgs {
   readonly manifestLabel?: string;
   /** Most paid calls the batch may make (all vendors). */
   readonly maxCalls?: number;
-  /** Most the batch may spend at the configured prices, a decimal amount of RESCREEN_CURRENCY. */
+  /** Most the batch may spend at its prices (recorded at its first enqueue), a decimal amount of its currency. */
   readonly maxSpend?: string;
   /** 1 (last) to 100 (first): a higher one goes ahead of batches queued earlier. Default 50. */
   readonly priority?: number;
@@ -78,14 +78,17 @@ export async function resolveBatchId(runtime: Pick<Runtime, 'checks'>, manifest:
  * @throws InvalidInputError when the manifest cannot be read at all.
  */
 export async function enqueueBatch(runtime: Runtime, args: EnqueueArgs): Promise<EnqueueSummary & { costs?: DryRunCosts }> {
-  const caps = checkCaps(runtime, args);
+  const caps = parseCaps(args);
   if (args.priority !== undefined && !(Number.isInteger(args.priority) && args.priority >= 1 && args.priority <= MAX_PRIORITY)) {
     throw new InvalidInputError(`--priority must be a whole number from 1 (last) to ${MAX_PRIORITY} (first); the default is ${DEFAULT_PRIORITY}`);
   }
   const batch = await resolveBatchId(runtime, args.manifest, args.batch, args.check);
   const { config } = runtime;
-  // The caps are in place before the first job can be taken.
-  if (args.dryRun !== true) await applyCaps(runtime, batch, caps);
+  // The batch's own prices (from its first enqueue), else this process's: they are recorded with it.
+  const terms = await batchTerms(runtime, batch);
+  requirePrices(runtime, batch, caps, terms);
+  // Terms and caps are in place before the first job can be taken.
+  if (args.dryRun !== true) await recordTermsAndCaps(runtime, batch, caps);
   try {
     const summary = await enqueueManifest({
       manifestPath: resolve(args.manifest),
@@ -109,7 +112,7 @@ export async function enqueueBatch(runtime: Runtime, args: EnqueueArgs): Promise
       // Folder mode: which files made no line, for whoever asks (LOG_LEVEL=debug).
       onSkip: (skip) => runtime.log.debug({ path: skip.path, reason: skip.reason }, 'folder entry skipped'),
     });
-    return summary.estimate ? { ...summary, costs: dryRunCosts(runtime, summary.estimate) } : summary;
+    return summary.estimate ? { ...summary, costs: dryRunCosts(runtime, summary.estimate, terms.terms) } : summary;
   } catch (error) {
     if (error instanceof ManifestUnreadableError) throw new InvalidInputError(error.message, { cause: error });
     if (error instanceof RescreenError && error.code === ErrorCodes.MANIFEST_CHANGED) throw new InvalidInputError(error.message, { cause: error });
@@ -139,6 +142,8 @@ export interface BatchStatus {
   readonly state: BatchState;
   /** Why its lines wait (paused, budget, other batches ahead, no worker); empty when finished. */
   readonly waiting: readonly string[];
+  /** What looks wrong: paid calls whose answers this store does not hold. */
+  readonly warnings: readonly string[];
 }
 
 /** @throws NotFoundError when there is no such batch. */
@@ -157,7 +162,8 @@ export async function batchStatus(runtime: Runtime, batch: string): Promise<Batc
   const { state } = budget;
   const pending = await pendingJobs(runtime);
   const waiting = finished ? [] : await whyWaiting(runtime, summary, state, budget, pending);
-  return { summary, finished, pending, quotas: await quotas(runtime), budget, state, waiting, ...(changes ? { changes } : {}) };
+  const warnings = budgetWarnings(runtime, budget);
+  return { summary, finished, pending, quotas: await quotas(runtime), budget, state, waiting, warnings, ...(changes ? { changes } : {}) };
 }
 
 /** Batches, newest first, with their summaries, and the quota state. */

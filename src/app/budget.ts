@@ -1,18 +1,23 @@
 /**
  * Money and budgets (README: Costs and budgets): what a batch would cost, what it has cost, and its
- * caps — `--max-calls N`, `--max-spend X` — enforced atomically before each paid call.
+ * caps — `--max-calls N`, `--max-spend X` — enforced atomically as each paid call leaves. A batch's
+ * prices, currency and store are its own, recorded at its first enqueue: a worker's environment
+ * never loosens its caps.
  */
 import type { Vendor } from '../checks/registry.js';
 import { priceVarOf } from '../config/config.js';
 import { toMicros } from '../config/env-schema.js';
-import { readBatchSpend, setBatchCaps, type BatchSpend, type Micros } from '../queues/batch-budget.js';
-import { callsKey } from '../queues/call-budget.js';
+import { callsKey, type Micros } from '../queues/batch-budget.js';
+import { readBatchSpend, readBatchTerms, setBatchCaps, type BatchSpend, type BatchTerms } from '../queues/batch-terms.js';
 import type { DryRunEstimate } from '../queues/estimate.js';
 import type { Runtime } from '../runtime/runtime.js';
+import { recordTerms } from '../runtime/store.js';
 import { InvalidInputError, NotFoundError } from '../errors/errors.js';
 import { isBatchFinished as isFinished, type BatchSummary } from '../store/types.js';
+import { promoteHeldJobs } from './control.js';
 
-export type { BatchSpend, Micros } from '../queues/batch-budget.js';
+export type { BatchSpend, BatchTerms } from '../queues/batch-terms.js';
+export type { Micros } from '../queues/batch-budget.js';
 
 /** Caps as the user gives them: a whole number of calls, a decimal amount of the currency. */
 export interface CapArgs {
@@ -20,12 +25,19 @@ export interface CapArgs {
   readonly maxSpend?: string;
 }
 
+/** Caps checked for form. */
+export interface Caps {
+  readonly maxCalls?: number;
+  readonly maxSpend?: Micros;
+}
+
 /** A batch's money, for `status` and the API. */
 export interface BatchBudget extends BatchSpend {
+  /** The batch's currency (this process's for a batch enqueued before batches kept their terms). */
   readonly currency: string;
   /** The batch's remaining lines wait: a cap is reached (or refused a call) and lines are left. */
   readonly budgetReached: boolean;
-  /** Price variables of the vendors the batch paid calls to without a price set: its spend is then not known. */
+  /** Price variables of the vendors the batch paid calls to without a price: its spend is then not known. */
   readonly unpriced: readonly string[];
 }
 
@@ -49,8 +61,8 @@ export function formatMoney(micros: Micros, currency: string): string {
   return `${currency} ${text}`;
 }
 
-/** Checks caps before anything is written. @throws InvalidInputError naming the flag. */
-export function checkCaps(runtime: Runtime, caps: CapArgs): { maxCalls?: number; maxSpend?: Micros } {
+/** Checks caps for form, before anything is read or written. @throws InvalidInputError naming the flag. */
+export function parseCaps(caps: CapArgs): Caps {
   const out: { maxCalls?: number; maxSpend?: Micros } = {};
   if (caps.maxCalls !== undefined) {
     if (!Number.isSafeInteger(caps.maxCalls) || caps.maxCalls < 0) throw new InvalidInputError('--max-calls must be a whole number ≥ 0');
@@ -60,54 +72,94 @@ export function checkCaps(runtime: Runtime, caps: CapArgs): { maxCalls?: number;
     if (!/^\d{1,12}(\.\d{1,6})?$/.test(caps.maxSpend.trim())) {
       throw new InvalidInputError(`--max-spend must be an amount such as 25 or 12.50 (got ${JSON.stringify(caps.maxSpend)})`);
     }
-    const unpriced = vendorNames(runtime).filter((v) => runtime.config.pricing.perCall[v] === undefined);
-    if (unpriced.length > 0) {
-      // A vendor without a price would cost 0 and never stop the batch: refuse rather than overspend.
-      const names = unpriced.map((v) => priceVar(runtime, v)).join(', ');
-      throw new InvalidInputError(`--max-spend needs a price for every vendor: set ${names} (0 for a vendor you do not use)`);
-    }
     out.maxSpend = toMicros(caps.maxSpend.trim());
   }
   return out;
 }
 
-/** Sets the batch's caps (before its jobs are enqueued, or to raise them later). */
-export async function applyCaps(runtime: Runtime, batch: string, caps: { maxCalls?: number; maxSpend?: Micros }): Promise<void> {
-  if (caps.maxCalls === undefined && caps.maxSpend === undefined) return;
-  await setBatchCaps(runtime.redis, callsKey(runtime.config.prefix, batch), caps);
+/**
+ * The batch's terms: its own once enqueued (`stored`), else — a new batch, or one enqueued before
+ * batches kept their terms — this process's prices, currency and store.
+ */
+export async function batchTerms(runtime: Runtime, batch: string): Promise<{ terms: BatchTerms; stored: boolean }> {
+  const stored = await readBatchTerms(runtime.redis, callsKey(runtime.config.prefix, batch), vendorNames(runtime));
+  if (stored) return { terms: stored, stored: true };
+  const { pricing } = runtime.config;
+  return { terms: { currency: pricing.currency, prices: pricing.perCall, store: runtime.storeIdentity }, stored: false };
 }
 
 /**
- * `rescreen batch raise`: new caps for a batch; its waiting lines go on at their next look.
+ * A spend cap needs a price for every vendor of the batch: one without would count as free and never
+ * stop it, so rescreen refuses rather than overspend. @throws InvalidInputError naming the variables.
+ */
+export function requirePrices(runtime: Runtime, batch: string, caps: Caps, at: { terms: BatchTerms; stored: boolean }): void {
+  if (caps.maxSpend === undefined) return;
+  const unpriced = vendorNames(runtime).filter((v) => at.terms.prices[v] === undefined);
+  if (unpriced.length === 0) return;
+  const names = unpriced.map((v) => priceVar(runtime, v)).join(', ');
+  if (!at.stored) throw new InvalidInputError(`--max-spend needs a price for every vendor: set ${names} (0 for a vendor you do not use)`);
+  throw new InvalidInputError(
+    `--max-spend needs a price for every vendor, and batch ${batch} was enqueued without ${names}: a batch's prices are its own from its first enqueue (enqueue under a new batch id with the price set)`,
+  );
+}
+
+/**
+ * At enqueue: records the batch's terms (its first enqueue; later ones keep them) and sets its caps,
+ * before its first job can be taken. @throws InvalidInputError for a batch of another result store.
+ */
+export async function recordTermsAndCaps(runtime: Runtime, batch: string, caps: Caps): Promise<void> {
+  await recordTerms(runtime.config, runtime.redis, runtime.storeIdentity, batch);
+  if (caps.maxCalls !== undefined || caps.maxSpend !== undefined) await setBatchCaps(runtime.redis, callsKey(runtime.config.prefix, batch), caps);
+}
+
+/**
+ * `rescreen batch raise`: new caps for a batch (at the batch's own prices); its waiting lines go on
+ * at once (unless it is paused).
  * @throws NotFoundError for an unknown batch; InvalidInputError for unusable caps.
  */
 export async function raiseBudget(runtime: Runtime, batch: string, caps: CapArgs): Promise<BatchBudget> {
   if ((await runtime.store.summary(batch)) === null) throw new NotFoundError(`no batch ${JSON.stringify(batch)}`);
-  const checked = checkCaps(runtime, caps);
+  const checked = parseCaps(caps);
   if (checked.maxCalls === undefined && checked.maxSpend === undefined) throw new InvalidInputError('name a new cap: --max-calls N and/or --max-spend X');
-  await applyCaps(runtime, batch, checked);
+  requirePrices(runtime, batch, checked, await batchTerms(runtime, batch));
+  await setBatchCaps(runtime.redis, callsKey(runtime.config.prefix, batch), checked);
   const summary = await runtime.store.summary(batch);
   if (summary === null) throw new NotFoundError(`no batch ${JSON.stringify(batch)}`);
-  return batchBudget(runtime, summary);
+  const budget = await batchBudget(runtime, summary);
+  if (budget.state === 'running') await promoteHeldJobs(runtime, batch);
+  return budget;
 }
 
 /** Paid calls and spend so far, the caps, and whether the batch waits at one. */
 export async function batchBudget(runtime: Runtime, summary: BatchSummary): Promise<BatchBudget> {
   const { pricing } = runtime.config;
-  const spend = await readBatchSpend(runtime.redis, callsKey(runtime.config.prefix, summary.batch), vendorNames(runtime), pricing.perCall);
+  const spend = await readBatchSpend(runtime.redis, callsKey(runtime.config.prefix, summary.batch), {
+    vendors: vendorNames(runtime),
+    store: runtime.storeIdentity,
+    fallbackPrices: pricing.perCall,
+  });
+  const prices = spend.terms?.prices ?? pricing.perCall;
   const atCap =
     spend.held !== null ||
     (spend.maxCalls !== null && spend.totalPaidCalls >= spend.maxCalls) ||
     (spend.maxSpend !== null && spend.spend >= spend.maxSpend);
   const unpriced = vendorNames(runtime)
-    .filter((v) => (spend.paidCalls[v] ?? 0) > 0 && pricing.perCall[v] === undefined)
+    .filter((v) => (spend.paidCalls[v] ?? 0) > 0 && prices[v] === undefined)
     .map((v) => priceVar(runtime, v));
-  return { ...spend, currency: pricing.currency, budgetReached: atCap && !isFinished(summary), unpriced };
+  return { ...spend, currency: spend.terms?.currency ?? pricing.currency, budgetReached: atCap && !isFinished(summary), unpriced };
 }
 
-/** The cost of the dry run's paid calls at the configured prices. */
-export function dryRunCosts(runtime: Runtime, estimate: DryRunEstimate): DryRunCosts {
-  const { pricing } = runtime.config;
+/** What `status` warns of: paid calls whose answers this store does not hold. */
+export function budgetWarnings(runtime: Runtime, budget: BatchBudget): string[] {
+  if (budget.paidElsewhere === 0) return [];
+  const n = budget.paidElsewhere;
+  return [
+    `${n} paid ${n === 1 ? 'call' : 'calls'} of this batch ${n === 1 ? 'was' : 'were'} made by workers on another result store than this one (${runtime.storeIdentity}): their answers are recorded there, not here`,
+  ];
+}
+
+/** The cost of the dry run's paid calls at the batch's prices (a new batch: this process's). */
+export function dryRunCosts(runtime: Runtime, estimate: DryRunEstimate, terms: BatchTerms): DryRunCosts {
   const perVendor: Record<Vendor, Micros | null> = {};
   const priceVars: Record<Vendor, string> = {};
   let total: Micros | null = 0;
@@ -115,7 +167,7 @@ export function dryRunCosts(runtime: Runtime, estimate: DryRunEstimate): DryRunC
   for (const vendor of vendorNames(runtime)) {
     priceVars[vendor] = priceVar(runtime, vendor);
     const calls = estimate.vendors[vendor]?.paidCalls ?? 0;
-    const price = pricing.perCall[vendor];
+    const price = terms.prices[vendor];
     const cost = price === undefined ? (calls === 0 ? 0 : null) : calls * price;
     perVendor[vendor] = cost;
     const distinct = estimate.vendors[vendor]?.distinctPaidCalls ?? 0;
@@ -123,7 +175,7 @@ export function dryRunCosts(runtime: Runtime, estimate: DryRunEstimate): DryRunC
     dedupeTotal = dedupeTotal === null || dedupeCost === null ? null : dedupeTotal + dedupeCost;
     total = total === null || cost === null ? null : total + cost;
   }
-  return { currency: pricing.currency, perVendor, priceVars, total, dedupeTotal };
+  return { currency: terms.currency, perVendor, priceVars, total, dedupeTotal };
 }
 
 /** One line for `status`: `paid calls 10 (ooto 10, glair 0), spend USD 0.10; cap 10 calls (reached)`. */

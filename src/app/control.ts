@@ -1,18 +1,19 @@
 /**
  * Batch control (README: Batch control): pause holds a batch's lines (no attempt spent) while other
- * batches run; resume lets them go on at once; cancel ends the unsent lines `failed` (CANCELLED).
+ * batches run — checked as each call leaves, so none leaves once pause returns; resume lets them go
+ * on at once; cancel ends the unsent lines `failed` (CANCELLED).
  */
 import type { Job, JobType } from 'bullmq';
 import type { JobPayload } from '../checks/types.js';
 import { InvalidInputError, NotFoundError } from '../errors/errors.js';
-import { readBatchState, setBatchState, type BatchState } from '../queues/batch-budget.js';
-import { callsKey } from '../queues/call-budget.js';
+import { callsKey } from '../queues/batch-budget.js';
+import { readBatchState, setBatchState, type BatchState } from '../queues/batch-terms.js';
 import { QUEUED_STATES } from '../queues/idle.js';
 import { recordCancelledJob } from '../queues/job-runner.js';
 import { redactor, type Runtime } from '../runtime/runtime.js';
 import { isBatchFinished } from '../store/types.js';
 
-export type { BatchState } from '../queues/batch-budget.js';
+export type { BatchState } from '../queues/batch-terms.js';
 
 /** Jobs read per page while sweeping the queues for a batch's jobs. */
 const PAGE = 1_000;
@@ -38,15 +39,22 @@ export async function resumeBatch(runtime: Runtime, batch: string): Promise<Cont
   const state = await readBatchState(runtime.redis, key);
   if (state !== 'paused') throw new InvalidInputError(`batch ${batch} is not paused (it is ${state})`);
   await setBatchState(runtime.redis, key, 'running');
-  // Its held jobs wait in `delayed`: bring them back now rather than at their next look.
+  return { batch, state: 'running', jobs: await promoteHeldJobs(runtime, batch) };
+}
+
+/**
+ * Brings the batch's delayed jobs back to wait now (after resume or raise), rather than at their
+ * next look, which a long pause may have put minutes away. Returns how many.
+ */
+export async function promoteHeldJobs(runtime: Runtime, batch: string): Promise<number> {
   let promoted = 0;
   await forEachJob(runtime, batch, ['delayed'], async (job) => {
     await job.promote().then(
       () => promoted++,
-      () => undefined,
+      () => undefined, // taken by a worker meanwhile
     );
   });
-  return { batch, state: 'running', jobs: promoted };
+  return promoted;
 }
 
 /**

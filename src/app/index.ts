@@ -10,6 +10,7 @@ export * from './fail-on.js';
 export * from './audit.js';
 export * from './budget.js';
 export * from './control.js';
+export * from './held.js';
 export { packageVersion } from './version.js';
 export * from './limits.js';
 export * from './schedules.js';

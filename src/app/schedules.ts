@@ -5,6 +5,7 @@
 import { InvalidInputError, NotFoundError } from '../errors/errors.js';
 import { ManifestUnreadableError } from '../manifest/errors.js';
 import type { Runtime } from '../runtime/runtime.js';
+import { recordTerms } from '../runtime/store.js';
 import { assertScheduleName, buildDefinition, type ScheduleDefinition, type ScheduleInput } from '../schedules/definition.js';
 import { InvalidScheduleError } from '../schedules/errors.js';
 import { fireSchedule, type FiringOutcome } from '../schedules/firing.js';
@@ -87,6 +88,8 @@ export async function fireScheduleNow(runtime: Runtime, name: string, force: boo
     const entry = await repo.get(name);
     if (entry === null) throw new NotFoundError(`no schedule ${JSON.stringify(name)}`);
     if (entry.definition === null) throw new InvalidInputError(`schedule ${name}: stored definition unreadable (${entry.problem ?? '?'}); add it again`);
-    return fireSchedule(entry.definition, now, { queues: runtime.queues, checks: runtime.checks, store: runtime.store, state, log: runtime.log }, { force }).catch(asInputError);
+    const recordOwnTerms = (batch: string) => recordTerms(runtime.config, runtime.redis, runtime.storeIdentity, batch);
+    const deps = { queues: runtime.queues, checks: runtime.checks, store: runtime.store, state, log: runtime.log, recordTerms: recordOwnTerms };
+    return fireSchedule(entry.definition, now, deps, { force }).catch(asInputError);
   });
 }

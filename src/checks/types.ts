@@ -54,6 +54,8 @@ export interface JobPayload {
   readonly dedupe?: true;
   /** How many times a 429 has sent this job back (capped by `RESCREEN_MAX_RATE_LIMITED`). */
   readonly rateLimited?: number;
+  /** How many times in a row this job found its batch paused or at its cap (its wait doubles each time). */
+  readonly held?: number;
 }
 
 /** What a processor returns when the vendor answered with a result. */

@@ -165,13 +165,14 @@ export class QuotaWaitError extends VendorError {
 
 /**
  * Not an answer: the batch may not make another paid call now — its `--max-calls` / `--max-spend`
- * cap is reached. The job waits (delayed, no attempt spent) until the cap is raised or the batch
- * is cancelled; it never ends up in a record.
+ * cap is reached, it is paused, another line is paying for the same media (`dedupe`), or it was
+ * enqueued into another result store than this worker's (`store`). The job waits (delayed, no
+ * attempt spent); it never ends up in a record.
  */
 export class BatchHeldError extends RescreenError {
   override name = 'BatchHeldError';
   constructor(
-    readonly reason: 'budget' | 'paused' | 'dedupe',
+    readonly reason: 'budget' | 'paused' | 'dedupe' | 'store',
     message: string,
   ) {
     super(ErrorCodes.BATCH_HELD, message);

@@ -1,206 +1,206 @@
 /**
- * A batch's paid calls, spend and caps (`--max-calls`, `--max-spend`): kept in the batch's calls
- * hash next to the per-line counters, so one Lua script charges a call and checks every cap
- * atomically — with any number of workers, a cap is never passed by even one call.
+ * A batch's gate: its state (paused, cancelled), its caps (`--max-calls`, `--max-spend`) and its
+ * store, checked — and the call charged — by one Lua script at the moment a call leaves (after the
+ * quota permit), atomically for the whole fleet: a cap is never passed by even one call, and no
+ * call leaves once `batch pause | cancel` has returned.
  *
- * Fields of `<root>batch:<batch>:calls`: `paid:<vendor>` (calls counted), `cap:calls`,
- * `cap:spend` (micro-units of the currency), `held` (`calls` or `spend` once a call was refused),
- * `state` (`paused` or `cancelled`, set by `rescreen batch pause | cancel`).
+ * Fields of `<root>batch:<batch>:calls` (besides the per-line counters of ./call-budget.ts, up to
+ * one per line: never read the hash whole):
+ * - `paid`, `spend`: running totals of the batch's calls and of their cost (micro-units); O(1) to
+ *   check, whatever the number of vendors or of priced ones. `paid:<vendor>`: calls per vendor.
+ * - `paid@<store>`: calls made by workers on that result store (`paid@unknown`: before it was kept).
+ * - `currency`, `price:<vendor>`, `store`: the batch's terms, written at enqueue (./batch-terms.ts):
+ *   its prices and its store are its own, never a worker's environment.
+ * - `cap:calls`, `cap:spend` (micro-units), `held` (`calls` | `spend` once a cap refused a call),
+ *   `state` (`paused` | `cancelled`, set by `rescreen batch pause | cancel`).
  */
 import type { Redis } from 'ioredis';
 import type { Vendor } from '../checks/registry.js';
+import { storeRoot } from '../store/keys.js';
 
 /** Money in millionths of the currency unit: integer arithmetic, no float drift over 10^7 calls. */
 export type Micros = number;
 
-/** What the charge script needs per call. */
-export interface ChargeArgs {
-  /** The line's counter field (`<line>[@run]`). */
-  readonly field: string;
-  readonly vendor: Vendor;
-  /** Price per call of every vendor with a price set (a vendor without one costs 0). */
-  readonly prices: Readonly<Partial<Record<Vendor, Micros>>>;
-}
+/** Why a batch's jobs may not call now. */
+export type BatchHold =
+  | { readonly kind: 'paused' }
+  | { readonly kind: 'cancelled' }
+  /** A cap is reached: `calls` (`--max-calls`) or `spend` (`--max-spend`). */
+  | { readonly kind: 'budget'; readonly cap: 'calls' | 'spend' }
+  /** The batch was enqueued into another result store (`recorded`) than this worker's. */
+  | { readonly kind: 'store'; readonly recorded: string };
 
-/** The reply of a charge: the line's counts, or the cap that refused the call. */
-export type ChargeReply =
-  | { readonly calls: number; readonly possiblyBilled: number }
-  | { readonly held: 'calls' | 'spend' | 'paused' }
-  | { readonly cancelled: true };
+/** The reply of a charge: the line's counts, or why the batch refused the call (nothing counted). */
+export type ChargeReply = { readonly calls: number; readonly possiblyBilled: number } | { readonly refused: BatchHold };
 
 /**
- * The batch's gate, shared by both scripts: refuses (a negative reply) a cancelled or paused batch,
- * or a call past a cap, else counts the call to `paid:<vendor>`. ARGV: [1] the line's field (CHARGE
- * only), [2] the vendor, [3] its price, then (vendor, price) pairs of every priced vendor.
+ * KEYS[1]: the batch's calls hash. ARGV (every script here): [1] the line's counter field (`''`:
+ * none, the PostgreSQL ledger counts lines in its own table), [2] the call's vendor, [3] the
+ * worker's store identity, then (vendor, price) pairs of every vendor with this worker's prices
+ * (`''` for none): used only for a batch enqueued before batches kept their own prices.
  */
-const BATCH_GATE = `
+const PRELUDE = `
 local h = KEYS[1]
+local function priceOf(vendor)
+  if redis.call('HEXISTS', h, 'currency') == 1 then
+    return tonumber(redis.call('HGET', h, 'price:' .. vendor) or '')
+  end
+  for i = 4, #ARGV, 2 do
+    if ARGV[i] == vendor then return tonumber(ARGV[i + 1]) end
+  end
+  return nil
+end
+-- The running totals; a batch counted by an older release has only its per-vendor counters: add them up once.
+local function totals()
+  local paid = redis.call('HGET', h, 'paid')
+  if paid then return tonumber(paid), tonumber(redis.call('HGET', h, 'spend') or '0') end
+  local p, s = 0, 0
+  for i = 4, #ARGV, 2 do
+    local n = tonumber(redis.call('HGET', h, 'paid:' .. ARGV[i]) or '0')
+    p = p + n
+    s = s + n * (priceOf(ARGV[i]) or 0)
+  end
+  redis.call('HSET', h, 'paid', p, 'spend', s, 'paid@unknown', p)
+  return p, s
+end
+`;
+
+/**
+ * The gate: refuses (a negative reply) a worker on another store, a cancelled or paused batch, or a
+ * call past a cap — a spend cap also refuses a vendor the batch has no price for — else counts the
+ * call to the batch.
+ */
+const GATE = `${PRELUDE}
+local store = redis.call('HGET', h, 'store')
+if store and store ~= ARGV[3] then return {-5} end
 local state = redis.call('HGET', h, 'state')
 if state == 'cancelled' then return {-4} end
 if state == 'paused' then return {-3} end
+local paid, spend = totals()
+local price = priceOf(ARGV[2])
 local capCalls = tonumber(redis.call('HGET', h, 'cap:calls') or '-1')
+if capCalls >= 0 and paid + 1 > capCalls then
+  redis.call('HSET', h, 'held', 'calls')
+  return {-1}
+end
 local capSpend = tonumber(redis.call('HGET', h, 'cap:spend') or '-1')
-local price = tonumber(ARGV[3])
-if capCalls >= 0 or capSpend >= 0 then
-  local paid, spend = 0, 0
-  for i = 4, #ARGV, 2 do
-    local n = tonumber(redis.call('HGET', h, 'paid:' .. ARGV[i]) or '0')
-    paid = paid + n
-    spend = spend + n * tonumber(ARGV[i + 1])
-  end
-  if capCalls >= 0 and paid + 1 > capCalls then
-    redis.call('HSET', h, 'held', 'calls')
-    return {-1}
-  end
-  if capSpend >= 0 and spend + price > capSpend then
-    redis.call('HSET', h, 'held', 'spend')
-    return {-2}
-  end
+if capSpend >= 0 and (price == nil or spend + price > capSpend) then
+  redis.call('HSET', h, 'held', 'spend')
+  return {-2}
 end
 redis.call('HINCRBY', h, 'paid:' .. ARGV[2], 1)
+redis.call('HINCRBY', h, 'paid', 1)
+redis.call('HINCRBY', h, 'paid@' .. ARGV[3], 1)
+if price then redis.call('HINCRBY', h, 'spend', price) end
 `;
 
-/** The gate, then the line's counter: one round trip for the Redis ledger. */
-const CHARGE = `${BATCH_GATE}
+/** The gate, then the line's counter (when ARGV[1] names one): one round trip. Returns {calls, possiblyBilled} or {refusal}. */
+const CHARGE = `${GATE}
+if ARGV[1] == '' then return {1, 0} end
 local calls = redis.call('HINCRBY', h, ARGV[1], 1)
 local pb = 0
 if calls > 1 then pb = tonumber(redis.call('HGET', h, ARGV[1] .. ':pb') or '0') end
 return {calls, pb}
 `;
 
-/** The gate alone, for a ledger that keeps the line counters elsewhere (PostgreSQL): the caps stay atomic across the fleet all the same. */
-const GATE = `${BATCH_GATE}
-return {1, 0}
+/** Takes a counted call back: from the line (when ARGV[1] names one) and from the batch's totals. */
+const REFUND = `${PRELUDE}
+if ARGV[1] ~= '' then redis.call('HINCRBY', h, ARGV[1], -1) end
+redis.call('HINCRBY', h, 'paid:' .. ARGV[2], -1)
+if redis.call('HEXISTS', h, 'paid') == 1 then
+  redis.call('HINCRBY', h, 'paid', -1)
+  redis.call('HINCRBY', h, 'paid@' .. ARGV[3], -1)
+  local price = priceOf(ARGV[2])
+  if price then redis.call('HINCRBY', h, 'spend', -price) end
+end
+return 1
 `;
 
-/** The gate's refusals by reply code. */
-const REFUSALS: Readonly<Record<number, Exclude<ChargeReply, { calls: number }>>> = {
-  [-1]: { held: 'calls' },
-  [-2]: { held: 'spend' },
-  [-3]: { held: 'paused' },
-  [-4]: { cancelled: true },
+/** The gate's refusals by reply code (-5, another store, is filled in by {@link BatchGate.charge}). */
+const REFUSALS: Readonly<Record<number, BatchHold>> = {
+  [-1]: { kind: 'budget', cap: 'calls' },
+  [-2]: { kind: 'budget', cap: 'spend' },
+  [-3]: { kind: 'paused' },
+  [-4]: { kind: 'cancelled' },
 };
 
-function pricesArgs(vendor: Vendor, prices: Readonly<Partial<Record<Vendor, Micros>>>): string[] {
-  return [vendor, String(prices[vendor] ?? 0), ...Object.entries(prices).flatMap(([v, micros]) => [v, String(micros ?? 0)])];
+interface GateCommands {
+  rescreenBatchCharge(key: string, ...args: string[]): Promise<[number, number]>;
+  rescreenBatchRefund(key: string, ...args: string[]): Promise<number>;
 }
 
-interface BudgetCommands {
-  rescreenCharge(key: string, ...args: (string | number)[]): Promise<[number, number?]>;
-  rescreenGate(key: string, ...args: (string | number)[]): Promise<[number, number?]>;
-}
-
-function commands(redis: Redis): BudgetCommands {
-  const r = redis as unknown as Partial<BudgetCommands>;
-  if (r.rescreenCharge === undefined) {
-    redis.defineCommand('rescreenCharge', { numberOfKeys: 1, lua: CHARGE });
-    redis.defineCommand('rescreenGate', { numberOfKeys: 1, lua: GATE });
+function commands(redis: Redis): GateCommands {
+  const r = redis as unknown as Partial<GateCommands>;
+  if (r.rescreenBatchCharge === undefined) {
+    redis.defineCommand('rescreenBatchCharge', { numberOfKeys: 1, lua: CHARGE });
+    redis.defineCommand('rescreenBatchRefund', { numberOfKeys: 1, lua: REFUND });
   }
-  return redis as unknown as BudgetCommands;
+  return redis as unknown as GateCommands;
 }
 
-/** The batch's gate alone: `{held}` / `{cancelled}`, or `null` when the call may go (and is counted to the batch). */
-export async function gateCall(
-  redis: Redis,
-  key: string,
-  vendor: Vendor,
-  prices: Readonly<Partial<Record<Vendor, Micros>>>,
-): Promise<Exclude<ChargeReply, { calls: number }> | null> {
-  const [reply] = await commands(redis).rescreenGate(key, '', ...pricesArgs(vendor, prices));
-  return REFUSALS[reply] ?? null;
+/** The batch's calls hash: `batch:<batch>:calls` under the store's root (src/store/keys.ts), whatever the store. */
+export function callsKey(prefix: string, batch: string): string {
+  return `${storeRoot(prefix)}batch:${batch}:calls`;
 }
 
-/** Takes a call back from the batch's paid counter only. */
-export async function refundBatchCall(redis: Redis, key: string, vendor: Vendor): Promise<void> {
-  await redis.hincrby(key, `paid:${vendor}`, -1);
+export interface BatchGateOptions {
+  readonly redis: Redis;
+  readonly prefix: string;
+  /** This worker's result store (`redis`, or `postgres://host:port/db?schema=…`): a batch of another store is refused. */
+  readonly store: string;
+  /** Every vendor this worker knows. */
+  readonly vendors: readonly Vendor[];
+  /** This worker's prices: only for a batch enqueued before batches kept their own. */
+  readonly fallbackPrices: Readonly<Partial<Record<Vendor, Micros>>>;
 }
 
-/** Charges one call of `vendor` to the line and the batch, unless a cap of the batch refuses it. */
-export async function chargeCall(redis: Redis, key: string, args: ChargeArgs): Promise<ChargeReply> {
-  const [calls, pb] = await commands(redis).rescreenCharge(key, args.field, ...pricesArgs(args.vendor, args.prices));
-  return REFUSALS[calls] ?? { calls, possiblyBilled: pb ?? 0 };
-}
+/** The batches' gate as one worker process uses it (both call ledgers charge through it). */
+export class BatchGate {
+  readonly #o: BatchGateOptions;
+  readonly #pairs: string[];
 
-/** Takes back a counted call that cost nothing (line and batch). */
-export async function refundCall(redis: Redis, key: string, field: string, vendor: Vendor): Promise<void> {
-  await redis.multi().hincrby(key, field, -1).hincrby(key, `paid:${vendor}`, -1).exec();
-}
-
-/** A batch's caps; `null` removes one. */
-export interface BatchCaps {
-  readonly maxCalls?: number | null;
-  readonly maxSpend?: Micros | null;
-}
-
-/** Sets (or removes) caps; a raised cap lets held jobs go on at their next look. */
-export async function setBatchCaps(redis: Redis, key: string, caps: BatchCaps): Promise<void> {
-  const tx = redis.multi();
-  if (caps.maxCalls !== undefined) {
-    if (caps.maxCalls === null) tx.hdel(key, 'cap:calls');
-    else tx.hset(key, 'cap:calls', String(caps.maxCalls));
+  constructor(options: BatchGateOptions) {
+    this.#o = options;
+    this.#pairs = options.vendors.flatMap((v) => [v, options.fallbackPrices[v] === undefined ? '' : String(options.fallbackPrices[v])]);
   }
-  if (caps.maxSpend !== undefined) {
-    if (caps.maxSpend === null) tx.hdel(key, 'cap:spend');
-    else tx.hset(key, 'cap:spend', String(caps.maxSpend));
+
+  /** This worker's store identity. */
+  get store(): string {
+    return this.#o.store;
   }
-  tx.hdel(key, 'held');
-  await tx.exec();
+
+  /** Counts one call of `vendor` to the batch (and to the line's `field`), unless the batch refuses it. */
+  async charge(batch: string, vendor: Vendor, field = ''): Promise<ChargeReply> {
+    const key = callsKey(this.#o.prefix, batch);
+    const [calls, pb] = await commands(this.#o.redis).rescreenBatchCharge(key, field, vendor, this.#o.store, ...this.#pairs);
+    if (calls === -5) return { refused: { kind: 'store', recorded: (await this.#o.redis.hget(key, 'store')) ?? '' } };
+    const refused = REFUSALS[calls];
+    return refused ? { refused } : { calls, possiblyBilled: pb };
+  }
+
+  /** Takes back a counted call that cost nothing (from the batch, and from the line's `field`). */
+  async refund(batch: string, vendor: Vendor, field = ''): Promise<void> {
+    await commands(this.#o.redis).rescreenBatchRefund(callsKey(this.#o.prefix, batch), field, vendor, this.#o.store, ...this.#pairs);
+  }
+
+  /**
+   * Whether the batch's jobs may go on here, read before a job does any work (one HMGET; the
+   * charge decides again, atomically, when the call leaves): null, or why not.
+   */
+  async look(batch: string): Promise<BatchHold | null> {
+    const [state, store, held, capCalls, paid] = await this.#o.redis.hmget(callsKey(this.#o.prefix, batch), 'state', 'store', 'held', 'cap:calls', 'paid');
+    return holdOf({ state: state ?? null, store: store ?? null, held: held ?? null, capCalls: capCalls ?? null, paid: paid ?? null }, this.#o.store);
+  }
 }
 
-/** A batch's paid calls and spend so far, its caps, whether a cap has held a call back, and its state. */
-export interface BatchSpend {
-  readonly paidCalls: Readonly<Partial<Record<Vendor, number>>>;
-  readonly totalPaidCalls: number;
-  /** Spend at the configured prices; vendors without a price count 0. */
-  readonly spend: Micros;
-  readonly maxCalls: number | null;
-  readonly maxSpend: Micros | null;
-  /** The cap that refused a call since the caps were last set; null when none has. */
-  readonly held: 'calls' | 'spend' | null;
-  /** As `batch pause | resume | cancel` left it (read in the same round trip). */
-  readonly state: BatchState;
-}
-
-export async function readBatchSpend(
-  redis: Redis,
-  key: string,
-  vendors: readonly Vendor[],
-  prices: Readonly<Partial<Record<Vendor, Micros>>>,
-): Promise<BatchSpend> {
-  const values = await redis.hmget(key, 'cap:calls', 'cap:spend', 'held', 'state', ...vendors.map((v) => `paid:${v}`));
-  const paidCalls: Partial<Record<Vendor, number>> = {};
-  let total = 0;
-  let spend = 0;
-  vendors.forEach((vendor, i) => {
-    const n = Math.max(0, Number(values[4 + i] ?? 0));
-    paidCalls[vendor] = n;
-    total += n;
-    spend += n * (prices[vendor] ?? 0);
-  });
-  const held = values[2];
-  return {
-    paidCalls,
-    totalPaidCalls: total,
-    spend,
-    maxCalls: values[0] == null ? null : Number(values[0]),
-    maxSpend: values[1] == null ? null : Number(values[1]),
-    held: held === 'calls' || held === 'spend' ? held : null,
-    state: stateOf(values[3] ?? null),
-  };
-}
-
-/** What `batch pause | resume | cancel` set: the batch's lines wait, go on, or end `CANCELLED`. */
-export type BatchState = 'running' | 'paused' | 'cancelled';
-
-export async function setBatchState(redis: Redis, key: string, state: BatchState): Promise<void> {
-  if (state === 'running') await redis.hdel(key, 'state');
-  else await redis.hset(key, 'state', state);
-}
-
-export async function readBatchState(redis: Redis, key: string): Promise<BatchState> {
-  return stateOf(await redis.hget(key, 'state'));
-}
-
-function stateOf(field: string | null): BatchState {
-  return field === 'paused' || field === 'cancelled' ? field : 'running';
+/** Why a batch waits, from its fields as read; `store`: the reader's store identity. */
+export function holdOf(
+  fields: { state: string | null; store: string | null; held: string | null; capCalls: string | null; paid: string | null },
+  store: string,
+): BatchHold | null {
+  if (fields.store !== null && fields.store !== store) return { kind: 'store', recorded: fields.store };
+  if (fields.state === 'cancelled' || fields.state === 'paused') return { kind: fields.state };
+  if (fields.held === 'calls' || fields.held === 'spend') return { kind: 'budget', cap: fields.held };
+  if (fields.capCalls !== null && fields.paid !== null && Number(fields.paid) >= Number(fields.capCalls)) return { kind: 'budget', cap: 'calls' };
+  return null;
 }

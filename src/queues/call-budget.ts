@@ -1,20 +1,22 @@
 /**
  * The per-line vendor call budget (RESCREEN_MAX_CALLS_PER_LINE): every vendor call a line makes is
- * counted in Redis — before it is made, so a worker that dies mid-call has still paid for it — over
- * all the line's BullMQ attempts and quick in-call retries. A call that provably never reached the
- * vendor, or that the vendor refused outright (429, 401/403), is taken back; one that was sent and
- * got no answer (timeout, reset) is also counted as "possibly billed", per line and per batch.
+ * counted in Redis — at the moment it leaves, after the quota permit, so a worker that dies mid-call
+ * has still paid for it — over all the line's BullMQ attempts and quick in-call retries. A call that
+ * provably never reached the vendor, or that the vendor refused outright (429, 401/403), is taken
+ * back; one that was sent and got no answer (timeout, reset) is also counted as "possibly billed",
+ * per line and per batch. The same charge passes the batch's gate (./batch-budget.ts).
  */
 import type { Redis } from 'ioredis';
 import type { ProcessorDeps } from '../checks/processor.js';
 import type { Vendor } from '../checks/registry.js';
 import { BatchCancelledError, BatchHeldError, CallBudgetExhaustedError } from '../errors/errors.js';
-import { chargeCall, refundCall, type ChargeReply, type Micros } from './batch-budget.js';
+import type { CallHooks } from '../vendors/observer.js';
+import { callsKey, type BatchGate, type BatchHold, type ChargeReply } from './batch-budget.js';
 import { digestArgs } from './call-trail.js';
 import { callDigest, sharedCall, type ReusedFrom, type SharedAnswers } from './dedupe.js';
 import type { MediaDigest } from '../checks/types.js';
 import { callCost } from '../errors/retry-policy.js';
-import { batchKeys, storeRoot } from '../store/keys.js';
+import { batchKeys } from '../store/keys.js';
 
 /** Which line's calls: the batch, the line, and the run of it (a `retry` run starts a fresh budget). */
 export interface LineKey {
@@ -37,8 +39,8 @@ export interface LineCalls {
 /** Where the counts live (Redis in production; a Map in unit tests). */
 export interface CallLedger {
   /**
-   * Counts one call of `vendor` about to be made, to the line and to the batch; returns the line's
-   * counts including it, or `{held}` (and counts nothing) when a cap of the batch refuses it.
+   * Counts one call of `vendor` about to leave, to the line and to the batch; returns the line's
+   * counts including it, or `{refused}` (and counts nothing) when the batch refuses it.
    */
   charge(key: LineKey, vendor: Vendor): Promise<ChargeReply>;
   /** Takes back a call that never reached the vendor (or that the vendor refused outright). */
@@ -46,9 +48,11 @@ export interface CallLedger {
   /** Marks a counted call as possibly billed (sent, no answer); adds it to the batch's total too. */
   markPossiblyBilled(key: LineKey): Promise<void>;
   read(key: LineKey): Promise<LineCalls>;
+  /** Whether the batch's jobs may go on in this worker (its state, caps, store): null, or why not. */
+  look(batch: string): Promise<BatchHold | null>;
 }
 
-/** What one job has seen of its line's counts (filled in by {@link meterVendorCalls}, read for the record). */
+/** What one job has seen of its line's counts (filled in by {@link budgetHooks}, read for the record). */
 export interface Tally {
   calls: number;
   possiblyBilled: number;
@@ -70,31 +74,29 @@ export interface CallBudget {
 /** Name of the batch-meta field with the batch's possibly billed calls (read by the store's summary). */
 export const POSSIBLY_BILLED_FIELD = 'possiblyBilled';
 
-/** The key of a line's counters: `batch:<batch>:calls` HASH, fields `<line>[@run]` and `<line>[@run]:pb`. */
-export function callsKey(prefix: string, batch: string): string {
-  return `${storeRoot(prefix)}batch:${batch}:calls`;
-}
-
 function field(key: LineKey): string {
   return key.run === '' ? String(key.line) : `${key.line}@${key.run}`;
 }
 
-/** The ledger on Redis: one HASH per batch, next to its records (see ./batch-budget.ts). */
+/** The ledger on Redis: the line counters in the batch's calls HASH, next to its records and its gate (./batch-budget.ts). */
 export class RedisCallLedger implements CallLedger {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-    /** Price per call, micro-units, of the vendors with a price (for `--max-spend`). */
-    private readonly prices: Readonly<Partial<Record<Vendor, Micros>>> = {},
+    private readonly gate: BatchGate,
   ) {}
 
-  /** One round trip: the line's and the batch's counts, and every cap of the batch, in one script. */
+  /** One round trip: the line's and the batch's counts, and the batch's gate, in one script. */
   charge(key: LineKey, vendor: Vendor): Promise<ChargeReply> {
-    return chargeCall(this.redis, callsKey(this.prefix, key.batch), { field: field(key), vendor, prices: this.prices });
+    return this.gate.charge(key.batch, vendor, field(key));
   }
 
-  async refund(key: LineKey, vendor: Vendor): Promise<void> {
-    await refundCall(this.redis, callsKey(this.prefix, key.batch), field(key), vendor);
+  refund(key: LineKey, vendor: Vendor): Promise<void> {
+    return this.gate.refund(key.batch, vendor, field(key));
+  }
+
+  look(batch: string): Promise<BatchHold | null> {
+    return this.gate.look(batch);
   }
 
   async markPossiblyBilled(key: LineKey): Promise<void> {
@@ -137,45 +139,77 @@ export class MemoryCallLedger implements CallLedger {
   read(key: LineKey): Promise<LineCalls> {
     return Promise.resolve({ ...this.entry(key) });
   }
+  look(): Promise<BatchHold | null> {
+    return Promise.resolve(null);
+  }
+}
+
+/** The taxonomy error of a batch's refusal (the job waits, or a cancelled line ends CANCELLED). */
+export function holdError(batch: string, hold: BatchHold): BatchHeldError | BatchCancelledError {
+  switch (hold.kind) {
+    case 'cancelled':
+      return new BatchCancelledError(`batch ${batch} was cancelled before this line was sent (rescreen retry sends it)`);
+    case 'paused':
+      return new BatchHeldError('paused', `batch ${batch} is paused (rescreen batch resume ${batch})`);
+    case 'budget':
+      return new BatchHeldError('budget', `batch ${batch}: budget reached (--max-${hold.cap}); raise it with rescreen batch raise ${batch}`);
+    case 'store':
+      return new BatchHeldError('store', `batch ${batch} was enqueued into the result store ${hold.recorded}: its jobs wait for a worker on that store`);
+  }
 }
 
 /**
- * The processor dependencies with every vendor call metered: charged before it is made (refused with
- * CallBudgetExhaustedError, and no call, once the line has used its budget), taken back when it
- * cost nothing, marked when it was possibly billed. One client call is one vendor call that may have
- * been billed: its quick in-call retries only follow requests that never reached the vendor.
+ * The call budget and the batch's gate as hooks around each vendor call of one job (the transport
+ * calls them; see src/vendors/observer.ts): charged when the call leaves — after its quota permit —
+ * refused with CallBudgetExhaustedError once the line has used its budget, or with the batch's hold;
+ * taken back when it cost nothing, marked when it was possibly billed. One client call is one vendor
+ * call that may have been billed: its quick in-call retries only follow requests that never reached
+ * the vendor, and are charged no more (but still wait for a pause or a cancel made meanwhile).
  */
-export function meterVendorCalls(deps: ProcessorDeps, budget: CallBudget, key: LineKey, tally: Tally, vendor: Vendor): ProcessorDeps {
-  const metered = async <T>(vendor: Vendor, call: () => Promise<T>): Promise<T> => {
-    const charged = await budget.ledger.charge(key, vendor);
-    if ('cancelled' in charged) throw new BatchCancelledError(`batch ${key.batch} was cancelled before this line was sent (rescreen retry sends it)`);
-    if ('held' in charged) {
-      if (charged.held === 'paused') throw new BatchHeldError('paused', `batch ${key.batch} is paused (rescreen batch resume)`);
-      const cap = charged.held === 'calls' ? '--max-calls' : '--max-spend';
-      throw new BatchHeldError('budget', `batch ${key.batch}: budget reached (${cap}); raise it with rescreen batch raise`);
-    }
-    const { calls, possiblyBilled } = charged;
-    tally.possiblyBilled = possiblyBilled;
-    if (calls > budget.maxCallsPerLine) {
-      await budget.ledger.refund(key, vendor);
-      tally.calls = calls - 1;
-      throw new CallBudgetExhaustedError(budgetMessage(calls - 1, possiblyBilled, budget.maxCallsPerLine));
-    }
-    tally.calls = calls;
-    try {
-      return await call();
-    } catch (error) {
-      const cost = callCost(error);
-      if (cost === 'free') {
-        await budget.ledger.refund(key, vendor);
-        tally.calls -= 1;
-      } else if (cost === 'possibly-billed') {
-        await budget.ledger.markPossiblyBilled(key);
-        tally.possiblyBilled += 1;
-      }
-      throw error;
-    }
+export function budgetHooks(budget: CallBudget, key: LineKey, tally: Tally): CallHooks {
+  return {
+    open: (vendor) => {
+      let charged = false;
+      return {
+        beforeSend: async () => {
+          if (charged) {
+            const hold = await budget.ledger.look(key.batch);
+            if (hold?.kind === 'paused' || hold?.kind === 'cancelled') throw holdError(key.batch, hold);
+            return;
+          }
+          const charge = await budget.ledger.charge(key, vendor);
+          if ('refused' in charge) throw holdError(key.batch, charge.refused);
+          const { calls, possiblyBilled } = charge;
+          tally.possiblyBilled = possiblyBilled;
+          if (calls > budget.maxCallsPerLine) {
+            await budget.ledger.refund(key, vendor);
+            tally.calls = calls - 1;
+            throw new CallBudgetExhaustedError(budgetMessage(calls - 1, possiblyBilled, budget.maxCallsPerLine));
+          }
+          tally.calls = calls;
+          charged = true;
+        },
+        failed: async (error) => {
+          if (!charged) return;
+          const cost = callCost(error);
+          if (cost === 'free') {
+            await budget.ledger.refund(key, vendor);
+            tally.calls -= 1;
+          } else if (cost === 'possibly-billed') {
+            await budget.ledger.markPossiblyBilled(key);
+            tally.possiblyBilled += 1;
+          }
+        },
+      };
+    },
   };
+}
+
+/**
+ * `--dedupe`: the processor dependencies with every vendor call going through the batch's shared
+ * answers (./dedupe.ts): an answer another line paid for is reused before anything is charged.
+ */
+export function shareVendorCalls(deps: ProcessorDeps, shared: SharedAnswers, key: LineKey, tally: Tally, vendor: Vendor): ProcessorDeps {
   // Every method of the client but `close` is one vendor call (the VendorClient contract).
   const client: unknown = new Proxy(deps.client as object, {
     get: (target, name) => {
@@ -183,12 +217,8 @@ export function meterVendorCalls(deps: ProcessorDeps, budget: CallBudget, key: L
       if (typeof value !== 'function') return value;
       const method = value as (...args: unknown[]) => unknown;
       if (name === 'close') return method.bind(target);
-      const paid = (args: unknown[]) => metered(vendor, () => Promise.resolve(method.apply(target, args)));
-      if (key.dedupe !== true || budget.shared === undefined) return (...args: unknown[]) => paid(args);
-      const shared = budget.shared;
-      // Reuse before charging: a reused answer costs no call.
       return (...args: unknown[]) =>
-        sharedCall(shared, key, vendor, callDigest(vendor, String(name), args), () => paid(args), (from) => {
+        sharedCall(shared, key, vendor, callDigest(vendor, String(name), args), () => Promise.resolve(method.apply(target, args)), (from) => {
           tally.reusedFrom = from;
           tally.reusedMedia = digestArgs(args);
         });

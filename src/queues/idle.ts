@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JobType, Queue } from 'bullmq';
+import type { JobPayload } from '../checks/types.js';
 import type { Vendor } from '../errors/errors.js';
+import type { BatchHold } from './batch-budget.js';
 
 /**
  * The one list of BullMQ states a job is not finished in (it will still run, or runs now). A job
@@ -22,11 +24,58 @@ export async function countJobs(queue: Queue, ...states: JobType[]): Promise<num
   return Object.values(counts).reduce((a, b) => a + b, 0);
 }
 
+/** A batch whose queued jobs wait for it, not for a worker: paused, at a cap, or of another store. */
+export interface HeldBatch {
+  readonly batch: string;
+  readonly hold: Exclude<BatchHold, { kind: 'cancelled' }>;
+  /** Its jobs queued (one a line). */
+  readonly jobs: number;
+}
+
+/** Jobs read per page while looking through delayed jobs. */
+const PAGE = 1_000;
+
+/**
+ * When every unfinished job of `queues` is a delayed job of a batch that `look` says is held,
+ * those batches; null when some job could run now or soon (waiting, active, or delayed for a reason
+ * of its own: a retry's backoff, a 429). Reads every delayed job, so only once nothing else is left.
+ */
+export async function heldBacklog(queues: readonly Queue<JobPayload>[], look: (batch: string) => Promise<BatchHold | null>): Promise<HeldBatch[] | null> {
+  for (const queue of queues) {
+    if ((await countJobs(queue, ...UNFINISHED_STATES.filter((s) => s !== 'delayed'))) > 0) return null;
+  }
+  const jobs = new Map<string, number>();
+  for (const queue of queues) {
+    for (let start = 0; ; start += PAGE) {
+      const page = (await queue.getJobs(['delayed'], start, start + PAGE - 1, true)) as ({ data: JobPayload } | undefined)[];
+      for (const job of page) if (job) jobs.set(job.data.batch, (jobs.get(job.data.batch) ?? 0) + 1);
+      if (page.length < PAGE) break;
+    }
+  }
+  const held: HeldBatch[] = [];
+  for (const [batch, n] of jobs) {
+    const hold = await look(batch);
+    if (hold === null || hold.kind === 'cancelled') return null;
+    held.push({ batch, hold, jobs: n });
+  }
+  return held;
+}
+
 /** What {@link waitUntilIdle} asks of the worker pool (implemented by WorkerPool). */
 export interface IdlePool {
   readonly vendors: readonly Vendor[];
   readonly stoppedVendors: ReadonlyMap<Vendor, unknown>;
   pendingCounts(): Promise<Record<Vendor, number>>;
+  /** {@link heldBacklog} of the queues of the vendors it works for (and whose credentials stand). */
+  heldBacklog(): Promise<HeldBatch[] | null>;
+}
+
+/** Why {@link waitUntilIdle} returned. */
+export interface IdleOutcome {
+  /** Vendors whose credentials were refused: their jobs stay queued. */
+  readonly stopped: Vendor[];
+  /** Batches whose jobs are all that is left, each held by its batch (paused, capped, another store). */
+  readonly held: HeldBatch[];
 }
 
 /** Other work that keeps a worker busy (the `schedules` worker: due or running firings). */
@@ -36,23 +85,28 @@ export interface PendingWork {
 
 /**
  * Resolves once no job is waiting, delayed or active in the pool's queues — ignoring vendors whose
- * credentials were refused (their jobs stay queued on purpose) — and `also` has nothing pending,
- * for two polls in a row. Resolves with the vendors that were stopped.
+ * credentials were refused (their jobs stay queued on purpose), and jobs of batches held by a pause,
+ * a cap or another store (they wait for a person, not for a worker) — and `also` has nothing
+ * pending, for two polls in a row.
  */
 export async function waitUntilIdle(
   pool: IdlePool,
   options: { pollMs?: number; signal?: AbortSignal; also?: readonly PendingWork[] } = {},
-): Promise<Vendor[]> {
+): Promise<IdleOutcome> {
   const pollMs = options.pollMs ?? 500;
   let quietPolls = 0;
+  let held: HeldBatch[] = [];
   while (!options.signal?.aborted) {
     // `also` first: a firing that finishes between the two reads has already enqueued its jobs.
     const others = await Promise.all((options.also ?? []).map((w) => w.pendingCount()));
     const pending = await pool.pendingCounts();
-    const busy = others.some((n) => n > 0) || pool.vendors.some((v) => !pool.stoppedVendors.has(v) && (pending[v] ?? 0) > 0);
-    quietPolls = busy ? 0 : quietPolls + 1;
+    const queued = pool.vendors.some((v) => !pool.stoppedVendors.has(v) && (pending[v] ?? 0) > 0);
+    // null: something could still run; else the held batches (none when the queues are empty).
+    const heldNow = others.some((n) => n > 0) ? null : queued ? await pool.heldBacklog() : [];
+    quietPolls = heldNow === null ? 0 : quietPolls + 1;
+    held = heldNow ?? [];
     if (quietPolls >= 2) break;
     await sleep(pollMs);
   }
-  return [...pool.stoppedVendors.keys()];
+  return { stopped: [...pool.stoppedVendors.keys()], held };
 }

@@ -8,8 +8,7 @@ import { withCallContext } from '../vendors/observer.js';
 import type { ProcessorDeps } from '../checks/processor.js';
 import type { CheckRegistry, Vendor } from '../checks/registry.js';
 import type { CheckOutcome, JobPayload, MediaDigest, RecordError, ResultRecord } from '../checks/types.js';
-import type {
-  QuotaWaitError} from '../errors/errors.js';
+import type { BatchHeldError, QuotaWaitError } from '../errors/errors.js';
 import {
   ErrorCodes,
   MalformedResponseError,
@@ -20,7 +19,7 @@ import {
 } from '../errors/errors.js';
 import { dispositionOf, retryDelay, type BackoffOptions } from '../errors/retry-policy.js';
 import type { ResultStore } from '../store/types.js';
-import { budgetMessage, meterVendorCalls, type CallBudget, type Tally } from './call-budget.js';
+import { budgetHooks, budgetMessage, holdError, shareVendorCalls, type CallBudget, type Tally } from './call-budget.js';
 import { recordRefs } from '../media/refs.js';
 import { CallTrail } from './call-trail.js';
 import { minimiseResponse, storedResponse } from './stored-response.js';
@@ -46,7 +45,11 @@ export interface JobRunnerDeps {
   readonly workerId?: string;
   /** Vendor calls per line over all attempts (RESCREEN_MAX_CALLS_PER_LINE); none when absent. */
   readonly callBudget?: CallBudget;
-  /** How long a job of a batch at its cap waits before it looks again, ms. Default 5000. */
+  /**
+   * How long a job of a held batch (paused, at its cap, of another store) waits before it looks
+   * again, ms; for a pause or a cap it doubles each time the same job finds its batch still held,
+   * up to {@link HELD_MAX_MS} (resume and raise bring the jobs back at once). Default 5000.
+   */
   readonly heldRecheckMs?: number;
   readonly now?: () => Date;
 }
@@ -67,33 +70,46 @@ export type JobStep =
   | { readonly kind: 'rate-limited'; readonly delayMs: number; readonly timesLimited: number }
   /** No quota slot for `delayMs`: back to the queue, no attempt spent, not counted as rate-limited. */
   | { readonly kind: 'deferred'; readonly delayMs: number; readonly reason: string }
-  /** This job's batch may not pay for a call now (its cap): delay this job only, no attempt spent. */
-  | { readonly kind: 'held'; readonly delayMs: number; readonly reason: string }
+  /**
+   * This job's batch may not pay for a call now: delay this job only, no attempt spent. `hold`:
+   * why; `times`: how often in a row this job found its batch paused or capped (kept in its data).
+   */
+  | { readonly kind: 'held'; readonly delayMs: number; readonly reason: string; readonly hold: BatchHeldError['reason']; readonly times?: number }
   | { readonly kind: 'stop-vendor'; readonly error: VendorError };
+
+/** The longest a job of a paused or capped batch waits before it looks again, ms. */
+export const HELD_MAX_MS = 300_000;
 
 export async function runJob(input: JobAttempt, deps: JobRunnerDeps, signal?: AbortSignal): Promise<JobStep> {
   const { payload } = input;
+  const tally: Trace = { calls: 0, possiblyBilled: 0 };
+  // The batch's word first (one read): a batch of another store is not this worker's to look up
+  // at all; a paused or capped one loads no media and takes no quota permit.
+  const hold = await deps.callBudget?.ledger.look(payload.batch);
+  if (hold?.kind === 'store') return decideOnError(input, holdError(payload.batch, hold), deps, tally);
   const existing = await deps.store.get(payload.batch, payload.line);
   // At least once: a repeat (stalled job, re-enqueue race) never calls the vendor again for a line
   // that has its record. A retry run replaces only `failed` records, never final answers.
   if (existing && !(payload.retry === true && existing.status === 'failed')) {
     return { kind: 'skipped', existing };
   }
+  if (hold) return decideOnError(input, holdError(payload.batch, hold), deps, tally);
 
   const check = deps.checks.get(payload.check);
   // Every vendor call of the line counts against its budget; a retry run gets a fresh one.
-  const tally: Trace = { calls: 0, possiblyBilled: 0 };
   const run = payload.retry === true && existing ? existing.finishedAt : '';
+  const line = { batch: payload.batch, line: payload.line, run, dedupe: payload.dedupe === true };
   // Every answered call goes to the attempt log; the bytes sent are digested for the record.
   const trail = new CallTrail(payload, input.attempt, deps.workerId, deps.now);
   const observed = trail.observe(deps.depsFor(check.vendor), check.vendor);
-  const processorDeps = deps.callBudget
-    ? meterVendorCalls(observed, deps.callBudget, { batch: payload.batch, line: payload.line, run, dedupe: payload.dedupe === true }, tally, check.vendor)
-    : observed;
+  const shared = deps.callBudget?.shared;
+  const processorDeps = shared !== undefined && payload.dedupe === true ? shareVendorCalls(observed, shared, line, tally, check.vendor) : observed;
+  // Each vendor call is charged (and passes the batch's gate) when it leaves, after its quota permit.
+  const hooks = deps.callBudget ? budgetHooks(deps.callBudget, line, tally) : undefined;
   let outcome: CheckOutcome;
   try {
-    // Names the check on every vendor call the processor makes (metrics labels).
-    outcome = await withCallContext(payload.check, () => check.processor(payload, processorDeps, signal));
+    // Names the check on every vendor call the processor makes (metrics labels), with the job's hooks.
+    outcome = await withCallContext(payload.check, () => check.processor(payload, processorDeps, signal), hooks);
   } catch (error) {
     await trail.flush(deps.store);
     tally.media = trail.media ?? tally.reusedMedia;
@@ -113,6 +129,18 @@ export async function runJob(input: JobAttempt, deps: JobRunnerDeps, signal?: Ab
   });
   await deps.store.put(record);
   return { kind: 'recorded', record };
+}
+
+/**
+ * A held job's delay: flat for a line waiting for another's shared answer or for a worker on its
+ * store; doubling per look for a paused or capped batch (its jobs are brought back by resume and
+ * raise), so a large paused backlog costs a few looks an hour, not one every few seconds.
+ */
+function heldStep(payload: JobPayload, error: BatchHeldError, baseMs: number): JobStep {
+  if (error.reason === 'dedupe' || error.reason === 'store') return { kind: 'held', delayMs: baseMs, reason: error.message, hold: error.reason };
+  const times = (payload.held ?? 0) + 1;
+  const delayMs = Math.min(baseMs * 2 ** Math.min(times - 1, 30), Math.max(baseMs, HELD_MAX_MS));
+  return { kind: 'held', delayMs, reason: error.message, hold: error.reason, times };
 }
 
 /** The call counts of a job, and the media its latest call sent. */
@@ -140,7 +168,7 @@ async function decideOnError(input: JobAttempt, error: unknown, deps: JobRunnerD
       return { kind: 'deferred', delayMs: wait.waitMs, reason: wait.message };
     }
     case 'held':
-      return { kind: 'held', delayMs: deps.heldRecheckMs ?? 5_000, reason: (error as Error).message };
+      return heldStep(input.payload, error as BatchHeldError, deps.heldRecheckMs ?? 5_000);
     case 'rate-limited': {
       const timesLimited = (input.payload.rateLimited ?? 0) + 1;
       if (timesLimited <= deps.maxRateLimited) {

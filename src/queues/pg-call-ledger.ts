@@ -3,23 +3,16 @@
  * PostgreSQL result store: a finished line then leaves nothing in Redis. Table `line_calls`
  * (migrations/postgres/); the batch's possibly-billed total goes to `batches.possibly_billed`.
  */
-import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Vendor } from '../checks/registry.js';
-import { gateCall, refundBatchCall, type ChargeReply, type Micros } from './batch-budget.js';
-import { callsKey, type CallLedger, type LineCalls, type LineKey } from './call-budget.js';
+import type { BatchGate, BatchHold, ChargeReply } from './batch-budget.js';
+import type { CallLedger, LineCalls, LineKey } from './call-budget.js';
 
 function lineRun(key: LineKey): string {
   return key.run === '' ? String(key.line) : `${key.line}@${key.run}`;
 }
 
-/** Where the batch's caps, pause state and paid counters live (Redis: they are per batch, not per line). */
-export interface BatchGate {
-  readonly redis: Redis;
-  readonly prefix: string;
-  readonly prices: Readonly<Partial<Record<Vendor, Micros>>>;
-}
-
+/** The batch's gate (its caps, state, store and paid counters) stays in Redis: it is per batch, not per line. */
 export class PgCallLedger implements CallLedger {
   constructor(
     private readonly pool: pg.Pool,
@@ -28,10 +21,14 @@ export class PgCallLedger implements CallLedger {
 
   async charge(key: LineKey, vendor: Vendor): Promise<ChargeReply> {
     if (this.gate) {
-      const refused = await gateCall(this.gate.redis, callsKey(this.gate.prefix, key.batch), vendor, this.gate.prices);
-      if (refused) return refused;
+      const reply = await this.gate.charge(key.batch, vendor);
+      if ('refused' in reply) return reply;
     }
     return this.chargeLine(key);
+  }
+
+  look(batch: string): Promise<BatchHold | null> {
+    return this.gate?.look(batch) ?? Promise.resolve(null);
   }
 
   private async chargeLine(key: LineKey): Promise<LineCalls> {
@@ -45,7 +42,7 @@ export class PgCallLedger implements CallLedger {
   }
 
   async refund(key: LineKey, vendor: Vendor): Promise<void> {
-    if (this.gate) await refundBatchCall(this.gate.redis, callsKey(this.gate.prefix, key.batch), vendor);
+    if (this.gate) await this.gate.refund(key.batch, vendor);
     await this.pool.query('UPDATE line_calls SET calls = calls - 1 WHERE batch = $1 AND line_run = $2', [key.batch, lineRun(key)]);
   }
 

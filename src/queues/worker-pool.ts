@@ -18,7 +18,7 @@ import { steadyPerSecond, type Quota } from '../quota/spec.js';
 import type { Vendor } from '../checks/registry.js';
 import type { JobPayload } from '../checks/types.js';
 import { AuthenticationError, type VendorError } from '../errors/errors.js';
-import { pendingJobCount } from './idle.js';
+import { heldBacklog, pendingJobCount, type HeldBatch } from './idle.js';
 import { recordLostJob, runJob, type JobRunnerDeps, type JobStep } from './job-runner.js';
 import { StoreOutage } from './store-outage.js';
 import { QUEUE_STREAMS, queueName } from './names.js';
@@ -49,6 +49,8 @@ export interface WorkerPoolOptions {
   /** The quota in force for a vendor now (environment or `rescreen limits set`). */
   readonly quotaOf: (vendor: Vendor) => Quota | undefined;
   readonly runner: JobRunnerDeps;
+  /** This worker's result store identity (src/runtime/store.ts storeIdentity), for messages. */
+  readonly store: string;
   readonly log: Logger;
 }
 
@@ -58,6 +60,9 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
   private readonly queues = new Map<Vendor, Queue<JobPayload>>();
   private readonly connections: Redis[] = [];
   private readonly stopped = new Map<Vendor, VendorError>();
+  private readonly held = new Set<string>();
+  /** Batches of another result store this process has reported (once each). */
+  private readonly otherStoreBatches = new Set<string>();
   /** Vendors whose too-low concurrency this process has reported (once, until it is enough again). */
   private readonly shortfallLogged = new Set<Vendor>();
   private readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -181,6 +186,19 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
     return [...this.workers.keys()];
   }
 
+  /** The batches all that is left in this pool's queues waits for, or null when some job can still run (see heldBacklog). */
+  heldBacklog(): Promise<HeldBatch[] | null> {
+    const { ledger } = this.options.runner.callBudget ?? {};
+    if (ledger === undefined) return Promise.resolve(null);
+    const queues = [...this.queues].filter(([vendor]) => !this.stopped.has(vendor)).map(([, queue]) => queue);
+    return heldBacklog(queues, (batch) => ledger.look(batch));
+  }
+
+  /** Batches this pool has delayed jobs of because they were paused, capped or of another store. */
+  get heldBatches(): ReadonlySet<string> {
+    return this.held;
+  }
+
   /** Jobs not yet finished per vendor queue (waiting, active, delayed, prioritized, paused). */
   async pendingCounts(): Promise<Record<Vendor, number>> {
     const out: Record<Vendor, number> = {};
@@ -261,8 +279,11 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
         await this.queues.get(vendor)?.rateLimit(Math.min(step.delayMs, this.options.tuning.quotaRecheckMs));
         throw Worker.RateLimitError();
       case 'held':
-        // Only this batch waits (its cap): the job is delayed, the queue goes on with other batches.
-        log.debug({ batch: job.data.batch, line: job.data.line, delayMs: step.delayMs }, step.reason);
+        // Only this batch waits: the job is delayed, the queue goes on with other batches.
+        if (step.hold !== 'dedupe') this.held.add(job.data.batch);
+        if (step.hold === 'store') this.otherStore(job.data.batch, step.reason);
+        else log.debug({ batch: job.data.batch, line: job.data.line, delayMs: step.delayMs }, step.reason);
+        if (step.times !== undefined) await job.updateData({ ...job.data, held: step.times });
         await job.moveToDelayed(Date.now() + step.delayMs, token);
         throw new DelayedError();
       case 'stop-vendor':
@@ -270,6 +291,13 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
         // Back to wait without spending an attempt; this worker takes no more of them.
         throw Worker.RateLimitError();
     }
+  }
+
+  /** A batch of another result store: said once per batch (its jobs stay queued for a worker on that store). */
+  private otherStore(batch: string, reason: string): void {
+    if (this.otherStoreBatches.has(batch)) return;
+    this.otherStoreBatches.add(batch);
+    this.options.log.error({ batch }, `${reason}; this worker uses ${this.options.store}: not taking them (no attempt spent)`);
   }
 
   private stopVendor(vendor: Vendor, error: VendorError): void {

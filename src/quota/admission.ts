@@ -12,14 +12,20 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Vendor } from '../errors/errors.js';
 import { QuotaWaitError } from '../errors/errors.js';
-import { ACQUIRE, CLOCK, LATE, REFUSED } from './scripts.js';
+import { ACQUIRE, CLOCK, LATE, REFUSED, RELEASE } from './scripts.js';
 import { countedWindows, spacingWindow, type Quota } from './spec.js';
 import { describeWait, type WaitReason } from './state.js';
 
+/** A permit taken for one call (see {@link Admission.admit}). */
+export interface CallPermit {
+  /** Gives it back: the call is not sent after all (its batch refused it at the last moment). */
+  release(): Promise<void>;
+}
+
 /** Told before and after every vendor call (see the vendor transport). */
 export interface CallGate {
-  /** Resolves when one call may be sent now; throws QuotaWaitError when the wait is long. */
-  admit(signal?: AbortSignal): Promise<void>;
+  /** Resolves when one call may be sent now (with the permit counted, if any); throws QuotaWaitError when the wait is long. */
+  admit(signal?: AbortSignal): Promise<CallPermit | undefined>;
   /** Every HTTP answer: its status, `Retry-After` (ms) and how long the call took. */
   answered(status: number, retryAfterMs: number | undefined, latencyMs: number): Promise<void>;
 }
@@ -61,13 +67,15 @@ export function quotaStateKey(prefix: string, vendor: Vendor): string {
   return `${prefix}:quota:{${vendor}}`;
 }
 
-type AcquireReply = [1, string] | [0, string, WaitReason['kind'], string, string, string];
+/** Granted: delay, slot, tat after and before it ('' unspaced); or refused: wait, reason, resume, unit, max. */
+type AcquireReply = [1, string, string, string, string] | [0, string, WaitReason['kind'], string, string, string];
 
 interface QuotaCommands {
   rescreenQuotaAcquire(key: string, ...args: (string | number)[]): Promise<AcquireReply>;
   rescreenQuotaRefused(key: string, ...args: (string | number)[]): Promise<[number, string, number, number, string]>;
   rescreenQuotaClock(key: string, now: string): Promise<string>;
   rescreenQuotaLate(key: string, lateMs: number): Promise<number>;
+  rescreenQuotaRelease(key: string, ...args: (string | number)[]): Promise<number>;
 }
 
 /** Defines the admission scripts on a client (idempotent). */
@@ -78,6 +86,7 @@ export function defineQuotaCommands(redis: Redis): QuotaCommands {
     redis.defineCommand('rescreenQuotaRefused', { numberOfKeys: 1, lua: REFUSED });
     redis.defineCommand('rescreenQuotaClock', { numberOfKeys: 1, lua: CLOCK });
     redis.defineCommand('rescreenQuotaLate', { numberOfKeys: 1, lua: LATE });
+    redis.defineCommand('rescreenQuotaRelease', { numberOfKeys: 1, lua: RELEASE });
   }
   return redis as unknown as QuotaCommands;
 }
@@ -107,15 +116,16 @@ export class Admission implements CallGate {
     return this.#latencyMs;
   }
 
-  async admit(signal?: AbortSignal): Promise<void> {
+  async admit(signal?: AbortSignal): Promise<CallPermit | undefined> {
     // No quota configured: nothing to space or count, so no round trip per call; only a 429 pause
     // holds the vendor, and this process learns of other workers' pauses within a refresh (2 s).
-    if (this.#o.quota() === undefined && this.#o.now === undefined && Date.now() >= this.#heldUntil) return;
+    if (this.#o.quota() === undefined && this.#o.now === undefined && Date.now() >= this.#heldUntil) return undefined;
     for (;;) {
       signal?.throwIfAborted();
       // The slot is relative to when the script ran, which is after this moment: measuring from here
       // keeps a slow reply (a busy event loop) from pushing the send later than its slot.
       const askedAt = performance.now();
+      const counted = countedArgs(this.#o.quota());
       const reply = await this.#commands.rescreenQuotaAcquire(this.#key, ...this.#acquireArgs());
       if (reply[0] === 1) {
         const deadline = askedAt + Number(reply[1]);
@@ -133,7 +143,8 @@ export class Admission implements CallGate {
           this.#o.log.info({ vendor: this.vendor }, `${this.vendor}: calls resumed`);
           this.#lastWaitLogged = '';
         }
-        return;
+        const [, , slot, tat, tatBefore] = reply;
+        return { release: () => this.#commands.rescreenQuotaRelease(this.#key, tat, tatBefore, slot, ...counted).then(() => undefined) };
       }
       const [, waitText, kind, resumeText, unit, maxText] = reply;
       const waitMs = Math.max(1, Math.ceil(Number(waitText)));
@@ -221,4 +232,10 @@ export class Admission implements CallGate {
       spaced?.max ?? 0,
     ];
   }
+}
+
+/** The counted windows of a quota as RELEASE reads them: how many, then unit, duration, calendar of each. */
+function countedArgs(quota: Quota | undefined): (string | number)[] {
+  const counted = quota === undefined ? [] : countedWindows(quota);
+  return [counted.length, ...counted.flatMap((w) => [w.unit, w.durationMs, w.calendar ? '1' : '0'])];
 }

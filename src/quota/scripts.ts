@@ -38,7 +38,8 @@ end
  * After an idle spell, the first window's calls are spaced 20% wider: the first calls of a worker
  * travel slower (new connections, cold code), and a late first call must not share the vendor's
  * window with an on-time call one window later.
- * Returns {1, delayMs} — granted for a slot delayMs from now (≤ horizon) — or
+ * Returns {1, delayMs, slotMs, tat, tatBefore} — granted for a slot delayMs from now (≤ horizon);
+ * the rest is what RELEASE needs to give the permit back — or
  * {0, waitMs, reason, resumeAtMs, unit, max}: reason `hold` (429 pause), `window` (a counted
  * window is spent), `spacing` (the next free slot is beyond the horizon).
  */
@@ -147,8 +148,11 @@ for _, w in ipairs(writes) do
     end
   end
 end
+local tatNew, tatPrev = '', ''
 if interval > 0 then
-  redis.call('HSET', KEYS[1], 'tat', tostring(tat + step))
+  tatNew = tostring(tat + step)
+  tatPrev = tostring(tat)
+  redis.call('HSET', KEYS[1], 'tat', tatNew)
 end
 redis.call('HINCRBY', KEYS[1], 'granted', 1)
 
@@ -167,7 +171,7 @@ if auto and tatOld > now then
 elseif auto and redis.call('HEXISTS', KEYS[1], 'ar') == 0 then
   redis.call('HSET', KEYS[1], 'ar', tostring(rate))
 end
-return {1, tostring(slot - now)}
+return {1, tostring(slot - now), tostring(slot), tatNew, tatPrev}
 `;
 
 /**
@@ -237,5 +241,43 @@ return tostring(now_ms())
 export const LATE = `
 local tat = tonumber(redis.call('HGET', KEYS[1], 'tat') or '0')
 redis.call('HSET', KEYS[1], 'tat', tostring(tat + tonumber(ARGV[1])))
+return 1
+`;
+
+/**
+ * RELEASE — give back a permit whose call was not sent (its batch refused it at the last moment).
+ * ARGV: tat as ACQUIRE left it and as it was before ('' when calls are not spaced), the permit's
+ * slot (ms), nCounted, then per counted window: unit, durationMs, calendar.
+ * The spacing slot is given back only while it is still the last one booked: handing out a slot
+ * between two booked ones would put two calls closer together than the quota allows. A counted
+ * window's call is given back while the window is the one it was booked in.
+ */
+export const RELEASE = `
+local function num(field, default)
+  local v = redis.call('HGET', KEYS[1], field)
+  if v then return tonumber(v) end
+  return default
+end
+if ARGV[1] ~= '' and redis.call('HGET', KEYS[1], 'tat') == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'tat', ARGV[2])
+end
+local slot = tonumber(ARGV[3])
+local nCounted = tonumber(ARGV[4])
+for i = 0, nCounted - 1 do
+  local unit = ARGV[5 + i * 3]
+  local dur = tonumber(ARGV[6 + i * 3])
+  if ARGV[7 + i * 3] == '1' then
+    if num(unit .. ':p', -1) == math.floor(slot / dur) and num(unit .. ':n', 0) > 0 then
+      redis.call('HINCRBY', KEYS[1], unit .. ':n', -1)
+    end
+  else
+    local cur = math.floor(slot / (dur / 60))
+    local s = cur % 64
+    if num(unit .. ':b' .. s, -1) == cur and num(unit .. ':n' .. s, 0) > 0 then
+      redis.call('HINCRBY', KEYS[1], unit .. ':n' .. s, -1)
+    end
+  end
+end
+redis.call('HINCRBY', KEYS[1], 'granted', -1)
 return 1
 `;

@@ -25,7 +25,7 @@ import { assertRedisReachable } from '../redis/locate.js';
 import { ScheduleWorker } from '../schedules/worker.js';
 import type { CallLedger } from '../queues/call-budget.js';
 import type { ResultStore } from '../store/types.js';
-import { openStore } from './store.js';
+import { openStore, recordTerms } from './store.js';
 import { confirmSimulatorCredentials } from './simulator-credentials.js';
 import type { VendorClient, VendorDefinition } from '../vendors/definition.js';
 import { BUILT_INS, type Registries } from './built-ins.js';
@@ -37,6 +37,8 @@ export interface Runtime {
   readonly store: ResultStore;
   /** Which backend `store` is: `redis` (default) or `postgres` (RESCREEN_STORE_URL). */
   readonly storeKind: 'redis' | 'postgres';
+  /** Which store, without credentials (`redis`, `postgres://host:port/db?schema=…`): recorded with each batch enqueued. */
+  readonly storeIdentity: string;
   /** The per-line vendor call ledger, next to the records. */
   readonly callLedger: CallLedger;
   /** The vendor definitions this runtime works with (the registry's, or a test's). */
@@ -86,6 +88,7 @@ export async function openRuntime(given: Config, log: Logger, registries: Regist
     redis,
     store,
     storeKind: opened.kind,
+    storeIdentity: opened.identity,
     callLedger: opened.ledger,
     vendors: registries.vendors,
     checks: registries.checks,
@@ -231,6 +234,7 @@ export function startWorkers(
       },
       heldRecheckMs: config.worker.heldRecheckMs,
     },
+    store: runtime.storeIdentity,
     log,
   }).start();
   const schedules = new ScheduleWorker({
@@ -240,6 +244,7 @@ export function startWorkers(
     queues: runtime.queues,
     checks: runtime.checks,
     store,
+    recordTerms: (batch) => recordTerms(config, runtime.redis, runtime.storeIdentity, batch),
     log,
   }).start();
   let notificationConnection: Redis | undefined;

@@ -6,7 +6,9 @@
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { redactUrl, type Config } from '../config/config.js';
-import { ErrorCodes, RescreenError } from '../errors/errors.js';
+import { ErrorCodes, InvalidInputError, RescreenError } from '../errors/errors.js';
+import { BatchGate, callsKey } from '../queues/batch-budget.js';
+import { recordBatchTerms } from '../queues/batch-terms.js';
 import { RedisCallLedger, type CallLedger } from '../queues/call-budget.js';
 import { PgCallLedger } from '../queues/pg-call-ledger.js';
 import { createPgPool, pgTarget } from '../store/postgres/connection.js';
@@ -17,6 +19,8 @@ import type { ResultStore, ResultStoreOptions } from '../store/types.js';
 
 export interface OpenedStore {
   readonly kind: 'redis' | 'postgres';
+  /** Which store, without credentials: `redis`, or `postgres://host:port/db?schema=…` (see {@link storeIdentity}). */
+  readonly identity: string;
   readonly store: ResultStore;
   readonly ledger: CallLedger;
   /** The PostgreSQL pool (postgres only). */
@@ -59,16 +63,51 @@ export async function openPgStore(url: string, options: ResultStoreOptions = {})
   }
 }
 
+/**
+ * The store a batch is enqueued into, recorded with it, without credentials: `redis` (the Redis
+ * store of the batch's own prefix), or `postgres://host:port/db?schema=name`. A worker whose store
+ * differs leaves the batch's jobs alone. Two spellings of one server (localhost, 127.0.0.1) differ.
+ */
+export function storeIdentity(storeUrl: string | undefined): string {
+  if (storeUrl === undefined) return 'redis';
+  try {
+    const { connectionString, schema } = pgTarget(storeUrl);
+    const u = new URL(connectionString);
+    return `postgres://${u.hostname.toLowerCase()}:${u.port === '' ? '5432' : u.port}${u.pathname === '' ? '/' : u.pathname}?schema=${schema}`;
+  } catch {
+    return redactUrl(storeUrl);
+  }
+}
+
 export async function openStore(config: Config, redis: Redis, options: ResultStoreOptions): Promise<OpenedStore> {
+  const identity = storeIdentity(config.storeUrl);
+  // The batches' gate stays in Redis whatever the store: caps, state and paid counters are per batch.
+  const gate = new BatchGate({ redis, prefix: config.prefix, store: identity, vendors: Object.keys(config.vendors), fallbackPrices: config.pricing.perCall });
   if (config.storeUrl === undefined) {
     return {
       kind: 'redis',
+      identity,
       store: new RedisResultStore(redis, config.prefix, options),
-      ledger: new RedisCallLedger(redis, config.prefix, config.pricing.perCall),
+      ledger: new RedisCallLedger(redis, config.prefix, gate),
       pool: undefined,
       close: () => Promise.resolve(),
     };
   }
   const { store, pool } = await openPgStore(config.storeUrl, options);
-  return { kind: 'postgres', store, ledger: new PgCallLedger(pool, { redis, prefix: config.prefix, prices: config.pricing.perCall }), pool, close: () => pool.end() };
+  return { kind: 'postgres', identity, store, ledger: new PgCallLedger(pool, gate), pool, close: () => pool.end() };
+}
+
+/**
+ * Records a batch's terms — this process's prices and currency, and its store — unless it has them
+ * (a batch's prices are its own from its first enqueue).
+ * @throws InvalidInputError for a batch enqueued into another result store.
+ */
+export async function recordTerms(config: Config, redis: Redis, identity: string, batch: string): Promise<void> {
+  const terms = { currency: config.pricing.currency, prices: config.pricing.perCall, store: identity };
+  const refused = await recordBatchTerms(redis, callsKey(config.prefix, batch), terms);
+  if (refused) {
+    throw new InvalidInputError(
+      `batch ${batch} was enqueued into the result store ${refused.otherStore}; this process uses ${identity} (RESCREEN_STORE_URL): use the batch's store, or another batch id`,
+    );
+  }
 }

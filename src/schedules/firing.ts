@@ -24,6 +24,8 @@ export interface FiringDeps {
   readonly store: ResultStore;
   readonly state: ScheduleStateStore;
   readonly log: Logger;
+  /** Records the batch's terms (prices, currency, store) before its first job is queued; throws to refuse the batch. */
+  readonly recordTerms?: (batch: string) => Promise<void>;
   /** Clock of `lastFiredAt` and of skip/failure times. Default `() => new Date()`. */
   readonly now?: () => Date;
 }
@@ -85,6 +87,7 @@ export async function fireSchedule(
   await deps.state.recordFiring(name, batch, scheduledAt, now());
   let enqueued: EnqueueSummary;
   try {
+    await deps.recordTerms?.(batch);
     enqueued = await enqueueManifest({
       manifestPath: definition.manifest,
       batch,

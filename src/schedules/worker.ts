@@ -27,6 +27,8 @@ export interface ScheduleWorkerOptions {
   /** The checks the manifests' lines may name (the runtime's). */
   readonly checks: CheckRegistry;
   readonly store: ResultStore;
+  /** Records a fired batch's terms (prices, currency, store) before its first job is queued. */
+  readonly recordTerms?: (batch: string) => Promise<void>;
   readonly log: Logger;
 }
 
@@ -116,6 +118,7 @@ export class ScheduleWorker {
         store: this.options.store,
         state: this.state,
         log: this.options.log,
+        ...(this.options.recordTerms ? { recordTerms: this.options.recordTerms } : {}),
       });
       return { status: outcome.kind, batch: outcome.batch };
     } catch (error) {

@@ -36,7 +36,8 @@ export const BatchViewSchema = z
     pending: z.record(z.string(), z.number().int()).optional().describe('unfinished jobs per vendor queue, all batches (in the one-batch answer only)'),
     state: z.enum(['running', 'paused', 'cancelled']).optional().describe('as batch pause / resume / cancel left it (one-batch answer only)'),
     waiting: z.array(z.string()).optional().describe('why its lines wait: paused, budget reached, other batches ahead, no worker (one-batch answer only)'),
-    budget: z.looseObject({ totalPaidCalls: z.number().int(), spend: z.number(), currency: z.string(), budgetReached: z.boolean() }).optional().describe('paid calls, spend (millionths of the currency), caps'),
+    warnings: z.array(z.string()).optional().describe('what looks wrong: paid calls whose answers another result store holds (one-batch answer only)'),
+    budget: z.looseObject({ totalPaidCalls: z.number().int(), spend: z.number(), currency: z.string(), budgetReached: z.boolean() }).optional().describe('paid calls, spend (millionths of the currency), caps, the batch\'s own prices, currency and store (terms)'),
     changes: z.looseObject({ lines: z.number().int() }).optional().describe('a finished batch\'s verdict changes against each subject\'s previous screening'),
     quotas: z.array(z.object({ vendor: z.string(), quota: z.string().nullable(), line: z.string().nullable() })),
   })

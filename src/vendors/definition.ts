@@ -24,7 +24,12 @@ export type ClientOptions = Omit<TransportOptions, 'baseUrl'>;
 export interface VendorDefinition<Client extends VendorClient = VendorClient> extends VendorConfigSpec {
   /** Human name, e.g. `OOTO` (messages use the name in capitals). */
   readonly label: string;
-  /** Builds the client from `config.vendors[name]`. Every method but `close` is one vendor call (metered by the call budget). */
+  /**
+   * Builds the client from `config.vendors[name]`. Every method but `close` is one vendor call, made
+   * through the vendor transport (`createTransport`, ./transport.ts) with `options`: there the quota
+   * permit is taken and the job's hooks (call budget, batch gate) are called, so a client must not
+   * send by other means.
+   */
   createClient(settings: VendorSettings, options: ClientOptions): Client;
   /** Caps on the media its checks send (GLAIR: a 6 MiB body). */
   readonly media?: MediaLimits;

@@ -1,7 +1,8 @@
 /**
  * What the transport reports of every vendor call (quick retries included), for metrics: an injected
- * observer, so the vendor layer knows nothing of Prometheus. The check a call is made for is not the
- * transport's to know: the job runner names it for the calls made inside {@link withCallContext}.
+ * observer, so the vendor layer knows nothing of Prometheus. The check a call is made for, and the
+ * job's hooks around it (budget, batch gate), are not the transport's to know: the job runner sets
+ * them for the calls made inside {@link withCallContext}.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Vendor } from '../checks/registry.js';
@@ -24,16 +25,42 @@ export interface CallObserver {
   vendorCall(event: VendorCallEvent): void;
 }
 
-const context = new AsyncLocalStorage<{ readonly check: string }>();
+/**
+ * One vendor call as its job sees it (a client method; its quick in-call retries included): the
+ * job's word on it at the moment it would leave, and its cost once it failed.
+ */
+export interface PaidCall {
+  /**
+   * Called by the transport after the quota permit, right before each try is sent; throws (a
+   * BatchHeldError, BatchCancelledError, CallBudgetExhaustedError) to send nothing — the transport
+   * then gives the permit back.
+   */
+  beforeSend(): Promise<void>;
+  /** Called once when the call failed (after its quick retries), with the error it throws. */
+  failed(error: unknown): Promise<void>;
+}
 
-/** Runs `fn` with `check` as the label of every vendor call it makes. */
-export function withCallContext<T>(check: string, fn: () => T): T {
-  return context.run({ check }, fn);
+/** What a job hooks into the vendor calls it makes (the call budget and the batch's gate). */
+export interface CallHooks {
+  /** Opens one vendor call of `vendor`. */
+  open(vendor: Vendor): PaidCall;
+}
+
+const context = new AsyncLocalStorage<{ readonly check: string; readonly hooks: CallHooks | undefined }>();
+
+/** Runs `fn` with `check` as the label of every vendor call it makes, and `hooks` around each of them. */
+export function withCallContext<T>(check: string, fn: () => T, hooks?: CallHooks): T {
+  return context.run({ check, hooks }, fn);
 }
 
 /** The check of the calls being made now, or `unknown`. */
 export function currentCheck(): string {
   return context.getStore()?.check ?? 'unknown';
+}
+
+/** The hooks of the job making calls now; none outside a job (e.g. a direct client call). */
+export function currentCallHooks(): CallHooks | undefined {
+  return context.getStore()?.hooks;
 }
 
 export function statusClassOf(status: number): StatusClass {

@@ -9,7 +9,7 @@ import { createVendorDispatcher, joinPath, parseBaseUrl } from './endpoint.js';
 import { DEFAULT_TIMEOUT_MS, send, type VendorResponse } from './send.js';
 import { parseRetryAfter } from '../errors/retry-policy.js';
 import { ConnectionError, TimeoutError } from '../errors/errors.js';
-import { currentCheck, statusClassOf, type CallObserver, type StatusClass } from './observer.js';
+import { currentCallHooks, currentCheck, statusClassOf, type CallObserver, type StatusClass } from './observer.js';
 import type { CallGate } from './types.js';
 import type { Vendor } from '../errors/errors.js';
 
@@ -64,13 +64,21 @@ export function createTransport(vendor: Vendor, options: TransportOptions): Vend
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const callRetries = options.callRetries ?? DEFAULT_CALL_RETRIES;
   return {
-    post(request, interpret) {
+    async post(request, interpret) {
       const fullPath = joinPath(endpoint.basePath, request.path, request.query);
-      return withCallRetries(
+      const paid = currentCallHooks()?.open(vendor);
+      const call = withCallRetries(
         async () => {
           // Build the body first: the permit's slot is when the call leaves, so nothing slow goes after it.
           const body = request.body();
-          await options.gate?.admit(request.signal);
+          const permit = await options.gate?.admit(request.signal);
+          // The job's word at the moment the call leaves (its batch paused, cancelled, at a cap; the
+          // line's budget): a call it refuses is not sent, and its permit goes back to the fleet.
+          await paid?.beforeSend().catch(async (error: unknown) => {
+            // Best effort: a permit not given back only leaves one slot unused.
+            await permit?.release().catch(() => undefined);
+            throw error;
+          });
           const started = performance.now();
           const observe = (statusClass: StatusClass, rateLimited = false) =>
             options.observer?.vendorCall({ vendor, check: currentCheck(), statusClass, rateLimited, seconds: (performance.now() - started) / 1000 });
@@ -100,6 +108,13 @@ export function createTransport(vendor: Vendor, options: TransportOptions): Vend
         callRetries,
         { signal: request.signal, ...(options.retryMinTimeoutMs === undefined ? {} : { minTimeoutMs: options.retryMinTimeoutMs }) },
       );
+      if (paid === undefined) return call;
+      try {
+        return await call;
+      } catch (error) {
+        await paid.failed(error);
+        throw error;
+      }
     },
     async close() {
       if (ownsDispatcher) await dispatcher.close();

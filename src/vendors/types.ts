@@ -17,10 +17,19 @@ export interface VendorAnswer<T> {
  * control implements it; see src/quota/admission.ts).
  */
 export interface CallGate {
-  /** Resolves when one call may be sent now; may throw (e.g. QuotaWaitError) to send none. */
-  admit(signal?: AbortSignal): Promise<void>;
+  /**
+   * Resolves when one call may be sent now, with the permit when one was counted (to give back if
+   * the call is not sent after all); may throw (e.g. QuotaWaitError) to send none.
+   */
+  admit(signal?: AbortSignal): Promise<CallPermit | undefined>;
   /** Every HTTP answer: its status, `Retry-After` in ms (429 only) and how long the call took, ms. */
   answered(status: number, retryAfterMs: number | undefined, latencyMs: number): Promise<void>;
+}
+
+/** A permit of the quota, taken for one call. */
+export interface CallPermit {
+  /** Gives it back: the call it was taken for is not sent (its batch refused it). */
+  release(): Promise<void>;
 }
 
 export interface CallOptions {

@@ -52,6 +52,7 @@ export async function status(runtime: Runtime, batch: string, options: { watch?:
   const now = await batchStatus(runtime, batch);
   process.stdout.write(`${formatSummary(now.summary, now.pending)}\n`);
   for (const reason of now.waiting) process.stdout.write(`waiting: ${reason}\n`);
+  for (const warning of now.warnings) process.stdout.write(`warning: ${warning}\n`);
   if (now.budget.totalPaidCalls > 0 || now.budget.maxCalls !== null || now.budget.maxSpend !== null) {
     process.stdout.write(`${describeBudget(now.budget)}\n`);
   }

@@ -1,5 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { credentialedVendors, enqueueBatch, isFinished, startWorkers, vendorsOf, waitForBatch, type Runtime } from '../../app/index.js';
+import {
+  credentialedVendors,
+  describeHoldWithRemedy,
+  enqueueBatch,
+  isFinished,
+  startWorkers,
+  vendorsOf,
+  waitForBatch,
+  watchBatchHold,
+  type BatchHold,
+  type Runtime,
+} from '../../app/index.js';
 import type { EnqueueSummary } from '../../app/index.js';
 import type { BatchSummary } from '../../app/index.js';
 import { ExitCode } from '../cli-error.js';
@@ -31,6 +42,11 @@ export async function runBatch(runtime: Runtime, args: RunArgs): Promise<RunResu
   const vendors = await credentialedVendors(runtime, runtime.vendors.map((v) => v.name), needed);
   const handle = startWorkers(runtime, { vendors, ...(args.concurrency !== undefined ? { concurrency: args.concurrency } : {}) });
   const shutdown = onShutdownSignals(runtime, handle, { onFirstSignal: () => args.progress?.stop({ clear: true }) });
+  // A batch at its cap (or paused from elsewhere) would look hung: say so, and what lets it go on.
+  const watching = new AbortController();
+  const watcher = watchBatchHold(runtime, enqueued.batch, (hold) => sayHold(runtime, enqueued.batch, hold), {
+    signal: AbortSignal.any([watching.signal, shutdown.signal]),
+  });
   let summary: BatchSummary | null = null;
   try {
     summary = await waitForBatch(runtime, enqueued.batch, {
@@ -46,6 +62,8 @@ export async function runBatch(runtime: Runtime, args: RunArgs): Promise<RunResu
       while (Date.now() < deadline && (await handle.notifications.pendingCount()) > 0) await sleep(200);
     }
   } finally {
+    watching.abort();
+    await watcher;
     args.progress?.stop();
     shutdown.dispose();
     await handle.close();
@@ -65,4 +83,14 @@ export async function runBatch(runtime: Runtime, args: RunArgs): Promise<RunResu
   reportStoppedVendors(stopped);
   const exitCode = stopped.some((v) => needed.has(v)) ? ExitCode.VENDOR_STOPPED : ExitCode.OK;
   return { exitCode, enqueued, summary };
+}
+
+/** `rescreen: batch q3 is at its --max-calls cap (rescreen batch raise …): its lines wait …`, and when it goes on. */
+function sayHold(runtime: Runtime, batch: string, hold: BatchHold | null): void {
+  const text =
+    hold === null
+      ? `batch ${batch} goes on`
+      : `${describeHoldWithRemedy(batch, hold, runtime.storeIdentity)}: its lines wait — do that from another terminal, or press Ctrl-C (they stay queued)`;
+  // On a terminal the progress bar owns the line: clear it; the bar redraws below.
+  process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[2K' : ''}rescreen: ${text}\n`);
 }

@@ -1,4 +1,16 @@
-import { createMetrics, credentialedVendors, pendingJobs, startWorkers, waitUntilIdle, type Runtime, type WorkerHandle } from '../../app/index.js';
+import {
+  createMetrics,
+  credentialedVendors,
+  describeHeldBatch,
+  describeHoldWithRemedy,
+  pendingJobs,
+  startWorkers,
+  stillHeld,
+  waitUntilIdle,
+  type HeldBatch,
+  type Runtime,
+  type WorkerHandle,
+} from '../../app/index.js';
 import type { Vendor } from '../../checks/registry.js';
 import { ExitCode } from '../cli-error.js';
 import { startMetricsServer } from './serve.js';
@@ -49,17 +61,32 @@ export function onShutdownSignals(
 
 /**
  * The one line an interrupted `work` / `run` ends with: what this process finished and what stays
- * queued for the next worker.
+ * queued for the next worker — or, for a batch held by a pause or a cap, what it waits for first.
  */
 export async function reportInterrupted(runtime: Runtime, handle: WorkerHandle, finished?: string): Promise<void> {
   const queued = await pendingJobs(runtime);
   const counts = Object.entries(queued);
   const total = counts.reduce((n, [, c]) => n + c, 0);
   const each = counts.map(([vendor, n]) => `${vendor} ${n}`).join(', ');
+  const held = total === 0 ? [] : await stillHeld(runtime, handle.pool.heldBatches).catch(() => []);
+  const waits = held.map((h) => describeHoldWithRemedy(h.batch, h.hold, runtime.storeIdentity)).join('; ');
   process.stderr.write(
     `rescreen: interrupted — ${finished ?? `${handle.recordsWritten()} records written`}; ` +
-      (total === 0 ? 'nothing stays queued\n' : `${total} jobs stay queued (${each}): \`rescreen work\` finishes them\n`),
+      (total === 0
+        ? 'nothing stays queued\n'
+        : held.length === 0
+          ? `${total} jobs stay queued (${each}): \`rescreen work\` finishes them\n`
+          : `${total} jobs stay queued (${each}); ${waits}: then \`rescreen work\` finishes them\n`),
   );
+}
+
+/**
+ * What `work --until-idle` leaves queued on purpose: one line per held batch. Returns the exit code:
+ * 2 when a batch belongs to another result store (this worker's configuration is wrong), else 0.
+ */
+export function reportHeldBatches(runtime: Runtime, held: readonly HeldBatch[]): number {
+  for (const h of held) process.stderr.write(`rescreen: ${describeHeldBatch(h, runtime.storeIdentity)}\n`);
+  return held.some((h) => h.hold.kind === 'store') ? ExitCode.USAGE : ExitCode.OK;
 }
 
 export function reportStoppedVendors(stopped: readonly Vendor[]): void {
@@ -93,11 +120,15 @@ export async function work(runtime: Runtime, args: WorkArgs): Promise<number> {
   runtime.log.info({ vendors: handle.pool.vendors, untilIdle: args.untilIdle ?? false }, 'workers started');
   try {
     if (args.untilIdle) {
-      const stopped = await waitUntilIdle(handle.pool, { signal: shutdown.signal, also: [handle.schedules, ...(handle.notifications ? [handle.notifications] : [])] });
+      const { stopped, held } = await waitUntilIdle(handle.pool, { signal: shutdown.signal, also: [handle.schedules, ...(handle.notifications ? [handle.notifications] : [])] });
       await handle.close();
       reportStoppedVendors(stopped);
-      if (shutdown.signal.aborted) await reportInterrupted(runtime, handle);
-      return finishedCode(stopped);
+      if (shutdown.signal.aborted) {
+        await reportInterrupted(runtime, handle);
+        return finishedCode(stopped);
+      }
+      const heldCode = reportHeldBatches(runtime, held);
+      return stopped.length > 0 ? ExitCode.VENDOR_STOPPED : heldCode;
     }
     await new Promise<void>((resolve) => {
       shutdown.signal.addEventListener('abort', () => resolve(), { once: true });

@@ -97,7 +97,7 @@ export function batchRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
   r.get('/api/batches/:id', { schema: { tags: ['batches'], summary: 'One batch: counts by status and verdict, progress, rate, ETA, quota state', params: BatchIdParam, response: { 200: BatchViewSchema, ...errors } } }, async (req) => {
     const s = await batchStatus(runtime, req.params.id);
-    return { ...batchView(s.summary, s.quotas), pending: s.pending, state: s.state, waiting: [...s.waiting], budget: { ...s.budget }, ...(s.changes ? { changes: { ...s.changes } } : {}) };
+    return { ...batchView(s.summary, s.quotas), pending: s.pending, state: s.state, waiting: [...s.waiting], warnings: [...s.warnings], budget: { ...s.budget }, ...(s.changes ? { changes: { ...s.changes } } : {}) };
   });
 
   r.get(

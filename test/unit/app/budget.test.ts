@@ -12,6 +12,8 @@ const budget = (over: Partial<BatchBudget>): BatchBudget => ({
   currency: 'USD',
   budgetReached: false,
   unpriced: [],
+  terms: null,
+  paidElsewhere: 0,
   ...over,
 });
 

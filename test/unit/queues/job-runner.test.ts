@@ -1,7 +1,9 @@
+import type { Dispatcher, MockAgent } from 'undici';
 import { describe, expect, it } from 'vitest';
 import type { Processor, ProcessorDeps } from '../../../src/checks/processor.js';
 import { CheckRegistry } from '../../../src/checks/registry.js';
 import { BUILT_INS } from '../../../src/runtime/built-ins.js';
+import { createOotoClient } from '../../../src/vendors/ooto/client.js';
 import type { OotoClient } from '../../../src/vendors/types.js';
 import type { JobPayload } from '../../../src/checks/types.js';
 import {
@@ -9,12 +11,12 @@ import {
   ConnectionError,
   MediaRejectedError,
   RateLimitedError,
-  TimeoutError,
   VendorRejectedError,
 } from '../../../src/errors/errors.js';
 import { MemoryCallLedger } from '../../../src/queues/call-budget.js';
 import { recordLostJob, runJob, type JobRunnerDeps } from '../../../src/queues/job-runner.js';
 import { MemoryStore } from '../../helpers/memory-store.js';
+import { createMockAgent } from '../vendors/helpers.js';
 
 const payload: JobPayload = { batch: 'b1', line: 3, check: 'ooto-deepfake', subject: 'cust-1', ref: 'a.jpg', baseDir: '/m' };
 const api = { vendor: 'ooto' as const, headers: {}, transactionId: 'tx-err' };
@@ -167,16 +169,20 @@ async function fakeRecord() {
 }
 
 describe('runJob with a call budget', () => {
-  /** Processor deps whose OOTO client counts its calls and fails as told. */
-  function vendor(fail: () => Error): { depsFor: () => ProcessorDeps; vendorCalls: () => number } {
+  /**
+   * Processor deps whose OOTO client is the real one, over an undici MockAgent that times out or
+   * refuses every connection (the budget is charged in the transport, when a call leaves), counting
+   * the requests that reach it.
+   */
+  function vendor(kind: 'timeout' | 'refused'): { depsFor: () => ProcessorDeps; vendorCalls: () => number } {
+    const agent = createMockAgent();
+    const every = { path: () => true, method: 'POST' };
+    if (kind === 'timeout') agent.get('https://ooto.test').intercept(every).reply(200, '{}').delay(1_000).persist();
+    else agent.get('https://ooto.test').intercept(every).replyWithError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:443'), { code: 'ECONNREFUSED' })).persist();
     let vendorCalls = 0;
-    const ooto = {
-      deepfake: () => {
-        vendorCalls += 1;
-        return Promise.reject(fail());
-      },
-    };
-    return { depsFor: () => ({ client: ooto }) as unknown as ProcessorDeps, vendorCalls: () => vendorCalls };
+    const counting = { request: (...args: Parameters<MockAgent['request']>) => ((vendorCalls += 1), agent.request(...args)) } as unknown as Dispatcher;
+    const client = createOotoClient({ baseUrl: 'https://ooto.test', appId: 'a', appKey: 'k', dispatcher: counting, timeoutMs: 50, callRetries: 0 });
+    return { depsFor: () => ({ client }) as unknown as ProcessorDeps, vendorCalls: () => vendorCalls };
   }
   const callOoto: Processor<OotoClient> = (p, d) => d.client.deepfake({ bytes: Buffer.alloc(1), mime: 'image/jpeg', filename: 'a.jpg' }).then(() => {
     throw new Error('unreachable');
@@ -184,7 +190,7 @@ describe('runJob with a call budget', () => {
 
   it('ends the line once it has cost its budget, counting possibly billed calls; a job that comes back after that calls nothing', async () => {
     const ledger = new MemoryCallLedger();
-    const { depsFor, vendorCalls } = vendor(() => new TimeoutError('ooto', 'slow'));
+    const { depsFor, vendorCalls } = vendor('timeout');
     const d = { ...deps(callOoto as Processor<unknown>), depsFor, callBudget: { ledger, maxCallsPerLine: 2 } };
     expect((await runJob({ payload, attempt: 1, maxAttempts: 5 }, d)).kind).toBe('retry');
     const step = await runJob({ payload, attempt: 2, maxAttempts: 5 }, d);
@@ -200,7 +206,7 @@ describe('runJob with a call budget', () => {
 
   it('gives back calls that never reached the vendor', async () => {
     const ledger = new MemoryCallLedger();
-    const { depsFor, vendorCalls } = vendor(() => new ConnectionError('ooto', 'refused', { requestSent: false }));
+    const { depsFor, vendorCalls } = vendor('refused');
     const d = { ...deps(callOoto as Processor<unknown>), depsFor, callBudget: { ledger, maxCallsPerLine: 1 } };
     for (let attempt = 1; attempt < 5; attempt++) expect((await runJob({ payload, attempt, maxAttempts: 5 }, d)).kind).toBe('retry');
     await runJob({ payload, attempt: 5, maxAttempts: 5 }, d);

@@ -1,0 +1,168 @@
+/**
+ * What a batch owns, kept in its calls hash (./batch-budget.ts lists the fields): its terms —
+ * currency, price per call of each vendor, the result store it was enqueued into — written at its
+ * first enqueue and never changed by a worker; its caps; its state. Read back by `status`, the dry
+ * run and the API.
+ */
+import type { Redis } from 'ioredis';
+import type { Vendor } from '../checks/registry.js';
+import type { Micros } from './batch-budget.js';
+
+/** A batch's own money and store, as recorded at its first enqueue. */
+export interface BatchTerms {
+  readonly currency: string;
+  /** Price per call (micro-units) of each vendor priced at enqueue; a vendor absent has no price. */
+  readonly prices: Readonly<Partial<Record<Vendor, Micros>>>;
+  /** The result store the batch was enqueued into (`redis`, or `postgres://host:port/db?schema=…`). */
+  readonly store: string;
+}
+
+/**
+ * KEYS[1] the batch's calls hash. ARGV: [1] store identity, [2] currency, then (vendor, price)
+ * pairs of the priced vendors. Returns {1} recorded, {0} the batch had its terms already (they
+ * stand), {-1, store} the batch was enqueued into another store.
+ */
+const RECORD_TERMS = `
+local h = KEYS[1]
+local store = redis.call('HGET', h, 'store')
+if store and store ~= ARGV[1] then return {-1, store} end
+if redis.call('HEXISTS', h, 'currency') == 1 then return {0} end
+redis.call('HSET', h, 'store', ARGV[1], 'currency', ARGV[2])
+for i = 3, #ARGV, 2 do redis.call('HSET', h, 'price:' .. ARGV[i], ARGV[i + 1]) end
+return {1}
+`;
+
+interface TermsCommands {
+  rescreenBatchTerms(key: string, ...args: string[]): Promise<[number, string?]>;
+}
+
+/**
+ * Records the batch's terms unless it has them (a batch's prices are its own from its first
+ * enqueue). Returns `{otherStore}` when the batch was enqueued into another store.
+ */
+export async function recordBatchTerms(redis: Redis, key: string, terms: BatchTerms): Promise<{ readonly otherStore: string } | null> {
+  const r = redis as unknown as Partial<TermsCommands>;
+  if (r.rescreenBatchTerms === undefined) redis.defineCommand('rescreenBatchTerms', { numberOfKeys: 1, lua: RECORD_TERMS });
+  const pairs = Object.entries(terms.prices).flatMap(([vendor, micros]) => (micros === undefined ? [] : [vendor, String(micros)]));
+  const [code, store] = await (redis as unknown as TermsCommands).rescreenBatchTerms(key, terms.store, terms.currency, ...pairs);
+  return code === -1 ? { otherStore: store ?? '' } : null;
+}
+
+/** The batch's terms; null for a batch enqueued before batches kept them (or not enqueued yet). */
+export async function readBatchTerms(redis: Redis, key: string, vendors: readonly Vendor[]): Promise<BatchTerms | null> {
+  const [currency, store, ...prices] = await redis.hmget(key, 'currency', 'store', ...vendors.map((v) => `price:${v}`));
+  return termsOf(currency ?? null, store ?? null, vendors, prices);
+}
+
+function termsOf(currency: string | null, store: string | null, vendors: readonly Vendor[], prices: readonly (string | null)[]): BatchTerms | null {
+  if (currency === null) return null;
+  const priced: Partial<Record<Vendor, Micros>> = {};
+  vendors.forEach((vendor, i) => {
+    const p = prices[i];
+    if (p !== null && p !== undefined) priced[vendor] = Number(p);
+  });
+  return { currency, prices: priced, store: store ?? '' };
+}
+
+/** A batch's caps; `null` removes one. */
+export interface BatchCaps {
+  readonly maxCalls?: number | null;
+  readonly maxSpend?: Micros | null;
+}
+
+/** Sets (or removes) caps; the batch's held jobs are then promoted by the caller. */
+export async function setBatchCaps(redis: Redis, key: string, caps: BatchCaps): Promise<void> {
+  const tx = redis.multi();
+  if (caps.maxCalls !== undefined) {
+    if (caps.maxCalls === null) tx.hdel(key, 'cap:calls');
+    else tx.hset(key, 'cap:calls', String(caps.maxCalls));
+  }
+  if (caps.maxSpend !== undefined) {
+    if (caps.maxSpend === null) tx.hdel(key, 'cap:spend');
+    else tx.hset(key, 'cap:spend', String(caps.maxSpend));
+  }
+  tx.hdel(key, 'held');
+  await tx.exec();
+}
+
+/** A batch's paid calls and spend so far, its caps and terms, whether a cap held a call back, and its state. */
+export interface BatchSpend {
+  readonly paidCalls: Readonly<Partial<Record<Vendor, number>>>;
+  readonly totalPaidCalls: number;
+  /** Spend at the batch's prices (for a batch without terms: the reader's); vendors without a price count 0. */
+  readonly spend: Micros;
+  readonly maxCalls: number | null;
+  readonly maxSpend: Micros | null;
+  /** The cap that refused a call since the caps were last set; null when none has. */
+  readonly held: 'calls' | 'spend' | null;
+  /** As `batch pause | resume | cancel` left it (read in the same round trip). */
+  readonly state: BatchState;
+  /** The batch's own terms; null for a batch enqueued before batches kept them. */
+  readonly terms: BatchTerms | null;
+  /** Calls counted by workers on another result store than the reader's: their answers are recorded there, not here. */
+  readonly paidElsewhere: number;
+}
+
+/**
+ * One HMGET. `store`: the reader's store identity; `fallbackPrices`: the reader's prices, used only
+ * for a batch without terms.
+ */
+export async function readBatchSpend(
+  redis: Redis,
+  key: string,
+  reader: { readonly vendors: readonly Vendor[]; readonly store: string; readonly fallbackPrices: Readonly<Partial<Record<Vendor, Micros>>> },
+): Promise<BatchSpend> {
+  const { vendors } = reader;
+  const fixed = ['cap:calls', 'cap:spend', 'held', 'state', 'paid', 'spend', `paid@${reader.store}`, 'paid@unknown', 'currency', 'store'] as const;
+  const values = await redis.hmget(key, ...fixed, ...vendors.map((v) => `paid:${v}`), ...vendors.map((v) => `price:${v}`));
+  const field = (name: (typeof fixed)[number]) => values[fixed.indexOf(name)] ?? null;
+  const perVendor = values.slice(fixed.length, fixed.length + vendors.length);
+  const terms = termsOf(field('currency'), field('store'), vendors, values.slice(fixed.length + vendors.length));
+  const prices = terms?.prices ?? reader.fallbackPrices;
+  const paidCalls: Partial<Record<Vendor, number>> = {};
+  let total = 0;
+  let spend = 0;
+  vendors.forEach((vendor, i) => {
+    const n = Math.max(0, Number(perVendor[i] ?? 0));
+    paidCalls[vendor] = n;
+    total += n;
+    spend += n * (prices[vendor] ?? 0);
+  });
+  const running = field('paid');
+  // The running totals when the gate keeps them (a batch a worker of this release has charged).
+  if (running !== null) {
+    total = Math.max(0, Number(running));
+    spend = Math.max(0, Number(field('spend') ?? 0));
+  }
+  const counted = Number(field(`paid@${reader.store}`) ?? 0) + Number(field('paid@unknown') ?? 0);
+  const held = field('held');
+  const capCalls = field('cap:calls');
+  const capSpend = field('cap:spend');
+  return {
+    paidCalls,
+    totalPaidCalls: total,
+    spend,
+    maxCalls: capCalls === null ? null : Number(capCalls),
+    maxSpend: capSpend === null ? null : Number(capSpend),
+    held: held === 'calls' || held === 'spend' ? held : null,
+    state: stateOf(field('state')),
+    terms,
+    paidElsewhere: running === null ? 0 : Math.max(0, total - counted),
+  };
+}
+
+/** What `batch pause | resume | cancel` set: the batch's lines wait, go on, or end `CANCELLED`. */
+export type BatchState = 'running' | 'paused' | 'cancelled';
+
+export async function setBatchState(redis: Redis, key: string, state: BatchState): Promise<void> {
+  if (state === 'running') await redis.hdel(key, 'state');
+  else await redis.hset(key, 'state', state);
+}
+
+export async function readBatchState(redis: Redis, key: string): Promise<BatchState> {
+  return stateOf(await redis.hget(key, 'state'));
+}
+
+function stateOf(field: string | null): BatchState {
+  return field === 'paused' || field === 'cancelled' ? field : 'running';
+}
