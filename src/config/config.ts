@@ -101,6 +101,11 @@ export interface WorkerTuning {
   readonly callRetries: number;
   /** One vendor HTTP call's time limit, ms. Env `RESCREEN_REQUEST_TIMEOUT_MS`, default 60000. */
   readonly requestTimeoutMs: number;
+  /**
+   * Most bytes of one vendor answer's body read; a longer answer is abandoned at the cap and ends
+   * `failed` (VENDOR_ANSWER_TOO_LARGE). Env `RESCREEN_MAX_ANSWER_BYTES`, default 1048576 (1 MiB).
+   */
+  readonly maxAnswerBytes: number;
   /** Times a job may be sent back by a 429 before it ends `failed`. Env `RESCREEN_MAX_RATE_LIMITED`, default 50. */
   readonly maxRateLimited: number;
   /**
@@ -171,6 +176,7 @@ export function parseConfig(vendors: readonly VendorConfigSpec[], env: Readonly<
       backoffMs: e.RESCREEN_BACKOFF_MS,
       callRetries: e.RESCREEN_CALL_RETRIES,
       requestTimeoutMs,
+      maxAnswerBytes: e.RESCREEN_MAX_ANSWER_BYTES,
       maxRateLimited: e.RESCREEN_MAX_RATE_LIMITED,
       lockDurationMs: e.RESCREEN_LOCK_MS ?? DEFAULT_LOCK_MS,
       stalledIntervalMs: e.RESCREEN_STALLED_INTERVAL_MS,

@@ -30,6 +30,11 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 30_000;
 /** RESCREEN_MAX_CALLS_PER_LINE: vendor calls one manifest line may cost over all its attempts. */
 export const DEFAULT_MAX_CALLS_PER_LINE = 4;
+/**
+ * RESCREEN_MAX_ANSWER_BYTES: most bytes of a vendor answer's body read (1 MiB); a longer answer is
+ * abandoned at the cap (VENDOR_ANSWER_TOO_LARGE). The vendors' answers are a few KiB of JSON.
+ */
+export const DEFAULT_MAX_ANSWER_BYTES = 1024 * 1024;
 /** RESCREEN_MAX_RESPONSE_BYTES: most bytes of a vendor answer kept in a record (64 KiB). */
 export const DEFAULT_MAX_RESPONSE_BYTES = 65_536;
 

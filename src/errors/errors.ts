@@ -105,6 +105,26 @@ export class MalformedResponseError extends VendorError {
   }
 }
 
+/**
+ * An answer over RESCREEN_MAX_ANSWER_BYTES, abandoned unread at the cap (its body is not kept). Final
+ * (a vendor that sent it once will again) and paid (it reached the vendor). Never for 401/403/429/408/
+ * 5xx: those keep their own error, their body replaced by a note (vendors/send.ts).
+ */
+export class AnswerTooLargeError extends VendorError {
+  override name = 'AnswerTooLargeError';
+  readonly status: number;
+  /** Response headers, lower-cased names. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The cap in force, bytes. */
+  readonly maxBytes: number;
+  constructor(args: { vendor: Vendor; status: number; headers: Record<string, string>; maxBytes: number; message: string }) {
+    super(args.vendor, ErrorCodes.VENDOR_ANSWER_TOO_LARGE, args.message, null);
+    this.status = args.status;
+    this.headers = args.headers;
+    this.maxBytes = args.maxBytes;
+  }
+}
+
 /** Options of the "no answer" errors. */
 export interface NoAnswerOptions {
   readonly cause?: unknown;
@@ -235,6 +255,8 @@ export const ErrorCodes = {
   VENDOR_TIMEOUT: 'VENDOR_TIMEOUT',
   /** The vendor answered in a shape we cannot read. */
   VENDOR_MALFORMED_RESPONSE: 'VENDOR_MALFORMED_RESPONSE',
+  /** The vendor's answer was over RESCREEN_MAX_ANSWER_BYTES: abandoned unread at the cap (final). */
+  VENDOR_ANSWER_TOO_LARGE: 'VENDOR_ANSWER_TOO_LARGE',
   /** Internal only: waiting for a quota slot (never stored). */
   QUOTA_WAIT: 'QUOTA_WAIT',
   /** Internal only: the batch is paused or at its call or spend cap; its jobs wait (never stored). */

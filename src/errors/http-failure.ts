@@ -27,6 +27,16 @@ export function httpStatusClass(status: number): HttpStatusClass {
   return 'unexpected';
 }
 
+const SHARED_CLASSES: ReadonlySet<HttpStatusClass> = new Set(['unauthorized', 'forbidden', 'rate-limited', 'server']);
+
+/**
+ * True for the vendor statuses whose meaning is the status alone, the same at every vendor: 401, 403,
+ * 429, 408 and 5xx (vendors/status.ts `statusError` maps them; their body is never needed to decide).
+ */
+export function isSharedErrorStatus(status: number): boolean {
+  return SHARED_CLASSES.has(httpStatusClass(status));
+}
+
 /** `error.code` of an answer that is only an HTTP status, e.g. `HTTP_503`. */
 export type HttpStatusCode = `HTTP_${number}`;
 

@@ -3,6 +3,7 @@
  * Pure: unit-tested without a network or Redis.
  */
 import {
+  AnswerTooLargeError,
   BatchCancelledError,
   BatchHeldError,
   AuthenticationError,
@@ -27,7 +28,8 @@ import {
  * - `held`: this batch may not pay for another call now (its cap); delay this job only, no attempt spent.
  * - `stop-vendor`: 401/403; every job of this vendor would fail: stop taking them, leave them queued.
  * - `rejected`: a final answer that the media is unusable.
- * - `failed`: final, no usable answer (malformed vendor answer, unreadable media, call budget used up, any unknown error).
+ * - `failed`: final, no usable answer (malformed vendor answer, an answer over RESCREEN_MAX_ANSWER_BYTES,
+ *   unreadable media, call budget used up, any unknown error).
  */
 export type Disposition = 'retry' | 'rate-limited' | 'deferred' | 'held' | 'stop-vendor' | 'rejected' | 'failed';
 
@@ -37,6 +39,8 @@ export function dispositionOf(error: unknown): Disposition {
   if (error instanceof BatchHeldError) return 'held';
   if (error instanceof AuthenticationError || error instanceof PermissionDeniedError) return 'stop-vendor';
   if (error instanceof VendorRejectedError || error instanceof MediaRejectedError) return 'rejected';
+  // A vendor that answered this much once will do it again, and every try is paid.
+  if (error instanceof AnswerTooLargeError) return 'failed';
   if (error instanceof ConnectionError || error instanceof TimeoutError || error instanceof InternalServerError) return 'retry';
   if (error instanceof MediaFetchError) return 'retry';
   if (error instanceof MediaUnavailableError) return 'failed';
@@ -65,7 +69,7 @@ export function notSent(error: unknown): boolean {
  * How a failed vendor call counts against the line's call budget (RESCREEN_MAX_CALLS_PER_LINE):
  * - `free`: it provably did not reach the vendor, or the vendor refused it outright (429, 401/403);
  * - `possibly-billed`: it was sent and no answer came back (timeout, reset): the vendor may have done the work;
- * - `answered`: the vendor answered (5xx, an engine error, a malformed body…).
+ * - `answered`: the vendor answered (5xx, an engine error, a malformed body, an answer over the cap…).
  */
 export function callCost(error: unknown): 'free' | 'possibly-billed' | 'answered' {
   if (notSent(error) || error instanceof BatchCancelledError) return 'free';

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ProcessorDeps } from '../checks/processor.js';
 import type { JobPayload, MediaDigest } from '../checks/types.js';
-import { MalformedResponseError, VendorApiError } from '../errors/errors.js';
+import { AnswerTooLargeError, MalformedResponseError, VendorApiError } from '../errors/errors.js';
 import type { MediaBlob } from '../media/types.js';
 import type { AttemptRow, ResultStore } from '../store/types.js';
 
@@ -34,7 +34,7 @@ function answerOf(outcome: { ok: true; value: unknown } | { ok: false; error: un
     return { httpStatus: answer.status, transactionId: typeof answer.transactionId === 'string' ? answer.transactionId : null, code: null };
   }
   const { error } = outcome;
-  if (error instanceof VendorApiError || error instanceof MalformedResponseError) {
+  if (error instanceof VendorApiError || error instanceof MalformedResponseError || error instanceof AnswerTooLargeError) {
     return { httpStatus: error.status, transactionId: error.transactionId, code: error.code };
   }
   return undefined;

@@ -128,7 +128,12 @@ export function createProcessorDeps(
   metrics?: Metrics,
 ): VendorDeps {
   // `observer`: every vendor call's outcome and duration, for /metrics.
-  const options = { timeoutMs: config.worker.requestTimeoutMs, callRetries: config.worker.callRetries, ...(metrics ? { observer: metrics } : {}) };
+  const options = {
+    timeoutMs: config.worker.requestTimeoutMs,
+    callRetries: config.worker.callRetries,
+    maxAnswerBytes: config.worker.maxAnswerBytes,
+    ...(metrics ? { observer: metrics } : {}),
+  };
   const clients: VendorClient[] = [];
   const byVendor = new Map<Vendor, ProcessorDeps>();
   for (const vendor of vendors) {

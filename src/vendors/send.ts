@@ -1,11 +1,12 @@
 /**
- * One vendor HTTP call: `send()` with an overall time limit that maps transport failures to the error
- * taxonomy. Nothing here keeps or reports request headers: they carry credentials.
+ * One vendor HTTP call: `send()` with an overall time limit and a cap on the answer's size, mapping
+ * transport failures to the error taxonomy. Nothing here keeps or reports request headers: they carry
+ * credentials.
  */
 import { errors as undiciErrors, type Dispatcher, type FormData } from 'undici';
-import { ConnectionError, TimeoutError } from '../errors/errors.js';
-import { errorCodeOf as codeOf, isTimeout } from '../errors/http-failure.js';
-import { DEFAULT_REQUEST_TIMEOUT_MS } from '../config/defaults.js';
+import { AnswerTooLargeError, ConnectionError, TimeoutError } from '../errors/errors.js';
+import { errorCodeOf as codeOf, isSharedErrorStatus, isTimeout } from '../errors/http-failure.js';
+import { DEFAULT_MAX_ANSWER_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from '../config/defaults.js';
 import { vendorLabel } from './endpoint.js';
 import type { Vendor } from '../errors/errors.js';
 
@@ -13,6 +14,8 @@ import type { Vendor } from '../errors/errors.js';
 export const DEFAULT_TIMEOUT_MS = DEFAULT_REQUEST_TIMEOUT_MS;
 /** Longest text body kept on an error, characters. */
 export const MAX_TEXT_BODY_CHARS = 2048;
+/** Default cap of one vendor answer's body, bytes: the config's RESCREEN_MAX_ANSWER_BYTES default (1 MiB). */
+export { DEFAULT_MAX_ANSWER_BYTES };
 
 export interface VendorRequest {
   readonly vendor: Vendor;
@@ -28,6 +31,8 @@ export interface VendorRequest {
   readonly timeoutMs: number;
   /** The caller's signal; its abort is re-thrown as-is (no taxonomy error). */
   readonly signal?: AbortSignal | undefined;
+  /** Most bytes of the answer's body read; a longer one is abandoned at the cap. Default {@link DEFAULT_MAX_ANSWER_BYTES}. */
+  readonly maxAnswerBytes?: number | undefined;
 }
 
 /** Any HTTP answer, whatever its status. */
@@ -40,9 +45,11 @@ export interface VendorResponse {
 }
 
 /**
- * Sends one request and reads the whole answer. Any HTTP status resolves; only transport failures
- * throw: TimeoutError (our limit, undici headers/body/connect timeouts), ConnectionError (socket,
- * refused, reset, DNS, TLS), the caller's abort reason as-is, anything unrecognised as-is.
+ * Sends one request and reads its answer, at most `maxAnswerBytes` of it. Any HTTP status resolves;
+ * only transport failures throw: TimeoutError (our limit, undici headers/body/connect timeouts),
+ * ConnectionError (socket, refused, reset, DNS, TLS), the caller's abort reason as-is, anything
+ * unrecognised as-is — and an answer over the cap: AnswerTooLargeError, except for the statuses whose
+ * meaning is the status alone (401/403/429/408/5xx), which resolve with the body replaced by a note.
  */
 export async function send(request: VendorRequest): Promise<VendorResponse> {
   const timeoutSignal = AbortSignal.timeout(request.timeoutMs);
@@ -58,9 +65,21 @@ export async function send(request: VendorRequest): Promise<VendorResponse> {
       bodyTimeout: request.timeoutMs,
       signal,
     });
-    const text = await response.body.text();
-    return { status: response.statusCode, headers: lowerCaseHeaders(response.headers), body: parseBody(text) };
+    const headers = lowerCaseHeaders(response.headers);
+    const maxBytes = request.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
+    const text = await readCapped(response.body, maxBytes, contentLength(headers['content-length']));
+    if (text !== undefined) return { status: response.statusCode, headers, body: parseBody(text) };
+    // A 503 or a 429 means the same with any body: keep the status (backoff, the fleet's 429 pause).
+    if (isSharedErrorStatus(response.statusCode)) return { status: response.statusCode, headers, body: `[answer over ${maxBytes} bytes: not read]` };
+    throw new AnswerTooLargeError({
+      vendor: request.vendor,
+      status: response.statusCode,
+      headers,
+      maxBytes,
+      message: `${vendorLabel(request.vendor)} answered ${request.method} ${request.path} with HTTP ${response.statusCode} and more than ${maxBytes} bytes: not read past RESCREEN_MAX_ANSWER_BYTES=${maxBytes}`,
+    });
   } catch (error) {
+    if (error instanceof AnswerTooLargeError) throw error;
     if (request.signal?.aborted) throw error;
     if (timeoutSignal.aborted) {
       throw new TimeoutError(
@@ -71,6 +90,38 @@ export async function send(request: VendorRequest): Promise<VendorResponse> {
     }
     throw toTransportError(request.vendor, error, request) ?? error;
   }
+}
+
+/**
+ * The body as text when it holds at most `maxBytes` bytes; `undefined` as soon as it is known to hold
+ * more — by its Content-Length before any byte is read, or by counting while it streams (chunked) —
+ * and then the body is destroyed, which aborts the request and closes the connection: the rest is
+ * never downloaded, and never more than `maxBytes` of it is held.
+ */
+async function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: number, declared: number | undefined): Promise<string | undefined> {
+  if (declared !== undefined && declared > maxBytes) return discard(body);
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    total += chunk.byteLength;
+    if (total > maxBytes) return discard(body);
+    chunks.push(chunk);
+  }
+  const bytes = Buffer.concat(chunks, total);
+  // Skip a UTF-8 byte order mark, as undici's own `text()` does.
+  const start = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  return bytes.toString('utf8', start);
+}
+
+/** Destroys a body we will not read (undici then emits an expected RequestAbortedError on it). */
+function discard(body: Dispatcher.ResponseData['body']): undefined {
+  body.on('error', () => undefined);
+  body.destroy();
+  return undefined;
+}
+
+function contentLength(value: string | undefined): number | undefined {
+  return value !== undefined && /^\s*\d+\s*$/.test(value) ? Number(value) : undefined;
 }
 
 /** JSON when it parses, else the text truncated to {@link MAX_TEXT_BODY_CHARS}, `null` when empty. */

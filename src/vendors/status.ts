@@ -6,18 +6,11 @@ import {
   RateLimitedError,
   VendorApiError,
 } from '../errors/errors.js';
-import { httpStatusClass, type HttpStatusClass } from '../errors/http-failure.js';
+import { httpStatusClass } from '../errors/http-failure.js';
 import { parseRetryAfter } from '../errors/retry-policy.js';
 import { vendorLabel } from './endpoint.js';
 import type { VendorResponse } from './send.js';
 import type { Vendor } from '../errors/errors.js';
-
-/** True for the statuses whose meaning is the same at every vendor (see {@link statusError}). */
-export function isSharedErrorStatus(status: number): boolean {
-  return SHARED_CLASSES.has(httpStatusClass(status));
-}
-
-const SHARED_CLASSES: ReadonlySet<HttpStatusClass> = new Set(['unauthorized', 'forbidden', 'rate-limited', 'server']);
 
 /** True for a 2xx status. */
 export function isSuccessStatus(status: number): boolean {

@@ -8,7 +8,7 @@ import { DEFAULT_CALL_RETRIES, withCallRetries } from './call-retries.js';
 import { createVendorDispatcher, joinPath, parseBaseUrl } from './endpoint.js';
 import { DEFAULT_TIMEOUT_MS, send, type VendorResponse } from './send.js';
 import { parseRetryAfter } from '../errors/retry-policy.js';
-import { ConnectionError, TimeoutError } from '../errors/errors.js';
+import { AnswerTooLargeError, ConnectionError, TimeoutError } from '../errors/errors.js';
 import { currentCallHooks, currentCheck, statusClassOf, type CallObserver, type StatusClass } from './observer.js';
 import type { CallGate } from './types.js';
 import type { Vendor } from '../errors/errors.js';
@@ -27,6 +27,8 @@ export interface TransportOptions {
   readonly dispatcher?: Dispatcher | undefined;
   /** Time limit of one HTTP call (headers and body), ms. Default 60000. */
   readonly timeoutMs?: number | undefined;
+  /** Most bytes of an answer's body read; a longer answer throws AnswerTooLargeError (see `send`). Default 1 MiB. */
+  readonly maxAnswerBytes?: number | undefined;
   /** Quick in-call retries of failures before the request was sent (refused, DNS, connect timeout, TLS). Default 2. */
   readonly callRetries?: number | undefined;
   /** Delay before the first quick retry, ms; doubles per retry, randomised ×1–2. Default 200. */
@@ -94,10 +96,12 @@ export function createTransport(vendor: Vendor, options: TransportOptions): Vend
               body,
               timeoutMs,
               signal: request.signal,
+              maxAnswerBytes: options.maxAnswerBytes,
             });
           } catch (error) {
             if (error instanceof TimeoutError) observe('timeout');
             else if (error instanceof ConnectionError) observe('connection');
+            else if (error instanceof AnswerTooLargeError) observe(statusClassOf(error.status));
             throw error;
           }
           observe(statusClassOf(response.status), response.status === 429);

@@ -94,9 +94,10 @@ describe('stored vendor answers', () => {
     expect((records[1]!.response as { echoed: { authorization: string } }).echoed.authorization).toBe('[redacted]');
   });
 
-  it('a 5 MB answer is stored cut to RESCREEN_MAX_RESPONSE_BYTES, with its size and sha256 (item 5)', async () => {
+  it('a 900 KiB answer is stored cut to RESCREEN_MAX_RESPONSE_BYTES, with its size and sha256 (item 5)', async () => {
     const answer = JSON.parse(OOTO_DEEPFAKE_200) as Record<string, unknown>;
-    answer.debug = 'x'.repeat(5 * 1024 * 1024);
+    // Far over the stored copy's 64 KiB, under RESCREEN_MAX_ANSWER_BYTES (1 MiB): read whole.
+    answer.debug = 'x'.repeat(900 * 1024);
     const body = JSON.stringify(answer);
     reply = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(body);
     const { deps, store, close } = setUp();
@@ -106,7 +107,7 @@ describe('stored vendor answers', () => {
       await close();
     }
     const record = await store.get('echo', 3);
-    // Still read in full: the verdict comes from the whole answer.
+    // Read in full: the verdict comes from the whole answer.
     expect(record).toMatchObject({ status: 'completed', verdict: 'genuine', transactionId: '2f679199-aafe-4b05-a722-728615b6aca2' });
     expect(record?.responseTruncated).toBe(true);
     const full = JSON.stringify(answer);
