@@ -4,7 +4,7 @@
  * quota permit), atomically for the whole fleet: a cap is never passed by even one call, and no
  * call leaves once `batch pause | cancel` has returned.
  *
- * Fields of `<root>batch:<batch>:calls` (besides the per-line counters of ./call-budget.ts, up to
+ * Fields of the batch's calls hash (src/redis/keys.ts callsKey; besides the per-line counters of ./call-budget.ts, up to
  * one per line: never read the hash whole):
  * - `paid`, `spend`: running totals of the batch's calls and of their cost (micro-units); O(1) to
  *   check, whatever the number of vendors or of priced ones. `paid:<vendor>`: calls per vendor.
@@ -16,7 +16,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Vendor } from '../checks/registry.js';
-import { storeRoot } from '../store/keys.js';
+import { callsKey } from '../redis/keys.js';
 
 /** Money in millionths of the currency unit: integer arithmetic, no float drift over 10^7 calls. */
 export type Micros = number;
@@ -136,11 +136,6 @@ function commands(redis: Redis): GateCommands {
     redis.defineCommand('rescreenBatchRefund', { numberOfKeys: 1, lua: REFUND });
   }
   return redis as unknown as GateCommands;
-}
-
-/** The batch's calls hash: `batch:<batch>:calls` under the store's root (src/store/keys.ts), whatever the store. */
-export function callsKey(prefix: string, batch: string): string {
-  return `${storeRoot(prefix)}batch:${batch}:calls`;
 }
 
 export interface BatchGateOptions {

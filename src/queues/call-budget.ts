@@ -11,12 +11,12 @@ import type { ProcessorDeps } from '../checks/processor.js';
 import type { Vendor } from '../checks/registry.js';
 import { BatchCancelledError, BatchHeldError, CallBudgetExhaustedError } from '../errors/errors.js';
 import type { CallHooks } from '../vendors/observer.js';
-import { callsKey, type BatchGate, type BatchHold, type ChargeReply } from './batch-budget.js';
+import type { BatchGate, BatchHold, ChargeReply } from './batch-budget.js';
 import { digestArgs } from './call-trail.js';
 import { callDigest, sharedCall, type ReusedFrom, type SharedAnswers } from './dedupe.js';
 import type { MediaDigest } from '../checks/types.js';
 import { callCost } from '../errors/retry-policy.js';
-import { batchKeys } from '../store/keys.js';
+import { batchKeys, callsKey } from '../redis/keys.js';
 
 /** Which line's calls: the batch, the line, and the run of it (a `retry` run starts a fresh budget). */
 export interface LineKey {

@@ -4,7 +4,7 @@
  * there claims the call, the others wait for its answer and reuse it (no paid call), each still
  * getting its own record, marked `reusedFrom`.
  *
- * All of it is one hash per batch, `<root>batch:<batch>:dedupe`: field = call digest, value = the
+ * All of it is one hash per batch (src/redis/keys.ts dedupeKey): field = call digest, value = the
  * claim (`pending …`) or the answer (JSON). A claim older than the job lock is taken over (its
  * worker died); a call that ended without an answer releases its claim for the next line.
  */
@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Vendor } from '../checks/registry.js';
 import { BatchHeldError, VendorRejectedError } from '../errors/errors.js';
-import { storeRoot } from '../store/keys.js';
+import { dedupeKey } from '../redis/keys.js';
 
 /** Where an answer was first paid for. */
 export interface ReusedFrom {
@@ -98,7 +98,7 @@ export class SharedAnswers {
   }
 
   private key(batch: string): string {
-    return `${storeRoot(this.prefix)}batch:${batch}:dedupe`;
+    return dedupeKey(this.prefix, batch);
   }
 }
 

@@ -12,6 +12,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Vendor } from '../errors/errors.js';
 import { QuotaWaitError } from '../errors/errors.js';
+import { quotaStateKey } from '../redis/keys.js';
 import { ACQUIRE, CLOCK, LATE, REFUSED, RELEASE } from './scripts.js';
 import { countedWindows, spacingWindow, type Quota } from './spec.js';
 import { describeWait, type WaitReason } from './state.js';
@@ -61,11 +62,6 @@ export interface AdmissionOptions {
 export const AUTO_INITIAL_PER_SECOND = 2;
 /** `auto` never goes below this, calls/s. */
 export const AUTO_MIN_PER_SECOND = 0.2;
-
-/** The Redis hash that holds one vendor's admission state (one key: atomic, Cluster-safe). */
-export function quotaStateKey(prefix: string, vendor: Vendor): string {
-  return `${prefix}:quota:{${vendor}}`;
-}
 
 /** Granted: delay, slot, tat after and before it ('' unspaced); or refused: wait, reason, resume, unit, max. */
 type AcquireReply = [1, string, string, string, string] | [0, string, WaitReason['kind'], string, string, string];

@@ -1,6 +1,6 @@
 /**
  * What each schedule last did, kept in Redis under the prefix so `schedule list` on any machine can
- * show it: one HASH per schedule at `${prefix}:schedule-state:<name>` (outside the `schedules`
+ * show it: one HASH per schedule (src/redis/keys.ts scheduleStateKey, outside the `schedules`
  * queue's own keys) with the fields below.
  *
  * | field | content |
@@ -12,6 +12,7 @@
  * | `lastError` | JSON {@link ScheduleFailure} of a firing whose enqueue failed; cleared by the next success |
  */
 import type { Redis } from 'ioredis';
+import { scheduleStateKey } from '../redis/keys.js';
 
 /** A firing that was skipped because the previous batch was still running. */
 export interface ScheduleSkip {
@@ -58,11 +59,6 @@ return 1
 
 interface StateCommands {
   [RECORD_FIRING_COMMAND](key: string, batch: string, scheduledMs: number, firedAt: string): Promise<number>;
-}
-
-/** The key of a schedule's state hash. */
-export function scheduleStateKey(prefix: string, name: string): string {
-  return `${prefix}:schedule-state:${name}`;
 }
 
 /** Reads and writes {@link ScheduleState}. Never closes the client it is given. */

@@ -1,10 +1,10 @@
 /**
- * The attempt log and erasure of the Redis result store (key layout in ./keys.ts). Appends are one
+ * The attempt log and erasure of the Redis result store (key layout in src/redis/keys.ts). Appends are one
  * pipeline; a record's removal (forget) is one Lua script, so its counts and index entries move
  * atomically with it, as a put's do.
  */
 import type { Redis } from 'ioredis';
-import { attemptSubjectKey, attemptsKey, attemptTxKey, batchesKey, batchKeys, recordMember, storeRoot, subjectKeyPrefix, txKey } from './keys.js';
+import { attemptSubjectKey, attemptsKey, attemptTxKey, batchesKey, batchKeys, callsKey, recordMember, subjectKey, txKey } from '../redis/keys.js';
 import { scriptCall, type Script } from './scripts.js';
 import type { AttemptRow, EraseCounts, PurgeCounts } from './types.js';
 
@@ -28,11 +28,6 @@ redis.call('HDEL', idxKey, line)
 return 1
 `,
 };
-
-/** The calls ledger key of src/queues/call-budget.ts (callsKey), dropped with its batch. */
-function callsKeyOf(prefix: string, batch: string): string {
-  return `${storeRoot(prefix)}batch:${batch}:calls`;
-}
 
 type RemoveCommand = { [REMOVE_COMMAND](...keysThenArgs: string[]): Promise<number> };
 
@@ -105,12 +100,12 @@ export class RedisAttemptLog {
 
   async forgetSubject(subject: string): Promise<EraseCounts> {
     if (subject === '') return { records: 0, attempts: 0 };
-    const subjectKey = `${subjectKeyPrefix(this.prefix)}${subject}`;
+    const key = subjectKey(this.prefix, subject);
     let records = 0;
-    for (const member of await this.redis.zrange(subjectKey, 0, -1)) {
+    for (const member of await this.redis.zrange(key, 0, -1)) {
       const cut = member.lastIndexOf('\n');
       if (await this.removeRecord(member.slice(0, cut), Number(member.slice(cut + 1)))) records += 1;
-      await this.redis.zrem(subjectKey, member);
+      await this.redis.zrem(key, member);
     }
     const batchesWithRows = await this.redis.smembers(attemptSubjectKey(this.prefix, subject));
     let attempts = 0;
@@ -134,14 +129,14 @@ export class RedisAttemptLog {
           const line = Number(flat[i]);
           const [, , tx, subject] = JSON.parse(flat[i + 1]!) as [string, string, string, string];
           const member = recordMember(batch, line);
-          if (subject !== '') pipeline.zrem(`${subjectKeyPrefix(this.prefix)}${subject}`, member);
+          if (subject !== '') pipeline.zrem(subjectKey(this.prefix, subject), member);
           if (tx !== '') await this.hdelIf(txKey(this.prefix), tx, member);
           counts.records += 1;
         }
         await pipeline.exec();
       } while (cursor !== '0');
       counts.attempts += await this.dropRows(batch, () => true);
-      await this.redis.del(keys.records, keys.idx, keys.meta, attemptsKey(this.prefix, batch), callsKeyOf(this.prefix, batch));
+      await this.redis.del(keys.records, keys.idx, keys.meta, attemptsKey(this.prefix, batch), callsKey(this.prefix, batch));
       await this.redis.zrem(batchesKey(this.prefix), batch);
       counts.batches += 1;
     }

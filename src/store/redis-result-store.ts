@@ -1,13 +1,6 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import { RECORD_STATUSES, VERDICTS, type RecordStatus, type ResultRecord, type Verdict } from '../checks/types.js';
-import {
-  batchesKey,
-  batchKeys,
-  parseRecordMember,
-  recordMember,
-  subjectKeyPrefix,
-  txKey,
-} from './keys.js';
+import { batchesKey, batchKeys, parseRecordMember, recordMember, subjectKey, subjectKeyPrefix, txKey } from '../redis/keys.js';
 import { assertRecord, parseRecord } from './records.js';
 import { RedisAttemptLog } from './redis-attempt-log.js';
 import { BEGIN_BATCH_SCRIPT, FINISH_BATCH_SCRIPT, PUT_SCRIPT, scriptCall } from './scripts.js';
@@ -47,7 +40,7 @@ interface StoreCommands {
 type StorePipeline = ChainableCommander & { [PUT_COMMAND](...keysThenArgs: string[]): ChainableCommander };
 
 /**
- * The result store on Redis (key layout in ./keys.ts, scripts in ./scripts.ts), implementing the
+ * The result store on Redis (key layout in src/redis/keys.ts, scripts in ./scripts.ts), implementing the
  * contract of ./types.ts. `put` is one Lua script, so replacing a record and moving its counts and
  * index entries happen atomically: concurrent puts of the same (batch, line) leave one record and
  * counts that never double; the finished check runs in the same script, so one write finishes a batch.
@@ -163,7 +156,7 @@ export class RedisResultStore implements ResultStore {
   /** Oldest first (by finishedAt); at most `limit` records (default {@link DEFAULT_SUBJECT_LIMIT}). */
   async bySubject(subject: string, limit = DEFAULT_SUBJECT_LIMIT): Promise<ResultRecord[]> {
     if (subject === '' || limit <= 0) return [];
-    const members = await this.redis.zrange(`${subjectKeyPrefix(this.prefix)}${subject}`, 0, limit - 1);
+    const members = await this.redis.zrange(subjectKey(this.prefix, subject), 0, limit - 1);
     if (members.length === 0) return [];
     const pipeline = this.redis.pipeline();
     for (const member of members) {

@@ -8,7 +8,8 @@ import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { QuotaWaitError } from '../../../src/errors/errors.js';
-import { Admission, quotaStateKey } from '../../../src/quota/admission.js';
+import { Admission } from '../../../src/quota/admission.js';
+import { quotaStateKey } from '../../../src/redis/keys.js';
 import { isQuotaError, parseQuota } from '../../../src/quota/spec.js';
 import { dropPrefix, freshPrefix, redisClient } from '../../helpers/redis.js';
 
