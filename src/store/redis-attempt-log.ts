@@ -1,44 +1,19 @@
 /**
  * The attempt log and erasure of the Redis result store (key layout in src/redis/keys.ts). Appends are one
- * pipeline; a record's removal (forget) is one Lua script, so its counts and index entries move
+ * pipeline; a record's removal (forget) is one Lua script (src/redis/lua/store-remove-record-4.lua), so its counts and index entries move
  * atomically with it, as a put's do.
  */
 import type { Redis } from 'ioredis';
 import { attemptSubjectKey, attemptsKey, attemptTxKey, batchesKey, batchKeys, callsKey, recordMember, subjectKey, txKey } from '../redis/keys.js';
-import { scriptCall, type Script } from './scripts.js';
+import { scripts } from '../redis/scripts.js';
 import type { AttemptRow, EraseCounts, PurgeCounts } from './types.js';
-
-const REMOVE_COMMAND = 'rescreenStoreRemoveRecord';
-
-/** Removes one record, its counts and its transaction-id entry (if it still owns it). Returns 1 when there was one. */
-const REMOVE_SCRIPT: Script<readonly ['recordsKey', 'idxKey', 'metaKey', 'txKey'], readonly ['line', 'member']> = {
-  keys: ['recordsKey', 'idxKey', 'metaKey', 'txKey'],
-  args: ['line', 'member'],
-  lua: `local recordsKey, idxKey, metaKey, txKey = unpack(KEYS)
-local line, member = unpack(ARGV)
-local old = redis.call('HGET', idxKey, line)
-if not old then return 0 end
-local o = cjson.decode(old)
-if o[1] ~= '' then redis.call('HINCRBY', metaKey, 'status:' .. o[1], -1) end
-if o[2] ~= '' then redis.call('HINCRBY', metaKey, 'verdict:' .. o[2], -1) end
-if o[3] ~= '' and redis.call('HGET', txKey, o[3]) == member then redis.call('HDEL', txKey, o[3]) end
-redis.call('HINCRBY', metaKey, 'recorded', -1)
-redis.call('HDEL', recordsKey, line)
-redis.call('HDEL', idxKey, line)
-return 1
-`,
-};
-
-type RemoveCommand = { [REMOVE_COMMAND](...keysThenArgs: string[]): Promise<number> };
 
 export class RedisAttemptLog {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly chunkSize: number,
-  ) {
-    redis.defineCommand(REMOVE_COMMAND, { numberOfKeys: REMOVE_SCRIPT.keys.length, lua: REMOVE_SCRIPT.lua });
-  }
+  ) {}
 
   async append(rows: readonly AttemptRow[]): Promise<void> {
     if (rows.length === 0) return;
@@ -76,11 +51,15 @@ export class RedisAttemptLog {
 
   private async removeRecord(batch: string, line: number): Promise<boolean> {
     const keys = batchKeys(this.prefix, batch);
-    const call = scriptCall(REMOVE_SCRIPT, { recordsKey: keys.records, idxKey: keys.idx, metaKey: keys.meta, txKey: txKey(this.prefix) }, {
+    const removed = await scripts.storeRemoveRecord(this.redis, {
+      recordsKey: keys.records,
+      idxKey: keys.idx,
+      metaKey: keys.meta,
+      txKey: txKey(this.prefix),
       line: String(line),
       member: recordMember(batch, line),
     });
-    return (await (this.redis as unknown as RemoveCommand)[REMOVE_COMMAND](...call)) === 1;
+    return removed === 1;
   }
 
   /** Removes the rows of `batch` that `drop` picks (LREM of each exact value) and their attempt-tx entries. */
