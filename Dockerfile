@@ -3,7 +3,7 @@
 #   docker build -t rescreen .
 #   docker run --rm -e REDIS_URL=redis://host:6379 rescreen work
 
-# ---- build: full dependencies, compile TypeScript to dist/ ----
+# ---- build: full dependencies, compile TypeScript to dist/ (and copy the Redis Lua scripts beside it) ----
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./

@@ -7,7 +7,8 @@
 import type { Vendor } from '../checks/registry.js';
 import { priceVarOf } from '../config/config.js';
 import { toMicros } from '../config/env-schema.js';
-import { callsKey, type Micros } from '../queues/batch-budget.js';
+import type { Micros } from '../queues/batch-budget.js';
+import { callsKey } from '../redis/keys.js';
 import { readBatchSpend, readBatchTerms, setBatchCaps, type BatchSpend, type BatchTerms } from '../queues/batch-terms.js';
 import type { DryRunEstimate } from '../queues/estimate.js';
 import type { Runtime } from '../runtime/runtime.js';

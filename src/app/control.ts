@@ -6,7 +6,7 @@
 import type { Job, JobType } from 'bullmq';
 import type { JobPayload } from '../checks/types.js';
 import { InvalidInputError, NotFoundError } from '../errors/errors.js';
-import { callsKey } from '../queues/batch-budget.js';
+import { callsKey } from '../redis/keys.js';
 import { readBatchState, setBatchState, type BatchState } from '../queues/batch-terms.js';
 import { QUEUED_STATES } from '../queues/idle.js';
 import { recordCancelledJob } from '../queues/job-runner.js';

@@ -7,6 +7,7 @@ import { InvalidInputError } from '../errors/errors.js';
 import { openPgStore } from '../runtime/store.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { MigrateResult } from '../store/postgres/migrate.js';
+import { countAttempts, keepSourceSummary } from '../store/postgres/pg-copy.js';
 import type { AttemptRow, EraseCounts, PurgeCounts } from '../store/types.js';
 
 /** `rescreen db migrate`: applies the PostgreSQL store's migrations (RESCREEN_STORE_URL); needs no Redis. */
@@ -86,21 +87,8 @@ export async function copyStore(runtime: Runtime, url: string): Promise<CopySumm
       await target.putMany(chunk);
       counts.records += chunk.length;
       if (summary.producerDone) await target.finishBatch(batch, { total: summary.total, maxLine: summary.maxLine });
-      await pool.query(
-        `UPDATE batches SET created_at = $2, created_ms = $3, finished_at = $4, finished_ms = $5, possibly_billed = $6,
-           producer_done = $7 WHERE batch = $1`,
-        [
-          batch,
-          summary.createdAt,
-          Date.parse(summary.createdAt),
-          summary.finishedAt,
-          summary.finishedAt === null ? null : Date.parse(summary.finishedAt),
-          summary.possiblyBilled ?? 0,
-          summary.producerDone,
-        ],
-      );
-      const have = await pool.query<{ n: string }>('SELECT count(*) AS n FROM attempts WHERE batch = $1', [batch]);
-      let skip = Number(have.rows[0]?.n ?? 0);
+      await keepSourceSummary(pool, summary);
+      let skip = await countAttempts(pool, batch);
       let rows: AttemptRow[] = [];
       for await (const row of source.streamAttempts(batch)) {
         if (skip > 0) {

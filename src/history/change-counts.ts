@@ -4,13 +4,12 @@
  * the batch's counts, so a retry that changes a record recomputes them.
  */
 import type { Redis } from 'ioredis';
+import { changeCountsKey } from '../redis/keys.js';
 import type { CheckRegistry } from '../checks/registry.js';
 import type { BatchSummary, ResultStore } from '../store/types.js';
 import { countChanges, type ChangeCounts } from './changes.js';
 
-function key(prefix: string): string {
-  return `${prefix}:changes:counts`;
-}
+const key = changeCountsKey;
 
 /** What the counts depend on, as far as the summary tells: any new or replaced record moves it. */
 function signature(summary: BatchSummary): string {

@@ -4,6 +4,7 @@
  * log line. One hash field per batch (its latest state) and a sorted set ordering them by last change.
  */
 import type { Redis } from 'ioredis';
+import { webhookDeliveriesKey, webhookDeliveryOrderKey } from '../redis/keys.js';
 
 export const DELIVERY_STATES = ['pending', 'delivered', 'failed'] as const;
 /** `pending`: queued or waiting out a backoff; `delivered`: a 2xx came back; `failed`: every attempt spent. */
@@ -24,8 +25,8 @@ export interface DeliveryRecord {
 /** Deliveries remembered; older ones are dropped from the log (their batches are long announced). */
 export const MAX_DELIVERIES_KEPT = 10_000;
 
-const hashKey = (prefix: string) => `${prefix}:webhook:deliveries`;
-const orderKey = (prefix: string) => `${prefix}:webhook:deliveries:order`;
+const hashKey = webhookDeliveriesKey;
+const orderKey = webhookDeliveryOrderKey;
 
 export class DeliveryLog {
   constructor(

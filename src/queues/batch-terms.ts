@@ -6,6 +6,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Vendor } from '../checks/registry.js';
+import { scripts } from '../redis/scripts.js';
 import type { Micros } from './batch-budget.js';
 
 /** A batch's own money and store, as recorded at its first enqueue. */
@@ -18,34 +19,14 @@ export interface BatchTerms {
 }
 
 /**
- * KEYS[1] the batch's calls hash. ARGV: [1] store identity, [2] currency, then (vendor, price)
- * pairs of the priced vendors. Returns {1} recorded, {0} the batch had its terms already (they
- * stand), {-1, store} the batch was enqueued into another store.
- */
-const RECORD_TERMS = `
-local h = KEYS[1]
-local store = redis.call('HGET', h, 'store')
-if store and store ~= ARGV[1] then return {-1, store} end
-if redis.call('HEXISTS', h, 'currency') == 1 then return {0} end
-redis.call('HSET', h, 'store', ARGV[1], 'currency', ARGV[2])
-for i = 3, #ARGV, 2 do redis.call('HSET', h, 'price:' .. ARGV[i], ARGV[i + 1]) end
-return {1}
-`;
-
-interface TermsCommands {
-  rescreenBatchTerms(key: string, ...args: string[]): Promise<[number, string?]>;
-}
-
-/**
  * Records the batch's terms unless it has them (a batch's prices are its own from its first
- * enqueue). Returns `{otherStore}` when the batch was enqueued into another store.
+ * enqueue; src/redis/lua/batch-terms-1.lua). Returns `{otherStore}` when the batch was enqueued
+ * into another store.
  */
 export async function recordBatchTerms(redis: Redis, key: string, terms: BatchTerms): Promise<{ readonly otherStore: string } | null> {
-  const r = redis as unknown as Partial<TermsCommands>;
-  if (r.rescreenBatchTerms === undefined) redis.defineCommand('rescreenBatchTerms', { numberOfKeys: 1, lua: RECORD_TERMS });
-  const pairs = Object.entries(terms.prices).flatMap(([vendor, micros]) => (micros === undefined ? [] : [vendor, String(micros)]));
-  const [code, store] = await (redis as unknown as TermsCommands).rescreenBatchTerms(key, terms.store, terms.currency, ...pairs);
-  return code === -1 ? { otherStore: store ?? '' } : null;
+  const prices = Object.entries(terms.prices).flatMap(([vendor, micros]) => (micros === undefined ? [] : [vendor, String(micros)]));
+  const reply = await scripts.batchTerms(redis, { callsKey: key, store: terms.store, currency: terms.currency, prices });
+  return reply[0] === -1 ? { otherStore: reply[1] } : null;
 }
 
 /** The batch's terms; null for a batch enqueued before batches kept them (or not enqueued yet). */

@@ -6,17 +6,15 @@
  * back; one that was sent and got no answer (timeout, reset) is also counted as "possibly billed",
  * per line and per batch. The same charge passes the batch's gate (./batch-budget.ts).
  */
-import type { Redis } from 'ioredis';
 import type { ProcessorDeps } from '../checks/processor.js';
 import type { Vendor } from '../checks/registry.js';
 import { BatchCancelledError, BatchHeldError, CallBudgetExhaustedError } from '../errors/errors.js';
 import type { CallHooks } from '../vendors/observer.js';
-import { callsKey, type BatchGate, type BatchHold, type ChargeReply } from './batch-budget.js';
+import type { BatchHold, ChargeReply } from './batch-budget.js';
 import { digestArgs } from './call-trail.js';
 import { callDigest, sharedCall, type ReusedFrom, type SharedAnswers } from './dedupe.js';
 import type { MediaDigest } from '../checks/types.js';
 import { callCost } from '../errors/retry-policy.js';
-import { batchKeys } from '../store/keys.js';
 
 /** Which line's calls: the batch, the line, and the run of it (a `retry` run starts a fresh budget). */
 export interface LineKey {
@@ -36,7 +34,10 @@ export interface LineCalls {
   readonly possiblyBilled: number;
 }
 
-/** Where the counts live (Redis in production; a Map in unit tests). */
+/**
+ * Where the counts live: beside the result store (src/store/redis-call-ledger.ts,
+ * src/store/postgres/pg-call-ledger.ts); a Map in unit tests.
+ */
 export interface CallLedger {
   /**
    * Counts one call of `vendor` about to leave, to the line and to the batch; returns the line's
@@ -74,51 +75,16 @@ export interface CallBudget {
 /** Name of the batch-meta field with the batch's possibly billed calls (read by the store's summary). */
 export const POSSIBLY_BILLED_FIELD = 'possiblyBilled';
 
-function field(key: LineKey): string {
+/** How a ledger names one line's run: `<line>` for the first run, `<line>@<run>` for a `retry` run. */
+export function lineField(key: LineKey): string {
   return key.run === '' ? String(key.line) : `${key.line}@${key.run}`;
-}
-
-/** The ledger on Redis: the line counters in the batch's calls HASH, next to its records and its gate (./batch-budget.ts). */
-export class RedisCallLedger implements CallLedger {
-  constructor(
-    private readonly redis: Redis,
-    private readonly prefix: string,
-    private readonly gate: BatchGate,
-  ) {}
-
-  /** One round trip: the line's and the batch's counts, and the batch's gate, in one script. */
-  charge(key: LineKey, vendor: Vendor): Promise<ChargeReply> {
-    return this.gate.charge(key.batch, vendor, field(key));
-  }
-
-  refund(key: LineKey, vendor: Vendor): Promise<void> {
-    return this.gate.refund(key.batch, vendor, field(key));
-  }
-
-  look(batch: string): Promise<BatchHold | null> {
-    return this.gate.look(batch);
-  }
-
-  async markPossiblyBilled(key: LineKey): Promise<void> {
-    await this.redis
-      .multi()
-      .hincrby(callsKey(this.prefix, key.batch), `${field(key)}:pb`, 1)
-      .hincrby(batchKeys(this.prefix, key.batch).meta, POSSIBLY_BILLED_FIELD, 1)
-      .exec();
-  }
-
-  async read(key: LineKey): Promise<LineCalls> {
-    const f = field(key);
-    const [calls, pb] = await this.redis.hmget(callsKey(this.prefix, key.batch), f, `${f}:pb`);
-    return { calls: Number(calls ?? 0), possiblyBilled: Number(pb ?? 0) };
-  }
 }
 
 /** The ledger in memory, for unit tests. */
 export class MemoryCallLedger implements CallLedger {
   readonly counts = new Map<string, { calls: number; possiblyBilled: number }>();
   private entry(key: LineKey) {
-    const k = `${key.batch}\n${field(key)}`;
+    const k = `${key.batch}\n${lineField(key)}`;
     let e = this.counts.get(k);
     if (!e) this.counts.set(k, (e = { calls: 0, possiblyBilled: 0 }));
     return e;

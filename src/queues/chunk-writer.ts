@@ -10,28 +10,15 @@ import { ErrorCodes } from '../errors/errors.js';
 import type { InvalidLine, LineValidation, ValidLine } from '../manifest/line.js';
 import type { ResultStore } from '../store/types.js';
 import { recordRefs } from '../media/refs.js';
+import { scripts } from '../redis/scripts.js';
 import { jobId, queueOf } from './names.js';
 
-const JOBS_EXIST_COMMAND = 'rescreenJobsExist';
-/** KEYS[1]: the queue's meta key (routes the call); ARGV: job keys. Returns 1/0 per job key. */
-const JOBS_EXIST_SCRIPT = `
-local out = {}
-for i = 1, #ARGV do out[i] = redis.call('EXISTS', ARGV[i]) end
-return out
-`;
-const clientsWithScript = new WeakSet<object>();
-
 /**
- * Whether each job key exists, in one round trip. Goes through BullMQ's own client interface
- * (`defineCommand` / `runCommand`), which every Redis client BullMQ supports implements.
+ * Whether each job key exists, in one round trip (src/redis/lua/jobs-exist-1.lua), on BullMQ's own
+ * client: the call is routed by the queue's meta key, which shares the job keys' slot.
  */
 async function jobsExist(queue: Queue, jobKeys: readonly string[]): Promise<boolean[]> {
-  const client = await queue.client;
-  if (!clientsWithScript.has(client)) {
-    client.defineCommand(JOBS_EXIST_COMMAND, { numberOfKeys: 1, lua: JOBS_EXIST_SCRIPT });
-    clientsWithScript.add(client);
-  }
-  const result = (await client.runCommand(JOBS_EXIST_COMMAND, [queue.toKey('meta'), ...jobKeys])) as unknown;
+  const result: unknown = await scripts.jobsExist(await queue.client, { metaKey: queue.toKey('meta'), jobKeys });
   if (!Array.isArray(result)) throw new TypeError('job existence check returned no list');
   return result.map((v) => Number(v) === 1);
 }

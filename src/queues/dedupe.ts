@@ -4,15 +4,17 @@
  * there claims the call, the others wait for its answer and reuse it (no paid call), each still
  * getting its own record, marked `reusedFrom`.
  *
- * All of it is one hash per batch, `<root>batch:<batch>:dedupe`: field = call digest, value = the
+ * All of it is one hash per batch (src/redis/keys.ts dedupeKey): field = call digest, value = the
  * claim (`pending …`) or the answer (JSON). A claim older than the job lock is taken over (its
- * worker died); a call that ended without an answer releases its claim for the next line.
+ * worker died); a call that ended without an answer releases its claim for the next line
+ * (src/redis/lua/dedupe-claim-1.lua, dedupe-release-1.lua).
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Vendor } from '../checks/registry.js';
 import { BatchHeldError, VendorRejectedError } from '../errors/errors.js';
-import { storeRoot } from '../store/keys.js';
+import { dedupeKey } from '../redis/keys.js';
+import { scripts } from '../redis/scripts.js';
 
 /** Where an answer was first paid for. */
 export interface ReusedFrom {
@@ -39,51 +41,17 @@ export interface SharedRejection {
 /** The claim's reply: this line pays (`claimed`), another line is paying (`wait`), or the outcome is there. */
 export type ClaimReply = { readonly kind: 'claimed' } | { readonly kind: 'wait' } | SharedOutcome;
 
-const CLAIM = `
-local v = redis.call('HGET', KEYS[1], ARGV[1])
-local now = redis.call('TIME')
-local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-if v then
-  local line, at = string.match(v, '^pending (%d+) (%d+)$')
-  if not line then return v end
-  if line ~= ARGV[2] and ms - tonumber(at) < tonumber(ARGV[3]) then return 'wait' end
-end
-redis.call('HSET', KEYS[1], ARGV[1], 'pending ' .. ARGV[2] .. ' ' .. ms)
-return 'claimed'
-`;
-
-/** Releases a claim only if it is still this line's (a taken-over claim is someone else's now). */
-const RELEASE = `
-local v = redis.call('HGET', KEYS[1], ARGV[1])
-if v and string.match(v, '^pending ' .. ARGV[2] .. ' ') then redis.call('HDEL', KEYS[1], ARGV[1]) end
-return 1
-`;
-
-interface DedupeCommands {
-  rescreenDedupeClaim(key: string, digest: string, line: string, staleMs: string): Promise<string>;
-  rescreenDedupeRelease(key: string, digest: string, line: string): Promise<number>;
-}
-
 /** The batch's shared answers on Redis. */
 export class SharedAnswers {
-  readonly #commands: DedupeCommands;
-
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
     /** A claim older than this is taken over (the job lock: its worker is gone by then). */
     private readonly staleMs: number,
-  ) {
-    const r = redis as unknown as Partial<DedupeCommands>;
-    if (r.rescreenDedupeClaim === undefined) {
-      redis.defineCommand('rescreenDedupeClaim', { numberOfKeys: 1, lua: CLAIM });
-      redis.defineCommand('rescreenDedupeRelease', { numberOfKeys: 1, lua: RELEASE });
-    }
-    this.#commands = redis as unknown as DedupeCommands;
-  }
+  ) {}
 
   async claim(batch: string, line: number, digest: string): Promise<ClaimReply> {
-    const reply = await this.#commands.rescreenDedupeClaim(this.key(batch), digest, String(line), String(this.staleMs));
+    const reply = await scripts.dedupeClaim(this.redis, { dedupeKey: this.key(batch), digest, line: String(line), staleMs: String(this.staleMs) });
     if (reply === 'claimed') return { kind: 'claimed' };
     if (reply === 'wait') return { kind: 'wait' };
     return JSON.parse(reply) as SharedOutcome;
@@ -94,11 +62,11 @@ export class SharedAnswers {
   }
 
   async release(batch: string, line: number, digest: string): Promise<void> {
-    await this.#commands.rescreenDedupeRelease(this.key(batch), digest, String(line));
+    await scripts.dedupeRelease(this.redis, { dedupeKey: this.key(batch), digest, line: String(line) });
   }
 
   private key(batch: string): string {
-    return `${storeRoot(this.prefix)}batch:${batch}:dedupe`;
+    return dedupeKey(this.prefix, batch);
   }
 }
 

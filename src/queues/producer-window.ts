@@ -37,17 +37,13 @@ export interface CursorRedis {
   hset(key: string, ...fieldValues: string[]): Promise<number>;
 }
 
-/** The producer's cursor of one batch: HASH `${prefix}:producer:<batch>` {fingerprint, line, done}. */
+/** The producer's cursor of one batch: HASH {fingerprint, line, done} at src/redis/keys.ts producerCursorKey. */
 export class ProducerCursor {
   constructor(
     private readonly redis: CursorRedis,
     private readonly key: string,
     private readonly fingerprint: string,
   ) {}
-
-  static key(prefix: string, batch: string): string {
-    return `${prefix}:producer:${batch}`;
-  }
 
   /**
    * The line to resume after (0: from the start). A pass that did not finish resumes only with the

@@ -21,6 +21,7 @@ import { validateBatchId, validateLine, type LineValidation } from '../manifest/
 import { assertManifestReadable, readManifest } from '../manifest/reader.js';
 import { createMediaProbe, type MediaProbe } from '../media/probe.js';
 import type { ResultStore } from '../store/types.js';
+import { producerCursorKey } from '../redis/keys.js';
 import { ChunkWriter, type ChunkCounts } from './chunk-writer.js';
 import { DryRunEstimator, type DryRunEstimate } from './estimate.js';
 import { admitJobs, fileFingerprint, ProducerCursor, type CursorRedis } from './producer-window.js';
@@ -222,7 +223,7 @@ export async function enqueueManifest(options: EnqueueOptions): Promise<EnqueueS
       if (windowed && kind !== 'folder' && queueList[0] !== undefined) {
         // Before anything is written: a changed manifest under an unfinished batch is refused here.
         const client = (await queueList[0].client) as unknown as CursorRedis;
-        const key = ProducerCursor.key(queueList[0].opts.prefix ?? 'bull', batch);
+        const key = producerCursorKey(queueList[0].opts.prefix ?? 'bull', batch);
         cursor = new ProducerCursor(client, key, await fileFingerprint(options.manifestPath));
         resumeAfter = await cursor.start(batch);
       }

@@ -1,7 +1,8 @@
 /**
  * Fleet-wide admission control for one vendor: every vendor call takes a permit first (one atomic
- * Redis script, GCRA virtual scheduling plus counted budget windows), so calls are spaced evenly
- * whatever the number of worker processes, and a 429 holds the vendor for every worker at once.
+ * Redis script, src/redis/lua/quota-acquire-1.lua: GCRA virtual scheduling plus counted budget
+ * windows), so calls are spaced evenly whatever the number of worker processes, and a 429 holds the
+ * vendor for every worker at once (quota-refused-1.lua).
  *
  * A permit whose slot is a little ahead (≤ `horizonMs`) is slept for in process; a longer wait (a
  * spent daily budget, a long pause) throws {@link QuotaWaitError}, which sends the job back to the
@@ -12,7 +13,8 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Vendor } from '../errors/errors.js';
 import { QuotaWaitError } from '../errors/errors.js';
-import { ACQUIRE, CLOCK, LATE, REFUSED, RELEASE } from './scripts.js';
+import { quotaStateKey } from '../redis/keys.js';
+import { scripts } from '../redis/scripts.js';
 import { countedWindows, spacingWindow, type Quota } from './spec.js';
 import { describeWait, type WaitReason } from './state.js';
 
@@ -62,41 +64,11 @@ export const AUTO_INITIAL_PER_SECOND = 2;
 /** `auto` never goes below this, calls/s. */
 export const AUTO_MIN_PER_SECOND = 0.2;
 
-/** The Redis hash that holds one vendor's admission state (one key: atomic, Cluster-safe). */
-export function quotaStateKey(prefix: string, vendor: Vendor): string {
-  return `${prefix}:quota:{${vendor}}`;
-}
-
-/** Granted: delay, slot, tat after and before it ('' unspaced); or refused: wait, reason, resume, unit, max. */
-type AcquireReply = [1, string, string, string, string] | [0, string, WaitReason['kind'], string, string, string];
-
-interface QuotaCommands {
-  rescreenQuotaAcquire(key: string, ...args: (string | number)[]): Promise<AcquireReply>;
-  rescreenQuotaRefused(key: string, ...args: (string | number)[]): Promise<[number, string, number, number, string]>;
-  rescreenQuotaClock(key: string, now: string): Promise<string>;
-  rescreenQuotaLate(key: string, lateMs: number): Promise<number>;
-  rescreenQuotaRelease(key: string, ...args: (string | number)[]): Promise<number>;
-}
-
-/** Defines the admission scripts on a client (idempotent). */
-export function defineQuotaCommands(redis: Redis): QuotaCommands {
-  const r = redis as unknown as Partial<QuotaCommands> & Redis;
-  if (r.rescreenQuotaAcquire === undefined) {
-    redis.defineCommand('rescreenQuotaAcquire', { numberOfKeys: 1, lua: ACQUIRE });
-    redis.defineCommand('rescreenQuotaRefused', { numberOfKeys: 1, lua: REFUSED });
-    redis.defineCommand('rescreenQuotaClock', { numberOfKeys: 1, lua: CLOCK });
-    redis.defineCommand('rescreenQuotaLate', { numberOfKeys: 1, lua: LATE });
-    redis.defineCommand('rescreenQuotaRelease', { numberOfKeys: 1, lua: RELEASE });
-  }
-  return redis as unknown as QuotaCommands;
-}
-
 /** The admission control of one vendor in one process. */
 export class Admission implements CallGate {
   readonly vendor: Vendor;
   readonly #o: AdmissionOptions;
   readonly #key: string;
-  readonly #commands: QuotaCommands;
   readonly #guardMs: number;
   #latencyMs: number | undefined;
   #lastWaitLogged = '';
@@ -107,7 +79,6 @@ export class Admission implements CallGate {
     this.#o = options;
     this.vendor = options.vendor;
     this.#key = quotaStateKey(options.prefix, options.vendor);
-    this.#commands = defineQuotaCommands(options.redis);
     this.#guardMs = options.guardMs ?? 20;
   }
 
@@ -125,8 +96,8 @@ export class Admission implements CallGate {
       // The slot is relative to when the script ran, which is after this moment: measuring from here
       // keeps a slow reply (a busy event loop) from pushing the send later than its slot.
       const askedAt = performance.now();
-      const counted = countedArgs(this.#o.quota());
-      const reply = await this.#commands.rescreenQuotaAcquire(this.#key, ...this.#acquireArgs());
+      const windows = releaseWindows(this.#o.quota());
+      const reply = await scripts.quotaAcquire(this.#o.redis, this.#acquireArgs());
       if (reply[0] === 1) {
         const deadline = askedAt + Number(reply[1]);
         const delay = deadline - performance.now();
@@ -137,14 +108,15 @@ export class Admission implements CallGate {
         const late = performance.now() - deadline - this.#guardMs / 4;
         if (late > 0 && Number(reply[1]) > 0) {
           this.#o.log.trace({ vendor: this.vendor, lateMs: Math.round(late) }, 'call sent late; quota schedule pushed back');
-          await this.#commands.rescreenQuotaLate(this.#key, late);
+          await scripts.quotaLate(this.#o.redis, { stateKey: this.#key, lateMs: late });
         }
         if (this.#lastWaitLogged !== '') {
           this.#o.log.info({ vendor: this.vendor }, `${this.vendor}: calls resumed`);
           this.#lastWaitLogged = '';
         }
         const [, , slot, tat, tatBefore] = reply;
-        return { release: () => this.#commands.rescreenQuotaRelease(this.#key, tat, tatBefore, slot, ...counted).then(() => undefined) };
+        const release = { stateKey: this.#key, tatAfter: tat, tatBefore, slotMs: slot, windows };
+        return { release: () => scripts.quotaRelease(this.#o.redis, release).then(() => undefined) };
       }
       const [, waitText, kind, resumeText, unit, maxText] = reply;
       const waitMs = Math.max(1, Math.ceil(Number(waitText)));
@@ -167,15 +139,15 @@ export class Admission implements CallGate {
     this.#latencyMs = this.#latencyMs === undefined ? latencyMs : this.#latencyMs * 0.8 + latencyMs * 0.2;
     if (status !== 429) return;
     const quota = this.#o.quota();
-    const [newPause, holdMs, pauses, refused] = await this.#commands.rescreenQuotaRefused(
-      this.#key,
-      this.#nowArg(),
-      retryAfterMs === undefined ? '' : String(retryAfterMs),
-      this.#o.backoff.baseMs,
-      this.#o.backoff.maxMs,
-      quota?.auto === true ? '1' : '0',
-      AUTO_MIN_PER_SECOND,
-    );
+    const [newPause, holdMs, pauses, refused] = await scripts.quotaRefused(this.#o.redis, {
+      stateKey: this.#key,
+      clockMs: this.#nowArg(),
+      retryAfterMs: retryAfterMs === undefined ? '' : String(retryAfterMs),
+      baseMs: this.#o.backoff.baseMs,
+      maxMs: this.#o.backoff.maxMs,
+      auto: quota?.auto === true ? '1' : '0',
+      autoMin: AUTO_MIN_PER_SECOND,
+    });
     const ms = Math.round(Number(holdMs));
     this.#heldUntil = Math.max(this.#heldUntil, Date.now() + ms);
     if (newPause === 1) {
@@ -202,40 +174,36 @@ export class Admission implements CallGate {
 
   /** The clock the fleet agrees on, ms (the injected one, else Redis TIME). */
   async now(): Promise<number> {
-    return Number(await this.#commands.rescreenQuotaClock(this.#key, this.#nowArg()));
+    return Number(await scripts.quotaClock(this.#o.redis, { stateKey: this.#key, clockMs: this.#nowArg() }));
   }
 
   #nowArg(): string {
     return this.#o.now === undefined ? '' : String(this.#o.now());
   }
 
-  #acquireArgs(): (string | number)[] {
+  #acquireArgs(): Parameters<typeof scripts.quotaAcquire>[1] {
     const quota = this.#o.quota();
-    const horizon = this.#o.horizonMs ?? 500;
-    if (quota === undefined) return [this.#nowArg(), horizon, 0, 1, '0', 0, AUTO_INITIAL_PER_SECOND, 0, 1_000, 0];
-    const guard = this.#guardMs;
+    const base = { stateKey: this.#key, clockMs: this.#nowArg(), horizonMs: this.#o.horizonMs ?? 500 };
+    if (quota === undefined) {
+      return { ...base, intervalMs: 0, burst: 1, auto: '0', autoMax: 0, autoInitial: AUTO_INITIAL_PER_SECOND, spanMs: 1_000, spanMax: 0, windows: [] };
+    }
     const spaced = spacingWindow(quota);
-    const interval = spaced === undefined ? 0 : (spaced.durationMs + guard) / spaced.max;
-    const counted = countedWindows(quota);
-    const initial = Math.min(AUTO_INITIAL_PER_SECOND, quota.autoMaxPerSecond ?? Infinity);
-    return [
-      this.#nowArg(),
-      horizon,
-      interval,
-      quota.burst,
-      quota.auto ? '1' : '0',
-      quota.autoMaxPerSecond ?? 0,
-      initial,
-      counted.length,
-      ...counted.flatMap((w) => [w.unit, w.max, w.durationMs, w.calendar ? '1' : '0']),
-      spaced?.durationMs ?? 1_000,
-      spaced?.max ?? 0,
-    ];
+    return {
+      ...base,
+      intervalMs: spaced === undefined ? 0 : (spaced.durationMs + this.#guardMs) / spaced.max,
+      burst: quota.burst,
+      auto: quota.auto ? '1' : '0',
+      autoMax: quota.autoMaxPerSecond ?? 0,
+      autoInitial: Math.min(AUTO_INITIAL_PER_SECOND, quota.autoMaxPerSecond ?? Infinity),
+      spanMs: spaced?.durationMs ?? 1_000,
+      spanMax: spaced?.max ?? 0,
+      windows: countedWindows(quota).flatMap((w) => [w.unit, w.max, w.durationMs, w.calendar ? '1' : '0']),
+    };
   }
 }
 
-/** The counted windows of a quota as RELEASE reads them: how many, then unit, duration, calendar of each. */
-function countedArgs(quota: Quota | undefined): (string | number)[] {
+/** The counted windows of a quota as quota-release reads them: unit, duration, calendar of each. */
+function releaseWindows(quota: Quota | undefined): (string | number)[] {
   const counted = quota === undefined ? [] : countedWindows(quota);
-  return [counted.length, ...counted.flatMap((w) => [w.unit, w.durationMs, w.calendar ? '1' : '0'])];
+  return counted.flatMap((w) => [w.unit, w.durationMs, w.calendar ? '1' : '0']);
 }

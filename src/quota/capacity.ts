@@ -5,6 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Vendor } from '../errors/errors.js';
+import { heartbeatsKey } from '../redis/keys.js';
 import { redisTime } from '../redis/time.js';
 
 /** Smallest and largest concurrency `auto` sets per vendor per process. */
@@ -26,10 +27,6 @@ export interface Heartbeat {
   /** Redis TIME when written, ms: every host compares beats on that one clock, whatever its own. */
   readonly at: number;
   readonly vendors: Partial<Record<Vendor, VendorHeartbeat>>;
-}
-
-export function heartbeatsKey(prefix: string): string {
-  return `${prefix}:workers`;
 }
 
 export async function writeHeartbeat(redis: Redis, prefix: string, beat: Heartbeat): Promise<void> {

@@ -6,13 +6,8 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Vendor } from '../errors/errors.js';
-import { quotaStateKey } from './admission.js';
+import { quotaOverridesKey, quotaStateKey } from '../redis/keys.js';
 import { isQuotaError, parseQuota, type Quota } from './spec.js';
-
-/** The hash of overrides: field = vendor, value = JSON {text, setAt}. */
-export function quotaOverridesKey(prefix: string): string {
-  return `${prefix}:quota:overrides`;
-}
 
 /** An override: a quota, or `none` (no limit at all). */
 export interface QuotaOverride {

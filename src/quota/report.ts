@@ -6,7 +6,7 @@
 import type { Redis } from 'ioredis';
 import type { Vendor } from '../errors/errors.js';
 import { redisTime } from '../redis/time.js';
-import { quotaStateKey } from './admission.js';
+import { quotaStateKey } from '../redis/keys.js';
 import { capacityShortfall, readHeartbeats } from './capacity.js';
 import { effectiveQuota, readOverrides } from './limits.js';
 import { steadyPerSecond, type Quota } from './spec.js';

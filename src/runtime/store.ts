@@ -7,13 +7,15 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { redactUrl, type Config } from '../config/config.js';
 import { ErrorCodes, InvalidInputError, RescreenError } from '../errors/errors.js';
-import { BatchGate, callsKey } from '../queues/batch-budget.js';
+import { BatchGate } from '../queues/batch-budget.js';
 import { recordBatchTerms } from '../queues/batch-terms.js';
-import { RedisCallLedger, type CallLedger } from '../queues/call-budget.js';
-import { PgCallLedger } from '../queues/pg-call-ledger.js';
+import type { CallLedger } from '../queues/call-budget.js';
+import { callsKey } from '../redis/keys.js';
 import { createPgPool, pgTarget } from '../store/postgres/connection.js';
 import { migrate, type MigrateResult } from '../store/postgres/migrate.js';
+import { PgCallLedger } from '../store/postgres/pg-call-ledger.js';
 import { PgResultStore } from '../store/postgres/pg-result-store.js';
+import { RedisCallLedger } from '../store/redis-call-ledger.js';
 import { RedisResultStore } from '../store/redis-result-store.js';
 import type { ResultStore, ResultStoreOptions } from '../store/types.js';
 

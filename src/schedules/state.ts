@@ -1,6 +1,6 @@
 /**
  * What each schedule last did, kept in Redis under the prefix so `schedule list` on any machine can
- * show it: one HASH per schedule at `${prefix}:schedule-state:<name>` (outside the `schedules`
+ * show it: one HASH per schedule (src/redis/keys.ts scheduleStateKey, outside the `schedules`
  * queue's own keys) with the fields below.
  *
  * | field | content |
@@ -12,6 +12,8 @@
  * | `lastError` | JSON {@link ScheduleFailure} of a firing whose enqueue failed; cleared by the next success |
  */
 import type { Redis } from 'ioredis';
+import { scheduleStateKey } from '../redis/keys.js';
+import { scripts } from '../redis/scripts.js';
 
 /** A firing that was skipped because the previous batch was still running. */
 export interface ScheduleSkip {
@@ -44,35 +46,12 @@ export interface ScheduleState {
   readonly lastError: ScheduleFailure | null;
 }
 
-const RECORD_FIRING_COMMAND = 'rescreenScheduleRecordFiring';
-/**
- * KEYS[1] state hash; ARGV: batch, scheduled ms, fired-at ISO. Moves `lastBatch` only forward in
- * scheduled time, so a late repeat of an older firing never hides the newer batch. Returns 1 if moved.
- */
-const RECORD_FIRING_SCRIPT = `
-local prev = tonumber(redis.call('HGET', KEYS[1], 'lastScheduledAt') or '-1')
-if tonumber(ARGV[2]) < prev then return 0 end
-redis.call('HSET', KEYS[1], 'lastBatch', ARGV[1], 'lastScheduledAt', ARGV[2], 'lastFiredAt', ARGV[3])
-return 1
-`;
-
-interface StateCommands {
-  [RECORD_FIRING_COMMAND](key: string, batch: string, scheduledMs: number, firedAt: string): Promise<number>;
-}
-
-/** The key of a schedule's state hash. */
-export function scheduleStateKey(prefix: string, name: string): string {
-  return `${prefix}:schedule-state:${name}`;
-}
-
 /** Reads and writes {@link ScheduleState}. Never closes the client it is given. */
 export class ScheduleStateStore {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-  ) {
-    redis.defineCommand(RECORD_FIRING_COMMAND, { numberOfKeys: 1, lua: RECORD_FIRING_SCRIPT });
-  }
+  ) {}
 
   async get(name: string): Promise<ScheduleState> {
     const h = await this.redis.hgetall(scheduleStateKey(this.prefix, name));
@@ -85,10 +64,17 @@ export class ScheduleStateStore {
     };
   }
 
-  /** Marks `batch` as the schedule's newest firing (unless a newer one is recorded). Returns whether it moved. */
+  /**
+   * Marks `batch` as the schedule's newest firing unless a newer one is recorded (moving only
+   * forward in scheduled time: src/redis/lua/schedule-record-firing-1.lua). Returns whether it moved.
+   */
   async recordFiring(name: string, batch: string, scheduledAt: Date, firedAt: Date): Promise<boolean> {
-    const commands = this.redis as unknown as StateCommands;
-    const moved = await commands[RECORD_FIRING_COMMAND](scheduleStateKey(this.prefix, name), batch, scheduledAt.getTime(), firedAt.toISOString());
+    const moved = await scripts.scheduleRecordFiring(this.redis, {
+      stateKey: scheduleStateKey(this.prefix, name),
+      batch,
+      scheduledMs: scheduledAt.getTime(),
+      firedAt: firedAt.toISOString(),
+    });
     return Number(moved) === 1;
   }
 

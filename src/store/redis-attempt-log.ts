@@ -1,49 +1,19 @@
 /**
- * The attempt log and erasure of the Redis result store (key layout in ./keys.ts). Appends are one
- * pipeline; a record's removal (forget) is one Lua script, so its counts and index entries move
+ * The attempt log and erasure of the Redis result store (key layout in src/redis/keys.ts). Appends are one
+ * pipeline; a record's removal (forget) is one Lua script (src/redis/lua/store-remove-record-4.lua), so its counts and index entries move
  * atomically with it, as a put's do.
  */
 import type { Redis } from 'ioredis';
-import { attemptSubjectKey, attemptsKey, attemptTxKey, batchesKey, batchKeys, recordMember, storeRoot, subjectKeyPrefix, txKey } from './keys.js';
-import { scriptCall, type Script } from './scripts.js';
+import { attemptSubjectKey, attemptsKey, attemptTxKey, batchesKey, batchKeys, callsKey, recordMember, subjectKey, txKey } from '../redis/keys.js';
+import { scripts } from '../redis/scripts.js';
 import type { AttemptRow, EraseCounts, PurgeCounts } from './types.js';
-
-const REMOVE_COMMAND = 'rescreenStoreRemoveRecord';
-
-/** Removes one record, its counts and its transaction-id entry (if it still owns it). Returns 1 when there was one. */
-const REMOVE_SCRIPT: Script<readonly ['recordsKey', 'idxKey', 'metaKey', 'txKey'], readonly ['line', 'member']> = {
-  keys: ['recordsKey', 'idxKey', 'metaKey', 'txKey'],
-  args: ['line', 'member'],
-  lua: `local recordsKey, idxKey, metaKey, txKey = unpack(KEYS)
-local line, member = unpack(ARGV)
-local old = redis.call('HGET', idxKey, line)
-if not old then return 0 end
-local o = cjson.decode(old)
-if o[1] ~= '' then redis.call('HINCRBY', metaKey, 'status:' .. o[1], -1) end
-if o[2] ~= '' then redis.call('HINCRBY', metaKey, 'verdict:' .. o[2], -1) end
-if o[3] ~= '' and redis.call('HGET', txKey, o[3]) == member then redis.call('HDEL', txKey, o[3]) end
-redis.call('HINCRBY', metaKey, 'recorded', -1)
-redis.call('HDEL', recordsKey, line)
-redis.call('HDEL', idxKey, line)
-return 1
-`,
-};
-
-/** The calls ledger key of src/queues/call-budget.ts (callsKey), dropped with its batch. */
-function callsKeyOf(prefix: string, batch: string): string {
-  return `${storeRoot(prefix)}batch:${batch}:calls`;
-}
-
-type RemoveCommand = { [REMOVE_COMMAND](...keysThenArgs: string[]): Promise<number> };
 
 export class RedisAttemptLog {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly chunkSize: number,
-  ) {
-    redis.defineCommand(REMOVE_COMMAND, { numberOfKeys: REMOVE_SCRIPT.keys.length, lua: REMOVE_SCRIPT.lua });
-  }
+  ) {}
 
   async append(rows: readonly AttemptRow[]): Promise<void> {
     if (rows.length === 0) return;
@@ -81,11 +51,15 @@ export class RedisAttemptLog {
 
   private async removeRecord(batch: string, line: number): Promise<boolean> {
     const keys = batchKeys(this.prefix, batch);
-    const call = scriptCall(REMOVE_SCRIPT, { recordsKey: keys.records, idxKey: keys.idx, metaKey: keys.meta, txKey: txKey(this.prefix) }, {
+    const removed = await scripts.storeRemoveRecord(this.redis, {
+      recordsKey: keys.records,
+      idxKey: keys.idx,
+      metaKey: keys.meta,
+      txKey: txKey(this.prefix),
       line: String(line),
       member: recordMember(batch, line),
     });
-    return (await (this.redis as unknown as RemoveCommand)[REMOVE_COMMAND](...call)) === 1;
+    return removed === 1;
   }
 
   /** Removes the rows of `batch` that `drop` picks (LREM of each exact value) and their attempt-tx entries. */
@@ -105,12 +79,12 @@ export class RedisAttemptLog {
 
   async forgetSubject(subject: string): Promise<EraseCounts> {
     if (subject === '') return { records: 0, attempts: 0 };
-    const subjectKey = `${subjectKeyPrefix(this.prefix)}${subject}`;
+    const key = subjectKey(this.prefix, subject);
     let records = 0;
-    for (const member of await this.redis.zrange(subjectKey, 0, -1)) {
+    for (const member of await this.redis.zrange(key, 0, -1)) {
       const cut = member.lastIndexOf('\n');
       if (await this.removeRecord(member.slice(0, cut), Number(member.slice(cut + 1)))) records += 1;
-      await this.redis.zrem(subjectKey, member);
+      await this.redis.zrem(key, member);
     }
     const batchesWithRows = await this.redis.smembers(attemptSubjectKey(this.prefix, subject));
     let attempts = 0;
@@ -134,14 +108,14 @@ export class RedisAttemptLog {
           const line = Number(flat[i]);
           const [, , tx, subject] = JSON.parse(flat[i + 1]!) as [string, string, string, string];
           const member = recordMember(batch, line);
-          if (subject !== '') pipeline.zrem(`${subjectKeyPrefix(this.prefix)}${subject}`, member);
+          if (subject !== '') pipeline.zrem(subjectKey(this.prefix, subject), member);
           if (tx !== '') await this.hdelIf(txKey(this.prefix), tx, member);
           counts.records += 1;
         }
         await pipeline.exec();
       } while (cursor !== '0');
       counts.attempts += await this.dropRows(batch, () => true);
-      await this.redis.del(keys.records, keys.idx, keys.meta, attemptsKey(this.prefix, batch), callsKeyOf(this.prefix, batch));
+      await this.redis.del(keys.records, keys.idx, keys.meta, attemptsKey(this.prefix, batch), callsKey(this.prefix, batch));
       await this.redis.zrem(batchesKey(this.prefix), batch);
       counts.batches += 1;
     }

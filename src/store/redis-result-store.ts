@@ -1,16 +1,9 @@
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { RECORD_STATUSES, VERDICTS, type RecordStatus, type ResultRecord, type Verdict } from '../checks/types.js';
-import {
-  batchesKey,
-  batchKeys,
-  parseRecordMember,
-  recordMember,
-  subjectKeyPrefix,
-  txKey,
-} from './keys.js';
+import { batchesKey, batchKeys, parseRecordMember, recordMember, subjectKey, subjectKeyPrefix, txKey } from '../redis/keys.js';
 import { assertRecord, parseRecord } from './records.js';
 import { RedisAttemptLog } from './redis-attempt-log.js';
-import { BEGIN_BATCH_SCRIPT, FINISH_BATCH_SCRIPT, PUT_SCRIPT, scriptCall } from './scripts.js';
+import { scripts } from '../redis/scripts.js';
 import {
   DEFAULT_BATCH_LIST_LIMIT,
   DEFAULT_STREAM_CHUNK_SIZE,
@@ -33,21 +26,10 @@ export { DEFAULT_BATCH_LIST_LIMIT, DEFAULT_SUBJECT_LIMIT } from './types.js';
 /** Options of {@link RedisResultStore}: those of every backend (types.ts). */
 export type RedisResultStoreOptions = ResultStoreOptions;
 
-const PUT_COMMAND = 'rescreenStorePut';
-const BEGIN_COMMAND = 'rescreenStoreBeginBatch';
-const FINISH_COMMAND = 'rescreenStoreFinishBatch';
-
-/** What the put script answers: `[created, finished]`, each 0 or 1. */
-type PutAnswer = [number, number];
-interface StoreCommands {
-  [PUT_COMMAND](...keysThenArgs: string[]): Promise<PutAnswer>;
-  [BEGIN_COMMAND](...keysThenArgs: string[]): Promise<number>;
-  [FINISH_COMMAND](...keysThenArgs: string[]): Promise<number>;
-}
-type StorePipeline = ChainableCommander & { [PUT_COMMAND](...keysThenArgs: string[]): ChainableCommander };
+type PutCall = Parameters<typeof scripts.storePut>[1];
 
 /**
- * The result store on Redis (key layout in ./keys.ts, scripts in ./scripts.ts), implementing the
+ * The result store on Redis (key layout in src/redis/keys.ts, scripts in src/redis/lua/store-*.lua), implementing the
  * contract of ./types.ts. `put` is one Lua script, so replacing a record and moving its counts and
  * index entries happen atomically: concurrent puts of the same (batch, line) leave one record and
  * counts that never double; the finished check runs in the same script, so one write finishes a batch.
@@ -60,7 +42,7 @@ export class RedisResultStore implements ResultStore {
   private readonly log: RedisAttemptLog;
 
   /**
-   * @param redis - a connected ioredis client; the store defines its Lua commands on it and never closes it.
+   * @param redis - a connected ioredis client; the store runs its Lua scripts on it and never closes it.
    * @param prefix - key prefix (e.g. `rescreen`); keys live under `${prefix}:store:`.
    */
   constructor(redis: Redis, prefix: string, options: RedisResultStoreOptions = {}) {
@@ -69,21 +51,10 @@ export class RedisResultStore implements ResultStore {
     this.streamChunkSize = Math.max(1, Math.floor(options.streamChunkSize ?? DEFAULT_STREAM_CHUNK_SIZE));
     this.onBatchFinished = options.onBatchFinished;
     this.log = new RedisAttemptLog(redis, prefix, this.streamChunkSize);
-    for (const [name, s] of [
-      [PUT_COMMAND, PUT_SCRIPT],
-      [BEGIN_COMMAND, BEGIN_BATCH_SCRIPT],
-      [FINISH_COMMAND, FINISH_BATCH_SCRIPT],
-    ] as const) {
-      redis.defineCommand(name, { numberOfKeys: s.keys.length, lua: s.lua });
-    }
   }
 
-  private get commands(): StoreCommands {
-    return this.redis as unknown as StoreCommands;
-  }
-
-  /** KEYS + ARGV of the put script for one record. */
-  private putCall(record: ResultRecord): string[] {
+  /** The put script's keys and arguments for one record. */
+  private putCall(record: ResultRecord): PutCall {
     assertRecord(record);
     const keys = batchKeys(this.prefix, record.batch);
     const now = Date.now();
@@ -91,35 +62,30 @@ export class RedisResultStore implements ResultStore {
     const verdict = record.verdict ?? '';
     const transactionId = record.transactionId ?? '';
     const subject = record.subject ?? '';
-    return scriptCall(
-      PUT_SCRIPT,
-      {
-        recordsKey: keys.records,
-        idxKey: keys.idx,
-        metaKey: keys.meta,
-        txKey: txKey(this.prefix),
-        batchesKey: batchesKey(this.prefix),
-      },
-      {
-        batch: record.batch,
-        line: String(record.line),
-        recordJson: JSON.stringify(record),
-        idxJson: JSON.stringify([record.status, verdict, transactionId, subject]),
-        status: record.status,
-        verdict,
-        transactionId,
-        subject,
-        subjectScore: String(Number.isFinite(finished) ? finished : now),
-        member: recordMember(record.batch, record.line),
-        subjectKeyPrefix: subjectKeyPrefix(this.prefix),
-        nowMs: String(now),
-        nowIso: new Date(now).toISOString(),
-      },
-    );
+    return {
+      recordsKey: keys.records,
+      idxKey: keys.idx,
+      metaKey: keys.meta,
+      txKey: txKey(this.prefix),
+      batchesKey: batchesKey(this.prefix),
+      batch: record.batch,
+      line: String(record.line),
+      recordJson: JSON.stringify(record),
+      idxJson: JSON.stringify([record.status, verdict, transactionId, subject]),
+      status: record.status,
+      verdict,
+      transactionId,
+      subject,
+      subjectScore: String(Number.isFinite(finished) ? finished : now),
+      member: recordMember(record.batch, record.line),
+      subjectKeyPrefix: subjectKeyPrefix(this.prefix),
+      nowMs: String(now),
+      nowIso: new Date(now).toISOString(),
+    };
   }
 
   async put(record: ResultRecord): Promise<PutResult> {
-    const [created, finished] = await this.commands[PUT_COMMAND](...this.putCall(record));
+    const [created, finished] = await scripts.storePut(this.redis, this.putCall(record));
     const finishedBatch = finished === 1;
     if (finishedBatch) await this.onBatchFinished?.(record.batch);
     return { created: created === 1, finishedBatch };
@@ -127,14 +93,13 @@ export class RedisResultStore implements ResultStore {
 
   async putMany(records: readonly ResultRecord[]): Promise<PutManyResult> {
     if (records.length === 0) return { finishedBatch: false, finishedBatches: [] };
-    const calls = records.map((record) => this.putCall(record));
-    const pipeline = this.redis.pipeline() as StorePipeline;
-    for (const call of calls) pipeline[PUT_COMMAND](...call);
-    const results = (await pipeline.exec()) ?? [];
-    for (const [error] of results) if (error) throw error;
+    const answers = await scripts.storePut.many(
+      this.redis,
+      records.map((record) => this.putCall(record)),
+    );
     const finishedBatches: string[] = [];
-    for (const [i, [, answer]] of results.entries()) {
-      if ((answer as PutAnswer)[1] !== 1) continue;
+    for (const [i, [, finished]] of answers.entries()) {
+      if (finished !== 1) continue;
       const batch = records[i]!.batch;
       finishedBatches.push(batch);
       await this.onBatchFinished?.(batch);
@@ -163,7 +128,7 @@ export class RedisResultStore implements ResultStore {
   /** Oldest first (by finishedAt); at most `limit` records (default {@link DEFAULT_SUBJECT_LIMIT}). */
   async bySubject(subject: string, limit = DEFAULT_SUBJECT_LIMIT): Promise<ResultRecord[]> {
     if (subject === '' || limit <= 0) return [];
-    const members = await this.redis.zrange(`${subjectKeyPrefix(this.prefix)}${subject}`, 0, limit - 1);
+    const members = await this.redis.zrange(subjectKey(this.prefix, subject), 0, limit - 1);
     if (members.length === 0) return [];
     const pipeline = this.redis.pipeline();
     for (const member of members) {
@@ -206,23 +171,23 @@ export class RedisResultStore implements ResultStore {
 
   async beginBatch(batch: string, manifest: string | null): Promise<void> {
     const now = Date.now();
-    await this.commands[BEGIN_COMMAND](
-      ...scriptCall(
-        BEGIN_BATCH_SCRIPT,
-        { metaKey: batchKeys(this.prefix, batch).meta, batchesKey: batchesKey(this.prefix) },
-        { batch, manifest: manifest ?? '', nowMs: String(now), nowIso: new Date(now).toISOString() },
-      ),
-    );
+    await scripts.storeBeginBatch(this.redis, {
+      metaKey: batchKeys(this.prefix, batch).meta,
+      batchesKey: batchesKey(this.prefix),
+      batch,
+      manifest: manifest ?? '',
+      nowMs: String(now),
+      nowIso: new Date(now).toISOString(),
+    });
   }
 
   async finishBatch(batch: string, counts: { total: number; maxLine: number }): Promise<BatchWrite> {
-    const finished = await this.commands[FINISH_COMMAND](
-      ...scriptCall(
-        FINISH_BATCH_SCRIPT,
-        { metaKey: batchKeys(this.prefix, batch).meta },
-        { total: String(counts.total), maxLine: String(counts.maxLine), nowIso: new Date().toISOString() },
-      ),
-    );
+    const finished = await scripts.storeFinishBatch(this.redis, {
+      metaKey: batchKeys(this.prefix, batch).meta,
+      total: String(counts.total),
+      maxLine: String(counts.maxLine),
+      nowIso: new Date().toISOString(),
+    });
     const finishedBatch = finished === 1;
     if (finishedBatch) await this.onBatchFinished?.(batch);
     return { finishedBatch };

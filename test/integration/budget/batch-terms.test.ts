@@ -5,7 +5,7 @@
  * `status` warns of paid calls whose answers went to another store.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { callsKey } from '../../../src/queues/batch-budget.js';
+import { callsKey } from '../../../src/redis/keys.js';
 import type { ResultRecord } from '../../../src/checks/types.js';
 import type { Runtime } from '../../../src/runtime/runtime.js';
 import { sampleJpeg } from '../../../src/simulator/sample-media.js';

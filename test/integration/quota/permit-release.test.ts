@@ -1,5 +1,5 @@
 /**
- * A permit taken for a call its batch then refused goes back (src/quota/scripts.ts RELEASE): a
+ * A permit taken for a call its batch then refused goes back (src/redis/lua/quota-release-1.lua): a
  * counted window's call is returned; a spacing slot only while it is the last one booked, since a
  * slot handed out between two booked ones would put two calls closer than the quota allows. Real
  * Redis, a clock relative to now.
@@ -8,7 +8,8 @@ import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { QuotaWaitError } from '../../../src/errors/errors.js';
-import { Admission, quotaStateKey } from '../../../src/quota/admission.js';
+import { Admission } from '../../../src/quota/admission.js';
+import { quotaStateKey } from '../../../src/redis/keys.js';
 import { isQuotaError, parseQuota } from '../../../src/quota/spec.js';
 import { dropPrefix, freshPrefix, redisClient } from '../../helpers/redis.js';
 
