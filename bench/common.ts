@@ -22,7 +22,8 @@ export interface Row {
   readonly baseline: string;
   readonly ratio: string;
   readonly target: string;
-  readonly ok: boolean;
+  /** Whether the target is met; absent for a row that only reports (shown as `–`). */
+  readonly ok?: boolean;
 }
 
 export interface ScenarioResult {

@@ -4,7 +4,7 @@ import type { Row } from './common.js';
 const HEADERS = ['scenario', 'rescreen', 'raw BullMQ (or limit)', 'ratio', 'target', 'ok?'] as const;
 
 function cells(row: Row): string[] {
-  return [row.scenario, row.rescreen, row.baseline, row.ratio, row.target, row.ok ? 'yes' : 'NO'];
+  return [row.scenario, row.rescreen, row.baseline, row.ratio, row.target, row.ok === undefined ? '–' : row.ok ? 'yes' : 'NO'];
 }
 
 export function textTable(rows: readonly Row[]): string {
