@@ -58,8 +58,8 @@ export class Breaker {
   #offset = 0;
   /** The test calls this process has let through and not yet heard back from. */
   readonly #tests = new WeakSet<CallPermit>();
-  /** What this process last said: that the breaker is open (until it says it closed), and the alert. */
-  #saidOpen = false;
+  /** What this process last said: that the breaker opened (at that time, until it says it closed), and the alert. */
+  #saidOpen: number | undefined;
   #saidAlert = false;
 
   constructor(options: BreakerOptions) {
@@ -172,13 +172,16 @@ export class Breaker {
     const { log, settings } = this.#o;
     const fields = { vendor: this.vendor, failures: this.#record.failures, cause: this.#record.cause };
     if (view.phase === 'closed') {
-      if (this.#saidOpen) log.info({ vendor: this.vendor, breaker: 'closed' }, `${this.vendor} answers again: its breaker closed; calls resume`);
-      this.#saidOpen = false;
+      if (this.#saidOpen !== undefined) {
+        const openForMs = Math.max(0, this.#now() - this.#saidOpen);
+        log.info({ vendor: this.vendor, breaker: 'closed', openForMs }, `${this.vendor} answers again after ${duration(openForMs)}: its breaker closed; calls resume`);
+      }
+      this.#saidOpen = undefined;
       this.#saidAlert = false;
       return;
     }
-    if (!this.#saidOpen) {
-      this.#saidOpen = true;
+    if (this.#saidOpen === undefined) {
+      this.#saidOpen = this.#record.openedAt ?? this.#now();
       log.warn(
         { ...fields, breaker: 'open', testInMs: view.testInMs },
         `${this.vendor}: ${settings.failures} gateway failures in a row (last ${this.#record.cause ?? '?'}): breaker open, every ${this.vendor} call held; ` +
