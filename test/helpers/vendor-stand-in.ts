@@ -2,8 +2,8 @@
  * A vendor stand-in that is not our simulator: a raw node:http server answering both vendors'
  * deepfake endpoints with the seeds' sample answers (test/fixtures/vendor-samples.ts), a fresh
  * transaction id each time. A storm on one vendor answers every call of it, for a while, with a
- * 503 or a socket destroyed before any answer byte (alternately), as a failing gateway does. It
- * checks nothing else (no credentials, no media): it is the outside world, not a contract test.
+ * 503 or a socket destroyed before any answer byte (alternately), as a failing gateway does; cut
+ * answers stop halfway through the body (a reset once the answer had begun). It checks nothing else (no credentials, no media): it is the outside world, not a contract test.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -17,7 +17,7 @@ export interface StandInCall {
   readonly vendor: StandInVendor;
   /** When it arrived, ms since the epoch. */
   readonly at: number;
-  readonly outcome: 200 | 503 | 'reset' | 404;
+  readonly outcome: 200 | 503 | 'reset' | 'cut' | 404;
 }
 
 export interface VendorStandIn {
@@ -29,6 +29,8 @@ export interface VendorStandIn {
   storm(vendor: StandInVendor, ms: number): { readonly from: number; readonly to: number };
   /** Answers of `vendor` take this long, ms (default 0). */
   latency(vendor: StandInVendor, ms: number): void;
+  /** From now on, every answer of `vendor` is cut: its status and headers, half its body, then the socket destroyed. */
+  cutAnswers(vendor: StandInVendor): void;
   close(): Promise<void>;
 }
 
@@ -42,6 +44,7 @@ export async function startVendorStandIn(): Promise<VendorStandIn> {
   const calls: StandInCall[] = [];
   const storms = new Map<StandInVendor, { from: number; to: number; n: number }>();
   const latencies = new Map<StandInVendor, number>();
+  const cut = new Set<StandInVendor>();
   const server: Server = createServer((req, res) => {
     // The whole request first, as a gateway in front of a vendor reads it before failing.
     req.resume();
@@ -63,6 +66,12 @@ export async function startVendorStandIn(): Promise<VendorStandIn> {
         }
         calls.push({ vendor: route.vendor, at, outcome: 503 });
         res.writeHead(503, { 'content-type': 'text/html', connection: 'close' }).end('<html><body><h1>503 Service Unavailable</h1></body></html>');
+        return;
+      }
+      if (cut.has(route.vendor)) {
+        calls.push({ vendor: route.vendor, at, outcome: 'cut' });
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(route.body.length) });
+        res.write(route.body.slice(0, route.body.length >> 1), () => setTimeout(() => req.socket.destroy(), 20));
         return;
       }
       const id = randomUUID();
@@ -91,6 +100,7 @@ export async function startVendorStandIn(): Promise<VendorStandIn> {
       return { from, to: from + ms };
     },
     latency: (vendor, ms) => void latencies.set(vendor, ms),
+    cutAnswers: (vendor) => void cut.add(vendor),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
