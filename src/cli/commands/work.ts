@@ -99,6 +99,18 @@ export function reportUnreachable(runtime: Runtime, unreachable: readonly Unreac
   }
 }
 
+/**
+ * Of `vendors`, those with jobs queued when every one of them has been unreachable for longer than
+ * RESCREEN_BREAKER_ALERT_MS (none while any other of them still has jobs to run): `run`'s batch
+ * cannot finish now.
+ */
+export async function unreachableLeft(handle: WorkerHandle, vendors: ReadonlySet<Vendor>): Promise<UnreachableVendor[]> {
+  const [down, pending] = await Promise.all([handle.pool.unreachable(), handle.pool.pendingCounts()]);
+  const waiting = [...vendors].filter((v) => (pending[v] ?? 0) > 0 && !handle.pool.stoppedVendors.has(v));
+  if (waiting.length === 0 || waiting.some((v) => !down.has(v))) return [];
+  return waiting.map((vendor) => ({ vendor, jobs: pending[vendor] ?? 0, reason: down.get(vendor) ?? vendor }));
+}
+
 export function reportStoppedVendors(stopped: readonly Vendor[]): void {
   for (const vendor of stopped) {
     process.stderr.write(

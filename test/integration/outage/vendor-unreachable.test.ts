@@ -107,4 +107,18 @@ describe('a vendor with no route to it', () => {
       await again.close();
     }
   });
+
+  it('`run` does not wait forever either: exit 2 with its summary, the unreachable vendor’s lines queued', async () => {
+    standIn = await startVendorStandIn();
+    h = await createHarness('unreachable-run', {}, { OOTO_BASE_URL: `http://127.0.0.1:${await closedPort()}`, GLAIR_BASE_URL: standIn.url, ...ALERT });
+    const lines: unknown[] = [];
+    for (let i = 0; i < 3; i++) lines.push({ ref: await h.file(`p${i}.jpg`, sampleJpeg({ seed: i + 1 })), check: 'ooto-deepfake' });
+    for (let i = 0; i < 2; i++) lines.push({ frames: [await h.file(`f${i}.jpg`, sampleJpeg({ seed: 50 + i }))], check: 'glair-frames' });
+    const run = await runCli(['run', await h.manifest('m.jsonl', lines), '--batch', 'nr-run'], h.env, 90_000);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toMatch(/recorded\s+2 \(3 to go\)/);
+    expect(run.stderr).toMatch(/^rescreen: ooto: unreachable for \d+ s, longer than RESCREEN_BREAKER_ALERT_MS \(4 s\) .*\. 3 jobs stay queued: `rescreen work` sends them once OOTO answers/m);
+    const runtime = await h.openRuntime();
+    expect(await pendingJobs(runtime)).toMatchObject({ ooto: 3, glair: 0 });
+  });
 });
