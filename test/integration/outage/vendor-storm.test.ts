@@ -1,9 +1,10 @@
 /**
  * Issue 16, item 2 and its acceptance: a 60 s storm of 503s and connection resets (before any answer
- * byte) on one vendor, from a vendor stand-in that is not our simulator, under a real `rescreen work
- * --until-idle` process: 0 lines failed, 0 attempts spent (every record and every attempt-log row on
- * attempt 1), no paid call counted for the storm, the other vendor's lines keep flowing through
- * it, one log line when the breaker opens and one when it closes. `status` says it while it lasts.
+ * byte) on one vendor, from a vendor stand-in that is not our simulator, under two real `rescreen
+ * work --until-idle` processes (one fleet): 0 lines failed, 0 attempts spent (every record and every
+ * attempt-log row on attempt 1), no paid call counted for the storm, one test call at a time for the
+ * whole fleet, the other vendor's lines keep flowing through it, and each process logs one line
+ * when the breaker opens and one when it closes. `status` says it while it lasts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { batchBudget, batchSummary } from '../../../src/app/index.js';
@@ -36,7 +37,7 @@ interface LogLine {
 
 describe('a gateway storm on one vendor', () => {
   it(
-    'fails no line and spends no attempt; the other vendor flows on; one line when the breaker opens, one when it closes',
+    'fails no line and spends no attempt; one test at a time for the fleet; the other vendor flows on; each process logs one line when the breaker opens, one when it closes',
     async () => {
       standIn = await startVendorStandIn();
       h = await createHarness('storm', {}, {
@@ -55,17 +56,18 @@ describe('a gateway storm on one vendor', () => {
       expect((await runCli(['enqueue', manifest, '--batch', 'storm'], h.env)).code).toBe(0);
 
       const storm = standIn.storm('ooto', STORM_MS);
-      const worker = startCli(['work', '--until-idle'], h.env);
-      const exited = new Promise<number | null>((resolve) => worker.on('close', (code) => resolve(code)));
+      // Two worker processes on the same Redis and prefix: one fleet, one breaker per vendor.
+      const workers = [startCli(['work', '--until-idle'], h.env), startCli(['work', '--until-idle'], h.env)];
+      const exited = Promise.all(workers.map((w) => new Promise<number | null>((resolve) => w.on('close', (code) => resolve(code)))));
       try {
         // While it lasts, `status` says why OOTO's lines wait.
         const status = await until(() => runCli(['status', 'storm'], h!.env), (r) => /ooto: unreachable for/.test(r.stdout), 40_000);
         expect(status.stdout).toMatch(/ooto: unreachable for \d+ s \(since .*, last (HTTP_503|VENDOR_CONNECTION)\): its calls are held, its lines stay queued with no attempt spent/);
         expect(status.stdout).not.toContain('RESCREEN_BREAKER_ALERT_MS');
         const timeout = new Promise<string>((resolve) => setTimeout(() => resolve('still running'), STORM_MS + 120_000).unref());
-        expect(await Promise.race([exited, timeout])).toBe(0);
+        expect(await Promise.race([exited, timeout])).toEqual([0, 0]);
       } finally {
-        if (worker.exitCode === null) worker.kill('SIGKILL');
+        for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
       }
 
       const runtime = await h.openRuntime();
@@ -86,9 +88,13 @@ describe('a gateway storm on one vendor', () => {
       expect(wasted.every((c) => c.at < storm.to)).toBe(true);
       expect(ooto.filter((c) => c.outcome === 200)).toHaveLength(OOTO_LINES);
       expect(ooto.filter((c) => c.outcome === 200).every((c) => c.at >= storm.to)).toBe(true);
-      // The breaker held OOTO: a few failures to open it, then one test at a time (at most ~10 in 60 s).
+      // The breaker held OOTO for the fleet: a few failures to open it (the calls on their way then),
+      // then one test at a time for both processes — never two calls close together — ~10 in 60 s.
       expect(wasted.length).toBeGreaterThanOrEqual(5);
       expect(wasted.length).toBeLessThanOrEqual(30);
+      const tests = wasted.filter((c) => c.at >= storm.from + 5_000);
+      const gaps = tests.slice(1).map((c, i) => c.at - tests[i]!.at);
+      expect(gaps.filter((g) => g < 500)).toEqual([]);
       // The failed calls are no paid calls: the batch paid one call a line.
       const budget = await batchBudget(runtime, await batchSummary(runtime, 'storm'));
       expect(budget.paidCalls).toEqual({ ooto: OOTO_LINES, glair: GLAIR_LINES });
@@ -96,18 +102,21 @@ describe('a gateway storm on one vendor', () => {
       const glairDuringStorm = calls.filter((c) => c.vendor === 'glair' && c.outcome === 200 && c.at < storm.to).length;
       expect(glairDuringStorm).toBeGreaterThanOrEqual(20);
 
-      const log = worker
-        .output()
-        .stderr.split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as LogLine);
-      const said = (kind: string) => log.filter((l) => l.breaker === kind);
-      expect(said('open').map((l) => [l.vendor, l.level])).toEqual([['ooto', 'warn']]);
-      expect(said('closed').map((l) => [l.vendor, l.level])).toEqual([['ooto', 'info']]);
-      expect(said('alert')).toEqual([]);
-      // No per-job noise above debug about the outage.
-      expect(log.filter((l) => ['warn', 'error', 'fatal'].includes(l.level) && l.breaker === undefined)).toEqual([]);
-      for (const l of [...said('open'), ...said('closed')]) console.log(`${l.level}: ${l.msg}`);
+      // Each process says it once: one line when the breaker opened, one when it closed.
+      for (const worker of workers) {
+        const log = worker
+          .output()
+          .stderr.split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as LogLine);
+        const said = (kind: string) => log.filter((l) => l.breaker === kind);
+        expect(said('open').map((l) => [l.vendor, l.level])).toEqual([['ooto', 'warn']]);
+        expect(said('closed').map((l) => [l.vendor, l.level])).toEqual([['ooto', 'info']]);
+        expect(said('alert')).toEqual([]);
+        // No per-job noise above debug about the outage.
+        expect(log.filter((l) => ['warn', 'error', 'fatal'].includes(l.level) && l.breaker === undefined)).toEqual([]);
+        for (const l of [...said('open'), ...said('closed')]) console.log(`${l.level}: ${l.msg}`);
+      }
 
       console.log(
         `storm ${STORM_MS / 1000} s: ${OOTO_LINES + GLAIR_LINES} lines, 0 failed; OOTO calls during the storm ${wasted.length} ` +
