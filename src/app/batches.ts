@@ -186,7 +186,7 @@ export async function pendingJobs(runtime: Runtime): Promise<Record<Vendor, numb
 
 /** The vendors' quota state in force, for screens. */
 export function quotas(runtime: Runtime): Promise<VendorQuotaReport[]> {
-  return quotaReport(runtime.redis, runtime.config.prefix, envQuotas(runtime));
+  return quotaReport(runtime.redis, runtime.config.prefix, envQuotas(runtime), { breaker: runtime.config.worker.breaker });
 }
 
 /**

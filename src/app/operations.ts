@@ -6,6 +6,7 @@ import type { Queue } from 'bullmq';
 import { Metrics, type MetricsSnapshot } from '../metrics/metrics.js';
 import { DeliveryLog, type DeliveryRecord, type DeliveryState } from '../notify/deliveries.js';
 import { NOTIFICATIONS_QUEUE } from '../notify/notifications.js';
+import { breakerAlerts } from '../quota/report.js';
 import { steadyPerSecond } from '../quota/spec.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { quotas } from './batches.js';
@@ -15,10 +16,13 @@ export { DELIVERY_STATES, type DeliveryRecord, type DeliveryState } from '../not
 
 export interface Readiness {
   readonly ready: boolean;
-  readonly checks: Readonly<Record<'redis' | 'store', { readonly ok: boolean; readonly error?: string }>>;
+  readonly checks: Readonly<Record<'redis' | 'store' | 'vendors', { readonly ok: boolean; readonly error?: string }>>;
 }
 
-/** Asks Redis (PING) and the store (a one-batch listing, through its contract) within `timeoutMs` each. */
+/**
+ * Asks Redis (PING) and the store (a one-batch listing, through its contract) within `timeoutMs`
+ * each, and reads the vendors' breakers: one open longer than RESCREEN_BREAKER_ALERT_MS is not ready.
+ */
 export async function readiness(runtime: Runtime, timeoutMs = 2_000): Promise<Readiness> {
   const probe = async (fn: () => Promise<unknown>) => {
     try {
@@ -30,7 +34,13 @@ export async function readiness(runtime: Runtime, timeoutMs = 2_000): Promise<Re
     }
   };
   const [redis, store] = await Promise.all([probe(() => runtime.redis.ping()), probe(() => runtime.store.listBatches(1))]);
-  return { ready: redis.ok && store.ok, checks: { redis, store } };
+  const vendors = redis.ok
+    ? await probe(async () => {
+        const alerts = await breakerAlerts(runtime.redis, runtime.config.prefix, runtime.vendors.map((v) => v.name), runtime.config.worker.breaker);
+        if (alerts.length > 0) throw new Error(alerts.join('; '));
+      })
+    : { ok: false, error: 'not read: Redis did not answer' };
+  return { ready: redis.ok && store.ok && vendors.ok, checks: { redis, store, vendors } };
 }
 
 async function queueSample(name: string, queue: Queue, now: number): Promise<MetricsSnapshot['queues'][number]> {
@@ -62,6 +72,7 @@ export async function metricsSnapshot(runtime: Runtime, batchLimit = 100): Promi
     perSecond: r.state.learnedPerSecond ?? (r.quota ? steadyPerSecond(r.quota) : undefined),
     windows: r.state.windows.map((w) => ({ window: w.unit, max: w.max, used: w.used })),
     inFlight: r.inFlight,
+    breaker: { open: r.breaker !== undefined, openSeconds: (r.breaker?.openForMs ?? 0) / 1000, alert: r.breaker?.alert === true },
   }));
   const byStatus: Record<string, number> = {};
   const byVerdict: Record<string, number> = {};

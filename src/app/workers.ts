@@ -10,7 +10,7 @@ import { queueOf } from '../queues/names.js';
 import type { Runtime } from '../runtime/runtime.js';
 
 export { startWorkers, type WorkerHandle } from '../runtime/runtime.js';
-export { waitUntilIdle } from '../queues/idle.js';
+export { waitUntilIdle, type UnreachableVendor } from '../queues/idle.js';
 
 /** `A is not set`, `A and B are not set`, `A, B and C are not set`. */
 function notSet(names: readonly string[]): string {

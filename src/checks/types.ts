@@ -56,6 +56,8 @@ export interface JobPayload {
   readonly rateLimited?: number;
   /** How many times in a row this job found its batch paused or at its cap (its wait doubles each time). */
   readonly held?: number;
+  /** How many times this job's own call met a gateway failure while its vendor's breaker stayed closed. */
+  readonly unavailable?: number;
 }
 
 /** What a processor returns when the vendor answered with a result. */

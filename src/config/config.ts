@@ -4,8 +4,8 @@ import { DEFAULT_CONCURRENCY, DEFAULT_LOCK_MS, DEFAULT_REDIS_URL } from './defau
 import { EnvSchema, vendorEnvSchema } from './env-schema.js';
 import { MIN_CREDENTIAL_LENGTH, secretRedactor } from './redact.js';
 import { isLoopbackHost, type MediaHostPolicy } from './hosts.js';
-import { spacingWindow, type Quota } from './quota-spec.js';
-import type { RateLimit } from './rate-limit.js';
+import { plainRate, type Quota } from './quota-spec.js';
+import { breakerSettings, type BreakerSettings } from './breaker.js';
 import { priceVarOf, type VendorConfigSpec, type VendorSettings } from './vendor-settings.js';
 
 export type { VendorConfigSpec, VendorSettings };
@@ -125,6 +125,8 @@ export interface WorkerTuning {
    * (calls that provably never reached the vendor do not count). Env `RESCREEN_MAX_CALLS_PER_LINE`, default 4.
    */
   readonly maxCallsPerLine: number;
+  /** The vendors' circuit breaker (RESCREEN_BREAKER_*): gateway failures hold a vendor's calls, not its lines. */
+  readonly breaker: BreakerSettings;
 }
 
 /** The environment holds a value the configuration refuses (CONFIG_INVALID); the message names every bad variable. */
@@ -133,14 +135,6 @@ export class ConfigError extends RescreenError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(ErrorCodes.CONFIG_INVALID, message, options);
   }
-}
-
-/** The spaced window of a quota as a plain rate, for estimates. */
-function plainRate(q: Quota | undefined): RateLimit | undefined {
-  if (q === undefined) return undefined;
-  if (q.auto) return q.autoMaxPerSecond === undefined ? undefined : { max: q.autoMaxPerSecond, durationMs: 1_000 };
-  const w = spacingWindow(q);
-  return w === undefined ? undefined : { max: w.max, durationMs: w.durationMs };
 }
 
 /**
@@ -182,6 +176,7 @@ export function parseConfig(vendors: readonly VendorConfigSpec[], env: Readonly<
       stalledIntervalMs: e.RESCREEN_STALLED_INTERVAL_MS,
       maxStalledCount: e.RESCREEN_MAX_STALLED,
       maxCallsPerLine: e.RESCREEN_MAX_CALLS_PER_LINE,
+      breaker: breakerSettings(e),
     },
     photoMaxBytes: e.RESCREEN_PHOTO_MAX_BYTES,
     webhook:

@@ -58,6 +58,14 @@ export const DEFAULT_LOCK_MS = 20_000;
 export const DEFAULT_STALLED_INTERVAL_MS = 10_000;
 /** RESCREEN_MAX_STALLED: times a job may stall and still be run again. */
 export const DEFAULT_MAX_STALLED = 10;
+/** RESCREEN_BREAKER_FAILURES: gateway failures in a row (502/503/504, refused, reset before any answer) that open a vendor's breaker. */
+export const DEFAULT_BREAKER_FAILURES = 5;
+/** RESCREEN_BREAKER_BASE_MS: first wait of an open breaker before one call tests the vendor, ms (doubles per failed test). */
+export const DEFAULT_BREAKER_BASE_MS = 1_000;
+/** RESCREEN_BREAKER_MAX_MS: longest wait between two tests of an unreachable vendor, ms. */
+export const DEFAULT_BREAKER_MAX_MS = 60_000;
+/** RESCREEN_BREAKER_ALERT_MS: a breaker open this long is reported (status, /readyz, metrics, log), ms (15 min). */
+export const DEFAULT_BREAKER_ALERT_MS = 900_000;
 
 // ---------------------------------------------------------------- media
 

@@ -133,6 +133,8 @@ export interface NoAnswerOptions {
    * provably did not: refused, DNS, unreachable, connect timeout, TLS handshake. Default `true`.
    */
   readonly requestSent?: boolean;
+  /** The vendor had begun its answer (status and headers came) when the connection failed. Default `false`. */
+  readonly answerStarted?: boolean;
 }
 
 /** No answer: connection refused, reset, DNS, TLS. Transient. */
@@ -140,9 +142,12 @@ export class ConnectionError extends VendorError {
   override name = 'ConnectionError';
   /** See {@link NoAnswerOptions.requestSent}. */
   readonly requestSent: boolean;
+  /** See {@link NoAnswerOptions.answerStarted}: a reset before it is the vendor's gateway failing, not this call. */
+  readonly answerStarted: boolean;
   constructor(vendor: Vendor, message: string, options?: NoAnswerOptions) {
     super(vendor, ErrorCodes.VENDOR_CONNECTION, message, null, options);
     this.requestSent = options?.requestSent ?? true;
+    this.answerStarted = options?.answerStarted ?? false;
   }
 }
 

@@ -26,6 +26,8 @@ export interface MetricsSnapshot {
     readonly windows: readonly { readonly window: string; readonly max: number; readonly used: number }[];
     /** Concurrency of the live workers for this vendor, in all. */
     readonly inFlight: number;
+    /** Its circuit breaker: open (or testing), for how long, and open longer than RESCREEN_BREAKER_ALERT_MS. */
+    readonly breaker?: { readonly open: boolean; readonly openSeconds: number; readonly alert: boolean };
   }[];
   /** Records of the listed (newest) batches, by status and by verdict. */
   readonly records: { readonly byStatus: Readonly<Record<string, number>>; readonly byVerdict: Readonly<Record<string, number>> };
@@ -144,6 +146,15 @@ export class Metrics implements CallObserver {
     });
     gauge('rescreen_quota_in_flight', 'Concurrency of the live workers per vendor, fleet-wide', ['vendor'], (g, s) => {
       for (const q of s.quotas) g.set({ vendor: q.vendor }, q.inFlight);
+    });
+    gauge('rescreen_vendor_breaker_open', 'Whether the vendor circuit breaker is open (its calls held after gateway failures), 0 or 1', ['vendor'], (g, s) => {
+      for (const q of s.quotas) if (q.breaker) g.set({ vendor: q.vendor }, q.breaker.open ? 1 : 0);
+    });
+    gauge('rescreen_vendor_breaker_open_seconds', 'How long the vendor circuit breaker has been open, seconds; 0 when closed', ['vendor'], (g, s) => {
+      for (const q of s.quotas) if (q.breaker) g.set({ vendor: q.vendor }, q.breaker.openSeconds);
+    });
+    gauge('rescreen_vendor_breaker_alert', 'Whether the vendor circuit breaker has been open longer than RESCREEN_BREAKER_ALERT_MS, 0 or 1', ['vendor'], (g, s) => {
+      for (const q of s.quotas) if (q.breaker) g.set({ vendor: q.vendor }, q.breaker.alert ? 1 : 0);
     });
     gauge('rescreen_records', 'Records of the newest batches (up to 100) by status', ['status'], (g, s) => {
       for (const [status, n] of Object.entries(s.records.byStatus)) g.set({ status }, n);

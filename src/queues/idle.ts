@@ -66,8 +66,19 @@ export interface IdlePool {
   readonly vendors: readonly Vendor[];
   readonly stoppedVendors: ReadonlyMap<Vendor, unknown>;
   pendingCounts(): Promise<Record<Vendor, number>>;
-  /** {@link heldBacklog} of the queues of the vendors it works for (and whose credentials stand). */
-  heldBacklog(): Promise<HeldBatch[] | null>;
+  /** {@link heldBacklog} of the queues of the vendors it works for (whose credentials stand, not in `skip`). */
+  heldBacklog(skip?: ReadonlySet<Vendor>): Promise<HeldBatch[] | null>;
+  /** Vendors whose breaker has been open longer than RESCREEN_BREAKER_ALERT_MS, each with a line saying so. */
+  unreachable(): Promise<ReadonlyMap<Vendor, string>>;
+}
+
+/** A vendor that stayed unreachable (its breaker open longer than the alert setting) with jobs queued. */
+export interface UnreachableVendor {
+  readonly vendor: Vendor;
+  /** Its jobs not finished: they stay queued. */
+  readonly jobs: number;
+  /** What its breaker says (src/quota/breaker-state.ts describeBreaker). */
+  readonly reason: string;
 }
 
 /** Why {@link waitUntilIdle} returned. */
@@ -76,6 +87,8 @@ export interface IdleOutcome {
   readonly stopped: Vendor[];
   /** Batches whose jobs are all that is left, each held by its batch (paused, capped, another store). */
   readonly held: HeldBatch[];
+  /** Vendors unreachable for longer than RESCREEN_BREAKER_ALERT_MS whose jobs are the rest: they stay queued. */
+  readonly unreachable: UnreachableVendor[];
 }
 
 /** Other work that keeps a worker busy (the `schedules` worker: due or running firings). */
@@ -85,9 +98,10 @@ export interface PendingWork {
 
 /**
  * Resolves once no job is waiting, delayed or active in the pool's queues — ignoring vendors whose
- * credentials were refused (their jobs stay queued on purpose), and jobs of batches held by a pause,
- * a cap or another store (they wait for a person, not for a worker) — and `also` has nothing
- * pending, for two polls in a row.
+ * credentials were refused (their jobs stay queued on purpose), vendors unreachable for longer than
+ * RESCREEN_BREAKER_ALERT_MS (their jobs stay queued for a later worker), and jobs of batches held by
+ * a pause, a cap or another store (they wait for a person, not for a worker) — and `also` has
+ * nothing pending, for two polls in a row.
  */
 export async function waitUntilIdle(
   pool: IdlePool,
@@ -96,17 +110,21 @@ export async function waitUntilIdle(
   const pollMs = options.pollMs ?? 500;
   let quietPolls = 0;
   let held: HeldBatch[] = [];
+  let unreachable: UnreachableVendor[] = [];
   while (!options.signal?.aborted) {
     // `also` first: a firing that finishes between the two reads has already enqueued its jobs.
     const others = await Promise.all((options.also ?? []).map((w) => w.pendingCount()));
     const pending = await pool.pendingCounts();
-    const queued = pool.vendors.some((v) => !pool.stoppedVendors.has(v) && (pending[v] ?? 0) > 0);
+    const down = await pool.unreachable();
+    const skip = new Set([...down.keys()].filter((v) => !pool.stoppedVendors.has(v) && (pending[v] ?? 0) > 0));
+    const queued = pool.vendors.some((v) => !pool.stoppedVendors.has(v) && !skip.has(v) && (pending[v] ?? 0) > 0);
     // null: something could still run; else the held batches (none when the queues are empty).
-    const heldNow = others.some((n) => n > 0) ? null : queued ? await pool.heldBacklog() : [];
+    const heldNow = others.some((n) => n > 0) ? null : queued ? await pool.heldBacklog(skip) : [];
     quietPolls = heldNow === null ? 0 : quietPolls + 1;
     held = heldNow ?? [];
+    unreachable = [...skip].map((vendor) => ({ vendor, jobs: pending[vendor] ?? 0, reason: down.get(vendor) ?? vendor }));
     if (quietPolls >= 2) break;
     await sleep(pollMs);
   }
-  return { stopped: [...pool.stoppedVendors.keys()], held };
+  return { stopped: [...pool.stoppedVendors.keys()], held, unreachable };
 }

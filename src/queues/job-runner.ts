@@ -24,6 +24,7 @@ import { recordRefs } from '../media/refs.js';
 import { CallTrail } from './call-trail.js';
 import { minimiseResponse, storedResponse } from './stored-response.js';
 import type { ReusedFrom } from './dedupe.js';
+import { heldStep, unavailableStep, type HeldStep, type OutageDeps, type UnavailableStep } from './wait-steps.js';
 
 export interface JobRunnerDeps {
   readonly store: ResultStore;
@@ -48,9 +49,11 @@ export interface JobRunnerDeps {
   /**
    * How long a job of a held batch (paused, at its cap, of another store) waits before it looks
    * again, ms; for a pause or a cap it doubles each time the same job finds its batch still held,
-   * up to {@link HELD_MAX_MS} (resume and raise bring the jobs back at once). Default 5000.
+   * up to HELD_MAX_MS (./wait-steps.ts; resume and raise bring the jobs back at once). Default 5000.
    */
   readonly heldRecheckMs?: number;
+  /** Each vendor's circuit breaker in this process: how long a job whose call met a gateway failure waits. */
+  readonly breakerOf?: OutageDeps['breakerOf'];
   readonly now?: () => Date;
 }
 
@@ -70,15 +73,9 @@ export type JobStep =
   | { readonly kind: 'rate-limited'; readonly delayMs: number; readonly timesLimited: number }
   /** No quota slot for `delayMs`: back to the queue, no attempt spent, not counted as rate-limited. */
   | { readonly kind: 'deferred'; readonly delayMs: number; readonly reason: string }
-  /**
-   * This job's batch may not pay for a call now: delay this job only, no attempt spent. `hold`:
-   * why; `times`: how often in a row this job found its batch paused or capped (kept in its data).
-   */
-  | { readonly kind: 'held'; readonly delayMs: number; readonly reason: string; readonly hold: BatchHeldError['reason']; readonly times?: number }
+  | HeldStep
+  | UnavailableStep
   | { readonly kind: 'stop-vendor'; readonly error: VendorError };
-
-/** The longest a job of a paused or capped batch waits before it looks again, ms. */
-export const HELD_MAX_MS = 300_000;
 
 export async function runJob(input: JobAttempt, deps: JobRunnerDeps, signal?: AbortSignal): Promise<JobStep> {
   const { payload } = input;
@@ -131,18 +128,6 @@ export async function runJob(input: JobAttempt, deps: JobRunnerDeps, signal?: Ab
   return { kind: 'recorded', record };
 }
 
-/**
- * A held job's delay: flat for a line waiting for another's shared answer or for a worker on its
- * store; doubling per look for a paused or capped batch (its jobs are brought back by resume and
- * raise), so a large paused backlog costs a few looks an hour, not one every few seconds.
- */
-function heldStep(payload: JobPayload, error: BatchHeldError, baseMs: number): JobStep {
-  if (error.reason === 'dedupe' || error.reason === 'store') return { kind: 'held', delayMs: baseMs, reason: error.message, hold: error.reason };
-  const times = (payload.held ?? 0) + 1;
-  const delayMs = Math.min(baseMs * 2 ** Math.min(times - 1, 30), Math.max(baseMs, HELD_MAX_MS));
-  return { kind: 'held', delayMs, reason: error.message, hold: error.reason, times };
-}
-
 /** The call counts of a job, and the media its latest call sent. */
 type Trace = Tally & { media?: readonly MediaDigest[] | undefined };
 
@@ -159,6 +144,9 @@ function billed(tally: Trace): { possiblyBilled?: number; media?: readonly Media
 
 async function decideOnError(input: JobAttempt, error: unknown, deps: JobRunnerDeps, tally: Trace): Promise<JobStep> {
   const disposition = dispositionOf(error);
+  // A gateway failure is the vendor's outage: back with nothing spent, unless this line alone keeps meeting it.
+  const unavailable = disposition === 'unavailable' ? unavailableStep(input, error as VendorError, deps) : undefined;
+  if (unavailable) return unavailable;
   switch (disposition) {
     case 'stop-vendor':
       // dispositionOf only says stop-vendor for vendor auth errors.
@@ -180,6 +168,7 @@ async function decideOnError(input: JobAttempt, error: unknown, deps: JobRunnerD
         message: `the vendor refused this job with 429 ${timesLimited} times (limit RESCREEN_MAX_RATE_LIMITED=${deps.maxRateLimited})`,
       }, tally);
     }
+    case 'unavailable':
     case 'retry':
       if (deps.callBudget && error instanceof VendorError && tally.calls >= deps.callBudget.maxCallsPerLine) {
         // Another attempt would make one call more than the line may cost: end it here.

@@ -7,20 +7,21 @@ import { EventEmitter } from 'node:events';
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { connectRedis } from '../redis/connect.js';
-import { redisTime } from '../redis/time.js';
 import type { Logger } from 'pino';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { WorkerTuning } from '../config/config.js';
 import type { Admission } from '../quota/admission.js';
-import { autoConcurrency, capacityShortfall, readHeartbeats, removeHeartbeat, writeHeartbeat, type VendorHeartbeat } from '../quota/capacity.js';
-import { steadyPerSecond, type Quota } from '../quota/spec.js';
+import { removeHeartbeat } from '../quota/capacity.js';
+import type { Quota } from '../quota/spec.js';
 import type { Vendor } from '../checks/registry.js';
 import type { JobPayload } from '../checks/types.js';
 import { AuthenticationError, type VendorError } from '../errors/errors.js';
 import { heldBacklog, pendingJobCount, type HeldBatch } from './idle.js';
-import { recordLostJob, runJob, type JobRunnerDeps, type JobStep } from './job-runner.js';
+import { runJob, type JobRunnerDeps, type JobStep } from './job-runner.js';
+import { onJobFailed } from './lost-jobs.js';
 import { StoreOutage } from './store-outage.js';
+import { poolTick } from './pool-tick.js';
 import { QUEUE_STREAMS, queueName } from './names.js';
 
 /**
@@ -99,17 +100,7 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
       });
       worker.on('error', (error) => options.log.error({ vendor, err: error }, 'worker error'));
       worker.on('stalled', (jobId) => options.log.warn({ vendor, jobId }, 'job stalled (its worker died?); it goes back to wait'));
-      worker.on('failed', (job, error) => {
-        if (job?.deferredFailure !== undefined) {
-          // Failed by BullMQ itself, without running our processor: the line still needs its record.
-          const attempt = { payload: job.data, attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 };
-          recordLostJob(attempt, job.deferredFailure, options.runner)
-            .then((record) => record && options.log.error({ vendor, batch: record.batch, line: record.line }, 'job given up by BullMQ; failed record written'))
-            .catch((err: unknown) => options.log.error({ vendor, jobId: job.id, err }, 'could not record a job BullMQ gave up'));
-        } else if (!(error instanceof UnrecoverableError)) {
-          options.log.debug({ vendor, jobId: job?.id, attemptsMade: job?.attemptsMade, err: error.message }, 'attempt failed');
-        }
-      });
+      worker.on('failed', onJobFailed(vendor, options.runner, options.log));
       this.queues.set(vendor, queue);
       this.workers.set(vendor, worker);
     }
@@ -125,49 +116,22 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
     return this;
   }
 
-  /**
-   * Every TICK_MS: publish this process's heartbeat, size `auto` concurrency from the quota and the
-   * observed latency, and say once when a fixed concurrency cannot reach the quota.
-   */
+  /** Every TICK_MS (./pool-tick.ts): heartbeat, admission and breaker state, concurrency. */
   private async tick(): Promise<void> {
     const { options } = this;
     const redis = this.connections[0];
     if (redis === undefined || this.closing !== undefined) return;
-    const vendors: Partial<Record<Vendor, VendorHeartbeat>> = {};
-    for (const [vendor, worker] of this.workers) {
-      vendors[vendor] = {
-        concurrency: worker.concurrency,
-        latencyMs: this.admissionOf(vendor).latencyMs,
-        auto: options.tuning.concurrencyAuto && options.concurrency === undefined,
-      };
-    }
-    const now = await redisTime(redis);
-    await writeHeartbeat(redis, options.prefix, { id: this.id, at: now, vendors });
-    const beats = await readHeartbeats(redis, options.prefix, now);
-    for (const [vendor, worker] of this.workers) {
-      const admission = this.admissionOf(vendor);
-      const { learnedPerSecond } = await admission.refresh();
-      const quota = options.quotaOf(vendor);
-      const perSecond = (quota?.auto === true ? learnedPerSecond : undefined) ?? (quota === undefined ? undefined : steadyPerSecond(quota));
-      const { latencyMs } = admission;
-      if (vendors[vendor]?.auto === true) {
-        if (perSecond !== undefined && latencyMs !== undefined) {
-          const processes = beats.filter((b) => b.vendors[vendor] !== undefined).length;
-          const next = autoConcurrency(perSecond, latencyMs, processes);
-          if (next !== worker.concurrency) {
-            options.log.debug({ vendor, from: worker.concurrency, to: next, latencyMs: Math.round(latencyMs), perSecond }, 'concurrency resized');
-            worker.concurrency = next;
-          }
-        }
-        continue;
-      }
-      const shortfall = capacityShortfall(vendor, perSecond, beats);
-      if (shortfall === undefined) this.shortfallLogged.delete(vendor);
-      else if (!this.shortfallLogged.has(vendor)) {
-        options.log.warn({ vendor }, shortfall);
-        this.shortfallLogged.add(vendor);
-      }
-    }
+    await poolTick({
+      redis,
+      prefix: options.prefix,
+      id: this.id,
+      workers: this.workers,
+      admissionOf: (vendor) => this.admissionOf(vendor),
+      quotaOf: options.quotaOf,
+      auto: options.tuning.concurrencyAuto && options.concurrency === undefined,
+      shortfallLogged: this.shortfallLogged,
+      log: options.log,
+    });
   }
 
   private admissionOf(vendor: Vendor): Admission {
@@ -186,12 +150,25 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
     return [...this.workers.keys()];
   }
 
-  /** The batches all that is left in this pool's queues waits for, or null when some job can still run (see heldBacklog). */
-  heldBacklog(): Promise<HeldBatch[] | null> {
+  /**
+   * The batches all that is left in this pool's queues waits for, or null when some job can still
+   * run (see heldBacklog); the queues of vendors stopped or in `skip` are not looked at.
+   */
+  heldBacklog(skip: ReadonlySet<Vendor> = new Set()): Promise<HeldBatch[] | null> {
     const { ledger } = this.options.runner.callBudget ?? {};
     if (ledger === undefined) return Promise.resolve(null);
-    const queues = [...this.queues].filter(([vendor]) => !this.stopped.has(vendor)).map(([, queue]) => queue);
+    const queues = [...this.queues].filter(([vendor]) => !this.stopped.has(vendor) && !skip.has(vendor)).map(([, queue]) => queue);
     return heldBacklog(queues, (batch) => ledger.look(batch));
+  }
+
+  /** Vendors whose breaker has been open longer than RESCREEN_BREAKER_ALERT_MS, each with a line saying so. */
+  async unreachable(): Promise<Map<Vendor, string>> {
+    const out = new Map<Vendor, string>();
+    for (const vendor of this.workers.keys()) {
+      const breaker = this.admissionOf(vendor).breaker;
+      if (breaker !== undefined && (await breaker.refresh()).alert) out.set(vendor, breaker.describe() ?? vendor);
+    }
+    return out;
   }
 
   /** Batches this pool has delayed jobs of because they were paused, capped or of another store. */
@@ -284,6 +261,12 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
         if (step.hold === 'store') this.otherStore(job.data.batch, step.reason);
         else log.debug({ batch: job.data.batch, line: job.data.line, delayMs: step.delayMs }, step.reason);
         if (step.times !== undefined) await job.updateData({ ...job.data, held: step.times });
+        await job.moveToDelayed(Date.now() + step.delayMs, token);
+        throw new DelayedError();
+      case 'unavailable':
+        // The vendor's outage (its breaker says so once): this job waits, no attempt spent, nothing charged.
+        log.debug({ vendor, jobId: job.id, delayMs: step.delayMs }, step.reason);
+        if (step.times !== undefined) await job.updateData({ ...job.data, unavailable: step.times });
         await job.moveToDelayed(Date.now() + step.delayMs, token);
         throw new DelayedError();
       case 'stop-vendor':

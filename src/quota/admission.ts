@@ -17,6 +17,7 @@ import { quotaStateKey } from '../redis/keys.js';
 import { scripts } from '../redis/scripts.js';
 import { countedWindows, spacingWindow, type Quota } from './spec.js';
 import { describeWait, type WaitReason } from './state.js';
+import type { Breaker } from './breaker.js';
 
 /** A permit taken for one call (see {@link Admission.admit}). */
 export interface CallPermit {
@@ -28,8 +29,10 @@ export interface CallPermit {
 export interface CallGate {
   /** Resolves when one call may be sent now (with the permit counted, if any); throws QuotaWaitError when the wait is long. */
   admit(signal?: AbortSignal): Promise<CallPermit | undefined>;
-  /** Every HTTP answer: its status, `Retry-After` (ms) and how long the call took. */
-  answered(status: number, retryAfterMs: number | undefined, latencyMs: number): Promise<void>;
+  /** Every HTTP answer: its status, `Retry-After` (ms), how long the call took, and the call's permit. */
+  answered(status: number, retryAfterMs: number | undefined, latencyMs: number, permit?: CallPermit): Promise<void>;
+  /** A call that got no HTTP answer (refused, reset, timeout, aborted), with its permit. */
+  unanswered?(error: unknown, permit?: CallPermit): Promise<void>;
 }
 
 export interface AdmissionOptions {
@@ -57,6 +60,8 @@ export interface AdmissionOptions {
   readonly inProcessWaitMs?: number | undefined;
   /** Pause after a 429 without Retry-After (GLAIR): base, doubled per consecutive pause, capped. */
   readonly backoff: { readonly baseMs: number; readonly maxMs: number };
+  /** The vendor's circuit breaker (./breaker.ts): asked before the quota, told every call's outcome. */
+  readonly breaker?: Breaker | undefined;
 }
 
 /** First rate of `auto`, calls/s: low, so an unknown quota is approached from below. */
@@ -87,7 +92,24 @@ export class Admission implements CallGate {
     return this.#latencyMs;
   }
 
+  /** The vendor's circuit breaker, when it has one. */
+  get breaker(): Breaker | undefined {
+    return this.#o.breaker;
+  }
+
   async admit(signal?: AbortSignal): Promise<CallPermit | undefined> {
+    // An open breaker holds the call before any permit is taken; half-open, this call may be its test.
+    const test = await this.#o.breaker?.admit();
+    if (test === undefined) return this.#permit(signal);
+    try {
+      return test.with(await this.#permit(signal));
+    } catch (error) {
+      await test.release();
+      throw error;
+    }
+  }
+
+  async #permit(signal?: AbortSignal): Promise<CallPermit | undefined> {
     // No quota configured: nothing to space or count, so no round trip per call; only a 429 pause
     // holds the vendor, and this process learns of other workers' pauses within a refresh (2 s).
     if (this.#o.quota() === undefined && this.#o.now === undefined && Date.now() >= this.#heldUntil) return undefined;
@@ -135,8 +157,9 @@ export class Admission implements CallGate {
     }
   }
 
-  async answered(status: number, retryAfterMs: number | undefined, latencyMs: number): Promise<void> {
+  async answered(status: number, retryAfterMs: number | undefined, latencyMs: number, permit?: CallPermit): Promise<void> {
     this.#latencyMs = this.#latencyMs === undefined ? latencyMs : this.#latencyMs * 0.8 + latencyMs * 0.2;
+    await this.#o.breaker?.answered(status, permit);
     if (status !== 429) return;
     const quota = this.#o.quota();
     const [newPause, holdMs, pauses, refused] = await scripts.quotaRefused(this.#o.redis, {
@@ -161,12 +184,16 @@ export class Admission implements CallGate {
     }
   }
 
+  async unanswered(error: unknown, permit?: CallPermit): Promise<void> {
+    await this.#o.breaker?.unanswered(error, permit);
+  }
+
   /**
    * Reads back what the worker pool needs every 2 s: the fleet's 429 pause (for the no-quota fast
-   * path) and the rate `auto` has learned.
+   * path), the rate `auto` has learned, and the breaker's state.
    */
   async refresh(): Promise<{ learnedPerSecond: number | undefined }> {
-    const [[hold, learned], now] = await Promise.all([this.#o.redis.hmget(this.#key, 'hold', 'ar'), this.now()]);
+    const [[hold, learned], now] = await Promise.all([this.#o.redis.hmget(this.#key, 'hold', 'ar'), this.now(), this.#o.breaker?.refresh()]);
     const left = hold === null ? 0 : Number(hold) - now;
     this.#heldUntil = left > 0 ? Date.now() + left : 0;
     return { learnedPerSecond: learned === null ? undefined : Number(learned) };

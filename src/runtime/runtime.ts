@@ -19,6 +19,8 @@ import { SharedAnswers } from '../queues/dedupe.js';
 import { WorkerPool } from '../queues/worker-pool.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { Admission } from '../quota/admission.js';
+import { Breaker } from '../quota/breaker.js';
+import { RedisBreakerStore } from '../quota/breaker-store.js';
 import { QuotaWatcher } from '../quota/limits.js';
 import type { Quota } from '../quota/spec.js';
 import { assertRedisReachable } from '../redis/locate.js';
@@ -196,6 +198,8 @@ export function startWorkers(
       now: options.clock,
       guardMs: config.worker.rateGuardMs,
       backoff: RATE_LIMIT_BACKOFF,
+      // Gateway failures hold the vendor for the fleet; a test call may take a whole request time.
+      breaker: new Breaker({ vendor, store: new RedisBreakerStore(runtime.redis, config.prefix, vendor), settings: config.worker.breaker, testLeaseMs: config.worker.requestTimeoutMs + 10_000, log, now: options.clock }),
     });
   const admissions = Object.fromEntries(runtime.vendors.map((v) => [v.name, admission(v.name)]));
   const processorDeps = createProcessorDeps(config, admissions, runtime.vendors, options.metrics);
@@ -238,6 +242,7 @@ export function startWorkers(
         shared: new SharedAnswers(runtime.redis, config.prefix, config.worker.lockDurationMs * 2),
       },
       heldRecheckMs: config.worker.heldRecheckMs,
+      breakerOf: (vendor) => admissions[vendor]?.breaker,
     },
     store: runtime.storeIdentity,
     log,

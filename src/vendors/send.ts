@@ -54,6 +54,8 @@ export interface VendorResponse {
 export async function send(request: VendorRequest): Promise<VendorResponse> {
   const timeoutSignal = AbortSignal.timeout(request.timeoutMs);
   const signal = request.signal ? AbortSignal.any([request.signal, timeoutSignal]) : timeoutSignal;
+  // Whether the status and headers came before a failure: a reset before them is the vendor's gateway.
+  let answerStarted = false;
   try {
     const response = await request.dispatcher.request({
       origin: request.origin,
@@ -65,6 +67,7 @@ export async function send(request: VendorRequest): Promise<VendorResponse> {
       bodyTimeout: request.timeoutMs,
       signal,
     });
+    answerStarted = true;
     const headers = lowerCaseHeaders(response.headers);
     const maxBytes = request.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
     const text = await readCapped(response.body, maxBytes, contentLength(headers['content-length']));
@@ -88,7 +91,7 @@ export async function send(request: VendorRequest): Promise<VendorResponse> {
         { cause: error },
       );
     }
-    throw toTransportError(request.vendor, error, request) ?? error;
+    throw toTransportError(request.vendor, error, { ...request, answerStarted }) ?? error;
   }
 }
 
@@ -210,7 +213,7 @@ function classify(error: unknown, depth = 0): TransportKind | undefined {
 export function toTransportError(
   vendor: Vendor,
   error: unknown,
-  where: { readonly method: string; readonly path: string },
+  where: { readonly method: string; readonly path: string; readonly answerStarted?: boolean },
 ): TimeoutError | ConnectionError | undefined {
   const kind = classify(error);
   const code = codeOf(error);
@@ -223,6 +226,7 @@ export function toTransportError(
       return new ConnectionError(vendor, `${vendorLabel(vendor)} connection failed on ${where.method} ${where.path}${detail}`, {
         cause: error,
         requestSent,
+        answerStarted: where.answerStarted === true,
       });
     case undefined:
       return undefined;

@@ -102,11 +102,12 @@ export function createTransport(vendor: Vendor, options: TransportOptions): Vend
             if (error instanceof TimeoutError) observe('timeout');
             else if (error instanceof ConnectionError) observe('connection');
             else if (error instanceof AnswerTooLargeError) observe(statusClassOf(error.status));
+            await options.gate?.unanswered?.(error, permit);
             throw error;
           }
           observe(statusClassOf(response.status), response.status === 429);
           const retryAfterMs = response.status === 429 ? parseRetryAfter(response.headers['retry-after']) : undefined;
-          await options.gate?.answered(response.status, retryAfterMs, performance.now() - started);
+          await options.gate?.answered(response.status, retryAfterMs, performance.now() - started, permit);
           return interpret(response, fullPath);
         },
         callRetries,

@@ -22,8 +22,10 @@ export interface CallGate {
    * the call is not sent after all); may throw (e.g. QuotaWaitError) to send none.
    */
   admit(signal?: AbortSignal): Promise<CallPermit | undefined>;
-  /** Every HTTP answer: its status, `Retry-After` in ms (429 only) and how long the call took, ms. */
-  answered(status: number, retryAfterMs: number | undefined, latencyMs: number): Promise<void>;
+  /** Every HTTP answer: its status, `Retry-After` in ms (429 only), how long the call took (ms), and the permit admit() gave. */
+  answered(status: number, retryAfterMs: number | undefined, latencyMs: number, permit?: CallPermit): Promise<void>;
+  /** A call that got no HTTP answer (refused, reset, timeout, aborted): the error, and the permit admit() gave. */
+  unanswered?(error: unknown, permit?: CallPermit): Promise<void>;
 }
 
 /** A permit of the quota, taken for one call. */

@@ -10,6 +10,7 @@ import {
   watchBatchHold,
   type BatchHold,
   type Runtime,
+  type UnreachableVendor,
 } from '../../app/index.js';
 import type { EnqueueSummary } from '../../app/index.js';
 import type { BatchSummary } from '../../app/index.js';
@@ -17,7 +18,7 @@ import { ExitCode } from '../cli-error.js';
 import { formatSummary } from '../format.js';
 import type { ProgressView } from '../progress.js';
 import { printEnqueueSummary, type EnqueueArgs } from './enqueue.js';
-import { onShutdownSignals, reportInterrupted, reportStoppedVendors } from './work.js';
+import { onShutdownSignals, reportInterrupted, reportStoppedVendors, reportUnreachable, unreachableLeft } from './work.js';
 
 export interface RunArgs extends Omit<EnqueueArgs, 'dryRun'> {
   readonly concurrency?: number;
@@ -47,13 +48,16 @@ export async function runBatch(runtime: Runtime, args: RunArgs): Promise<RunResu
   const watcher = watchBatchHold(runtime, enqueued.batch, (hold) => sayHold(runtime, enqueued.batch, hold), {
     signal: AbortSignal.any([watching.signal, shutdown.signal]),
   });
+  // Only jobs of vendors unreachable for longer than RESCREEN_BREAKER_ALERT_MS left: they stay queued, the run ends.
+  let unreachable: UnreachableVendor[] = [];
+  const looking = setInterval(() => void unreachableLeft(handle, needed).then((u) => (unreachable = u), () => undefined), 1_000);
   let summary: BatchSummary | null = null;
   try {
     summary = await waitForBatch(runtime, enqueued.batch, {
       signal: shutdown.signal,
       onProgress: (s) => args.progress?.update(s),
       // Jobs of a vendor that refused our credentials stay queued: the batch cannot finish now.
-      stopWhen: () => [...handle.pool.stoppedVendors.keys()].some((v) => needed.has(v)),
+      stopWhen: () => [...handle.pool.stoppedVendors.keys()].some((v) => needed.has(v)) || unreachable.length > 0,
     });
     // Give the completion webhook (if any) a moment to go out before the workers close; an undelivered
     // one stays queued and the next `rescreen work` delivers it.
@@ -62,6 +66,7 @@ export async function runBatch(runtime: Runtime, args: RunArgs): Promise<RunResu
       while (Date.now() < deadline && (await handle.notifications.pendingCount()) > 0) await sleep(200);
     }
   } finally {
+    clearInterval(looking);
     watching.abort();
     await watcher;
     args.progress?.stop();
@@ -81,7 +86,9 @@ export async function runBatch(runtime: Runtime, args: RunArgs): Promise<RunResu
   }
   if (summary) process.stdout.write(`${formatSummary(summary)}\n`);
   reportStoppedVendors(stopped);
-  const exitCode = stopped.some((v) => needed.has(v)) ? ExitCode.VENDOR_STOPPED : ExitCode.OK;
+  const finished = summary !== null && isFinished(summary);
+  if (!finished) reportUnreachable(runtime, unreachable);
+  const exitCode = stopped.some((v) => needed.has(v)) ? ExitCode.VENDOR_STOPPED : !finished && unreachable.length > 0 ? ExitCode.USAGE : ExitCode.OK;
   return { exitCode, enqueued, summary };
 }
 

@@ -9,6 +9,7 @@ import {
   waitUntilIdle,
   type HeldBatch,
   type Runtime,
+  type UnreachableVendor,
   type WorkerHandle,
 } from '../../app/index.js';
 import type { Vendor } from '../../checks/registry.js';
@@ -89,6 +90,27 @@ export function reportHeldBatches(runtime: Runtime, held: readonly HeldBatch[]):
   return held.some((h) => h.hold.kind === 'store') ? ExitCode.USAGE : ExitCode.OK;
 }
 
+/** One line per vendor that stayed unreachable longer than RESCREEN_BREAKER_ALERT_MS: its lines stay queued. */
+export function reportUnreachable(runtime: Runtime, unreachable: readonly UnreachableVendor[]): void {
+  for (const u of unreachable) {
+    const check = runtime.config.vendors[u.vendor]?.spec.baseUrlVar ?? 'its base URL';
+    const jobs = `${u.jobs} ${u.jobs === 1 ? 'job stays' : 'jobs stay'} queued`;
+    process.stderr.write(`rescreen: ${u.reason}. ${jobs}: \`rescreen work\` sends them once ${u.vendor.toUpperCase()} answers (check ${check} and the route to it)\n`);
+  }
+}
+
+/**
+ * Of `vendors`, those with jobs queued when every one of them has been unreachable for longer than
+ * RESCREEN_BREAKER_ALERT_MS (none while any other of them still has jobs to run): `run`'s batch
+ * cannot finish now.
+ */
+export async function unreachableLeft(handle: WorkerHandle, vendors: ReadonlySet<Vendor>): Promise<UnreachableVendor[]> {
+  const [down, pending] = await Promise.all([handle.pool.unreachable(), handle.pool.pendingCounts()]);
+  const waiting = [...vendors].filter((v) => (pending[v] ?? 0) > 0 && !handle.pool.stoppedVendors.has(v));
+  if (waiting.length === 0 || waiting.some((v) => !down.has(v))) return [];
+  return waiting.map((vendor) => ({ vendor, jobs: pending[vendor] ?? 0, reason: down.get(vendor) ?? vendor }));
+}
+
 export function reportStoppedVendors(stopped: readonly Vendor[]): void {
   for (const vendor of stopped) {
     process.stderr.write(
@@ -120,15 +142,17 @@ export async function work(runtime: Runtime, args: WorkArgs): Promise<number> {
   runtime.log.info({ vendors: handle.pool.vendors, untilIdle: args.untilIdle ?? false }, 'workers started');
   try {
     if (args.untilIdle) {
-      const { stopped, held } = await waitUntilIdle(handle.pool, { signal: shutdown.signal, also: [handle.schedules, ...(handle.notifications ? [handle.notifications] : [])] });
+      const { stopped, held, unreachable } = await waitUntilIdle(handle.pool, { signal: shutdown.signal, also: [handle.schedules, ...(handle.notifications ? [handle.notifications] : [])] });
       await handle.close();
       reportStoppedVendors(stopped);
       if (shutdown.signal.aborted) {
         await reportInterrupted(runtime, handle);
         return finishedCode(stopped);
       }
+      reportUnreachable(runtime, unreachable);
       const heldCode = reportHeldBatches(runtime, held);
-      return stopped.length > 0 ? ExitCode.VENDOR_STOPPED : heldCode;
+      // A vendor nobody could reach is no "done": a nightly job must not look green with its lines unscreened.
+      return stopped.length > 0 ? ExitCode.VENDOR_STOPPED : unreachable.length > 0 ? ExitCode.USAGE : heldCode;
     }
     await new Promise<void>((resolve) => {
       shutdown.signal.addEventListener('abort', () => resolve(), { once: true });

@@ -8,16 +8,17 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { METRICS_CONTENT_TYPE, readiness, type Metrics, type Runtime } from '../../app/index.js';
 
+const Check = z.object({ ok: z.boolean(), error: z.string().optional() });
 const ReadySchema = z.object({
   ready: z.boolean(),
-  checks: z.object({ redis: z.object({ ok: z.boolean(), error: z.string().optional() }), store: z.object({ ok: z.boolean(), error: z.string().optional() }) }),
+  checks: z.object({ redis: Check, store: Check, vendors: Check }),
 });
 
-/** /healthz (the process answers), /readyz (Redis and the store answer: 200, else 503), /metrics. */
+/** /healthz (the process answers), /readyz (Redis and the store answer, no vendor unreachable past the alert: 200, else 503), /metrics. */
 export function healthRoutes(app: FastifyInstance, runtime: Runtime, metrics: Metrics): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.get('/healthz', { schema: { tags: ['operations'], summary: 'The process is up', response: { 200: z.object({ ok: z.literal(true) }) } } }, () => Promise.resolve({ ok: true as const }));
-  r.get('/readyz', { schema: { tags: ['operations'], summary: 'Redis and the store answer (503 when not)', response: { 200: ReadySchema, 503: ReadySchema } } }, async (_req, reply) => {
+  r.get('/readyz', { schema: { tags: ['operations'], summary: 'Redis and the store answer, and no vendor has been unreachable longer than RESCREEN_BREAKER_ALERT_MS (503 when not)', response: { 200: ReadySchema, 503: ReadySchema } } }, async (_req, reply) => {
     const ready = await readiness(runtime);
     return reply.code(ready.ready ? 200 : 503).send(ready);
   });

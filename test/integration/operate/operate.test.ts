@@ -31,7 +31,8 @@ describe.each(STORE_KINDS)('rescreen retry (%s store)', (store) => {
       { ref: 'a.jpg', check: 'nope' },
       { ref: 'v.mp4', check: 'glair-video', subject: 'five' },
     ]);
-    h.sim.failNext(1, '503', 'glair');
+    // A 500 (not a gateway's 502/503/504, which would only hold the vendor) fails its line at once (1 attempt).
+    h.sim.failNext(1, '500', 'glair');
     const first = await runCli(['run', manifest, '--batch', 'r1'], h.env);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toMatch(/completed 1, rejected 1, failed 3/);
@@ -41,7 +42,7 @@ describe.each(STORE_KINDS)('rescreen retry (%s store)', (store) => {
     expect(failed.map((r) => [r.line, r.error.code])).toEqual([
       [2, 'MEDIA_NOT_FOUND'],
       [4, 'INVALID_LINE'],
-      [5, 'HTTP_503'],
+      [5, 'HTTP_500'],
     ]);
 
     // The missing photo turns up; the vendor is healthy again.
@@ -70,8 +71,8 @@ describe.each(STORE_KINDS)('rescreen retry (%s store)', (store) => {
     // The attempt log keeps both answered calls of the retried line; the first call's id finds the record.
     const log = (await runCli(['results', 'r1', '--attempts'], h.env)).stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     const line5 = log.filter((r) => r.line === 5);
-    expect(line5.map((r) => r.httpStatus)).toEqual([503, 200]);
-    expect(line5.map((r) => r.code)).toEqual(['HTTP_503', null]);
+    expect(line5.map((r) => r.httpStatus)).toEqual([500, 200]);
+    expect(line5.map((r) => r.code)).toEqual(['HTTP_500', null]);
     const [firstTx, secondTx] = line5.map((r) => r.transactionId as string);
     expect(firstTx).toMatch(/\S/);
     expect(secondTx).not.toBe(firstTx);

@@ -11,11 +11,15 @@ import { startWorkers, type Runtime } from '../../../src/runtime/runtime.js';
 import { sampleJpeg } from '../../../src/simulator/sample-media.js';
 import { runCli } from '../../helpers/cli.js';
 import { createHarness, eventually, type Harness } from '../../helpers/pipeline.js';
+import { startVendorStandIn, type VendorStandIn } from '../../helpers/vendor-stand-in.js';
 
 let h: Harness | undefined;
+let standIn: VendorStandIn | undefined;
 afterEach(async () => {
+  await standIn?.close();
   await h?.close();
   h = undefined;
+  standIn = undefined;
 });
 
 /** Generous attempts and quick retries: the old code made attempts × (retries + 1) = 15 calls a line. */
@@ -35,14 +39,17 @@ async function runToEnd(runtime: Runtime, manifest: string, batch: string): Prom
 }
 
 describe('the per-line vendor call budget', () => {
-  it.each(['timeout', 'reset'] as const)('a line whose vendor %ss makes at most RESCREEN_MAX_CALLS_PER_LINE calls, all counted as possibly billed', async (kind) => {
-    h = await createHarness(`budget-${kind}`, { failureRate: 1, failureKinds: [kind] }, MANY_RETRIES);
+  // A reset before any answer byte is the vendor's gateway, not the line's: see ../outage/vendor-storm.test.ts.
+  it.each(['times out', 'resets mid-answer'] as const)('a line whose vendor %s makes at most RESCREEN_MAX_CALLS_PER_LINE calls, all counted as possibly billed', async (kind) => {
+    standIn = kind === 'times out' ? undefined : await startVendorStandIn();
+    standIn?.cutAnswers('ooto');
+    h = await createHarness(`budget-${kind.split(' ')[0]}`, { failureRate: 1, failureKinds: ['timeout'] }, { ...MANY_RETRIES, ...(standIn ? { OOTO_BASE_URL: standIn.url } : {}) });
     const runtime = await h.openRuntime();
     await h.file('a.jpg', sampleJpeg({ seed: 1 }));
     const manifest = await h.manifest('m.jsonl', [{ ref: 'a.jpg', check: 'ooto-deepfake' }]);
     const [record] = await runToEnd(runtime, manifest, 'budget');
 
-    expect(h.sim.stats().totalCalls).toBe(3);
+    expect(standIn ? standIn.calls().length : h.sim.stats().totalCalls).toBe(3);
     expect(record).toMatchObject({ status: 'failed', possiblyBilled: 3, error: { code: 'CALL_BUDGET_EXHAUSTED' } });
     expect(record!.error!.message).toContain('RESCREEN_MAX_CALLS_PER_LINE=3');
     expect(record!.attempts).toBe(3);
@@ -53,7 +60,7 @@ describe('the per-line vendor call budget', () => {
     expect(status.stdout).toMatch(/billing\s+3 vendor calls sent without an answer \(timeout, reset\): possibly billed/);
   });
 
-  it('a request that never reached the vendor is retried in the call and costs nothing', async () => {
+  it('a request that never reached the vendor is retried in the call and costs nothing, attempts included', async () => {
     // A closed port: every connect is refused, nothing is ever sent.
     const port = await new Promise<number>((resolve) => {
       const s = createServer().listen(0, '127.0.0.1', () => {
@@ -61,7 +68,10 @@ describe('the per-line vendor call budget', () => {
         s.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
       });
     });
-    h = await createHarness('budget-refused', {}, { ...MANY_RETRIES, OOTO_BASE_URL: `http://127.0.0.1:${port}` });
+    // A breaker that never opens (as when the vendor answers every other line): the line backs off
+    // on its own, spending no attempt, 5 times; then it is retried as any transient failure.
+    const breaker = { RESCREEN_BREAKER_FAILURES: '1000', RESCREEN_BREAKER_BASE_MS: '50' };
+    h = await createHarness('budget-refused', {}, { ...MANY_RETRIES, ...breaker, OOTO_BASE_URL: `http://127.0.0.1:${port}` });
     const runtime = await h.openRuntime();
     await h.file('a.jpg', sampleJpeg({ seed: 1 }));
     const manifest = await h.manifest('m.jsonl', [{ ref: 'a.jpg', check: 'ooto-deepfake' }]);
@@ -80,7 +90,8 @@ describe('the per-line vendor call budget', () => {
     h.sim.failNext(1, 'timeout', 'ooto');
     h.sim.failNext(1, '503', 'ooto');
     const [record] = await runToEnd(runtime, manifest, 'flaky');
-    expect(record).toMatchObject({ status: 'completed', possiblyBilled: 1, attempts: 3 });
+    // The 503 is the vendor's gateway: it cost no attempt (nor any of the budget).
+    expect(record).toMatchObject({ status: 'completed', possiblyBilled: 1, attempts: 2 });
     expect(h.sim.stats().totalCalls).toBe(3);
 
     // Used up, then `rescreen retry`: the new run may make its own calls.

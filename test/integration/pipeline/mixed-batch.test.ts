@@ -128,7 +128,8 @@ describe.each(STORE_KINDS)('a mixed-check batch (%s store)', (store) => {
   it('transient failures are retried and end completed; a vendor that never recovers ends failed', async () => {
     await h.file('a.jpg', sampleJpeg({ seed: 1 }));
     await h.file('b.jpg', sampleJpeg({ seed: 2 }));
-    h.sim.failNext(3, '503', 'ooto');
+    // 500s spend attempts (a gateway's 503 would not: see ../outage/vendor-storm.test.ts).
+    h.sim.failNext(3, '500', 'ooto');
     const manifest = await h.manifest('m.jsonl', [{ ref: 'a.jpg', check: 'ooto-deepfake' }]);
     await runBatch(manifest, 'flaky');
     const [a] = await records('flaky');

@@ -74,7 +74,7 @@ describe('vendor quota', () => {
       expect(h.sim.stats().totalCalls).toBe(30);
       expect((await runtime.store.summary('budget'))?.recorded).toBe(30);
       expect(await runtime.queues.ooto!.getJobCountByTypes('waiting', 'prioritized')).toBeGreaterThan(0);
-      const report = await quotaReport(runtime.redis, h.prefix, { ooto: runtime.config.vendors.ooto?.quota, glair: undefined }, clock());
+      const report = await quotaReport(runtime.redis, h.prefix, { ooto: runtime.config.vendors.ooto?.quota, glair: undefined }, { now: clock() });
       expect(report.find((r) => r.vendor === 'ooto')?.line).toContain(`ooto: quota 50/s,30/d — daily quota 30 spent; resumes ${tomorrow}T00:00Z`);
       // Another process, on its own clock: `status` reads the fleet's.
       const status = await runCli(['status', 'budget'], h.env);

@@ -19,9 +19,14 @@ const api = { vendor: 'ooto' as const, headers: {}, body: null, transactionId: '
 
 describe('dispositionOf / shouldRetry', () => {
   it.each([
-    [new ConnectionError('ooto', 'reset'), 'retry'],
+    [new ConnectionError('ooto', 'reset mid-answer', { answerStarted: true }), 'retry'],
     [new TimeoutError('glair', 'slow'), 'retry'],
-    [new InternalServerError({ ...api, status: 503 }), 'retry'],
+    [new InternalServerError({ ...api, status: 500 }), 'retry'],
+    // The vendor's gateway, not the call: its circuit breaker holds the vendor, the job spends nothing.
+    [new InternalServerError({ ...api, status: 503 }), 'unavailable'],
+    [new ConnectionError('ooto', 'reset before the status line'), 'unavailable'],
+    [new ConnectionError('ooto', 'refused', { requestSent: false }), 'unavailable'],
+    [new TimeoutError('ooto', 'connect timeout', { requestSent: false }), 'unavailable'],
     [new MediaFetchError('MEDIA_FETCH', 'x'), 'retry'],
     [new RateLimitedError({ ...api, status: 429, retryAfterMs: 1000 }), 'rate-limited'],
     [new AuthenticationError({ ...api, status: 401 }), 'stop-vendor'],
@@ -35,7 +40,7 @@ describe('dispositionOf / shouldRetry', () => {
     ['a string', 'failed'],
   ])('%s → %s', (error, expected) => {
     expect(dispositionOf(error)).toBe(expected);
-    expect(shouldRetry(error)).toBe(expected === 'retry');
+    expect(shouldRetry(error)).toBe(expected === 'retry' || expected === 'unavailable');
   });
 });
 
@@ -72,6 +77,7 @@ describe('in-call retries and the call budget', () => {
     expect(shouldRetry(new ConnectionError('ooto', 'refused', { requestSent: false }), 'in-call')).toBe(true);
     expect(shouldRetry(new TimeoutError('ooto', 'connect', { requestSent: false }), 'in-call')).toBe(true);
     expect(shouldRetry(new ConnectionError('ooto', 'reset'), 'in-call')).toBe(false);
+    expect(shouldRetry(new ConnectionError('ooto', 'reset mid-answer', { answerStarted: true }), 'in-call')).toBe(false);
     expect(shouldRetry(new TimeoutError('ooto', 'slow'), 'in-call')).toBe(false);
     expect(shouldRetry(new InternalServerError({ ...api, status: 503 }), 'in-call')).toBe(false);
     expect(shouldRetry(new InternalServerError({ ...api, status: 503 }))).toBe(true);
@@ -81,7 +87,10 @@ describe('in-call retries and the call budget', () => {
     expect(callCost(new ConnectionError('ooto', 'refused', { requestSent: false }))).toBe('free');
     expect(callCost(new RateLimitedError({ ...api, status: 429, retryAfterMs: 1 }))).toBe('free');
     expect(callCost(new TimeoutError('ooto', 'slow'))).toBe('possibly-billed');
-    expect(callCost(new ConnectionError('ooto', 'reset'))).toBe('possibly-billed');
+    expect(callCost(new ConnectionError('ooto', 'reset mid-answer', { answerStarted: true }))).toBe('possibly-billed');
     expect(callCost(new InternalServerError({ ...api, status: 500 }))).toBe('answered');
+    // A gateway failure is the vendor's outage: never a paid call.
+    expect(callCost(new ConnectionError('ooto', 'reset before the status line'))).toBe('free');
+    expect(callCost(new InternalServerError({ ...api, status: 502 }))).toBe('free');
   });
 });

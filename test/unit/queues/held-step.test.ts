@@ -9,7 +9,8 @@ import type { ProcessorDeps } from '../../../src/checks/processor.js';
 import type { JobPayload } from '../../../src/checks/types.js';
 import type { BatchHold } from '../../../src/queues/batch-budget.js';
 import { MemoryCallLedger } from '../../../src/queues/call-budget.js';
-import { HELD_MAX_MS, runJob, type JobRunnerDeps } from '../../../src/queues/job-runner.js';
+import { runJob, type JobRunnerDeps } from '../../../src/queues/job-runner.js';
+import { HELD_MAX_MS } from '../../../src/queues/wait-steps.js';
 import { BUILT_INS } from '../../../src/runtime/built-ins.js';
 import { MemoryStore } from '../../helpers/memory-store.js';
 

@@ -103,7 +103,7 @@ describe('runJob', () => {
 
   it('transient errors retry until the last attempt, then fail with a record', async () => {
     const d = deps(async () => {
-      throw new ConnectionError('ooto', 'socket hang up');
+      throw new ConnectionError('ooto', 'socket hang up mid-answer', { answerStarted: true });
     });
     expect((await runJob({ payload, attempt: 4, maxAttempts: 5 }, d)).kind).toBe('retry');
     expect(d.store.puts).toBe(0);
@@ -204,14 +204,36 @@ describe('runJob with a call budget', () => {
     expect(vendorCalls()).toBe(2);
   });
 
-  it('gives back calls that never reached the vendor', async () => {
+  it('a refused call costs nothing and spends no attempt; a line refused alone, its vendor’s breaker closed, ends after its attempts', async () => {
     const ledger = new MemoryCallLedger();
     const { depsFor, vendorCalls } = vendor('refused');
     const d = { ...deps(callOoto as Processor<unknown>), depsFor, callBudget: { ledger, maxCallsPerLine: 1 } };
-    for (let attempt = 1; attempt < 5; attempt++) expect((await runJob({ payload, attempt, maxAttempts: 5 }, d)).kind).toBe('retry');
-    await runJob({ payload, attempt: 5, maxAttempts: 5 }, d);
+    // No breaker here (as when the vendor answers other lines): the job backs off on its own, attempt 1 each time.
+    for (let times = 0; times < 5; times++) {
+      const step = await runJob({ payload: { ...payload, unavailable: times }, attempt: 1, maxAttempts: 5 }, d);
+      expect(step).toMatchObject({ kind: 'unavailable', times: times + 1 });
+      expect(step.kind === 'unavailable' && step.delayMs).toBeGreaterThan(0);
+    }
+    expect(await ledger.read({ batch: 'b1', line: 3, run: '' })).toEqual({ calls: 0, possiblyBilled: 0 });
+    // Past its attempts of such failures: an ordinary retry, to the last attempt and a record.
+    expect((await runJob({ payload: { ...payload, unavailable: 5 }, attempt: 4, maxAttempts: 5 }, d)).kind).toBe('retry');
+    await runJob({ payload: { ...payload, unavailable: 5 }, attempt: 5, maxAttempts: 5 }, d);
     expect(await d.store.get('b1', 3)).toMatchObject({ status: 'failed', attempts: 5, error: { code: 'VENDOR_CONNECTION' } });
     expect((await d.store.get('b1', 3))?.possiblyBilled).toBeUndefined();
-    expect(vendorCalls()).toBe(5);
+    expect(vendorCalls()).toBe(7);
+  });
+
+  it('while the vendor’s breaker is open, a gateway failure sends the job back around the next test, its count untouched', async () => {
+    const { depsFor } = vendor('refused');
+    const view = { phase: 'open', testInMs: 8_000, openForMs: 3_000, alert: false } as const;
+    const breakerOf = () => ({ view: () => view, settings: { failures: 5, baseMs: 1_000, maxMs: 60_000, alertMs: 900_000 } });
+    const d = { ...deps(callOoto as Processor<unknown>), depsFor, callBudget: { ledger: new MemoryCallLedger(), maxCallsPerLine: 1 }, breakerOf };
+    const step = await runJob({ payload: { ...payload, unavailable: 40 }, attempt: 1, maxAttempts: 5 }, d);
+    expect(step.kind).toBe('unavailable');
+    if (step.kind !== 'unavailable') return;
+    expect(step.times).toBeUndefined();
+    expect(step.delayMs).toBeGreaterThanOrEqual(8_000);
+    expect(step.delayMs).toBeLessThanOrEqual(9_000);
+    expect(d.store.puts).toBe(0);
   });
 });

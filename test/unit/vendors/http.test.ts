@@ -164,7 +164,8 @@ describe('withCallRetries', () => {
   });
 
   it('never retries inside the call a failure that may have reached the vendor (5xx, reset, timeout)', async () => {
-    for (const make of [ise, () => new ConnectionError('ooto', 'reset'), () => new TimeoutError('ooto', 'slow')]) {
+    const reset = () => new ConnectionError('ooto', 'reset before the status line');
+    for (const make of [ise, () => new ConnectionError('ooto', 'reset mid-answer', { answerStarted: true }), () => new TimeoutError('ooto', 'slow'), reset]) {
       let calls = 0;
       const error = await rejectionOf(
         withCallRetries(
@@ -177,7 +178,9 @@ describe('withCallRetries', () => {
         ),
       );
       expect(calls).toBe(1);
-      expect(dispositionOf(error)).toBe('retry'); // a later BullMQ attempt may still try, within the line's budget
+      // A later BullMQ attempt may still try, within the line's budget; a reset before any answer is
+      // the vendor's gateway: its breaker holds the vendor and the job goes back with nothing spent.
+      expect(dispositionOf(error)).toBe(make === reset ? 'unavailable' : 'retry');
     }
   });
 
