@@ -80,16 +80,17 @@ export default tseslint.config(
     },
   },
   {
-    // The bottom layer. checks/ may name the media loader's types in the processor contract; nothing
-    // else of the layers above, and errors/ and config/ not even that (nor checks/).
+    // The bottom layer. checks/ may name the media loader's types in the processor contract and a
+    // vendor's name (src/vendors/types.ts `Vendor`); nothing else of the layers above, and errors/ and
+    // config/ not even that (nor checks/).
     files: ['src/checks/**'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
           patterns: [
-            { group: layer(['cli', 'server', 'app', 'api', 'testing', 'runtime', 'queues', 'store', 'vendors', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'simulator', 'log', 'metrics']).concat(['**/jobs/**']), message: 'checks/ is the bottom layer: it imports only errors/, config/ and media types.' },
-            { group: layer(['media']), allowTypeImports: true, message: 'checks/ may use the media loader\'s types only.' },
+            { group: layer(['cli', 'server', 'app', 'api', 'testing', 'runtime', 'queues', 'store', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'simulator', 'log', 'metrics']).concat(['**/jobs/**']), message: 'checks/ is the bottom layer: it imports only errors/, config/ and media and vendor types.' },
+            { group: layer(['media', 'vendors']), allowTypeImports: true, message: 'checks/ may use the media loader\'s and the vendors\' types only.' },
           ],
         },
       ],

@@ -26,7 +26,8 @@ import {
   type RetrySummary,
   type WorkerHandle,
 } from '../app/index.js';
-import type { CheckName, Vendor } from '../checks/registry.js';
+import type { CheckName } from '../checks/registry.js';
+import type { Vendor } from '../app/index.js';
 import type { RecordStatus, ResultRecord } from '../checks/types.js';
 import type { Config } from '../config/config.js';
 import { WaitTimeoutError, type VendorError } from '../errors/errors.js';

@@ -5,7 +5,8 @@
  */
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CheckName, Vendor } from '../checks/registry.js';
+import type { CheckName } from '../checks/registry.js';
+import type { Vendor } from '../vendors/types.js';
 import type { RecordStatus, ResultRecord } from '../checks/types.js';
 import { ErrorCodes, InvalidInputError, NotFoundError, RescreenError } from '../errors/errors.js';
 import { ManifestUnreadableError } from '../manifest/errors.js';

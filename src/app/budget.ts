@@ -4,8 +4,7 @@
  * prices, currency and store are its own, recorded at its first enqueue: a worker's environment
  * never loosens its caps.
  */
-import type { Vendor } from '../checks/registry.js';
-import { priceVarOf } from '../config/config.js';
+import type { Vendor } from '../vendors/types.js';
 import { toMicros } from '../config/env-schema.js';
 import { callsKey, type Micros } from '../queues/batch-budget.js';
 import { readBatchSpend, readBatchTerms, setBatchCaps, type BatchSpend, type BatchTerms } from '../queues/batch-terms.js';
@@ -197,7 +196,7 @@ function vendorNames(runtime: Runtime): Vendor[] {
   return runtime.vendors.map((v) => v.name);
 }
 
+/** The vendor's price variable, as its definition names it (a vendor this build does not know: its name). */
 function priceVar(runtime: Runtime, vendor: Vendor): string {
-  const spec = runtime.config.vendors[vendor]?.spec;
-  return spec ? priceVarOf(spec) : `${vendor.toUpperCase()}_PRICE_PER_CALL`;
+  return runtime.vendors.find((v) => v.name === vendor)?.priceVar ?? `the price of ${vendor}`;
 }

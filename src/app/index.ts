@@ -20,6 +20,7 @@ export { describeFsError, describeWriteError } from './fs-words.js';
 export { openRuntime, type Runtime } from '../runtime/runtime.js';
 export { StoreUnavailableError } from '../runtime/store.js';
 export { BUILT_INS, buildRegistries, loadConfig, type Registries } from '../runtime/built-ins.js';
+export type { Vendor } from '../vendors/types.js';
 export type { VendorQuotaReport } from '../quota/report.js';
 export { locateRedis, RedisUnavailableError, type LocatedRedis } from '../redis/locate.js';
 export { RedisLostError, RedisWatchdog } from '../redis/watchdog.js';

@@ -1,7 +1,8 @@
 /** Option parsers shared by the commands, answering from the built-in registries (vendors and checks). */
 import { InvalidArgumentError } from 'commander';
 import { BUILT_INS, orList } from '../app/index.js';
-import type { CheckName, Vendor } from '../checks/registry.js';
+import type { CheckName } from '../checks/registry.js';
+import type { Vendor } from '../app/index.js';
 
 /** Check names, comma-separated, for `--help`. */
 export const CHECK_LIST = BUILT_INS.checks.names.join(', ');

@@ -3,8 +3,9 @@
  * stderr; problems end as one line and a non-zero exit (see ExitCode), never a stack trace.
  */
 import { Command, Option } from 'commander';
-import type { CheckName, Vendor } from '../checks/registry.js';
-import { CHECK_LIST, checkName, positiveInt, VENDOR_CHOICE, VENDOR_NAMES, vendorList, wholeNumber } from './args.js';
+import type { CheckName } from '../checks/registry.js';
+import type { Vendor } from '../app/index.js';
+import { CHECK_LIST, checkName, positiveInt, RATE_LIMIT_VARS, VENDOR_CHOICE, VENDOR_NAMES, vendorList, wholeNumber } from './args.js';
 import type { RecordStatus } from '../checks/types.js';
 import { CliError, ExitCode } from './cli-error.js';
 import { cliConfig, withRuntime } from './context.js';
@@ -226,7 +227,7 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
     });
   limitsCommand
     .command('set')
-    .description('set a vendor quota (stored in Redis, overriding <VENDOR>_RATE_LIMIT) for every running worker within ~1 s')
+    .description(`set a vendor quota (stored in Redis, overriding ${RATE_LIMIT_VARS}) for every running worker within ~1 s`)
     .argument('<vendor>', VENDOR_CHOICE)
     .argument('<quota...>', 'e.g. 20/s, "15/s burst 5", 15/s,800/m,50000/d, auto, "auto,max 50/s", none')
     .action(async (vendor: string, quota: string[]) => {
@@ -234,7 +235,7 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
     });
   limitsCommand
     .command('reset')
-    .description('remove the override: back to <VENDOR>_RATE_LIMIT')
+    .description(`remove the override: back to ${RATE_LIMIT_VARS}`)
     .argument('<vendor>', VENDOR_CHOICE)
     .action(async (vendor: string) => {
       await withRuntime((runtime) => limitsReset(runtime, vendor));

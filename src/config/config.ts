@@ -6,10 +6,9 @@ import { MIN_CREDENTIAL_LENGTH, secretRedactor } from './redact.js';
 import { isLoopbackHost, type MediaHostPolicy } from './hosts.js';
 import { spacingWindow, type Quota } from './quota-spec.js';
 import type { RateLimit } from './rate-limit.js';
-import { priceVarOf, type VendorConfigSpec, type VendorSettings } from './vendor-settings.js';
+import type { VendorConfigSpec, VendorSettings } from './vendor-settings.js';
 
 export type { VendorConfigSpec, VendorSettings };
-export { priceVarOf };
 
 /**
  * The whole configuration, parsed once from the environment. Nothing else in the code base reads
@@ -189,7 +188,7 @@ export function parseConfig(vendors: readonly VendorConfigSpec[], env: Readonly<
       currency: e.RESCREEN_CURRENCY,
       perCall: Object.fromEntries(
         vendors.flatMap((spec) => {
-          const micros = v[priceVarOf(spec)] as number | undefined;
+          const micros = v[spec.priceVar] as number | undefined;
           return micros === undefined ? [] : [[spec.name, micros]];
         }),
       ),
@@ -207,7 +206,7 @@ function vendorSettings(spec: VendorConfigSpec, v: Readonly<Record<string, unkno
   const quota = v[spec.rateLimitVar] as Quota | undefined;
   const given = Object.fromEntries(Object.entries(spec.credentials).map(([key, variable]) => [key, v[variable] as string | undefined]));
   const credentials = simulated && hasNoCredential(given) && spec.simulatorCredentials !== undefined ? { ...given, ...spec.simulatorCredentials } : given;
-  const pricePerCall = v[priceVarOf(spec)] as number | undefined;
+  const pricePerCall = v[spec.priceVar] as number | undefined;
   return { name: spec.name, baseUrl, credentials, quota, rateLimit: plainRate(quota), pricePerCall, spec };
 }
 

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { isQuotaError, parseQuota, type Quota } from './quota-spec.js';
-import { priceVarOf, type VendorConfigSpec } from './vendor-settings.js';
+import type { VendorConfigSpec } from './vendor-settings.js';
 import * as D from './defaults.js';
 import { MIN_CREDENTIAL_LENGTH } from './redact.js';
 
@@ -186,7 +186,7 @@ export function vendorEnvSchema(specs: readonly VendorConfigSpec[]): z.ZodObject
     shape[spec.baseUrlVar] = url(spec.defaultBaseUrl);
     for (const variable of Object.values(spec.credentials)) shape[variable] = credential;
     shape[spec.rateLimitVar] = quota;
-    shape[priceVarOf(spec)] = price;
+    shape[spec.priceVar] = price;
   }
   return z.object(shape);
 }

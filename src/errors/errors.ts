@@ -4,9 +4,6 @@
  */
 import { httpStatusCode, type HttpStatusCode } from './http-failure.js';
 
-/** A vendor's name, as the vendor registry has it (`ooto`, `glair`, …). */
-export type Vendor = string;
-
 export type { HttpStatusCode } from './http-failure.js';
 
 /**
@@ -27,10 +24,11 @@ export class RescreenError extends Error {
 /** Anything that went wrong talking to a vendor. */
 export class VendorError extends RescreenError {
   override name = 'VendorError';
-  readonly vendor: Vendor;
+  /** The vendor's name (its definition's `name`, src/vendors/types.ts `Vendor`): errors sit below the vendors. */
+  readonly vendor: string;
   /** The vendor's id for the call (OOTO body `transactionId`, GLAIR `Request-Id` header), if any answered. */
   readonly transactionId: string | null;
-  constructor(vendor: Vendor, code: ErrorCode, message: string, transactionId: string | null, options?: { cause?: unknown }) {
+  constructor(vendor: string, code: ErrorCode, message: string, transactionId: string | null, options?: { cause?: unknown }) {
     super(code, message, options);
     this.vendor = vendor;
     this.transactionId = transactionId;
@@ -46,7 +44,7 @@ export class VendorApiError extends VendorError {
   /** Parsed JSON body when it was JSON, else the text (truncated), else null. */
   readonly body: unknown;
   constructor(args: {
-    vendor: Vendor;
+    vendor: string;
     status: number;
     headers: Record<string, string>;
     body: unknown;
@@ -98,7 +96,7 @@ export class MalformedResponseError extends VendorError {
   override name = 'MalformedResponseError';
   readonly status: number;
   readonly body: unknown;
-  constructor(vendor: Vendor, status: number, body: unknown, transactionId: string | null, message: string) {
+  constructor(vendor: string, status: number, body: unknown, transactionId: string | null, message: string) {
     super(vendor, ErrorCodes.VENDOR_MALFORMED_RESPONSE, message, transactionId);
     this.status = status;
     this.body = body;
@@ -120,7 +118,7 @@ export class ConnectionError extends VendorError {
   override name = 'ConnectionError';
   /** See {@link NoAnswerOptions.requestSent}. */
   readonly requestSent: boolean;
-  constructor(vendor: Vendor, message: string, options?: NoAnswerOptions) {
+  constructor(vendor: string, message: string, options?: NoAnswerOptions) {
     super(vendor, ErrorCodes.VENDOR_CONNECTION, message, null, options);
     this.requestSent = options?.requestSent ?? true;
   }
@@ -131,7 +129,7 @@ export class TimeoutError extends VendorError {
   override name = 'TimeoutError';
   /** See {@link NoAnswerOptions.requestSent}; `false` only for a connect timeout. */
   readonly requestSent: boolean;
-  constructor(vendor: Vendor, message: string, options?: NoAnswerOptions) {
+  constructor(vendor: string, message: string, options?: NoAnswerOptions) {
     super(vendor, ErrorCodes.VENDOR_TIMEOUT, message, null, options);
     this.requestSent = options?.requestSent ?? true;
   }
@@ -157,7 +155,7 @@ export class QuotaWaitError extends VendorError {
   override name = 'QuotaWaitError';
   /** How long until a slot may be had, ms. */
   readonly waitMs: number;
-  constructor(vendor: Vendor, waitMs: number, message: string) {
+  constructor(vendor: string, waitMs: number, message: string) {
     super(vendor, ErrorCodes.QUOTA_WAIT, message, null);
     this.waitMs = waitMs;
   }

@@ -15,7 +15,7 @@
  *   `state` (`paused` | `cancelled`, set by `rescreen batch pause | cancel`).
  */
 import type { Redis } from 'ioredis';
-import type { Vendor } from '../checks/registry.js';
+import type { Vendor } from '../vendors/types.js';
 import { storeRoot } from '../store/keys.js';
 
 /** Money in millionths of the currency unit: integer arithmetic, no float drift over 10^7 calls. */

@@ -8,7 +8,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { ProcessorDeps } from '../checks/processor.js';
-import type { Vendor } from '../checks/registry.js';
+import type { Vendor } from '../vendors/types.js';
 import { BatchCancelledError, BatchHeldError, CallBudgetExhaustedError } from '../errors/errors.js';
 import type { CallHooks } from '../vendors/observer.js';
 import { callsKey, type BatchGate, type BatchHold, type ChargeReply } from './batch-budget.js';

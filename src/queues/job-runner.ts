@@ -6,7 +6,8 @@
  */
 import { withCallContext } from '../vendors/observer.js';
 import type { ProcessorDeps } from '../checks/processor.js';
-import type { CheckRegistry, Vendor } from '../checks/registry.js';
+import type { CheckRegistry } from '../checks/registry.js';
+import type { Vendor } from '../vendors/types.js';
 import type { CheckOutcome, JobPayload, MediaDigest, RecordError, ResultRecord } from '../checks/types.js';
 import type { BatchHeldError, QuotaWaitError } from '../errors/errors.js';
 import {
@@ -124,7 +125,7 @@ export async function runJob(input: JobAttempt, deps: JobRunnerDeps, signal?: Ab
     score: outcome.score,
     error: null,
     response: outcome.response,
-    ...(deps.checks.adds(payload.check, 'templateId') ? { templateId: outcome.templateId ?? null } : {}),
+    ...deps.checks.recordFieldsOf(payload.check, outcome),
     ...billed(tally),
   });
   await deps.store.put(record);
@@ -266,7 +267,8 @@ export function recordErrorOf(error: unknown, redact: (text: string) => string):
 }
 
 type Outcome = Pick<ResultRecord, 'status' | 'transactionId' | 'verdict' | 'score' | 'error' | 'response'> & {
-  templateId?: string | null;
+  /** The check's own record fields (CheckModule.recordFields). */
+  [checkField: string]: unknown;
   possiblyBilled?: number;
   reusedFrom?: ReusedFrom;
   media?: readonly MediaDigest[];

@@ -4,7 +4,7 @@
  * (migrations/postgres/); the batch's possibly-billed total goes to `batches.possibly_billed`.
  */
 import type pg from 'pg';
-import type { Vendor } from '../checks/registry.js';
+import type { Vendor } from '../vendors/types.js';
 import type { BatchGate, BatchHold, ChargeReply } from './batch-budget.js';
 import type { CallLedger, LineCalls, LineKey } from './call-budget.js';
 

@@ -11,7 +11,8 @@
  */
 import { dirname, resolve } from 'node:path';
 import type { BulkJobOptions, Queue } from 'bullmq';
-import type { CheckName, CheckRegistry, Vendor } from '../checks/registry.js';
+import type { CheckName, CheckRegistry } from '../checks/registry.js';
+import type { Vendor } from '../vendors/types.js';
 import { DEFAULT_CHUNK_SIZE } from '../config/defaults.js';
 import type { RateLimit } from '../config/rate-limit.js';
 import { ErrorCodes, InvalidInputError, RescreenError } from '../errors/errors.js';

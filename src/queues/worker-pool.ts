@@ -11,11 +11,11 @@ import { redisTime } from '../redis/time.js';
 import type { Logger } from 'pino';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import type { WorkerTuning } from '../config/config.js';
+import type { VendorConfigSpec, WorkerTuning } from '../config/config.js';
 import type { Admission } from '../quota/admission.js';
 import { autoConcurrency, capacityShortfall, readHeartbeats, removeHeartbeat, writeHeartbeat, type VendorHeartbeat } from '../quota/capacity.js';
 import { steadyPerSecond, type Quota } from '../quota/spec.js';
-import type { Vendor } from '../checks/registry.js';
+import type { Vendor } from '../vendors/types.js';
 import type { JobPayload } from '../checks/types.js';
 import { AuthenticationError, type VendorError } from '../errors/errors.js';
 import { heldBacklog, pendingJobCount, type HeldBatch } from './idle.js';
@@ -41,6 +41,8 @@ export interface WorkerPoolOptions {
   readonly prefix: string;
   /** Vendors to work for (the runtime passes the registered ones, or `--vendor`'s). */
   readonly vendors: readonly Vendor[];
+  /** Each vendor's words (its definition's label and credential variables), for messages. */
+  readonly words: Readonly<Record<Vendor, Pick<VendorConfigSpec, 'label' | 'credentials'>>>;
   readonly tuning: WorkerTuning;
   /** Concurrent jobs per vendor queue in this process; default `tuning.concurrency`. */
   readonly concurrency?: number;
@@ -304,9 +306,11 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
     if (this.stopped.has(vendor)) return;
     this.stopped.set(vendor, error);
     const what = error instanceof AuthenticationError ? 'refused our credentials (401)' : 'denied access (403)';
+    const words = this.options.words[vendor];
+    const fix = words ? Object.values(words.credentials).join(', ') : `${vendor}'s credentials`;
     this.options.log.fatal(
       { vendor, code: error.code, transactionId: error.transactionId },
-      `${vendor.toUpperCase()} ${what}: stopped taking ${vendor} jobs; they stay queued. Fix the ${vendor.toUpperCase()}_* credentials and start the worker again.`,
+      `${words?.label ?? vendor} ${what}: stopped taking ${vendor} jobs; they stay queued. Fix ${fix} and start the worker again.`,
     );
     this.workers
       .get(vendor)

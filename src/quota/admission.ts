@@ -10,25 +10,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Vendor } from '../errors/errors.js';
+import type { CallGate, CallPermit, Vendor } from '../vendors/types.js';
 import { QuotaWaitError } from '../errors/errors.js';
 import { ACQUIRE, CLOCK, LATE, REFUSED, RELEASE } from './scripts.js';
 import { countedWindows, spacingWindow, type Quota } from './spec.js';
 import { describeWait, type WaitReason } from './state.js';
-
-/** A permit taken for one call (see {@link Admission.admit}). */
-export interface CallPermit {
-  /** Gives it back: the call is not sent after all (its batch refused it at the last moment). */
-  release(): Promise<void>;
-}
-
-/** Told before and after every vendor call (see the vendor transport). */
-export interface CallGate {
-  /** Resolves when one call may be sent now (with the permit counted, if any); throws QuotaWaitError when the wait is long. */
-  admit(signal?: AbortSignal): Promise<CallPermit | undefined>;
-  /** Every HTTP answer: its status, `Retry-After` (ms) and how long the call took. */
-  answered(status: number, retryAfterMs: number | undefined, latencyMs: number): Promise<void>;
-}
 
 export interface AdmissionOptions {
   readonly redis: Redis;

@@ -5,7 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Vendor } from '../errors/errors.js';
+import type { Vendor } from '../vendors/types.js';
 import { quotaStateKey } from './admission.js';
 import { isQuotaError, parseQuota, type Quota } from './spec.js';
 

@@ -6,7 +6,6 @@
  */
 import type { VendorConfigSpec, VendorSettings } from '../config/vendor-settings.js';
 import type { MediaLimits } from '../media/types.js';
-import type { SimulatedVendor } from '../simulator/route.js';
 import type { TransportOptions } from './transport.js';
 
 /** Every vendor client can be closed (its keep-alive sockets). Its other methods are vendor calls. */
@@ -22,8 +21,6 @@ export type ClientOptions = Omit<TransportOptions, 'baseUrl'>;
  * the secrets it derives (redaction), its client factory and its media caps.
  */
 export interface VendorDefinition<Client extends VendorClient = VendorClient> extends VendorConfigSpec {
-  /** Human name, e.g. `OOTO` (messages use the name in capitals). */
-  readonly label: string;
   /**
    * Builds the client from `config.vendors[name]`. Every method but `close` is one vendor call, made
    * through the vendor transport (`createTransport`, ./transport.ts) with `options`: there the quota
@@ -33,8 +30,6 @@ export interface VendorDefinition<Client extends VendorClient = VendorClient> ex
   createClient(settings: VendorSettings, options: ClientOptions): Client;
   /** Caps on the media its checks send (GLAIR: a 6 MiB body). */
   readonly media?: MediaLimits;
-  /** How `rescreen simulator` plays this vendor (its protocol and routes); none for a vendor it does not simulate. */
-  readonly simulator?: SimulatedVendor;
 }
 
 /** Declares a vendor (typed against its client). */

@@ -12,7 +12,6 @@ export {
   createVendorDispatcher,
   joinPath,
   parseBaseUrl,
-  vendorLabel,
   type VendorDispatcherOptions,
   type VendorEndpoint,
 } from './endpoint.js';

@@ -80,7 +80,7 @@ export async function runBatch(runtime: Runtime, args: RunArgs): Promise<RunResu
     return { exitCode: ExitCode.INTERRUPTED, enqueued, summary };
   }
   if (summary) process.stdout.write(`${formatSummary(summary)}\n`);
-  reportStoppedVendors(stopped);
+  reportStoppedVendors(runtime, stopped);
   const exitCode = stopped.some((v) => needed.has(v)) ? ExitCode.VENDOR_STOPPED : ExitCode.OK;
   return { exitCode, enqueued, summary };
 }

@@ -11,7 +11,7 @@ import {
   type Runtime,
   type WorkerHandle,
 } from '../../app/index.js';
-import type { Vendor } from '../../checks/registry.js';
+import type { Vendor } from '../../app/index.js';
 import { ExitCode } from '../cli-error.js';
 import { startMetricsServer } from './serve.js';
 
@@ -89,11 +89,12 @@ export function reportHeldBatches(runtime: Runtime, held: readonly HeldBatch[]):
   return held.some((h) => h.hold.kind === 'store') ? ExitCode.USAGE : ExitCode.OK;
 }
 
-export function reportStoppedVendors(stopped: readonly Vendor[]): void {
+/** One line per vendor that refused our credentials, naming its credential variables (from its definition). */
+export function reportStoppedVendors(runtime: Runtime, stopped: readonly Vendor[]): void {
   for (const vendor of stopped) {
-    process.stderr.write(
-      `rescreen: ${vendor.toUpperCase()} refused our credentials — its jobs stay queued; fix ${vendor.toUpperCase()}_* and run the worker again\n`,
-    );
+    const spec = runtime.config.vendors[vendor]?.spec;
+    const fix = spec ? Object.values(spec.credentials).join(', ') : `${vendor}'s credentials`;
+    process.stderr.write(`rescreen: ${spec?.label ?? vendor} refused our credentials — its jobs stay queued; fix ${fix} and run the worker again\n`);
   }
 }
 
@@ -122,7 +123,7 @@ export async function work(runtime: Runtime, args: WorkArgs): Promise<number> {
     if (args.untilIdle) {
       const { stopped, held } = await waitUntilIdle(handle.pool, { signal: shutdown.signal, also: [handle.schedules, ...(handle.notifications ? [handle.notifications] : [])] });
       await handle.close();
-      reportStoppedVendors(stopped);
+      reportStoppedVendors(runtime, stopped);
       if (shutdown.signal.aborted) {
         await reportInterrupted(runtime, handle);
         return finishedCode(stopped);
@@ -138,7 +139,7 @@ export async function work(runtime: Runtime, args: WorkArgs): Promise<number> {
     });
     await handle.close();
     const stopped = [...handle.pool.stoppedVendors.keys()];
-    reportStoppedVendors(stopped);
+    reportStoppedVendors(runtime, stopped);
     if (shutdown.signal.aborted) await reportInterrupted(runtime, handle);
     return finishedCode(stopped);
   } finally {

@@ -14,7 +14,7 @@ import {
   batchRecords,
   batchStatus,
   cancelBatch,
-  CSV_COLUMNS,
+  csvColumns,
   csvRow,
   enqueueBatch,
   isFinished,
@@ -58,13 +58,13 @@ async function* jsonLines(records: AsyncIterable<unknown>): AsyncGenerator<strin
 }
 
 /** A stream of the records as CSV or JSONL; the store is read as the client reads (backpressure). */
-function resultStream(records: AsyncIterable<Parameters<typeof csvRow>[0]>, format: 'csv' | 'jsonl'): Readable {
+function resultStream(records: AsyncIterable<Parameters<typeof csvRow>[0]>, format: 'csv' | 'jsonl', fields: readonly string[]): Readable {
   if (format === 'jsonl') return Readable.from(jsonLines(records));
   const out = new PassThrough();
   pipeline(
     Readable.from(records),
-    new Transform({ objectMode: true, transform: (r: Parameters<typeof csvRow>[0], _e, done) => done(null, csvRow(r)) }),
-    stringify({ header: true, columns: [...CSV_COLUMNS] }),
+    new Transform({ objectMode: true, transform: (r: Parameters<typeof csvRow>[0], _e, done) => done(null, csvRow(r, fields)) }),
+    stringify({ header: true, columns: csvColumns(fields) }),
     out,
     () => undefined, // an error or an early close destroys every stage; the client sees a cut answer
   );
@@ -122,7 +122,7 @@ export function batchRoutes(app: FastifyInstance, ctx: RouteContext): void {
         .type(csv ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
         .header('content-disposition', `attachment; filename="${name}.${csv ? 'csv' : 'jsonl'}"`)
         // A stream is sent as-is (no serializer); the schema's string stands for its text.
-        .send(resultStream(records, csv ? 'csv' : 'jsonl') as unknown as string);
+        .send(resultStream(records, csv ? 'csv' : 'jsonl', runtime.checks.recordFields) as unknown as string);
     },
   );
 
