@@ -14,14 +14,15 @@ import { recordTerms } from '../runtime/store.js';
 import { InvalidInputError, NotFoundError } from '../errors/errors.js';
 import { isBatchFinished as isFinished, type BatchSummary } from '../store/types.js';
 import { promoteHeldJobs } from './control.js';
+import { checkEnqueueOptions } from './enqueue-options.js';
 
 export type { BatchSpend, BatchTerms } from '../queues/batch-terms.js';
 export type { Micros } from '../queues/batch-budget.js';
 
 /** Caps as the user gives them: a whole number of calls, a decimal amount of the currency. */
 export interface CapArgs {
-  readonly maxCalls?: number;
-  readonly maxSpend?: string;
+  readonly maxCalls?: number | undefined;
+  readonly maxSpend?: string | undefined;
 }
 
 /** Caps checked for form. */
@@ -60,20 +61,13 @@ export function formatMoney(micros: Micros, currency: string): string {
   return `${currency} ${text}`;
 }
 
-/** Checks caps for form, before anything is read or written. @throws InvalidInputError naming the flag. */
+/** Checks caps for form (the enqueue options' rules), before anything is read or written. @throws InvalidInputError naming the flag. */
 export function parseCaps(caps: CapArgs): Caps {
-  const out: { maxCalls?: number; maxSpend?: Micros } = {};
-  if (caps.maxCalls !== undefined) {
-    if (!Number.isSafeInteger(caps.maxCalls) || caps.maxCalls < 0) throw new InvalidInputError('--max-calls must be a whole number ≥ 0');
-    out.maxCalls = caps.maxCalls;
-  }
-  if (caps.maxSpend !== undefined) {
-    if (!/^\d{1,12}(\.\d{1,6})?$/.test(caps.maxSpend.trim())) {
-      throw new InvalidInputError(`--max-spend must be an amount such as 25 or 12.50 (got ${JSON.stringify(caps.maxSpend)})`);
-    }
-    out.maxSpend = toMicros(caps.maxSpend.trim());
-  }
-  return out;
+  const checked = checkEnqueueOptions({ ...(caps.maxCalls !== undefined ? { maxCalls: caps.maxCalls } : {}), ...(caps.maxSpend !== undefined ? { maxSpend: caps.maxSpend } : {}) });
+  return {
+    ...(checked.maxCalls !== undefined ? { maxCalls: checked.maxCalls } : {}),
+    ...(checked.maxSpend !== undefined ? { maxSpend: toMicros(checked.maxSpend) } : {}),
+  };
 }
 
 /**

@@ -9,6 +9,7 @@ export * from './history.js';
 export * from './fail-on.js';
 export * from './audit.js';
 export * from './budget.js';
+export * from './enqueue-options.js';
 export * from './control.js';
 export * from './held.js';
 export { packageVersion } from './version.js';

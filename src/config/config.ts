@@ -3,6 +3,7 @@ import { ErrorCodes, RescreenError } from '../errors/errors.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_LOCK_MS, DEFAULT_REDIS_URL } from './defaults.js';
 import { EnvSchema, vendorEnvSchema } from './env-schema.js';
 import { MIN_CREDENTIAL_LENGTH, secretRedactor } from './redact.js';
+import type { PgTarget } from './store-url.js';
 import { isLoopbackHost, type MediaHostPolicy } from './hosts.js';
 import { spacingWindow, type Quota } from './quota-spec.js';
 import type { RateLimit } from './rate-limit.js';
@@ -53,6 +54,8 @@ export interface Config {
    * default) keeps them in Redis. May carry a password: never log it raw (redactUrl).
    */
   readonly storeUrl: string | undefined;
+  /** {@link storeUrl}, read once (its connection string and schema); `undefined` with it. */
+  readonly store: PgTarget | undefined;
   /** RESCREEN_KEEP_RESPONSE: what of a vendor answer a record keeps (`minimal` default, or `full`). */
   readonly keepResponse: 'full' | 'minimal';
   /** RESCREEN_MAX_QUEUED: most jobs an enqueue keeps waiting in Redis at once (default 100000). */
@@ -193,7 +196,8 @@ export function parseConfig(vendors: readonly VendorConfigSpec[], env: Readonly<
         }),
       ),
     },
-    storeUrl: e.RESCREEN_STORE_URL,
+    storeUrl: e.RESCREEN_STORE_URL?.url,
+    store: e.RESCREEN_STORE_URL?.target,
     keepResponse: e.RESCREEN_KEEP_RESPONSE,
     maxQueued: e.RESCREEN_MAX_QUEUED,
     simulatorCredentials: e.RESCREEN_SIMULATOR_CREDENTIALS,

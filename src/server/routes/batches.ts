@@ -141,16 +141,16 @@ export function batchRoutes(app: FastifyInstance, ctx: RouteContext): void {
       schema: { tags: ['batches'], summary: 'Enqueue a manifest: uploaded as the body (JSONL or CSV), or {"path"} of one under RESCREEN_SERVE_MANIFEST_ROOT', querystring: EnqueueQuery, response: { 202: EnqueueSummarySchema, ...errors } },
     },
     async (req, reply) => {
-      const q = req.query;
-      const base = { ...(q.batch !== undefined ? { batch: q.batch } : {}), ...(q.check !== undefined ? { check: q.check } : {}), dryRun: q.dryRun };
+      const { format, ...base } = req.query;
       if (!(req.body instanceof Readable)) {
         const body = ServerPathBody.safeParse(req.body);
         if (!body.success) return reply.code(400).type('application/problem+json').send(problem(400, 'INVALID_INPUT', `body must be {"path": "…"} or a manifest (${MANIFEST_TYPES.join(', ')}): ${body.error.issues.map((i) => `${i.path.join('.') || 'body'} ${i.message}`).join('; ')}`));
         const summary = await enqueueBatch(runtime, { manifest: await allowedPath(ctx.manifestRoot, body.data.path), ...base });
         return reply.code(202).send({ ...summary, invalidLines: [...summary.invalidLines] });
       }
-      const summary = await withUpload(req.body, ctx, q.format ?? (String(req.headers['content-type']).startsWith('text/csv') ? 'csv' : 'jsonl'), (file, sha) =>
-        enqueueBatch(runtime, { manifest: file, ...base, batch: q.batch ?? `upload-${sha.slice(0, 12)}` }),
+      const summary = await withUpload(req.body, ctx, format ?? (String(req.headers['content-type']).startsWith('text/csv') ? 'csv' : 'jsonl'), (file, sha) =>
+        // The upload was hashed as it was written: the producer's cursor takes that digest.
+        enqueueBatch(runtime, { manifest: file, ...base, batch: base.batch ?? `upload-${sha.slice(0, 12)}`, manifestSha256: sha }),
       );
       return reply.code(202).send({ ...summary, invalidLines: [...summary.invalidLines] });
     },
