@@ -18,11 +18,6 @@ export function positiveInt(value: string): number {
   return Number(value);
 }
 
-export function wholeNumber(value: string): number {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a whole number ≥ 0');
-  return Number(value);
-}
-
 export function checkName(value: string): CheckName {
   if (!BUILT_INS.checks.has(value)) throw new InvalidArgumentError(`must be one of ${CHECK_LIST}`);
   return value;

@@ -173,9 +173,6 @@ export const EnvSchema = z.object({
     .transform((v) => v === 'true' || v === '1' || v === 'yes'),
 });
 
-/** The parsed environment (the vendors' variables apart). */
-export type Env = z.output<typeof EnvSchema>;
-
 /** The variables of each vendor (base URL, credentials, quota), by the vendor's own spec. */
 export function vendorEnvSchema(specs: readonly VendorConfigSpec[]): z.ZodObject<Record<string, z.ZodType<string | number | Quota | undefined>>> {
   const shape: Record<string, z.ZodType<string | number | Quota | undefined>> = {};

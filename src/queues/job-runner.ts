@@ -40,7 +40,7 @@ export interface JobRunnerDeps {
   readonly redact: (text: string) => string;
   /** Most bytes of a vendor answer kept in a record (RESCREEN_MAX_RESPONSE_BYTES); default 64 KiB. */
   readonly maxResponseBytes?: number;
-  /** RESCREEN_KEEP_RESPONSE: `minimal` drops the vendor's demography and landmarks from stored answers. Default `full`. */
+  /** RESCREEN_KEEP_RESPONSE (default `minimal`): `minimal` drops the vendor's demography and landmarks from stored answers; left out, the answer is kept whole. */
   readonly keepResponse?: 'full' | 'minimal';
   /** The attempt log's worker id; default `host:pid`. */
   readonly workerId?: string;

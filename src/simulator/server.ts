@@ -18,8 +18,8 @@ import { StatsRecorder, type SimulatorStats } from './stats.js';
 import { TemplateStore, identityOf } from './templates.js';
 
 export { SIM_CREDENTIALS } from './options.js';
-export type { FailureKind, SeedTemplate, SimCredentials, SimRateLimit, SimulatorOptions, SimulatorSettings } from './options.js';
-export type { SimEndpoint, SimulatorStats } from './stats.js';
+export type { FailureKind, SeedTemplate, SimulatorOptions, SimulatorSettings } from './options.js';
+export type { SimulatorStats } from './stats.js';
 
 /** A running simulator. */
 export interface Simulator {

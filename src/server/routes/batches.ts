@@ -1,4 +1,4 @@
-/** /api/batches…: list, one batch, its results (streamed), failures by code, enqueue, retry. */
+/** The `/api` routes of batches (relative to the plugin's prefix): list, one batch, its results (streamed), failures by code, enqueue, retry, control; quotas. */
 import { stringify } from 'csv-stringify';
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -90,18 +90,18 @@ export function batchRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { runtime } = ctx;
   const r = app.withTypeProvider<ZodTypeProvider>();
 
-  r.get('/api/batches', { schema: { tags: ['batches'], summary: 'Batches, newest first', querystring: LimitQuery, response: { 200: BatchListSchema, ...errors } } }, async (req) => {
+  r.get('/batches', { schema: { tags: ['batches'], summary: 'Batches, newest first', querystring: LimitQuery, response: { 200: BatchListSchema, ...errors } } }, async (req) => {
     const { batches, quotas: q } = await listBatches(runtime, req.query.limit);
     return { batches: batches.map((b) => batchView(b, q)) };
   });
 
-  r.get('/api/batches/:id', { schema: { tags: ['batches'], summary: 'One batch: counts by status and verdict, progress, rate, ETA, quota state', params: BatchIdParam, response: { 200: BatchViewSchema, ...errors } } }, async (req) => {
+  r.get('/batches/:id', { schema: { tags: ['batches'], summary: 'One batch: counts by status and verdict, progress, rate, ETA, quota state', params: BatchIdParam, response: { 200: BatchViewSchema, ...errors } } }, async (req) => {
     const s = await batchStatus(runtime, req.params.id);
     return { ...batchView(s.summary, s.quotas), pending: s.pending, state: s.state, waiting: [...s.waiting], warnings: [...s.warnings], budget: { ...s.budget }, ...(s.changes ? { changes: { ...s.changes } } : {}) };
   });
 
   r.get(
-    '/api/batches/:id/results',
+    '/batches/:id/results',
     {
       schema: {
         tags: ['batches'],
@@ -126,7 +126,7 @@ export function batchRoutes(app: FastifyInstance, ctx: RouteContext): void {
     },
   );
 
-  r.get('/api/batches/:id/failures', { schema: { tags: ['batches'], summary: 'Failed and rejected records by error code (reads the whole batch, streamed)', params: BatchIdParam, response: { 200: FailuresSchema, ...errors } } }, async (req) => {
+  r.get('/batches/:id/failures', { schema: { tags: ['batches'], summary: 'Failed and rejected records by error code (reads the whole batch, streamed)', params: BatchIdParam, response: { 200: FailuresSchema, ...errors } } }, async (req) => {
     const byCode: Record<string, number> = {};
     for await (const rec of await batchRecords(runtime, req.params.id)) {
       if (rec.error) byCode[String(rec.error.code)] = (byCode[String(rec.error.code)] ?? 0) + 1;
@@ -135,7 +135,7 @@ export function batchRoutes(app: FastifyInstance, ctx: RouteContext): void {
   });
 
   r.post(
-    '/api/batches',
+    '/batches',
     {
       bodyLimit: ctx.bodyLimitBytes,
       schema: { tags: ['batches'], summary: 'Enqueue a manifest: uploaded as the body (JSONL or CSV), or {"path"} of one under RESCREEN_SERVE_MANIFEST_ROOT', querystring: EnqueueQuery, response: { 202: EnqueueSummarySchema, ...errors } },
@@ -156,7 +156,7 @@ export function batchRoutes(app: FastifyInstance, ctx: RouteContext): void {
     },
   );
 
-  r.post('/api/batches/:id/retry', { schema: { tags: ['batches'], summary: 'Re-enqueue the batch’s failed lines (never rejected ones)', params: BatchIdParam, response: { 202: RetrySummarySchema, ...errors } } }, async (req, reply) => {
+  r.post('/batches/:id/retry', { schema: { tags: ['batches'], summary: 'Re-enqueue the batch’s failed lines (never rejected ones)', params: BatchIdParam, response: { 202: RetrySummarySchema, ...errors } } }, async (req, reply) => {
     return reply.code(202).send({ ...(await retryBatch(runtime, req.params.id)) });
   });
 
@@ -166,12 +166,12 @@ export function batchRoutes(app: FastifyInstance, ctx: RouteContext): void {
     ['cancel', cancelBatch, 'End the lines not yet sent as failed (CANCELLED); answered lines keep their records'],
   ] as const;
   for (const [verb, control, summary] of controls) {
-    r.post(`/api/batches/:id/${verb}`, { schema: { tags: ['batches'], summary, params: BatchIdParam, response: { 200: ControlResultSchema, ...errors } } }, async (req) => ({
+    r.post(`/batches/:id/${verb}`, { schema: { tags: ['batches'], summary, params: BatchIdParam, response: { 200: ControlResultSchema, ...errors } } }, async (req) => ({
       ...(await control(runtime, req.params.id)),
     }));
   }
 
-  r.get('/api/quotas', { schema: { tags: ['operations'], summary: 'The vendor quotas in force', response: { 200: z.array(z.looseObject({ vendor: z.string() })), ...errors } } }, async () =>
+  r.get('/quotas', { schema: { tags: ['operations'], summary: 'The vendor quotas in force', response: { 200: z.array(z.looseObject({ vendor: z.string() })), ...errors } } }, async () =>
     (await quotas(runtime)).map((q) => ({ vendor: q.vendor, quota: q.quota?.text ?? null, source: q.source, workers: q.workers, inFlight: q.inFlight, line: q.line ?? null })),
   );
 }
