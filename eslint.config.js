@@ -80,6 +80,21 @@ export default tseslint.config(
     },
   },
   {
+    // The simulator plays the vendors and the checks use them: both import src/vendors, never the reverse.
+    files: ['src/vendors/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: layer(['cli', 'server', 'app', 'api', 'testing', 'runtime']).concat(['**/jobs/**']), message: 'A lower layer may not import the CLI, the application layer, the composition root or jobs/.' },
+            { group: layer(['simulator', 'checks']), message: 'A vendor knows neither the simulator nor the checks: they import src/vendors, never the reverse.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The bottom layer. checks/ may name the media loader's types in the processor contract and a
     // vendor's name (src/vendors/types.ts `Vendor`); nothing else of the layers above, and errors/ and
     // config/ not even that (nor checks/).

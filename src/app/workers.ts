@@ -3,7 +3,8 @@
  * the worker handle of the runtime. Signals and exit codes are the caller's (the CLI's).
  */
 import type { Vendor } from '../vendors/types.js';
-import { missingCredentials, simulatorCandidates } from '../config/config.js';
+import { missingCredentials } from '../config/config.js';
+import { simulatorCandidates } from '../config/simulator-credentials.js';
 import { InvalidInputError } from '../errors/errors.js';
 import { pendingJobCount } from '../queues/idle.js';
 import { queueOf } from '../queues/names.js';

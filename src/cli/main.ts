@@ -27,7 +27,6 @@ import { simulator, type SimulatorArgs } from './commands/simulator.js';
 import { work } from './commands/work.js';
 import { registerServeCommands } from './commands/serve.js';
 
-
 /** `--format` when given, else csv for an `--output` ending in .csv, else jsonl. */
 function resultsFormat(format: 'jsonl' | 'csv' | undefined, output: string | undefined): 'jsonl' | 'csv' {
   if (format !== undefined) return format;

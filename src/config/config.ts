@@ -4,10 +4,10 @@ import { DEFAULT_CONCURRENCY, DEFAULT_LOCK_MS, DEFAULT_REDIS_URL } from './defau
 import { EnvSchema, vendorEnvSchema } from './env-schema.js';
 import { MIN_CREDENTIAL_LENGTH, secretRedactor } from './redact.js';
 import type { PgTarget } from './store-url.js';
-import { isLoopbackHost, type MediaHostPolicy } from './hosts.js';
+import type { MediaHostPolicy } from './hosts.js';
 import { spacingWindow, type Quota } from './quota-spec.js';
 import type { RateLimit } from './rate-limit.js';
-import type { VendorConfigSpec, VendorSettings } from './vendor-settings.js';
+import { hasNoCredential, type VendorConfigSpec, type VendorSettings } from './vendor-settings.js';
 
 export type { VendorConfigSpec, VendorSettings };
 
@@ -63,7 +63,7 @@ export interface Config {
   /**
    * RESCREEN_SIMULATOR_CREDENTIALS: when a vendor with no credential set gets the simulator's test
    * credentials. `auto` (default): only once its loopback base URL answers as the rescreen simulator
-   * (see {@link simulatorCandidates}); `always`: at once, whatever the base URL; `never`.
+   * (see ./simulator-credentials.ts); `always`: at once, whatever the base URL; `never`.
    */
   readonly simulatorCredentials: 'auto' | 'always' | 'never';
 }
@@ -212,42 +212,6 @@ function vendorSettings(spec: VendorConfigSpec, v: Readonly<Record<string, unkno
   const credentials = simulated && hasNoCredential(given) && spec.simulatorCredentials !== undefined ? { ...given, ...spec.simulatorCredentials } : given;
   const pricePerCall = v[spec.priceVar] as number | undefined;
   return { name: spec.name, baseUrl, credentials, quota, rateLimit: plainRate(quota), pricePerCall, spec };
-}
-
-function hasNoCredential(credentials: Readonly<Record<string, string | undefined>>): boolean {
-  return Object.values(credentials).every((c) => c === undefined);
-}
-
-function isLoopbackUrl(url: string): boolean {
-  try {
-    return isLoopbackHost(new URL(url).hostname);
-  } catch {
-    return false;
-  }
-}
-
-/**
- * The vendors that may use the simulator's test credentials once their base URL answers as the
- * rescreen simulator (RESCREEN_SIMULATOR_CREDENTIALS=auto): no credential of theirs is set and the
- * base URL is a loopback address. A real vendor, or a proxy that is not the simulator, never gets them.
- */
-export function simulatorCandidates(config: Config): string[] {
-  if (config.simulatorCredentials !== 'auto') return [];
-  return Object.values(config.vendors)
-    .filter((s) => s.spec.simulatorCredentials !== undefined && hasNoCredential(s.credentials) && isLoopbackUrl(s.baseUrl))
-    .map((s) => s.name);
-}
-
-/** `config` with the simulator's test credentials for `vendors` (those whose base URL answered as the simulator). */
-export function withSimulatorCredentials(config: Config, vendors: readonly string[]): Config {
-  if (vendors.length === 0) return config;
-  const updated = Object.fromEntries(
-    Object.entries(config.vendors).map(([name, s]) => [
-      name,
-      vendors.includes(name) && s.spec.simulatorCredentials !== undefined ? { ...s, credentials: { ...s.credentials, ...s.spec.simulatorCredentials } } : s,
-    ]),
-  );
-  return { ...config, vendors: updated };
 }
 
 /**

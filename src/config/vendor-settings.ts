@@ -33,6 +33,11 @@ export interface VendorConfigSpec {
   derivedSecrets?(credentials: Readonly<Record<string, string | undefined>>): readonly (string | undefined)[];
 }
 
+/** True when no credential of a vendor is set. */
+export function hasNoCredential(credentials: Readonly<Record<string, string | undefined>>): boolean {
+  return Object.values(credentials).every((c) => c === undefined);
+}
+
 /** One vendor's parsed configuration: `config.vendors[name]`. */
 export interface VendorSettings {
   readonly name: string;

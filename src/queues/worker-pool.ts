@@ -41,7 +41,7 @@ export interface WorkerPoolOptions {
   readonly prefix: string;
   /** Vendors to work for (the runtime passes the registered ones, or `--vendor`'s). */
   readonly vendors: readonly Vendor[];
-  /** Each vendor's words (its definition's label and credential variables), for messages. */
+  /** Each vendor's label and credential variables (its definition), for messages. */
   readonly words: Readonly<Record<Vendor, Pick<VendorConfigSpec, 'label' | 'credentials'>>>;
   readonly tuning: WorkerTuning;
   /** Concurrent jobs per vendor queue in this process; default `tuning.concurrency`. */
@@ -306,16 +306,10 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
     if (this.stopped.has(vendor)) return;
     this.stopped.set(vendor, error);
     const what = error instanceof AuthenticationError ? 'refused our credentials (401)' : 'denied access (403)';
-    const words = this.options.words[vendor];
-    const fix = words ? Object.values(words.credentials).join(', ') : `${vendor}'s credentials`;
-    this.options.log.fatal(
-      { vendor, code: error.code, transactionId: error.transactionId },
-      `${words?.label ?? vendor} ${what}: stopped taking ${vendor} jobs; they stay queued. Fix ${fix} and start the worker again.`,
-    );
-    this.workers
-      .get(vendor)
-      ?.pause(true)
-      .catch((err: unknown) => this.options.log.error({ vendor, err }, 'could not pause worker'));
+    const { label, credentials } = this.options.words[vendor] ?? { label: vendor, credentials: {} };
+    const fix = `Fix ${Object.values(credentials).join(', ') || `${vendor}'s credentials`} and start the worker again.`;
+    this.options.log.fatal({ vendor, code: error.code, transactionId: error.transactionId }, `${label} ${what}: stopped taking ${vendor} jobs; they stay queued. ${fix}`);
+    this.workers.get(vendor)?.pause(true).catch((err: unknown) => this.options.log.error({ vendor, err }, 'could not pause worker'));
     this.emit('vendor-stopped', vendor, error);
   }
 }
