@@ -2,7 +2,9 @@
  * What a vendor is to rescreen: one folder (src/vendors/<name>/) exporting one {@link VendorDefinition},
  * and one line in the vendor registry (src/vendors/registry.ts). Everything generic (config, runtime,
  * worker pool, status, redaction, retry, budget, demo) loops over the registry; nothing else names a
- * vendor.
+ * vendor, nor rebuilds its words: its name and label, and the names of its variables (credentials,
+ * base URL, quota, price) are read from its definition. A vendor's name is a `Vendor` and its name
+ * and label a `VendorIdentity` (./types.ts, a module the transport below this one can import too).
  */
 import type { VendorConfigSpec, VendorSettings } from '../config/vendor-settings.js';
 import type { MediaLimits } from '../media/types.js';
@@ -17,8 +19,8 @@ export interface VendorClient {
 export type ClientOptions = Omit<TransportOptions, 'baseUrl'>;
 
 /**
- * One vendor: its environment (base URL, credentials, quota variables; from {@link VendorConfigSpec}),
- * the secrets it derives (redaction), its client factory and its media caps.
+ * One vendor: its words (name, label, and its variables: base URL, credentials, quota, price; from
+ * {@link VendorConfigSpec}), the secrets it derives (redaction), its client factory and its media caps.
  */
 export interface VendorDefinition<Client extends VendorClient = VendorClient> extends VendorConfigSpec {
   /**
