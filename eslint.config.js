@@ -80,16 +80,32 @@ export default tseslint.config(
     },
   },
   {
-    // The bottom layer. checks/ may name the media loader's types in the processor contract; nothing
-    // else of the layers above, and errors/ and config/ not even that (nor checks/).
+    // The simulator plays the vendors and the checks use them: both import src/vendors, never the reverse.
+    files: ['src/vendors/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: layer(['cli', 'server', 'app', 'api', 'testing', 'runtime']).concat(['**/jobs/**']), message: 'A lower layer may not import the CLI, the application layer, the composition root or jobs/.' },
+            { group: layer(['simulator', 'checks']), message: 'A vendor knows neither the simulator nor the checks: they import src/vendors, never the reverse.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The bottom layer. checks/ may name the media loader's types in the processor contract and a
+    // vendor's name (src/vendors/types.ts `Vendor`); nothing else of the layers above, and errors/ and
+    // config/ not even that (nor checks/).
     files: ['src/checks/**'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
           patterns: [
-            { group: layer(['cli', 'server', 'app', 'api', 'testing', 'runtime', 'queues', 'store', 'vendors', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'simulator', 'log', 'metrics']).concat(['**/jobs/**']), message: 'checks/ is the bottom layer: it imports only errors/, config/ and media types.' },
-            { group: layer(['media']), allowTypeImports: true, message: 'checks/ may use the media loader\'s types only.' },
+            { group: layer(['cli', 'server', 'app', 'api', 'testing', 'runtime', 'queues', 'store', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'simulator', 'log', 'metrics']).concat(['**/jobs/**']), message: 'checks/ is the bottom layer: it imports only errors/, config/ and media and vendor types.' },
+            { group: layer(['media', 'vendors']), allowTypeImports: true, message: 'checks/ may use the media loader\'s and the vendors\' types only.' },
           ],
         },
       ],

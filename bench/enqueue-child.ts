@@ -18,8 +18,9 @@ import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Queue, type BulkJobOptions } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { CheckName, Vendor } from '../src/checks/registry.js';
-import type { IdentifyOptions, JobPayload } from '../src/checks/types.js';
+import type { CheckName } from '../src/checks/registry.js';
+import type { Vendor } from '../src/vendors/types.js';
+import type { CheckOptions, JobPayload } from '../src/checks/types.js';
 import { BUILT_INS, loadConfig } from '../src/runtime/built-ins.js';
 import { createLogger } from '../src/log/logger.js';
 import { enqueueManifest } from '../src/queues/producer.js';
@@ -80,7 +81,7 @@ interface ManifestObject {
   readonly subject?: string;
   readonly ref?: string;
   readonly frames?: string[];
-  readonly options?: IdentifyOptions;
+  readonly options?: CheckOptions;
 }
 
 type Bulk = { name: CheckName; data: JobPayload; opts: BulkJobOptions }[];

@@ -6,12 +6,12 @@
 import { z } from 'zod';
 import { defineCheck } from '../src/checks/registry.js';
 import { MediaRef } from '../src/checks/schemas.js';
-import type { OotoClient } from '../src/vendors/types.js';
+import type { IdentifyOptions, OotoClient } from '../src/vendors/types.js';
 import { ootoVendor } from '../src/vendors/ooto/vendor.js';
 import { singleRef } from './media-ref.js';
 
-/** Options of `ooto-identify`; the query flags are sent only when true. */
-export const IdentifyOptionsSchema = z
+/** Options of `ooto-identify` (its own: the generic contract only carries them); the query flags are sent only when true. */
+export const IdentifyOptionsSchema: z.ZodType<IdentifyOptions> = z
   .object({ checkLiveness: z.boolean().optional(), checkDeepfake: z.boolean().optional() })
   .strict();
 
@@ -25,12 +25,14 @@ export const ootoIdentify = defineCheck<OotoClient>({
   recordFields: ['templateId'],
   processor: async (payload, deps, signal) => {
     const photo = await deps.media.loadPhoto(singleRef(payload), payload.baseDir, signal);
-    const answer = await deps.client.identify(photo, payload.options ?? {}, signal ? { signal } : {});
+    // Validated at enqueue by the payload schema; read again here as this check's own type.
+    const options = IdentifyOptionsSchema.parse(payload.options ?? {});
+    const answer = await deps.client.identify(photo, options, signal ? { signal } : {});
     const { similarity, templateId } = answer.result;
     return {
       verdict: similarity >= deps.identifyMatchThreshold ? 'match' : 'no-match',
       score: similarity,
-      templateId,
+      fields: { templateId },
       transactionId: answer.transactionId,
       response: answer.body,
     };

@@ -11,6 +11,7 @@ import {
   enqueueBatch,
   isFinished,
   listBatches,
+  pickEnqueueOptions,
   loadConfig,
   openRuntime,
   recordByTransactionId,
@@ -22,11 +23,12 @@ import {
   waitUntilIdle,
   type BatchStatus,
   type BatchSummary,
+  type EnqueueOptions as AppEnqueueOptions,
   type EnqueueSummary,
   type RetrySummary,
   type WorkerHandle,
 } from '../app/index.js';
-import type { CheckName, Vendor } from '../checks/registry.js';
+import type { Vendor } from '../app/index.js';
 import type { RecordStatus, ResultRecord } from '../checks/types.js';
 import type { Config } from '../config/config.js';
 import { WaitTimeoutError, type VendorError } from '../errors/errors.js';
@@ -62,15 +64,13 @@ export type ManifestInput =
       readonly name?: string;
     };
 
-/** Options of {@link Rescreen.enqueue}. */
-export interface EnqueueOptions {
-  /** The batch id. Default: the manifest's name plus a hash of its content (enqueueing the same lines twice pays nothing twice). */
-  readonly batch?: string;
-  /** The check of lines that name none (`--check`). */
-  readonly check?: CheckName;
-  /** Validate and estimate only: nothing is written (`--dry-run`). */
-  readonly dryRun?: boolean;
-}
+/**
+ * Options of {@link Rescreen.enqueue}: the enqueue options the CLI's flags and the HTTP API's query
+ * parameters are too (src/app/enqueue-options.ts), by their camelCase names: `batch` (default: the
+ * manifest's name plus a hash of its content, so enqueueing the same lines twice pays nothing twice),
+ * `check`, `dryRun`, `maxCalls`, `maxSpend`, `priority`, `dedupe`.
+ */
+export type EnqueueOptions = AppEnqueueOptions;
 
 /** Options of {@link Rescreen.work}. */
 export interface WorkOptions {
@@ -188,7 +188,7 @@ export async function createRescreen(options: RescreenOptions = {}): Promise<Res
   let closing: Promise<void> | undefined;
 
   const enqueue = async (manifest: ManifestInput, opts: EnqueueOptions = {}): Promise<EnqueueSummary> => {
-    const args = { ...(opts.batch !== undefined ? { batch: opts.batch } : {}), ...(opts.check !== undefined ? { check: opts.check } : {}), dryRun: opts.dryRun ?? false };
+    const args = pickEnqueueOptions(opts);
     if (typeof manifest === 'string') return enqueueBatch(runtime, { manifest, ...args });
     const name = manifest.name ?? 'lines';
     const spool = await spoolLines(manifest.lines, basename(name));

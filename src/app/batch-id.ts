@@ -24,6 +24,14 @@ export interface DefaultBatchIdOptions {
  * Files that are not media do not count (a `.DS_Store` that changes does not start a new batch).
  */
 export async function defaultBatchId(manifestPath: string, options: DefaultBatchIdOptions = {}): Promise<string> {
+  return (await defaultBatchIdOf(manifestPath, options)).batch;
+}
+
+/**
+ * {@link defaultBatchId}, with a manifest file's sha256 (`undefined` for a folder): the producer's
+ * cursor fingerprints the file by it, so the file is read once to be hashed, not twice.
+ */
+export async function defaultBatchIdOf(manifestPath: string, options: DefaultBatchIdOptions = {}): Promise<{ batch: string; sha256: string | undefined }> {
   const hash = createHash('sha256');
   let stem: string;
   const isFolder = (await stat(manifestPath)).isDirectory();
@@ -39,7 +47,8 @@ export async function defaultBatchId(manifestPath: string, options: DefaultBatch
   } else {
     stem = basename(manifestPath, extname(manifestPath));
   }
-  const digest = isFolder ? hash.digest('hex') : (await hashFile(manifestPath)).sha256;
+  const sha256 = isFolder ? undefined : (await hashFile(manifestPath)).sha256;
+  const digest = sha256 ?? hash.digest('hex');
   const safe = stem.replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 60) || 'batch';
-  return `${safe}-${digest.slice(0, 12)}`;
+  return { batch: `${safe}-${digest.slice(0, 12)}`, sha256 };
 }

@@ -1,18 +1,18 @@
 /**
- * The application layer for batches: what the CLI (and next the HTTP API and the testing kit) ask
- * of rescreen, as plain data. No printing, no process exits: errors are the taxonomy's
+ * The application layer for batches: what the CLI, the HTTP API, the programmatic API and the
+ * testing kit ask of rescreen, as plain data. No printing, no process exits: errors are the taxonomy's
  * (InvalidInputError, NotFoundError), and each caller renders them its own way.
  */
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CheckName, Vendor } from '../checks/registry.js';
+import type { CheckName } from '../checks/registry.js';
+import type { Vendor } from '../vendors/types.js';
 import type { RecordStatus, ResultRecord } from '../checks/types.js';
 import { ErrorCodes, InvalidInputError, NotFoundError, RescreenError } from '../errors/errors.js';
 import { ManifestUnreadableError } from '../manifest/errors.js';
-import { validateBatchId } from '../manifest/line.js';
 import { createMediaProbe } from '../media/probe.js';
 import { pendingJobCount } from '../queues/idle.js';
-import { bullmqPriority, DEFAULT_PRIORITY, MAX_PRIORITY, queueOf } from '../queues/names.js';
+import { bullmqPriority, queueOf } from '../queues/names.js';
 import { enqueueManifest, type EnqueueSummary } from '../queues/producer.js';
 import { retryFailed, type RetrySummary } from '../queues/retry.js';
 import { quotaReport, type VendorQuotaReport } from '../quota/report.js';
@@ -21,31 +21,24 @@ import { COUNT_ON_READ_MAX_LINES, finishedBatchChanges } from '../history/change
 import type { ChangeCounts } from '../history/changes.js';
 import { isBatchFinished as isFinished } from '../store/types.js';
 import type { BatchSummary } from '../store/types.js';
-import { defaultBatchId } from './batch-id.js';
+import { defaultBatchIdOf } from './batch-id.js';
 import { reopenBatch, type BatchState } from './control.js';
 import { whyWaiting } from './waiting.js';
 import { batchBudget, batchTerms, budgetWarnings, dryRunCosts, parseCaps, recordTermsAndCaps, requirePrices, type BatchBudget, type DryRunCosts } from './budget.js';
 import { describeFsError } from './fs-words.js';
+import { checkEnqueueOptions, type EnqueueOptions } from './enqueue-options.js';
 
 export { isFinished };
 
-export interface EnqueueArgs {
+/** What {@link enqueueBatch} takes: the manifest, the enqueue options (./enqueue-options.ts), and how the caller found the manifest. */
+export interface EnqueueArgs extends EnqueueOptions {
   readonly manifest: string;
-  readonly batch?: string;
-  readonly check?: CheckName;
-  readonly dryRun?: boolean;
   /** Where relative refs resolve (default: the manifest's folder). */
   readonly baseDir?: string;
   /** What the batch records as its manifest (default: the manifest path). */
   readonly manifestLabel?: string;
-  /** Most paid calls the batch may make (all vendors). */
-  readonly maxCalls?: number;
-  /** Most the batch may spend at its prices (recorded at its first enqueue), a decimal amount of its currency. */
-  readonly maxSpend?: string;
-  /** 1 (last) to 100 (first): a higher one goes ahead of batches queued earlier. Default 50. */
-  readonly priority?: number;
-  /** Pay once per media: lines with the same bytes, check and options share one vendor answer. */
-  readonly dedupe?: boolean;
+  /** The manifest file's sha256 when the caller has hashed it already (an upload): it is not read again to be hashed. */
+  readonly manifestSha256?: string;
   /**
    * Keep at most RESCREEN_MAX_QUEUED jobs waiting, feeding the rest as workers drain them (the call
    * then lasts until the last chunk is queued). Default true; `rescreen run` turns it off, since its
@@ -55,18 +48,20 @@ export interface EnqueueArgs {
 }
 
 /**
- * The batch id: the one given (checked), or one derived from the manifest's content. `check`
- * counts for a folder, where it decides which files are lines.
- * @throws InvalidInputError for a bad id or an unreadable manifest.
+ * The batch id: the one given (checked with the options), or one derived from the manifest's
+ * content, with the manifest file's sha256 then (it is hashed once). `check` counts for a folder,
+ * where it decides which files are lines.
+ * @throws InvalidInputError for an unreadable manifest.
  */
-export async function resolveBatchId(runtime: Pick<Runtime, 'checks'>, manifest: string, batch: string | undefined, check?: CheckName): Promise<string> {
-  if (batch !== undefined) {
-    const checked = validateBatchId(batch);
-    if (!checked.ok) throw new InvalidInputError(`--batch ${JSON.stringify(batch)}: ${checked.reason}`);
-    return checked.batch;
-  }
+async function resolveBatchId(
+  runtime: Pick<Runtime, 'checks'>,
+  manifest: string,
+  batch: string | undefined,
+  check: CheckName | undefined,
+): Promise<{ batch: string; sha256?: string | undefined }> {
+  if (batch !== undefined) return { batch };
   try {
-    return await defaultBatchId(manifest, { checks: runtime.checks, ...(check !== undefined ? { check } : {}) });
+    return await defaultBatchIdOf(manifest, { checks: runtime.checks, ...(check !== undefined ? { check } : {}) });
   } catch (error) {
     throw new InvalidInputError(`cannot read manifest ${manifest}: ${describeFsError(error)}`, { cause: error });
   }
@@ -78,26 +73,25 @@ export async function resolveBatchId(runtime: Pick<Runtime, 'checks'>, manifest:
  * @throws InvalidInputError when the manifest cannot be read at all.
  */
 export async function enqueueBatch(runtime: Runtime, args: EnqueueArgs): Promise<EnqueueSummary & { costs?: DryRunCosts }> {
-  const caps = parseCaps(args);
-  if (args.priority !== undefined && !(Number.isInteger(args.priority) && args.priority >= 1 && args.priority <= MAX_PRIORITY)) {
-    throw new InvalidInputError(`--priority must be a whole number from 1 (last) to ${MAX_PRIORITY} (first); the default is ${DEFAULT_PRIORITY}`);
-  }
-  const batch = await resolveBatchId(runtime, args.manifest, args.batch, args.check);
+  const options = checkEnqueueOptions(args);
+  const caps = parseCaps(options);
+  const { batch, sha256 = args.manifestSha256 } = await resolveBatchId(runtime, args.manifest, options.batch, options.check);
   const { config } = runtime;
   // The batch's own prices (from its first enqueue), else this process's: they are recorded with it.
   const terms = await batchTerms(runtime, batch);
   requirePrices(runtime, batch, caps, terms);
   // Terms and caps are in place before the first job can be taken.
-  if (args.dryRun !== true) await recordTermsAndCaps(runtime, batch, caps);
+  if (!options.dryRun) await recordTermsAndCaps(runtime, batch, caps);
   try {
     const summary = await enqueueManifest({
       manifestPath: resolve(args.manifest),
       batch,
-      ...(args.check !== undefined ? { checkOverride: args.check } : {}),
-      dryRun: args.dryRun ?? false,
+      ...(options.check !== undefined ? { checkOverride: options.check } : {}),
+      dryRun: options.dryRun,
       ...(args.baseDir !== undefined ? { baseDir: resolve(args.baseDir) } : {}),
       ...(args.manifestLabel !== undefined ? { manifestLabel: args.manifestLabel } : {}),
-      ...(args.dryRun === true
+      ...(sha256 !== undefined ? { manifestSha256: sha256 } : {}),
+      ...(options.dryRun
         ? {
             probe: createMediaProbe({ photoMaxBytes: config.photoMaxBytes, hostPolicy: config.mediaHosts }),
             rateLimits: Object.fromEntries(runtime.vendors.map((v) => [v.name, config.vendors[v.name]?.rateLimit])),
@@ -106,8 +100,8 @@ export async function enqueueBatch(runtime: Runtime, args: EnqueueArgs): Promise
       checks: runtime.checks,
       queues: runtime.queues,
       store: runtime.store,
-      ...(args.priority !== undefined ? { jobOptions: { priority: bullmqPriority(args.priority) } } : {}),
-      ...(args.dedupe === true ? { dedupe: true } : {}),
+      ...(options.priority !== undefined ? { jobOptions: { priority: bullmqPriority(options.priority) } } : {}),
+      ...(options.dedupe === true ? { dedupe: true } : {}),
       ...(args.window !== false ? { maxQueued: config.maxQueued } : {}),
       // Folder mode: which files made no line, for whoever asks (LOG_LEVEL=debug).
       onSkip: (skip) => runtime.log.debug({ path: skip.path, reason: skip.reason }, 'folder entry skipped'),

@@ -4,8 +4,7 @@
  * prices, currency and store are its own, recorded at its first enqueue: a worker's environment
  * never loosens its caps.
  */
-import type { Vendor } from '../checks/registry.js';
-import { priceVarOf } from '../config/config.js';
+import type { Vendor } from '../vendors/types.js';
 import { toMicros } from '../config/env-schema.js';
 import type { Micros } from '../queues/batch-budget.js';
 import { callsKey } from '../redis/keys.js';
@@ -16,14 +15,15 @@ import { recordTerms } from '../runtime/store.js';
 import { InvalidInputError, NotFoundError } from '../errors/errors.js';
 import { isBatchFinished as isFinished, type BatchSummary } from '../store/types.js';
 import { promoteHeldJobs } from './control.js';
+import { checkEnqueueOptions } from './enqueue-options.js';
 
 export type { BatchSpend, BatchTerms } from '../queues/batch-terms.js';
 export type { Micros } from '../queues/batch-budget.js';
 
 /** Caps as the user gives them: a whole number of calls, a decimal amount of the currency. */
 export interface CapArgs {
-  readonly maxCalls?: number;
-  readonly maxSpend?: string;
+  readonly maxCalls?: number | undefined;
+  readonly maxSpend?: string | undefined;
 }
 
 /** Caps checked for form. */
@@ -62,20 +62,13 @@ export function formatMoney(micros: Micros, currency: string): string {
   return `${currency} ${text}`;
 }
 
-/** Checks caps for form, before anything is read or written. @throws InvalidInputError naming the flag. */
+/** Checks caps for form (the enqueue options' rules), before anything is read or written. @throws InvalidInputError naming the flag. */
 export function parseCaps(caps: CapArgs): Caps {
-  const out: { maxCalls?: number; maxSpend?: Micros } = {};
-  if (caps.maxCalls !== undefined) {
-    if (!Number.isSafeInteger(caps.maxCalls) || caps.maxCalls < 0) throw new InvalidInputError('--max-calls must be a whole number ≥ 0');
-    out.maxCalls = caps.maxCalls;
-  }
-  if (caps.maxSpend !== undefined) {
-    if (!/^\d{1,12}(\.\d{1,6})?$/.test(caps.maxSpend.trim())) {
-      throw new InvalidInputError(`--max-spend must be an amount such as 25 or 12.50 (got ${JSON.stringify(caps.maxSpend)})`);
-    }
-    out.maxSpend = toMicros(caps.maxSpend.trim());
-  }
-  return out;
+  const checked = checkEnqueueOptions({ ...(caps.maxCalls !== undefined ? { maxCalls: caps.maxCalls } : {}), ...(caps.maxSpend !== undefined ? { maxSpend: caps.maxSpend } : {}) });
+  return {
+    ...(checked.maxCalls !== undefined ? { maxCalls: checked.maxCalls } : {}),
+    ...(checked.maxSpend !== undefined ? { maxSpend: toMicros(checked.maxSpend) } : {}),
+  };
 }
 
 /**
@@ -198,7 +191,7 @@ function vendorNames(runtime: Runtime): Vendor[] {
   return runtime.vendors.map((v) => v.name);
 }
 
+/** The vendor's price variable, as its definition names it (a vendor this build does not know: its name). */
 function priceVar(runtime: Runtime, vendor: Vendor): string {
-  const spec = runtime.config.vendors[vendor]?.spec;
-  return spec ? priceVarOf(spec) : `${vendor.toUpperCase()}_PRICE_PER_CALL`;
+  return runtime.vendors.find((v) => v.name === vendor)?.priceVar ?? `the price of ${vendor}`;
 }

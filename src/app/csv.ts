@@ -1,6 +1,6 @@
 /**
  * The flat CSV form of a record and of an attempt-log row, shared by every export (CLI `results
- * --format csv`, the API next). Every text cell is made safe to open in a spreadsheet
+ * --format csv`, the HTTP API's results). Every text cell is made safe to open in a spreadsheet
  * ({@link csvSafe}).
  */
 import type { ResultRecord } from '../checks/types.js';
@@ -21,31 +21,29 @@ function text(value: string | null | undefined): string | null {
   return value === null || value === undefined ? null : csvSafe(value);
 }
 
-export const CSV_COLUMNS = [
-  'batch',
-  'line',
-  'subject',
-  'ref',
-  'frames',
-  'check',
-  'status',
-  'transactionId',
-  'verdict',
-  'score',
-  'templateId',
-  'errorCode',
-  'errorMessage',
-  'attempts',
-  'finishedAt',
-  'refHadQuery',
-  'mediaSha256',
-  'mediaBytes',
-  'mediaType',
-] as const;
+/** The columns every record has, in order; the checks' own record fields go after `score`. */
+const COMMON_COLUMNS = ['batch', 'line', 'subject', 'ref', 'frames', 'check', 'status', 'transactionId', 'verdict', 'score'] as const;
+const TRAILING_COLUMNS = ['errorCode', 'errorMessage', 'attempts', 'finishedAt', 'refHadQuery', 'mediaSha256', 'mediaBytes', 'mediaType'] as const;
 
-export type CsvRow = Record<(typeof CSV_COLUMNS)[number], string | number | null>;
+/**
+ * The record CSV's columns: the common ones, with each field the checks add to their records
+ * (`CheckRegistry.recordFields`; the built-in checks: `templateId`) after `score`.
+ */
+export function csvColumns(checkFields: readonly string[]): string[] {
+  return [...COMMON_COLUMNS, ...checkFields, ...TRAILING_COLUMNS];
+}
 
-export function csvRow(r: ResultRecord): CsvRow {
+export type CsvRow = Record<string, string | number | null>;
+
+/** A check field's cell: text made safe, numbers and booleans as they are, nothing as empty. */
+function fieldCell(value: unknown): string | number | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'number') return value;
+  return csvSafe(typeof value === 'string' ? value : JSON.stringify(value));
+}
+
+/** A record as a CSV row of {@link csvColumns} `(checkFields)`. */
+export function csvRow(r: ResultRecord, checkFields: readonly string[]): CsvRow {
   const media = r.media ?? [];
   return {
     batch: text(r.batch),
@@ -58,7 +56,7 @@ export function csvRow(r: ResultRecord): CsvRow {
     transactionId: text(r.transactionId),
     verdict: r.verdict,
     score: r.score,
-    templateId: text(r.templateId),
+    ...Object.fromEntries(checkFields.map((field) => [field, fieldCell(r[field])])),
     errorCode: r.error ? csvSafe(String(r.error.code)) : null,
     errorMessage: text(r.error?.message),
     attempts: r.attempts,

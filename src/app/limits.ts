@@ -1,11 +1,20 @@
 /** Vendor quotas at run time, as the application layer offers them (`rescreen limits`). */
-import type { Vendor } from '../checks/registry.js';
+import type { Vendor } from '../vendors/types.js';
 import { InvalidInputError } from '../errors/errors.js';
 import { parseOverride, resetOverride, setOverride } from '../quota/limits.js';
+import type { VendorQuotaReport } from '../quota/report.js';
 import { QUOTA_SYNTAX, type Quota } from '../quota/spec.js';
 import type { Runtime } from '../runtime/runtime.js';
+import { quotas } from './batches.js';
 
-export { quotas as quotaLimits } from './batches.js';
+/** The quota in force per vendor, with the variable its environment quota comes from (the vendor's definition's). */
+export async function quotaLimits(runtime: Runtime): Promise<(VendorQuotaReport & { variable: string })[]> {
+  return (await quotas(runtime)).map((r) => ({ ...r, variable: rateLimitVar(runtime, r.vendor) }));
+}
+
+function rateLimitVar(runtime: Runtime, vendor: Vendor): string {
+  return runtime.vendors.find((v) => v.name === vendor)?.rateLimitVar ?? `${vendor}'s quota variable`;
+}
 
 function vendorArg(runtime: Runtime, text: string): Vendor {
   const names = runtime.vendors.map((v) => v.name);
@@ -31,8 +40,8 @@ export async function setQuota(runtime: Runtime, vendorText: string, text: strin
 }
 
 /** Removes the override; says whether there was one and what is in force now (the environment's). */
-export async function resetQuota(runtime: Runtime, vendorText: string): Promise<{ vendor: Vendor; removed: boolean; quota: Quota | undefined }> {
+export async function resetQuota(runtime: Runtime, vendorText: string): Promise<{ vendor: Vendor; removed: boolean; quota: Quota | undefined; variable: string }> {
   const vendor = vendorArg(runtime, vendorText);
   const removed = await resetOverride(runtime.redis, runtime.config.prefix, vendor);
-  return { vendor, removed, quota: runtime.config.vendors[vendor]?.quota };
+  return { vendor, removed, quota: runtime.config.vendors[vendor]?.quota, variable: rateLimitVar(runtime, vendor) };
 }

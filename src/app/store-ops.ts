@@ -6,8 +6,9 @@ import type { Config } from '../config/config.js';
 import { InvalidInputError } from '../errors/errors.js';
 import { openPgStore } from '../runtime/store.js';
 import type { Runtime } from '../runtime/runtime.js';
-import type { MigrateResult } from '../store/postgres/migrate.js';
 import { countAttempts, keepSourceSummary } from '../store/postgres/pg-copy.js';
+import { createPgPool, pgTarget } from '../store/postgres/connection.js';
+import { dropSchema, type MigrateResult } from '../store/postgres/migrate.js';
 import type { AttemptRow, EraseCounts, PurgeCounts } from '../store/types.js';
 
 /** `rescreen db migrate`: applies the PostgreSQL store's migrations (RESCREEN_STORE_URL); needs no Redis. */
@@ -15,9 +16,23 @@ export async function migrateStore(config: Config): Promise<MigrateResult> {
   if (config.storeUrl === undefined) {
     throw new InvalidInputError('RESCREEN_STORE_URL is not set: the Redis store needs no migrations (set it to postgres://… to use PostgreSQL)');
   }
-  const { pool, migrated } = await openPgStore(config.storeUrl);
+  const { pool, migrated } = await openPgStore(config.storeUrl, {}, config.store);
   await pool.end();
   return migrated;
+}
+
+/**
+ * Drops a PostgreSQL store's schema with everything in it: the testing kit's own store, at its
+ * cleanup. @throws TypeError for a URL that is not a store URL.
+ */
+export async function dropStore(url: string): Promise<void> {
+  const target = pgTarget(url);
+  const pool = createPgPool(target, { max: 1 });
+  try {
+    await dropSchema(pool, target.schema);
+  } finally {
+    await pool.end();
+  }
 }
 
 /** The attempt log of a batch, in the order the calls were answered. */

@@ -1,5 +1,5 @@
 /** Why a batch is slow or still: what `status` tells besides the counts. */
-import type { Vendor } from '../checks/registry.js';
+import type { Vendor } from '../vendors/types.js';
 import { readHeartbeats } from '../quota/capacity.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { BatchSummary } from '../store/types.js';

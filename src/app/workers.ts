@@ -2,8 +2,9 @@
  * Running workers as the application layer offers it: which vendors a process may work for, and
  * the worker handle of the runtime. Signals and exit codes are the caller's (the CLI's).
  */
-import type { Vendor } from '../errors/errors.js';
-import { missingCredentials, simulatorCandidates } from '../config/config.js';
+import type { Vendor } from '../vendors/types.js';
+import { missingCredentials } from '../config/config.js';
+import { simulatorCandidates } from '../config/simulator-credentials.js';
 import { InvalidInputError } from '../errors/errors.js';
 import { pendingJobCount } from '../queues/idle.js';
 import { queueOf } from '../queues/names.js';
@@ -32,6 +33,7 @@ export async function credentialedVendors(runtime: Runtime, vendors: readonly Ve
   const notSimulator = new Set(simulatorCandidates(runtime.config));
   for (const vendor of vendors) {
     const missing = missingCredentials(runtime.config, vendor);
+    const label = runtime.config.vendors[vendor]?.spec.label ?? vendor;
     if (missing.length === 0) {
       ready.push(vendor);
       continue;
@@ -41,10 +43,10 @@ export async function credentialedVendors(runtime: Runtime, vendors: readonly Ve
       const settings = runtime.config.vendors[vendor];
       // A loopback base URL that did not answer as the simulator: say so, it is why no test credentials were used.
       const why = settings && notSimulator.has(vendor) ? ` (${settings.spec.baseUrlVar} ${settings.baseUrl} does not answer as the rescreen simulator)` : '';
-      blocking.push(`${notSet(missing)}: ${vendor.toUpperCase()} has jobs to do (${queued} queued)${why}`);
+      blocking.push(`${notSet(missing)}: ${label} has jobs to do (${queued} queued)${why}`);
       continue;
     }
-    runtime.log.warn({ vendor, missing }, `${notSet(missing)}: not working for ${vendor.toUpperCase()}`);
+    runtime.log.warn({ vendor, missing }, `${notSet(missing)}: not working for ${label}`);
   }
   if (blocking.length > 0) {
     throw new InvalidInputError(`${blocking.join('; ')}; their jobs would only be refused: set the variables and start again (nothing was called)`);

@@ -6,16 +6,13 @@
  */
 import type { z } from 'zod';
 import type { CheckInput, MediaLimits } from '../media/types.js';
-import type { Vendor } from '../errors/errors.js';
+import type { Vendor } from '../vendors/types.js';
 import type { Processor } from './processor.js';
-import type { CheckName, Verdict } from './types.js';
+import type { CheckName, CheckOutcome, RecordFieldValue, Verdict } from './types.js';
 
 export type { CheckInput };
 
-export type { CheckName, Vendor };
-
-/** Fields a check may add to its records beyond the common ones. */
-export type RecordField = 'templateId';
+export type { CheckName };
 
 /**
  * One check, described by its own module in jobs/: what a manifest line must carry (`payload`, the
@@ -29,12 +26,18 @@ export interface CheckModule<Client = never> {
   readonly input: CheckInput;
   /** One line for `--help` and the README table. */
   readonly description: string;
-  /** The line's fields beyond `check` and `subject`: `ref` (photo, video) or `frames`, and any options. */
+  /**
+   * The line's fields beyond `check` and `subject`: `ref` (photo, video) or `frames`, and the check's
+   * own `options` when it has any (their schema is the check's: generic code only carries them).
+   */
   readonly payload: z.ZodObject;
   /** The verdicts the check can give, the good (expected at onboarding) one first. */
   readonly verdicts: readonly [Verdict, Verdict];
-  /** Fields the check adds to its records (ooto-identify: the best-matching `templateId`). */
-  readonly recordFields?: readonly RecordField[];
+  /**
+   * Fields the check adds to its completed records, at the top level, from its outcome's `fields`
+   * (ooto-identify: the best-matching `templateId`); the CSV export gives each a column.
+   */
+  readonly recordFields?: readonly string[];
   readonly processor: Processor<Client>;
 }
 
@@ -61,6 +64,8 @@ export class CheckRegistry {
   readonly names: readonly CheckName[];
   /** The vendors the checks use, in the registry's vendor order. */
   readonly vendors: readonly Vendor[];
+  /** Every field a check adds to its records, in check order, each once (the CSV export's extra columns). */
+  readonly recordFields: readonly string[];
 
   /**
    * @param modules the check modules (jobs/index.ts, plus any a test adds)
@@ -81,6 +86,7 @@ export class CheckRegistry {
     if (missing.length > 0) throw new Error(`no processor for check(s): ${missing.join(', ')}`);
     this.names = modules.map((m) => m.name);
     this.vendors = vendors.map((v) => v.name);
+    this.recordFields = [...new Set(modules.flatMap((m) => m.recordFields ?? []))];
   }
 
   has(value: unknown): value is CheckName {
@@ -112,8 +118,8 @@ export class CheckRegistry {
     return this.#media.get(this.vendorOf(name)) ?? {};
   }
 
-  /** Whether the check's records carry `field` (the module says, not the check's name). */
-  adds(name: CheckName, field: RecordField): boolean {
-    return this.get(name).recordFields?.includes(field) === true;
+  /** The fields the check declares, from its outcome (a declared field the outcome left out is `null`). */
+  recordFieldsOf(name: CheckName, outcome: Pick<CheckOutcome, 'fields'>): Record<string, RecordFieldValue> {
+    return Object.fromEntries((this.get(name).recordFields ?? []).map((field) => [field, outcome.fields?.[field] ?? null]));
   }
 }

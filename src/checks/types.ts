@@ -13,11 +13,14 @@ export type RecordStatus = 'completed' | 'rejected' | 'failed';
 export const RECORD_STATUSES: readonly RecordStatus[] = ['completed', 'rejected', 'failed'];
 export const VERDICTS: readonly Verdict[] = ['genuine', 'deepfake', 'match', 'no-match'];
 
-/** `ooto-identify` options; query flags are sent only when `true`. */
-export interface IdentifyOptions {
-  readonly checkLiveness?: boolean;
-  readonly checkDeepfake?: boolean;
-}
+/**
+ * A check's own options, as its module's payload schema declares them under `options` (jobs/*.ts;
+ * ooto-identify: `{checkLiveness, checkDeepfake}`). Generic code only carries them.
+ */
+export type CheckOptions = Readonly<Record<string, unknown>>;
+
+/** The value of a field a check adds to its records (see `CheckModule.recordFields`). */
+export type RecordFieldValue = string | number | boolean | null;
 
 /**
  * The decision a manifest line is re-screening (onboarding's verdict), given on the line as
@@ -43,7 +46,8 @@ export interface JobPayload {
   readonly subject: string | null;
   readonly ref?: string;
   readonly frames?: readonly string[];
-  readonly options?: IdentifyOptions;
+  /** The check's own options, when the line gave them (validated by the check's payload schema). */
+  readonly options?: CheckOptions;
   /** Absolute folder that relative media paths resolve against (the manifest's own folder). */
   readonly baseDir: string;
   /** Set by `retry`: replace an existing `failed` record instead of skipping the line. */
@@ -68,8 +72,8 @@ export interface CheckOutcome {
   readonly transactionId: string | null;
   /** The vendor's parsed answer, kept for audit. */
   readonly response: unknown;
-  /** `ooto-identify` only: the matched template. */
-  readonly templateId?: string | null;
+  /** The fields the check declares in `recordFields` (ooto-identify: `templateId`); one left out is `null`. */
+  readonly fields?: Readonly<Record<string, RecordFieldValue>>;
 }
 
 /** `{code, message}` of a record that did not complete. Vendor engine codes keep the vendor's values. */
@@ -87,8 +91,14 @@ export interface MediaDigest {
   readonly type: string;
 }
 
-/** The result record: exactly one per (batch, manifest line) (README: The result record). */
+/**
+ * The result record: exactly one per (batch, manifest line) (README: The result record). Besides the
+ * fields below, a completed record carries the fields its check declares (`CheckModule.recordFields`;
+ * ooto-identify: `templateId`), at the top level.
+ */
 export interface ResultRecord {
+  /** A field its check declares (`CheckModule.recordFields`), e.g. ooto-identify's `templateId`. */
+  readonly [checkField: string]: unknown;
   readonly batch: string;
   /** 1-based manifest line. */
   readonly line: number;
@@ -103,8 +113,8 @@ export interface ResultRecord {
   readonly media?: readonly MediaDigest[];
   /** The check; `null` only for an invalid line that named none. */
   readonly check: CheckName | null;
-  /** `ooto-identify` only, when the line gave them: its options (kept so `retry` can send the same call). */
-  readonly options?: IdentifyOptions;
+  /** The check's own options, when the line gave them (kept so `retry` can send the same call). */
+  readonly options?: CheckOptions;
   /** The onboarding decision the line re-screens, copied from the manifest line when given. */
   readonly previous?: PreviousScreening;
   readonly status: RecordStatus;
@@ -114,8 +124,6 @@ export interface ResultRecord {
   readonly verdict: Verdict | null;
   /** `null` unless `completed`. */
   readonly score: number | null;
-  /** `ooto-identify` only: the best-matching template id. */
-  readonly templateId?: string | null;
   /** `null` when `completed`. */
   readonly error: RecordError | null;
   /** BullMQ attempts it took (each may include quick in-call retries); 0 for lines never enqueued. */

@@ -7,9 +7,13 @@ import { createLogger, type Logger } from '../log/logger.js';
 import { loadConfig, openRuntime, RedisLostError, RedisUnavailableError, RedisWatchdog, StoreUnavailableError, type Runtime } from '../app/index.js';
 import { CliError, ExitCode } from './cli-error.js';
 
+/** The process's configuration, parsed from the environment on first use and kept (one parse per process). */
+let parsed: Config | undefined;
+
+/** The configuration (parsed once per process). @throws CliError (exit 2) naming every bad variable. */
 export function cliConfig(): Config {
   try {
-    return loadConfig();
+    return (parsed ??= loadConfig());
   } catch (error) {
     if (error instanceof ConfigError) throw new CliError(error.message, ExitCode.USAGE);
     throw error;

@@ -38,5 +38,3 @@ export function recordRow(record: ResultRecord): string[] {
 }
 
 export const RECORD_HEADERS = ['line', 'check', 'subject', 'status', 'verdict', 'score', 'transactionId', 'error'] as const;
-
-export { isFinished } from '../app/batches.js';

@@ -3,15 +3,15 @@
  * stderr; problems end as one line and a non-zero exit (see ExitCode), never a stack trace.
  */
 import { Command, Option } from 'commander';
-import type { CheckName, Vendor } from '../checks/registry.js';
-import { CHECK_LIST, checkName, positiveInt, VENDOR_CHOICE, VENDOR_NAMES, vendorList, wholeNumber } from './args.js';
+import type { EnqueueOptions, Vendor } from '../app/index.js';
+import { addEnqueueOptions, ENQUEUE_OPTION_NAMES, positiveInt, RATE_LIMIT_VARS, VENDOR_CHOICE, VENDOR_NAMES, vendorList } from './args.js';
 import type { RecordStatus } from '../checks/types.js';
 import { CliError, ExitCode } from './cli-error.js';
 import { cliConfig, withRuntime } from './context.js';
 import { demo } from './commands/demo.js';
 import { printEnqueueSummary } from './commands/enqueue.js';
 import { batches, parseStatus, result, results, status } from './commands/inspect.js';
-import { DEFAULT_PRIORITY, enqueueBatch, packageVersion, parseFailOn, RedisUnavailableError, retryBatch, StoreUnavailableError } from '../app/index.js';
+import { enqueueBatch, packageVersion, parseFailOn, RedisUnavailableError, retryBatch, StoreUnavailableError } from '../app/index.js';
 import { DEFAULT_CONCURRENCY } from '../config/defaults.js';
 import { failOnExit } from './commands/fail-on.js';
 import { InvalidInputError, NotFoundError } from '../errors/errors.js';
@@ -27,7 +27,6 @@ import { simulator, type SimulatorArgs } from './commands/simulator.js';
 import { work } from './commands/work.js';
 import { registerServeCommands } from './commands/serve.js';
 
-
 /** `--format` when given, else csv for an `--output` ending in .csv, else jsonl. */
 function resultsFormat(format: 'jsonl' | 'csv' | undefined, output: string | undefined): 'jsonl' | 'csv' {
   if (format !== undefined) return format;
@@ -38,20 +37,13 @@ function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
+const MANIFEST_HELP = 'path of a .jsonl or .csv manifest, or a folder of media (one line per JPEG/PNG/mp4 file)';
+
 /** `--concurrency` of `work` and `run`: the same setting as RESCREEN_CONCURRENCY, whose default is `auto`. */
 const CONCURRENCY_HELP = `concurrent jobs per vendor queue (default RESCREEN_CONCURRENCY, else auto: sized from the quota and the latency, ${DEFAULT_CONCURRENCY} to start)`;
 
-/** `rescreen run`'s options as commander parses them. */
-interface RunOptions {
-  batch?: string;
-  check?: CheckName;
-  concurrency?: number;
-  failOn?: string;
-  maxCalls?: number;
-  maxSpend?: string;
-  priority?: number;
-  dedupe?: boolean;
-}
+/** `rescreen run`'s options as commander parses them: the enqueue options but `--dry-run`, and its own. */
+type RunOptions = Omit<EnqueueOptions, 'dryRun'> & { concurrency?: number; failOn?: string };
 
 /**
  * The `rescreen` program: every command, parsing its arguments and rendering what the application
@@ -66,23 +58,18 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
-  program
-    .command('enqueue')
-    .description('stream a manifest (JSONL or CSV) into the queues; prints the batch id and counts')
-    .argument('<manifest>', 'path of a .jsonl or .csv manifest, or a folder of media (one line per JPEG/PNG/mp4 file)')
-    .option('--batch <id>', 'batch id (default: the manifest name plus a hash of its content)')
-    .option('--check <check>', `check for lines that name none (${CHECK_LIST})`, checkName)
-    .option('--dry-run', 'validate, count and estimate paid calls, cost, local rejections and time; enqueue and write nothing')
-    .option('--max-calls <n>', 'most paid vendor calls the batch may make; then its lines wait (rescreen batch raise)', wholeNumber)
-    .option('--max-spend <amount>', 'most the batch may spend at the vendors\' prices (OOTO_PRICE_PER_CALL, …), e.g. 25.00')
-    .option('--priority <n>', `1 (last) to 100 (first); a higher one goes ahead of batches queued earlier (default ${DEFAULT_PRIORITY})`, positiveInt)
-    .option('--dedupe', 'pay once per media: lines with the same media bytes, check and options share one vendor answer')
-    .action(async (manifest: string, opts: { batch?: string; check?: CheckName; dryRun?: boolean; maxCalls?: number; maxSpend?: string; priority?: number; dedupe?: boolean }) => {
-      await withRuntime(async (runtime) => {
-        const summary = await enqueueBatch(runtime, { manifest, ...opts });
-        printEnqueueSummary(summary, opts.dryRun ?? false);
-      });
+  addEnqueueOptions(
+    program
+      .command('enqueue')
+      .description('stream a manifest (JSONL or CSV) into the queues; prints the batch id and counts')
+      .argument('<manifest>', MANIFEST_HELP),
+    ENQUEUE_OPTION_NAMES,
+  ).action(async (manifest: string, opts: EnqueueOptions) => {
+    await withRuntime(async (runtime) => {
+      const summary = await enqueueBatch(runtime, { manifest, ...opts });
+      printEnqueueSummary(summary, opts.dryRun ?? false);
     });
+  });
 
   program
     .command('work')
@@ -106,17 +93,11 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
       );
     });
 
-  program
-    .command('run')
-    .description('enqueue a manifest, work until that batch is finished, print its summary')
-    .argument('<manifest>', 'path of a .jsonl or .csv manifest, or a folder of media (one line per JPEG/PNG/mp4 file)')
-    .option('--batch <id>', 'batch id (default: the manifest name plus a hash of its content)')
-    .option('--check <check>', 'check for lines that name none', checkName)
+  addEnqueueOptions(
+    program.command('run').description('enqueue a manifest, work until that batch is finished, print its summary').argument('<manifest>', MANIFEST_HELP),
+    ENQUEUE_OPTION_NAMES.filter((name) => name !== 'dryRun'),
+  )
     .option('--concurrency <n>', CONCURRENCY_HELP, positiveInt)
-    .option('--max-calls <n>', 'most paid vendor calls the batch may make; then its lines wait (rescreen batch raise)', wholeNumber)
-    .option('--max-spend <amount>', 'most the batch may spend at the configured prices, e.g. 25.00')
-    .option('--priority <n>', `1 (last) to 100 (first); default ${DEFAULT_PRIORITY}`, positiveInt)
-    .option('--dedupe', 'pay once per media (as enqueue --dedupe)')
     .option('--fail-on <rules>', 'exit 4 when the finished batch crosses one of these, e.g. failed>0, failed>1%, rejected>=10, changes>0, worse>0')
     .action(async (manifest: string, opts: RunOptions) => {
       const { failOn, ...rest } = opts;
@@ -226,7 +207,7 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
     });
   limitsCommand
     .command('set')
-    .description('set a vendor quota (stored in Redis, overriding <VENDOR>_RATE_LIMIT) for every running worker within ~1 s')
+    .description(`set a vendor quota (stored in Redis, overriding ${RATE_LIMIT_VARS}) for every running worker within ~1 s`)
     .argument('<vendor>', VENDOR_CHOICE)
     .argument('<quota...>', 'e.g. 20/s, "15/s burst 5", 15/s,800/m,50000/d, auto, "auto,max 50/s", none')
     .action(async (vendor: string, quota: string[]) => {
@@ -234,7 +215,7 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
     });
   limitsCommand
     .command('reset')
-    .description('remove the override: back to <VENDOR>_RATE_LIMIT')
+    .description(`remove the override: back to ${RATE_LIMIT_VARS}`)
     .argument('<vendor>', VENDOR_CHOICE)
     .action(async (vendor: string) => {
       await withRuntime((runtime) => limitsReset(runtime, vendor));

@@ -1,5 +1,8 @@
 /** The settings of the vendors' circuit breaker (src/quota/breaker.ts), from RESCREEN_BREAKER_*. */
-import type { Env } from './env-schema.js';
+import type { z } from 'zod';
+import type { EnvSchema } from './env-schema.js';
+
+type Env = z.infer<typeof EnvSchema>;
 
 export interface BreakerSettings {
   /** Gateway failures in a row that open a vendor's breaker. Env `RESCREEN_BREAKER_FAILURES`, default 5. */

@@ -3,13 +3,14 @@ import { ErrorCodes, RescreenError } from '../errors/errors.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_LOCK_MS, DEFAULT_REDIS_URL } from './defaults.js';
 import { EnvSchema, vendorEnvSchema } from './env-schema.js';
 import { MIN_CREDENTIAL_LENGTH, secretRedactor } from './redact.js';
-import { isLoopbackHost, type MediaHostPolicy } from './hosts.js';
-import { plainRate, type Quota } from './quota-spec.js';
+import type { PgTarget } from './store-url.js';
+import type { MediaHostPolicy } from './hosts.js';
+import type { Quota } from './quota-spec.js';
+import { plainRate } from './rate-limit.js';
 import { breakerSettings, type BreakerSettings } from './breaker.js';
-import { priceVarOf, type VendorConfigSpec, type VendorSettings } from './vendor-settings.js';
+import { hasNoCredential, type VendorConfigSpec, type VendorSettings } from './vendor-settings.js';
 
 export type { VendorConfigSpec, VendorSettings };
-export { priceVarOf };
 
 /**
  * The whole configuration, parsed once from the environment. Nothing else in the code base reads
@@ -54,6 +55,8 @@ export interface Config {
    * default) keeps them in Redis. May carry a password: never log it raw (redactUrl).
    */
   readonly storeUrl: string | undefined;
+  /** {@link storeUrl}, read once (its connection string and schema); `undefined` with it. */
+  readonly store: PgTarget | undefined;
   /** RESCREEN_KEEP_RESPONSE: what of a vendor answer a record keeps (`minimal` default, or `full`). */
   readonly keepResponse: 'full' | 'minimal';
   /** RESCREEN_MAX_QUEUED: most jobs an enqueue keeps waiting in Redis at once (default 100000). */
@@ -61,7 +64,7 @@ export interface Config {
   /**
    * RESCREEN_SIMULATOR_CREDENTIALS: when a vendor with no credential set gets the simulator's test
    * credentials. `auto` (default): only once its loopback base URL answers as the rescreen simulator
-   * (see {@link simulatorCandidates}); `always`: at once, whatever the base URL; `never`.
+   * (see ./simulator-credentials.ts); `always`: at once, whatever the base URL; `never`.
    */
   readonly simulatorCredentials: 'auto' | 'always' | 'never';
 }
@@ -190,12 +193,13 @@ export function parseConfig(vendors: readonly VendorConfigSpec[], env: Readonly<
       currency: e.RESCREEN_CURRENCY,
       perCall: Object.fromEntries(
         vendors.flatMap((spec) => {
-          const micros = v[priceVarOf(spec)] as number | undefined;
+          const micros = v[spec.priceVar] as number | undefined;
           return micros === undefined ? [] : [[spec.name, micros]];
         }),
       ),
     },
-    storeUrl: e.RESCREEN_STORE_URL,
+    storeUrl: e.RESCREEN_STORE_URL?.url,
+    store: e.RESCREEN_STORE_URL?.target,
     keepResponse: e.RESCREEN_KEEP_RESPONSE,
     maxQueued: e.RESCREEN_MAX_QUEUED,
     simulatorCredentials: e.RESCREEN_SIMULATOR_CREDENTIALS,
@@ -208,44 +212,8 @@ function vendorSettings(spec: VendorConfigSpec, v: Readonly<Record<string, unkno
   const quota = v[spec.rateLimitVar] as Quota | undefined;
   const given = Object.fromEntries(Object.entries(spec.credentials).map(([key, variable]) => [key, v[variable] as string | undefined]));
   const credentials = simulated && hasNoCredential(given) && spec.simulatorCredentials !== undefined ? { ...given, ...spec.simulatorCredentials } : given;
-  const pricePerCall = v[priceVarOf(spec)] as number | undefined;
+  const pricePerCall = v[spec.priceVar] as number | undefined;
   return { name: spec.name, baseUrl, credentials, quota, rateLimit: plainRate(quota), pricePerCall, spec };
-}
-
-function hasNoCredential(credentials: Readonly<Record<string, string | undefined>>): boolean {
-  return Object.values(credentials).every((c) => c === undefined);
-}
-
-function isLoopbackUrl(url: string): boolean {
-  try {
-    return isLoopbackHost(new URL(url).hostname);
-  } catch {
-    return false;
-  }
-}
-
-/**
- * The vendors that may use the simulator's test credentials once their base URL answers as the
- * rescreen simulator (RESCREEN_SIMULATOR_CREDENTIALS=auto): no credential of theirs is set and the
- * base URL is a loopback address. A real vendor, or a proxy that is not the simulator, never gets them.
- */
-export function simulatorCandidates(config: Config): string[] {
-  if (config.simulatorCredentials !== 'auto') return [];
-  return Object.values(config.vendors)
-    .filter((s) => s.spec.simulatorCredentials !== undefined && hasNoCredential(s.credentials) && isLoopbackUrl(s.baseUrl))
-    .map((s) => s.name);
-}
-
-/** `config` with the simulator's test credentials for `vendors` (those whose base URL answered as the simulator). */
-export function withSimulatorCredentials(config: Config, vendors: readonly string[]): Config {
-  if (vendors.length === 0) return config;
-  const updated = Object.fromEntries(
-    Object.entries(config.vendors).map(([name, s]) => [
-      name,
-      vendors.includes(name) && s.spec.simulatorCredentials !== undefined ? { ...s, credentials: { ...s.credentials, ...s.spec.simulatorCredentials } } : s,
-    ]),
-  );
-  return { ...config, vendors: updated };
 }
 
 /**

@@ -4,9 +4,10 @@
  */
 import { z } from 'zod';
 import { isQuotaError, parseQuota, type Quota } from './quota-spec.js';
-import { priceVarOf, type VendorConfigSpec } from './vendor-settings.js';
+import type { VendorConfigSpec } from './vendor-settings.js';
 import * as D from './defaults.js';
 import { MIN_CREDENTIAL_LENGTH } from './redact.js';
+import { isStoreUrlProblem, parseStoreUrl, type PgTarget } from './store-url.js';
 
 /**
  * A refusal that says what the value must be and what it was: `must be … (got "0")`. Only for
@@ -144,18 +145,14 @@ export const EnvSchema = z.object({
     .string()
     .optional()
     .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
-    .transform((v, ctx) => {
+    .transform((v, ctx): { url: string; target: PgTarget } | undefined => {
       if (v === undefined) return undefined;
-      // One check after the other: the schema is only looked at in a URL that parses.
-      if (!/^postgres(ql)?:\/\/[^\s]+$/i.test(v) || !URL.canParse(v)) {
-        ctx.addIssue({ code: 'custom', message: 'must be a postgres:// URL (unset: results stay in Redis)' });
+      const read = parseStoreUrl(v);
+      if (isStoreUrlProblem(read)) {
+        ctx.addIssue({ code: 'custom', message: read.problem === 'not-postgres' ? `${read.message} (unset: results stay in Redis)` : read.message });
         return z.NEVER;
       }
-      if (!/^[a-z_][a-z0-9_]{0,62}$/.test(new URL(v).searchParams.get('schema') ?? 'rescreen')) {
-        ctx.addIssue({ code: 'custom', message: '?schema= must be a lower-case SQL identifier (a-z, 0-9, _)' });
-        return z.NEVER;
-      }
-      return v;
+      return { url: v, target: read };
     }),
   RESCREEN_KEEP_RESPONSE: z
     .string()
@@ -181,9 +178,6 @@ export const EnvSchema = z.object({
     .transform((v) => v === 'true' || v === '1' || v === 'yes'),
 });
 
-/** The parsed environment (the vendors' variables apart). */
-export type Env = z.output<typeof EnvSchema>;
-
 /** The variables of each vendor (base URL, credentials, quota), by the vendor's own spec. */
 export function vendorEnvSchema(specs: readonly VendorConfigSpec[]): z.ZodObject<Record<string, z.ZodType<string | number | Quota | undefined>>> {
   const shape: Record<string, z.ZodType<string | number | Quota | undefined>> = {};
@@ -191,7 +185,7 @@ export function vendorEnvSchema(specs: readonly VendorConfigSpec[]): z.ZodObject
     shape[spec.baseUrlVar] = url(spec.defaultBaseUrl);
     for (const variable of Object.values(spec.credentials)) shape[variable] = credential;
     shape[spec.rateLimitVar] = quota;
-    shape[priceVarOf(spec)] = price;
+    shape[spec.priceVar] = price;
   }
   return z.object(shape);
 }

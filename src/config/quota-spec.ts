@@ -10,7 +10,6 @@
  * Units: s, m, h (rolling windows) and d (calendar day in UTC: resets at 00:00 UTC).
  */
 
-import type { RateLimit } from './rate-limit.js';
 
 /** One window of a quota. */
 export interface QuotaWindow {
@@ -137,14 +136,6 @@ export function steadyPerSecond(q: Quota): number | undefined {
   if (q.auto) return q.autoMaxPerSecond;
   const w = spacingWindow(q);
   return w === undefined ? undefined : (w.max * 1000) / w.durationMs;
-}
-
-/** The spaced window of a quota as a plain rate, for estimates (`auto`: its ceiling, if any). */
-export function plainRate(q: Quota | undefined): RateLimit | undefined {
-  if (q === undefined) return undefined;
-  if (q.auto) return q.autoMaxPerSecond === undefined ? undefined : { max: q.autoMaxPerSecond, durationMs: 1_000 };
-  const w = spacingWindow(q);
-  return w === undefined ? undefined : { max: w.max, durationMs: w.durationMs };
 }
 
 function trimNumber(n: number): string {

@@ -6,17 +6,22 @@
 import type { Quota } from './quota-spec.js';
 import type { RateLimit } from './rate-limit.js';
 
-/** The environment variables of one vendor. */
+/**
+ * The words of one vendor: its name and label, and the names of its environment variables. Every
+ * message, help text and check reads them here (through the vendor's definition), never rebuilds them.
+ */
 export interface VendorConfigSpec {
   /** The vendor's name: its queue, its key in `config.vendors`, its name in records and messages. */
   readonly name: string;
+  /** Human name in messages, e.g. `OOTO`. */
+  readonly label: string;
   /** Variable holding the base URL, e.g. `OOTO_BASE_URL`. */
   readonly baseUrlVar: string;
   readonly defaultBaseUrl: string;
   /** Variable holding the quota (README: Quotas), e.g. `OOTO_RATE_LIMIT`. */
   readonly rateLimitVar: string;
-  /** Variable holding the price per call (decimal, RESCREEN_CURRENCY); default `<NAME>_PRICE_PER_CALL`. */
-  readonly priceVar?: string;
+  /** Variable holding the price per call (decimal, RESCREEN_CURRENCY), e.g. `OOTO_PRICE_PER_CALL`. */
+  readonly priceVar: string;
   /** Each credential's key (as the client factory reads it) → its variable, e.g. `{appId: 'OOTO_APP_ID'}`. */
   readonly credentials: Readonly<Record<string, string>>;
   /**
@@ -26,6 +31,11 @@ export interface VendorConfigSpec {
   readonly simulatorCredentials?: Readonly<Record<string, string>>;
   /** Secrets derived from the credentials that an answer may echo (GLAIR: the Basic form), for redaction. */
   derivedSecrets?(credentials: Readonly<Record<string, string | undefined>>): readonly (string | undefined)[];
+}
+
+/** True when no credential of a vendor is set. */
+export function hasNoCredential(credentials: Readonly<Record<string, string | undefined>>): boolean {
+  return Object.values(credentials).every((c) => c === undefined);
 }
 
 /** One vendor's parsed configuration: `config.vendors[name]`. */
@@ -42,9 +52,4 @@ export interface VendorSettings {
   readonly pricePerCall: number | undefined;
   /** The spec it was read by (variable names for messages, derived secrets). */
   readonly spec: VendorConfigSpec;
-}
-
-/** The variable holding a vendor's price per call. */
-export function priceVarOf(spec: Pick<VendorConfigSpec, 'name' | 'priceVar'>): string {
-  return spec.priceVar ?? `${spec.name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_PRICE_PER_CALL`;
 }

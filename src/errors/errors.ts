@@ -4,9 +4,6 @@
  */
 import { httpStatusCode, type HttpStatusCode } from './http-failure.js';
 
-/** A vendor's name, as the vendor registry has it (`ooto`, `glair`, …). */
-export type Vendor = string;
-
 export type { HttpStatusCode } from './http-failure.js';
 
 /**
@@ -27,10 +24,11 @@ export class RescreenError extends Error {
 /** Anything that went wrong talking to a vendor. */
 export class VendorError extends RescreenError {
   override name = 'VendorError';
-  readonly vendor: Vendor;
+  /** The vendor's name (its definition's `name`, src/vendors/types.ts `Vendor`): errors sit below the vendors. */
+  readonly vendor: string;
   /** The vendor's id for the call (OOTO body `transactionId`, GLAIR `Request-Id` header), if any answered. */
   readonly transactionId: string | null;
-  constructor(vendor: Vendor, code: ErrorCode, message: string, transactionId: string | null, options?: { cause?: unknown }) {
+  constructor(vendor: string, code: ErrorCode, message: string, transactionId: string | null, options?: { cause?: unknown }) {
     super(code, message, options);
     this.vendor = vendor;
     this.transactionId = transactionId;
@@ -46,7 +44,7 @@ export class VendorApiError extends VendorError {
   /** Parsed JSON body when it was JSON, else the text (truncated), else null. */
   readonly body: unknown;
   constructor(args: {
-    vendor: Vendor;
+    vendor: string;
     status: number;
     headers: Record<string, string>;
     body: unknown;
@@ -98,7 +96,7 @@ export class MalformedResponseError extends VendorError {
   override name = 'MalformedResponseError';
   readonly status: number;
   readonly body: unknown;
-  constructor(vendor: Vendor, status: number, body: unknown, transactionId: string | null, message: string) {
+  constructor(vendor: string, status: number, body: unknown, transactionId: string | null, message: string) {
     super(vendor, ErrorCodes.VENDOR_MALFORMED_RESPONSE, message, transactionId);
     this.status = status;
     this.body = body;
@@ -117,7 +115,7 @@ export class AnswerTooLargeError extends VendorError {
   readonly headers: Readonly<Record<string, string>>;
   /** The cap in force, bytes. */
   readonly maxBytes: number;
-  constructor(args: { vendor: Vendor; status: number; headers: Record<string, string>; maxBytes: number; message: string }) {
+  constructor(args: { vendor: string; status: number; headers: Record<string, string>; maxBytes: number; message: string }) {
     super(args.vendor, ErrorCodes.VENDOR_ANSWER_TOO_LARGE, args.message, null);
     this.status = args.status;
     this.headers = args.headers;
@@ -144,7 +142,7 @@ export class ConnectionError extends VendorError {
   readonly requestSent: boolean;
   /** See {@link NoAnswerOptions.answerStarted}: a reset before it is the vendor's gateway failing, not this call. */
   readonly answerStarted: boolean;
-  constructor(vendor: Vendor, message: string, options?: NoAnswerOptions) {
+  constructor(vendor: string, message: string, options?: NoAnswerOptions) {
     super(vendor, ErrorCodes.VENDOR_CONNECTION, message, null, options);
     this.requestSent = options?.requestSent ?? true;
     this.answerStarted = options?.answerStarted ?? false;
@@ -156,7 +154,7 @@ export class TimeoutError extends VendorError {
   override name = 'TimeoutError';
   /** See {@link NoAnswerOptions.requestSent}; `false` only for a connect timeout. */
   readonly requestSent: boolean;
-  constructor(vendor: Vendor, message: string, options?: NoAnswerOptions) {
+  constructor(vendor: string, message: string, options?: NoAnswerOptions) {
     super(vendor, ErrorCodes.VENDOR_TIMEOUT, message, null, options);
     this.requestSent = options?.requestSent ?? true;
   }
@@ -182,7 +180,7 @@ export class QuotaWaitError extends VendorError {
   override name = 'QuotaWaitError';
   /** How long until a slot may be had, ms. */
   readonly waitMs: number;
-  constructor(vendor: Vendor, waitMs: number, message: string) {
+  constructor(vendor: string, waitMs: number, message: string) {
     super(vendor, ErrorCodes.QUOTA_WAIT, message, null);
     this.waitMs = waitMs;
   }

@@ -3,7 +3,6 @@ import { extname } from 'node:path';
 
 /** Manifest formats: JSON Lines (one JSON object per line) or CSV with a header row. */
 export type ManifestFormat = 'jsonl' | 'csv';
-export const MANIFEST_FORMATS: readonly ManifestFormat[] = ['jsonl', 'csv'];
 
 /** The format a file name implies: `.jsonl` / `.ndjson` / `.json` → JSONL, `.csv` → CSV, else `null`. */
 export function formatFromPath(path: string): ManifestFormat | null {

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { CheckName, CheckRegistry } from '../checks/registry.js';
-import { VERDICTS, type IdentifyOptions, type JobPayload, type PreviousScreening } from '../checks/types.js';
+import { VERDICTS, type CheckOptions, type JobPayload, type PreviousScreening } from '../checks/types.js';
 import type { RawLine } from './raw-line.js';
 
 /** Longest `subject`, characters. */
@@ -86,7 +86,7 @@ export function validateLine(raw: RawLine, options: ValidateLineOptions): LineVa
   const parsed = schema.safeParse(rest);
   if (!parsed.success) return invalid(describeIssues(checks, check, rest, parsed.error.issues), check, subject.value);
 
-  const data = parsed.data as { ref?: string; frames?: string[]; options?: IdentifyOptions };
+  const data = parsed.data as { ref?: string; frames?: string[]; options?: CheckOptions };
   return {
     ok: true,
     line,

@@ -20,7 +20,6 @@ export const LOCAL_REJECT_CODES = [ErrorCodes.MEDIA_EMPTY, ErrorCodes.MEDIA_UNSU
 export type LocalRejectCode = (typeof LOCAL_REJECT_CODES)[number];
 /** Codes of local media that cannot be read, which end `failed` with no paid call. */
 export const LOCAL_FAIL_CODES = [ErrorCodes.MEDIA_NOT_FOUND, ErrorCodes.MEDIA_UNREADABLE] as const;
-export type LocalFailCode = (typeof LOCAL_FAIL_CODES)[number];
 
 /** What the loader would do with a line's media. */
 export type ProbeResult =

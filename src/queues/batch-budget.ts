@@ -15,9 +15,9 @@
  *   `state` (`paused` | `cancelled`, set by `rescreen batch pause | cancel`).
  */
 import type { Redis } from 'ioredis';
-import type { Vendor } from '../checks/registry.js';
 import { callsKey } from '../redis/keys.js';
 import { scripts } from '../redis/scripts.js';
+import type { Vendor } from '../vendors/types.js';
 
 /** Money in millionths of the currency unit: integer arithmetic, no float drift over 10^7 calls. */
 export type Micros = number;

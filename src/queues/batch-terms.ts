@@ -5,8 +5,8 @@
  * run and the API.
  */
 import type { Redis } from 'ioredis';
-import type { Vendor } from '../checks/registry.js';
 import { scripts } from '../redis/scripts.js';
+import type { Vendor } from '../vendors/types.js';
 import type { Micros } from './batch-budget.js';
 
 /** A batch's own money and store, as recorded at its first enqueue. */

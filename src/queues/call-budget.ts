@@ -7,7 +7,7 @@
  * per line and per batch. The same charge passes the batch's gate (./batch-budget.ts).
  */
 import type { ProcessorDeps } from '../checks/processor.js';
-import type { Vendor } from '../checks/registry.js';
+import type { Vendor } from '../vendors/types.js';
 import { BatchCancelledError, BatchHeldError, CallBudgetExhaustedError } from '../errors/errors.js';
 import type { CallHooks } from '../vendors/observer.js';
 import type { BatchHold, ChargeReply } from './batch-budget.js';

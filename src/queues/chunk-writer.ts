@@ -4,7 +4,8 @@
  * `addBulk` per vendor queue and one `putMany` of the invalid lines' `failed` records.
  */
 import type { BulkJobOptions, Queue } from 'bullmq';
-import type { CheckName, CheckRegistry, Vendor } from '../checks/registry.js';
+import type { CheckName, CheckRegistry } from '../checks/registry.js';
+import type { Vendor } from '../vendors/types.js';
 import type { JobPayload, ResultRecord } from '../checks/types.js';
 import { ErrorCodes } from '../errors/errors.js';
 import type { InvalidLine, LineValidation, ValidLine } from '../manifest/line.js';

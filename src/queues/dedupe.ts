@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { Vendor } from '../checks/registry.js';
+import type { Vendor } from '../vendors/types.js';
 import { BatchHeldError, VendorRejectedError } from '../errors/errors.js';
 import { dedupeKey } from '../redis/keys.js';
 import { scripts } from '../redis/scripts.js';

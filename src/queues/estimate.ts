@@ -2,7 +2,8 @@
  * Knowing before paying: what a batch would cost, counted by a dry run of the producer. Reads the
  * store (which lines already have a record) and probes local media (media/probe.ts); writes nothing.
  */
-import type { CheckName, CheckRegistry, Vendor } from '../checks/registry.js';
+import type { CheckName, CheckRegistry } from '../checks/registry.js';
+import type { Vendor } from '../vendors/types.js';
 import { DEFAULT_CONCURRENCY } from '../config/defaults.js';
 import { perSecond, type RateLimit } from '../config/rate-limit.js';
 import type { InvalidLine, LineValidation, ValidLine } from '../manifest/line.js';

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JobType, Queue } from 'bullmq';
 import type { JobPayload } from '../checks/types.js';
-import type { Vendor } from '../errors/errors.js';
+import type { Vendor } from '../vendors/types.js';
 import type { BatchHold } from './batch-budget.js';
 
 /**

@@ -6,7 +6,8 @@
  */
 import { withCallContext } from '../vendors/observer.js';
 import type { ProcessorDeps } from '../checks/processor.js';
-import type { CheckRegistry, Vendor } from '../checks/registry.js';
+import type { CheckRegistry } from '../checks/registry.js';
+import type { Vendor } from '../vendors/types.js';
 import type { CheckOutcome, JobPayload, MediaDigest, RecordError, ResultRecord } from '../checks/types.js';
 import type { BatchHeldError, QuotaWaitError } from '../errors/errors.js';
 import {
@@ -40,7 +41,7 @@ export interface JobRunnerDeps {
   readonly redact: (text: string) => string;
   /** Most bytes of a vendor answer kept in a record (RESCREEN_MAX_RESPONSE_BYTES); default 64 KiB. */
   readonly maxResponseBytes?: number;
-  /** RESCREEN_KEEP_RESPONSE: `minimal` drops the vendor's demography and landmarks from stored answers. Default `full`. */
+  /** RESCREEN_KEEP_RESPONSE (default `minimal`): `minimal` drops the vendor's demography and landmarks from stored answers; left out, the answer is kept whole. */
   readonly keepResponse?: 'full' | 'minimal';
   /** The attempt log's worker id; default `host:pid`. */
   readonly workerId?: string;
@@ -121,7 +122,7 @@ export async function runJob(input: JobAttempt, deps: JobRunnerDeps, signal?: Ab
     score: outcome.score,
     error: null,
     response: outcome.response,
-    ...(deps.checks.adds(payload.check, 'templateId') ? { templateId: outcome.templateId ?? null } : {}),
+    ...deps.checks.recordFieldsOf(payload.check, outcome),
     ...billed(tally),
   });
   await deps.store.put(record);
@@ -255,7 +256,8 @@ export function recordErrorOf(error: unknown, redact: (text: string) => string):
 }
 
 type Outcome = Pick<ResultRecord, 'status' | 'transactionId' | 'verdict' | 'score' | 'error' | 'response'> & {
-  templateId?: string | null;
+  /** The check's own record fields (CheckModule.recordFields). */
+  [checkField: string]: unknown;
   possiblyBilled?: number;
   reusedFrom?: ReusedFrom;
   media?: readonly MediaDigest[];

@@ -1,7 +1,7 @@
 /** The BullMQ `failed` event of a vendor worker: a job BullMQ gave up without running it still gets its record. */
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import type { Vendor } from '../checks/registry.js';
+import type { Vendor } from '../vendors/types.js';
 import type { JobPayload } from '../checks/types.js';
 import { recordLostJob, type JobRunnerDeps } from './job-runner.js';
 

@@ -2,7 +2,7 @@
  * Queue names, job ids and job options: what producer and worker must agree on.
  */
 import type { JobsOptions } from 'bullmq';
-import type { Vendor } from '../errors/errors.js';
+import type { Vendor } from '../vendors/types.js';
 import type { WorkerTuning } from '../config/config.js';
 
 /** Name of a vendor's BullMQ queue: one queue per vendor, so each gets its own rate limiter. */

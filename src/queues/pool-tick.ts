@@ -7,7 +7,7 @@
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Vendor } from '../checks/registry.js';
+import type { Vendor } from '../vendors/types.js';
 import type { Admission } from '../quota/admission.js';
 import { autoConcurrency, capacityShortfall, readHeartbeats, writeHeartbeat, type VendorHeartbeat } from '../quota/capacity.js';
 import { steadyPerSecond, type Quota } from '../quota/spec.js';

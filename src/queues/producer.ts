@@ -11,7 +11,8 @@
  */
 import { dirname, resolve } from 'node:path';
 import type { BulkJobOptions, Queue } from 'bullmq';
-import type { CheckName, CheckRegistry, Vendor } from '../checks/registry.js';
+import type { CheckName, CheckRegistry } from '../checks/registry.js';
+import type { Vendor } from '../vendors/types.js';
 import { DEFAULT_CHUNK_SIZE } from '../config/defaults.js';
 import type { RateLimit } from '../config/rate-limit.js';
 import { ErrorCodes, InvalidInputError, RescreenError } from '../errors/errors.js';
@@ -83,6 +84,8 @@ export interface EnqueueOptions {
    * where it stopped (a manifest file only; a changed manifest is refused). Default: no window.
    */
   readonly maxQueued?: number;
+  /** The manifest file's sha256 when the caller has read it already (the default batch id): the cursor's fingerprint. Default: read here. */
+  readonly manifestSha256?: string;
 }
 
 /** Counts so far, reported after each chunk. */
@@ -224,7 +227,7 @@ export async function enqueueManifest(options: EnqueueOptions): Promise<EnqueueS
         // Before anything is written: a changed manifest under an unfinished batch is refused here.
         const client = (await queueList[0].client) as unknown as CursorRedis;
         const key = producerCursorKey(queueList[0].opts.prefix ?? 'bull', batch);
-        cursor = new ProducerCursor(client, key, await fileFingerprint(options.manifestPath));
+        cursor = new ProducerCursor(client, key, options.manifestSha256 ?? (await fileFingerprint(options.manifestPath)));
         resumeAfter = await cursor.start(batch);
       }
       if ((await store.summary(batch)) === null) writer.assumeNewBatch();

@@ -7,7 +7,8 @@
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Queue } from 'bullmq';
-import type { CheckRegistry, Vendor } from '../checks/registry.js';
+import type { CheckRegistry } from '../checks/registry.js';
+import type { Vendor } from '../vendors/types.js';
 import type { JobPayload, ResultRecord } from '../checks/types.js';
 import { DEFAULT_CHUNK_SIZE } from '../config/defaults.js';
 import { ErrorCodes } from '../errors/errors.js';

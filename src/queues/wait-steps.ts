@@ -4,7 +4,8 @@
  * answer) and a vendor outage (a gateway failure: the vendor's, not the line's).
  */
 import type { JobPayload } from '../checks/types.js';
-import type { BatchHeldError, Vendor, VendorError } from '../errors/errors.js';
+import type { BatchHeldError, VendorError } from '../errors/errors.js';
+import type { Vendor } from '../vendors/types.js';
 import { retryDelay, type BackoffOptions } from '../errors/retry-policy.js';
 import type { Breaker } from '../quota/breaker.js';
 

@@ -10,11 +10,11 @@ import { connectRedis } from '../redis/connect.js';
 import type { Logger } from 'pino';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import type { WorkerTuning } from '../config/config.js';
+import type { VendorConfigSpec, WorkerTuning } from '../config/config.js';
 import type { Admission } from '../quota/admission.js';
 import { removeHeartbeat } from '../quota/capacity.js';
 import type { Quota } from '../quota/spec.js';
-import type { Vendor } from '../checks/registry.js';
+import type { Vendor } from '../vendors/types.js';
 import type { JobPayload } from '../checks/types.js';
 import { AuthenticationError, type VendorError } from '../errors/errors.js';
 import { heldBacklog, pendingJobCount, type HeldBatch } from './idle.js';
@@ -42,6 +42,8 @@ export interface WorkerPoolOptions {
   readonly prefix: string;
   /** Vendors to work for (the runtime passes the registered ones, or `--vendor`'s). */
   readonly vendors: readonly Vendor[];
+  /** Each vendor's label and credential variables (its definition), for messages. */
+  readonly words: Readonly<Record<Vendor, Pick<VendorConfigSpec, 'label' | 'credentials'>>>;
   readonly tuning: WorkerTuning;
   /** Concurrent jobs per vendor queue in this process; default `tuning.concurrency`. */
   readonly concurrency?: number;
@@ -287,14 +289,10 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
     if (this.stopped.has(vendor)) return;
     this.stopped.set(vendor, error);
     const what = error instanceof AuthenticationError ? 'refused our credentials (401)' : 'denied access (403)';
-    this.options.log.fatal(
-      { vendor, code: error.code, transactionId: error.transactionId },
-      `${vendor.toUpperCase()} ${what}: stopped taking ${vendor} jobs; they stay queued. Fix the ${vendor.toUpperCase()}_* credentials and start the worker again.`,
-    );
-    this.workers
-      .get(vendor)
-      ?.pause(true)
-      .catch((err: unknown) => this.options.log.error({ vendor, err }, 'could not pause worker'));
+    const { label, credentials } = this.options.words[vendor] ?? { label: vendor, credentials: {} };
+    const fix = `Fix ${Object.values(credentials).join(', ') || `${vendor}'s credentials`} and start the worker again.`;
+    this.options.log.fatal({ vendor, code: error.code, transactionId: error.transactionId }, `${label} ${what}: stopped taking ${vendor} jobs; they stay queued. ${fix}`);
+    this.workers.get(vendor)?.pause(true).catch((err: unknown) => this.options.log.error({ vendor, err }, 'could not pause worker'));
     this.emit('vendor-stopped', vendor, error);
   }
 }

@@ -11,29 +11,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Vendor } from '../errors/errors.js';
+import type { CallGate, CallPermit, Vendor } from '../vendors/types.js';
 import { QuotaWaitError } from '../errors/errors.js';
 import { quotaStateKey } from '../redis/keys.js';
 import { scripts } from '../redis/scripts.js';
 import { countedWindows, spacingWindow, type Quota } from './spec.js';
 import { describeWait, type WaitReason } from './state.js';
 import type { Breaker } from './breaker.js';
-
-/** A permit taken for one call (see {@link Admission.admit}). */
-export interface CallPermit {
-  /** Gives it back: the call is not sent after all (its batch refused it at the last moment). */
-  release(): Promise<void>;
-}
-
-/** Told before and after every vendor call (see the vendor transport). */
-export interface CallGate {
-  /** Resolves when one call may be sent now (with the permit counted, if any); throws QuotaWaitError when the wait is long. */
-  admit(signal?: AbortSignal): Promise<CallPermit | undefined>;
-  /** Every HTTP answer: its status, `Retry-After` (ms), how long the call took, and the call's permit. */
-  answered(status: number, retryAfterMs: number | undefined, latencyMs: number, permit?: CallPermit): Promise<void>;
-  /** A call that got no HTTP answer (refused, reset, timeout, aborted), with its permit. */
-  unanswered?(error: unknown, permit?: CallPermit): Promise<void>;
-}
 
 export interface AdmissionOptions {
   readonly redis: Redis;

@@ -12,7 +12,7 @@
  * isGatewayFailure): 502/503/504, or no connection / a reset before any answer byte.
  */
 import type { BreakerSettings } from '../config/breaker.js';
-import type { Vendor } from '../errors/errors.js';
+import type { Vendor } from '../vendors/types.js';
 import { isoMinute } from './state.js';
 
 export type { BreakerSettings } from '../config/breaker.js';

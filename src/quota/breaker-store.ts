@@ -5,7 +5,7 @@
  * (HSETNX decides who opens it, the lease who tests it), and the rest are counters.
  */
 import type { Redis } from 'ioredis';
-import type { Vendor } from '../errors/errors.js';
+import type { Vendor } from '../vendors/types.js';
 import { redisTime } from '../redis/time.js';
 import { parseRecord, type BreakerRecord } from './breaker-state.js';
 

@@ -14,7 +14,8 @@
  * been open longer than RESCREEN_BREAKER_ALERT_MS.
  */
 import type { Logger } from 'pino';
-import { QuotaWaitError, RescreenError, type Vendor } from '../errors/errors.js';
+import { QuotaWaitError, RescreenError } from '../errors/errors.js';
+import type { Vendor } from '../vendors/types.js';
 import { isGatewayFailure, isGatewayStatus } from '../errors/retry-policy.js';
 import type { CallPermit } from '../vendors/types.js';
 import { CLOSED, describeBreaker, duration, viewAt, waitAfter, type BreakerRecord, type BreakerSettings, type BreakerView } from './breaker-state.js';

@@ -4,8 +4,8 @@
  * observed latency per vendor) so any process can tell whether the fleet can reach the quota.
  */
 import type { Redis } from 'ioredis';
-import type { Vendor } from '../errors/errors.js';
 import { heartbeatsKey } from '../redis/keys.js';
+import type { Vendor } from '../vendors/types.js';
 import { redisTime } from '../redis/time.js';
 
 /** Smallest and largest concurrency `auto` sets per vendor per process. */

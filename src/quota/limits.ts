@@ -5,8 +5,8 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Vendor } from '../errors/errors.js';
 import { quotaOverridesKey, quotaStateKey } from '../redis/keys.js';
+import type { Vendor } from '../vendors/types.js';
 import { isQuotaError, parseQuota, type Quota } from './spec.js';
 
 /** An override: a quota, or `none` (no limit at all). */
@@ -15,12 +15,23 @@ export interface QuotaOverride {
   readonly setAt: string;
 }
 
-/** The quota an override text means; `none` / `off` mean no limit. Returns an error message when malformed. */
-export function parseOverride(text: string): { quota: Quota | undefined } | { error: string } {
-  const t = text.trim().toLowerCase();
-  if (t === 'none' || t === 'off') return { quota: undefined };
-  const q = parseQuota(t);
-  return isQuotaError(q) ? { error: q.error } : { quota: q };
+type ParsedOverride = { quota: Quota | undefined } | { error: string };
+
+/** Override texts already parsed: the fleet re-reads them every second, and they rarely change. */
+const parsed = new Map<string, ParsedOverride>();
+const MAX_PARSED = 256;
+
+/** The quota an override text means; `none` / `off` mean no limit. Returns an error message when malformed. Parsed once per text. */
+export function parseOverride(text: string): ParsedOverride {
+  let known = parsed.get(text);
+  if (known === undefined) {
+    const t = text.trim().toLowerCase();
+    const q = t === 'none' || t === 'off' ? undefined : parseQuota(t);
+    known = q === undefined ? { quota: undefined } : isQuotaError(q) ? { error: q.error } : { quota: q };
+    if (parsed.size >= MAX_PARSED) parsed.clear();
+    parsed.set(text, known);
+  }
+  return known;
 }
 
 export async function readOverrides(redis: Redis, prefix: string): Promise<Partial<Record<Vendor, QuotaOverride>>> {
@@ -70,11 +81,15 @@ export function effectiveQuota(
   return { quota: env[vendor], source: 'environment' };
 }
 
-/** Keeps each vendor's quota in force up to date in one process (polls the overrides). */
+/**
+ * Keeps each vendor's quota in force up to date in one process (polls the overrides). The quota in
+ * force is worked out when the overrides are read, so {@link current} — asked on every vendor call —
+ * only looks it up.
+ */
 export class QuotaWatcher {
   #overrides: Partial<Record<Vendor, QuotaOverride>> = {};
   #timer: NodeJS.Timeout | undefined;
-  readonly #cache = new Map<Vendor, { text: string | undefined; quota: Quota | undefined }>();
+  readonly #inForce = new Map<Vendor, { quota: Quota | undefined }>();
 
   constructor(
     private readonly redis: Redis,
@@ -100,19 +115,24 @@ export class QuotaWatcher {
 
   async refresh(): Promise<void> {
     this.#overrides = await readOverrides(this.redis, this.prefix);
-    for (const vendor of Object.keys(this.env)) this.current(vendor);
+    for (const vendor of Object.keys(this.env)) this.#update(vendor);
   }
 
-  /** The quota in force for `vendor`. Logs once when it changes. */
+  /** The quota in force for `vendor`. */
   current(vendor: Vendor): Quota | undefined {
+    return (this.#inForce.get(vendor) ?? this.#update(vendor)).quota;
+  }
+
+  /** Works out the quota in force for `vendor` from the overrides read last; logs once when it changes. */
+  #update(vendor: Vendor): { quota: Quota | undefined } {
     const { quota, source } = effectiveQuota(vendor, this.env, this.#overrides);
-    const cached = this.#cache.get(vendor);
-    if (cached === undefined || cached.text !== quota?.text) {
-      if (cached !== undefined) {
-        this.log.info({ vendor, quota: quota?.text ?? 'none', source }, `${vendor}: quota now ${quota?.text ?? 'none'} (${source === 'override' ? 'rescreen limits set' : 'environment'})`);
-      }
-      this.#cache.set(vendor, { text: quota?.text, quota });
+    const known = this.#inForce.get(vendor);
+    if (known !== undefined && known.quota?.text === quota?.text) return known;
+    if (known !== undefined) {
+      this.log.info({ vendor, quota: quota?.text ?? 'none', source }, `${vendor}: quota now ${quota?.text ?? 'none'} (${source === 'override' ? 'rescreen limits set' : 'environment'})`);
     }
-    return quota;
+    const entry = { quota };
+    this.#inForce.set(vendor, entry);
+    return entry;
   }
 }

@@ -4,7 +4,7 @@
  * the learned rate of `auto`, live workers and whether their concurrency can reach the quota.
  */
 import type { Redis } from 'ioredis';
-import type { Vendor } from '../errors/errors.js';
+import type { Vendor } from '../vendors/types.js';
 import { redisTime } from '../redis/time.js';
 import { quotaStateKey } from '../redis/keys.js';
 import { capacityShortfall, readHeartbeats } from './capacity.js';

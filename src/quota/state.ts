@@ -3,7 +3,7 @@
  * used for it in logs and on screen.
  */
 import type { Redis } from 'ioredis';
-import type { Vendor } from '../errors/errors.js';
+import type { Vendor } from '../vendors/types.js';
 import { countedWindows, type Quota, type QuotaUnit } from './spec.js';
 
 /** Why a permit was not given. */

@@ -16,7 +16,7 @@
  * No per-batch suffix is the end of another (they differ in their last two letters), so no batch
  * name (which may contain `:`) can make one batch's key equal another batch's key.
  */
-import type { Vendor } from '../errors/errors.js';
+import type { Vendor } from '../vendors/types.js';
 
 function storeRoot(prefix: string): string {
   return `${prefix}:store:`;

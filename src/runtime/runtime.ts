@@ -7,7 +7,8 @@ import { Queue, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { assertClusterSafePrefix, connectRedis, isClusterUrl } from '../redis/connect.js';
 import type { Logger } from 'pino';
-import type { CheckRegistry, Vendor } from '../checks/registry.js';
+import type { CheckRegistry } from '../checks/registry.js';
+import type { Vendor } from '../vendors/types.js';
 import type { ProcessorDeps } from '../checks/processor.js';
 import type { JobPayload } from '../checks/types.js';
 import { configRedactor, type Config } from '../config/config.js';
@@ -222,6 +223,7 @@ export function startWorkers(
     redisUrl: config.redisUrl,
     prefix: config.prefix,
     vendors: options.vendors ?? runtime.vendors.map((v) => v.name),
+    words: Object.fromEntries(runtime.vendors.map((v) => [v.name, v])),
     tuning: config.worker,
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     admissions,

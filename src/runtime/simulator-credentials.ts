@@ -4,7 +4,8 @@
  * loopback too, and must never receive them).
  */
 import type { Logger } from 'pino';
-import { simulatorCandidates, withSimulatorCredentials, type Config } from '../config/config.js';
+import type { Config } from '../config/config.js';
+import { simulatorCandidates, withSimulatorCredentials } from '../config/simulator-credentials.js';
 import { answersAsSimulator } from '../simulator/identity.js';
 
 /**

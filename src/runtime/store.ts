@@ -11,7 +11,7 @@ import { BatchGate } from '../queues/batch-budget.js';
 import { recordBatchTerms } from '../queues/batch-terms.js';
 import type { CallLedger } from '../queues/call-budget.js';
 import { callsKey } from '../redis/keys.js';
-import { createPgPool, pgTarget } from '../store/postgres/connection.js';
+import { createPgPool, pgTarget, type PgTarget } from '../store/postgres/connection.js';
 import { migrate, type MigrateResult } from '../store/postgres/migrate.js';
 import { PgCallLedger } from '../store/postgres/pg-call-ledger.js';
 import { PgResultStore } from '../store/postgres/pg-result-store.js';
@@ -47,11 +47,15 @@ export function storeUnavailable(url: string, error: unknown): StoreUnavailableE
   );
 }
 
-/** Opens a PostgreSQL store URL and applies its migrations. */
-export async function openPgStore(url: string, options: ResultStoreOptions = {}): Promise<{ store: PgResultStore; pool: pg.Pool; migrated: MigrateResult }> {
-  let target;
+/** Opens a PostgreSQL store URL (`known`: the URL already read, as `config.store`; else it is read here) and applies its migrations. */
+export async function openPgStore(
+  url: string,
+  options: ResultStoreOptions = {},
+  known?: PgTarget,
+): Promise<{ store: PgResultStore; pool: pg.Pool; migrated: MigrateResult }> {
+  let target = known;
   try {
-    target = pgTarget(url);
+    target ??= pgTarget(url);
   } catch (error) {
     throw storeUnavailable(url, error);
   }
@@ -70,19 +74,14 @@ export async function openPgStore(url: string, options: ResultStoreOptions = {})
  * store of the batch's own prefix), or `postgres://host:port/db?schema=name`. A worker whose store
  * differs leaves the batch's jobs alone. Two spellings of one server (localhost, 127.0.0.1) differ.
  */
-export function storeIdentity(storeUrl: string | undefined): string {
-  if (storeUrl === undefined) return 'redis';
-  try {
-    const { connectionString, schema } = pgTarget(storeUrl);
-    const u = new URL(connectionString);
-    return `postgres://${u.hostname.toLowerCase()}:${u.port === '' ? '5432' : u.port}${u.pathname === '' ? '/' : u.pathname}?schema=${schema}`;
-  } catch {
-    return redactUrl(storeUrl);
-  }
+export function storeIdentity(target: PgTarget | undefined): string {
+  if (target === undefined) return 'redis';
+  const u = new URL(target.connectionString);
+  return `postgres://${u.hostname.toLowerCase()}:${u.port === '' ? '5432' : u.port}${u.pathname === '' ? '/' : u.pathname}?schema=${target.schema}`;
 }
 
 export async function openStore(config: Config, redis: Redis, options: ResultStoreOptions): Promise<OpenedStore> {
-  const identity = storeIdentity(config.storeUrl);
+  const identity = storeIdentity(config.store);
   // The batches' gate stays in Redis whatever the store: caps, state and paid counters are per batch.
   const gate = new BatchGate({ redis, prefix: config.prefix, store: identity, vendors: Object.keys(config.vendors), fallbackPrices: config.pricing.perCall });
   if (config.storeUrl === undefined) {
@@ -95,7 +94,7 @@ export async function openStore(config: Config, redis: Redis, options: ResultSto
       close: () => Promise.resolve(),
     };
   }
-  const { store, pool } = await openPgStore(config.storeUrl, options);
+  const { store, pool } = await openPgStore(config.storeUrl, options, config.store);
   return { kind: 'postgres', identity, store, ledger: new PgCallLedger(pool, gate), pool, close: () => pool.end() };
 }
 

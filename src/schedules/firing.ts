@@ -10,7 +10,8 @@
 import type { Queue } from 'bullmq';
 import { isBatchFinished } from '../store/types.js';
 import type { Logger } from 'pino';
-import type { CheckRegistry, Vendor } from '../checks/registry.js';
+import type { CheckRegistry } from '../checks/registry.js';
+import type { Vendor } from '../vendors/types.js';
 import { enqueueManifest, type EnqueueSummary } from '../queues/producer.js';
 import type { BatchSummary, ResultStore } from '../store/types.js';
 import { batchIdOf, type ScheduleDefinition } from './definition.js';

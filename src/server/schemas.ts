@@ -3,6 +3,7 @@
  * OpenAPI 3.1 document. Records are open objects (a record may carry vendor-specific fields).
  */
 import { z } from 'zod';
+import { enqueueQuerySchema } from '../app/index.js';
 import { RECORD_STATUSES, VERDICTS, type RecordStatus, type Verdict } from '../checks/types.js';
 
 const counts = <K extends string>(keys: readonly K[]) => z.object(Object.fromEntries(keys.map((k) => [k, z.number().int()])) as Record<K, z.ZodNumber>);
@@ -70,11 +71,9 @@ export const FailuresSchema = z
   .object({ batch: z.string(), byCode: z.record(z.string(), z.number().int()).describe('failed and rejected records by error code') })
   .meta({ id: 'FailuresByCode' });
 
-export const EnqueueQuery = z.object({
-  batch: z.string().min(1).max(200).optional().describe('batch id; default: from the manifest content'),
-  check: z.string().min(1).max(64).optional().describe('check for lines that name none (one of the registered checks; another is a 400)'),
+/** `POST /api/batches`: the enqueue options (src/app/enqueue-options.ts, as the CLI's flags), and the upload's format. */
+export const EnqueueQuery = enqueueQuerySchema().extend({
   format: z.enum(['jsonl', 'csv']).optional().describe('of an uploaded body; default from its content type (text/csv → csv)'),
-  dryRun: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
 });
 
 export const ServerPathBody = z.object({

@@ -1,7 +1,7 @@
 /**
  * The misbehaviour knobs: per-vendor quotas (429), injected failures and latency.
  */
-import type { Vendor } from './options.js';
+import type { SimVendor } from './options.js';
 import type { FailureKind, ResolvedSettings, SimRateLimit } from './options.js';
 import { Prng } from './prng.js';
 
@@ -113,10 +113,10 @@ export class Arrivals {
 /** Decides the fate of each vendor call: rate limit, injected failure, delay. */
 export class Faults {
   #settings: ResolvedSettings;
-  #limiters: Record<Vendor, WindowLimiter | null>;
+  #limiters: Record<SimVendor, WindowLimiter | null>;
   #random: () => number;
   /** Failures queued by `failNext`, consumed in order by matching calls. */
-  readonly #script: { kind: FailureKind; vendor: Vendor | undefined; left: number }[] = [];
+  readonly #script: { kind: FailureKind; vendor: SimVendor | undefined; left: number }[] = [];
 
   constructor(settings: ResolvedSettings, randomSeed?: number) {
     this.#settings = settings;
@@ -130,17 +130,17 @@ export class Faults {
     if (randomSeed !== undefined) this.#random = randomFor(randomSeed);
   }
 
-  readonly #arrivals: Record<Vendor, Arrivals> = { ooto: new Arrivals(), glair: new Arrivals() };
+  readonly #arrivals: Record<SimVendor, Arrivals> = { ooto: new Arrivals(), glair: new Arrivals() };
 
   /** 0 when the vendor's quota allows the call now (epoch ms), else milliseconds until it would. */
-  rateLimit(vendor: Vendor, now: number): number {
+  rateLimit(vendor: SimVendor, now: number): number {
     const wait = this.#limiters[vendor]?.take(now) ?? 0;
     if (wait === 0) this.#arrivals[vendor].add(now, this.#settings.rateLimit[vendor]?.durationMs ?? 1_000);
     return wait;
   }
 
   /** The calls each vendor's quota let through (see {@link Arrivals}). */
-  arrivals(vendor: Vendor): Arrivals {
+  arrivals(vendor: SimVendor): Arrivals {
     return this.#arrivals[vendor];
   }
 
@@ -150,12 +150,12 @@ export class Faults {
   }
 
   /** Queues `count` failures of `kind` for the next calls (of `vendor`, or any). */
-  failNext(count: number, kind: FailureKind, vendor?: Vendor): void {
+  failNext(count: number, kind: FailureKind, vendor?: SimVendor): void {
     if (count > 0) this.#script.push({ kind, vendor, left: count });
   }
 
   /** The failure to inject into this call, or `null` to answer normally. */
-  failure(vendor: Vendor): FailureKind | null {
+  failure(vendor: SimVendor): FailureKind | null {
     const scripted = this.#script.findIndex((s) => s.vendor === undefined || s.vendor === vendor);
     if (scripted >= 0) {
       const s = this.#script[scripted]!;
@@ -175,7 +175,7 @@ export class Faults {
   }
 }
 
-function limitersFor(s: ResolvedSettings): Record<Vendor, WindowLimiter | null> {
+function limitersFor(s: ResolvedSettings): Record<SimVendor, WindowLimiter | null> {
   return {
     ooto: s.rateLimit.ooto ? new WindowLimiter(s.rateLimit.ooto) : null,
     glair: s.rateLimit.glair ? new WindowLimiter(s.rateLimit.glair) : null,

@@ -3,10 +3,12 @@
  * (`startSimulator(options)`) or later (`simulator.configure(partial)`).
  */
 import type { RateLimit } from '../config/rate-limit.js';
+import { GLAIR_SIMULATOR_CREDENTIALS } from '../vendors/glair/vendor.js';
+import { OOTO_SIMULATOR_CREDENTIALS } from '../vendors/ooto/vendor.js';
 import type { MediaScript } from './script.js';
 
 /** The vendors the simulator plays: OOTO and GLAIR, contract-true to /work/shared/seeds (a test vendor brings its own endpoint). */
-export type Vendor = 'ooto' | 'glair';
+export type SimVendor = 'ooto' | 'glair';
 
 /** OOTO credentials: the `APP-ID` and `APP-KEY` request headers. */
 export interface OotoCredentials {
@@ -27,11 +29,8 @@ export interface SimCredentials {
   readonly glair: GlairCredentials;
 }
 
-/** The credentials a simulator accepts unless told otherwise. */
-export const SIM_CREDENTIALS: SimCredentials = Object.freeze({
-  ooto: Object.freeze({ appId: 'sim-app-id', appKey: 'sim-app-key' }),
-  glair: Object.freeze({ username: 'sim-user', password: 'sim-pass', apiKey: 'sim-api-key' }),
-});
+/** The credentials a simulator accepts unless told otherwise: the test credentials each vendor's definition names. */
+export const SIM_CREDENTIALS: SimCredentials = Object.freeze({ ooto: OOTO_SIMULATOR_CREDENTIALS, glair: GLAIR_SIMULATOR_CREDENTIALS });
 
 /**
  * How an injected failure looks to the client:
@@ -117,7 +116,7 @@ export interface ResolvedSettings {
   latencyJitterMs: number;
   failureRate: number;
   failureKinds: readonly FailureKind[];
-  rateLimit: Record<Vendor, SimRateLimit | null>;
+  rateLimit: Record<SimVendor, SimRateLimit | null>;
   credentials: SimCredentials;
   glairLegacyShape: boolean;
 }
@@ -168,7 +167,7 @@ function nonNegative(name: string, v: number): number {
   return v;
 }
 
-function checkLimit(vendor: Vendor, limit: SimRateLimit | null | undefined): SimRateLimit | null {
+function checkLimit(vendor: SimVendor, limit: SimRateLimit | null | undefined): SimRateLimit | null {
   if (limit === undefined || limit === null) return null;
   if (!(Number.isSafeInteger(limit.max) && limit.max > 0) || !(Number.isFinite(limit.durationMs) && limit.durationMs > 0)) {
     throw new RangeError(`rateLimit.${vendor} needs max > 0 (integer) and durationMs > 0`);

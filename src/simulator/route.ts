@@ -3,7 +3,7 @@
  * what it answers.
  */
 import type { IncomingMessage } from 'node:http';
-import type { Vendor } from './options.js';
+import type { SimVendor } from './options.js';
 import type { SimDirectives } from './directives.js';
 import type { ResolvedSettings } from './options.js';
 import type { SimEndpoint } from './stats.js';
@@ -33,7 +33,7 @@ export interface RouteContext {
 }
 
 export interface VendorRoute {
-  readonly vendor: Vendor;
+  readonly vendor: SimVendor;
   readonly endpoint: SimEndpoint;
   /** Path without query, e.g. `/api/v1.0/deepfake`. */
   readonly path: string;
@@ -42,7 +42,7 @@ export interface VendorRoute {
 
 /** A vendor's protocol around its endpoints: authentication and its generic error answers. */
 export interface VendorProtocol {
-  readonly vendor: Vendor;
+  readonly vendor: SimVendor;
   /** Path prefix of the vendor's API, e.g. `/api/v1.0/`. */
   readonly prefix: string;
   authorized(req: IncomingMessage, settings: ResolvedSettings): boolean;
@@ -55,7 +55,7 @@ export interface VendorProtocol {
   commonHeaders(): Record<string, string> | undefined;
 }
 
-/** What a vendor's definition gives the simulator: its protocol (auth, errors) and its endpoints. */
+/** One vendor as the simulator plays it: its protocol (auth, errors) and its endpoints. */
 export interface SimulatedVendor {
   readonly protocol: VendorProtocol;
   readonly routes: readonly VendorRoute[];

@@ -4,7 +4,7 @@
  * directive the bytes carry, or makes that media's calls fail at the HTTP level; and every call is
  * reported for a call log.
  */
-import type { Vendor } from '../checks/registry.js';
+import type { Vendor } from '../vendors/types.js';
 import type { SimDirectives } from './directives.js';
 import type { SimEndpoint } from './stats.js';
 

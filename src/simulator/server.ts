@@ -6,19 +6,20 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Vendor } from './options.js';
+import type { SimVendor } from './options.js';
 import { ADMIN_PREFIX, handleAdmin } from './admin-routes.js';
 import { parseDirectives } from './directives.js';
 import { Faults } from './faults.js';
 import { applySettings, defaultSettings, type FailureKind, type ResolvedSettings, type SeedTemplate, type SimulatorOptions, type SimulatorSettings } from './options.js';
 import type { Reply, RouteContext, SimulatedVendor, VendorProtocol, VendorRoute } from './route.js';
-import { VENDORS } from '../vendors/registry.js';
+import { GLAIR_SIMULATION } from './glair-routes.js';
+import { OOTO_SIMULATION } from './ooto-routes.js';
 import { StatsRecorder, type SimulatorStats } from './stats.js';
 import { TemplateStore, identityOf } from './templates.js';
 
 export { SIM_CREDENTIALS } from './options.js';
-export type { FailureKind, SeedTemplate, SimCredentials, SimRateLimit, SimulatorOptions, SimulatorSettings } from './options.js';
-export type { SimEndpoint, SimulatorStats } from './stats.js';
+export type { FailureKind, SeedTemplate, SimulatorOptions, SimulatorSettings } from './options.js';
+export type { SimulatorStats } from './stats.js';
 
 /** A running simulator. */
 export interface Simulator {
@@ -33,7 +34,7 @@ export interface Simulator {
   /** A snapshot of the counters. */
   stats(): SimulatorStats;
   /** Epoch ms of the calls each vendor's quota let through (the last 200,000). */
-  arrivals(): Record<Vendor, number[]>;
+  arrivals(): Record<SimVendor, number[]>;
   /** Zeroes the counters. */
   resetStats(): void;
   /** Changes knobs at run time; each given key replaces its current value. Throws RangeError for bad values. */
@@ -52,15 +53,15 @@ export interface Simulator {
    * The next `count` vendor calls (of `vendor`, or any) fail with `kind`, whatever `failureRate` says;
    * applied after authentication and rate limiting, in order of the calls.
    */
-  failNext(count: number, kind: FailureKind, vendor?: Vendor): void;
+  failNext(count: number, kind: FailureKind, vendor?: SimVendor): void;
   /** Stops listening and closes every connection (idle keep-alive and held ones too). */
   close(): Promise<void>;
 }
 
-// The vendors the simulator plays: those of the vendor registry whose definition has `simulator`.
-const SIMULATED: readonly SimulatedVendor[] = VENDORS.flatMap((v) => (v.simulator ? [v.simulator] : []));
+// The vendors the simulator plays (a test vendor brings its own endpoint).
+const SIMULATED: readonly SimulatedVendor[] = [OOTO_SIMULATION, GLAIR_SIMULATION];
 const ROUTES: ReadonlyMap<string, VendorRoute> = new Map(SIMULATED.flatMap((s) => s.routes).map((r) => [r.path, r]));
-const PROTOCOLS: ReadonlyMap<Vendor, VendorProtocol> = new Map(SIMULATED.map((s) => [s.protocol.vendor, s.protocol]));
+const PROTOCOLS: ReadonlyMap<SimVendor, VendorProtocol> = new Map(SIMULATED.map((s) => [s.protocol.vendor, s.protocol]));
 
 /** Starts a simulator (default `127.0.0.1`, a free port). */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
@@ -128,7 +129,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     stats.reset();
     faults.resetArrivals();
   };
-  const arrivals = (): Record<Vendor, number[]> => ({ ooto: faults.arrivals('ooto').list(), glair: faults.arrivals('glair').list() });
+  const arrivals = (): Record<SimVendor, number[]> => ({ ooto: faults.arrivals('ooto').list(), glair: faults.arrivals('glair').list() });
   const admin = { stats: snapshot, arrivals, resetStats, configure, settings: () => settings };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -4,7 +4,7 @@
  * its gate (src/queues/batch-budget.ts); the batch's possibly-billed total in its meta hash.
  */
 import type { Redis } from 'ioredis';
-import type { Vendor } from '../checks/registry.js';
+import type { Vendor } from '../vendors/types.js';
 import type { BatchGate, BatchHold, ChargeReply } from '../queues/batch-budget.js';
 import { lineField, POSSIBLY_BILLED_FIELD, type CallLedger, type LineCalls, type LineKey } from '../queues/call-budget.js';
 import { batchKeys, callsKey } from '../redis/keys.js';

@@ -1,8 +1,8 @@
 /**
- * The result store contract. Every backend (Redis in ./redis-result-store.ts, in-memory in
- * ./memory-result-store.ts, and any later one) implements {@link ResultStore} with exactly these
- * semantics, and proves it by passing the conformance suite
- * (test/integration/store/conformance.ts, `describeResultStore`).
+ * The result store contract. Every backend (Redis in ./redis-result-store.ts, PostgreSQL in
+ * ./postgres/, the tests' in-memory one in test/helpers/memory-result-store.ts, and any later one)
+ * implements {@link ResultStore} with exactly these semantics, and proves it by passing the
+ * conformance suite (test/integration/store/conformance.ts, `describeResultStore`).
  */
 import type { RecordStatus, ResultRecord, Verdict } from '../checks/types.js';
 

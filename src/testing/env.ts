@@ -9,9 +9,10 @@ import { dirname, isAbsolute, join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { createRescreen, type Rescreen, type RescreenOptions, type WaitOptions } from '../api/rescreen.js';
-import type { BatchSummary } from '../app/index.js';
+import { dropStore, type BatchSummary } from '../app/index.js';
 import type { ResultRecord } from '../checks/types.js';
 import { DEFAULT_REDIS_URL } from '../config/defaults.js';
+import { isStoreUrlProblem, parseStoreUrl } from '../config/store-url.js';
 import { InvalidInputError } from '../errors/errors.js';
 import type { TestSimulator } from './simulator.js';
 
@@ -38,8 +39,9 @@ export interface TestEnvOptions {
   /** The Redis to use. Default: `REDIS_URL` of the environment, else `redis://127.0.0.1:6379`. */
   readonly redisUrl?: string;
   /**
-   * Where results are kept. This build keeps them in Redis (the same `redisUrl`); any other store
-   * URL is refused rather than silently ignored.
+   * Where results are kept: a `postgres://` URL keeps them in PostgreSQL, in a schema of this
+   * environment's own (the URL's `?schema=` is replaced; `cleanup()` drops it); unset, or the
+   * `redisUrl`: in Redis, under the prefix. Another URL is refused (never echoed: it may hold a password).
    */
   readonly storeUrl?: string;
   /** Points rescreen at this simulator (its URLs and the credentials it accepts). */
@@ -80,8 +82,8 @@ export interface TestEnv {
   keys(): Promise<string[]>;
   /**
    * Closes every rescreen this environment made (workers first), deletes every key under the
-   * prefix — BullMQ's, the store's, the quota's, and `<prefix>-demo` of `rescreen demo` — and the
-   * folder. End your own `rescreen` child processes first: a process still running writes again.
+   * prefix — BullMQ's, the store's, the quota's, and `<prefix>-demo` of `rescreen demo` — the
+   * folder, and the PostgreSQL schema of a `storeUrl`. End your own `rescreen` child processes first: a process still running writes again.
    * Returns the number of keys deleted. Idempotent.
    */
   cleanup(): Promise<number>;
@@ -95,18 +97,18 @@ export async function createTestEnv(options: TestEnvOptions = {}): Promise<TestE
   // The testing kit, like the test harnesses, reads the runner's REDIS_URL as a default (CI sets it).
   // eslint-disable-next-line no-restricted-properties
   const redisUrl = options.redisUrl ?? (process.env.REDIS_URL || DEFAULT_REDIS_URL);
-  if (options.storeUrl !== undefined && options.storeUrl !== redisUrl) {
-    throw new InvalidInputError(`storeUrl ${JSON.stringify(options.storeUrl.replace(/\/\/[^@/]*@/, '//'))}: this build keeps results in Redis (the redisUrl) only`);
-  }
   const label = options.label ?? 't';
   if (!/^[A-Za-z0-9_.-]{1,20}$/.test(label)) throw new InvalidInputError(`label ${JSON.stringify(label)}: 1-20 characters of A-Z a-z 0-9 _ . -`);
-  const prefix = `${TEST_PREFIX_START}${label}-${randomBytes(5).toString('hex')}}`;
+  const random = randomBytes(5).toString('hex');
+  const prefix = `${TEST_PREFIX_START}${label}-${random}}`;
+  const storeUrl = options.storeUrl === undefined || options.storeUrl === redisUrl ? undefined : ownStore(options.storeUrl, `rescreen_test_${label.toLowerCase().replace(/[^a-z0-9_]/g, '_')}_${random}`);
   const env: Record<string, string> = {
     REDIS_URL: redisUrl,
     RESCREEN_PREFIX: prefix,
     ...FAST_TUNING,
     ...(options.simulator?.env ?? {}),
     ...(options.env ?? {}),
+    ...(storeUrl !== undefined ? { RESCREEN_STORE_URL: storeUrl } : {}),
   };
   const instances = new Set<Rescreen>();
   let own: Promise<Rescreen> | undefined;
@@ -152,11 +154,21 @@ export async function createTestEnv(options: TestEnvOptions = {}): Promise<TestE
             if (pass === 0) await sleep(50);
           }
         });
+        if (storeUrl !== undefined) await dropStore(storeUrl);
         await rm(dir, { recursive: true, force: true });
         return deleted;
       })()),
   };
   return testEnv;
+}
+
+/** `url` with the environment's own schema. @throws InvalidInputError when it is not a PostgreSQL store URL. */
+function ownStore(url: string, schema: string): string {
+  const read = parseStoreUrl(url);
+  if (isStoreUrlProblem(read)) throw new InvalidInputError(`storeUrl ${read.message} (or the redisUrl, to keep results in Redis)`);
+  const own = new URL(url.trim());
+  own.searchParams.set('schema', schema);
+  return own.toString();
 }
 
 async function withClient<T>(url: string, fn: (client: Redis) => Promise<T>): Promise<T> {

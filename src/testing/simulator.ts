@@ -9,7 +9,7 @@
  * 3. else its sha256: the same bytes always get the same answer, mostly genuine (about 15 % deepfake).
  */
 import { createHash } from 'node:crypto';
-import type { Vendor } from '../simulator/options.js';
+import type { SimVendor } from '../simulator/options.js';
 import { parseRateLimit } from '../config/rate-limit.js';
 import { parseDirectiveText } from '../simulator/directives.js';
 import type { FailureKind, SimRateLimit } from '../simulator/options.js';
@@ -63,7 +63,7 @@ export interface TestSimulatorOptions {
   /** A share (0–1) of all calls that fail, at random, with one of `kinds` (default 500, 503, reset). */
   readonly failures?: { readonly rate: number; readonly kinds?: readonly FailureKind[]; readonly seed?: number };
   /** Per-vendor quotas answered with 429 (OOTO with `Retry-After`, GLAIR without, as they document). */
-  readonly rateLimit?: Readonly<Partial<Record<Vendor, TestRateLimit>>>;
+  readonly rateLimit?: Readonly<Partial<Record<SimVendor, TestRateLimit>>>;
 }
 
 /** A running test simulator. */
@@ -82,7 +82,7 @@ export interface TestSimulator {
   /** Forgets the call log and the counters. */
   reset(): void;
   /** The next `count` calls (of `vendor`, or any) fail with `kind`. */
-  failNext(count: number, kind: FailureKind, vendor?: Vendor): void;
+  failNext(count: number, kind: FailureKind, vendor?: SimVendor): void;
   /** Enrols a face in OOTO's 1:N database, so `ooto-identify` of a photo built with that `face` answers `match`. Returns the template id. */
   enrol(face: string, templateId?: string): string;
   /** Stops it (closes every connection). */
@@ -102,7 +102,7 @@ function directivesOf(outcome: Outcome): string | undefined {
   return 'directives' in outcome ? outcome.directives : undefined;
 }
 
-function rateLimitOf(vendor: Vendor, limit: TestRateLimit | undefined): SimRateLimit | null {
+function rateLimitOf(vendor: SimVendor, limit: TestRateLimit | undefined): SimRateLimit | null {
   if (limit === undefined) return null;
   if (typeof limit !== 'string') return limit;
   const parsed = parseRateLimit(limit);

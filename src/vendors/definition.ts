@@ -2,11 +2,12 @@
  * What a vendor is to rescreen: one folder (src/vendors/<name>/) exporting one {@link VendorDefinition},
  * and one line in the vendor registry (src/vendors/registry.ts). Everything generic (config, runtime,
  * worker pool, status, redaction, retry, budget, demo) loops over the registry; nothing else names a
- * vendor.
+ * vendor, nor rebuilds its words: its name and label, and the names of its variables (credentials,
+ * base URL, quota, price) are read from its definition. A vendor's name is a `Vendor` and its name
+ * and label a `VendorIdentity` (./types.ts, a module the transport below this one can import too).
  */
 import type { VendorConfigSpec, VendorSettings } from '../config/vendor-settings.js';
 import type { MediaLimits } from '../media/types.js';
-import type { SimulatedVendor } from '../simulator/route.js';
 import type { TransportOptions } from './transport.js';
 
 /** Every vendor client can be closed (its keep-alive sockets). Its other methods are vendor calls. */
@@ -18,12 +19,10 @@ export interface VendorClient {
 export type ClientOptions = Omit<TransportOptions, 'baseUrl'>;
 
 /**
- * One vendor: its environment (base URL, credentials, quota variables; from {@link VendorConfigSpec}),
- * the secrets it derives (redaction), its client factory and its media caps.
+ * One vendor: its words (name, label, and its variables: base URL, credentials, quota, price; from
+ * {@link VendorConfigSpec}), the secrets it derives (redaction), its client factory and its media caps.
  */
 export interface VendorDefinition<Client extends VendorClient = VendorClient> extends VendorConfigSpec {
-  /** Human name, e.g. `OOTO` (messages use the name in capitals). */
-  readonly label: string;
   /**
    * Builds the client from `config.vendors[name]`. Every method but `close` is one vendor call, made
    * through the vendor transport (`createTransport`, ./transport.ts) with `options`: there the quota
@@ -33,8 +32,6 @@ export interface VendorDefinition<Client extends VendorClient = VendorClient> ex
   createClient(settings: VendorSettings, options: ClientOptions): Client;
   /** Caps on the media its checks send (GLAIR: a 6 MiB body). */
   readonly media?: MediaLimits;
-  /** How `rescreen simulator` plays this vendor (its protocol and routes); none for a vendor it does not simulate. */
-  readonly simulator?: SimulatedVendor;
 }
 
 /** Declares a vendor (typed against its client). */

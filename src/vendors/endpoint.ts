@@ -1,12 +1,6 @@
-/** A vendor's name for messages, its base URL (origin and path prefix) and its keep-alive dispatcher. */
+/** A vendor's base URL (origin and path prefix) and its keep-alive dispatcher. */
 import { Pool } from 'undici';
 import { DEFAULT_CONNECTIONS, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_KEEP_ALIVE_TIMEOUT_MS } from '../config/defaults.js';
-import type { Vendor } from '../errors/errors.js';
-
-/** Human name of a vendor for messages: its registry name in capitals (`ooto` → `OOTO`). */
-export function vendorLabel(vendor: Vendor): string {
-  return vendor.toUpperCase();
-}
 
 /** A vendor base URL split into what undici needs: the origin and an optional path prefix. */
 export interface VendorEndpoint {

@@ -13,7 +13,6 @@ export {
   createVendorDispatcher,
   joinPath,
   parseBaseUrl,
-  vendorLabel,
   type VendorDispatcherOptions,
   type VendorEndpoint,
 } from './endpoint.js';

@@ -5,7 +5,7 @@
  * them for the calls made inside {@link withCallContext}.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Vendor } from '../checks/registry.js';
+import type { Vendor } from './types.js';
 
 /** `2xx`…`5xx` for an HTTP answer (a 429 is `4xx` and also `rateLimited`); `timeout` / `connection` for no answer. */
 export type StatusClass = '2xx' | '3xx' | '4xx' | '5xx' | 'timeout' | 'connection';

@@ -8,10 +8,3 @@ import { glairVendor } from './glair/vendor.js';
 import { ootoVendor } from './ooto/vendor.js';
 
 export const VENDORS: readonly VendorDefinition[] = [ootoVendor, glairVendor];
-
-/** The definition of `name` in `vendors`. @throws Error when it is not registered. */
-export function vendorNamed(vendors: readonly VendorDefinition[], name: string): VendorDefinition {
-  const found = vendors.find((v) => v.name === name);
-  if (found === undefined) throw new Error(`unknown vendor ${JSON.stringify(name)}`);
-  return found;
-}

@@ -7,8 +7,7 @@ import { errors as undiciErrors, type Dispatcher, type FormData } from 'undici';
 import { AnswerTooLargeError, ConnectionError, TimeoutError } from '../errors/errors.js';
 import { errorCodeOf as codeOf, isSharedErrorStatus, isTimeout } from '../errors/http-failure.js';
 import { DEFAULT_MAX_ANSWER_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from '../config/defaults.js';
-import { vendorLabel } from './endpoint.js';
-import type { Vendor } from '../errors/errors.js';
+import type { VendorIdentity } from './types.js';
 
 /** Default time limit of one vendor HTTP call (headers and body), ms: the config's RESCREEN_REQUEST_TIMEOUT_MS default. */
 export const DEFAULT_TIMEOUT_MS = DEFAULT_REQUEST_TIMEOUT_MS;
@@ -18,7 +17,8 @@ export const MAX_TEXT_BODY_CHARS = 2048;
 export { DEFAULT_MAX_ANSWER_BYTES };
 
 export interface VendorRequest {
-  readonly vendor: Vendor;
+  /** The vendor's name (on errors) and label (in their messages). */
+  readonly vendor: VendorIdentity;
   readonly dispatcher: Dispatcher;
   readonly origin: string;
   /** Full path including any prefix and query (see {@link joinPath}). */
@@ -75,19 +75,19 @@ export async function send(request: VendorRequest): Promise<VendorResponse> {
     // A 503 or a 429 means the same with any body: keep the status (backoff, the fleet's 429 pause).
     if (isSharedErrorStatus(response.statusCode)) return { status: response.statusCode, headers, body: `[answer over ${maxBytes} bytes: not read]` };
     throw new AnswerTooLargeError({
-      vendor: request.vendor,
+      vendor: request.vendor.name,
       status: response.statusCode,
       headers,
       maxBytes,
-      message: `${vendorLabel(request.vendor)} answered ${request.method} ${request.path} with HTTP ${response.statusCode} and more than ${maxBytes} bytes: not read past RESCREEN_MAX_ANSWER_BYTES=${maxBytes}`,
+      message: `${request.vendor.label} answered ${request.method} ${request.path} with HTTP ${response.statusCode} and more than ${maxBytes} bytes: not read past RESCREEN_MAX_ANSWER_BYTES=${maxBytes}`,
     });
   } catch (error) {
     if (error instanceof AnswerTooLargeError) throw error;
     if (request.signal?.aborted) throw error;
     if (timeoutSignal.aborted) {
       throw new TimeoutError(
-        request.vendor,
-        `${vendorLabel(request.vendor)} did not answer ${request.method} ${request.path} within ${request.timeoutMs} ms`,
+        request.vendor.name,
+        `${request.vendor.label} did not answer ${request.method} ${request.path} within ${request.timeoutMs} ms`,
         { cause: error },
       );
     }
@@ -211,7 +211,7 @@ function classify(error: unknown, depth = 0): TransportKind | undefined {
  * (it is then re-thrown as-is and ends `failed`). Decides by `instanceof` and `code`, never by message.
  */
 export function toTransportError(
-  vendor: Vendor,
+  vendor: VendorIdentity,
   error: unknown,
   where: { readonly method: string; readonly path: string; readonly answerStarted?: boolean },
 ): TimeoutError | ConnectionError | undefined {
@@ -221,9 +221,9 @@ export function toTransportError(
   const requestSent = !beforeSend(error);
   switch (kind) {
     case 'timeout':
-      return new TimeoutError(vendor, `${vendorLabel(vendor)} timed out on ${where.method} ${where.path}${detail}`, { cause: error, requestSent });
+      return new TimeoutError(vendor.name, `${vendor.label} timed out on ${where.method} ${where.path}${detail}`, { cause: error, requestSent });
     case 'connection':
-      return new ConnectionError(vendor, `${vendorLabel(vendor)} connection failed on ${where.method} ${where.path}${detail}`, {
+      return new ConnectionError(vendor.name, `${vendor.label} connection failed on ${where.method} ${where.path}${detail}`, {
         cause: error,
         requestSent,
         answerStarted: where.answerStarted === true,

@@ -8,9 +8,8 @@ import {
 } from '../errors/errors.js';
 import { httpStatusClass } from '../errors/http-failure.js';
 import { parseRetryAfter } from '../errors/retry-policy.js';
-import { vendorLabel } from './endpoint.js';
 import type { VendorResponse } from './send.js';
-import type { Vendor } from '../errors/errors.js';
+import type { VendorIdentity } from './types.js';
 
 /** True for a 2xx status. */
 export function isSuccessStatus(status: number): boolean {
@@ -31,10 +30,10 @@ export function describeIssues(issues: readonly { readonly path: readonly Proper
  * InternalServerError; any other status a plain VendorApiError (final). Vendor-specific statuses
  * (OOTO engine 400, GLAIR 400/415) are decided by the clients before they fall back to this.
  */
-export function statusError(vendor: Vendor, response: VendorResponse, transactionId: string | null): VendorApiError {
+export function statusError(vendor: VendorIdentity, response: VendorResponse, transactionId: string | null): VendorApiError {
   const { status, headers, body } = response;
-  const label = vendorLabel(vendor);
-  const args = { vendor, status, headers: { ...headers }, body, transactionId };
+  const { label } = vendor;
+  const args = { vendor: vendor.name, status, headers: { ...headers }, body, transactionId };
   switch (httpStatusClass(status)) {
     case 'unauthorized':
       return new AuthenticationError({ ...args, message: `${label} refused the credentials (HTTP 401)` });

@@ -10,8 +10,7 @@ import { DEFAULT_TIMEOUT_MS, send, type VendorResponse } from './send.js';
 import { parseRetryAfter } from '../errors/retry-policy.js';
 import { AnswerTooLargeError, ConnectionError, TimeoutError } from '../errors/errors.js';
 import { currentCallHooks, currentCheck, statusClassOf, type CallObserver, type StatusClass } from './observer.js';
-import type { CallGate } from './types.js';
-import type { Vendor } from '../errors/errors.js';
+import type { CallGate, VendorIdentity } from './types.js';
 
 /** Options every vendor client takes. */
 export interface TransportOptions {
@@ -56,8 +55,8 @@ export interface VendorTransport {
   close(): Promise<void>;
 }
 
-/** Throws TypeError when `baseUrl` is not a URL. */
-export function createTransport(vendor: Vendor, options: TransportOptions): VendorTransport {
+/** `vendor`: its name (errors, hooks, metrics) and label (messages). Throws TypeError when `baseUrl` is not a URL. */
+export function createTransport(vendor: VendorIdentity, options: TransportOptions): VendorTransport {
   const endpoint = parseBaseUrl(options.baseUrl);
   const ownsDispatcher = options.dispatcher === undefined;
   const dispatcher =
@@ -68,7 +67,7 @@ export function createTransport(vendor: Vendor, options: TransportOptions): Vend
   return {
     async post(request, interpret) {
       const fullPath = joinPath(endpoint.basePath, request.path, request.query);
-      const paid = currentCallHooks()?.open(vendor);
+      const paid = currentCallHooks()?.open(vendor.name);
       const call = withCallRetries(
         async () => {
           // Build the body first: the permit's slot is when the call leaves, so nothing slow goes after it.
@@ -83,7 +82,7 @@ export function createTransport(vendor: Vendor, options: TransportOptions): Vend
           });
           const started = performance.now();
           const observe = (statusClass: StatusClass, rateLimited = false) =>
-            options.observer?.vendorCall({ vendor, check: currentCheck(), statusClass, rateLimited, seconds: (performance.now() - started) / 1000 });
+            options.observer?.vendorCall({ vendor: vendor.name, check: currentCheck(), statusClass, rateLimited, seconds: (performance.now() - started) / 1000 });
           let response: VendorResponse;
           try {
             response = await send({

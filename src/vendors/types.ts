@@ -1,5 +1,21 @@
-import type { IdentifyOptions } from '../checks/types.js';
+/**
+ * The vendor layer's words: a vendor's name and label, the gate every call passes, and what the
+ * clients answer. A vendor's definition (./definition.ts) is built from these.
+ */
 import type { MediaBlob } from '../media/types.js';
+
+/**
+ * A vendor's name, as its definition has it (`ooto`, `glair`, …): its queue, its key in
+ * `config.vendors`, its records' and errors' `vendor`.
+ */
+export type Vendor = string;
+
+/** The words a vendor is known by: its name and its label for messages (a VendorDefinition is one). */
+export interface VendorIdentity {
+  readonly name: Vendor;
+  /** Human name in messages, e.g. `OOTO`. */
+  readonly label: string;
+}
 
 /** A successful (HTTP 2xx, usable) vendor answer. */
 export interface VendorAnswer<T> {
@@ -32,6 +48,12 @@ export interface CallGate {
 export interface CallPermit {
   /** Gives it back: the call it was taken for is not sent (its batch refused it). */
   release(): Promise<void>;
+}
+
+/** `ooto-identify`'s options: OOTO's identify query flags, sent only when `true`. */
+export interface IdentifyOptions {
+  readonly checkLiveness?: boolean | undefined;
+  readonly checkDeepfake?: boolean | undefined;
 }
 
 export interface CallOptions {

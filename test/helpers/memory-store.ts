@@ -1,6 +1,6 @@
-/** The in-memory ResultStore (src/store/memory-result-store.ts), counting puts, for unit tests of the job runner. */
+/** The in-memory ResultStore (./memory-result-store.ts), counting puts, for unit tests of the job runner. */
 import type { ResultRecord } from '../../src/checks/types.js';
-import { MemoryResultStore } from '../../src/store/memory-result-store.js';
+import { MemoryResultStore } from './memory-result-store.js';
 import type { PutResult } from '../../src/store/types.js';
 
 export class MemoryStore extends MemoryResultStore {

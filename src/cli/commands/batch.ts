@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { cancelBatch, describeBudget, pauseBatch, raiseBudget, resumeBatch } from '../../app/index.js';
 import { withRuntime } from '../context.js';
-import { wholeNumber } from '../args.js';
+import { addEnqueueOptions } from '../args.js';
 
 
 export function registerBatchCommands(program: Command): void {
@@ -39,13 +39,14 @@ export function registerBatchCommands(program: Command): void {
         );
       });
     });
-  batch
-    .command('raise')
-    .description("new --max-calls / --max-spend caps for a batch; its waiting lines go on within RESCREEN_HELD_RECHECK_MS")
-    .argument('<batch>', 'batch id')
-    .option('--max-calls <n>', 'most paid vendor calls the batch may make in all', wholeNumber)
-    .option('--max-spend <amount>', 'most the batch may spend in all, e.g. 40.00')
-    .action(async (id: string, opts: { maxCalls?: number; maxSpend?: string }) => {
+  addEnqueueOptions(
+    batch
+      .command('raise')
+      .description('new --max-calls / --max-spend caps for a batch; its waiting lines go on within RESCREEN_HELD_RECHECK_MS')
+      .argument('<batch>', 'batch id'),
+    ['maxCalls', 'maxSpend'],
+    { maxCalls: 'most paid vendor calls the batch may make in all', maxSpend: 'most the batch may spend in all, e.g. 40.00' },
+  ).action(async (id: string, opts: { maxCalls?: number; maxSpend?: string }) => {
       await withRuntime(async (runtime) => {
         const budget = await raiseBudget(runtime, id, opts);
         process.stdout.write(`batch ${id}: ${describeBudget(budget)}\n`);

@@ -3,7 +3,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import {
   batchChangeRows,
   ChangeTally,
-  CSV_COLUMNS,
+  csvColumns,
   csvRow,
   DEFAULT_MIN_DELTA,
   describeChangeCounts,
@@ -76,7 +76,8 @@ export function registerHistoryCommands(program: Command): void {
       await withRuntime(async (runtime) => {
         const records = await subjectHistory(runtime, subject, opts.check !== undefined ? { check: opts.check } : {});
         if (opts.format !== 'table') {
-          await writeRows(fromArray(records), { format: opts.format, columns: CSV_COLUMNS, csv: csvRow });
+          const fields = runtime.checks.recordFields;
+          await writeRows(fromArray(records), { format: opts.format, columns: csvColumns(fields), csv: (r) => csvRow(r, fields) });
           return;
         }
         const widths = [20, 24, 14, 9, 9, 6, 38];

@@ -8,7 +8,7 @@ import {
   batchRecords,
   batchStatus,
   batchSummary,
-  CSV_COLUMNS,
+  csvColumns,
   csvRow,
   describeBudget,
   describeChangeCounts,
@@ -103,7 +103,8 @@ export async function results(runtime: Runtime, batch: string, options: ResultsO
     return writeRows(attempts, { format: options.format, columns: ATTEMPT_CSV_COLUMNS, csv: (a: AttemptRow) => attemptCsvRow(a) }, options.output);
   }
   const records = await batchRecords(runtime, batch, options.status !== undefined ? { status: options.status } : {});
-  return writeRows(records, { format: options.format, columns: CSV_COLUMNS, csv: csvRow }, options.output);
+  const fields = runtime.checks.recordFields;
+  return writeRows(records, { format: options.format, columns: csvColumns(fields), csv: (r) => csvRow(r, fields) }, options.output);
 }
 
 export async function result(runtime: Runtime, transactionId: string): Promise<void> {

@@ -7,7 +7,7 @@ export async function limitsShow(runtime: Runtime): Promise<void> {
   const rows = report.map((r) => [
     r.vendor,
     r.quota?.text ?? 'none',
-    r.source === 'override' ? 'rescreen limits set' : `${r.vendor.toUpperCase()}_RATE_LIMIT`,
+    r.source === 'override' ? 'rescreen limits set' : r.variable,
     r.environment ?? '-',
     r.state.learnedPerSecond !== undefined ? `${r.state.learnedPerSecond.toFixed(1)}/s` : '-',
     String(r.workers),
@@ -24,7 +24,7 @@ export async function limitsSet(runtime: Runtime, vendorText: string, text: stri
 }
 
 export async function limitsReset(runtime: Runtime, vendorText: string): Promise<void> {
-  const { vendor, removed, quota } = await resetQuota(runtime, vendorText);
+  const { vendor, removed, quota, variable } = await resetQuota(runtime, vendorText);
   const env = quota?.text ?? 'none';
-  process.stdout.write(removed ? `${vendor}: override removed; quota back to ${env} (${vendor.toUpperCase()}_RATE_LIMIT)\n` : `${vendor}: no override; quota is ${env}\n`);
+  process.stdout.write(removed ? `${vendor}: override removed; quota back to ${env} (${variable})\n` : `${vendor}: no override; quota is ${env}\n`);
 }

@@ -85,7 +85,7 @@ export async function runBatch(runtime: Runtime, args: RunArgs): Promise<RunResu
     return { exitCode: ExitCode.INTERRUPTED, enqueued, summary };
   }
   if (summary) process.stdout.write(`${formatSummary(summary)}\n`);
-  reportStoppedVendors(stopped);
+  reportStoppedVendors(runtime, stopped);
   const finished = summary !== null && isFinished(summary);
   if (!finished) reportUnreachable(runtime, unreachable);
   const exitCode = stopped.some((v) => needed.has(v)) ? ExitCode.VENDOR_STOPPED : !finished && unreachable.length > 0 ? ExitCode.USAGE : ExitCode.OK;

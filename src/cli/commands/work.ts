@@ -12,7 +12,7 @@ import {
   type UnreachableVendor,
   type WorkerHandle,
 } from '../../app/index.js';
-import type { Vendor } from '../../checks/registry.js';
+import type { Vendor } from '../../app/index.js';
 import { ExitCode } from '../cli-error.js';
 import { startMetricsServer } from './serve.js';
 
@@ -93,9 +93,10 @@ export function reportHeldBatches(runtime: Runtime, held: readonly HeldBatch[]):
 /** One line per vendor that stayed unreachable longer than RESCREEN_BREAKER_ALERT_MS: its lines stay queued. */
 export function reportUnreachable(runtime: Runtime, unreachable: readonly UnreachableVendor[]): void {
   for (const u of unreachable) {
-    const check = runtime.config.vendors[u.vendor]?.spec.baseUrlVar ?? 'its base URL';
+    const spec = runtime.config.vendors[u.vendor]?.spec;
+    const check = spec?.baseUrlVar ?? 'its base URL';
     const jobs = `${u.jobs} ${u.jobs === 1 ? 'job stays' : 'jobs stay'} queued`;
-    process.stderr.write(`rescreen: ${u.reason}. ${jobs}: \`rescreen work\` sends them once ${u.vendor.toUpperCase()} answers (check ${check} and the route to it)\n`);
+    process.stderr.write(`rescreen: ${u.reason}. ${jobs}: \`rescreen work\` sends them once ${spec?.label ?? u.vendor} answers (check ${check} and the route to it)\n`);
   }
 }
 
@@ -111,11 +112,12 @@ export async function unreachableLeft(handle: WorkerHandle, vendors: ReadonlySet
   return waiting.map((vendor) => ({ vendor, jobs: pending[vendor] ?? 0, reason: down.get(vendor) ?? vendor }));
 }
 
-export function reportStoppedVendors(stopped: readonly Vendor[]): void {
+/** One line per vendor that refused our credentials, naming its credential variables (from its definition). */
+export function reportStoppedVendors(runtime: Runtime, stopped: readonly Vendor[]): void {
   for (const vendor of stopped) {
-    process.stderr.write(
-      `rescreen: ${vendor.toUpperCase()} refused our credentials — its jobs stay queued; fix ${vendor.toUpperCase()}_* and run the worker again\n`,
-    );
+    const spec = runtime.config.vendors[vendor]?.spec;
+    const fix = spec ? Object.values(spec.credentials).join(', ') : `${vendor}'s credentials`;
+    process.stderr.write(`rescreen: ${spec?.label ?? vendor} refused our credentials — its jobs stay queued; fix ${fix} and run the worker again\n`);
   }
 }
 
@@ -144,7 +146,7 @@ export async function work(runtime: Runtime, args: WorkArgs): Promise<number> {
     if (args.untilIdle) {
       const { stopped, held, unreachable } = await waitUntilIdle(handle.pool, { signal: shutdown.signal, also: [handle.schedules, ...(handle.notifications ? [handle.notifications] : [])] });
       await handle.close();
-      reportStoppedVendors(stopped);
+      reportStoppedVendors(runtime, stopped);
       if (shutdown.signal.aborted) {
         await reportInterrupted(runtime, handle);
         return finishedCode(stopped);
@@ -162,7 +164,7 @@ export async function work(runtime: Runtime, args: WorkArgs): Promise<number> {
     });
     await handle.close();
     const stopped = [...handle.pool.stoppedVendors.keys()];
-    reportStoppedVendors(stopped);
+    reportStoppedVendors(runtime, stopped);
     if (shutdown.signal.aborted) await reportInterrupted(runtime, handle);
     return finishedCode(stopped);
   } finally {

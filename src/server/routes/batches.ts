@@ -1,4 +1,4 @@
-/** /api/batches…: list, one batch, its results (streamed), failures by code, enqueue, retry. */
+/** The `/api` routes of batches (relative to the plugin's prefix): list, one batch, its results (streamed), failures by code, enqueue, retry, control; quotas. */
 import { stringify } from 'csv-stringify';
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -14,7 +14,7 @@ import {
   batchRecords,
   batchStatus,
   cancelBatch,
-  CSV_COLUMNS,
+  csvColumns,
   csvRow,
   enqueueBatch,
   isFinished,
@@ -58,13 +58,13 @@ async function* jsonLines(records: AsyncIterable<unknown>): AsyncGenerator<strin
 }
 
 /** A stream of the records as CSV or JSONL; the store is read as the client reads (backpressure). */
-function resultStream(records: AsyncIterable<Parameters<typeof csvRow>[0]>, format: 'csv' | 'jsonl'): Readable {
+function resultStream(records: AsyncIterable<Parameters<typeof csvRow>[0]>, format: 'csv' | 'jsonl', fields: readonly string[]): Readable {
   if (format === 'jsonl') return Readable.from(jsonLines(records));
   const out = new PassThrough();
   pipeline(
     Readable.from(records),
-    new Transform({ objectMode: true, transform: (r: Parameters<typeof csvRow>[0], _e, done) => done(null, csvRow(r)) }),
-    stringify({ header: true, columns: [...CSV_COLUMNS] }),
+    new Transform({ objectMode: true, transform: (r: Parameters<typeof csvRow>[0], _e, done) => done(null, csvRow(r, fields)) }),
+    stringify({ header: true, columns: csvColumns(fields) }),
     out,
     () => undefined, // an error or an early close destroys every stage; the client sees a cut answer
   );
@@ -90,18 +90,18 @@ export function batchRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { runtime } = ctx;
   const r = app.withTypeProvider<ZodTypeProvider>();
 
-  r.get('/api/batches', { schema: { tags: ['batches'], summary: 'Batches, newest first', querystring: LimitQuery, response: { 200: BatchListSchema, ...errors } } }, async (req) => {
+  r.get('/batches', { schema: { tags: ['batches'], summary: 'Batches, newest first', querystring: LimitQuery, response: { 200: BatchListSchema, ...errors } } }, async (req) => {
     const { batches, quotas: q } = await listBatches(runtime, req.query.limit);
     return { batches: batches.map((b) => batchView(b, q)) };
   });
 
-  r.get('/api/batches/:id', { schema: { tags: ['batches'], summary: 'One batch: counts by status and verdict, progress, rate, ETA, quota state', params: BatchIdParam, response: { 200: BatchViewSchema, ...errors } } }, async (req) => {
+  r.get('/batches/:id', { schema: { tags: ['batches'], summary: 'One batch: counts by status and verdict, progress, rate, ETA, quota state', params: BatchIdParam, response: { 200: BatchViewSchema, ...errors } } }, async (req) => {
     const s = await batchStatus(runtime, req.params.id);
     return { ...batchView(s.summary, s.quotas), pending: s.pending, state: s.state, waiting: [...s.waiting], warnings: [...s.warnings], budget: { ...s.budget }, ...(s.changes ? { changes: { ...s.changes } } : {}) };
   });
 
   r.get(
-    '/api/batches/:id/results',
+    '/batches/:id/results',
     {
       schema: {
         tags: ['batches'],
@@ -122,11 +122,11 @@ export function batchRoutes(app: FastifyInstance, ctx: RouteContext): void {
         .type(csv ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
         .header('content-disposition', `attachment; filename="${name}.${csv ? 'csv' : 'jsonl'}"`)
         // A stream is sent as-is (no serializer); the schema's string stands for its text.
-        .send(resultStream(records, csv ? 'csv' : 'jsonl') as unknown as string);
+        .send(resultStream(records, csv ? 'csv' : 'jsonl', runtime.checks.recordFields) as unknown as string);
     },
   );
 
-  r.get('/api/batches/:id/failures', { schema: { tags: ['batches'], summary: 'Failed and rejected records by error code (reads the whole batch, streamed)', params: BatchIdParam, response: { 200: FailuresSchema, ...errors } } }, async (req) => {
+  r.get('/batches/:id/failures', { schema: { tags: ['batches'], summary: 'Failed and rejected records by error code (reads the whole batch, streamed)', params: BatchIdParam, response: { 200: FailuresSchema, ...errors } } }, async (req) => {
     const byCode: Record<string, number> = {};
     for await (const rec of await batchRecords(runtime, req.params.id)) {
       if (rec.error) byCode[String(rec.error.code)] = (byCode[String(rec.error.code)] ?? 0) + 1;
@@ -135,28 +135,28 @@ export function batchRoutes(app: FastifyInstance, ctx: RouteContext): void {
   });
 
   r.post(
-    '/api/batches',
+    '/batches',
     {
       bodyLimit: ctx.bodyLimitBytes,
       schema: { tags: ['batches'], summary: 'Enqueue a manifest: uploaded as the body (JSONL or CSV), or {"path"} of one under RESCREEN_SERVE_MANIFEST_ROOT', querystring: EnqueueQuery, response: { 202: EnqueueSummarySchema, ...errors } },
     },
     async (req, reply) => {
-      const q = req.query;
-      const base = { ...(q.batch !== undefined ? { batch: q.batch } : {}), ...(q.check !== undefined ? { check: q.check } : {}), dryRun: q.dryRun };
+      const { format, ...base } = req.query;
       if (!(req.body instanceof Readable)) {
         const body = ServerPathBody.safeParse(req.body);
         if (!body.success) return reply.code(400).type('application/problem+json').send(problem(400, 'INVALID_INPUT', `body must be {"path": "…"} or a manifest (${MANIFEST_TYPES.join(', ')}): ${body.error.issues.map((i) => `${i.path.join('.') || 'body'} ${i.message}`).join('; ')}`));
         const summary = await enqueueBatch(runtime, { manifest: await allowedPath(ctx.manifestRoot, body.data.path), ...base });
         return reply.code(202).send({ ...summary, invalidLines: [...summary.invalidLines] });
       }
-      const summary = await withUpload(req.body, ctx, q.format ?? (String(req.headers['content-type']).startsWith('text/csv') ? 'csv' : 'jsonl'), (file, sha) =>
-        enqueueBatch(runtime, { manifest: file, ...base, batch: q.batch ?? `upload-${sha.slice(0, 12)}` }),
+      const summary = await withUpload(req.body, ctx, format ?? (String(req.headers['content-type']).startsWith('text/csv') ? 'csv' : 'jsonl'), (file, sha) =>
+        // The upload was hashed as it was written: the producer's cursor takes that digest.
+        enqueueBatch(runtime, { manifest: file, ...base, batch: base.batch ?? `upload-${sha.slice(0, 12)}`, manifestSha256: sha }),
       );
       return reply.code(202).send({ ...summary, invalidLines: [...summary.invalidLines] });
     },
   );
 
-  r.post('/api/batches/:id/retry', { schema: { tags: ['batches'], summary: 'Re-enqueue the batch’s failed lines (never rejected ones)', params: BatchIdParam, response: { 202: RetrySummarySchema, ...errors } } }, async (req, reply) => {
+  r.post('/batches/:id/retry', { schema: { tags: ['batches'], summary: 'Re-enqueue the batch’s failed lines (never rejected ones)', params: BatchIdParam, response: { 202: RetrySummarySchema, ...errors } } }, async (req, reply) => {
     return reply.code(202).send({ ...(await retryBatch(runtime, req.params.id)) });
   });
 
@@ -166,12 +166,12 @@ export function batchRoutes(app: FastifyInstance, ctx: RouteContext): void {
     ['cancel', cancelBatch, 'End the lines not yet sent as failed (CANCELLED); answered lines keep their records'],
   ] as const;
   for (const [verb, control, summary] of controls) {
-    r.post(`/api/batches/:id/${verb}`, { schema: { tags: ['batches'], summary, params: BatchIdParam, response: { 200: ControlResultSchema, ...errors } } }, async (req) => ({
+    r.post(`/batches/:id/${verb}`, { schema: { tags: ['batches'], summary, params: BatchIdParam, response: { 200: ControlResultSchema, ...errors } } }, async (req) => ({
       ...(await control(runtime, req.params.id)),
     }));
   }
 
-  r.get('/api/quotas', { schema: { tags: ['operations'], summary: 'The vendor quotas in force', response: { 200: z.array(z.looseObject({ vendor: z.string() })), ...errors } } }, async () =>
+  r.get('/quotas', { schema: { tags: ['operations'], summary: 'The vendor quotas in force', response: { 200: z.array(z.looseObject({ vendor: z.string() })), ...errors } } }, async () =>
     (await quotas(runtime)).map((q) => ({ vendor: q.vendor, quota: q.quota?.text ?? null, source: q.source, workers: q.workers, inFlight: q.inFlight, line: q.line ?? null })),
   );
 }

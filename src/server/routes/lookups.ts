@@ -11,13 +11,13 @@ export function lookupRoutes(app: FastifyInstance, { runtime }: RouteContext): v
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.get(
-    '/api/records/:transactionId',
+    '/records/:transactionId',
     { schema: { tags: ['records'], summary: 'The record of one vendor transaction id', params: z.object({ transactionId: z.string().min(1).max(200) }), response: { 200: RecordSchema, ...errors } } },
     async (req) => ({ ...(await recordByTransactionId(runtime, req.params.transactionId)) }),
   );
 
   r.get(
-    '/api/subjects/:subject',
+    '/subjects/:subject',
     {
       schema: {
         tags: ['records'],
@@ -30,7 +30,7 @@ export function lookupRoutes(app: FastifyInstance, { runtime }: RouteContext): v
     async (req) => ({ subject: req.params.subject, records: (await subjectRecords(runtime, req.params.subject, req.query.limit)).map((rec) => ({ ...rec })) }),
   );
 
-  r.get('/api/schedules', { schema: { tags: ['schedules'], summary: 'Schedules, soonest next run first', response: { 200: z.object({ schedules: z.array(ScheduleSchema) }), ...errors } } }, async () => ({
+  r.get('/schedules', { schema: { tags: ['schedules'], summary: 'Schedules, soonest next run first', response: { 200: z.object({ schedules: z.array(ScheduleSchema) }), ...errors } } }, async () => ({
     schedules: (await listSchedules(runtime)).map(({ entry, state, lastSummary }) => ({
       name: entry.name,
       rule: entry.definition ? describeRule(entry.definition.rule) : null,
@@ -45,7 +45,7 @@ export function lookupRoutes(app: FastifyInstance, { runtime }: RouteContext): v
   }));
 
   r.get(
-    '/api/webhooks',
+    '/webhooks',
     {
       schema: {
         tags: ['operations'],

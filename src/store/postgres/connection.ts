@@ -1,33 +1,17 @@
 /**
- * PostgreSQL connection settings of the result store: `RESCREEN_STORE_URL=postgres://user@host:5432/db`
- * with an optional `?schema=name` (default {@link DEFAULT_PG_SCHEMA}) naming the schema that holds
- * the store's tables. The schema is the connection's `search_path`, so the SQL names no schema.
+ * PostgreSQL connections of the result store, to a {@link PgTarget} (the store URL as
+ * src/config/store-url.ts reads it). The schema is the connection's `search_path`, so the SQL names no schema.
  */
 import pg from 'pg';
+import { isStoreUrlProblem, parseStoreUrl, type PgTarget } from '../../config/store-url.js';
 
-/** Schema of the store's tables when the URL names none. */
-export const DEFAULT_PG_SCHEMA = 'rescreen';
+export type { PgTarget };
 
-export interface PgTarget {
-  /** The URL without `schema` (what `pg` is given). May carry a password: never log it raw. */
-  readonly connectionString: string;
-  readonly schema: string;
-}
-
-/** True for a `postgres://` or `postgresql://` URL. */
-export function isPostgresUrl(url: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(url.trim());
-}
-
-/** Splits `?schema=` off a store URL. Throws TypeError for a schema name that is not a plain identifier. */
+/** Reads a store URL given outside the configuration (`store copy --to`). Throws TypeError when it is refused. */
 export function pgTarget(url: string): PgTarget {
-  const u = new URL(url.trim());
-  const schema = u.searchParams.get('schema') ?? DEFAULT_PG_SCHEMA;
-  u.searchParams.delete('schema');
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
-    throw new TypeError(`schema must be a lower-case SQL identifier (a-z, 0-9, _), got ${JSON.stringify(schema)}`);
-  }
-  return { connectionString: u.toString(), schema };
+  const read = parseStoreUrl(url);
+  if (isStoreUrlProblem(read)) throw new TypeError(`the store URL ${read.message}`);
+  return read;
 }
 
 /** A quoted identifier (schema names are checked by {@link pgTarget}; quoting is belt and braces). */

@@ -84,3 +84,8 @@ export async function migrate(pool: pg.Pool, schema: string, migrations?: readon
     client.release();
   }
 }
+
+/** Drops the store's schema and everything in it (the testing kit's own store, at its cleanup). */
+export async function dropSchema(pool: pg.Pool, schema: string): Promise<void> {
+  await pool.query(`DROP SCHEMA IF EXISTS ${ident(schema)} CASCADE`);
+}

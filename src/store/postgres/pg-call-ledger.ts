@@ -4,9 +4,9 @@
  * (migrations/postgres/); the batch's possibly-billed total goes to `batches.possibly_billed`.
  */
 import type pg from 'pg';
-import type { Vendor } from '../../checks/registry.js';
 import type { BatchGate, BatchHold, ChargeReply } from '../../queues/batch-budget.js';
 import { lineField, type CallLedger, type LineCalls, type LineKey } from '../../queues/call-budget.js';
+import type { Vendor } from '../../vendors/types.js';
 
 /** The batch's gate (its caps, state, store and paid counters) stays in Redis: it is per batch, not per line. */
 export class PgCallLedger implements CallLedger {

@@ -9,6 +9,7 @@ import { describeIssues, isSuccessStatus, statusError, type VendorResponse } fro
 import { createTransport, type TransportOptions } from '../transport.js';
 import { mediaBlob, mediaForm } from '../multipart.js';
 import type { CallOptions, GlairClient, GlairDeepfakeResult, VendorAnswer } from '../types.js';
+import { GLAIR } from './identity.js';
 import { GlairDeepfakeSchema, GlairEnvelopeSchema } from './schemas.js';
 
 export interface GlairClientOptions extends TransportOptions {
@@ -28,7 +29,7 @@ const FRAMES_PATH = '/face/v1/deepfake/images';
 
 /** Creates a {@link GlairClient}. Throws TypeError when `baseUrl` is not a URL. */
 export function createGlairClient(options: GlairClientOptions): GlairClient {
-  const transport = createTransport('glair', options);
+  const transport = createTransport(GLAIR, options);
 
   const authHeaders: Record<string, string> = { accept: 'application/json' };
   if (options.username !== undefined || options.password !== undefined) {
@@ -92,32 +93,32 @@ function interpret(response: VendorResponse, path: string): VendorAnswer<GlairDe
 
   if (isSuccessStatus(response.status)) {
     if (status !== undefined && status.trim().toUpperCase() !== 'SUCCESS') {
-      throw rejected(response, transactionId, status, reason ?? `GLAIR answered status ${status}`);
+      throw rejected(response, transactionId, status, reason ?? `${GLAIR.label} answered status ${status}`);
     }
     const parsed = GlairDeepfakeSchema.safeParse(response.body);
     if (!parsed.success) {
       throw new MalformedResponseError(
-        'glair',
+        GLAIR.name,
         response.status,
         response.body,
         transactionId,
-        `GLAIR answered ${path} with HTTP ${response.status} but no readable deepfake result (${describeIssues(parsed.error.issues)})`,
+        `${GLAIR.label} answered ${path} with HTTP ${response.status} but no readable deepfake result (${describeIssues(parsed.error.issues)})`,
       );
     }
     return { transactionId, status: response.status, result: parsed.data, body: response.body };
   }
   if (response.status === 400) {
-    throw rejected(response, transactionId, status ?? 'HTTP_400', reason ?? 'GLAIR refused the request (HTTP 400)');
+    throw rejected(response, transactionId, status ?? 'HTTP_400', reason ?? `${GLAIR.label} refused the request (HTTP 400)`);
   }
   if (response.status === 415) {
-    throw rejected(response, transactionId, 'HTTP_415', reason ?? 'GLAIR does not accept this file type (HTTP 415)');
+    throw rejected(response, transactionId, 'HTTP_415', reason ?? `${GLAIR.label} does not accept this file type (HTTP 415)`);
   }
-  throw statusError('glair', response, transactionId);
+  throw statusError(GLAIR, response, transactionId);
 }
 
 function rejected(response: VendorResponse, transactionId: string | null, code: string, message: string): VendorRejectedError {
   return new VendorRejectedError({
-    vendor: 'glair',
+    vendor: GLAIR.name,
     status: response.status,
     headers: { ...response.headers },
     body: response.body,

@@ -1,22 +1,23 @@
 /** GLAIR as rescreen knows it: its variables, its Basic-auth secret, its client, its 6 MiB body cap. */
-import { GLAIR_SIMULATION } from '../../simulator/glair-routes.js';
-import { SIM_CREDENTIALS } from '../../simulator/options.js';
 import { defineVendor } from '../definition.js';
 import type { GlairClient } from '../types.js';
 import { createGlairClient } from './client.js';
+import { GLAIR } from './identity.js';
 import { GLAIR_MAX_BYTES } from './limits.js';
 
 export { GLAIR_MAX_BYTES };
 
+/** The test credentials the rescreen simulator accepts for GLAIR (src/simulator reads them here). */
+export const GLAIR_SIMULATOR_CREDENTIALS = Object.freeze({ username: 'sim-user', password: 'sim-pass', apiKey: 'sim-api-key' });
+
 export const glairVendor = defineVendor<GlairClient>({
-  name: 'glair',
-  label: 'GLAIR',
+  ...GLAIR,
   baseUrlVar: 'GLAIR_BASE_URL',
   defaultBaseUrl: 'https://api.vision.glair.ai',
   rateLimitVar: 'GLAIR_RATE_LIMIT',
+  priceVar: 'GLAIR_PRICE_PER_CALL',
   credentials: { username: 'GLAIR_USERNAME', password: 'GLAIR_PASSWORD', apiKey: 'GLAIR_API_KEY' },
-  simulatorCredentials: { ...SIM_CREDENTIALS.glair },
-  simulator: GLAIR_SIMULATION,
+  simulatorCredentials: GLAIR_SIMULATOR_CREDENTIALS,
   // An answer echoing our headers carries `Basic base64(username:password)`, or the base64 alone.
   derivedSecrets: ({ username, password }) => {
     if (username === undefined && password === undefined) return [];

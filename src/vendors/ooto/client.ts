@@ -3,13 +3,13 @@
  * `APP-KEY` headers; the transaction id comes from the body, error bodies included.
  */
 import type { z } from 'zod';
-import type { IdentifyOptions } from '../../checks/types.js';
 import { MalformedResponseError, VendorRejectedError } from '../../errors/errors.js';
 import type { MediaBlob } from '../../media/types.js';
 import { describeIssues, isSharedErrorStatus, isSuccessStatus, statusError, type VendorResponse } from '../http.js';
 import { createTransport, type TransportOptions } from '../transport.js';
 import { mediaBlob, mediaForm } from '../multipart.js';
-import type { CallOptions, OotoAddResult, OotoClient, OotoDeepfakeResult, OotoIdentifyResult, VendorAnswer } from '../types.js';
+import type { CallOptions, IdentifyOptions, OotoAddResult, OotoClient, OotoDeepfakeResult, OotoIdentifyResult, VendorAnswer } from '../types.js';
+import { OOTO } from './identity.js';
 import { OotoAddSchema, OotoDeepfakeSchema, OotoEngineErrorSchema, OotoIdentifySchema, ootoTransactionId } from './schemas.js';
 
 export interface OotoClientOptions extends TransportOptions {
@@ -25,7 +25,7 @@ const ADD_PATH = '/api/v1.0/add';
 
 /** Creates an {@link OotoClient}. Throws TypeError when `baseUrl` is not a URL. */
 export function createOotoClient(options: OotoClientOptions): OotoClient {
-  const transport = createTransport('ooto', options);
+  const transport = createTransport(OOTO, options);
 
   const headers: Record<string, string> = { accept: 'application/json' };
   if (options.appId !== undefined) headers['APP-ID'] = options.appId;
@@ -106,17 +106,17 @@ function interpret<S extends z.ZodType, T>(
     const parsed = schema.safeParse(response.body);
     if (!parsed.success) {
       throw new MalformedResponseError(
-        'ooto',
+        OOTO.name,
         response.status,
         response.body,
         transactionId,
-        `OOTO answered ${path} with HTTP ${response.status} but an unreadable body (${describeIssues(parsed.error.issues)})`,
+        `${OOTO.label} answered ${path} with HTTP ${response.status} but an unreadable body (${describeIssues(parsed.error.issues)})`,
       );
     }
     return { transactionId, status: response.status, result: pick(parsed.data), body: response.body };
   }
-  if (isSharedErrorStatus(response.status)) throw statusError('ooto', response, transactionId);
-  throw engineError(response, transactionId, false) ?? statusError('ooto', response, transactionId);
+  if (isSharedErrorStatus(response.status)) throw statusError(OOTO, response, transactionId);
+  throw engineError(response, transactionId, false) ?? statusError(OOTO, response, transactionId);
 }
 
 /**
@@ -129,12 +129,12 @@ function engineError(response: VendorResponse, transactionId: string | null, onS
   const { code, info, status } = parsed.data.result;
   if (onSuccess && status?.toLowerCase() !== 'error') return undefined;
   return new VendorRejectedError({
-    vendor: 'ooto',
+    vendor: OOTO.name,
     status: response.status,
     headers: { ...response.headers },
     body: response.body,
     transactionId,
     code,
-    message: info ?? `OOTO engine error ${code}`,
+    message: info ?? `${OOTO.label} engine error ${code}`,
   });
 }

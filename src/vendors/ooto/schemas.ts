@@ -22,7 +22,6 @@ export const OotoEngineErrorSchema = z.looseObject({
     status: z.string().optional(),
   }),
 });
-export type OotoEngineError = z.infer<typeof OotoEngineErrorSchema>;
 
 /** `POST /api/v1.0/deepfake` 200: `result.deepfake.{score, fine}` (higher score = more genuine). */
 export const OotoDeepfakeSchema = z.looseObject({

@@ -1,19 +1,20 @@
 /** OOTO as rescreen knows it: its variables, its client, the simulator's test credentials. */
-import { OOTO_SIMULATION } from '../../simulator/ooto-routes.js';
-import { SIM_CREDENTIALS } from '../../simulator/options.js';
 import { defineVendor } from '../definition.js';
 import type { OotoClient } from '../types.js';
 import { createOotoClient } from './client.js';
+import { OOTO } from './identity.js';
+
+/** The test credentials the rescreen simulator accepts for OOTO (src/simulator reads them here). */
+export const OOTO_SIMULATOR_CREDENTIALS = Object.freeze({ appId: 'sim-app-id', appKey: 'sim-app-key' });
 
 export const ootoVendor = defineVendor<OotoClient>({
-  name: 'ooto',
-  label: 'OOTO',
+  ...OOTO,
   baseUrlVar: 'OOTO_BASE_URL',
   defaultBaseUrl: 'https://cloud.ooto-ai.com',
   rateLimitVar: 'OOTO_RATE_LIMIT',
+  priceVar: 'OOTO_PRICE_PER_CALL',
   credentials: { appId: 'OOTO_APP_ID', appKey: 'OOTO_APP_KEY' },
-  simulatorCredentials: { ...SIM_CREDENTIALS.ooto },
-  simulator: OOTO_SIMULATION,
+  simulatorCredentials: OOTO_SIMULATOR_CREDENTIALS,
   createClient: (settings, options) =>
     createOotoClient({ ...options, baseUrl: settings.baseUrl, appId: settings.credentials.appId, appKey: settings.credentials.appKey }),
 });

@@ -7,7 +7,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILT_INS } from '../../../src/runtime/built-ins.js';
-import type { Vendor } from '../../../src/checks/registry.js';
+import type { Vendor } from '../../../src/vendors/types.js';
 import { defaultJobOptions, queueName } from '../../../src/queues/names.js';
 import { enqueueManifest } from '../../../src/queues/producer.js';
 import { RedisResultStore } from '../../../src/store/redis-result-store.js';

@@ -5,7 +5,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BUILT_INS } from '../../../src/runtime/built-ins.js';
-import type { Vendor } from '../../../src/checks/registry.js';
+import type { Vendor } from '../../../src/vendors/types.js';
 import type { JobPayload, ResultRecord } from '../../../src/checks/types.js';
 import { ManifestUnreadableError } from '../../../src/manifest/errors.js';
 import { defaultJobOptions, jobId, queueName } from '../../../src/queues/names.js';

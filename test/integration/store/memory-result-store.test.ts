@@ -1,5 +1,5 @@
 /** The in-memory result store passes the store contract (./conformance.ts). */
-import { MemoryResultStore, MemoryStoreData } from '../../../src/store/memory-result-store.js';
+import { MemoryResultStore, MemoryStoreData } from '../../helpers/memory-result-store.js';
 import type { ResultStoreOptions } from '../../../src/store/types.js';
 import { describeResultStore } from './conformance.js';
 

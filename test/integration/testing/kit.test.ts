@@ -20,6 +20,7 @@ import {
   type TestSimulator,
 } from '../../../src/testing/index.js';
 import { runCli } from '../../helpers/cli.js';
+import { pgUrl, schemaExists } from '../../helpers/postgres.js';
 import { redisUrl } from '../../helpers/redis.js';
 
 const open: { sims: TestSimulator[]; envs: TestEnv[] } = { sims: [], envs: [] };
@@ -183,8 +184,27 @@ describe('rescreen/testing', () => {
     expect(countOutcomes(await env.records(batch))).toEqual({ genuine: 1 });
   });
 
-  it('refuses a store URL this build cannot use, rather than ignoring it', async () => {
-    await expect(createTestEnv({ redisUrl: redisUrl(), storeUrl: 'postgres://u:secret@127.0.0.1/test' })).rejects.toThrow(/keeps results in Redis/);
-    await expect(createTestEnv({ redisUrl: redisUrl(), storeUrl: 'postgres://u:secret@127.0.0.1/test' })).rejects.not.toThrow(/secret/);
+  it('refuses a store URL it cannot use, rather than ignoring it, and never echoes it', async () => {
+    await expect(createTestEnv({ redisUrl: redisUrl(), storeUrl: 'mysql://u:secret@127.0.0.1/test' })).rejects.toThrow(/storeUrl must be a postgres:\/\/ URL/);
+    await expect(createTestEnv({ redisUrl: redisUrl(), storeUrl: 'mysql://u:secret@127.0.0.1/test' })).rejects.not.toThrow(/secret/);
+  });
+
+  it('keeps results in PostgreSQL under a schema of its own, and cleanup() drops it', async () => {
+    const sim = await startSimulator();
+    open.sims.push(sim);
+    const env = await createTestEnv({ simulator: sim, redisUrl: redisUrl(), label: 'kit.PG', storeUrl: `${pgUrl()}?schema=not_this_one` });
+    open.envs.push(env);
+    const schema = new URL(env.env.RESCREEN_STORE_URL!).searchParams.get('schema')!;
+    expect(schema).toMatch(/^rescreen_test_kit_pg_[0-9a-f]{10}$/);
+    const rescreen = await env.rescreen();
+    const { batch } = await rescreen.enqueue({ lines: [{ ref: 'a.jpg', check: 'ooto-deepfake' }], baseDir: env.dir });
+    await env.file('a.jpg', photo());
+    await rescreen.work();
+    expect((await env.waitForBatch(batch)).recorded).toBe(1);
+    expect(countOutcomes(await env.records(batch))).toEqual({ genuine: 1 });
+    expect(await schemaExists(schema)).toBe(true);
+    await env.cleanup();
+    expect(await schemaExists(schema)).toBe(false);
+    expect(await env.keys()).toEqual([]);
   });
 });

@@ -6,7 +6,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { missingCredentials, simulatorCandidates } from '../../../src/config/config.js';
+import { missingCredentials } from '../../../src/config/config.js';
+import { simulatorCandidates } from '../../../src/config/simulator-credentials.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { loadConfig } from '../../../src/runtime/built-ins.js';
 import { confirmSimulatorCredentials } from '../../../src/runtime/simulator-credentials.js';

@@ -65,7 +65,7 @@ describe('processors', () => {
       payload({ check: 'ooto-identify', options: { checkLiveness: true } }),
       deps({ ooto }),
     );
-    expect(out).toMatchObject({ verdict, score: similarity, templateId: 'tmpl' });
+    expect(out).toMatchObject({ verdict, score: similarity, fields: { templateId: 'tmpl' } });
     expect(flags).toEqual({ checkLiveness: true });
   });
 

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { stringify } from 'csv-stringify/sync';
 import { describe, expect, it } from 'vitest';
-import { attemptCsvRow, csvRow, csvSafe, CSV_COLUMNS } from '../../../src/app/csv.js';
+import { attemptCsvRow, csvColumns, csvRow, csvSafe } from '../../../src/app/csv.js';
 import type { ProcessorDeps } from '../../../src/checks/processor.js';
 import type { JobPayload } from '../../../src/checks/types.js';
 import { ConnectionError, VendorRejectedError } from '../../../src/errors/errors.js';
@@ -133,9 +133,9 @@ describe('CSV-injection escaping', () => {
       finishedAt: '2024-01-01T00:00:00.000Z',
       response: null,
     };
-    const row = csvRow(record);
+    const row = csvRow(record, BUILT_INS.checks.recordFields);
     expect(row).toMatchObject({ subject: `'=HYPERLINK("http://evil","x")`, ref: "'@evil.jpg", transactionId: "'-tx", score: -0.5, line: 1 });
-    const text = stringify([row], { header: true, columns: [...CSV_COLUMNS] });
+    const text = stringify([row], { header: true, columns: csvColumns(BUILT_INS.checks.recordFields) });
     for (const cell of text.split('\n')[1]!.split(',')) expect(cell).not.toMatch(/^"?[=+@\t\r]/);
     expect(attemptCsvRow({ batch: 'b', line: 1, subject: '+x', check: null, vendor: 'ooto', attempt: 1, transactionId: null, httpStatus: 400, code: -1, durationMs: 3, at: 'now', worker: 'w' })).toMatchObject({
       subject: "'+x",

@@ -1,5 +1,7 @@
 import { errors as undiciErrors, Pool } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { GLAIR } from '../../../src/vendors/glair/identity.js';
+import { OOTO } from '../../../src/vendors/ooto/identity.js';
 import {
   AuthenticationError,
   ConnectionError,
@@ -63,31 +65,31 @@ describe('parseBody', () => {
 
 describe('statusError', () => {
   it('maps the shared statuses to the taxonomy', () => {
-    expect(statusError('ooto', response(401), 't1')).toBeInstanceOf(AuthenticationError);
-    expect(statusError('ooto', response(403), null)).toBeInstanceOf(PermissionDeniedError);
-    expect(statusError('glair', response(408), null)).toBeInstanceOf(InternalServerError);
-    expect(statusError('glair', response(500), null)).toBeInstanceOf(InternalServerError);
-    expect(statusError('glair', response(503), null)).toBeInstanceOf(InternalServerError);
-    const other = statusError('glair', response(404), null);
+    expect(statusError(OOTO, response(401), 't1')).toBeInstanceOf(AuthenticationError);
+    expect(statusError(OOTO, response(403), null)).toBeInstanceOf(PermissionDeniedError);
+    expect(statusError(GLAIR, response(408), null)).toBeInstanceOf(InternalServerError);
+    expect(statusError(GLAIR, response(500), null)).toBeInstanceOf(InternalServerError);
+    expect(statusError(GLAIR, response(503), null)).toBeInstanceOf(InternalServerError);
+    const other = statusError(GLAIR, response(404), null);
     expect(other).toBeInstanceOf(VendorApiError);
     expect(other).not.toBeInstanceOf(InternalServerError);
     expect(other.code).toBe('HTTP_404');
   });
 
   it('keeps status, headers, body and transaction id', () => {
-    const error = statusError('ooto', response(401, { 'x-a': 'b' }, { transactionId: 't1' }), 't1');
+    const error = statusError(OOTO, response(401, { 'x-a': 'b' }, { transactionId: 't1' }), 't1');
     expect(error).toMatchObject({ status: 401, headers: { 'x-a': 'b' }, body: { transactionId: 't1' }, transactionId: 't1', vendor: 'ooto' });
   });
 
   it('reads Retry-After on 429 as seconds or an HTTP date, undefined without it', () => {
-    const seconds = statusError('ooto', response(429, { 'retry-after': '7' }), null);
+    const seconds = statusError(OOTO, response(429, { 'retry-after': '7' }), null);
     expect(seconds).toBeInstanceOf(RateLimitedError);
     expect((seconds as RateLimitedError).retryAfterMs).toBe(7000);
     const date = new Date(Date.now() + 30_000).toUTCString();
-    const dated = statusError('ooto', response(429, { 'retry-after': date }), null) as RateLimitedError;
+    const dated = statusError(OOTO, response(429, { 'retry-after': date }), null) as RateLimitedError;
     expect(dated.retryAfterMs).toBeGreaterThan(20_000);
     expect(dated.retryAfterMs).toBeLessThanOrEqual(30_000);
-    const none = statusError('glair', response(429), null) as RateLimitedError;
+    const none = statusError(GLAIR, response(429), null) as RateLimitedError;
     expect(none).toBeInstanceOf(RateLimitedError);
     expect(none.retryAfterMs).toBeUndefined();
   });
@@ -95,32 +97,32 @@ describe('statusError', () => {
 
 describe('toTransportError', () => {
   it('maps undici timeouts to TimeoutError', () => {
-    expect(toTransportError('ooto', new undiciErrors.HeadersTimeoutError(), where)).toBeInstanceOf(TimeoutError);
-    expect(toTransportError('ooto', new undiciErrors.BodyTimeoutError(), where)).toBeInstanceOf(TimeoutError);
-    expect(toTransportError('ooto', new undiciErrors.ConnectTimeoutError(), where)).toBeInstanceOf(TimeoutError);
+    expect(toTransportError(OOTO, new undiciErrors.HeadersTimeoutError(), where)).toBeInstanceOf(TimeoutError);
+    expect(toTransportError(OOTO, new undiciErrors.BodyTimeoutError(), where)).toBeInstanceOf(TimeoutError);
+    expect(toTransportError(OOTO, new undiciErrors.ConnectTimeoutError(), where)).toBeInstanceOf(TimeoutError);
   });
 
   it('maps socket and system errors to ConnectionError, by class or code', () => {
-    expect(toTransportError('glair', new undiciErrors.SocketError('other side closed'), where)).toBeInstanceOf(ConnectionError);
+    expect(toTransportError(GLAIR, new undiciErrors.SocketError('other side closed'), where)).toBeInstanceOf(ConnectionError);
     for (const code of ['ECONNRESET', 'ECONNREFUSED', 'ENOTFOUND', 'EPIPE', 'UND_ERR_SOCKET', 'HPE_INVALID_CONSTANT']) {
       const error = Object.assign(new Error('boom'), { code });
-      expect(toTransportError('glair', error, where), code).toBeInstanceOf(ConnectionError);
+      expect(toTransportError(GLAIR, error, where), code).toBeInstanceOf(ConnectionError);
     }
     const aggregate = new AggregateError([Object.assign(new Error('a'), { code: 'ECONNREFUSED' })], 'connect failed');
-    expect(toTransportError('glair', aggregate, where)).toBeInstanceOf(ConnectionError);
+    expect(toTransportError(GLAIR, aggregate, where)).toBeInstanceOf(ConnectionError);
     const wrapped = new Error('outer', { cause: Object.assign(new Error('inner'), { code: 'ECONNRESET' }) });
-    expect(toTransportError('glair', wrapped, where)).toBeInstanceOf(ConnectionError);
+    expect(toTransportError(GLAIR, wrapped, where)).toBeInstanceOf(ConnectionError);
   });
 
   it('does not classify by message, nor unknown errors', () => {
-    expect(toTransportError('ooto', new Error('ECONNRESET timeout socket'), where)).toBeUndefined();
-    expect(toTransportError('ooto', new undiciErrors.InvalidArgumentError('bad'), where)).toBeUndefined();
-    expect(toTransportError('ooto', 'string', where)).toBeUndefined();
+    expect(toTransportError(OOTO, new Error('ECONNRESET timeout socket'), where)).toBeUndefined();
+    expect(toTransportError(OOTO, new undiciErrors.InvalidArgumentError('bad'), where)).toBeUndefined();
+    expect(toTransportError(OOTO, 'string', where)).toBeUndefined();
   });
 
   it('keeps the original as cause', () => {
     const original = new undiciErrors.SocketError('closed');
-    expect(toTransportError('ooto', original, where)?.cause).toBe(original);
+    expect(toTransportError(OOTO, original, where)?.cause).toBe(original);
   });
 });
 
@@ -186,12 +188,12 @@ describe('withCallRetries', () => {
 
   it('tells a failure before sending (not billed) from one after', () => {
     const refusedError = Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:443'), { code: 'ECONNREFUSED' });
-    expect(toTransportError('ooto', refusedError, where)).toMatchObject({ requestSent: false });
-    expect(toTransportError('ooto', new undiciErrors.ConnectTimeoutError('connect'), where)).toMatchObject({ requestSent: false });
-    expect(toTransportError('ooto', Object.assign(new Error('tls'), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' }), where)).toMatchObject({ requestSent: false });
-    expect(toTransportError('ooto', new undiciErrors.SocketError('other side closed'), where)).toMatchObject({ requestSent: true });
-    expect(toTransportError('ooto', new undiciErrors.HeadersTimeoutError('slow'), where)).toMatchObject({ requestSent: true });
-    expect(toTransportError('ooto', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), where)).toMatchObject({ requestSent: true });
+    expect(toTransportError(OOTO, refusedError, where)).toMatchObject({ requestSent: false });
+    expect(toTransportError(OOTO, new undiciErrors.ConnectTimeoutError('connect'), where)).toMatchObject({ requestSent: false });
+    expect(toTransportError(OOTO, Object.assign(new Error('tls'), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' }), where)).toMatchObject({ requestSent: false });
+    expect(toTransportError(OOTO, new undiciErrors.SocketError('other side closed'), where)).toMatchObject({ requestSent: true });
+    expect(toTransportError(OOTO, new undiciErrors.HeadersTimeoutError('slow'), where)).toMatchObject({ requestSent: true });
+    expect(toTransportError(OOTO, Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), where)).toMatchObject({ requestSent: true });
   });
 
   it('does not retry a final error and surfaces it unchanged', async () => {
@@ -246,13 +248,13 @@ describe('send', () => {
 
   it('returns status, lower-cased headers and the parsed body', async () => {
     agent.get(origin).intercept({ path: '/p', method: 'POST' }).reply(418, '{"x":1}', { headers: { 'X-Thing': 'A', 'Request-Id': 'r1' } });
-    const res = await send({ vendor: 'glair', dispatcher: agent, origin, path: '/p', method: 'POST', headers: {}, timeoutMs: 1000 });
+    const res = await send({ vendor: GLAIR, dispatcher: agent, origin, path: '/p', method: 'POST', headers: {}, timeoutMs: 1000 });
     expect(res).toEqual({ status: 418, headers: expect.objectContaining({ 'x-thing': 'A', 'request-id': 'r1' }), body: { x: 1 } });
   });
 
   it('turns its own time limit into TimeoutError', async () => {
     agent.get(origin).intercept({ path: '/slow', method: 'POST' }).reply(200, '{}').delay(500);
-    const error = await rejectionOf(send({ vendor: 'ooto', dispatcher: agent, origin, path: '/slow', method: 'POST', headers: {}, timeoutMs: 50 }));
+    const error = await rejectionOf(send({ vendor: OOTO, dispatcher: agent, origin, path: '/slow', method: 'POST', headers: {}, timeoutMs: 50 }));
     expect(error).toBeInstanceOf(TimeoutError);
     expect((error as TimeoutError).code).toBe('VENDOR_TIMEOUT');
   });
@@ -263,14 +265,14 @@ describe('send', () => {
     const reason = new Error('caller gave up');
     setTimeout(() => controller.abort(reason), 20);
     const error = await rejectionOf(
-      send({ vendor: 'ooto', dispatcher: agent, origin, path: '/slow', method: 'POST', headers: {}, timeoutMs: 5000, signal: controller.signal }),
+      send({ vendor: OOTO, dispatcher: agent, origin, path: '/slow', method: 'POST', headers: {}, timeoutMs: 5000, signal: controller.signal }),
     );
     expect(error).toBe(reason);
   });
 
   it('maps a socket error to ConnectionError', async () => {
     agent.get(origin).intercept({ path: '/p', method: 'POST' }).replyWithError(new undiciErrors.SocketError('other side closed'));
-    const error = await rejectionOf(send({ vendor: 'ooto', dispatcher: agent, origin, path: '/p', method: 'POST', headers: {}, timeoutMs: 1000 }));
+    const error = await rejectionOf(send({ vendor: OOTO, dispatcher: agent, origin, path: '/p', method: 'POST', headers: {}, timeoutMs: 1000 }));
     expect(error).toBeInstanceOf(ConnectionError);
     expect((error as ConnectionError).code).toBe('VENDOR_CONNECTION');
   });

@@ -1,5 +1,6 @@
-import { RECORD_STATUSES, VERDICTS, type RecordStatus, type ResultRecord, type Verdict } from '../checks/types.js';
-import { assertRecord, parseRecord } from './records.js';
+/** An in-memory ResultStore for tests only (it passes the conformance suite, test/integration/store/conformance.ts). */
+import { RECORD_STATUSES, VERDICTS, type RecordStatus, type ResultRecord, type Verdict } from '../../src/checks/types.js';
+import { assertRecord, parseRecord } from '../../src/store/records.js';
 import {
   DEFAULT_BATCH_LIST_LIMIT,
   DEFAULT_STREAM_CHUNK_SIZE,
@@ -15,7 +16,7 @@ import {
   type PutResult,
   type ResultStore,
   type ResultStoreOptions,
-} from './types.js';
+} from '../../src/store/types.js';
 
 /** What one batch holds: the same fields as the Redis store's meta hash (keys.ts). */
 interface BatchState {

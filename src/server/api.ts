@@ -1,0 +1,49 @@
+/**
+ * `/api`: one encapsulated Fastify plugin carrying its own access rule. With tokens configured every
+ * route in it needs `Authorization: Bearer <token>` (401 without; 403 for a read-only token on a
+ * state-changing route), an unknown `/api/…` path included (it answers 404 only to a caller who may
+ * ask); the routes outside it (/healthz, /readyz, /metrics, the dashboard, /openapi.json) never see
+ * the hook.
+ */
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { TokenVerifier, type Caller } from './auth.js';
+import { problem, sendProblem } from './problem.js';
+import { batchRoutes } from './routes/batches.js';
+import type { RouteContext } from './routes/context.js';
+import { lookupRoutes } from './routes/lookups.js';
+import type { ApiToken } from '../config/server.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller?: Caller;
+  }
+}
+
+/** Methods that change state: a read-only token may not use them. */
+export const STATE_CHANGING: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+export interface ApiOptions {
+  readonly tokens: readonly ApiToken[];
+  readonly ctx: RouteContext;
+}
+
+/** The `/api` plugin: register it with `{ prefix: '/api' }`. */
+export const apiPlugin: FastifyPluginAsync<ApiOptions> = async (api: FastifyInstance, { tokens, ctx }) => {
+  const verifier = new TokenVerifier(tokens);
+  api.addHook('onRequest', async (request, reply) => {
+    const caller = verifier.verify(request.headers.authorization);
+    if (!caller) {
+      reply.header('www-authenticate', 'Bearer realm="rescreen"');
+      return sendProblem(reply, problem(401, 'UNAUTHORIZED', 'a bearer token is required (Authorization: Bearer <token>)'));
+    }
+    request.caller = caller;
+    if (STATE_CHANGING.has(request.method) && caller.role !== 'operator') {
+      return sendProblem(reply, problem(403, 'FORBIDDEN', `token "${caller.name}" is read-only`));
+    }
+  });
+  // In the plugin, so an unknown /api path passes the access rule first.
+  api.setNotFoundHandler((request, reply) => sendProblem(reply, problem(404, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)));
+  batchRoutes(api, ctx);
+  lookupRoutes(api, ctx);
+  return Promise.resolve();
+};
