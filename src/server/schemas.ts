@@ -3,7 +3,7 @@
  * OpenAPI 3.1 document. Records are open objects (a record may carry vendor-specific fields).
  */
 import { z } from 'zod';
-import { RECORD_STATUSES, VERDICTS, type RecordStatus, type Verdict } from '../checks/types.js';
+import { RECORD_STATUSES, STOPPED_BY, VERDICTS, type RecordStatus, type StoppedBy, type Verdict } from '../checks/types.js';
 
 const counts = <K extends string>(keys: readonly K[]) => z.object(Object.fromEntries(keys.map((k) => [k, z.number().int()])) as Record<K, z.ZodNumber>);
 
@@ -22,6 +22,10 @@ export const BatchSummarySchema = z
     byStatus: counts<RecordStatus>(RECORD_STATUSES),
     byVerdict: counts<Verdict>(VERDICTS),
     possiblyBilled: z.number().int().optional(),
+    failures: z
+      .array(z.object({ code: z.string(), stoppedBy: z.enum(STOPPED_BY as [StoppedBy, ...StoppedBy[]]).nullable(), count: z.number().int() }))
+      .optional()
+      .describe('failed records by error code and by the limit that ended their retries (stoppedBy), most first; absent when none'),
   })
   .meta({ id: 'BatchSummary' });
 
@@ -55,7 +59,8 @@ export const RecordSchema = z
     transactionId: z.string().nullable(),
     verdict: z.string().nullable(),
     score: z.number().nullable(),
-    error: z.object({ code: z.union([z.string(), z.number()]), message: z.string() }).nullable(),
+    error: z.object({ code: z.union([z.string(), z.number()]), message: z.string() }).nullable().describe('for a failed line, the cause of its last failure'),
+    stoppedBy: z.enum(STOPPED_BY as [StoppedBy, ...StoppedBy[]]).optional().describe('failed lines only: the limit that ended the retries (call-budget, attempts, rate-limited); absent when the failure was final by nature'),
     attempts: z.number().int(),
     finishedAt: z.string(),
   })

@@ -4,8 +4,8 @@
  * | key | type | content |
  * |---|---|---|
  * | `batch:<batch>:records` | HASH | line → record JSON, exactly as given to `put` |
- * | `batch:<batch>:idx` | HASH | line → `[status, verdict, transactionId, subject]` JSON (`''` for null): what `put` must undo on replace, and what `has` reads (small values) |
- * | `batch:<batch>:meta` | HASH | createdAt, manifest, producerDone, total, maxLine (producer), maxRecordedLine (puts), recorded, `status:<s>`, `verdict:<v>`, possiblyBilled (call budget) |
+ * | `batch:<batch>:idx` | HASH | line → `[status, verdict, transactionId, subject, failure]` JSON (`''` for null; `failure` is records.ts failureKey, absent in entries of older releases): what `put` must undo on replace, and what `has` reads (small values) |
+ * | `batch:<batch>:meta` | HASH | createdAt, manifest, producerDone, total, maxLine (producer), maxRecordedLine (puts), recorded, `status:<s>`, `verdict:<v>`, `failed:<stoppedBy>:<code>` (failed records by cause), possiblyBilled (call budget) |
  * | `batch:<batch>:calls` | HASH | `<line>[@run]` → vendor calls counted, `…:pb` → of them possibly billed (src/queues/call-budget.ts); the batch's gate: paid totals, terms (prices, currency, store), caps, state (src/queues/batch-budget.ts) |
  * | `tx` | HASH | transactionId → `batch\nline` (the last record that carried it) |
  * | `subject:<subject>` | ZSET | `batch\nline`, score = finishedAt (ms) |

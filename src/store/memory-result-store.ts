@@ -1,5 +1,5 @@
 import { RECORD_STATUSES, VERDICTS, type RecordStatus, type ResultRecord, type Verdict } from '../checks/types.js';
-import { assertRecord, parseRecord } from './records.js';
+import { assertRecord, FAILURE_COUNTER_PREFIX, failureKey, failuresOf, parseRecord } from './records.js';
 import {
   DEFAULT_BATCH_LIST_LIMIT,
   DEFAULT_STREAM_CHUNK_SIZE,
@@ -31,9 +31,17 @@ interface BatchState {
   /** line → the record's JSON, exactly as given. */
   readonly records: Map<number, string>;
   /** line → what a replacement must undo. */
-  readonly idx: Map<number, { status: RecordStatus; verdict: Verdict | null; transactionId: string; subject: string }>;
+  readonly idx: Map<number, { status: RecordStatus; verdict: Verdict | null; transactionId: string; subject: string; failure: string }>;
   readonly byStatus: Record<RecordStatus, number>;
   readonly byVerdict: Record<Verdict, number>;
+  /** `failed:<failureKey>` → count (records.ts). */
+  readonly failures: Map<string, number>;
+}
+
+function bump(counts: Map<string, number>, failure: string, by: number): void {
+  if (failure === '') return;
+  const name = FAILURE_COUNTER_PREFIX + failure;
+  counts.set(name, (counts.get(name) ?? 0) + by);
 }
 
 interface Where {
@@ -102,6 +110,7 @@ export class MemoryResultStore implements ResultStore {
     if (old) {
       state.byStatus[old.status] -= 1;
       if (old.verdict !== null) state.byVerdict[old.verdict] -= 1;
+      bump(state.failures, old.failure, -1);
       const owner = this.data.tx.get(old.transactionId);
       if (old.transactionId !== '' && old.transactionId !== transactionId && owner?.batch === record.batch && owner.line === line) {
         this.data.tx.delete(old.transactionId);
@@ -109,8 +118,10 @@ export class MemoryResultStore implements ResultStore {
       if (old.subject !== '' && old.subject !== subject) this.data.subjects.get(old.subject)?.delete(member);
     }
     state.records.set(line, JSON.stringify(record));
-    state.idx.set(line, { status: record.status, verdict: record.verdict, transactionId, subject });
+    const failure = failureKey(record);
+    state.idx.set(line, { status: record.status, verdict: record.verdict, transactionId, subject, failure });
     state.byStatus[record.status] += 1;
+    bump(state.failures, failure, 1);
     if (record.verdict !== null) state.byVerdict[record.verdict] += 1;
     if (transactionId !== '') this.data.tx.set(transactionId, { batch: record.batch, line });
     const now = Date.now();
@@ -138,6 +149,7 @@ export class MemoryResultStore implements ResultStore {
         records: new Map(),
         idx: new Map(),
         byStatus: zeros(RECORD_STATUSES),
+        failures: new Map(),
         byVerdict: zeros(VERDICTS),
       };
       this.data.batches.set(batch, state);
@@ -234,6 +246,7 @@ export class MemoryResultStore implements ResultStore {
       recorded: state.records.size,
       byStatus: { ...state.byStatus },
       byVerdict: { ...state.byVerdict },
+      ...failuresOf(state.failures),
     });
   }
 
@@ -290,6 +303,7 @@ export class MemoryResultStore implements ResultStore {
     if (!state || !old) return false;
     state.byStatus[old.status] -= 1;
     if (old.verdict !== null) state.byVerdict[old.verdict] -= 1;
+    bump(state.failures, old.failure, -1);
     const owner = this.data.tx.get(old.transactionId);
     if (owner?.batch === where.batch && owner.line === where.line) this.data.tx.delete(old.transactionId);
     state.idx.delete(where.line);

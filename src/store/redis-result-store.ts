@@ -8,7 +8,7 @@ import {
   subjectKeyPrefix,
   txKey,
 } from './keys.js';
-import { assertRecord, parseRecord } from './records.js';
+import { assertRecord, failureKey, failuresOf, parseRecord } from './records.js';
 import { RedisAttemptLog } from './redis-attempt-log.js';
 import { BEGIN_BATCH_SCRIPT, FINISH_BATCH_SCRIPT, PUT_SCRIPT, scriptCall } from './scripts.js';
 import {
@@ -91,6 +91,7 @@ export class RedisResultStore implements ResultStore {
     const verdict = record.verdict ?? '';
     const transactionId = record.transactionId ?? '';
     const subject = record.subject ?? '';
+    const failure = failureKey(record);
     return scriptCall(
       PUT_SCRIPT,
       {
@@ -104,11 +105,12 @@ export class RedisResultStore implements ResultStore {
         batch: record.batch,
         line: String(record.line),
         recordJson: JSON.stringify(record),
-        idxJson: JSON.stringify([record.status, verdict, transactionId, subject]),
+        idxJson: JSON.stringify([record.status, verdict, transactionId, subject, failure]),
         status: record.status,
         verdict,
         transactionId,
         subject,
+        failure,
         subjectScore: String(Number.isFinite(finished) ? finished : now),
         member: recordMember(record.batch, record.line),
         subjectKeyPrefix: subjectKeyPrefix(this.prefix),
@@ -250,6 +252,7 @@ export class RedisResultStore implements ResultStore {
       byVerdict,
       // Counted by the call budget (src/queues/call-budget.ts); only shown when there are some.
       ...(toInt(meta.possiblyBilled) > 0 ? { possiblyBilled: toInt(meta.possiblyBilled) } : {}),
+      ...failuresOf(Object.entries(meta).map(([k, v]) => [k, toInt(v)] as const)),
     };
   }
 

@@ -74,7 +74,8 @@ end`;
  * Stores (or replaces) one record, moves the counts and indexes of the record it replaces, and
  * runs the finished rule. KEYS: the batch's records / idx / meta hashes, the tx hash, the batches
  * ZSET (keys.ts). `recordJson` is stored as is; `idxJson` is `[status, verdict, transactionId,
- * subject]` (what a later replacement must undo, keys.ts); `subjectScore` is finishedAt in ms (now when
+ * subject, failure]` (what a later replacement must undo, keys.ts; an idx entry written before
+ * `failure` was kept has 4 items); `failure` is records.ts failureKey; `subjectScore` is finishedAt in ms (now when
  * unparsable); `member` is `batch\nline` (keys.ts recordMember).
  * Returns `{created, finished}`: created 1 when the line had no record (0 when this replaced one),
  * finished 1 when this put finished the batch.
@@ -90,6 +91,7 @@ export const PUT_SCRIPT = script(
     'verdict',
     'transactionId',
     'subject',
+    'failure',
     'subjectScore',
     'member',
     'subjectKeyPrefix',
@@ -103,9 +105,10 @@ local old = redis.call('HGET', idxKey, line)
 if old then
   created = 0
   local o = cjson.decode(old)
-  local oStatus, oVerdict, oTx, oSubject = o[1], o[2], o[3], o[4]
+  local oStatus, oVerdict, oTx, oSubject, oFailure = o[1], o[2], o[3], o[4], o[5]
   if oStatus ~= '' then redis.call('HINCRBY', metaKey, 'status:' .. oStatus, -1) end
   if oVerdict ~= '' then redis.call('HINCRBY', metaKey, 'verdict:' .. oVerdict, -1) end
+  if oFailure and oFailure ~= '' then redis.call('HINCRBY', metaKey, 'failed:' .. oFailure, -1) end
   if oTx ~= '' and oTx ~= transactionId and redis.call('HGET', txKey, oTx) == member then
     redis.call('HDEL', txKey, oTx)
   end
@@ -120,6 +123,7 @@ redis.call('HSET', recordsKey, line, recordJson)
 redis.call('HSET', idxKey, line, idxJson)
 redis.call('HINCRBY', metaKey, 'status:' .. status, 1)
 if verdict ~= '' then redis.call('HINCRBY', metaKey, 'verdict:' .. verdict, 1) end
+if failure ~= '' then redis.call('HINCRBY', metaKey, 'failed:' .. failure, 1) end
 if transactionId ~= '' then redis.call('HSET', txKey, transactionId, member) end
 if subject ~= '' then redis.call('ZADD', subjectKeyPrefix .. subject, subjectScore, member) end
 
