@@ -14,7 +14,6 @@ import { createMediaProbe } from '../media/probe.js';
 import { pendingJobCount } from '../queues/idle.js';
 import { bullmqPriority, DEFAULT_PRIORITY, MAX_PRIORITY, queueOf } from '../queues/names.js';
 import { enqueueManifest, type EnqueueSummary } from '../queues/producer.js';
-import { retryFailed, type RetrySummary } from '../queues/retry.js';
 import { quotaReport, type VendorQuotaReport } from '../quota/report.js';
 import { envQuotas, type Runtime } from '../runtime/runtime.js';
 import { COUNT_ON_READ_MAX_LINES, finishedBatchChanges } from '../history/change-counts.js';
@@ -22,7 +21,7 @@ import type { ChangeCounts } from '../history/changes.js';
 import { isBatchFinished as isFinished } from '../store/types.js';
 import type { BatchSummary } from '../store/types.js';
 import { defaultBatchId } from './batch-id.js';
-import { reopenBatch, type BatchState } from './control.js';
+import type { BatchState } from './control.js';
 import { whyWaiting } from './waiting.js';
 import { batchBudget, batchTerms, budgetWarnings, dryRunCosts, parseCaps, recordTermsAndCaps, requirePrices, type BatchBudget, type DryRunCosts } from './budget.js';
 import { describeFsError } from './fs-words.js';
@@ -218,18 +217,6 @@ export async function recordByTransactionId(runtime: Runtime, transactionId: str
 /** Every record of a subject across batches, oldest first. */
 export function subjectRecords(runtime: Runtime, subject: string, limit?: number): Promise<ResultRecord[]> {
   return runtime.store.bySubject(subject, limit);
-}
-
-/**
- * Re-enqueues the batch's `failed` lines (never `rejected` ones).
- * @throws NotFoundError when there is no such batch.
- */
-export async function retryBatch(runtime: Runtime, batch: string): Promise<RetrySummary> {
-  // A cancelled batch runs again: its CANCELLED lines are `failed` records like any other.
-  await reopenBatch(runtime, batch);
-  const summary = await retryFailed({ batch, store: runtime.store, checks: runtime.checks, queues: runtime.queues });
-  if (!summary) throw new NotFoundError(`no batch ${JSON.stringify(batch)}`);
-  return summary;
 }
 
 /**

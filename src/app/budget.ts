@@ -197,7 +197,8 @@ function vendorNames(runtime: Runtime): Vendor[] {
   return runtime.vendors.map((v) => v.name);
 }
 
-function priceVar(runtime: Runtime, vendor: Vendor): string {
+/** A vendor's price variable (`OOTO_PRICE_PER_CALL`), for telling what to set. */
+export function priceVar(runtime: Runtime, vendor: Vendor): string {
   const spec = runtime.config.vendors[vendor]?.spec;
   return spec ? priceVarOf(spec) : `${vendor.toUpperCase()}_PRICE_PER_CALL`;
 }

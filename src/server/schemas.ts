@@ -103,8 +103,36 @@ export const ControlResultSchema = z
   .object({ batch: z.string(), state: z.enum(['running', 'paused', 'cancelled']), jobs: z.number().int().describe('resume: held jobs back in the queue; cancel: queued lines ended CANCELLED') })
   .meta({ id: 'ControlResult' });
 
+export const RetryBody = z
+  .object({
+    codes: z.array(z.string().min(1).max(100)).min(1).max(100).optional().describe('only lines whose error.code is one of these (OOTO\'s 5 as "5")'),
+    vendor: z.string().min(1).max(64).optional().describe('only lines of this vendor\'s checks'),
+    check: z.string().min(1).max(64).optional().describe('only lines of this check'),
+    since: z.string().min(1).max(64).optional().describe('only lines that failed at or after this time: ISO 8601, or a duration back from now (30m, 2h, 7d)'),
+    dryRun: z.boolean().default(false).describe('count and price only: nothing is enqueued or changed'),
+  })
+  .meta({ id: 'RetryRequest' });
+
+const money = z.number().int().nullable();
+
 export const RetrySummarySchema = z
-  .looseObject({ batch: z.string(), requeued: z.number().int(), invalid: z.number().int(), rejected: z.number().int() })
+  .looseObject({
+    batch: z.string(),
+    dryRun: z.boolean(),
+    lines: z.number().int().describe('failed lines the filter took: re-enqueued, or (dry run) that would be'),
+    byVendor: z.record(z.string(), z.number().int()),
+    byCode: z.record(z.string(), z.number().int()),
+    requeued: z.number().int().describe('lines re-enqueued now (0 for a dry run)'),
+    invalid: z.number().int().describe('invalid manifest lines the filter took: they cannot be retried'),
+    notMatched: z.number().int().describe('other failed lines, left out by the filter'),
+    rejected: z.number().int().describe('rejected lines: final answers, never retried'),
+    completed: z.number().int(),
+    filter: z.looseObject({}),
+    cost: z
+      .looseObject({ currency: z.string(), total: money, maxTotal: money, calls: z.number().int(), maxCalls: z.number().int(), maxCallsPerLine: z.number().int(), perVendor: z.record(z.string(), money) })
+      .describe('at the batch\'s own prices, millionths of the currency: one paid call a line (total) to RESCREEN_MAX_CALLS_PER_LINE a line (maxTotal); null when a vendor with lines has no price'),
+    state: z.enum(['running', 'paused', 'cancelled']).describe('a paused batch\'s re-sent lines wait for resume'),
+  })
   .meta({ id: 'RetrySummary' });
 
 export const ScheduleSchema = z
