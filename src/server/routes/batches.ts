@@ -163,7 +163,7 @@ export function batchRoutes(app: FastifyInstance, ctx: RouteContext): void {
         tags: ['batches'],
         summary: 'Re-enqueue the batch’s failed lines (never rejected ones), all or those the body picks; dryRun counts and prices them only',
         params: BatchIdParam,
-        body: RetryBody.optional(),
+        body: RetryBody.nullish(),
         response: { 200: RetrySummarySchema, 202: RetrySummarySchema, ...errors },
       },
     },
