@@ -71,6 +71,13 @@ export interface EnqueueOptions {
   readonly check?: CheckName;
   /** Validate and estimate only: nothing is written (`--dry-run`). */
   readonly dryRun?: boolean;
+  /**
+   * Pause the batch once more than this share of its last `failureWindow` finished lines failed on
+   * the vendor's side, e.g. `'5%'` (`--max-failure-rate`); `status` says why, `batch resume` goes on.
+   */
+  readonly maxFailureRate?: string;
+  /** Finished lines `maxFailureRate` is taken over (`--failure-window`). Default 100. */
+  readonly failureWindow?: number;
 }
 
 /** Options of {@link Rescreen.work}. */
@@ -193,7 +200,8 @@ export async function createRescreen(options: RescreenOptions = {}): Promise<Res
   let closing: Promise<void> | undefined;
 
   const enqueue = async (manifest: ManifestInput, opts: EnqueueOptions = {}): Promise<EnqueueSummary> => {
-    const args = { ...(opts.batch !== undefined ? { batch: opts.batch } : {}), ...(opts.check !== undefined ? { check: opts.check } : {}), dryRun: opts.dryRun ?? false };
+    const { maxFailureRate, failureWindow } = opts;
+    const args = { ...(opts.batch !== undefined ? { batch: opts.batch } : {}), ...(opts.check !== undefined ? { check: opts.check } : {}), dryRun: opts.dryRun ?? false, maxFailureRate, failureWindow };
     if (typeof manifest === 'string') return enqueueBatch(runtime, { manifest, ...args });
     const name = manifest.name ?? 'lines';
     const spool = await spoolLines(manifest.lines, basename(name));

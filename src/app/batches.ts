@@ -25,10 +25,13 @@ import type { BatchState } from './control.js';
 import { whyWaiting } from './waiting.js';
 import { batchBudget, batchTerms, budgetWarnings, dryRunCosts, parseCaps, recordTermsAndCaps, requirePrices, type BatchBudget, type DryRunCosts } from './budget.js';
 import { describeFsError } from './fs-words.js';
+import { parseFailureGuard, type FailureGuardArgs } from './guard.js';
+import { callsKey } from '../queues/batch-budget.js';
+import { setFailureGuard } from '../queues/failure-guard.js';
 
 export { isFinished };
 
-export interface EnqueueArgs {
+export interface EnqueueArgs extends FailureGuardArgs {
   readonly manifest: string;
   readonly batch?: string;
   readonly check?: CheckName;
@@ -78,6 +81,7 @@ export async function resolveBatchId(runtime: Pick<Runtime, 'checks'>, manifest:
  */
 export async function enqueueBatch(runtime: Runtime, args: EnqueueArgs): Promise<EnqueueSummary & { costs?: DryRunCosts }> {
   const caps = parseCaps(args);
+  const guard = parseFailureGuard(args);
   if (args.priority !== undefined && !(Number.isInteger(args.priority) && args.priority >= 1 && args.priority <= MAX_PRIORITY)) {
     throw new InvalidInputError(`--priority must be a whole number from 1 (last) to ${MAX_PRIORITY} (first); the default is ${DEFAULT_PRIORITY}`);
   }
@@ -87,7 +91,10 @@ export async function enqueueBatch(runtime: Runtime, args: EnqueueArgs): Promise
   const terms = await batchTerms(runtime, batch);
   requirePrices(runtime, batch, caps, terms);
   // Terms and caps are in place before the first job can be taken.
-  if (args.dryRun !== true) await recordTermsAndCaps(runtime, batch, caps);
+  if (args.dryRun !== true) {
+    await recordTermsAndCaps(runtime, batch, caps);
+    if (guard) await setFailureGuard(runtime.redis, callsKey(runtime.config.prefix, batch), guard);
+  }
   try {
     const summary = await enqueueManifest({
       manifestPath: resolve(args.manifest),

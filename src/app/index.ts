@@ -11,6 +11,7 @@ export * from './audit.js';
 export * from './budget.js';
 export * from './control.js';
 export * from './retry.js';
+export * from './guard.js';
 export * from './held.js';
 export { packageVersion } from './version.js';
 export * from './limits.js';

@@ -3,20 +3,20 @@
  * stderr; problems end as one line and a non-zero exit (see ExitCode), never a stack trace.
  */
 import { Command, Option } from 'commander';
-import type { CheckName, Vendor } from '../checks/registry.js';
+import type { Vendor } from '../checks/registry.js';
 import { CHECK_LIST, checkName, positiveInt, VENDOR_CHOICE, VENDOR_NAMES, vendorList, wholeNumber } from './args.js';
 import type { RecordStatus } from '../checks/types.js';
 import { CliError, ExitCode } from './cli-error.js';
 import { cliConfig, withRuntime } from './context.js';
 import { demo } from './commands/demo.js';
-import { printEnqueueSummary } from './commands/enqueue.js';
-import { batches, parseStatus, result, results, status } from './commands/inspect.js';
+import { printEnqueueSummary, type EnqueueArgs } from './commands/enqueue.js';
+import { batches, parseStatus, result, results, resultsFormat, status } from './commands/inspect.js';
 import { DEFAULT_PRIORITY, enqueueBatch, packageVersion, parseFailOn, RedisUnavailableError, StoreUnavailableError } from '../app/index.js';
-import { DEFAULT_CONCURRENCY } from '../config/defaults.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_FAILURE_WINDOW } from '../config/defaults.js';
 import { failOnExit } from './commands/fail-on.js';
 import { InvalidInputError, NotFoundError } from '../errors/errors.js';
 import { createProgressView } from './progress.js';
-import { runBatch } from './commands/run.js';
+import { runBatch, type RunArgs } from './commands/run.js';
 import { registerScheduleCommands } from './commands/schedule.js';
 import { registerHistoryCommands } from './commands/history.js';
 import { registerAuditCommands } from './commands/audit.js';
@@ -28,27 +28,15 @@ import { simulator, type SimulatorArgs } from './commands/simulator.js';
 import { work } from './commands/work.js';
 import { registerServeCommands } from './commands/serve.js';
 
-
-/** `--format` when given, else csv for an `--output` ending in .csv, else jsonl. */
-function resultsFormat(format: 'jsonl' | 'csv' | undefined, output: string | undefined): 'jsonl' | 'csv' {
-  if (format !== undefined) return format;
-  return output !== undefined && /\.csv$/i.test(output) ? 'csv' : 'jsonl';
-}
-
 /** `--concurrency` of `work` and `run`: the same setting as RESCREEN_CONCURRENCY, whose default is `auto`. */
 const CONCURRENCY_HELP = `concurrent jobs per vendor queue (default RESCREEN_CONCURRENCY, else auto: sized from the quota and the latency, ${DEFAULT_CONCURRENCY} to start)`;
 
 /** `rescreen run`'s options as commander parses them. */
-interface RunOptions {
-  batch?: string;
-  check?: CheckName;
-  concurrency?: number;
-  failOn?: string;
-  maxCalls?: number;
-  maxSpend?: string;
-  priority?: number;
-  dedupe?: boolean;
-}
+type RunOptions = Omit<RunArgs, 'manifest' | 'progress'> & { failOn?: string };
+
+/** `--max-failure-rate` and `--failure-window` of `enqueue` and `run`. */
+const FAILURE_RATE_HELP = "pause the batch once more than this share of its last --failure-window finished lines failed on the vendor's side, e.g. 5% (rescreen batch resume goes on)";
+const FAILURE_WINDOW_HELP = `finished lines --max-failure-rate is taken over (default ${DEFAULT_FAILURE_WINDOW})`;
 
 /**
  * The `rescreen` program: every command, parsing its arguments and rendering what the application
@@ -74,7 +62,9 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
     .option('--max-spend <amount>', 'most the batch may spend at the vendors\' prices (OOTO_PRICE_PER_CALL, …), e.g. 25.00')
     .option('--priority <n>', `1 (last) to 100 (first); a higher one goes ahead of batches queued earlier (default ${DEFAULT_PRIORITY})`, positiveInt)
     .option('--dedupe', 'pay once per media: lines with the same media bytes, check and options share one vendor answer')
-    .action(async (manifest: string, opts: { batch?: string; check?: CheckName; dryRun?: boolean; maxCalls?: number; maxSpend?: string; priority?: number; dedupe?: boolean }) => {
+    .option('--max-failure-rate <rate>', FAILURE_RATE_HELP)
+    .option('--failure-window <n>', FAILURE_WINDOW_HELP, positiveInt)
+    .action(async (manifest: string, opts: Omit<EnqueueArgs, 'manifest'>) => {
       await withRuntime(async (runtime) => {
         const summary = await enqueueBatch(runtime, { manifest, ...opts });
         printEnqueueSummary(summary, opts.dryRun ?? false);
@@ -114,6 +104,8 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
     .option('--max-spend <amount>', 'most the batch may spend at the configured prices, e.g. 25.00')
     .option('--priority <n>', `1 (last) to 100 (first); default ${DEFAULT_PRIORITY}`, positiveInt)
     .option('--dedupe', 'pay once per media (as enqueue --dedupe)')
+    .option('--max-failure-rate <rate>', FAILURE_RATE_HELP)
+    .option('--failure-window <n>', FAILURE_WINDOW_HELP, positiveInt)
     .option('--fail-on <rules>', 'exit 4 when the finished batch crosses one of these, e.g. failed>0, failed>1%, rejected>=10, changes>0, worse>0')
     .action(async (manifest: string, opts: RunOptions) => {
       const { failOn, ...rest } = opts;

@@ -53,6 +53,10 @@ export const DEFAULT_LOCK_MS = 20_000;
 export const DEFAULT_STALLED_INTERVAL_MS = 10_000;
 /** RESCREEN_MAX_STALLED: times a job may stall and still be run again. */
 export const DEFAULT_MAX_STALLED = 10;
+/** `--failure-window`: finished lines of a batch its `--max-failure-rate` is taken over. */
+export const DEFAULT_FAILURE_WINDOW = 100;
+/** The largest `--failure-window` (its counts live in the batch's hash, one field per line of the window). */
+export const MAX_FAILURE_WINDOW = 10_000;
 
 // ---------------------------------------------------------------- media
 

@@ -17,6 +17,7 @@ import { pendingJobCount, type PendingWork } from '../queues/idle.js';
 import { defaultJobOptions, QUEUE_STREAMS, queueName } from '../queues/names.js';
 import { SharedAnswers } from '../queues/dedupe.js';
 import { WorkerPool } from '../queues/worker-pool.js';
+import { FailureRateGuard } from '../queues/failure-guard.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { Admission } from '../quota/admission.js';
 import { QuotaWatcher } from '../quota/limits.js';
@@ -209,6 +210,7 @@ export function startWorkers(
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
   });
+  const guard = new FailureRateGuard(runtime.redis, config.prefix, log);
   const pool = new WorkerPool({
     redisUrl: config.redisUrl,
     prefix: config.prefix,
@@ -233,6 +235,7 @@ export function startWorkers(
         shared: new SharedAnswers(runtime.redis, config.prefix, config.worker.lockDurationMs * 2),
       },
       heldRecheckMs: config.worker.heldRecheckMs,
+      onRecorded: (record, cause) => guard.observe(record, cause),
     },
     store: runtime.storeIdentity,
     log,

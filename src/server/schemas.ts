@@ -80,6 +80,8 @@ export const EnqueueQuery = z.object({
   check: z.string().min(1).max(64).optional().describe('check for lines that name none (one of the registered checks; another is a 400)'),
   format: z.enum(['jsonl', 'csv']).optional().describe('of an uploaded body; default from its content type (text/csv → csv)'),
   dryRun: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  maxFailureRate: z.string().min(1).max(16).optional().describe("pause the batch once more than this share of its last failureWindow finished lines failed on the vendor's side, e.g. 5%"),
+  failureWindow: z.coerce.number().int().min(1).optional().describe('finished lines maxFailureRate is taken over (default 100)'),
 });
 
 export const ServerPathBody = z.object({

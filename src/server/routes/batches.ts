@@ -142,7 +142,7 @@ export function batchRoutes(app: FastifyInstance, ctx: RouteContext): void {
     },
     async (req, reply) => {
       const q = req.query;
-      const base = { ...(q.batch !== undefined ? { batch: q.batch } : {}), ...(q.check !== undefined ? { check: q.check } : {}), dryRun: q.dryRun };
+      const base = { ...(q.batch !== undefined ? { batch: q.batch } : {}), ...(q.check !== undefined ? { check: q.check } : {}), dryRun: q.dryRun, maxFailureRate: q.maxFailureRate, failureWindow: q.failureWindow };
       if (!(req.body instanceof Readable)) {
         const body = ServerPathBody.safeParse(req.body);
         if (!body.success) return reply.code(400).type('application/problem+json').send(problem(400, 'INVALID_INPUT', `body must be {"path": "…"} or a manifest (${MANIFEST_TYPES.join(', ')}): ${body.error.issues.map((i) => `${i.path.join('.') || 'body'} ${i.message}`).join('; ')}`));

@@ -1,0 +1,138 @@
+/**
+ * The failure-rate guard of a batch (`--max-failure-rate 5%`, `--failure-window N`; after AWS Step
+ * Functions' ToleratedFailurePercentage): every line a worker finishes counts in a rolling window of
+ * the batch's last N finished lines, fleet-wide, in the batch's calls hash (./batch-budget.ts); once
+ * more than rate × N of them failed on the vendor's side, the batch is paused — the gate then lets
+ * none of its calls leave — with the reason stored beside its state, so a misconfiguration (a wrong
+ * base URL, a broken vendor endpoint) does not burn money. `batch resume` starts a fresh window.
+ *
+ * Fields (one hash, O(1) per line): `guard:rate` (parts per million), `guard:window` (N),
+ * `guard:seq` (lines counted), `guard:failed` (failures in the window), `guard:<seq mod N>` (1 for a
+ * failure, 0 for a line that went well); once tripped, `pause:by` (`failure-rate`), `pause:failed`,
+ * `pause:seen`, `pause:code` (the last cause), `pause:at`.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { ResultRecord } from '../checks/types.js';
+import { CallBudgetExhaustedError, VendorError } from '../errors/errors.js';
+import { callsKey } from './batch-budget.js';
+
+/** A batch's guard, as set at enqueue. */
+export interface FailureGuardSetting {
+  /** The share of failed lines tolerated, parts per million (5 % is 50 000). */
+  readonly ratePpm: number;
+  /** Finished lines the share is taken over. */
+  readonly window: number;
+}
+
+/** Why the guard paused a batch, as stored with its state. */
+export interface GuardTrip extends FailureGuardSetting {
+  /** Failed lines among the last `seen`. */
+  readonly failed: number;
+  /** Lines in the window when it tripped (fewer than `window` early in a batch). */
+  readonly seen: number;
+  /** The last failure's cause (`error.code`). */
+  readonly code: string;
+}
+
+/** Fields of a trip, in {@link tripOf}'s order. */
+export const TRIP_FIELDS = ['pause:by', 'pause:failed', 'pause:seen', 'pause:code', 'guard:rate', 'guard:window'] as const;
+
+/** The trip from its fields as read (TRIP_FIELDS order); null unless the guard paused the batch. */
+export function tripOf(values: readonly (string | null | undefined)[]): GuardTrip | null {
+  const [by, failed, seen, code, rate, window] = values;
+  if (by !== 'failure-rate') return null;
+  return { failed: Number(failed ?? 0), seen: Number(seen ?? 0), code: code ?? '', ratePpm: Number(rate ?? 0), window: Number(window ?? 0) };
+}
+
+/** `5%`, `2.5%`. */
+export function formatRate(ppm: number): string {
+  return `${Number((ppm / 10_000).toFixed(4))}%`;
+}
+
+/** `6 of its last 100 finished lines failed on the vendor's side (more than --max-failure-rate 5% of 100), the last VENDOR_CONNECTION`. */
+export function describeTrip(trip: GuardTrip): string {
+  return (
+    `${trip.failed} of its last ${trip.seen} finished lines failed on the vendor's side ` +
+    `(more than --max-failure-rate ${formatRate(trip.ratePpm)} of ${trip.window}), the last ${trip.code}`
+  );
+}
+
+/**
+ * How a finished line counts: `'1'` a failure on the vendor's side (it cost calls and got no usable
+ * answer), `'0'` a line the vendor answered; null for what says nothing of the vendor (media refused
+ * or missing locally, a cancelled line, an unexpected error).
+ */
+export function guardOutcome(record: ResultRecord, cause: unknown): '0' | '1' | null {
+  if (record.status === 'completed') return '0';
+  if (record.status === 'rejected') return cause instanceof VendorError ? '0' : null;
+  return cause instanceof VendorError || cause instanceof CallBudgetExhaustedError ? '1' : null;
+}
+
+/**
+ * KEYS[1] the batch's calls hash. ARGV: [1] the outcome (`1` failed, `0` answered), [2] its cause,
+ * [3] now (ISO). Returns {0} (no guard, or not tripped) or {1, failed, seen, ratePpm, window}
+ * when this line paused the batch (once: a paused or cancelled batch is left as it is).
+ */
+const OBSERVE = `
+local h = KEYS[1]
+local rate = tonumber(redis.call('HGET', h, 'guard:rate') or '')
+if not rate then return {0} end
+local n = tonumber(redis.call('HGET', h, 'guard:window') or '100')
+local seq = redis.call('HINCRBY', h, 'guard:seq', 1)
+local slot = 'guard:' .. (seq % n)
+local failed = tonumber(redis.call('HGET', h, 'guard:failed') or '0')
+if redis.call('HGET', h, slot) == '1' then failed = failed - 1 end
+if ARGV[1] == '1' then failed = failed + 1 end
+redis.call('HSET', h, slot, ARGV[1], 'guard:failed', failed)
+if ARGV[1] ~= '1' or failed * 1000000 <= rate * n then return {0} end
+if redis.call('HEXISTS', h, 'state') == 1 then return {0} end
+local seen = math.min(seq, n)
+redis.call('HSET', h, 'state', 'paused', 'pause:by', 'failure-rate', 'pause:failed', failed, 'pause:seen', seen, 'pause:code', ARGV[2], 'pause:at', ARGV[3])
+return {1, failed, seen, rate, n}
+`;
+
+interface GuardCommands {
+  rescreenFailureGuard(key: string, outcome: string, code: string, at: string): Promise<number[]>;
+}
+
+/** Sets a batch's guard (at enqueue); a later enqueue without one keeps it. */
+export async function setFailureGuard(redis: Redis, key: string, setting: FailureGuardSetting): Promise<void> {
+  await redis.hset(key, 'guard:rate', String(setting.ratePpm), 'guard:window', String(setting.window));
+}
+
+/** A fresh window (on `batch resume` of a batch the guard paused): the lines counted before no longer count. */
+export async function resetFailureWindow(redis: Redis, key: string): Promise<void> {
+  const window = Number((await redis.hget(key, 'guard:window')) ?? 0);
+  const slots = Array.from({ length: Math.max(0, window) }, (_, i) => `guard:${i}`);
+  await redis.hdel(key, 'guard:seq', 'guard:failed', ...slots);
+}
+
+/** The guard as the workers use it: told of every record they store (JobRunnerDeps.onRecorded). */
+export class FailureRateGuard {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly log: Logger,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    const r = redis as unknown as Partial<GuardCommands>;
+    if (r.rescreenFailureGuard === undefined) redis.defineCommand('rescreenFailureGuard', { numberOfKeys: 1, lua: OBSERVE });
+  }
+
+  /** Counts the line in its batch's window and pauses the batch when it trips; never throws (the record is stored). */
+  async observe(record: ResultRecord, cause: unknown): Promise<void> {
+    const outcome = guardOutcome(record, cause);
+    if (outcome === null) return;
+    const code = String(record.error?.code ?? '');
+    try {
+      const key = callsKey(this.prefix, record.batch);
+      const [tripped, failed = 0, seen = 0, ratePpm = 0, window = 0] = await (this.redis as unknown as GuardCommands).rescreenFailureGuard(key, outcome, code, this.now().toISOString());
+      if (tripped !== 1) return;
+      const trip = { failed, seen, ratePpm, window, code };
+      this.log.error({ batch: record.batch, ...trip }, `batch ${record.batch} paused by its failure-rate guard: ${describeTrip(trip)}; fix the cause, then rescreen batch resume ${record.batch}`);
+    } catch (err) {
+      this.log.warn({ batch: record.batch, err }, 'failure-rate guard: could not count a finished line');
+    }
+  }
+}
