@@ -96,8 +96,10 @@ interface GuardCommands {
   rescreenFailureGuard(key: string, outcome: string, code: string, at: string): Promise<number[]>;
 }
 
-/** Sets a batch's guard (at enqueue); a later enqueue without one keeps it. */
+/** Sets a batch's guard (at enqueue); a later enqueue without one keeps it, one with another window starts a fresh one. */
 export async function setFailureGuard(redis: Redis, key: string, setting: FailureGuardSetting): Promise<void> {
+  const window = await redis.hget(key, 'guard:window');
+  if (window !== null && Number(window) !== setting.window) await resetFailureWindow(redis, key);
   await redis.hset(key, 'guard:rate', String(setting.ratePpm), 'guard:window', String(setting.window));
 }
 

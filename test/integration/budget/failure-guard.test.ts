@@ -6,7 +6,13 @@
  * and lines refused locally, never trip it.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Logger } from 'pino';
 import { createRescreen } from '../../../src/api/index.js';
+import type { ResultRecord } from '../../../src/checks/types.js';
+import { ConnectionError } from '../../../src/errors/errors.js';
+import { callsKey } from '../../../src/queues/batch-budget.js';
+import { readBatchState } from '../../../src/queues/batch-terms.js';
+import { FailureRateGuard, setFailureGuard } from '../../../src/queues/failure-guard.js';
 import { sampleJpeg } from '../../../src/simulator/sample-media.js';
 import { runCli, startCli } from '../../helpers/cli.js';
 import { createHarness, eventually, sha256, type Harness } from '../../helpers/pipeline.js';
@@ -87,8 +93,9 @@ describe('the failure-rate guard', () => {
   });
 
   it('counts only the vendor\'s failures: lines refused locally never trip it, failures within the rate do not', async () => {
-    // Lines 1–20 are missing media (never the vendor's); lines 21–25 reach the vendor, which fails line 23.
-    const m = await manifest('fine', 25, (i) => i === 23, (i) => i <= 20);
+    // Lines 1–20 are missing media (never the vendor's); lines 21–45 reach the vendor, which fails
+    // line 30 (late enough that the missing ones are done, early enough that the batch cannot finish).
+    const m = await manifest('fine', 45, (i) => i === 30, (i) => i <= 20);
     const enqueued = await runCli(['enqueue', m, '--batch', 'fine', '--max-failure-rate', '0%', '--failure-window', '20'], h.env);
     expect(enqueued.code, enqueued.stderr).toBe(0);
     // 0 %: the first vendor failure pauses the batch; the 20 missing files before it did not.
@@ -96,9 +103,10 @@ describe('the failure-rate guard', () => {
     expect(first.code, first.stderr).toBe(0);
     const runtime = await h.openRuntime();
     const s = (await runtime.store.summary('fine'))!;
+    expect(s.recorded).toBeLessThan(45);
     expect(s.failures?.find((f) => f.code === 'MEDIA_NOT_FOUND')?.count).toBe(20);
     expect(s.failures?.find((f) => f.code === 'HTTP_500')?.count).toBe(1);
-    // Line 23 paused it: the only vendor failure; the 20 local ones did not count.
+    // Line 30 paused it: the only vendor failure; the 20 local ones did not count.
     expect((await runCli(['status', 'fine'], h.env)).stdout).toContain('waiting: paused by its failure-rate guard: 1 of its last');
 
     const ok = await manifest('ok', 25, (i) => i === 7);
@@ -137,6 +145,45 @@ describe('the failure-rate guard', () => {
     const run = await runCli(['run', m, '--batch', 'via-run', '--max-failure-rate', '5%'], h.env);
     expect(run.code, run.stderr).toBe(0);
     expect((await runCli(['status', 'via-run'], h.env)).stdout).toContain('guard      --max-failure-rate 5% of the last 100 finished lines: 0 failed of the last 2\n');
+  });
+
+  it('counts over a rolling window: failures that left the window no longer count; resume and a new window start afresh', async () => {
+    const runtime = await h.openRuntime();
+    const logs: unknown[] = [];
+    const log = { error: (o: unknown) => logs.push(o), warn: () => undefined } as unknown as Logger;
+    const guard = new FailureRateGuard(runtime.redis, h.prefix, log);
+    const key = callsKey(h.prefix, 'w');
+    const state = () => readBatchState(runtime.redis, key);
+    const line = (status: 'completed' | 'failed', n: number) =>
+      guard.observe({ batch: 'w', line: n, status, error: status === 'failed' ? { code: 'HTTP_500', message: 'm' } : null } as ResultRecord, status === 'failed' ? new ConnectionError('ooto', 'x') : null);
+    // 20 % of 5: one failure in the last 5 lines is tolerated, a second is not.
+    await setFailureGuard(runtime.redis, key, { ratePpm: 200_000, window: 5 });
+    let n = 0;
+    for (const status of ['failed', 'completed', 'completed', 'completed', 'completed', 'failed'] as const) await line(status, ++n);
+    expect(await state()).toBe('running'); // the first failure left the window as the sixth line came in
+    await line('completed', ++n);
+    await line('failed', ++n);
+    expect(await state()).toBe('paused');
+    expect(logs).toHaveLength(1);
+    expect(logs[0]).toMatchObject({ batch: 'w', failed: 2, seen: 5, ratePpm: 200_000, window: 5, code: 'HTTP_500' });
+    // Lines finishing while it is paused do not trip it again.
+    await line('failed', ++n);
+    expect(logs).toHaveLength(1);
+    // `batch resume` starts a fresh window: one failure is tolerated again, a second is not.
+    await runtime.store.beginBatch('w', null);
+    const resumed = await runCli(['batch', 'resume', 'w'], h.env);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(await state()).toBe('running');
+    await line('failed', ++n);
+    expect(await state()).toBe('running');
+    // A later enqueue with another window starts afresh too.
+    await setFailureGuard(runtime.redis, key, { ratePpm: 200_000, window: 10 });
+    await line('failed', ++n);
+    await line('failed', ++n);
+    expect(await state()).toBe('running'); // 2 of 10 is not more than 20 %
+    await line('failed', ++n);
+    expect(await state()).toBe('paused');
+    expect(logs).toHaveLength(2);
   });
 
   it('refuses a rate or a window it cannot use, naming the flag', async () => {

@@ -113,6 +113,26 @@ describe('runJob', () => {
     expect(record!.error!.message).toBe('socket hang up; retries exhausted: 5 attempts (RESCREEN_ATTEMPTS)');
   });
 
+  it('tells onRecorded of every record it stores, with the error that ended the line', async () => {
+    const seen: [string, unknown][] = [];
+    const onRecorded = (record: { status: string }, cause: unknown) => {
+      seen.push([record.status, cause]);
+      return Promise.resolve();
+    };
+    const ok = deps(async () => ({ verdict: 'genuine', score: 0.9, transactionId: 't', response: null }));
+    await runJob({ payload, attempt: 1, maxAttempts: 5 }, { ...ok, onRecorded });
+    const error = new ConnectionError('ooto', 'reset');
+    const bad = deps(async () => {
+      throw error;
+    });
+    expect((await runJob({ payload, attempt: 1, maxAttempts: 2 }, { ...bad, onRecorded })).kind).toBe('retry');
+    await runJob({ payload, attempt: 2, maxAttempts: 2 }, { ...bad, onRecorded });
+    expect(seen).toEqual([
+      ['completed', null],
+      ['failed', error],
+    ]);
+  });
+
   it('a failure final by nature has no stoppedBy', async () => {
     const d = deps(async () => {
       throw new MediaRejectedError('MEDIA_TOO_LARGE', 'too big');
