@@ -138,10 +138,8 @@ export class TimeoutError extends VendorError {
 }
 
 /**
- * The line had used up RESCREEN_MAX_CALLS_PER_LINE vendor calls (over all its attempts) before this
- * attempt could make one — its worker died mid-call, so no cause is known: no more calls are made for
- * it. Ends `failed` (CALL_BUDGET_EXHAUSTED, stoppedBy `call-budget`). A line whose last call failed
- * ends with that call's cause instead (stoppedBy `call-budget`).
+ * The line had used its RESCREEN_MAX_CALLS_PER_LINE vendor calls before this attempt could make one (a
+ * worker died mid-call: no cause known). Ends `failed` (CALL_BUDGET_EXHAUSTED, stoppedBy `call-budget`).
  */
 export class CallBudgetExhaustedError extends RescreenError {
   override name = 'CallBudgetExhaustedError';

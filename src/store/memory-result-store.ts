@@ -1,5 +1,5 @@
 import { RECORD_STATUSES, VERDICTS, type RecordStatus, type ResultRecord, type Verdict } from '../checks/types.js';
-import { assertRecord, FAILURE_COUNTER_PREFIX, failureKey, failuresOf, parseRecord } from './records.js';
+import { assertRecord, bumpFailure as bump, failureKey, failuresOf, parseRecord } from './records.js';
 import {
   DEFAULT_BATCH_LIST_LIMIT,
   DEFAULT_STREAM_CHUNK_SIZE,
@@ -36,12 +36,6 @@ interface BatchState {
   readonly byVerdict: Record<Verdict, number>;
   /** `failed:<failureKey>` → count (records.ts). */
   readonly failures: Map<string, number>;
-}
-
-function bump(counts: Map<string, number>, failure: string, by: number): void {
-  if (failure === '') return;
-  const name = FAILURE_COUNTER_PREFIX + failure;
-  counts.set(name, (counts.get(name) ?? 0) + by);
 }
 
 interface Where {

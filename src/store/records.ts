@@ -31,6 +31,13 @@ export function failureKey(record: Pick<ResultRecord, 'status' | 'error' | 'stop
   return `${record.stoppedBy ?? ''}:${String(record.error.code)}`;
 }
 
+/** Moves a failure counter in memory (the memory store's form of the backends' `failed:<key>` counters). */
+export function bumpFailure(counts: Map<string, number>, failure: string, by: number): void {
+  if (failure === '') return;
+  const name = FAILURE_COUNTER_PREFIX + failure;
+  counts.set(name, (counts.get(name) ?? 0) + by);
+}
+
 /**
  * The summary's `failures` from a backend's counters (`failed:<key>` → count, other names ignored):
  * those above 0, most first; `{}` when there are none (the summary leaves the field out).
