@@ -25,6 +25,7 @@ import {
   type BatchSummary,
   type EnqueueOptions as AppEnqueueOptions,
   type EnqueueSummary,
+  type RetryArgs,
   type RetrySummary,
   type WorkerHandle,
 } from '../app/index.js';
@@ -161,8 +162,12 @@ export interface Rescreen {
   record(transactionId: string): Promise<ResultRecord>;
   /** Every record of a subject across batches, oldest first. */
   subject(subject: string, options?: { limit?: number }): Promise<ResultRecord[]>;
-  /** Re-enqueues the batch's `failed` lines (never `rejected` ones): `rescreen retry`. @throws NotFoundError. */
-  retry(batch: string): Promise<RetrySummary>;
+  /**
+   * Re-enqueues the batch's `failed` lines (never `rejected` ones), all or those `options` picks (by
+   * error code, vendor, check, failed since), or with `dryRun` only counts and prices them: `rescreen retry`.
+   * @throws NotFoundError; InvalidInputError for an unusable filter.
+   */
+  retry(batch: string, options?: RetryArgs): Promise<RetrySummary>;
   /** Stops the workers this instance started, then closes its connections. Idempotent. */
   close(): Promise<void>;
 }
@@ -268,7 +273,7 @@ export async function createRescreen(options: RescreenOptions = {}): Promise<Res
     batches: async (opts = {}) => (await listBatches(runtime, opts.limit ?? 100)).batches,
     record: (transactionId) => recordByTransactionId(runtime, transactionId),
     subject: (subject, opts = {}) => subjectRecords(runtime, subject, opts.limit),
-    retry: (batch) => retryBatch(runtime, batch),
+    retry: (batch, opts) => retryBatch(runtime, batch, opts),
     close: () =>
       (closing ??= (async () => {
         await Promise.all([...workers].map((w) => w.close()));

@@ -14,7 +14,6 @@ import { createMediaProbe } from '../media/probe.js';
 import { pendingJobCount } from '../queues/idle.js';
 import { bullmqPriority, queueOf } from '../queues/names.js';
 import { enqueueManifest, type EnqueueSummary } from '../queues/producer.js';
-import { retryFailed, type RetrySummary } from '../queues/retry.js';
 import { quotaReport, type VendorQuotaReport } from '../quota/report.js';
 import { envQuotas, type Runtime } from '../runtime/runtime.js';
 import { COUNT_ON_READ_MAX_LINES, finishedBatchChanges } from '../history/change-counts.js';
@@ -22,11 +21,14 @@ import type { ChangeCounts } from '../history/changes.js';
 import { isBatchFinished as isFinished } from '../store/types.js';
 import type { BatchSummary } from '../store/types.js';
 import { defaultBatchIdOf } from './batch-id.js';
-import { reopenBatch, type BatchState } from './control.js';
+import type { BatchState } from './control.js';
 import { whyWaiting } from './waiting.js';
 import { batchBudget, batchTerms, budgetWarnings, dryRunCosts, parseCaps, recordTermsAndCaps, requirePrices, type BatchBudget, type DryRunCosts } from './budget.js';
 import { describeFsError } from './fs-words.js';
 import { checkEnqueueOptions, type EnqueueOptions } from './enqueue-options.js';
+import { parseFailureGuard } from './guard.js';
+import { callsKey } from '../redis/keys.js';
+import { setFailureGuard } from '../queues/failure-guard.js';
 
 export { isFinished };
 
@@ -75,13 +77,17 @@ async function resolveBatchId(
 export async function enqueueBatch(runtime: Runtime, args: EnqueueArgs): Promise<EnqueueSummary & { costs?: DryRunCosts }> {
   const options = checkEnqueueOptions(args);
   const caps = parseCaps(options);
+  const guard = parseFailureGuard(options);
   const { batch, sha256 = args.manifestSha256 } = await resolveBatchId(runtime, args.manifest, options.batch, options.check);
   const { config } = runtime;
   // The batch's own prices (from its first enqueue), else this process's: they are recorded with it.
   const terms = await batchTerms(runtime, batch);
   requirePrices(runtime, batch, caps, terms);
   // Terms and caps are in place before the first job can be taken.
-  if (!options.dryRun) await recordTermsAndCaps(runtime, batch, caps);
+  if (!options.dryRun) {
+    await recordTermsAndCaps(runtime, batch, caps);
+    if (guard) await setFailureGuard(runtime.redis, callsKey(runtime.config.prefix, batch), guard);
+  }
   try {
     const summary = await enqueueManifest({
       manifestPath: resolve(args.manifest),
@@ -212,18 +218,6 @@ export async function recordByTransactionId(runtime: Runtime, transactionId: str
 /** Every record of a subject across batches, oldest first. */
 export function subjectRecords(runtime: Runtime, subject: string, limit?: number): Promise<ResultRecord[]> {
   return runtime.store.bySubject(subject, limit);
-}
-
-/**
- * Re-enqueues the batch's `failed` lines (never `rejected` ones).
- * @throws NotFoundError when there is no such batch.
- */
-export async function retryBatch(runtime: Runtime, batch: string): Promise<RetrySummary> {
-  // A cancelled batch runs again: its CANCELLED lines are `failed` records like any other.
-  await reopenBatch(runtime, batch);
-  const summary = await retryFailed({ batch, store: runtime.store, checks: runtime.checks, queues: runtime.queues });
-  if (!summary) throw new NotFoundError(`no batch ${JSON.stringify(batch)}`);
-  return summary;
 }
 
 /**

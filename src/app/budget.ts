@@ -192,6 +192,6 @@ function vendorNames(runtime: Runtime): Vendor[] {
 }
 
 /** The vendor's price variable, as its definition names it (a vendor this build does not know: its name). */
-function priceVar(runtime: Runtime, vendor: Vendor): string {
+export function priceVar(runtime: Runtime, vendor: Vendor): string {
   return runtime.vendors.find((v) => v.name === vendor)?.priceVar ?? `the price of ${vendor}`;
 }

@@ -8,6 +8,7 @@ import type { JobPayload } from '../checks/types.js';
 import { InvalidInputError, NotFoundError } from '../errors/errors.js';
 import { callsKey } from '../redis/keys.js';
 import { readBatchState, setBatchState, type BatchState } from '../queues/batch-terms.js';
+import { resetFailureWindow } from '../queues/failure-guard.js';
 import { QUEUED_STATES } from '../queues/idle.js';
 import { recordCancelledJob } from '../queues/job-runner.js';
 import { redactor, type Runtime } from '../runtime/runtime.js';
@@ -38,6 +39,8 @@ export async function resumeBatch(runtime: Runtime, batch: string): Promise<Cont
   const key = callsKey(runtime.config.prefix, batch);
   const state = await readBatchState(runtime.redis, key);
   if (state !== 'paused') throw new InvalidInputError(`batch ${batch} is not paused (it is ${state})`);
+  // Paused by its failure-rate guard: the lines counted before the fix no longer count.
+  if ((await runtime.redis.hget(key, 'pause:by')) === 'failure-rate') await resetFailureWindow(runtime.redis, key);
   await setBatchState(runtime.redis, key, 'running');
   return { batch, state: 'running', jobs: await promoteHeldJobs(runtime, batch) };
 }

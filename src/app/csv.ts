@@ -23,7 +23,7 @@ function text(value: string | null | undefined): string | null {
 
 /** The columns every record has, in order; the checks' own record fields go after `score`. */
 const COMMON_COLUMNS = ['batch', 'line', 'subject', 'ref', 'frames', 'check', 'status', 'transactionId', 'verdict', 'score'] as const;
-const TRAILING_COLUMNS = ['errorCode', 'errorMessage', 'attempts', 'finishedAt', 'refHadQuery', 'mediaSha256', 'mediaBytes', 'mediaType'] as const;
+const TRAILING_COLUMNS = ['errorCode', 'errorMessage', 'stoppedBy', 'attempts', 'finishedAt', 'refHadQuery', 'mediaSha256', 'mediaBytes', 'mediaType'] as const;
 
 /**
  * The record CSV's columns: the common ones, with each field the checks add to their records
@@ -59,6 +59,7 @@ export function csvRow(r: ResultRecord, checkFields: readonly string[]): CsvRow 
     ...Object.fromEntries(checkFields.map((field) => [field, fieldCell(r[field])])),
     errorCode: r.error ? csvSafe(String(r.error.code)) : null,
     errorMessage: text(r.error?.message),
+    stoppedBy: r.stoppedBy ?? null,
     attempts: r.attempts,
     finishedAt: r.finishedAt,
     refHadQuery: r.refHadQuery === true ? 'true' : null,

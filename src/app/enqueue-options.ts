@@ -5,6 +5,7 @@
  * here, and appears in all of them at once.
  */
 import { z } from 'zod';
+import { DEFAULT_FAILURE_WINDOW, MAX_FAILURE_WINDOW } from '../config/defaults.js';
 import { InvalidInputError } from '../errors/errors.js';
 import { validateBatchId } from '../manifest/line.js';
 import { DEFAULT_PRIORITY, MAX_PRIORITY } from '../queues/names.js';
@@ -29,6 +30,7 @@ export interface EnqueueOption<T extends z.ZodType = z.ZodType> {
 
 const option = <T extends z.ZodType>(spec: EnqueueOption<T>): EnqueueOption<T> => spec;
 
+const FAILURE_WINDOW_RULE = `--failure-window must be a whole number of lines from 1 to ${MAX_FAILURE_WINDOW}`;
 const PRIORITY_RULE = `--priority must be a whole number from 1 (last) to ${MAX_PRIORITY} (first); the default is ${DEFAULT_PRIORITY}`;
 
 /** Every enqueue option, in the order `--help` lists them. */
@@ -81,6 +83,24 @@ export const ENQUEUE_OPTIONS = {
     schema: z.boolean(),
     flag: '--dedupe',
     help: 'pay once per media: lines with the same media bytes, check and options share one vendor answer',
+  }),
+  maxFailureRate: option({
+    kind: 'text',
+    schema: z
+      .string()
+      .trim()
+      .regex(/^\d{1,2}(\.\d{1,4})?\s*%?$/, { error: (issue) => `--max-failure-rate must be a percentage from 0 to below 100, such as 5% or 2.5% (got ${JSON.stringify(issue.input)})` }),
+    flag: '--max-failure-rate <rate>',
+    help: "pause the batch once more than this share of its last --failure-window finished lines failed on the vendor's side, e.g. 5%",
+  }),
+  failureWindow: option({
+    kind: 'count',
+    schema: z
+      .int({ error: FAILURE_WINDOW_RULE })
+      .min(1, { error: FAILURE_WINDOW_RULE })
+      .max(MAX_FAILURE_WINDOW, { error: FAILURE_WINDOW_RULE }),
+    flag: '--failure-window <n>',
+    help: `finished lines --max-failure-rate is taken over (default ${DEFAULT_FAILURE_WINDOW})`,
   }),
 } as const;
 

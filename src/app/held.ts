@@ -28,7 +28,7 @@ function remedy(batch: string, hold: BatchHold): string {
 export function describeHold(batch: string, hold: BatchHold, store: string): string {
   switch (hold.kind) {
     case 'paused':
-      return `batch ${batch} is paused`;
+      return hold.by === 'failure-rate' ? `batch ${batch} was paused by its failure-rate guard (--max-failure-rate: too many lines failed)` : `batch ${batch} is paused`;
     case 'budget':
       return `batch ${batch} is at its --max-${hold.cap} cap`;
     case 'store':

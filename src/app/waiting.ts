@@ -5,6 +5,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import type { BatchSummary } from '../store/types.js';
 import type { BatchBudget } from './budget.js';
 import type { BatchState } from './control.js';
+import { describeGuardPause } from './guard.js';
 
 /** One sentence per reason the batch's lines wait; none for a finished batch. (Quota waits are the quota lines.) */
 export async function whyWaiting(
@@ -16,7 +17,7 @@ export async function whyWaiting(
 ): Promise<string[]> {
   const out: string[] = [];
   const batch = summary.batch;
-  if (state === 'paused') out.push(`paused: its lines wait (rescreen batch resume ${batch})`);
+  if (state === 'paused') out.push(describeGuardPause(batch, budget) ?? `paused: its lines wait (rescreen batch resume ${batch})`);
   if (state === 'cancelled') out.push(`cancelled: its unsent lines end CANCELLED (rescreen retry ${batch} sends them)`);
   if (budget.budgetReached) out.push(`budget reached: its lines wait (rescreen batch raise ${batch} --max-calls N / --max-spend X)`);
   const queued = Object.values(pending).reduce((a, b) => a + b, 0);

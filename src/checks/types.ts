@@ -76,6 +76,15 @@ export interface CheckOutcome {
   readonly fields?: Readonly<Record<string, RecordFieldValue>>;
 }
 
+/**
+ * What ended the retries of a `failed` line whose cause was worth another try (README: The result
+ * record, `stoppedBy`): `call-budget` — the line made RESCREEN_MAX_CALLS_PER_LINE vendor calls;
+ * `attempts` — it used its RESCREEN_ATTEMPTS; `rate-limited` — the vendor sent it back with 429
+ * more than RESCREEN_MAX_RATE_LIMITED times. The cause itself is the record's `error.code`.
+ */
+export type StoppedBy = 'call-budget' | 'attempts' | 'rate-limited';
+export const STOPPED_BY: readonly StoppedBy[] = ['call-budget', 'attempts', 'rate-limited'];
+
 /** `{code, message}` of a record that did not complete. Vendor engine codes keep the vendor's values. */
 export interface RecordError {
   readonly code: string | number;
@@ -124,8 +133,13 @@ export interface ResultRecord {
   readonly verdict: Verdict | null;
   /** `null` unless `completed`. */
   readonly score: number | null;
-  /** `null` when `completed`. */
+  /** `null` when `completed`. For a `failed` line, the cause of its last failure (`VENDOR_TIMEOUT`, `HTTP_503`, …). */
   readonly error: RecordError | null;
+  /**
+   * `failed` lines only: which limit ended the retries ({@link StoppedBy}); absent when the failure
+   * was final by nature (a malformed answer, missing media, an invalid line).
+   */
+  readonly stoppedBy?: StoppedBy;
   /** BullMQ attempts it took (each may include quick in-call retries); 0 for lines never enqueued. */
   readonly attempts: number;
   /**

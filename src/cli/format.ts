@@ -17,6 +17,11 @@ export function formatSummary(summary: BatchSummary, pending?: Readonly<Record<s
     `by status  ${RECORD_STATUSES.map((s) => `${s} ${summary.byStatus[s]}`).join(', ')}`,
     `by verdict ${VERDICTS.map((v) => `${v} ${summary.byVerdict[v]}`).join(', ')}`,
   ];
+  if (summary.failures !== undefined) {
+    // The cause of each failed line, and the limit that ended its retries: what `retry --code` picks.
+    const causes = summary.failures.map((f) => `${f.code} ${f.count}${f.stoppedBy === null ? '' : ` (stopped by ${f.stoppedBy})`}`);
+    lines.push(`failed by  ${causes.join(', ')}`);
+  }
   if (summary.possiblyBilled !== undefined) {
     lines.push(`billing    ${summary.possiblyBilled} vendor calls sent without an answer (timeout, reset): possibly billed`);
   }

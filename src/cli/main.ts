@@ -10,8 +10,8 @@ import { CliError, ExitCode } from './cli-error.js';
 import { cliConfig, withRuntime } from './context.js';
 import { demo } from './commands/demo.js';
 import { printEnqueueSummary } from './commands/enqueue.js';
-import { batches, parseStatus, result, results, status } from './commands/inspect.js';
-import { enqueueBatch, packageVersion, parseFailOn, RedisUnavailableError, retryBatch, StoreUnavailableError } from '../app/index.js';
+import { batches, parseStatus, result, results, resultsFormat, status } from './commands/inspect.js';
+import { enqueueBatch, packageVersion, parseFailOn, RedisUnavailableError, StoreUnavailableError } from '../app/index.js';
 import { DEFAULT_CONCURRENCY } from '../config/defaults.js';
 import { failOnExit } from './commands/fail-on.js';
 import { InvalidInputError, NotFoundError } from '../errors/errors.js';
@@ -21,21 +21,12 @@ import { registerScheduleCommands } from './commands/schedule.js';
 import { registerHistoryCommands } from './commands/history.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerBatchCommands } from './commands/batch.js';
+import { registerRetryCommand } from './commands/retry.js';
 import { registerStoreCommands } from './commands/store.js';
 import { limitsReset, limitsSet, limitsShow } from './commands/limits.js';
 import { simulator, type SimulatorArgs } from './commands/simulator.js';
 import { work } from './commands/work.js';
 import { registerServeCommands } from './commands/serve.js';
-
-/** `--format` when given, else csv for an `--output` ending in .csv, else jsonl. */
-function resultsFormat(format: 'jsonl' | 'csv' | undefined, output: string | undefined): 'jsonl' | 'csv' {
-  if (format !== undefined) return format;
-  return output !== undefined && /\.csv$/i.test(output) ? 'csv' : 'jsonl';
-}
-
-function plural(n: number, one: string, many: string): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
 
 const MANIFEST_HELP = 'path of a .jsonl or .csv manifest, or a folder of media (one line per JPEG/PNG/mp4 file)';
 
@@ -149,22 +140,7 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
       });
     });
 
-  program
-    .command('retry')
-    .description('re-enqueue the lines of a batch whose record is failed (never rejected ones); then run `rescreen work`')
-    .argument('<batch>', 'batch id')
-    .action(async (batch: string) => {
-      await withRuntime(async (runtime) => {
-        const summary = await retryBatch(runtime, batch);
-        process.stdout.write(
-          `batch ${batch}: re-enqueued ${plural(summary.requeued, 'failed line', 'failed lines')}` +
-            (summary.invalid > 0
-              ? `; ${plural(summary.invalid, 'invalid manifest line cannot', 'invalid manifest lines cannot')} be retried (fix the manifest, enqueue it again)`
-              : '') +
-            `; ${plural(summary.rejected, 'rejected line', 'rejected lines')} left alone (final answers about the media)\n`,
-        );
-      });
-    });
+  registerRetryCommand(program);
 
   program
     .command('result')

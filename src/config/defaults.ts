@@ -66,6 +66,10 @@ export const DEFAULT_BREAKER_BASE_MS = 1_000;
 export const DEFAULT_BREAKER_MAX_MS = 60_000;
 /** RESCREEN_BREAKER_ALERT_MS: a breaker open this long is reported (status, /readyz, metrics, log), ms (15 min). */
 export const DEFAULT_BREAKER_ALERT_MS = 900_000;
+/** `--failure-window`: finished lines of a batch its `--max-failure-rate` is taken over. */
+export const DEFAULT_FAILURE_WINDOW = 100;
+/** The largest `--failure-window` (its counts live in the batch's hash, one field per line of the window). */
+export const MAX_FAILURE_WINDOW = 10_000;
 
 // ---------------------------------------------------------------- media
 

@@ -161,8 +161,8 @@ export class TimeoutError extends VendorError {
 }
 
 /**
- * The line has used up RESCREEN_MAX_CALLS_PER_LINE vendor calls (over all its attempts) without an
- * answer: no more calls are made for it. Ends `failed` (CALL_BUDGET_EXHAUSTED).
+ * The line had used its RESCREEN_MAX_CALLS_PER_LINE vendor calls before this attempt could make one (a
+ * worker died mid-call: no cause known). Ends `failed` (CALL_BUDGET_EXHAUSTED, stoppedBy `call-budget`).
  */
 export class CallBudgetExhaustedError extends RescreenError {
   override name = 'CallBudgetExhaustedError';
@@ -248,9 +248,8 @@ export const ErrorCodes = {
   MEDIA_FETCH: 'MEDIA_FETCH',
   /** An http(s) ref (or one of its redirects) to a loopback, private, link-local or metadata address. */
   MEDIA_HOST_REFUSED: 'MEDIA_HOST_REFUSED',
-  /** The line has cost RESCREEN_MAX_CALLS_PER_LINE vendor calls without an answer. */
+  /** The line had cost RESCREEN_MAX_CALLS_PER_LINE vendor calls before an attempt whose cause is unknown (a worker died mid-call). */
   CALL_BUDGET_EXHAUSTED: 'CALL_BUDGET_EXHAUSTED',
-  RATE_LIMITED_TOO_OFTEN: 'RATE_LIMITED_TOO_OFTEN',
   WORKER_LOST: 'WORKER_LOST',
   /** No answer from the vendor: connection refused, reset, DNS, TLS. */
   VENDOR_CONNECTION: 'VENDOR_CONNECTION',

@@ -12,7 +12,8 @@
  * - `currency`, `price:<vendor>`, `store`: the batch's terms, written at enqueue (./batch-terms.ts):
  *   its prices and its store are its own, never a worker's environment.
  * - `cap:calls`, `cap:spend` (micro-units), `held` (`calls` | `spend` once a cap refused a call),
- *   `state` (`paused` | `cancelled`, set by `rescreen batch pause | cancel`).
+ *   `state` (`paused` | `cancelled`, set by `rescreen batch pause | cancel`, or `paused` by the
+ *   failure-rate guard, which leaves its reason in `pause:*` and counts in `guard:*`: ./failure-guard.ts).
  */
 import type { Redis } from 'ioredis';
 import { callsKey } from '../redis/keys.js';
@@ -24,7 +25,8 @@ export type Micros = number;
 
 /** Why a batch's jobs may not call now. */
 export type BatchHold =
-  | { readonly kind: 'paused' }
+  /** `by`: the batch's failure-rate guard paused it (./failure-guard.ts), not a person. */
+  | { readonly kind: 'paused'; readonly by?: 'failure-rate' }
   | { readonly kind: 'cancelled' }
   /** A cap is reached: `calls` (`--max-calls`) or `spend` (`--max-spend`). */
   | { readonly kind: 'budget'; readonly cap: 'calls' | 'spend' }
@@ -92,8 +94,9 @@ export class BatchGate {
    * charge decides again, atomically, when the call leaves): null, or why not.
    */
   async look(batch: string): Promise<BatchHold | null> {
-    const [state, store, held, capCalls, paid] = await this.#o.redis.hmget(callsKey(this.#o.prefix, batch), 'state', 'store', 'held', 'cap:calls', 'paid');
-    return holdOf({ state: state ?? null, store: store ?? null, held: held ?? null, capCalls: capCalls ?? null, paid: paid ?? null }, this.#o.store);
+    const [state, store, held, capCalls, paid, by] = await this.#o.redis.hmget(callsKey(this.#o.prefix, batch), 'state', 'store', 'held', 'cap:calls', 'paid', 'pause:by');
+    const hold = holdOf({ state: state ?? null, store: store ?? null, held: held ?? null, capCalls: capCalls ?? null, paid: paid ?? null }, this.#o.store);
+    return hold?.kind === 'paused' && by === 'failure-rate' ? { kind: 'paused', by } : hold;
   }
 }
 

@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import { scripts } from '../redis/scripts.js';
 import type { Vendor } from '../vendors/types.js';
 import type { Micros } from './batch-budget.js';
+import { TRIP_FIELDS, tripOf, type FailureGuardSetting, type GuardTrip } from './failure-guard.js';
 
 /** A batch's own money and store, as recorded at its first enqueue. */
 export interface BatchTerms {
@@ -82,6 +83,10 @@ export interface BatchSpend {
   readonly terms: BatchTerms | null;
   /** Calls counted by workers on another result store than the reader's: their answers are recorded there, not here. */
   readonly paidElsewhere: number;
+  /** `--max-failure-rate` (./failure-guard.ts), with the failures in its window now; null when the batch has none. */
+  readonly failureGuard: (FailureGuardSetting & { readonly failed: number; readonly seen: number }) | null;
+  /** Set when the failure-rate guard paused the batch (and it has not been resumed since). */
+  readonly guardTrip: GuardTrip | null;
 }
 
 /**
@@ -94,7 +99,7 @@ export async function readBatchSpend(
   reader: { readonly vendors: readonly Vendor[]; readonly store: string; readonly fallbackPrices: Readonly<Partial<Record<Vendor, Micros>>> },
 ): Promise<BatchSpend> {
   const { vendors } = reader;
-  const fixed = ['cap:calls', 'cap:spend', 'held', 'state', 'paid', 'spend', `paid@${reader.store}`, 'paid@unknown', 'currency', 'store'] as const;
+  const fixed = ['cap:calls', 'cap:spend', 'held', 'state', 'paid', 'spend', `paid@${reader.store}`, 'paid@unknown', 'currency', 'store', 'guard:seq', 'guard:failed', ...TRIP_FIELDS] as const;
   const values = await redis.hmget(key, ...fixed, ...vendors.map((v) => `paid:${v}`), ...vendors.map((v) => `price:${v}`));
   const field = (name: (typeof fixed)[number]) => values[fixed.indexOf(name)] ?? null;
   const perVendor = values.slice(fixed.length, fixed.length + vendors.length);
@@ -119,6 +124,10 @@ export async function readBatchSpend(
   const held = field('held');
   const capCalls = field('cap:calls');
   const capSpend = field('cap:spend');
+  const rate = field('guard:rate');
+  const window = Number(field('guard:window') ?? 0);
+  const failureGuard =
+    rate === null ? null : { ratePpm: Number(rate), window, failed: Number(field('guard:failed') ?? 0), seen: Math.min(window, Number(field('guard:seq') ?? 0)) };
   return {
     paidCalls,
     totalPaidCalls: total,
@@ -129,16 +138,24 @@ export async function readBatchSpend(
     state: stateOf(field('state')),
     terms,
     paidElsewhere: running === null ? 0 : Math.max(0, total - counted),
+    failureGuard,
+    guardTrip: tripOf(TRIP_FIELDS.map(field)),
   };
 }
 
 /** What `batch pause | resume | cancel` set: the batch's lines wait, go on, or end `CANCELLED`. */
 export type BatchState = 'running' | 'paused' | 'cancelled';
 
+/** Sets the state; a reason the failure-rate guard left with an earlier pause goes with the change. */
 export async function setBatchState(redis: Redis, key: string, state: BatchState): Promise<void> {
-  if (state === 'running') await redis.hdel(key, 'state');
-  else await redis.hset(key, 'state', state);
+  const tx = redis.multi().hdel(key, ...PAUSE_FIELDS);
+  if (state === 'running') tx.hdel(key, 'state');
+  else tx.hset(key, 'state', state);
+  await tx.exec();
 }
+
+/** What the failure-rate guard writes beside `state` when it pauses a batch (./failure-guard.ts). */
+const PAUSE_FIELDS = ['pause:by', 'pause:failed', 'pause:seen', 'pause:code', 'pause:at'];
 
 export async function readBatchState(redis: Redis, key: string): Promise<BatchState> {
   return stateOf(await redis.hget(key, 'state'));

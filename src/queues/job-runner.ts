@@ -8,9 +8,10 @@ import { withCallContext } from '../vendors/observer.js';
 import type { ProcessorDeps } from '../checks/processor.js';
 import type { CheckRegistry } from '../checks/registry.js';
 import type { Vendor } from '../vendors/types.js';
-import type { CheckOutcome, JobPayload, MediaDigest, RecordError, ResultRecord } from '../checks/types.js';
+import type { CheckOutcome, JobPayload, MediaDigest, RecordError, ResultRecord, StoppedBy } from '../checks/types.js';
 import type { BatchHeldError, QuotaWaitError } from '../errors/errors.js';
 import {
+  CallBudgetExhaustedError,
   ErrorCodes,
   MalformedResponseError,
   RateLimitedError,
@@ -33,7 +34,7 @@ export interface JobRunnerDeps {
   readonly checks: CheckRegistry;
   /** The processor dependencies of a vendor's checks: its client and its media loader. */
   readonly depsFor: (vendor: Vendor) => ProcessorDeps;
-  /** A job sent back by 429 more often than this ends `failed` (RATE_LIMITED_TOO_OFTEN). */
+  /** A job sent back by 429 more often than this ends `failed` (`HTTP_429`, stoppedBy `rate-limited`). */
   readonly maxRateLimited: number;
   /** Delay used for a 429 without Retry-After (GLAIR never sends one). */
   readonly rateLimitBackoff: BackoffOptions;
@@ -55,6 +56,8 @@ export interface JobRunnerDeps {
   readonly heldRecheckMs?: number;
   /** Each vendor's circuit breaker in this process: how long a job whose call met a gateway failure waits. */
   readonly breakerOf?: OutageDeps['breakerOf'];
+  /** Told of every record this runner stores, with the error that ended the line (null when completed): the failure-rate guard. */
+  readonly onRecorded?: (record: ResultRecord, cause: unknown) => Promise<void>;
   readonly now?: () => Date;
 }
 
@@ -126,6 +129,7 @@ export async function runJob(input: JobAttempt, deps: JobRunnerDeps, signal?: Ab
     ...billed(tally),
   });
   await deps.store.put(record);
+  await deps.onRecorded?.(record, null);
   return { kind: 'recorded', record };
 }
 
@@ -164,46 +168,43 @@ async function decideOnError(input: JobAttempt, error: unknown, deps: JobRunnerD
         const retryAfterMs = error instanceof RateLimitedError ? error.retryAfterMs : undefined;
         return { kind: 'rate-limited', timesLimited, delayMs: retryDelay(timesLimited, deps.rateLimitBackoff, retryAfterMs) };
       }
-      return recordFailure(input, error, 'failed', deps, {
-        code: ErrorCodes.RATE_LIMITED_TOO_OFTEN,
-        message: `the vendor refused this job with 429 ${timesLimited} times (limit RESCREEN_MAX_RATE_LIMITED=${deps.maxRateLimited})`,
-      }, tally);
+      // The cause stays the 429; the limit that ended the line is `stoppedBy`.
+      const why = `the vendor refused this job with 429 ${timesLimited} times (limit RESCREEN_MAX_RATE_LIMITED=${deps.maxRateLimited})`;
+      return recordFailure(input, error, 'failed', deps, tally, { stoppedBy: 'rate-limited', why });
     }
     case 'unavailable':
     case 'retry':
       if (deps.callBudget && error instanceof VendorError && tally.calls >= deps.callBudget.maxCallsPerLine) {
-        // Another attempt would make one call more than the line may cost: end it here.
-        const budget = budgetMessage(tally.calls, tally.possiblyBilled, deps.callBudget.maxCallsPerLine);
-        const exhausted = { code: ErrorCodes.CALL_BUDGET_EXHAUSTED, message: `${budget}; last: ${deps.redact(error.message)}` };
-        return recordFailure(input, error, 'failed', deps, exhausted, tally);
+        // Another attempt would make one call more than the line may cost: end it here, with its cause.
+        const why = budgetMessage(tally.calls, tally.possiblyBilled, deps.callBudget.maxCallsPerLine);
+        return recordFailure(input, error, 'failed', deps, tally, { stoppedBy: 'call-budget', why });
       }
       if (input.attempt < input.maxAttempts) return { kind: 'retry', error };
-      return recordFailure(input, error, 'failed', deps, undefined, tally);
+      return recordFailure(input, error, 'failed', deps, tally, { stoppedBy: 'attempts', why: `retries exhausted: ${input.maxAttempts} attempts (RESCREEN_ATTEMPTS)` });
     case 'rejected':
-      return recordFailure(input, error, 'rejected', deps, undefined, tally);
+      return recordFailure(input, error, 'rejected', deps, tally);
     case 'failed':
-      return recordFailure(input, error, 'failed', deps, undefined, tally);
+      // The budget was used before this attempt could call (a worker died mid-call): no other cause is known.
+      if (error instanceof CallBudgetExhaustedError) return recordFailure(input, error, 'failed', deps, tally, { stoppedBy: 'call-budget' });
+      return recordFailure(input, error, 'failed', deps, tally);
   }
 }
 
-async function recordFailure(
-  input: JobAttempt,
-  error: unknown,
-  status: 'rejected' | 'failed',
-  deps: JobRunnerDeps,
-  override?: RecordError,
-  tally?: Trace,
-): Promise<JobStep> {
+/** `stop`: the limit that ended the line's retries, and why in words (added to the cause's message). */
+async function recordFailure(input: JobAttempt, error: unknown, status: 'rejected' | 'failed', deps: JobRunnerDeps, tally: Trace, stop?: { stoppedBy: StoppedBy; why?: string }): Promise<JobStep> {
+  const cause = recordErrorOf(error, deps.redact);
   const record = baseRecord(input.payload, input.attempt, deps, {
     status,
     transactionId: error instanceof VendorError ? error.transactionId : null,
     verdict: null,
     score: null,
-    error: override ?? recordErrorOf(error, deps.redact),
+    error: stop?.why === undefined ? cause : { code: cause.code, message: `${cause.message}; ${stop.why}` },
+    ...(stop ? { stoppedBy: stop.stoppedBy } : {}),
     response: error instanceof VendorApiError || error instanceof MalformedResponseError ? (error.body ?? null) : null,
-    ...(tally ? billed(tally) : {}),
+    ...billed(tally),
   });
   await deps.store.put(record);
+  await deps.onRecorded?.(record, error);
   return { kind: 'recorded', record };
 }
 
@@ -247,10 +248,7 @@ export async function recordCancelledJob(input: JobAttempt, deps: Pick<JobRunner
 
 /** `{code, message}` for a record: taxonomy codes as they are, anything else INTERNAL. Never a secret. */
 export function recordErrorOf(error: unknown, redact: (text: string) => string): RecordError {
-  if (error instanceof RescreenError) {
-    const exhausted = dispositionOf(error) === 'retry' ? ' (retries exhausted)' : '';
-    return { code: error.code, message: redact(error.message) + exhausted };
-  }
+  if (error instanceof RescreenError) return { code: error.code, message: redact(error.message) };
   const message = error instanceof Error ? error.message : String(error);
   return { code: ErrorCodes.INTERNAL, message: redact(message) };
 }
@@ -258,6 +256,7 @@ export function recordErrorOf(error: unknown, redact: (text: string) => string):
 type Outcome = Pick<ResultRecord, 'status' | 'transactionId' | 'verdict' | 'score' | 'error' | 'response'> & {
   /** The check's own record fields (CheckModule.recordFields). */
   [checkField: string]: unknown;
+  stoppedBy?: StoppedBy;
   possiblyBilled?: number;
   reusedFrom?: ReusedFrom;
   media?: readonly MediaDigest[];

@@ -1,13 +1,14 @@
 /**
  * Second chances: re-enqueue the lines of a batch whose record is `failed` (no answer: retries
- * exhausted, unreadable media). `rejected` records are final answers about the media and are never
- * re-sent; invalid manifest lines cannot be sent at all (fix the manifest and enqueue it again).
+ * exhausted, unreadable media), all of them or those a filter picks (by cause, vendor, check, time).
+ * `rejected` records are final answers about the media and are never re-sent; invalid manifest lines
+ * cannot be sent at all (fix the manifest and enqueue it again).
  * The old record stands until the new one lands (the worker replaces it in one atomic write).
  */
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Queue } from 'bullmq';
-import type { CheckRegistry } from '../checks/registry.js';
+import type { CheckName, CheckRegistry } from '../checks/registry.js';
 import type { Vendor } from '../vendors/types.js';
 import type { JobPayload, ResultRecord } from '../checks/types.js';
 import { DEFAULT_CHUNK_SIZE } from '../config/defaults.js';
@@ -15,12 +16,36 @@ import { ErrorCodes } from '../errors/errors.js';
 import type { ResultStore } from '../store/types.js';
 import { jobId, queueOf } from './names.js';
 
-export interface RetrySummary {
+/**
+ * Which failed lines a retry takes (every one when empty): all the given conditions hold. A rejected
+ * line is never taken, whatever the filter, and an invalid manifest line cannot be.
+ */
+export interface RetryFilter {
+  /** The record's `error.code` is one of these (as text: OOTO's `5` is `'5'`). */
+  readonly codes?: readonly string[];
+  /** The line's check goes to this vendor. */
+  readonly vendor?: Vendor;
+  readonly check?: CheckName;
+  /** The line failed at or after this time (its record's `finishedAt`). */
+  readonly since?: Date;
+}
+
+export interface RetryCounts {
   readonly batch: string;
-  /** Failed lines sent back to the queues. */
+  /** Nothing was enqueued: the counts say what a retry would do. */
+  readonly dryRun: boolean;
+  /** Failed lines the filter took (re-enqueued now, or with `dryRun` the ones that would be). */
+  readonly lines: number;
+  /** Of `lines`, per vendor (every vendor present). */
+  readonly byVendor: Readonly<Record<Vendor, number>>;
+  /** Of `lines`, per error code. */
+  readonly byCode: Readonly<Record<string, number>>;
+  /** Failed lines sent back to the queues now (0 for a dry run). */
   readonly requeued: number;
-  /** Failed lines that are invalid manifest lines: nothing to send. */
+  /** Failed lines the filter took that are invalid manifest lines: nothing to send. */
   readonly invalid: number;
+  /** Failed lines the filter left out. */
+  readonly notMatched: number;
   /** Rejected lines, left alone on purpose. */
   readonly rejected: number;
   readonly completed: number;
@@ -53,30 +78,58 @@ function retryPayload(record: ResultRecord, baseDir: string): JobPayload | null 
   };
 }
 
+/** Whether a failed record passes the filter. */
+function matches(record: ResultRecord, filter: RetryFilter, checks: CheckRegistry): boolean {
+  if (filter.codes !== undefined && filter.codes.length > 0 && !filter.codes.includes(String(record.error?.code ?? ''))) return false;
+  if (filter.check !== undefined && record.check !== filter.check) return false;
+  if (filter.vendor !== undefined && (record.check === null || !checks.has(record.check) || checks.vendorOf(record.check) !== filter.vendor)) return false;
+  if (filter.since !== undefined && !(Date.parse(record.finishedAt) >= filter.since.getTime())) return false;
+  return true;
+}
+
+/**
+ * Re-enqueues the batch's failed lines that pass `filter` (every failed line without one), or with
+ * `dryRun` only counts them. `beforeEnqueue` runs once, before the first job is added (not at all for
+ * a dry run or when nothing is taken). Null for an unknown batch.
+ */
 export async function retryFailed(options: {
   batch: string;
   store: ResultStore;
   /** Which vendor queue each check goes to. */
   checks: CheckRegistry;
   queues: Readonly<Record<Vendor, Queue<JobPayload>>>;
+  filter?: RetryFilter;
+  dryRun?: boolean;
+  beforeEnqueue?: () => Promise<void>;
   chunkSize?: number;
-}): Promise<RetrySummary | null> {
-  const { batch, store, queues } = options;
+}): Promise<RetryCounts | null> {
+  const { batch, store, queues, checks } = options;
+  const filter = options.filter ?? {};
+  const dryRun = options.dryRun === true;
   const summary = await store.summary(batch);
   if (!summary) return null;
   const baseDir = await batchBaseDir(summary.manifest ?? '.');
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  const byVendor: Record<Vendor, number> = Object.fromEntries(Object.keys(queues).map((v) => [v, 0]));
+  const byCode: Record<string, number> = {};
+  let lines = 0;
   let requeued = 0;
   let invalid = 0;
+  let notMatched = 0;
+  let started = false;
   let pending: JobPayload[] = [];
   const flush = async () => {
-    const byVendor = new Map<Vendor, JobPayload[]>();
+    if (!started) {
+      started = true;
+      await options.beforeEnqueue?.();
+    }
+    const byQueue = new Map<Vendor, JobPayload[]>();
     for (const p of pending) {
-      const vendor = options.checks.vendorOf(p.check);
-      byVendor.set(vendor, [...(byVendor.get(vendor) ?? []), p]);
+      const vendor = checks.vendorOf(p.check);
+      byQueue.set(vendor, [...(byQueue.get(vendor) ?? []), p]);
     }
     await Promise.all(
-      [...byVendor].map(([v, list]) =>
+      [...byQueue].map(([v, list]) =>
         queueOf(queues, v).addBulk(list.map((data) => ({ name: data.check, data, opts: { jobId: jobId(data.batch, data.line) } }))),
       ),
     );
@@ -85,19 +138,34 @@ export async function retryFailed(options: {
   };
   for await (const record of store.stream(batch)) {
     if (record.status !== 'failed') continue;
+    if (!matches(record, filter, checks)) {
+      notMatched += 1;
+      continue;
+    }
     const payload = retryPayload(record, baseDir);
-    if (payload === null) {
+    if (payload === null || !checks.has(payload.check)) {
       invalid += 1;
       continue;
     }
+    lines += 1;
+    const vendor = checks.vendorOf(payload.check);
+    byVendor[vendor] = (byVendor[vendor] ?? 0) + 1;
+    const code = String(record.error?.code ?? '');
+    byCode[code] = (byCode[code] ?? 0) + 1;
+    if (dryRun) continue;
     pending.push(payload);
     if (pending.length >= chunkSize) await flush();
   }
   if (pending.length > 0) await flush();
   return {
     batch,
+    dryRun,
+    lines,
+    byVendor,
+    byCode,
     requeued,
     invalid,
+    notMatched,
     rejected: summary.byStatus.rejected,
     completed: summary.byStatus.completed,
   };

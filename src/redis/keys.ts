@@ -31,13 +31,13 @@ export interface StoreKeys {
   /** HASH line → record JSON, exactly as given to `put`. Written by the put script (src/redis/lua/store-put-5.lua). */
   readonly records: string;
   /**
-   * HASH line → `[status, verdict, transactionId, subject]` JSON (`''` for null): what a put must
+   * HASH line → `[status, verdict, transactionId, subject, failure]` JSON (`''` for null): what a put must
    * undo when it replaces the record, and what `has` reads (small values). Written by the put script.
    */
   readonly idx: string;
   /**
    * HASH of the batch's summary: createdAt, manifest, producerDone, total, maxLine (producer),
-   * maxRecordedLine and recorded (puts), `status:<s>` and `verdict:<v>` counts, finishedAt (the
+   * maxRecordedLine and recorded (puts), `status:<s>` and `verdict:<v>` and `failed:<stoppedBy>:<code>` counts, finishedAt (the
    * finished rule), possiblyBilled (the Redis call ledger). Written by the store scripts and the ledger.
    */
   readonly meta: string;
@@ -55,7 +55,8 @@ export function batchKeys(prefix: string, batch: string): StoreKeys {
  * ledger, src/store/redis-call-ledger.ts); `paid`, `spend`, `paid:<vendor>`, `paid@<store>`
  * (the gate's charge script, src/queues/batch-budget.ts); `currency`, `price:<vendor>`, `store`
  * (the batch's terms, written once at enqueue, src/queues/batch-terms.ts); `cap:calls`,
- * `cap:spend`, `held`, `state` (`batch raise | pause | resume | cancel`). Removed by `purge`.
+ * `cap:spend`, `held`, `state` (`batch raise | pause | resume | cancel`); `guard:*` (the failure-rate
+ * window) and `pause:*` (why its guard paused it, src/queues/failure-guard.ts). Removed by `purge`.
  */
 export function callsKey(prefix: string, batch: string): string {
   return `${batchRoot(prefix, batch)}calls`;

@@ -35,7 +35,7 @@ export const scripts = {
   /** Stores or replaces one record, moves its counts and indexes; `[created, finished]`, each 0|1. */
   storePut: defineScript<[number, number]>()('store-put-5', {
     keys: ['recordsKey', 'idxKey', 'metaKey', 'txKey', 'batchesKey'],
-    args: ['batch', 'line', 'recordJson', 'idxJson', 'status', 'verdict', 'transactionId', 'subject', 'subjectScore', 'member', 'subjectKeyPrefix', 'nowMs', 'nowIso'],
+    args: ['batch', 'line', 'recordJson', 'idxJson', 'status', 'verdict', 'transactionId', 'subject', 'failure', 'subjectScore', 'member', 'subjectKeyPrefix', 'nowMs', 'nowIso'],
   }),
   /** Registers a batch (first createdAt kept, latest manifest, producer running again). */
   storeBeginBatch: defineScript<number>()('store-begin-batch-2', {
@@ -76,6 +76,8 @@ export const scripts = {
   batchRefund: defineScript<number>()('batch-refund-1', { keys: ['callsKey'], args: ['lineField', 'vendor', 'store'], list: 'fallbackPrices' }),
   /** Records the batch's terms unless it has them. */
   batchTerms: defineScript<TermsReply>()('batch-terms-1', { keys: ['callsKey'], args: ['store', 'currency'], list: 'prices' }),
+  /** Counts a finished line in the failure-rate window; `[1, failed, seen, ratePpm, window]` when it paused the batch, else `[0]`. */
+  batchFailureGuard: defineScript<number[]>()('batch-failure-guard-1', { keys: ['callsKey'], args: ['outcome', 'code', 'nowIso'] }),
 
   // `--dedupe` (src/queues/dedupe.ts).
   /** `'claimed'`, `'wait'`, or the shared outcome's JSON. */

@@ -18,6 +18,7 @@ import { pendingJobCount, type PendingWork } from '../queues/idle.js';
 import { defaultJobOptions, QUEUE_STREAMS, queueName } from '../queues/names.js';
 import { SharedAnswers } from '../queues/dedupe.js';
 import { WorkerPool } from '../queues/worker-pool.js';
+import { FailureRateGuard } from '../queues/failure-guard.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { Admission } from '../quota/admission.js';
 import { Breaker } from '../quota/breaker.js';
@@ -219,6 +220,7 @@ export function startWorkers(
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
   });
+  const guard = new FailureRateGuard(runtime.redis, config.prefix, log);
   const pool = new WorkerPool({
     redisUrl: config.redisUrl,
     prefix: config.prefix,
@@ -245,6 +247,7 @@ export function startWorkers(
       },
       heldRecheckMs: config.worker.heldRecheckMs,
       breakerOf: (vendor) => admissions[vendor]?.breaker,
+      onRecorded: (record, cause) => guard.observe(record, cause),
     },
     store: runtime.storeIdentity,
     log,

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { enqueueQuerySchema } from '../app/index.js';
-import { RECORD_STATUSES, VERDICTS, type RecordStatus, type Verdict } from '../checks/types.js';
+import { RECORD_STATUSES, STOPPED_BY, VERDICTS, type RecordStatus, type StoppedBy, type Verdict } from '../checks/types.js';
 
 const counts = <K extends string>(keys: readonly K[]) => z.object(Object.fromEntries(keys.map((k) => [k, z.number().int()])) as Record<K, z.ZodNumber>);
 
@@ -23,6 +23,10 @@ export const BatchSummarySchema = z
     byStatus: counts<RecordStatus>(RECORD_STATUSES),
     byVerdict: counts<Verdict>(VERDICTS),
     possiblyBilled: z.number().int().optional(),
+    failures: z
+      .array(z.object({ code: z.string(), stoppedBy: z.enum(STOPPED_BY as [StoppedBy, ...StoppedBy[]]).nullable(), count: z.number().int() }))
+      .optional()
+      .describe('failed records by error code and by the limit that ended their retries (stoppedBy), most first; absent when none'),
   })
   .meta({ id: 'BatchSummary' });
 
@@ -56,7 +60,8 @@ export const RecordSchema = z
     transactionId: z.string().nullable(),
     verdict: z.string().nullable(),
     score: z.number().nullable(),
-    error: z.object({ code: z.union([z.string(), z.number()]), message: z.string() }).nullable(),
+    error: z.object({ code: z.union([z.string(), z.number()]), message: z.string() }).nullable().describe('for a failed line, the cause of its last failure'),
+    stoppedBy: z.enum(STOPPED_BY as [StoppedBy, ...StoppedBy[]]).optional().describe('failed lines only: the limit that ended the retries (call-budget, attempts, rate-limited); absent when the failure was final by nature'),
     attempts: z.number().int(),
     finishedAt: z.string(),
   })
@@ -97,8 +102,36 @@ export const ControlResultSchema = z
   .object({ batch: z.string(), state: z.enum(['running', 'paused', 'cancelled']), jobs: z.number().int().describe('resume: held jobs back in the queue; cancel: queued lines ended CANCELLED') })
   .meta({ id: 'ControlResult' });
 
+export const RetryBody = z
+  .object({
+    codes: z.array(z.string().min(1).max(100)).min(1).max(100).optional().describe('only lines whose error.code is one of these (OOTO\'s 5 as "5")'),
+    vendor: z.string().min(1).max(64).optional().describe('only lines of this vendor\'s checks'),
+    check: z.string().min(1).max(64).optional().describe('only lines of this check'),
+    since: z.string().min(1).max(64).optional().describe('only lines that failed at or after this time: ISO 8601, or a duration back from now (30m, 2h, 7d)'),
+    dryRun: z.boolean().default(false).describe('count and price only: nothing is enqueued or changed'),
+  })
+  .meta({ id: 'RetryRequest' });
+
+const money = z.number().int().nullable();
+
 export const RetrySummarySchema = z
-  .looseObject({ batch: z.string(), requeued: z.number().int(), invalid: z.number().int(), rejected: z.number().int() })
+  .looseObject({
+    batch: z.string(),
+    dryRun: z.boolean(),
+    lines: z.number().int().describe('failed lines the filter took: re-enqueued, or (dry run) that would be'),
+    byVendor: z.record(z.string(), z.number().int()),
+    byCode: z.record(z.string(), z.number().int()),
+    requeued: z.number().int().describe('lines re-enqueued now (0 for a dry run)'),
+    invalid: z.number().int().describe('invalid manifest lines the filter took: they cannot be retried'),
+    notMatched: z.number().int().describe('other failed lines, left out by the filter'),
+    rejected: z.number().int().describe('rejected lines: final answers, never retried'),
+    completed: z.number().int(),
+    filter: z.looseObject({}),
+    cost: z
+      .looseObject({ currency: z.string(), total: money, maxTotal: money, calls: z.number().int(), maxCalls: z.number().int(), maxCallsPerLine: z.number().int(), perVendor: z.record(z.string(), money) })
+      .describe('at the batch\'s own prices, millionths of the currency: one paid call a line (total) to RESCREEN_MAX_CALLS_PER_LINE a line (maxTotal); null when a vendor with lines has no price'),
+    state: z.enum(['running', 'paused', 'cancelled']).describe('a paused batch\'s re-sent lines wait for resume'),
+  })
   .meta({ id: 'RetrySummary' });
 
 export const ScheduleSchema = z

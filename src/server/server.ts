@@ -72,6 +72,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
           },
         };
       }
+      // A retry without a body retries every failed line.
+      const retry = out.paths?.['/api/batches/{id}/retry']?.post?.requestBody as { required?: boolean } | undefined;
+      if (retry) retry.required = false;
       for (const open of ['/healthz', '/readyz', '/metrics']) {
         const get = out.paths?.[open]?.get;
         if (get) get.security = [];

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { RECORD_STATUSES, VERDICTS, type RecordStatus, type ResultRecord, type Verdict } from '../checks/types.js';
 import { batchesKey, batchKeys, parseRecordMember, recordMember, subjectKey, subjectKeyPrefix, txKey } from '../redis/keys.js';
-import { assertRecord, parseRecord } from './records.js';
+import { assertRecord, failureKey, failuresOf, parseRecord } from './records.js';
 import { RedisAttemptLog } from './redis-attempt-log.js';
 import { scripts } from '../redis/scripts.js';
 import {
@@ -62,6 +62,7 @@ export class RedisResultStore implements ResultStore {
     const verdict = record.verdict ?? '';
     const transactionId = record.transactionId ?? '';
     const subject = record.subject ?? '';
+    const failure = failureKey(record);
     return {
       recordsKey: keys.records,
       idxKey: keys.idx,
@@ -71,11 +72,12 @@ export class RedisResultStore implements ResultStore {
       batch: record.batch,
       line: String(record.line),
       recordJson: JSON.stringify(record),
-      idxJson: JSON.stringify([record.status, verdict, transactionId, subject]),
+      idxJson: JSON.stringify([record.status, verdict, transactionId, subject, failure]),
       status: record.status,
       verdict,
       transactionId,
       subject,
+      failure,
       subjectScore: String(Number.isFinite(finished) ? finished : now),
       member: recordMember(record.batch, record.line),
       subjectKeyPrefix: subjectKeyPrefix(this.prefix),
@@ -215,6 +217,7 @@ export class RedisResultStore implements ResultStore {
       byVerdict,
       // Counted by the call budget (src/queues/call-budget.ts); only shown when there are some.
       ...(toInt(meta.possiblyBilled) > 0 ? { possiblyBilled: toInt(meta.possiblyBilled) } : {}),
+      ...failuresOf(Object.entries(meta).map(([k, v]) => [k, toInt(v)] as const)),
     };
   }
 

@@ -4,7 +4,16 @@
  * implements {@link ResultStore} with exactly these semantics, and proves it by passing the
  * conformance suite (test/integration/store/conformance.ts, `describeResultStore`).
  */
-import type { RecordStatus, ResultRecord, Verdict } from '../checks/types.js';
+import type { RecordStatus, ResultRecord, StoppedBy, Verdict } from '../checks/types.js';
+
+/** Failed records of one cause and one limit that ended their retries (`status` shows them). */
+export interface FailureCount {
+  /** The records' `error.code`, as text (OOTO's `5` is `'5'`). */
+  readonly code: string;
+  /** The records' `stoppedBy`; null when they have none (final by nature). */
+  readonly stoppedBy: StoppedBy | null;
+  readonly count: number;
+}
 
 /** What is known of a batch: what the producer counted and what the records say. */
 export interface BatchSummary {
@@ -29,6 +38,11 @@ export interface BatchSummary {
   readonly byVerdict: Readonly<Record<Verdict, number>>;
   /** Vendor calls of the batch sent and never answered (timeout, reset): possibly billed. Absent when 0. */
   readonly possiblyBilled?: number;
+  /**
+   * The current `failed` records that carry an error, by (code, stoppedBy), most first (ties by code,
+   * then stoppedBy); they move with a replacement or an erasure as `byStatus` does. Absent when none.
+   */
+  readonly failures?: FailureCount[];
 }
 
 /**
@@ -142,8 +156,9 @@ export const DEFAULT_STREAM_CHUNK_SIZE = 500;
  *   `undefined` fields drop out) and replaces any earlier record of that line; it never adds a
  *   second one. Concurrent puts of the same line, from any number of processes, leave exactly one
  *   of the records put and counts as if only that one had been put.
- * - **Counts move with a replacement.** `byStatus` / `byVerdict` count the current record of each
- *   line: replacing a record takes its old status and verdict out and puts the new ones in.
+ * - **Counts move with a replacement.** `byStatus` / `byVerdict` / `failures` count the current
+ *   record of each line: replacing a record takes its old status, verdict and failure out and puts
+ *   the new ones in.
  * - **Indexes.** `byTransactionId` finds the record that last carried that id, as long as it still
  *   carries it (a replacement with another id, or none, drops the old id); `bySubject` lists the
  *   current records with that subject, across batches, oldest `finishedAt` first (ties in

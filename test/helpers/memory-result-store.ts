@@ -1,6 +1,6 @@
 /** An in-memory ResultStore for tests only (it passes the conformance suite, test/integration/store/conformance.ts). */
 import { RECORD_STATUSES, VERDICTS, type RecordStatus, type ResultRecord, type Verdict } from '../../src/checks/types.js';
-import { assertRecord, parseRecord } from '../../src/store/records.js';
+import { assertRecord, bumpFailure as bump, failureKey, failuresOf, parseRecord } from '../../src/store/records.js';
 import {
   DEFAULT_BATCH_LIST_LIMIT,
   DEFAULT_STREAM_CHUNK_SIZE,
@@ -32,9 +32,11 @@ interface BatchState {
   /** line → the record's JSON, exactly as given. */
   readonly records: Map<number, string>;
   /** line → what a replacement must undo. */
-  readonly idx: Map<number, { status: RecordStatus; verdict: Verdict | null; transactionId: string; subject: string }>;
+  readonly idx: Map<number, { status: RecordStatus; verdict: Verdict | null; transactionId: string; subject: string; failure: string }>;
   readonly byStatus: Record<RecordStatus, number>;
   readonly byVerdict: Record<Verdict, number>;
+  /** `failed:<failureKey>` → count (records.ts). */
+  readonly failures: Map<string, number>;
 }
 
 interface Where {
@@ -103,6 +105,7 @@ export class MemoryResultStore implements ResultStore {
     if (old) {
       state.byStatus[old.status] -= 1;
       if (old.verdict !== null) state.byVerdict[old.verdict] -= 1;
+      bump(state.failures, old.failure, -1);
       const owner = this.data.tx.get(old.transactionId);
       if (old.transactionId !== '' && old.transactionId !== transactionId && owner?.batch === record.batch && owner.line === line) {
         this.data.tx.delete(old.transactionId);
@@ -110,8 +113,10 @@ export class MemoryResultStore implements ResultStore {
       if (old.subject !== '' && old.subject !== subject) this.data.subjects.get(old.subject)?.delete(member);
     }
     state.records.set(line, JSON.stringify(record));
-    state.idx.set(line, { status: record.status, verdict: record.verdict, transactionId, subject });
+    const failure = failureKey(record);
+    state.idx.set(line, { status: record.status, verdict: record.verdict, transactionId, subject, failure });
     state.byStatus[record.status] += 1;
+    bump(state.failures, failure, 1);
     if (record.verdict !== null) state.byVerdict[record.verdict] += 1;
     if (transactionId !== '') this.data.tx.set(transactionId, { batch: record.batch, line });
     const now = Date.now();
@@ -139,6 +144,7 @@ export class MemoryResultStore implements ResultStore {
         records: new Map(),
         idx: new Map(),
         byStatus: zeros(RECORD_STATUSES),
+        failures: new Map(),
         byVerdict: zeros(VERDICTS),
       };
       this.data.batches.set(batch, state);
@@ -235,6 +241,7 @@ export class MemoryResultStore implements ResultStore {
       recorded: state.records.size,
       byStatus: { ...state.byStatus },
       byVerdict: { ...state.byVerdict },
+      ...failuresOf(state.failures),
     });
   }
 
@@ -291,6 +298,7 @@ export class MemoryResultStore implements ResultStore {
     if (!state || !old) return false;
     state.byStatus[old.status] -= 1;
     if (old.verdict !== null) state.byVerdict[old.verdict] -= 1;
+    bump(state.failures, old.failure, -1);
     const owner = this.data.tx.get(old.transactionId);
     if (owner?.batch === where.batch && owner.line === where.line) this.data.tx.delete(old.transactionId);
     state.idx.delete(where.line);

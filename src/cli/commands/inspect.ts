@@ -12,6 +12,7 @@ import {
   csvRow,
   describeBudget,
   describeChangeCounts,
+  describeFailureGuard,
   isFinished,
   listBatches,
   recordByTransactionId,
@@ -56,6 +57,8 @@ export async function status(runtime: Runtime, batch: string, options: { watch?:
   if (now.budget.totalPaidCalls > 0 || now.budget.maxCalls !== null || now.budget.maxSpend !== null) {
     process.stdout.write(`${describeBudget(now.budget)}\n`);
   }
+  const guard = describeFailureGuard(now.budget);
+  if (guard !== undefined) process.stdout.write(`${guard}\n`);
   if (now.changes) process.stdout.write(`${describeChangeCounts(now.changes)}  (rescreen changes ${batch})\n`);
   else if (now.finished) process.stdout.write(`changes: not counted yet for a batch this size (rescreen changes ${batch} counts them)\n`);
   if (!now.finished) writeQuotaLines(now.quotas);
@@ -69,7 +72,7 @@ export async function status(runtime: Runtime, batch: string, options: { watch?:
 async function heldReason(runtime: Runtime, summary: BatchSummary): Promise<string | undefined> {
   if (isFinished(summary)) return undefined;
   const budget = await batchBudget(runtime, summary);
-  if (budget.state === 'paused') return `paused (rescreen batch resume ${summary.batch})`;
+  if (budget.state === 'paused') return `paused${budget.guardTrip ? ' by its failure-rate guard' : ''} (rescreen batch resume ${summary.batch})`;
   if (budget.budgetReached) return `at its cap (rescreen batch raise ${summary.batch})`;
   return undefined;
 }
@@ -87,6 +90,12 @@ export interface ResultsOptions {
   readonly output?: string;
   /** Export the attempt log (one row per answered vendor call) instead of the records. */
   readonly attempts?: boolean;
+}
+
+/** `--format` when given, else csv for an `--output` ending in .csv, else jsonl. */
+export function resultsFormat(format: 'jsonl' | 'csv' | undefined, output: string | undefined): 'jsonl' | 'csv' {
+  if (format !== undefined) return format;
+  return output !== undefined && /\.csv$/i.test(output) ? 'csv' : 'jsonl';
 }
 
 export function parseStatus(value: string): RecordStatus {

@@ -12,6 +12,7 @@ if not old then return 0 end
 local o = cjson.decode(old)
 if o[1] ~= '' then redis.call('HINCRBY', metaKey, 'status:' .. o[1], -1) end
 if o[2] ~= '' then redis.call('HINCRBY', metaKey, 'verdict:' .. o[2], -1) end
+if o[5] and o[5] ~= '' then redis.call('HINCRBY', metaKey, 'failed:' .. o[5], -1) end
 if o[3] ~= '' and redis.call('HGET', txKey, o[3]) == member then redis.call('HDEL', txKey, o[3]) end
 redis.call('HINCRBY', metaKey, 'recorded', -1)
 redis.call('HDEL', recordsKey, line)

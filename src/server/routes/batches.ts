@@ -28,7 +28,7 @@ import {
 } from '../../app/index.js';
 import { RescreenError } from '../../errors/errors.js';
 import { problem, ProblemSchema } from '../problem.js';
-import { BatchIdParam, BatchListSchema, ControlResultSchema, BatchViewSchema, EnqueueQuery, EnqueueSummarySchema, FailuresSchema, LimitQuery, ResultsQuery, RetrySummarySchema, ServerPathBody } from '../schemas.js';
+import { BatchIdParam, BatchListSchema, ControlResultSchema, BatchViewSchema, EnqueueQuery, EnqueueSummarySchema, FailuresSchema, LimitQuery, ResultsQuery, RetryBody, RetrySummarySchema, ServerPathBody } from '../schemas.js';
 import type { RouteContext } from './context.js';
 
 /** Content types a manifest may be uploaded as (the body is streamed to a file, never buffered). */
@@ -156,9 +156,22 @@ export function batchRoutes(app: FastifyInstance, ctx: RouteContext): void {
     },
   );
 
-  r.post('/batches/:id/retry', { schema: { tags: ['batches'], summary: 'Re-enqueue the batch’s failed lines (never rejected ones)', params: BatchIdParam, response: { 202: RetrySummarySchema, ...errors } } }, async (req, reply) => {
-    return reply.code(202).send({ ...(await retryBatch(runtime, req.params.id)) });
-  });
+  r.post(
+    '/batches/:id/retry',
+    {
+      schema: {
+        tags: ['batches'],
+        summary: 'Re-enqueue the batch’s failed lines (never rejected ones), all or those the body picks; dryRun counts and prices them only',
+        params: BatchIdParam,
+        body: RetryBody.nullish(),
+        response: { 200: RetrySummarySchema, 202: RetrySummarySchema, ...errors },
+      },
+    },
+    async (req, reply) => {
+      const summary = await retryBatch(runtime, req.params.id, req.body ?? {});
+      return reply.code(summary.dryRun ? 200 : 202).send({ ...summary, filter: { ...summary.filter }, cost: { ...summary.cost } });
+    },
+  );
 
   const controls = [
     ['pause', pauseBatch, 'Hold the batch: its lines wait (no attempt spent) while other batches run'],

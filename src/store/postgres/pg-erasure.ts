@@ -67,7 +67,9 @@ UPDATE batches b SET recorded = c.n, counts = c.counts
            COALESCE((SELECT jsonb_object_agg(k, v) FROM (
               SELECT 'status:' || status AS k, COUNT(*) AS v FROM records WHERE batch = x.batch GROUP BY status
               UNION ALL
-              SELECT 'verdict:' || verdict, COUNT(*) FROM records WHERE batch = x.batch AND verdict IS NOT NULL GROUP BY verdict) kv), '{}'::jsonb) AS counts
+              SELECT 'verdict:' || verdict, COUNT(*) FROM records WHERE batch = x.batch AND verdict IS NOT NULL GROUP BY verdict
+              UNION ALL
+              SELECT 'failed:' || failure, COUNT(*) FROM records WHERE batch = x.batch AND failure IS NOT NULL GROUP BY failure) kv), '{}'::jsonb) AS counts
       FROM unnest($1::text[]) AS x(batch) LEFT JOIN records r ON r.batch = x.batch
      GROUP BY x.batch) c
  WHERE b.batch = c.batch`;

@@ -9,7 +9,7 @@
  */
 import type pg from 'pg';
 import { RECORD_STATUSES, VERDICTS, type RecordStatus, type ResultRecord, type Verdict } from '../../checks/types.js';
-import { assertRecord } from '../records.js';
+import { assertRecord, failureKey, failuresOf } from '../records.js';
 import { forgetSubject, purgeFinishedBefore } from './pg-erasure.js';
 import {
   DEFAULT_BATCH_LIST_LIMIT,
@@ -53,6 +53,7 @@ function putArgs(record: ResultRecord): unknown[] {
     record.verdict ?? null,
     nonEmpty(record.transactionId),
     nonEmpty(record.subject),
+    nonEmpty(failureKey(record)),
     Number.isFinite(finished) ? finished : now,
     now,
     new Date(now).toISOString(),
@@ -142,11 +143,11 @@ export class PgResultStore implements ResultStore {
     const column = (k: number) => order.map((i) => args[i]![k]);
     const { rows } = await this.pool.query<{ ord: string; created: boolean; finished: boolean }>(
       `SELECT u.ord, (p).created, (p).finished FROM (
-         SELECT ord, put_record(b, l, r, s, v, t, sub, sc, nm, ni) AS p
-           FROM unnest($1::text[], $2::int[], $3::json[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::text[])
-                WITH ORDINALITY AS x(b, l, r, s, v, t, sub, sc, nm, ni, ord)
+         SELECT ord, put_record(b, l, r, s, v, t, sub, f, sc, nm, ni) AS p
+           FROM unnest($1::text[], $2::int[], $3::json[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::text[])
+                WITH ORDINALITY AS x(b, l, r, s, v, t, sub, f, sc, nm, ni, ord)
           ORDER BY ord) u`,
-      Array.from({ length: 10 }, (_, k) => column(k)),
+      Array.from({ length: 11 }, (_, k) => column(k)),
     );
     const out = new Array<{ created: boolean; finished: boolean }>(args.length);
     for (const row of rows) out[order[Number(row.ord) - 1]!] = { created: row.created, finished: row.finished };
@@ -269,6 +270,7 @@ export class PgResultStore implements ResultStore {
       byStatus: Object.fromEntries(RECORD_STATUSES.map((s) => [s, count(`status:${s}`)])) as Record<RecordStatus, number>,
       byVerdict: Object.fromEntries(VERDICTS.map((v) => [v, count(`verdict:${v}`)])) as Record<Verdict, number>,
       ...(row.possibly_billed > 0 ? { possiblyBilled: row.possibly_billed } : {}),
+      ...failuresOf(Object.entries(row.counts).map(([k, v]) => [k, Number(v)] as const)),
     };
   }
 

@@ -29,6 +29,8 @@ const OPTIONS: Required<EnqueueOptions> = {
   maxSpend: '1.25',
   priority: 80,
   dedupe: true,
+  maxFailureRate: '5%',
+  failureWindow: 200,
 };
 
 const PRICES = { OOTO_PRICE_PER_CALL: '0.02', GLAIR_PRICE_PER_CALL: '0.05' };
@@ -124,7 +126,7 @@ describe('one enqueue-options schema', () => {
     // Every option took effect (so "identical" is not identically empty).
     expect(cli).toMatchObject({
       summary: { batch: BATCH, manifest, total: 4, byStatus: { failed: 1 } },
-      budget: { maxCalls: 7, maxSpend: 1_250_000, currency: 'USD', terms: { prices: { ooto: 20_000, glair: 50_000 } } },
+      budget: { maxCalls: 7, maxSpend: 1_250_000, currency: 'USD', terms: { prices: { ooto: 20_000, glair: 50_000 } }, failureGuard: { ratePpm: 50_000, window: 200 } },
       jobs: [
         { name: 'ooto-deepfake', data: { line: 1, dedupe: true }, priority: 21 },
         { name: 'ooto-deepfake', data: { line: 2, dedupe: true }, priority: 21 },

@@ -51,7 +51,7 @@ describe('rescreen CLI', () => {
 
     const csv = await runCli(['results', 'cli-1', '--format', 'csv'], h.env);
     const rows = csv.stdout.trim().split('\n');
-    expect(rows[0]).toBe('batch,line,subject,ref,frames,check,status,transactionId,verdict,score,templateId,errorCode,errorMessage,attempts,finishedAt,refHadQuery,mediaSha256,mediaBytes,mediaType');
+    expect(rows[0]).toBe('batch,line,subject,ref,frames,check,status,transactionId,verdict,score,templateId,errorCode,errorMessage,stoppedBy,attempts,finishedAt,refHadQuery,mediaSha256,mediaBytes,mediaType');
     expect(rows).toHaveLength(7);
 
     const tx = records[0]!.transactionId!;

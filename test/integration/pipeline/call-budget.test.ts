@@ -50,7 +50,8 @@ describe('the per-line vendor call budget', () => {
     const [record] = await runToEnd(runtime, manifest, 'budget');
 
     expect(standIn ? standIn.calls().length : h.sim.stats().totalCalls).toBe(3);
-    expect(record).toMatchObject({ status: 'failed', possiblyBilled: 3, error: { code: 'CALL_BUDGET_EXHAUSTED' } });
+    // The cause of the last call is the code; the budget that stopped the retries is stoppedBy.
+    expect(record).toMatchObject({ status: 'failed', possiblyBilled: 3, stoppedBy: 'call-budget', error: { code: kind === 'times out' ? 'VENDOR_TIMEOUT' : 'VENDOR_CONNECTION' } });
     expect(record!.error!.message).toContain('RESCREEN_MAX_CALLS_PER_LINE=3');
     expect(record!.attempts).toBe(3);
     expect(await runtime.store.summary('budget')).toMatchObject({ possiblyBilled: 3 });
@@ -58,6 +59,7 @@ describe('the per-line vendor call budget', () => {
     // `status` says it too.
     const status = await runCli(['status', 'budget'], h.env);
     expect(status.stdout).toMatch(/billing\s+3 vendor calls sent without an answer \(timeout, reset\): possibly billed/);
+    expect(status.stdout).toContain(`failed by  ${kind === 'times out' ? 'VENDOR_TIMEOUT' : 'VENDOR_CONNECTION'} 1 (stopped by call-budget)`);
   });
 
   it('a request that never reached the vendor is retried in the call and costs nothing, attempts included', async () => {
@@ -77,7 +79,7 @@ describe('the per-line vendor call budget', () => {
     const manifest = await h.manifest('m.jsonl', [{ ref: 'a.jpg', check: 'ooto-deepfake' }]);
     const [record] = await runToEnd(runtime, manifest, 'refused');
     // Every attempt ran (5), the budget was never touched, nothing possibly billed.
-    expect(record).toMatchObject({ status: 'failed', attempts: 5, error: { code: 'VENDOR_CONNECTION' } });
+    expect(record).toMatchObject({ status: 'failed', attempts: 5, stoppedBy: 'attempts', error: { code: 'VENDOR_CONNECTION' } });
     expect(record!.possiblyBilled).toBeUndefined();
     expect((await runtime.store.summary('refused'))?.possiblyBilled).toBeUndefined();
   });
@@ -98,7 +100,7 @@ describe('the per-line vendor call budget', () => {
     h.sim.resetStats();
     h.sim.configure({ failureRate: 1, failureKinds: ['500'] });
     const [failed] = await runToEnd(runtime, manifest, 'flaky-2');
-    expect(failed).toMatchObject({ status: 'failed', error: { code: 'CALL_BUDGET_EXHAUSTED' } });
+    expect(failed).toMatchObject({ status: 'failed', stoppedBy: 'call-budget', error: { code: 'HTTP_500' } });
     expect(h.sim.stats().totalCalls).toBe(3);
     h.sim.configure({ failureRate: 0 });
     expect((await runCli(['retry', 'flaky-2'], h.env)).code).toBe(0);

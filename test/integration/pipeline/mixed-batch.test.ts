@@ -142,7 +142,8 @@ describe.each(STORE_KINDS)('a mixed-check batch (%s store)', (store) => {
     const [b] = await records('dead');
     // Each attempt's 500 is a call that reached the vendor: the line stops at its call budget
     // (RESCREEN_MAX_CALLS_PER_LINE, default 4) rather than at the last of its 5 attempts.
-    expect(b).toMatchObject({ status: 'failed', attempts: 4, error: { code: 'CALL_BUDGET_EXHAUSTED' } });
-    expect(b!.error!.message).toContain('last: OOTO server error (HTTP 500)');
+    // The code is the cause (the last 500); the budget that ended the line is stoppedBy.
+    expect(b).toMatchObject({ status: 'failed', attempts: 4, stoppedBy: 'call-budget', error: { code: 'HTTP_500' } });
+    expect(b!.error!.message).toMatch(/^OOTO server error \(HTTP 500\).*; 4 vendor calls made for this line without a usable answer; the limit is RESCREEN_MAX_CALLS_PER_LINE=4$/);
   });
 });

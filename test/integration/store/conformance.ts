@@ -323,6 +323,45 @@ export function describeResultStore(name: string, makeBackend: () => StoreBacken
         expect((await store.summary('b'))?.manifest).toBe('data/m.csv');
       });
 
+      it('failures: failed records by (code, stoppedBy), most first, moving with a replacement and an erasure', async () => {
+        const failed = (line: number, code: string | number, stoppedBy?: ResultRecord['stoppedBy'], subject = 'cust-1') =>
+          record({ batch: 'f', line, subject, status: 'failed', verdict: null, score: null, transactionId: null, error: { code, message: 'm' }, ...(stoppedBy ? { stoppedBy } : {}) });
+        await store.put(failed(1, 'VENDOR_TIMEOUT', 'call-budget'));
+        await store.put(failed(2, 'VENDOR_TIMEOUT', 'call-budget', 'cust-2'));
+        await store.put(failed(3, 'VENDOR_CONNECTION', 'call-budget'));
+        await store.put(failed(4, 'VENDOR_TIMEOUT', 'attempts'));
+        await store.putMany([failed(5, 'MEDIA_NOT_FOUND'), failed(6, 5)]);
+        // Neither a rejected record nor a completed one counts.
+        await store.put(record({ batch: 'f', line: 7, status: 'rejected', verdict: null, score: null, error: { code: 5, message: 'no face' } }));
+        await store.put(record({ batch: 'f', line: 8 }));
+        // The record keeps its stoppedBy as given.
+        expect(await store.get('f', 1)).toEqual(failed(1, 'VENDOR_TIMEOUT', 'call-budget'));
+        expect((await store.summary('f'))?.failures).toEqual([
+          { code: 'VENDOR_TIMEOUT', stoppedBy: 'call-budget', count: 2 },
+          { code: '5', stoppedBy: null, count: 1 },
+          { code: 'MEDIA_NOT_FOUND', stoppedBy: null, count: 1 },
+          { code: 'VENDOR_CONNECTION', stoppedBy: 'call-budget', count: 1 },
+          { code: 'VENDOR_TIMEOUT', stoppedBy: 'attempts', count: 1 },
+        ]);
+        // A replacement moves the line's failure (a retry that completed, one that failed otherwise).
+        await store.put(record({ batch: 'f', line: 1 }));
+        await store.put(failed(4, 'HTTP_500', 'call-budget'));
+        await store.put(failed(3, 'VENDOR_CONNECTION', 'call-budget'));
+        // An erasure takes the subject's failure out (line 2).
+        await store.forgetSubject('cust-2');
+        expect((await store.summary('f'))?.failures).toEqual([
+          { code: '5', stoppedBy: null, count: 1 },
+          { code: 'HTTP_500', stoppedBy: 'call-budget', count: 1 },
+          { code: 'MEDIA_NOT_FOUND', stoppedBy: null, count: 1 },
+          { code: 'VENDOR_CONNECTION', stoppedBy: 'call-budget', count: 1 },
+        ]);
+        // Once none is left, the summary has no failures at all.
+        for (const line of [3, 4, 5, 6]) await store.put(record({ batch: 'f', line }));
+        const summary = await store.summary('f');
+        expect(summary?.byStatus.failed).toBe(0);
+        expect(summary && 'failures' in summary).toBe(false);
+      });
+
       it('a put registers its batch; maxLine follows the highest line put', async () => {
         await store.put(record({ batch: 'p', line: 8 }));
         await store.put(record({ batch: 'p', line: 3 }));

@@ -46,6 +46,47 @@ describe('PgResultStore migrations', () => {
     }
   });
 
+  it('002 counts the failed records already stored, and keeps the previous release\'s put counting them', async () => {
+    const schema = freshSchema('m002');
+    schemas.push(schema);
+    const pool = createPgPool({ connectionString: pgUrl(), schema });
+    try {
+      const all = await loadMigrations();
+      await migrate(pool, schema, all.filter((m) => m.version === 1));
+      // Written by the previous release: its put_record (10 arguments), no stoppedBy anywhere.
+      const oldPut = (line: number, status: string, code: string | number | null) =>
+        pool.query('SELECT * FROM put_record($1, $2, $3, $4, NULL, NULL, NULL, 0, 0, $5)', [
+          'old',
+          line,
+          JSON.stringify(record({ batch: 'old', line, status: status as 'failed', verdict: null, error: code === null ? null : { code, message: 'm' } })),
+          status,
+          new Date().toISOString(),
+        ]);
+      await oldPut(1, 'failed', 'VENDOR_TIMEOUT');
+      await oldPut(2, 'failed', 'VENDOR_TIMEOUT');
+      await oldPut(3, 'rejected', 5);
+      await oldPut(4, 'failed', null);
+      expect((await migrate(pool, schema)).applied).toEqual(['002_failure_counts']);
+      const store = new PgResultStore(pool);
+      expect((await store.summary('old'))?.failures).toEqual([{ code: 'VENDOR_TIMEOUT', stoppedBy: null, count: 2 }]);
+      // A worker of the previous release, still running during the upgrade: its puts move the counts too.
+      await oldPut(1, 'completed', null);
+      await oldPut(5, 'failed', 'HTTP_500');
+      expect((await store.summary('old'))?.failures).toEqual([
+        { code: 'HTTP_500', stoppedBy: null, count: 1 },
+        { code: 'VENDOR_TIMEOUT', stoppedBy: null, count: 1 },
+      ]);
+      // And a put of this release replaces theirs.
+      await store.put(record({ batch: 'old', line: 2, status: 'failed', verdict: null, error: { code: 'VENDOR_TIMEOUT', message: 'm' }, stoppedBy: 'call-budget' }));
+      expect((await store.summary('old'))?.failures).toEqual([
+        { code: 'HTTP_500', stoppedBy: null, count: 1 },
+        { code: 'VENDOR_TIMEOUT', stoppedBy: 'call-budget', count: 1 },
+      ]);
+    } finally {
+      await pool.end();
+    }
+  });
+
   it('a failing migration is rolled back whole and applies nothing', async () => {
     const schema = freshSchema('bad');
     schemas.push(schema);

@@ -70,8 +70,8 @@ describe('db migrate and store copy', () => {
     const env = { ...h.env, RESCREEN_STORE_URL: storeUrl(schema) };
     const first = await runCli(['db', 'migrate'], env);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toMatch(new RegExp(`^schema ${schema}: applied 001_result_store \\(now version 1\\)`));
-    expect((await runCli(['db', 'migrate'], env)).stdout).toBe(`schema ${schema} is up to date (version 1)\n`);
+    expect(first.stdout).toMatch(new RegExp(`^schema ${schema}: applied 001_result_store, 002_failure_counts \\(now version 2\\)`));
+    expect((await runCli(['db', 'migrate'], env)).stdout).toBe(`schema ${schema} is up to date (version 2)\n`);
     const without = await runCli(['db', 'migrate'], h.env);
     expect(without.code).toBe(2);
     expect(without.stderr).toMatch(/RESCREEN_STORE_URL is not set/);

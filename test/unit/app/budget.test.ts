@@ -14,6 +14,8 @@ const budget = (over: Partial<BatchBudget>): BatchBudget => ({
   unpriced: [],
   terms: null,
   paidElsewhere: 0,
+  failureGuard: null,
+  guardTrip: null,
   ...over,
 });
 

@@ -88,6 +88,8 @@ const EXPECTED: Record<string, { value: string | null; readme?: RegExp }> = {
   'enqueue --priority': { value: String(DEFAULT_PRIORITY), readme: new RegExp(`--priority 90 .*default ${DEFAULT_PRIORITY}`) },
   'run --batch': { value: null },
   'run --priority': { value: String(DEFAULT_PRIORITY) },
+  'enqueue --failure-window': { value: String(D.DEFAULT_FAILURE_WINDOW), readme: new RegExp(`\`--failure-window\` \\(default ${D.DEFAULT_FAILURE_WINDOW}\\)`) },
+  'run --failure-window': { value: String(D.DEFAULT_FAILURE_WINDOW), readme: new RegExp(`\`--failure-window N\`, default ${D.DEFAULT_FAILURE_WINDOW}\\)`) },
   'work --concurrency': { value: 'RESCREEN_CONCURRENCY' },
   'run --concurrency': { value: 'RESCREEN_CONCURRENCY' },
   'work --metrics-host': { value: '127.0.0.1', readme: /`--metrics-host`, default 127\.0\.0\.1/ },

@@ -108,7 +108,37 @@ describe('runJob', () => {
     expect((await runJob({ payload, attempt: 4, maxAttempts: 5 }, d)).kind).toBe('retry');
     expect(d.store.puts).toBe(0);
     expect((await runJob({ payload, attempt: 5, maxAttempts: 5 }, d)).kind).toBe('recorded');
-    expect(await d.store.get('b1', 3)).toMatchObject({ status: 'failed', attempts: 5, error: { code: 'VENDOR_CONNECTION' } });
+    const record = await d.store.get('b1', 3);
+    expect(record).toMatchObject({ status: 'failed', attempts: 5, stoppedBy: 'attempts', error: { code: 'VENDOR_CONNECTION' } });
+    expect(record!.error!.message).toBe('socket hang up; retries exhausted: 5 attempts (RESCREEN_ATTEMPTS)');
+  });
+
+  it('tells onRecorded of every record it stores, with the error that ended the line', async () => {
+    const seen: [string, unknown][] = [];
+    const onRecorded = (record: { status: string }, cause: unknown) => {
+      seen.push([record.status, cause]);
+      return Promise.resolve();
+    };
+    const ok = deps(async () => ({ verdict: 'genuine', score: 0.9, transactionId: 't', response: null }));
+    await runJob({ payload, attempt: 1, maxAttempts: 5 }, { ...ok, onRecorded });
+    const error = new ConnectionError('ooto', 'reset');
+    const bad = deps(async () => {
+      throw error;
+    });
+    expect((await runJob({ payload, attempt: 1, maxAttempts: 2 }, { ...bad, onRecorded })).kind).toBe('retry');
+    await runJob({ payload, attempt: 2, maxAttempts: 2 }, { ...bad, onRecorded });
+    expect(seen).toEqual([
+      ['completed', null],
+      ['failed', error],
+    ]);
+  });
+
+  it('a failure final by nature has no stoppedBy', async () => {
+    const d = deps(async () => {
+      throw new MediaRejectedError('MEDIA_TOO_LARGE', 'too big');
+    });
+    await runJob({ payload, attempt: 1, maxAttempts: 5 }, d);
+    expect((await d.store.get('b1', 3))?.stoppedBy).toBeUndefined();
   });
 
   it('429 asks for a requeue with the vendor delay, until the cap', async () => {
@@ -119,7 +149,10 @@ describe('runJob', () => {
     expect((await runJob({ payload: { ...payload, rateLimited: 1 }, attempt: 1, maxAttempts: 5 }, d)).kind).toBe('rate-limited');
     const step = await runJob({ payload: { ...payload, rateLimited: 2 }, attempt: 1, maxAttempts: 5 }, d);
     expect(step.kind).toBe('recorded');
-    expect(await d.store.get('b1', 3)).toMatchObject({ status: 'failed', error: { code: 'RATE_LIMITED_TOO_OFTEN' } });
+    // The cause is the 429; the limit that ended the line is stoppedBy.
+    const record = await d.store.get('b1', 3);
+    expect(record).toMatchObject({ status: 'failed', stoppedBy: 'rate-limited', error: { code: 'HTTP_429' } });
+    expect(record!.error!.message).toMatch(/^slow down; the vendor refused this job with 429 3 times \(limit RESCREEN_MAX_RATE_LIMITED=2\)$/);
   });
 
   it('401 stops the vendor and writes nothing', async () => {
@@ -195,12 +228,17 @@ describe('runJob with a call budget', () => {
     expect((await runJob({ payload, attempt: 1, maxAttempts: 5 }, d)).kind).toBe('retry');
     const step = await runJob({ payload, attempt: 2, maxAttempts: 5 }, d);
     expect(step.kind).toBe('recorded');
-    expect(await d.store.get('b1', 3)).toMatchObject({ status: 'failed', possiblyBilled: 2, error: { code: 'CALL_BUDGET_EXHAUSTED' } });
+    // The cause is the last call's (a timeout); the budget that ended the line is stoppedBy.
+    const record = await d.store.get('b1', 3);
+    expect(record).toMatchObject({ status: 'failed', possiblyBilled: 2, stoppedBy: 'call-budget', error: { code: 'VENDOR_TIMEOUT' } });
+    expect(record!.error!.message).toMatch(/did not answer .*; 2 vendor calls made for this line without a usable answer .*RESCREEN_MAX_CALLS_PER_LINE=2$/);
     expect(vendorCalls()).toBe(2);
 
-    // A stalled copy of the job (its record not seen yet) is refused before any call.
-    const again = await runJob({ payload: { ...payload, line: 3 }, attempt: 3, maxAttempts: 5 }, { ...d, store: new MemoryStore() });
+    // A stalled copy of the job (its record not seen yet) is refused before any call: no cause is known.
+    const other = new MemoryStore();
+    const again = await runJob({ payload: { ...payload, line: 3 }, attempt: 3, maxAttempts: 5 }, { ...d, store: other });
     expect(again.kind).toBe('recorded');
+    expect(await other.get('b1', 3)).toMatchObject({ status: 'failed', stoppedBy: 'call-budget', error: { code: 'CALL_BUDGET_EXHAUSTED' } });
     expect(vendorCalls()).toBe(2);
   });
 
