@@ -49,7 +49,7 @@ describe.each(STORE_KINDS)('rescreen retry (%s store)', (store) => {
     await h.file('late.jpg', late);
     const retry = await runCli(['retry', 'r1'], h.env);
     expect(retry.code, retry.stderr).toBe(0);
-    expect(retry.stdout).toMatch(/re-enqueued 2 failed lines \(HTTP_503 1, MEDIA_NOT_FOUND 1; glair 1, ooto 1\); 1 invalid manifest line cannot be retried.*; 1 rejected line left alone/);
+    expect(retry.stdout).toMatch(/re-enqueued 2 failed lines \(HTTP_500 1, MEDIA_NOT_FOUND 1; glair 1, ooto 1\); 1 invalid manifest line cannot be retried.*; 1 rejected line left alone/);
     expect((await runCli(['work', '--until-idle'], h.env)).code).toBe(0);
 
     const all = (await runCli(['results', 'r1'], h.env)).stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);

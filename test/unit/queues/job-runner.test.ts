@@ -110,7 +110,7 @@ describe('runJob', () => {
     expect((await runJob({ payload, attempt: 5, maxAttempts: 5 }, d)).kind).toBe('recorded');
     const record = await d.store.get('b1', 3);
     expect(record).toMatchObject({ status: 'failed', attempts: 5, stoppedBy: 'attempts', error: { code: 'VENDOR_CONNECTION' } });
-    expect(record!.error!.message).toBe('socket hang up; retries exhausted: 5 attempts (RESCREEN_ATTEMPTS)');
+    expect(record!.error!.message).toBe('socket hang up mid-answer; retries exhausted: 5 attempts (RESCREEN_ATTEMPTS)');
   });
 
   it('tells onRecorded of every record it stores, with the error that ended the line', async () => {
@@ -121,7 +121,7 @@ describe('runJob', () => {
     };
     const ok = deps(async () => ({ verdict: 'genuine', score: 0.9, transactionId: 't', response: null }));
     await runJob({ payload, attempt: 1, maxAttempts: 5 }, { ...ok, onRecorded });
-    const error = new ConnectionError('ooto', 'reset');
+    const error = new ConnectionError('ooto', 'reset mid-answer', { answerStarted: true });
     const bad = deps(async () => {
       throw error;
     });
