@@ -295,6 +295,7 @@ export function startWorkers(
       // clients again is what printed "The client is destroyed".
       (closing ??= (async () => {
         quotas.stop();
+        await notificationWorker?.waitUntilReady().catch(() => undefined); // as the pool does: see its close()
         await Promise.all([pool.close(force), schedules.close(force), notificationWorker?.close(force)]);
         await notificationConnection?.quit().catch(() => notificationConnection?.disconnect());
         await processorDeps.close();

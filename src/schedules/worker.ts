@@ -87,6 +87,9 @@ export class ScheduleWorker {
   /** Stops taking firings; waits for the one in flight unless `force` (then it comes back as stalled). */
   close(force = false): Promise<void> {
     this.closing ??= (async () => {
+      // Closed right after it started (a run with nothing to do): let the connections finish
+      // connecting first, or BullMQ's version probe dies with an unhandled "Connection is closed".
+      await Promise.all([this.worker, this.queue].flatMap((x) => (x ? [x.waitUntilReady().catch(() => undefined)] : [])));
       await this.worker?.close(force);
       await this.queue?.close();
       await this.repository.close();
