@@ -30,19 +30,19 @@ export default tseslint.config(
     },
   },
   // Layers, and nothing points back up: cli → app → (runtime: the composition root; its
-  // built-ins.ts is the only importer of jobs/) → queues / store / vendors / media / manifest /
+  // built-ins.ts is the only importer of jobs/) → queueing / money / records / store / vendors / media / manifest /
   // quota / notify / schedules → checks / errors / config. The CLI renders what src/app returns.
   {
     files: ['src/cli/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: layer(['queues', 'store', 'vendors', 'media', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'runtime', 'history', 'audit']).concat(['**/jobs/**']), message: 'The CLI renders what the application layer returns: import it from src/app.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: layer(['queueing', 'money', 'records', 'store', 'vendors', 'media', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'runtime', 'history', 'audit']).concat(['**/jobs/**']), message: 'The CLI renders what the application layer returns: import it from src/app.' }] }],
     },
   },
   {
     // The HTTP server is the CLI's sibling: it renders what src/app returns; the CLI may import it only to start it.
     files: ['src/server/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'api', 'testing', 'queues', 'store', 'vendors', 'media', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'runtime', 'metrics', 'history', 'audit']).concat(['**/jobs/**']), message: 'The HTTP server renders what the application layer returns: import it from src/app.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'api', 'testing', 'queueing', 'money', 'records', 'store', 'vendors', 'media', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'runtime', 'metrics', 'history', 'audit']).concat(['**/jobs/**']), message: 'The HTTP server renders what the application layer returns: import it from src/app.' }] }],
     },
   },
   {
@@ -64,17 +64,17 @@ export default tseslint.config(
   {
     files: ['src/api/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'server', 'testing', 'queues', 'store', 'vendors', 'media', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'runtime', 'simulator']).concat(['**/jobs/**']), message: 'The programmatic API is thin over the application layer: import it from src/app.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'server', 'testing', 'queueing', 'money', 'records', 'store', 'vendors', 'media', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'runtime', 'simulator']).concat(['**/jobs/**']), message: 'The programmatic API is thin over the application layer: import it from src/app.' }] }],
     },
   },
   {
     files: ['src/testing/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'server', 'queues', 'store', 'vendors', 'media', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'runtime']).concat(['**/jobs/**']), message: 'The testing kit builds on the programmatic API, the application layer and the simulator.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'server', 'queueing', 'money', 'records', 'store', 'vendors', 'media', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'runtime']).concat(['**/jobs/**']), message: 'The testing kit builds on the programmatic API, the application layer and the simulator.' }] }],
     },
   },
   {
-    files: ['src/{queues,store,vendors,media,manifest,quota,notify,schedules,redis,simulator,log,history,audit,metrics}/**'],
+    files: ['src/{queueing,money,records,store,vendors,media,manifest,quota,notify,schedules,redis,simulator,log,history,audit,metrics}/**'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'server', 'app', 'api', 'testing', 'runtime']).concat(['**/jobs/**']), message: 'A lower layer may not import the CLI, the application layer, the composition root or jobs/.' }] }],
     },
@@ -104,7 +104,7 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: layer(['cli', 'server', 'app', 'api', 'testing', 'runtime', 'queues', 'store', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'simulator', 'log', 'metrics']).concat(['**/jobs/**']), message: 'checks/ is the bottom layer: it imports only errors/, config/ and media and vendor types.' },
+            { group: layer(['cli', 'server', 'app', 'api', 'testing', 'runtime', 'queueing', 'money', 'records', 'store', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'simulator', 'log', 'metrics']).concat(['**/jobs/**']), message: 'checks/ is the bottom layer: it imports only errors/, config/ and media and vendor types.' },
             { group: layer(['media', 'vendors']), allowTypeImports: true, message: 'checks/ may use the media loader\'s and the vendors\' types only.' },
           ],
         },
@@ -116,7 +116,7 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { patterns: [{ group: layer(['cli', 'server', 'app', 'api', 'testing', 'runtime', 'queues', 'store', 'vendors', 'media', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'simulator', 'log', 'checks', 'metrics']).concat(['**/jobs/**']), message: 'errors/ and config/ are the bottom layer: they import nothing of the layers above (config gets each vendor\'s spec as an argument).' }] },
+        { patterns: [{ group: layer(['cli', 'server', 'app', 'api', 'testing', 'runtime', 'queueing', 'money', 'records', 'store', 'vendors', 'media', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'simulator', 'log', 'checks', 'metrics']).concat(['**/jobs/**']), message: 'errors/ and config/ are the bottom layer: they import nothing of the layers above (config gets each vendor\'s spec as an argument).' }] },
       ],
     },
   },

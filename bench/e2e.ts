@@ -22,7 +22,7 @@ import { Redis } from 'ioredis';
 import { Pool } from 'undici';
 import { isFinished } from '../src/app/index.js';
 import { createLogger } from '../src/log/logger.js';
-import { enqueueManifest } from '../src/queues/producer.js';
+import { enqueueManifest } from '../src/queueing/producer.js';
 import { openRuntime, startWorkers } from '../src/runtime/runtime.js';
 import { sampleJpeg } from '../src/simulator/sample-media.js';
 import type { BatchSummary } from '../src/store/types.js';

@@ -23,8 +23,8 @@ import type { Vendor } from '../src/vendors/types.js';
 import type { CheckOptions, JobPayload } from '../src/checks/types.js';
 import { BUILT_INS, loadConfig } from '../src/runtime/built-ins.js';
 import { createLogger } from '../src/log/logger.js';
-import { enqueueManifest } from '../src/queues/producer.js';
-import { defaultJobOptions, jobId, queueName } from '../src/queues/names.js';
+import { enqueueManifest } from '../src/queueing/producer.js';
+import { defaultJobOptions, jobId, queueName } from '../src/queueing/names.js';
 import { openRuntime } from '../src/runtime/runtime.js';
 
 export interface EnqueueChildResult {

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { Redis } from 'ioredis';
-import { jobId } from '../src/queues/names.js';
+import { jobId } from '../src/queueing/names.js';
 import { benchScript, runJsonChild } from './child.js';
 import { fmtInt, fmtRatio, type BenchContext, type ScenarioResult } from './common.js';
 import type { EnqueueChildResult } from './enqueue-child.js';

@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { request } from 'undici';
 import { createLogger } from '../src/log/logger.js';
-import { enqueueManifest } from '../src/queues/producer.js';
+import { enqueueManifest } from '../src/queueing/producer.js';
 import { openRuntime } from '../src/runtime/runtime.js';
 import { SIM_CREDENTIALS } from '../src/simulator/server.js';
 import type { SimRateLimit } from '../src/simulator/options.js';

@@ -199,7 +199,7 @@ export async function createRescreen(options: RescreenOptions = {}): Promise<Res
     const spool = await spoolLines(manifest.lines, basename(name));
     const baseDir = manifest.baseDir ?? process.cwd();
     try {
-      // The label is a file in baseDir, so `retry` finds the media where the lines said (see queues/retry.ts).
+      // The label is a file in baseDir, so `retry` finds the media where the lines said (see queueing/retry.ts).
       return await enqueueBatch(runtime, { manifest: spool.path, ...args, baseDir, manifestLabel: `${baseDir.replace(/\/+$/, '')}/${basename(spool.path)}` });
     } finally {
       await spool.remove();

@@ -11,9 +11,9 @@ import type { RecordStatus, ResultRecord } from '../checks/types.js';
 import { ErrorCodes, InvalidInputError, NotFoundError, RescreenError } from '../errors/errors.js';
 import { ManifestUnreadableError } from '../manifest/errors.js';
 import { createMediaProbe } from '../media/probe.js';
-import { pendingJobCount } from '../queues/idle.js';
-import { bullmqPriority, queueOf } from '../queues/names.js';
-import { enqueueManifest, type EnqueueSummary } from '../queues/producer.js';
+import { pendingJobCount } from '../queueing/idle.js';
+import { bullmqPriority, queueOf } from '../queueing/names.js';
+import { enqueueManifest, type EnqueueSummary } from '../queueing/producer.js';
 import { quotaReport, type VendorQuotaReport } from '../quota/report.js';
 import { envQuotas, type Runtime } from '../runtime/runtime.js';
 import { COUNT_ON_READ_MAX_LINES, finishedBatchChanges } from '../history/change-counts.js';
@@ -28,7 +28,7 @@ import { describeFsError } from './fs-words.js';
 import { checkEnqueueOptions, type EnqueueOptions } from './enqueue-options.js';
 import { parseFailureGuard } from './guard.js';
 import { callsKey } from '../redis/keys.js';
-import { setFailureGuard } from '../queues/failure-guard.js';
+import { setFailureGuard } from '../money/failure-guard.js';
 
 export { isFinished };
 

@@ -6,10 +6,10 @@
  */
 import type { Vendor } from '../vendors/types.js';
 import { toMicros } from '../config/env-schema.js';
-import type { Micros } from '../queues/batch-budget.js';
+import type { Micros } from '../money/batch-budget.js';
 import { callsKey } from '../redis/keys.js';
-import { readBatchSpend, readBatchTerms, setBatchCaps, type BatchSpend, type BatchTerms } from '../queues/batch-terms.js';
-import type { DryRunEstimate } from '../queues/estimate.js';
+import { readBatchSpend, readBatchTerms, setBatchCaps, type BatchSpend, type BatchTerms } from '../money/batch-terms.js';
+import type { DryRunEstimate } from '../money/estimate.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { recordTerms } from '../runtime/store.js';
 import { InvalidInputError, NotFoundError } from '../errors/errors.js';
@@ -17,8 +17,8 @@ import { isBatchFinished as isFinished, type BatchSummary } from '../store/types
 import { promoteHeldJobs } from './control.js';
 import { checkEnqueueOptions } from './enqueue-options.js';
 
-export type { BatchSpend, BatchTerms } from '../queues/batch-terms.js';
-export type { Micros } from '../queues/batch-budget.js';
+export type { BatchSpend, BatchTerms } from '../money/batch-terms.js';
+export type { Micros } from '../money/batch-budget.js';
 
 /** Caps as the user gives them: a whole number of calls, a decimal amount of the currency. */
 export interface CapArgs {

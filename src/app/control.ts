@@ -7,14 +7,14 @@ import type { Job, JobType } from 'bullmq';
 import type { JobPayload } from '../checks/types.js';
 import { InvalidInputError, NotFoundError } from '../errors/errors.js';
 import { callsKey } from '../redis/keys.js';
-import { readBatchState, setBatchState, type BatchState } from '../queues/batch-terms.js';
-import { resetFailureWindow } from '../queues/failure-guard.js';
-import { QUEUED_STATES } from '../queues/idle.js';
-import { recordCancelledJob } from '../queues/job-runner.js';
+import { readBatchState, setBatchState, type BatchState } from '../money/batch-terms.js';
+import { resetFailureWindow } from '../money/failure-guard.js';
+import { QUEUED_STATES } from '../queueing/idle.js';
+import { recordCancelledJob } from '../queueing/job-runner.js';
 import { redactor, type Runtime } from '../runtime/runtime.js';
 import { isBatchFinished } from '../store/types.js';
 
-export type { BatchState } from '../queues/batch-terms.js';
+export type { BatchState } from '../money/batch-terms.js';
 
 /** Jobs read per page while sweeping the queues for a batch's jobs. */
 const PAGE = 1_000;

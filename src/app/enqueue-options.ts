@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { DEFAULT_FAILURE_WINDOW, MAX_FAILURE_WINDOW } from '../config/defaults.js';
 import { InvalidInputError } from '../errors/errors.js';
 import { validateBatchId } from '../manifest/line.js';
-import { DEFAULT_PRIORITY, MAX_PRIORITY } from '../queues/names.js';
+import { DEFAULT_PRIORITY, MAX_PRIORITY } from '../queueing/names.js';
 import { BUILT_INS } from '../runtime/built-ins.js';
 
 /**

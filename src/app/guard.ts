@@ -1,14 +1,14 @@
 /**
  * A batch's failure-rate guard as users give and read it (README: Batch control): `--max-failure-rate
  * 5%` and `--failure-window N` at enqueue, and what `status` says of it. The counting itself is the
- * workers' (src/queues/failure-guard.ts).
+ * workers' (src/money/failure-guard.ts).
  */
 import { DEFAULT_FAILURE_WINDOW, MAX_FAILURE_WINDOW } from '../config/defaults.js';
 import { InvalidInputError } from '../errors/errors.js';
-import { describeTrip, formatRate, type FailureGuardSetting } from '../queues/failure-guard.js';
-import type { BatchSpend } from '../queues/batch-terms.js';
+import { describeTrip, formatRate, type FailureGuardSetting } from '../money/failure-guard.js';
+import type { BatchSpend } from '../money/batch-terms.js';
 
-export type { FailureGuardSetting, GuardTrip } from '../queues/failure-guard.js';
+export type { FailureGuardSetting, GuardTrip } from '../money/failure-guard.js';
 
 /** The guard's options as the user gives them. */
 export interface FailureGuardArgs {

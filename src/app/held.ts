@@ -3,12 +3,12 @@
  * another result store — as `work --until-idle`, `run` and an interrupted worker tell it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BatchHold } from '../queues/batch-budget.js';
-import type { HeldBatch } from '../queues/idle.js';
+import type { BatchHold } from '../money/batch-budget.js';
+import type { HeldBatch } from '../queueing/idle.js';
 import type { Runtime } from '../runtime/runtime.js';
 
-export type { BatchHold } from '../queues/batch-budget.js';
-export type { HeldBatch } from '../queues/idle.js';
+export type { BatchHold } from '../money/batch-budget.js';
+export type { HeldBatch } from '../queueing/idle.js';
 
 /** What to do about a hold: `rescreen batch resume q3`, `rescreen batch raise q3 …`, a worker on the batch's store. */
 function remedy(batch: string, hold: BatchHold): string {

@@ -5,13 +5,13 @@
  */
 import type { Vendor } from '../vendors/types.js';
 import { InvalidInputError, NotFoundError } from '../errors/errors.js';
-import type { Micros } from '../queues/batch-budget.js';
-import { retryFailed, type RetryCounts, type RetryFilter } from '../queues/retry.js';
+import type { Micros } from '../money/batch-budget.js';
+import { retryFailed, type RetryCounts, type RetryFilter } from '../queueing/retry.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { batchTerms, priceVar } from './budget.js';
 import { batchState, reopenBatch, type BatchState } from './control.js';
 
-export type { RetryCounts, RetryFilter } from '../queues/retry.js';
+export type { RetryCounts, RetryFilter } from '../queueing/retry.js';
 
 /** A retry's options as the user gives them (CLI flags, the API's JSON body). */
 export interface RetryArgs {

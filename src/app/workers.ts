@@ -6,12 +6,12 @@ import type { Vendor } from '../vendors/types.js';
 import { missingCredentials } from '../config/config.js';
 import { simulatorCandidates } from '../config/simulator-credentials.js';
 import { InvalidInputError } from '../errors/errors.js';
-import { pendingJobCount } from '../queues/idle.js';
-import { queueOf } from '../queues/names.js';
+import { pendingJobCount } from '../queueing/idle.js';
+import { queueOf } from '../queueing/names.js';
 import type { Runtime } from '../runtime/runtime.js';
 
 export { startWorkers, type WorkerHandle } from '../runtime/runtime.js';
-export { waitUntilIdle, type UnreachableVendor } from '../queues/idle.js';
+export { waitUntilIdle, type UnreachableVendor } from '../queueing/idle.js';
 
 /** `A is not set`, `A and B are not set`, `A, B and C are not set`. */
 function notSet(names: readonly string[]): string {

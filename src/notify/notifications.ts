@@ -10,7 +10,7 @@ import type { WebhookConfig } from '../config/config.js';
 import type { CheckRegistry } from '../checks/registry.js';
 import type { BatchSummary, ResultStore } from '../store/types.js';
 import { finishedBatchChanges } from '../history/change-counts.js';
-import { jobId } from '../queues/names.js';
+import { jobId } from '../queueing/names.js';
 import { DeliveryLog, type DeliveryState } from './deliveries.js';
 import { batchFinishedEvent, deliver } from './webhook.js';
 

@@ -53,10 +53,10 @@ export function batchKeys(prefix: string, batch: string): StoreKeys {
  * HASH `…:batch:<batch>:calls`: the batch's calls and gate, whatever the result store. Fields:
  * `<line>[@run]` → vendor calls counted and `…:pb` → of them possibly billed (the Redis call
  * ledger, src/store/redis-call-ledger.ts); `paid`, `spend`, `paid:<vendor>`, `paid@<store>`
- * (the gate's charge script, src/queues/batch-budget.ts); `currency`, `price:<vendor>`, `store`
- * (the batch's terms, written once at enqueue, src/queues/batch-terms.ts); `cap:calls`,
+ * (the gate's charge script, src/money/batch-budget.ts); `currency`, `price:<vendor>`, `store`
+ * (the batch's terms, written once at enqueue, src/money/batch-terms.ts); `cap:calls`,
  * `cap:spend`, `held`, `state` (`batch raise | pause | resume | cancel`); `guard:*` (the failure-rate
- * window) and `pause:*` (why its guard paused it, src/queues/failure-guard.ts). Removed by `purge`.
+ * window) and `pause:*` (why its guard paused it, src/money/failure-guard.ts). Removed by `purge`.
  */
 export function callsKey(prefix: string, batch: string): string {
   return `${batchRoot(prefix, batch)}calls`;
@@ -65,7 +65,7 @@ export function callsKey(prefix: string, batch: string): string {
 /**
  * HASH `…:batch:<batch>:dedupe`: `--dedupe` batches' shared answers, field = call digest, value =
  * the claim (`pending <line> <ms>`) or the outcome JSON. Written by the dedupe scripts and
- * src/queues/dedupe.ts; one field per distinct call of the batch.
+ * src/money/dedupe.ts; one field per distinct call of the batch.
  */
 export function dedupeKey(prefix: string, batch: string): string {
   return `${batchRoot(prefix, batch)}dedupe`;
@@ -162,7 +162,7 @@ export function scheduleStateKey(prefix: string, name: string): string {
 
 /**
  * HASH `<prefix>:producer:<batch>`: the producer's cursor of a batch {fingerprint, line, done}, so
- * a producer that restarts resumes after the last line written (src/queues/producer-window.ts).
+ * a producer that restarts resumes after the last line written (src/queueing/producer-window.ts).
  */
 export function producerCursorKey(prefix: string, batch: string): string {
   return `${prefix}:producer:${batch}`;

@@ -69,7 +69,7 @@ export const scripts = {
   /** Gives back a permit whose call was not sent. */
   quotaRelease: defineScript<number>()('quota-release-1', { keys: ['stateKey'], args: ['tatAfter', 'tatBefore', 'slotMs'], list: 'windows' }),
 
-  // A batch's calls hash (src/queues/batch-budget.ts, batch-terms.ts).
+  // A batch's calls hash (src/money/batch-budget.ts, batch-terms.ts).
   /** The batch's gate and the line's counter, when a call leaves. */
   batchCharge: defineScript<ChargeCodes>()('batch-charge-1', { keys: ['callsKey'], args: ['lineField', 'vendor', 'store'], list: 'fallbackPrices' }),
   /** Takes back a call that cost nothing. */
@@ -79,7 +79,7 @@ export const scripts = {
   /** Counts a finished line in the failure-rate window; `[1, failed, seen, ratePpm, window]` when it paused the batch, else `[0]`. */
   batchFailureGuard: defineScript<number[]>()('batch-failure-guard-1', { keys: ['callsKey'], args: ['outcome', 'code', 'nowIso'] }),
 
-  // `--dedupe` (src/queues/dedupe.ts).
+  // `--dedupe` (src/money/dedupe.ts).
   /** `'claimed'`, `'wait'`, or the shared outcome's JSON. */
   dedupeClaim: defineScript<string>()('dedupe-claim-1', { keys: ['dedupeKey'], args: ['digest', 'line', 'staleMs'] }),
   /** Releases the line's claim (if still its own). */
@@ -89,7 +89,7 @@ export const scripts = {
   /** Moves a schedule's `lastBatch` forward in scheduled time only; 1 when it moved. */
   scheduleRecordFiring: defineScript<number>()('schedule-record-firing-1', { keys: ['stateKey'], args: ['batch', 'scheduledMs', 'firedAt'] }),
 
-  // The producer (src/queues/chunk-writer.ts), on BullMQ's client.
+  // The producer (src/queueing/chunk-writer.ts), on BullMQ's client.
   /** 1/0 per job key: whether it exists. */
   jobsExist: defineScript<number[]>()('jobs-exist-1', { keys: ['metaKey'], list: 'jobKeys' }),
 } as const;

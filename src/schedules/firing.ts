@@ -12,7 +12,7 @@ import { isBatchFinished } from '../store/types.js';
 import type { Logger } from 'pino';
 import type { CheckRegistry } from '../checks/registry.js';
 import type { Vendor } from '../vendors/types.js';
-import { enqueueManifest, type EnqueueSummary } from '../queues/producer.js';
+import { enqueueManifest, type EnqueueSummary } from '../queueing/producer.js';
 import type { BatchSummary, ResultStore } from '../store/types.js';
 import { batchIdOf, type ScheduleDefinition } from './definition.js';
 import type { ScheduleSkip, ScheduleState, ScheduleStateStore } from './state.js';

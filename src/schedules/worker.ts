@@ -12,7 +12,7 @@ import type { CheckRegistry } from '../checks/registry.js';
 import type { Vendor } from '../vendors/types.js';
 import { ManifestUnreadableError } from '../manifest/errors.js';
 import type { ResultStore } from '../store/types.js';
-import { countJobs, UNFINISHED_STATES } from '../queues/idle.js';
+import { countJobs, UNFINISHED_STATES } from '../queueing/idle.js';
 import { parseDefinition } from './definition.js';
 import { fireSchedule } from './firing.js';
 import { ScheduleRepository, SCHEDULES_QUEUE } from './repository.js';

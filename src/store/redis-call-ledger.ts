@@ -1,12 +1,12 @@
 /**
- * The per-line vendor call ledger (src/queues/call-budget.ts) on Redis, for the Redis result store:
+ * The per-line vendor call ledger (src/money/call-budget.ts) on Redis, for the Redis result store:
  * the line counters in the batch's calls HASH (src/redis/keys.ts callsKey), next to its records and
- * its gate (src/queues/batch-budget.ts); the batch's possibly-billed total in its meta hash.
+ * its gate (src/money/batch-budget.ts); the batch's possibly-billed total in its meta hash.
  */
 import type { Redis } from 'ioredis';
 import type { Vendor } from '../vendors/types.js';
-import type { BatchGate, BatchHold, ChargeReply } from '../queues/batch-budget.js';
-import { lineField, POSSIBLY_BILLED_FIELD, type CallLedger, type LineCalls, type LineKey } from '../queues/call-budget.js';
+import type { BatchGate, BatchHold, ChargeReply } from '../money/batch-budget.js';
+import { lineField, POSSIBLY_BILLED_FIELD, type CallLedger, type LineCalls, type LineKey } from '../money/call-budget.js';
 import { batchKeys, callsKey } from '../redis/keys.js';
 
 export class RedisCallLedger implements CallLedger {

@@ -215,7 +215,7 @@ export class RedisResultStore implements ResultStore {
       recorded: toInt(meta.recorded),
       byStatus,
       byVerdict,
-      // Counted by the call budget (src/queues/call-budget.ts); only shown when there are some.
+      // Counted by the call budget (src/money/call-budget.ts); only shown when there are some.
       ...(toInt(meta.possiblyBilled) > 0 ? { possiblyBilled: toInt(meta.possiblyBilled) } : {}),
       ...failuresOf(Object.entries(meta).map(([k, v]) => [k, toInt(v)] as const)),
     };

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import type { Config } from '../../src/config/config.js';
 import { loadConfig } from '../../src/runtime/built-ins.js';
 import { createLogger } from '../../src/log/logger.js';
-import { enqueueManifest, type EnqueueSummary } from '../../src/queues/producer.js';
+import { enqueueManifest, type EnqueueSummary } from '../../src/queueing/producer.js';
 import { openRuntime, startWorkers, type Runtime } from '../../src/runtime/runtime.js';
 import { SIM_CREDENTIALS, startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/server.js';
 import { dropSchema, freshSchema, storeUrl } from './postgres.js';

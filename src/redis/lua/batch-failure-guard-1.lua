@@ -1,4 +1,4 @@
--- Counts one finished line in its batch's failure-rate window (src/queues/failure-guard.ts) and
+-- Counts one finished line in its batch's failure-rate window (src/money/failure-guard.ts) and
 -- pauses the batch when more than rate x window of its last lines failed on the vendor's side.
 --
 -- KEYS: the batch's calls hash.

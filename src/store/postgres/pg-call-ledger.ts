@@ -1,11 +1,11 @@
 /**
- * The per-line vendor call ledger (src/queues/call-budget.ts) in PostgreSQL, next to the records,
+ * The per-line vendor call ledger (src/money/call-budget.ts) in PostgreSQL, next to the records,
  * for the PostgreSQL result store: a finished line then leaves nothing in Redis. Table `line_calls`
  * (migrations/postgres/); the batch's possibly-billed total goes to `batches.possibly_billed`.
  */
 import type pg from 'pg';
-import type { BatchGate, BatchHold, ChargeReply } from '../../queues/batch-budget.js';
-import { lineField, type CallLedger, type LineCalls, type LineKey } from '../../queues/call-budget.js';
+import type { BatchGate, BatchHold, ChargeReply } from '../../money/batch-budget.js';
+import { lineField, type CallLedger, type LineCalls, type LineKey } from '../../money/call-budget.js';
 import type { Vendor } from '../../vendors/types.js';
 
 /** The batch's gate (its caps, state, store and paid counters) stays in Redis: it is per batch, not per line. */

@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ResultRecord } from '../../../src/checks/types.js';
 import { createMediaProbe } from '../../../src/media/probe.js';
-import { enqueueManifest } from '../../../src/queues/producer.js';
+import { enqueueManifest } from '../../../src/queueing/producer.js';
 import type { Runtime } from '../../../src/runtime/runtime.js';
 import { sampleJpeg, sampleMp4, samplePng } from '../../../src/simulator/sample-media.js';
 import { runCli } from '../../helpers/cli.js';

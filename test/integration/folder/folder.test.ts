@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Job } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JobPayload, ResultRecord } from '../../../src/checks/types.js';
-import { enqueueManifest } from '../../../src/queues/producer.js';
+import { enqueueManifest } from '../../../src/queueing/producer.js';
 import type { Runtime } from '../../../src/runtime/runtime.js';
 import { sampleJpeg, sampleMp4, samplePng } from '../../../src/simulator/sample-media.js';
 import { runCli } from '../../helpers/cli.js';

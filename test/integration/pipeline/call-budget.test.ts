@@ -6,7 +6,7 @@
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ResultRecord } from '../../../src/checks/types.js';
-import { enqueueManifest } from '../../../src/queues/producer.js';
+import { enqueueManifest } from '../../../src/queueing/producer.js';
 import { startWorkers, type Runtime } from '../../../src/runtime/runtime.js';
 import { sampleJpeg } from '../../../src/simulator/sample-media.js';
 import { runCli } from '../../helpers/cli.js';

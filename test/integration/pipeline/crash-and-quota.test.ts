@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ResultRecord } from '../../../src/checks/types.js';
-import { enqueueManifest } from '../../../src/queues/producer.js';
+import { enqueueManifest } from '../../../src/queueing/producer.js';
 import { startWorkers } from '../../../src/runtime/runtime.js';
 import { sampleJpeg, sampleMp4 } from '../../../src/simulator/sample-media.js';
 import { runCli, startCli } from '../../helpers/cli.js';

@@ -8,8 +8,8 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILT_INS } from '../../../src/runtime/built-ins.js';
 import type { Vendor } from '../../../src/vendors/types.js';
-import { defaultJobOptions, queueName } from '../../../src/queues/names.js';
-import { enqueueManifest } from '../../../src/queues/producer.js';
+import { defaultJobOptions, queueName } from '../../../src/queueing/names.js';
+import { enqueueManifest } from '../../../src/queueing/producer.js';
 import { RedisResultStore } from '../../../src/store/redis-result-store.js';
 import { dropPrefix, freshPrefix, redisClient } from '../../helpers/redis.js';
 

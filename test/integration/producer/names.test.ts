@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { defaultJobOptions, jobId, parseJobId, queueName } from '../../../src/queues/names.js';
+import { defaultJobOptions, jobId, parseJobId, queueName } from '../../../src/queueing/names.js';
 import { dropPrefix, freshPrefix, redisClient } from '../../helpers/redis.js';
 
 describe('queue names and job ids', () => {

@@ -8,8 +8,8 @@ import { BUILT_INS } from '../../../src/runtime/built-ins.js';
 import type { Vendor } from '../../../src/vendors/types.js';
 import type { JobPayload, ResultRecord } from '../../../src/checks/types.js';
 import { ManifestUnreadableError } from '../../../src/manifest/errors.js';
-import { defaultJobOptions, jobId, queueName } from '../../../src/queues/names.js';
-import { enqueueManifest, type EnqueueOptions } from '../../../src/queues/producer.js';
+import { defaultJobOptions, jobId, queueName } from '../../../src/queueing/names.js';
+import { enqueueManifest, type EnqueueOptions } from '../../../src/queueing/producer.js';
 import { RedisResultStore } from '../../../src/store/redis-result-store.js';
 import { dropPrefix, freshPrefix, redisClient } from '../../helpers/redis.js';
 

@@ -6,8 +6,8 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { enqueueManifest } from '../../../src/queues/producer.js';
-import { queuedJobs } from '../../../src/queues/producer-window.js';
+import { enqueueManifest } from '../../../src/queueing/producer.js';
+import { queuedJobs } from '../../../src/queueing/producer-window.js';
 import { startWorkers } from '../../../src/runtime/runtime.js';
 import { runCli, startCli } from '../../helpers/cli.js';
 import { createHarness, eventually, type Harness } from '../../helpers/pipeline.js';

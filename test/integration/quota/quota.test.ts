@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ResultRecord } from '../../../src/checks/types.js';
-import { enqueueManifest } from '../../../src/queues/producer.js';
+import { enqueueManifest } from '../../../src/queueing/producer.js';
 import { quotaReport } from '../../../src/quota/report.js';
 import { startWorkers } from '../../../src/runtime/runtime.js';
 import { sampleJpeg } from '../../../src/simulator/sample-media.js';

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CHECK_MODULES } from '../../../jobs/index.js';
 import type { ResultRecord } from '../../../src/checks/types.js';
 import { createLogger } from '../../../src/log/logger.js';
-import { enqueueManifest } from '../../../src/queues/producer.js';
+import { enqueueManifest } from '../../../src/queueing/producer.js';
 import { buildRegistries, loadConfig } from '../../../src/runtime/built-ins.js';
 import { openRuntime, startWorkers, type Runtime } from '../../../src/runtime/runtime.js';
 import { sampleJpeg } from '../../../src/simulator/sample-media.js';

@@ -3,7 +3,7 @@ import { parseFailureGuard } from '../../../src/app/guard.js';
 import { parseSince } from '../../../src/app/retry.js';
 import type { ResultRecord } from '../../../src/checks/types.js';
 import { CallBudgetExhaustedError, ConnectionError, MediaRejectedError, MediaUnavailableError, VendorRejectedError } from '../../../src/errors/errors.js';
-import { formatRate, guardOutcome } from '../../../src/queues/failure-guard.js';
+import { formatRate, guardOutcome } from '../../../src/money/failure-guard.js';
 
 describe('--max-failure-rate and --failure-window', () => {
   it('reads a percentage, with or without %, into parts per million; the window defaults to 100', () => {

@@ -10,7 +10,7 @@ import { loadConfig } from '../../../src/runtime/built-ins.js';
 import { ErrorCodes, MediaUnavailableError } from '../../../src/errors/errors.js';
 import { isBlockedAddress, isLoopbackHost } from '../../../src/media/host-policy.js';
 import { createMediaLoader } from '../../../src/media/loader.js';
-import { runJob } from '../../../src/queues/job-runner.js';
+import { runJob } from '../../../src/queueing/job-runner.js';
 import { createProcessorDeps, redactor } from '../../../src/runtime/runtime.js';
 import { sampleJpeg } from '../../../src/simulator/sample-media.js';
 import { startSimulator, type Simulator } from '../../../src/simulator/server.js';

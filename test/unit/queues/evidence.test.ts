@@ -8,11 +8,11 @@ import type { JobPayload } from '../../../src/checks/types.js';
 import { ConnectionError, VendorRejectedError } from '../../../src/errors/errors.js';
 import { recordRefs } from '../../../src/media/refs.js';
 import type { MediaBlob } from '../../../src/media/types.js';
-import { CallTrail } from '../../../src/queues/call-trail.js';
+import { CallTrail } from '../../../src/records/call-trail.js';
 import { CheckRegistry } from '../../../src/checks/registry.js';
-import { runJob } from '../../../src/queues/job-runner.js';
+import { runJob } from '../../../src/queueing/job-runner.js';
 import { BUILT_INS } from '../../../src/runtime/built-ins.js';
-import { minimiseResponse } from '../../../src/queues/stored-response.js';
+import { minimiseResponse } from '../../../src/records/stored-response.js';
 import type { AttemptRow } from '../../../src/store/types.js';
 import { MemoryStore } from '../../helpers/memory-store.js';
 

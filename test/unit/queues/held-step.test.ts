@@ -7,10 +7,10 @@
 import { describe, expect, it } from 'vitest';
 import type { ProcessorDeps } from '../../../src/checks/processor.js';
 import type { JobPayload } from '../../../src/checks/types.js';
-import type { BatchHold } from '../../../src/queues/batch-budget.js';
-import { MemoryCallLedger } from '../../../src/queues/call-budget.js';
-import { runJob, type JobRunnerDeps } from '../../../src/queues/job-runner.js';
-import { HELD_MAX_MS } from '../../../src/queues/wait-steps.js';
+import type { BatchHold } from '../../../src/money/batch-budget.js';
+import { MemoryCallLedger } from '../../../src/money/call-budget.js';
+import { runJob, type JobRunnerDeps } from '../../../src/queueing/job-runner.js';
+import { HELD_MAX_MS } from '../../../src/queueing/wait-steps.js';
 import { BUILT_INS } from '../../../src/runtime/built-ins.js';
 import { MemoryStore } from '../../helpers/memory-store.js';
 

@@ -13,8 +13,8 @@ import {
   RateLimitedError,
   VendorRejectedError,
 } from '../../../src/errors/errors.js';
-import { MemoryCallLedger } from '../../../src/queues/call-budget.js';
-import { recordLostJob, runJob, type JobRunnerDeps } from '../../../src/queues/job-runner.js';
+import { MemoryCallLedger } from '../../../src/money/call-budget.js';
+import { recordLostJob, runJob, type JobRunnerDeps } from '../../../src/queueing/job-runner.js';
 import { MemoryStore } from '../../helpers/memory-store.js';
 import { createMockAgent } from '../vendors/helpers.js';
 

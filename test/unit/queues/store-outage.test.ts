@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { StoreOutage, type Pausable } from '../../../src/queues/store-outage.js';
+import { StoreOutage, type Pausable } from '../../../src/queueing/store-outage.js';
 
 class FakeWorker implements Pausable {
   pauses = 0;

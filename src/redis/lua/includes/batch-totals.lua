@@ -1,4 +1,4 @@
--- Prices and running totals of a batch's calls hash (`callsKey`; fields in src/queues/batch-budget.ts).
+-- Prices and running totals of a batch's calls hash (`callsKey`; fields in src/money/batch-budget.ts).
 -- `fallbackPrices`: (vendor, price) pairs of every vendor with the worker's prices (`''` for none),
 -- used only for a batch enqueued before batches kept their own prices.
 local function priceOf(vendor)

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { JobType, Queue } from 'bullmq';
 import type { JobPayload } from '../checks/types.js';
 import type { Vendor } from '../vendors/types.js';
-import type { BatchHold } from './batch-budget.js';
+import type { BatchHold } from '../money/batch-budget.js';
 
 /**
  * The one list of BullMQ states a job is not finished in (it will still run, or runs now). A job

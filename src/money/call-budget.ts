@@ -11,7 +11,7 @@ import type { Vendor } from '../vendors/types.js';
 import { BatchCancelledError, BatchHeldError, CallBudgetExhaustedError } from '../errors/errors.js';
 import type { CallHooks } from '../vendors/observer.js';
 import type { BatchHold, ChargeReply } from './batch-budget.js';
-import { digestArgs } from './call-trail.js';
+import { digestArgs } from '../records/call-trail.js';
 import { callDigest, sharedCall, type ReusedFrom, type SharedAnswers } from './dedupe.js';
 import type { MediaDigest } from '../checks/types.js';
 import { callCost } from '../errors/retry-policy.js';

@@ -24,7 +24,7 @@ import { createMediaProbe, type MediaProbe } from '../media/probe.js';
 import type { ResultStore } from '../store/types.js';
 import { producerCursorKey } from '../redis/keys.js';
 import { ChunkWriter, type ChunkCounts } from './chunk-writer.js';
-import { DryRunEstimator, type DryRunEstimate } from './estimate.js';
+import { DryRunEstimator, type DryRunEstimate } from '../money/estimate.js';
 import { admitJobs, fileFingerprint, ProducerCursor, type CursorRedis } from './producer-window.js';
 
 /** What {@link enqueueManifest} needs. Queues and store are injected (tests use a fresh prefix). */

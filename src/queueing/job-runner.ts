@@ -21,11 +21,11 @@ import {
 } from '../errors/errors.js';
 import { dispositionOf, retryDelay, type BackoffOptions } from '../errors/retry-policy.js';
 import type { ResultStore } from '../store/types.js';
-import { budgetHooks, budgetMessage, holdError, shareVendorCalls, type CallBudget, type Tally } from './call-budget.js';
+import { budgetHooks, budgetMessage, holdError, shareVendorCalls, type CallBudget, type Tally } from '../money/call-budget.js';
 import { recordRefs } from '../media/refs.js';
-import { CallTrail } from './call-trail.js';
-import { minimiseResponse, storedResponse } from './stored-response.js';
-import type { ReusedFrom } from './dedupe.js';
+import { CallTrail } from '../records/call-trail.js';
+import { minimiseResponse, storedResponse } from '../records/stored-response.js';
+import type { ReusedFrom } from '../money/dedupe.js';
 import { heldStep, unavailableStep, type HeldStep, type OutageDeps, type UnavailableStep } from './wait-steps.js';
 
 export interface JobRunnerDeps {
