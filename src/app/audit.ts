@@ -8,6 +8,7 @@ import { generateSigningKeys, keyFingerprint, readPrivateKey, readPublicKey, ver
 import { InvalidInputError } from '../errors/errors.js';
 import { finishedBatchChanges } from '../history/change-counts.js';
 import type { Runtime } from '../runtime/runtime.js';
+import type { RunSettings } from '../store/types.js';
 import { batchSummary, isFinished } from './batches.js';
 import { describeFsError, describeWriteError } from './fs-words.js';
 import { packageVersion } from './version.js';
@@ -34,7 +35,9 @@ export async function exportBatch(runtime: Runtime, batch: string, out: string, 
   try {
     await mkdir(temp, { recursive: true });
     const changes = isFinished(summary) ? ((await finishedBatchChanges(runtime.redis, runtime.config.prefix, runtime.store, runtime.checks, summary)) ?? null) : null;
-    const { config } = runtime;
+    // What the batch's calls were answered with, as the workers that made them recorded it: never
+    // this (exporting) process's configuration, which may point elsewhere.
+    const answeredBy = await runtime.store.runSettings(batch);
     const manifest = await writeBundle(
       temp,
       {
@@ -49,11 +52,7 @@ export async function exportBatch(runtime: Runtime, batch: string, out: string, 
         batch,
         rescreenVersion: packageVersion(),
         exportedAt: new Date().toISOString(),
-        settings: {
-          identifyMatchThreshold: config.identifyMatchThreshold,
-          vendorBaseUrls: Object.fromEntries(Object.values(config.vendors).map((v) => [v.name, v.baseUrl])),
-          maxResponseBytes: config.maxResponseBytes,
-        },
+        settings: { answeredBy, simulator: answeredBy.some((s) => s.simulator) },
         counts: { total: summary.total, recorded: summary.recorded, byStatus: summary.byStatus, byVerdict: summary.byVerdict, finished: isFinished(summary) },
       },
       key,
@@ -66,6 +65,39 @@ export async function exportBatch(runtime: Runtime, batch: string, out: string, 
     if (error instanceof InvalidInputError) throw error;
     throw new InvalidInputError(`cannot write the export to ${out}: ${await describeWriteError(dir, error)}`);
   }
+}
+
+/** Who answered: the part of a run-settings entry the words below need. */
+type Answerer = Pick<RunSettings, 'vendor' | 'baseUrl' | 'simulator'>;
+
+/**
+ * Who answered a batch's calls, in words (`status`, `verify`): `answered by the rescreen simulator at
+ * http://127.0.0.1:4010 (ooto), not by a vendor` or `answered by https://api.ooto.ai (ooto)`;
+ * undefined when no call was answered (or an export predates the record).
+ */
+export function describeAnsweredBy(entries: readonly Answerer[]): string | undefined {
+  const byPlace = new Map<string, { simulator: boolean; baseUrl: string; vendors: Set<string> }>();
+  for (const e of entries) {
+    const key = `${e.simulator}\n${e.baseUrl}`;
+    const place = byPlace.get(key) ?? { simulator: e.simulator, baseUrl: e.baseUrl, vendors: new Set<string>() };
+    place.vendors.add(e.vendor);
+    byPlace.set(key, place);
+  }
+  if (byPlace.size === 0) return undefined;
+  const places = [...byPlace.values()].map((p) => `${p.simulator ? 'the rescreen simulator at ' : ''}${p.baseUrl} (${[...p.vendors].join(', ')})`);
+  const simulated = entries.some((e) => e.simulator);
+  const real = entries.some((e) => !e.simulator);
+  return `answered by ${places.join(' and ')}${simulated ? (real ? ': partly simulated answers' : ', not by a vendor') : ''}`;
+}
+
+/** The run settings a manifest's `settings.answeredBy` lists (what `export` wrote); empty for an older export. */
+export function manifestAnsweredBy(manifest: BundleManifest): Answerer[] {
+  const list = manifest.settings.answeredBy;
+  if (!Array.isArray(list)) return [];
+  return list.filter(
+    (e): e is Answerer =>
+      typeof e === 'object' && e !== null && typeof (e as Answerer).vendor === 'string' && typeof (e as Answerer).baseUrl === 'string' && typeof (e as Answerer).simulator === 'boolean',
+  );
 }
 
 /** Checks an export folder against the public key (PEM file). @throws InvalidInputError for an unreadable key. */

@@ -19,7 +19,7 @@ import { envQuotas, type Runtime } from '../runtime/runtime.js';
 import { COUNT_ON_READ_MAX_LINES, finishedBatchChanges } from '../history/change-counts.js';
 import type { ChangeCounts } from '../history/changes.js';
 import { isBatchFinished as isFinished } from '../store/types.js';
-import type { BatchSummary } from '../store/types.js';
+import type { BatchSummary, RunSettingsEntry } from '../store/types.js';
 import { defaultBatchIdOf } from './batch-id.js';
 import type { BatchState } from './control.js';
 import { whyWaiting } from './waiting.js';
@@ -144,6 +144,8 @@ export interface BatchStatus {
   readonly waiting: readonly string[];
   /** What looks wrong: paid calls whose answers this store does not hold. */
   readonly warnings: readonly string[];
+  /** The settings the batch's answered calls ran with, as its workers recorded them (base URLs, simulator or not). */
+  readonly answeredBy: readonly RunSettingsEntry[];
 }
 
 /** @throws NotFoundError when there is no such batch. */
@@ -163,7 +165,8 @@ export async function batchStatus(runtime: Runtime, batch: string): Promise<Batc
   const pending = await pendingJobs(runtime);
   const waiting = finished ? [] : await whyWaiting(runtime, summary, state, budget, pending);
   const warnings = budgetWarnings(runtime, budget);
-  return { summary, finished, pending, quotas: await quotas(runtime), budget, state, waiting, warnings, ...(changes ? { changes } : {}) };
+  const answeredBy = await runtime.store.runSettings(batch);
+  return { summary, finished, pending, quotas: await quotas(runtime), budget, state, waiting, warnings, answeredBy, ...(changes ? { changes } : {}) };
 }
 
 /** Batches, newest first, with their summaries, and the quota state. */

@@ -84,6 +84,7 @@ export const ATTEMPT_CSV_COLUMNS = [
   'durationMs',
   'at',
   'worker',
+  'endpoint',
 ] as const;
 
 export type AttemptCsvRow = Record<(typeof ATTEMPT_CSV_COLUMNS)[number], string | number | null>;
@@ -102,5 +103,6 @@ export function attemptCsvRow(a: AttemptRow): AttemptCsvRow {
     durationMs: a.durationMs,
     at: a.at,
     worker: text(a.worker),
+    endpoint: a.endpoint === undefined || a.endpoint === null ? null : text(a.endpoint),
   };
 }

@@ -120,6 +120,8 @@ export async function copyStore(runtime: Runtime, url: string): Promise<CopySumm
       }
       await target.appendAttempts(rows);
       counts.attempts += rows.length;
+      // What the batch ran with, each first time kept (a second copy finds them there).
+      for (const entry of await source.runSettings(batch)) await target.recordRunSettings(batch, entry, entry.firstSeenAt);
       counts.batches += 1;
     }
   } finally {

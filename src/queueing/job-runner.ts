@@ -46,6 +46,10 @@ export interface JobRunnerDeps {
   readonly keepResponse?: 'full' | 'minimal';
   /** The attempt log's worker id; default `host:pid`. */
   readonly workerId?: string;
+  /** The origin (scheme, host, port) of the endpoint a vendor's calls go to, for the attempt log. */
+  readonly endpointOf?: (vendor: Vendor) => string | null;
+  /** Records that a call of the batch to the vendor got an answer under this worker's settings (the store's run settings). */
+  readonly recordRunSettings?: (batch: string, vendor: Vendor) => Promise<void>;
   /** Vendor calls per line over all attempts (RESCREEN_MAX_CALLS_PER_LINE); none when absent. */
   readonly callBudget?: CallBudget;
   /**
@@ -101,7 +105,7 @@ export async function runJob(input: JobAttempt, deps: JobRunnerDeps, signal?: Ab
   const run = payload.retry === true && existing ? existing.finishedAt : '';
   const line = { batch: payload.batch, line: payload.line, run, dedupe: payload.dedupe === true };
   // Every answered call goes to the attempt log; the bytes sent are digested for the record.
-  const trail = new CallTrail(payload, input.attempt, deps.workerId, deps.now);
+  const trail = new CallTrail(payload, input.attempt, deps.workerId, deps.now, deps.endpointOf);
   const observed = trail.observe(deps.depsFor(check.vendor), check.vendor);
   const shared = deps.callBudget?.shared;
   const processorDeps = shared !== undefined && payload.dedupe === true ? shareVendorCalls(observed, shared, line, tally, check.vendor) : observed;
@@ -112,11 +116,11 @@ export async function runJob(input: JobAttempt, deps: JobRunnerDeps, signal?: Ab
     // Names the check on every vendor call the processor makes (metrics labels), with the job's hooks.
     outcome = await withCallContext(payload.check, () => check.processor(payload, processorDeps, signal), hooks);
   } catch (error) {
-    await trail.flush(deps.store);
+    await flushTrail(trail, deps, payload.batch, check.vendor);
     tally.media = trail.media ?? tally.reusedMedia;
     return decideOnError(input, error, deps, tally);
   }
-  await trail.flush(deps.store);
+  await flushTrail(trail, deps, payload.batch, check.vendor);
   tally.media = trail.media ?? tally.reusedMedia;
   const record = baseRecord(payload, input.attempt, deps, {
     status: 'completed',
@@ -131,6 +135,12 @@ export async function runJob(input: JobAttempt, deps: JobRunnerDeps, signal?: Ab
   await deps.store.put(record);
   await deps.onRecorded?.(record, null);
   return { kind: 'recorded', record };
+}
+
+/** The job's attempt rows to the log and, when a call was answered, the settings it was answered under. */
+async function flushTrail(trail: CallTrail, deps: JobRunnerDeps, batch: string, vendor: Vendor): Promise<void> {
+  const answered = await trail.flush(deps.store);
+  if (answered > 0) await deps.recordRunSettings?.(batch, vendor);
 }
 
 /** The call counts of a job, and the media its latest call sent. */

@@ -1,6 +1,7 @@
 /**
  * The evidence of one job's vendor calls: every call that got an HTTP answer becomes an attempt-log
- * row (transaction id / Request-Id, status, engine code, duration, attempt, time, worker), and the
+ * row (transaction id / Request-Id, status, engine code, duration, attempt, time, worker, the origin
+ * that answered), and the
  * bytes each call sent are digested (sha256, size, sniffed type) for the record. The vendor clients
  * are wrapped generically: every method of every vendor client in the registry's list, whatever its
  * name, and every MediaBlob among its arguments.
@@ -50,6 +51,8 @@ export class CallTrail {
     private readonly attempt: number,
     private readonly worker: string = WORKER_ID,
     private readonly now: () => Date = () => new Date(),
+    /** The origin of the endpoint a vendor's calls go to (never a path, query or credential). */
+    private readonly endpointOf?: (vendor: string) => string | null,
   ) {}
 
   /** The processor dependencies with every call of the vendor's client (every method but `close`) observed. */
@@ -88,16 +91,19 @@ export class CallTrail {
         durationMs: Math.round(performance.now() - started),
         at: this.now().toISOString(),
         worker: this.worker,
+        ...(this.endpointOf ? { endpoint: this.endpointOf(vendor) } : {}),
       });
     }
     if (!outcome.ok) throw outcome.error;
     return outcome.value;
   }
 
-  /** Appends the rows gathered so far to the store's attempt log (before the record is written). */
-  async flush(store: Pick<ResultStore, 'appendAttempts'>): Promise<void> {
-    if (this.rows.length === 0) return;
-    await store.appendAttempts(this.rows.splice(0));
+  /** Appends the rows gathered so far to the store's attempt log (before the record is written); how many. */
+  async flush(store: Pick<ResultStore, 'appendAttempts'>): Promise<number> {
+    if (this.rows.length === 0) return 0;
+    const rows = this.rows.splice(0);
+    await store.appendAttempts(rows);
+    return rows.length;
   }
 
   /** `{media}` for the record, when a call sent media. */

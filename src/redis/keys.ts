@@ -79,6 +79,15 @@ export function attemptsKey(prefix: string, batch: string): string {
   return `${batchRoot(prefix, batch)}attempts`;
 }
 
+/**
+ * HASH `…:batch:<batch>:settings`: the settings the batch's calls were answered with, field = the
+ * settings' hash, value = the RunSettingsEntry JSON (HSETNX: the first stays). Written by
+ * src/store/redis-attempt-log.ts; removed by `purge`.
+ */
+export function runSettingsKey(prefix: string, batch: string): string {
+  return `${batchRoot(prefix, batch)}settings`;
+}
+
 /** HASH `…:store:tx`: transactionId → `batch\nline` ({@link recordMember}) of the last record that carried it. Written by the put script. */
 export function txKey(prefix: string): string {
   return `${storeRoot(prefix)}tx`;

@@ -31,6 +31,11 @@ import type { CallLedger } from '../money/call-budget.js';
 import type { ResultStore } from '../store/types.js';
 import { openStore, recordTerms } from './store.js';
 import { confirmSimulatorCredentials } from './simulator-credentials.js';
+import { RunSettingsRecorder } from '../records/run-settings.js';
+import { originOf, publicBaseUrl, type RunSettings } from '../store/run-settings.js';
+import { isLoopbackHost } from '../config/hosts.js';
+import { packageVersion } from '../config/version.js';
+import { answersAsSimulator } from '../simulator/identity.js';
 import type { VendorClient, VendorDefinition } from '../vendors/definition.js';
 import { BUILT_INS, type Registries } from './built-ins.js';
 
@@ -112,6 +117,25 @@ export async function openRuntime(given: Config, log: Logger, registries: Regist
 /** Removes every configured secret (and GLAIR's Basic form of them) from free text, as whole tokens (config/redact.ts). */
 export function redactor(config: Config): (text: string) => string {
   return configRedactor(config);
+}
+
+/**
+ * The settings this process answers a vendor's calls with. `simulator`: the base URL is a loopback
+ * address that answers as the rescreen simulator (asked once: one GET without credentials).
+ */
+async function describeRunSettings(config: Config, vendor: Vendor): Promise<RunSettings> {
+  const baseUrl = config.vendors[vendor]?.baseUrl ?? '';
+  const origin = originOf(baseUrl);
+  const simulator = origin !== null && isLoopbackHost(new URL(origin).hostname) && (await answersAsSimulator(baseUrl));
+  return {
+    rescreenVersion: packageVersion(),
+    vendor,
+    baseUrl: publicBaseUrl(baseUrl),
+    simulator,
+    identifyMatchThreshold: config.identifyMatchThreshold,
+    keepResponse: config.keepResponse,
+    maxResponseBytes: config.maxResponseBytes,
+  };
 }
 
 /** Delay after a 429 that came without Retry-After (GLAIR sends none): doubled per consecutive pause. */
@@ -221,6 +245,7 @@ export function startWorkers(
     },
   });
   const guard = new FailureRateGuard(runtime.redis, config.prefix, log);
+  const runSettings = new RunSettingsRecorder(store, (vendor) => describeRunSettings(config, vendor));
   const pool = new WorkerPool({
     redisUrl: config.redisUrl,
     prefix: config.prefix,
@@ -239,6 +264,9 @@ export function startWorkers(
       redact: redactor(config),
       maxResponseBytes: config.maxResponseBytes,
       keepResponse: config.keepResponse,
+      // What answered each call, and what the batch ran with: the evidence exports take (not the exporter's config).
+      endpointOf: (vendor) => originOf(config.vendors[vendor]?.baseUrl ?? ''),
+      recordRunSettings: (batch, vendor) => runSettings.record(batch, vendor),
       callBudget: {
         ledger: runtime.callLedger,
         maxCallsPerLine: config.worker.maxCallsPerLine,

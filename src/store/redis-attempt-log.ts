@@ -4,8 +4,9 @@
  * atomically with it, as a put's do.
  */
 import type { Redis } from 'ioredis';
-import { attemptSubjectKey, attemptsKey, attemptTxKey, batchesKey, batchKeys, callsKey, recordMember, subjectKey, txKey } from '../redis/keys.js';
+import { attemptSubjectKey, attemptsKey, attemptTxKey, batchesKey, batchKeys, callsKey, recordMember, runSettingsKey, subjectKey, txKey } from '../redis/keys.js';
 import { scripts } from '../redis/scripts.js';
+import { compareRunSettings, runSettingsEntry, type RunSettings, type RunSettingsEntry } from './run-settings.js';
 import type { AttemptRow, EraseCounts, PurgeCounts } from './types.js';
 
 export class RedisAttemptLog {
@@ -115,11 +116,21 @@ export class RedisAttemptLog {
         await pipeline.exec();
       } while (cursor !== '0');
       counts.attempts += await this.dropRows(batch, () => true);
-      await this.redis.del(keys.records, keys.idx, keys.meta, attemptsKey(this.prefix, batch), callsKey(this.prefix, batch));
+      await this.redis.del(keys.records, keys.idx, keys.meta, attemptsKey(this.prefix, batch), callsKey(this.prefix, batch), runSettingsKey(this.prefix, batch));
       await this.redis.zrem(batchesKey(this.prefix), batch);
       counts.batches += 1;
     }
     return counts;
+  }
+
+  async recordRunSettings(batch: string, settings: RunSettings, at: string): Promise<boolean> {
+    const entry = runSettingsEntry(settings, at);
+    return (await this.redis.hsetnx(runSettingsKey(this.prefix, batch), entry.hash, JSON.stringify(entry))) === 1;
+  }
+
+  async runSettings(batch: string): Promise<RunSettingsEntry[]> {
+    const all = await this.redis.hvals(runSettingsKey(this.prefix, batch));
+    return all.map((json) => JSON.parse(json) as RunSettingsEntry).sort(compareRunSettings);
   }
 
   private async hdelIf(key: string, field: string, value: string): Promise<void> {

@@ -18,6 +18,8 @@ import {
   type PutResult,
   type ResultStore,
   type ResultStoreOptions,
+  type RunSettings,
+  type RunSettingsEntry,
 } from './types.js';
 
 /** Kept for importers of the old location. */
@@ -243,6 +245,14 @@ export class RedisResultStore implements ResultStore {
 
   purgeFinishedBefore(before: Date): Promise<PurgeCounts> {
     return this.log.purgeFinishedBefore(before);
+  }
+
+  recordRunSettings(batch: string, settings: RunSettings, at: string): Promise<boolean> {
+    return this.log.recordRunSettings(batch, settings, at);
+  }
+
+  runSettings(batch: string): Promise<RunSettingsEntry[]> {
+    return this.log.runSettings(batch);
   }
 
   /** Newest first (by createdAt); at most `limit` ids (default {@link DEFAULT_BATCH_LIST_LIMIT}). */

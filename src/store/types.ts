@@ -5,6 +5,9 @@
  * conformance suite (test/integration/store/conformance.ts, `describeResultStore`).
  */
 import type { RecordStatus, ResultRecord, StoppedBy, Verdict } from '../checks/types.js';
+import type { RunSettings, RunSettingsEntry } from './run-settings.js';
+
+export type { RunSettings, RunSettingsEntry } from './run-settings.js';
 
 /** Failed records of one cause and one limit that ended their retries (`status` shows them). */
 export interface FailureCount {
@@ -113,6 +116,11 @@ export interface AttemptRow {
   readonly at: string;
   /** `host:pid` of the worker process. */
   readonly worker: string;
+  /**
+   * The origin (scheme, host, port) of the endpoint that answered, e.g. `https://api.ooto.ai` or
+   * `http://127.0.0.1:4010`: never a path, query string or credential. Absent in rows written before it existed.
+   */
+  readonly endpoint?: string | null;
 }
 
 /** What `forgetSubject` erased. */
@@ -138,8 +146,17 @@ export interface AttemptLog {
   attemptByTransactionId(transactionId: string): Promise<AttemptRow | null>;
   /** Erases every record and attempt row of a subject (counts move as for a removed record). */
   forgetSubject(subject: string): Promise<EraseCounts>;
-  /** Drops whole batches (records, attempts, indexes, summary) whose `finishedAt` is before `before`. */
+  /** Drops whole batches (records, attempts, run settings, indexes, summary) whose `finishedAt` is before `before`. */
   purgeFinishedBefore(before: Date): Promise<PurgeCounts>;
+  /**
+   * Records that calls of `batch` were answered under `settings` (what the worker that made them
+   * had). Stored once per (batch, hash of the settings: ./run-settings.ts `runSettingsHash`): a second call with equal
+   * settings, from any process, changes nothing (the first `at` stays). True when this call stored them.
+   * A batch need not exist yet; `purgeFinishedBefore` drops them with their batch, `forgetSubject` does not.
+   */
+  recordRunSettings(batch: string, settings: RunSettings, at: string): Promise<boolean>;
+  /** The batch's run settings, oldest `firstSeenAt` first (ties by hash); empty for none. */
+  runSettings(batch: string): Promise<RunSettingsEntry[]>;
 }
 
 /** Default `limit` of `bySubject`. */

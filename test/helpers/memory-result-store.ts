@@ -1,5 +1,6 @@
 /** An in-memory ResultStore for tests only (it passes the conformance suite, test/integration/store/conformance.ts). */
 import { RECORD_STATUSES, VERDICTS, type RecordStatus, type ResultRecord, type Verdict } from '../../src/checks/types.js';
+import { compareRunSettings, runSettingsEntry, type RunSettings, type RunSettingsEntry } from '../../src/store/run-settings.js';
 import { assertRecord, bumpFailure as bump, failureKey, failuresOf, parseRecord } from '../../src/store/records.js';
 import {
   DEFAULT_BATCH_LIST_LIMIT,
@@ -56,6 +57,8 @@ export class MemoryStoreData {
   readonly subjects = new Map<string, Map<string, { where: Where; score: number }>>();
   /** batch → its attempt log, in append order (JSON, as stored elsewhere). */
   readonly attempts = new Map<string, string[]>();
+  /** batch → settings hash → its entry. */
+  readonly runSettings = new Map<string, Map<string, RunSettingsEntry>>();
 }
 
 /** Options of {@link MemoryResultStore}. */
@@ -275,6 +278,19 @@ export class MemoryResultStore implements ResultStore {
     return Promise.resolve(found);
   }
 
+  recordRunSettings(batch: string, settings: RunSettings, at: string): Promise<boolean> {
+    const entry = runSettingsEntry(settings, at);
+    const known = this.data.runSettings.get(batch) ?? new Map<string, RunSettingsEntry>();
+    this.data.runSettings.set(batch, known);
+    if (known.has(entry.hash)) return Promise.resolve(false);
+    known.set(entry.hash, entry);
+    return Promise.resolve(true);
+  }
+
+  runSettings(batch: string): Promise<RunSettingsEntry[]> {
+    return Promise.resolve([...(this.data.runSettings.get(batch)?.values() ?? [])].sort(compareRunSettings));
+  }
+
   forgetSubject(subject: string): Promise<EraseCounts> {
     if (subject === '') return Promise.resolve({ records: 0, attempts: 0 });
     let records = 0;
@@ -317,6 +333,7 @@ export class MemoryResultStore implements ResultStore {
       }
       counts.attempts += this.data.attempts.get(batch)?.length ?? 0;
       this.data.attempts.delete(batch);
+      this.data.runSettings.delete(batch);
       this.data.batches.delete(batch);
       counts.batches += 1;
     }

@@ -1,6 +1,6 @@
 /** `rescreen export | verify | keygen`: evidence an auditor accepts (README: Exports for audit). */
 import type { Command } from 'commander';
-import { exportBatch, makeSigningKeys, verifyExport } from '../../app/index.js';
+import { describeAnsweredBy, exportBatch, makeSigningKeys, manifestAnsweredBy, verifyExport } from '../../app/index.js';
 import { ExitCode } from '../cli-error.js';
 import { withRuntime } from '../context.js';
 
@@ -17,7 +17,8 @@ export function registerAuditCommands(program: Command, setExit: (code: number) 
         const result = await exportBatch(runtime, batch, opts.out, { unsigned: opts.unsigned === true });
         const records = result.manifest.files.find((f) => f.name === 'records.jsonl')?.lines ?? 0;
         const by = result.manifest.publicKeySha256 === null ? 'unsigned' : `signed by key ${result.manifest.publicKeySha256.slice(0, 16)}`;
-        process.stdout.write(`exported batch ${batch}: ${records} records, ${result.manifest.files.length} files and the manifest in ${result.dir} (${by})\n`);
+        const answered = describeAnsweredBy(manifestAnsweredBy(result.manifest));
+        process.stdout.write(`exported batch ${batch}: ${records} records, ${result.manifest.files.length} files and the manifest in ${result.dir} (${by})${answered ? `; ${answered}` : ''}\n`);
       });
     });
 
@@ -31,8 +32,9 @@ export function registerAuditCommands(program: Command, setExit: (code: number) 
       if (result.ok) {
         const m = result.manifest;
         const records = m.files.find((f) => f.name === 'records.jsonl')?.lines ?? 0;
+        const answered = describeAnsweredBy(manifestAnsweredBy(m));
         process.stdout.write(
-          `OK: batch ${m.batch}, ${records} records, exported ${m.exportedAt} by rescreen ${m.rescreenVersion}, signed by key ${m.publicKeySha256?.slice(0, 16) ?? '?'}; every file and line as signed\n`,
+          `OK: batch ${m.batch}, ${records} records, exported ${m.exportedAt} by rescreen ${m.rescreenVersion}, signed by key ${m.publicKeySha256?.slice(0, 16) ?? '?'}; every file and line as signed${answered ? `; ${answered}` : ''}\n`,
         );
         setExit(ExitCode.OK);
         return;

@@ -8,6 +8,7 @@ import {
   batchRecords,
   batchStatus,
   batchSummary,
+  describeAnsweredBy,
   csvColumns,
   csvRow,
   describeBudget,
@@ -54,6 +55,8 @@ export async function status(runtime: Runtime, batch: string, options: { watch?:
   process.stdout.write(`${formatSummary(now.summary, now.pending)}\n`);
   for (const reason of now.waiting) process.stdout.write(`waiting: ${reason}\n`);
   for (const warning of now.warnings) process.stdout.write(`warning: ${warning}\n`);
+  const answered = describeAnsweredBy(now.answeredBy);
+  if (answered !== undefined) process.stdout.write(`${answered}\n`);
   if (now.budget.totalPaidCalls > 0 || now.budget.maxCalls !== null || now.budget.maxSpend !== null) {
     process.stdout.write(`${describeBudget(now.budget)}\n`);
   }

@@ -38,6 +38,7 @@ export async function purgeFinishedBefore(pool: pg.Pool, before: Date): Promise<
     const attempts = await client.query('DELETE FROM attempts WHERE batch = ANY($1::text[])', [names]);
     await client.query('DELETE FROM tx WHERE batch = ANY($1::text[])', [names]);
     await client.query('DELETE FROM line_calls WHERE batch = ANY($1::text[])', [names]);
+    await client.query('DELETE FROM run_settings WHERE batch = ANY($1::text[])', [names]);
     await client.query('DELETE FROM batches WHERE batch = ANY($1::text[])', [names]);
     return { batches: names.length, records: records.rowCount ?? 0, attempts: attempts.rowCount ?? 0 };
   });

@@ -11,6 +11,7 @@ import type pg from 'pg';
 import { RECORD_STATUSES, VERDICTS, type RecordStatus, type ResultRecord, type Verdict } from '../../checks/types.js';
 import { assertRecord, failureKey, failuresOf } from '../records.js';
 import { forgetSubject, purgeFinishedBefore } from './pg-erasure.js';
+import { compareRunSettings, runSettingsEntry, type RunSettings, type RunSettingsEntry } from '../run-settings.js';
 import {
   DEFAULT_BATCH_LIST_LIMIT,
   DEFAULT_SUBJECT_LIMIT,
@@ -316,6 +317,20 @@ export class PgResultStore implements ResultStore {
       transactionId,
     ]);
     return rows[0]?.row ?? null;
+  }
+
+  async recordRunSettings(batch: string, settings: RunSettings, at: string): Promise<boolean> {
+    const entry = runSettingsEntry(settings, at);
+    const { rowCount } = await this.pool.query(
+      'INSERT INTO run_settings (batch, hash, settings, first_seen_at) VALUES ($1, $2, $3, $4) ON CONFLICT (batch, hash) DO NOTHING',
+      [batch, entry.hash, JSON.stringify(entry), at],
+    );
+    return rowCount === 1;
+  }
+
+  async runSettings(batch: string): Promise<RunSettingsEntry[]> {
+    const { rows } = await this.pool.query<{ settings: RunSettingsEntry }>('SELECT settings FROM run_settings WHERE batch = $1', [batch]);
+    return rows.map((r) => r.settings).sort(compareRunSettings);
   }
 
   forgetSubject(subject: string): Promise<EraseCounts> {

@@ -2,24 +2,31 @@
  * Evidence an auditor accepts: `rescreen export` signs a batch's records with Ed25519 and
  * `rescreen verify` names the first altered file and line, whatever was tampered with.
  */
-import { cp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleJpeg } from '../../../src/simulator/sample-media.js';
 import { runCli } from '../../helpers/cli.js';
 import { createHarness, type Harness } from '../../helpers/pipeline.js';
+import { startVendorStandIn } from '../../helpers/vendor-stand-in.js';
+
+/** Every vendor credential the harness sets. */
+const CREDENTIAL_VARS = ['OOTO_APP_ID', 'OOTO_APP_KEY', 'GLAIR_USERNAME', 'GLAIR_PASSWORD', 'GLAIR_API_KEY'];
 
 let h: Harness;
 let env: Record<string, string>;
 let bundle: string;
+let runLogs: string;
 
 beforeAll(async () => {
   h = await createHarness('audit');
   for (let i = 1; i <= 4; i++) await h.file(`p${i}.jpg`, sampleJpeg({ seed: i, directives: i % 2 === 0 ? 'fake' : 'genuine' }));
   const lines = Array.from({ length: 30 }, (_, i) => ({ ref: `p${(i % 4) + 1}.jpg`, check: 'ooto-deepfake', subject: `c${i + 1}` }));
   const manifest = await h.manifest('audit.jsonl', [...lines, { ref: 'p1.jpg', check: 'nope' }]);
-  const run = await runCli(['run', manifest, '--batch', 'audit-1'], h.env);
+  // Every log line the run writes, at debug: the credentials are set and must appear nowhere.
+  const run = await runCli(['run', manifest, '--batch', 'audit-1'], { ...h.env, LOG_LEVEL: 'debug' });
   expect(run.code, run.stderr).toBe(0);
+  runLogs = run.stdout + run.stderr;
 
   const keygen = await runCli(['keygen', '--out', join(h.dir, 'signing.pem')], h.env);
   expect(keygen.code, keygen.stderr).toBe(0);
@@ -28,7 +35,9 @@ beforeAll(async () => {
   bundle = join(h.dir, 'export');
   const exported = await runCli(['export', 'audit-1', '--out', bundle], env);
   expect(exported.code, exported.stderr).toBe(0);
-  expect(exported.stdout).toMatch(/^exported batch audit-1: 31 records, 5 files and the manifest in .*export \(signed by key [0-9a-f]{16}\)\n$/);
+  expect(exported.stdout).toMatch(
+    /^exported batch audit-1: 31 records, 5 files and the manifest in .*export \(signed by key [0-9a-f]{16}\); answered by the rescreen simulator at http:\/\/127\.0\.0\.1:\d+ \(ooto\), not by a vendor\n$/,
+  );
 }, 90_000);
 afterAll(async () => {
   await h.close();
@@ -47,19 +56,76 @@ describe('export and verify', () => {
   it('an untouched export verifies, and holds every record, its line hashes, the summary and a signed manifest', async () => {
     const ok = await runCli(['verify', bundle, '--public-key', pub()], h.env);
     expect(ok.code, ok.stderr).toBe(0);
-    expect(ok.stdout).toMatch(/^OK: batch audit-1, 31 records, exported \S+ by rescreen \S+, signed by key [0-9a-f]{16}; every file and line as signed\n$/);
+    expect(ok.stdout).toMatch(
+      /^OK: batch audit-1, 31 records, exported \S+ by rescreen \S+, signed by key [0-9a-f]{16}; every file and line as signed; answered by the rescreen simulator at http:\/\/127\.0\.0\.1:\d+ \(ooto\), not by a vendor\n$/,
+    );
     const manifest = JSON.parse(await readFile(join(bundle, 'manifest.json'), 'utf8')) as { files: { name: string }[]; settings: object; counts: object };
     expect(manifest.files.map((f) => f.name)).toEqual(['records.jsonl', 'records.jsonl.lines', 'attempts.jsonl', 'attempts.jsonl.lines', 'summary.json']);
     // The attempt log: one row per answered call (30 lines sent, one call each).
     expect((await readFile(join(bundle, 'attempts.jsonl'), 'utf8')).trim().split('\n')).toHaveLength(30);
-    expect(manifest.settings).toMatchObject({ identifyMatchThreshold: 0.75 });
+    // What the batch ran with, as its workers recorded it: the simulator, not the vendors' URLs.
+    expect(manifest.settings).toEqual({
+      simulator: true,
+      answeredBy: [
+        {
+          rescreenVersion: expect.any(String),
+          vendor: 'ooto',
+          baseUrl: h.env.OOTO_BASE_URL,
+          simulator: true,
+          identifyMatchThreshold: 0.75,
+          keepResponse: 'minimal',
+          maxResponseBytes: 65_536,
+          hash: expect.stringMatching(/^[0-9a-f]{16}$/),
+          firstSeenAt: expect.any(String),
+        },
+      ],
+    });
+    // Each attempt row names the origin that answered it.
+    const rows = (await readFile(join(bundle, 'attempts.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { endpoint: string });
+    expect(new Set(rows.map((r) => r.endpoint))).toEqual(new Set([new URL(h.env.OOTO_BASE_URL!).origin]));
     expect(manifest.counts).toMatchObject({ total: 31, byStatus: { completed: 30, failed: 1 } });
-    // No secret of ours in the bundle: neither the vendor credentials nor the signing key.
+    // No secret of ours in the bundle (any file) nor in the run's logs: no vendor credential, not the signing key.
     const key = await readFile(join(h.dir, 'signing.pem'), 'utf8');
-    for (const name of ['records.jsonl', 'summary.json', 'manifest.json']) {
+    const secrets = [key.split('\n')[1]!, ...CREDENTIAL_VARS.map((v) => h.env[v]!)];
+    for (const name of await readdir(bundle)) {
       const text = await readFile(join(bundle, name), 'utf8');
-      expect(text).not.toContain(key.split('\n')[1]);
-      expect(text).not.toContain(h.env.OOTO_APP_KEY);
+      for (const secret of secrets) expect(text, name).not.toContain(secret);
+    }
+    expect(runLogs).toMatch(/debug|"level":20|DEBUG/i);
+    for (const secret of secrets) expect(runLogs).not.toContain(secret);
+  });
+
+  it('says what the batch ran with, not what the exporting process is configured with', async () => {
+    const elsewhere = join(h.dir, 'export-elsewhere');
+    const exported = await runCli(['export', 'audit-1', '--out', elsewhere, '--unsigned'], { ...h.env, OOTO_BASE_URL: 'https://api.ooto.example', IDENTIFY_MATCH_THRESHOLD: '0.9' });
+    expect(exported.code, exported.stderr).toBe(0);
+    const manifest = JSON.parse(await readFile(join(elsewhere, 'manifest.json'), 'utf8')) as { settings: { answeredBy: { baseUrl: string; identifyMatchThreshold: number }[] } };
+    expect(manifest.settings.answeredBy.map((s) => [s.baseUrl, s.identifyMatchThreshold])).toEqual([[h.env.OOTO_BASE_URL, 0.75]]);
+    const status = await runCli(['status', 'audit-1'], h.env);
+    expect(status.stdout).toMatch(/^answered by the rescreen simulator at http:\/\/127\.0\.0\.1:\d+ \(ooto\), not by a vendor$/m);
+  });
+
+  it('a batch answered at a configured base URL that is not the simulator names that URL, and no credential', async () => {
+    const standIn = await startVendorStandIn();
+    try {
+      await h.file('v.jpg', sampleJpeg({ seed: 9 }));
+      const manifest = await h.manifest('vendor.jsonl', [{ ref: 'v.jpg', check: 'ooto-deepfake', subject: 'v1' }]);
+      const vendorEnv = { ...h.env, OOTO_BASE_URL: standIn.url, LOG_LEVEL: 'debug' };
+      const run = await runCli(['run', manifest, '--batch', 'audit-vendor'], vendorEnv);
+      expect(run.code, run.stderr).toBe(0);
+      const out = join(h.dir, 'export-vendor');
+      const exported = await runCli(['export', 'audit-vendor', '--out', out], { ...env, LOG_LEVEL: 'debug' });
+      expect(exported.code, exported.stderr).toBe(0);
+      expect(exported.stdout).toMatch(new RegExp(`; answered by ${standIn.url.replace(/\./g, '\\.')} \\(ooto\\)\\n$`));
+      const manifest2 = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as { settings: { simulator: boolean; answeredBy: { baseUrl: string; simulator: boolean }[] } };
+      expect(manifest2.settings.simulator).toBe(false);
+      expect(manifest2.settings.answeredBy).toMatchObject([{ baseUrl: standIn.url, simulator: false }]);
+      const ok = await runCli(['verify', out, '--public-key', pub()], h.env);
+      expect(ok.stdout).toMatch(new RegExp(`every file and line as signed; answered by ${standIn.url.replace(/\./g, '\\.')} \\(ooto\\)\\n$`));
+      const texts = [run.stdout, run.stderr, exported.stdout, exported.stderr, ...(await Promise.all((await readdir(out)).map((f) => readFile(join(out, f), 'utf8'))))];
+      for (const secret of CREDENTIAL_VARS.map((v) => h.env[v]!)) for (const text of texts) expect(text).not.toContain(secret);
+    } finally {
+      await standIn.close();
     }
   });
 

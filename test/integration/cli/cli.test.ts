@@ -3,8 +3,11 @@
  * the simulator.
  */
 import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sampleJpeg, sampleMp4, samplePng } from '../../../src/simulator/sample-media.js';
+import { SIM_CREDENTIALS } from '../../../src/simulator/server.js';
 import { runCli } from '../../helpers/cli.js';
 import { createHarness, type Harness } from '../../helpers/pipeline.js';
 import { redisUrl } from '../../helpers/redis.js';
@@ -170,5 +173,21 @@ describe('rescreen CLI', () => {
     const folder = /sample media and manifest in (\S+)/.exec(demo.stdout)?.[1];
     expect(folder).toMatch(/rescreen-demo-/);
     expect(existsSync(folder!)).toBe(false);
+    // Its export says who answered: the simulator at 127.0.0.1, whatever the exporting process is configured with.
+    const batch = /results (demo-\S+)/.exec(demo.stdout)?.[1];
+    expect(batch).toBeDefined();
+    const out = join(h.dir, 'demo-export');
+    const secrets = { OOTO_APP_ID: 'exporter-app-id-1234', OOTO_APP_KEY: 'exporter-app-key-5678', GLAIR_PASSWORD: 'exporter-glair-pw-9012' };
+    const exported = await runCli(['export', batch!, '--out', out, '--unsigned'], { REDIS_URL: redisUrl(), RESCREEN_PREFIX: `${h.prefix}-demo`, OOTO_BASE_URL: 'https://api.ooto.example', ...secrets });
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stdout).toMatch(/; answered by the rescreen simulator at http:\/\/127\.0\.0\.1:\d+ \((ooto, glair|glair, ooto)\), not by a vendor\n$/);
+    const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as { settings: { simulator: boolean; answeredBy: { vendor: string; baseUrl: string; simulator: boolean }[] } };
+    expect(manifest.settings.simulator).toBe(true);
+    expect(manifest.settings.answeredBy.map((s) => s.vendor).sort()).toEqual(['glair', 'ooto']);
+    for (const s of manifest.settings.answeredBy) expect(s).toMatchObject({ baseUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), simulator: true });
+    for (const name of await readdir(out)) {
+      const text = await readFile(join(out, name), 'utf8');
+      for (const secret of [...Object.values(secrets), ...Object.values(SIM_CREDENTIALS.ooto), ...Object.values(SIM_CREDENTIALS.glair)]) expect(text, name).not.toContain(secret);
+    }
   });
 });

@@ -77,7 +77,7 @@ describe.each(STORE_KINDS)('rescreen retry (%s store)', (store) => {
     expect(firstTx).toMatch(/\S/);
     expect(secondTx).not.toBe(firstTx);
     expect(all[4]?.transactionId).toBe(secondTx);
-    expect(line5[0]).toMatchObject({ vendor: 'glair', check: 'glair-video', attempt: 1, subject: 'five', worker: expect.stringMatching(/:\d+$/) });
+    expect(line5[0]).toMatchObject({ vendor: 'glair', check: 'glair-video', attempt: 1, subject: 'five', worker: expect.stringMatching(/:\d+$/), endpoint: new URL(h.env.GLAIR_BASE_URL!).origin });
     const found = await runCli(['result', firstTx!], h.env);
     expect(found.code, found.stderr).toBe(0);
     expect(JSON.parse(found.stdout)).toMatchObject({ batch: 'r1', line: 5, status: 'completed', transactionId: secondTx });
@@ -87,7 +87,9 @@ describe.each(STORE_KINDS)('rescreen retry (%s store)', (store) => {
     // What was screened: the exact bytes sent.
     expect(all[0]?.media).toEqual([{ sha256: sha256(a), bytes: a.length, type: 'image/jpeg' }]);
     const csv = (await runCli(['results', 'r1', '--attempts', '--format', 'csv'], h.env)).stdout.trim().split('\n');
-    expect(csv[0]).toBe('batch,line,subject,check,vendor,attempt,transactionId,httpStatus,code,durationMs,at,worker');
+    expect(csv[0]).toBe('batch,line,subject,check,vendor,attempt,transactionId,httpStatus,code,durationMs,at,worker,endpoint');
+    // Each row names the origin that answered: the simulator's, no path.
+    expect(csv[1]).toMatch(/,http:\/\/127\.0\.0\.1:\d+$/);
     expect(csv).toHaveLength(log.length + 1);
   });
 });

@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ResultRecord } from '../../../src/checks/types.js';
+import { runSettingsHash, type RunSettings } from '../../../src/store/run-settings.js';
 import type { AttemptRow, BatchWrite, ResultStore, ResultStoreOptions } from '../../../src/store/types.js';
 
 /** One backend's data, for one test. */
@@ -478,7 +479,7 @@ export function describeResultStore(name: string, makeBackend: () => StoreBacken
     });
     describe('the attempt log', () => {
       it('appends rows, never replaces one, and finds a row by any transaction id', async () => {
-        const first = attempt({ batch: 'a', line: 1, transactionId: 'tx-1', httpStatus: 500, code: 'HTTP_500' });
+        const first = attempt({ batch: 'a', line: 1, transactionId: 'tx-1', httpStatus: 500, code: 'HTTP_500', endpoint: 'http://127.0.0.1:4010' });
         const second = attempt({ batch: 'a', line: 1, attempt: 2, transactionId: 'tx-2' });
         await store.appendAttempts([first]);
         await store.appendAttempts([second, attempt({ batch: 'a', line: 2, transactionId: null, httpStatus: 429, code: 'HTTP_429' })]);
@@ -502,6 +503,54 @@ export function describeResultStore(name: string, makeBackend: () => StoreBacken
         const rows = Array.from({ length: 30 }, (_, i) => attempt({ batch: 'long', line: (i % 5) + 1, attempt: i + 1 }));
         await store.appendAttempts(rows);
         expect((await collect(small.streamAttempts('long'))).map((r) => r.attempt)).toEqual(rows.map((r) => r.attempt));
+      });
+    });
+
+    describe('run settings', () => {
+      const sim: RunSettings = {
+        rescreenVersion: '1.2.3',
+        vendor: 'ooto',
+        baseUrl: 'http://127.0.0.1:4010',
+        simulator: true,
+        identifyMatchThreshold: 0.75,
+        keepResponse: 'minimal',
+        maxResponseBytes: 65_536,
+      };
+      const real: RunSettings = { ...sim, baseUrl: 'https://api.ooto.example', simulator: false };
+
+      it('keeps each distinct configuration once per batch, the first time it was seen, oldest first', async () => {
+        expect(await store.runSettings('s')).toEqual([]);
+        expect(await store.recordRunSettings('s', real, '2024-05-01T10:00:02.000Z')).toBe(true);
+        expect(await store.recordRunSettings('s', sim, '2024-05-01T10:00:01.000Z')).toBe(true);
+        // Equal settings, from another handle (another worker) and later: nothing changes.
+        expect(await backend.open().recordRunSettings('s', { ...sim }, '2024-05-01T10:00:09.000Z')).toBe(false);
+        // Fields beyond the settings are not part of them.
+        expect(await store.recordRunSettings('s', { ...real, extra: 'x' } as RunSettings, '2024-05-01T10:00:09.000Z')).toBe(false);
+        expect(await store.recordRunSettings('s', { ...sim, identifyMatchThreshold: 0.8 }, '2024-05-01T10:00:03.000Z')).toBe(true);
+        expect(await store.recordRunSettings('other', sim, '2024-05-01T10:00:05.000Z')).toBe(true);
+        const entries = await store.runSettings('s');
+        expect(entries.map((e) => [e.baseUrl, e.identifyMatchThreshold, e.firstSeenAt])).toEqual([
+          ['http://127.0.0.1:4010', 0.75, '2024-05-01T10:00:01.000Z'],
+          ['https://api.ooto.example', 0.75, '2024-05-01T10:00:02.000Z'],
+          ['http://127.0.0.1:4010', 0.8, '2024-05-01T10:00:03.000Z'],
+        ]);
+        expect(entries[0]).toEqual({ ...sim, hash: runSettingsHash(sim), firstSeenAt: '2024-05-01T10:00:01.000Z' });
+        expect(new Set(entries.map((e) => e.hash)).size).toBe(3);
+        expect(await store.runSettings('other')).toHaveLength(1);
+      });
+
+      it('go with their batch on purge, and stay on forget', async () => {
+        for (const batch of ['old', 'running']) {
+          await store.beginBatch(batch, null);
+          await store.put(record({ batch, line: 1, subject: 'gone' }));
+          await store.recordRunSettings(batch, sim, '2024-05-01T10:00:00.000Z');
+        }
+        await store.finishBatch('old', { total: 1, maxLine: 1 });
+        await store.forgetSubject('gone');
+        expect(await store.runSettings('old')).toHaveLength(1);
+        await store.purgeFinishedBefore(new Date(Date.now() + 60_000));
+        expect(await store.runSettings('old')).toEqual([]);
+        expect(await store.runSettings('running')).toHaveLength(1);
       });
     });
 

@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPgPool } from '../../../src/store/postgres/connection.js';
+import { loadMigrations } from '../../../src/store/postgres/migrate.js';
 import { PgResultStore } from '../../../src/store/postgres/pg-result-store.js';
 import type { Runtime } from '../../../src/runtime/runtime.js';
 import { runCli } from '../../helpers/cli.js';
@@ -33,7 +34,18 @@ async function seed(runtime: Runtime): Promise<void> {
   await store.beginBatch('new', 'n.jsonl');
   await store.put(record({ batch: 'new', line: 1, subject: 'ana', transactionId: 'n1' }));
   await store.appendAttempts([attempt({ batch: 'new', line: 1, subject: 'ana', transactionId: 'n1' })]);
+  await store.recordRunSettings('old', RUN_SETTINGS, '2024-05-01T10:00:00.000Z');
 }
+
+const RUN_SETTINGS = {
+  rescreenVersion: '0.1.0',
+  vendor: 'ooto',
+  baseUrl: 'http://127.0.0.1:4010',
+  simulator: true,
+  identifyMatchThreshold: 0.75,
+  keepResponse: 'minimal',
+  maxResponseBytes: 65_536,
+} as const;
 
 describe.each(STORE_KINDS)('forget and purge (%s store)', (store) => {
   it('forget erases a subject everywhere and says how much; purge drops whole finished batches only', async () => {
@@ -70,8 +82,12 @@ describe('db migrate and store copy', () => {
     const env = { ...h.env, RESCREEN_STORE_URL: storeUrl(schema) };
     const first = await runCli(['db', 'migrate'], env);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toMatch(new RegExp(`^schema ${schema}: applied 001_result_store, 002_failure_counts \\(now version 2\\)`));
-    expect((await runCli(['db', 'migrate'], env)).stdout).toBe(`schema ${schema} is up to date (version 2)\n`);
+    // Every migration file, in order (later issues add theirs).
+    const all = await loadMigrations();
+    const latest = all[all.length - 1]!.version;
+    expect(first.stdout).toMatch(new RegExp(`^schema ${schema}: applied ${all.map((m) => m.name).join(', ')} \\(now version ${latest}\\)`));
+    expect(all.map((m) => m.name)).toContain('006_run_settings');
+    expect((await runCli(['db', 'migrate'], env)).stdout).toBe(`schema ${schema} is up to date (version ${latest})\n`);
     const without = await runCli(['db', 'migrate'], h.env);
     expect(without.code).toBe(2);
     expect(without.stderr).toMatch(/RESCREEN_STORE_URL is not set/);
@@ -104,7 +120,9 @@ describe('db migrate and store copy', () => {
         for await (const r of runtime.store.stream(batch)) b.push(r);
         expect(a).toEqual(b);
         expect((await pg.attemptsOf(batch, 1)).length).toBe((await runtime.store.attemptsOf(batch, 1)).length);
+        expect(await pg.runSettings(batch)).toEqual(await runtime.store.runSettings(batch));
       }
+      expect(await pg.runSettings('old')).toHaveLength(1);
       expect(await pg.listBatches()).toEqual(await runtime.store.listBatches());
       expect((await pg.attemptByTransactionId('o1-a'))?.line).toBe(1);
     } finally {
