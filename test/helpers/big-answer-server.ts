@@ -86,6 +86,12 @@ export async function startBigAnswerServer(options: BigAnswerOptions): Promise<B
   const together = options.together ?? 1;
   const sockets = new Set<Socket>();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    // A worker asks a loopback base URL once whether it is the rescreen simulator (no credentials,
+    // not a vendor call, never paid): not this server, and not one of its requests.
+    if (req.method === 'GET' && req.url === '/__sim/identity') {
+      res.writeHead(404).end();
+      return;
+    }
     requests += 1;
     // Take the whole upload first, as a vendor does, then answer.
     req.resume();
