@@ -35,14 +35,14 @@ export default tseslint.config(
   {
     files: ['src/cli/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: layer(['queueing', 'money', 'records', 'store', 'vendors', 'media', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'runtime', 'history', 'audit']).concat(['**/jobs/**']), message: 'The CLI renders what the application layer returns: import it from src/app.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: layer(['queueing', 'money', 'records', 'store', 'vendors', 'media', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'runtime', 'history', 'audit', 'review']).concat(['**/jobs/**']), message: 'The CLI renders what the application layer returns: import it from src/app.' }] }],
     },
   },
   {
     // The HTTP server is the CLI's sibling: it renders what src/app returns; the CLI may import it only to start it.
     files: ['src/server/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'api', 'testing', 'queueing', 'money', 'records', 'store', 'vendors', 'media', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'runtime', 'metrics', 'history', 'audit']).concat(['**/jobs/**']), message: 'The HTTP server renders what the application layer returns: import it from src/app.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'api', 'testing', 'queueing', 'money', 'records', 'store', 'vendors', 'media', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'runtime', 'metrics', 'history', 'audit', 'review']).concat(['**/jobs/**']), message: 'The HTTP server renders what the application layer returns: import it from src/app.' }] }],
     },
   },
   {
@@ -64,7 +64,7 @@ export default tseslint.config(
   {
     files: ['src/api/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'server', 'testing', 'queueing', 'money', 'records', 'store', 'vendors', 'media', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'runtime', 'simulator']).concat(['**/jobs/**']), message: 'The programmatic API is thin over the application layer: import it from src/app.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'server', 'testing', 'queueing', 'money', 'records', 'store', 'vendors', 'media', 'manifest', 'quota', 'notify', 'schedules', 'redis', 'runtime', 'simulator', 'review']).concat(['**/jobs/**']), message: 'The programmatic API is thin over the application layer: import it from src/app.' }] }],
     },
   },
   {
@@ -74,7 +74,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/{queueing,money,records,store,vendors,media,manifest,quota,notify,schedules,redis,simulator,log,history,audit,metrics}/**'],
+    files: ['src/{queueing,money,records,store,vendors,media,manifest,quota,notify,schedules,redis,simulator,log,history,audit,metrics,review}/**'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'server', 'app', 'api', 'testing', 'runtime']).concat(['**/jobs/**']), message: 'A lower layer may not import the CLI, the application layer, the composition root or jobs/.' }] }],
     },

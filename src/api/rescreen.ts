@@ -217,7 +217,7 @@ export async function createRescreen(options: RescreenOptions = {}): Promise<Res
         await waitUntilIdle(handle.pool, {
           pollMs: 200,
           ...(o.signal ? { signal: o.signal } : {}),
-          also: [handle.schedules, ...(handle.notifications ? [handle.notifications] : [])],
+          also: [handle.schedules, handle.review, ...(handle.notifications ? [handle.notifications] : [])],
         });
       },
       close: async (force = false) => {

@@ -29,6 +29,8 @@ import { checkEnqueueOptions, type EnqueueOptions } from './enqueue-options.js';
 import { parseFailureGuard } from './guard.js';
 import { callsKey } from '../redis/keys.js';
 import { setFailureGuard } from '../money/failure-guard.js';
+import { reviewRulesOf, setReviewRules } from '../review/queue.js';
+import { describeReviewRules, parseReviewRules } from '../review/rules.js';
 
 export { isFinished };
 
@@ -78,6 +80,8 @@ export async function enqueueBatch(runtime: Runtime, args: EnqueueArgs): Promise
   const options = checkEnqueueOptions(args);
   const caps = parseCaps(options);
   const guard = parseFailureGuard(options);
+  const parsedReview = options.review === undefined ? undefined : parseReviewRules(options.review);
+  const review = parsedReview?.ok === true ? describeReviewRules(parsedReview.rules) : undefined;
   const { batch, sha256 = args.manifestSha256 } = await resolveBatchId(runtime, args.manifest, options.batch, options.check);
   const { config } = runtime;
   // The batch's own prices (from its first enqueue), else this process's: they are recorded with it.
@@ -87,6 +91,7 @@ export async function enqueueBatch(runtime: Runtime, args: EnqueueArgs): Promise
   if (!options.dryRun) {
     await recordTermsAndCaps(runtime, batch, caps);
     if (guard) await setFailureGuard(runtime.redis, callsKey(runtime.config.prefix, batch), guard);
+    if (review !== undefined) await setReviewRules(runtime.redis, runtime.config.prefix, batch, review);
   }
   try {
     const summary = await enqueueManifest({
@@ -140,6 +145,8 @@ export interface BatchStatus {
   readonly budget: BatchBudget;
   /** As `batch pause | resume | cancel` left it. */
   readonly state: BatchState;
+  /** The `--review` rules its cases open by (src/review/rules.ts), as text. */
+  readonly review: string;
   /** Why its lines wait (paused, budget, other batches ahead, no worker); empty when finished. */
   readonly waiting: readonly string[];
   /** What looks wrong: paid calls whose answers this store does not hold. */
@@ -166,7 +173,8 @@ export async function batchStatus(runtime: Runtime, batch: string): Promise<Batc
   const waiting = finished ? [] : await whyWaiting(runtime, summary, state, budget, pending);
   const warnings = budgetWarnings(runtime, budget);
   const answeredBy = await runtime.store.runSettings(batch);
-  return { summary, finished, pending, quotas: await quotas(runtime), budget, state, waiting, warnings, answeredBy, ...(changes ? { changes } : {}) };
+  const review = describeReviewRules(await reviewRulesOf(runtime.redis, runtime.config.prefix, batch));
+  return { summary, finished, pending, quotas: await quotas(runtime), budget, state, review, waiting, warnings, answeredBy, ...(changes ? { changes } : {}) };
 }
 
 /** Batches, newest first, with their summaries, and the quota state. */

@@ -10,6 +10,7 @@ import { InvalidInputError } from '../errors/errors.js';
 import { validateBatchId } from '../manifest/line.js';
 import { DEFAULT_PRIORITY, MAX_PRIORITY } from '../queueing/names.js';
 import { BUILT_INS } from '../runtime/built-ins.js';
+import { parseReviewRules, REVIEW_HELP } from '../review/rules.js';
 
 /**
  * How an option is written where everything is text (a command-line argument, a query parameter):
@@ -101,6 +102,15 @@ export const ENQUEUE_OPTIONS = {
       .max(MAX_FAILURE_WINDOW, { error: FAILURE_WINDOW_RULE }),
     flag: '--failure-window <n>',
     help: `finished lines --max-failure-rate is taken over (default ${DEFAULT_FAILURE_WINDOW})`,
+  }),
+  review: option({
+    kind: 'text',
+    schema: z.string().superRefine((text, ctx) => {
+      const parsed = parseReviewRules(text);
+      if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.reason });
+    }),
+    flag: '--review <rules>',
+    help: REVIEW_HELP,
   }),
 } as const;
 

@@ -33,3 +33,4 @@ export type { DryRunEstimate } from '../money/estimate.js';
 export { DEFAULT_PRIORITY } from '../queueing/names.js';
 export * from './operations.js';
 export * from './store-ops.js';
+export * from './review.js';

@@ -12,6 +12,8 @@ import { fireSchedule, type FiringOutcome } from '../schedules/firing.js';
 import { ScheduleRepository, type ScheduleEntry } from '../schedules/repository.js';
 import { ScheduleStateStore, type ScheduleState } from '../schedules/state.js';
 import type { BatchSummary } from '../store/types.js';
+import { setReviewRules } from '../review/queue.js';
+import { describeReviewRules, parseReviewRules } from '../review/rules.js';
 
 export { OVERLAP_POLICIES, type ScheduleInput } from '../schedules/definition.js';
 export { describeRule } from '../schedules/rule.js';
@@ -43,7 +45,13 @@ function checkedName(name: string): string {
 
 /** Validates and upserts a schedule. */
 export async function addSchedule(runtime: Runtime, input: ScheduleInput): Promise<{ definition: ScheduleDefinition; existed: boolean; next: Date | null }> {
-  const definition = await buildDefinition(input).catch(asInputError);
+  let review: string | undefined;
+  if (input.review !== undefined) {
+    const parsed = parseReviewRules(input.review);
+    if (!parsed.ok) throw new InvalidInputError(parsed.reason);
+    review = describeReviewRules(parsed.rules);
+  }
+  const definition = await buildDefinition({ ...input, ...(review !== undefined ? { review } : {}) }).catch(asInputError);
   return withSchedules(runtime, async (repo) => {
     const existed = (await repo.get(definition.name)) !== null;
     await repo.upsert(definition);
@@ -89,7 +97,8 @@ export async function fireScheduleNow(runtime: Runtime, name: string, force: boo
     if (entry === null) throw new NotFoundError(`no schedule ${JSON.stringify(name)}`);
     if (entry.definition === null) throw new InvalidInputError(`schedule ${name}: stored definition unreadable (${entry.problem ?? '?'}); add it again`);
     const recordOwnTerms = (batch: string) => recordTerms(runtime.config, runtime.redis, runtime.storeIdentity, batch);
-    const deps = { queues: runtime.queues, checks: runtime.checks, store: runtime.store, state, log: runtime.log, recordTerms: recordOwnTerms };
+    const setReview = (batch: string, rules: string) => setReviewRules(runtime.redis, runtime.config.prefix, batch, rules);
+    const deps = { queues: runtime.queues, checks: runtime.checks, store: runtime.store, state, log: runtime.log, recordTerms: recordOwnTerms, setReview };
     return fireSchedule(entry.definition, now, deps, { force }).catch(asInputError);
   });
 }

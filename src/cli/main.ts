@@ -14,7 +14,7 @@ import { batches, parseStatus, result, results, resultsFormat, status } from './
 import { enqueueBatch, packageVersion, parseFailOn, RedisUnavailableError, StoreUnavailableError } from '../app/index.js';
 import { DEFAULT_CONCURRENCY } from '../config/defaults.js';
 import { failOnExit } from './commands/fail-on.js';
-import { InvalidInputError, NotFoundError } from '../errors/errors.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../errors/errors.js';
 import { createProgressView } from './progress.js';
 import { runBatch } from './commands/run.js';
 import { registerScheduleCommands } from './commands/schedule.js';
@@ -255,9 +255,9 @@ function reportError(error: unknown): number {
     process.stderr.write(`rescreen: ${error.message}\n`);
     return ExitCode.USAGE;
   }
-  if (error instanceof InvalidInputError || error instanceof NotFoundError) {
+  if (error instanceof InvalidInputError || error instanceof NotFoundError || error instanceof ConflictError) {
     process.stderr.write(`rescreen: ${error.message}\n`);
-    return error instanceof InvalidInputError ? ExitCode.USAGE : ExitCode.FAILED;
+    return error instanceof NotFoundError ? ExitCode.FAILED : ExitCode.USAGE;
   }
   if (error instanceof CliError) {
     // An empty message is a quiet end (a reader that closed our stdout): nothing to say.

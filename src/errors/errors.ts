@@ -290,6 +290,8 @@ export const ErrorCodes = {
   INVALID_INPUT: 'INVALID_INPUT',
   /** The application layer found no such batch, record or schedule (exit 1). */
   NOT_FOUND: 'NOT_FOUND',
+  /** The thing is someone else's just now: a review case another reviewer holds a live claim on (exit 2, HTTP 409). */
+  CONFLICT: 'CONFLICT',
   /** A wait of the programmatic API or the testing kit (`waitForBatch`) ran out of time. */
   WAIT_TIMEOUT: 'WAIT_TIMEOUT',
   // ---- HTTP API answers (application/problem+json), never in a record
@@ -342,6 +344,14 @@ export class NotFoundError extends RescreenError {
   override name = 'NotFoundError';
   constructor(message: string) {
     super('NOT_FOUND', message);
+  }
+}
+
+/** Someone else holds it: a review case claimed by another reviewer. The CLI exits 2, the API answers 409. */
+export class ConflictError extends RescreenError {
+  override name = 'ConflictError';
+  constructor(message: string) {
+    super(ErrorCodes.CONFLICT, message);
   }
 }
 

@@ -94,26 +94,36 @@ export const DEFAULT_MIN_DELTA = 0.2;
 
 /** The changes of a batch, in line order; flat memory but for `--against` (one entry per subject of that batch). */
 export async function* batchChanges(store: ResultStore, checks: CheckRegistry, batch: string, options: ChangeOptions = {}): AsyncGenerator<Change> {
+  for await (const { change } of batchChangesWithRecords(store, checks, batch, options)) yield change;
+}
+
+/** {@link batchChanges}, each with the record it was made from (review cases read its status and error). */
+export async function* batchChangesWithRecords(
+  store: ResultStore,
+  checks: CheckRegistry,
+  batch: string,
+  options: ChangeOptions = {},
+): AsyncGenerator<{ readonly record: ResultRecord; readonly change: Change }> {
   const minDelta = options.minDelta ?? DEFAULT_MIN_DELTA;
   const against = options.against === undefined ? undefined : await indexBatch(store, options.against);
   const concurrency = Math.max(1, options.concurrency ?? 16);
   const histories = new SubjectHistories(store);
-  let window: Promise<Change>[] = [];
+  let window: Promise<{ record: ResultRecord; change: Change }>[] = [];
   for await (const record of store.stream(batch)) {
     if (record.check === null) continue;
     const check = record.check;
     window.push(
       (async () => {
         const found = against !== undefined ? fromIndex(against, record) : await latestEarlier(histories, record, check);
-        return classify(record, check, checks.verdictsOf(check)[0], found ?? fromManifest(record.previous), minDelta);
+        return { record, change: classify(record, check, checks.verdictsOf(check)[0], found ?? fromManifest(record.previous), minDelta) };
       })(),
     );
     if (window.length >= concurrency) {
-      for (const change of await Promise.all(window)) yield change;
+      for (const pair of await Promise.all(window)) yield pair;
       window = [];
     }
   }
-  for (const change of await Promise.all(window)) yield change;
+  for (const pair of await Promise.all(window)) yield pair;
 }
 
 /** Counts of {@link batchChanges}. */

@@ -12,6 +12,10 @@ export type DeliveryState = (typeof DELIVERY_STATES)[number];
 
 export interface DeliveryRecord {
   readonly batch: string;
+  /** The event (`case.opened`, `case.decided`); absent for `batch.finished`. */
+  readonly event?: string;
+  /** The case of a `case.*` event. */
+  readonly caseId?: string;
   readonly deliveryId: string;
   readonly state: DeliveryState;
   /** Attempts made so far. */
@@ -34,11 +38,13 @@ export class DeliveryLog {
     private readonly prefix: string,
   ) {}
 
+  /** Keeps the delivery's latest state: a batch's `batch.finished` under the batch, a case event under its delivery id. */
   async write(record: DeliveryRecord): Promise<void> {
+    const field = record.event === undefined ? record.batch : record.deliveryId;
     await this.redis
       .multi()
-      .hset(hashKey(this.prefix), record.batch, JSON.stringify(record))
-      .zadd(orderKey(this.prefix), Date.parse(record.updatedAt), record.batch)
+      .hset(hashKey(this.prefix), field, JSON.stringify(record))
+      .zadd(orderKey(this.prefix), Date.parse(record.updatedAt), field)
       .exec();
     const extra = (await this.redis.zcard(orderKey(this.prefix))) - MAX_DELIVERIES_KEPT;
     if (extra > 0) {

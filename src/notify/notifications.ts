@@ -12,7 +12,8 @@ import type { BatchSummary, ResultStore } from '../store/types.js';
 import { finishedBatchChanges } from '../history/change-counts.js';
 import { jobId } from '../queueing/names.js';
 import { DeliveryLog, type DeliveryState } from './deliveries.js';
-import { batchFinishedEvent, deliver } from './webhook.js';
+import type { Decision, ReviewCase } from '../store/cases.js';
+import { BATCH_FINISHED, CASE_OPENED, batchFinishedEvent, deliver, type CASE_DECIDED } from './webhook.js';
 
 /** Told each delivery attempt's outcome (metrics): `retrying` is a failed attempt with attempts left. */
 /** The taxonomy code of a failed attempt (`WEBHOOK_UNREACHABLE`, `HTTP_<status>`), else `INTERNAL`. */
@@ -29,14 +30,34 @@ export interface BatchFinishedJob {
   readonly batch: string;
 }
 
+/** A review-case event: its body is made when it is queued (the case as it was then). */
+export interface CaseEventJob {
+  readonly batch: string;
+  readonly event: typeof CASE_OPENED | typeof CASE_DECIDED;
+  readonly caseId: string;
+  readonly body: { readonly event: string; readonly case: ReviewCase; readonly decision?: Decision };
+}
+
+/** What the notifications queue carries: a finished batch, or a case event (job name = the event). */
+export type NotificationJob = BatchFinishedJob | CaseEventJob;
+
+function isCaseEvent(data: NotificationJob): data is CaseEventJob {
+  return 'event' in data;
+}
+
+/** The delivery id of a case event: one per case opened, one per decision (the receiver de-duplicates on it). */
+export function caseDeliveryId(event: CaseEventJob['event'], c: ReviewCase, decision?: Decision): string {
+  return event === CASE_OPENED ? `case-opened-${c.id}` : `case-decided-${c.id}-${decision?.seq ?? 0}`;
+}
+
 /** Opens the notifications queue; `notify(batch)` is what the store calls when a batch finishes. */
 export function createNotifier(
   connection: Redis,
   prefix: string,
   webhook: WebhookConfig,
   backoffMs: number,
-): { queue: Queue<BatchFinishedJob>; notify(batch: string): Promise<void> } {
-  const queue = new Queue<BatchFinishedJob>(NOTIFICATIONS_QUEUE, {
+): { queue: Queue<NotificationJob>; notify(batch: string): Promise<void>; notifyCases(event: CaseEventJob['event'], items: readonly { case: ReviewCase; decision?: Decision }[]): Promise<void> } {
+  const queue = new Queue<NotificationJob>(NOTIFICATIONS_QUEUE, {
     connection,
     prefix,
     defaultJobOptions: {
@@ -52,8 +73,23 @@ export function createNotifier(
     queue,
     notify: async (batch) => {
       const id = jobId(`finished-${batch}`, 1);
-      await queue.add('batch.finished', { batch }, { jobId: id });
+      await queue.add(BATCH_FINISHED, { batch }, { jobId: id });
       await deliveries.write({ batch, deliveryId: id, state: 'pending', attempts: 0, lastError: null, updatedAt: new Date().toISOString() });
+    },
+    // One job per case or decision, added in bulk: a scan that opens 10^4 cases is one round trip,
+    // and the worker's concurrency paces the deliveries.
+    notifyCases: async (event, items) => {
+      if (items.length === 0) return;
+      const now = new Date().toISOString();
+      const jobs = items.map(({ case: c, decision }) => {
+        const id = caseDeliveryId(event, c, decision);
+        const body = { event, case: c, ...(decision ? { decision } : {}) };
+        return { name: event, data: { batch: c.batch, event, caseId: c.id, body }, opts: { jobId: id } };
+      });
+      await queue.addBulk(jobs);
+      for (const j of jobs) {
+        await deliveries.write({ batch: j.data.batch, event, caseId: j.data.caseId, deliveryId: j.opts.jobId, state: 'pending', attempts: 0, lastError: null, updatedAt: now });
+      }
     },
   };
 }
@@ -68,7 +104,7 @@ export function startNotificationWorker(options: {
   checks: CheckRegistry;
   log: Logger;
   onOutcome?: (outcome: DeliveryOutcome) => void;
-}): Worker<BatchFinishedJob> {
+}): Worker<NotificationJob> {
   const { webhook, store, log } = options;
   // The counts of changes are worth having, not worth failing the delivery for.
   const changesOf = async (summary: BatchSummary) => {
@@ -80,10 +116,11 @@ export function startNotificationWorker(options: {
     }
   };
   const deliveries = new DeliveryLog(options.connection, options.prefix);
-  const record = (job: Job<BatchFinishedJob>, state: DeliveryState, attempts: number, error: unknown) =>
+  const record = (job: Job<NotificationJob>, state: DeliveryState, attempts: number, error: unknown) =>
     deliveries
       .write({
         batch: job.data.batch,
+        ...(isCaseEvent(job.data) ? { event: job.data.event, caseId: job.data.caseId } : {}),
         deliveryId: job.id ?? job.data.batch,
         state,
         attempts,
@@ -91,9 +128,17 @@ export function startNotificationWorker(options: {
         updatedAt: new Date().toISOString(),
       })
       .catch((err: unknown) => log.warn({ err, batch: job.data.batch }, 'could not record the webhook delivery outcome'));
-  const worker = new Worker<BatchFinishedJob>(
+  const worker = new Worker<NotificationJob>(
     NOTIFICATIONS_QUEUE,
-    async (job: Job<BatchFinishedJob>) => {
+    async (job: Job<NotificationJob>) => {
+      const data = job.data;
+      if (isCaseEvent(data)) {
+        await deliver({ url: webhook.url, secret: webhook.secret, body: JSON.stringify(data.body), deliveryId: job.id ?? data.caseId, event: data.event });
+        log.info({ batch: data.batch, case: data.caseId, event: data.event, attempt: job.attemptsMade + 1 }, 'case webhook delivered');
+        options.onOutcome?.('delivered');
+        await record(job, 'delivered', job.attemptsMade + 1, null);
+        return;
+      }
       const summary = await store.summary(job.data.batch);
       if (!summary) {
         log.warn({ batch: job.data.batch }, 'finished batch has no summary; nothing to announce');

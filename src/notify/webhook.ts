@@ -16,6 +16,11 @@ export const SIGNATURE_HEADER = 'x-rescreen-signature';
 export const EVENT_HEADER = 'x-rescreen-event';
 export const DELIVERY_HEADER = 'x-rescreen-delivery';
 export const BATCH_FINISHED = 'batch.finished';
+/** A review case opened (src/review): body `{event, case}`. */
+export const CASE_OPENED = 'case.opened';
+/** A decision on a review case: body `{event, case, decision}`. */
+export const CASE_DECIDED = 'case.decided';
+export type WebhookEvent = typeof BATCH_FINISHED | typeof CASE_OPENED | typeof CASE_DECIDED;
 
 /** The body of a `batch.finished` POST. */
 export interface BatchFinishedEvent {
@@ -88,6 +93,8 @@ export interface DeliverOptions {
   readonly body: string;
   /** Unique per event (the receiver can de-duplicate on it). */
   readonly deliveryId: string;
+  /** The `X-Rescreen-Event` header; default `batch.finished`. */
+  readonly event?: WebhookEvent;
   readonly timeoutMs?: number;
   readonly dispatcher?: Dispatcher;
 }
@@ -97,7 +104,7 @@ export async function deliver(options: DeliverOptions): Promise<void> {
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     'user-agent': 'rescreen-webhook',
-    [EVENT_HEADER]: BATCH_FINISHED,
+    [EVENT_HEADER]: options.event ?? BATCH_FINISHED,
     [DELIVERY_HEADER]: options.deliveryId,
   };
   if (options.secret !== undefined) headers[SIGNATURE_HEADER] = sign(options.body, options.secret);

@@ -197,3 +197,54 @@ export function webhookDeliveryOrderKey(prefix: string): string {
 export function changeCountsKey(prefix: string): string {
   return `${prefix}:changes:counts`;
 }
+
+// ---------------------------------------------------------------- review cases (src/store/redis-case-store.ts)
+
+/**
+ * The case store's keys sit under `<prefix>:cases:`. A case id is `c` + 16 hex digits, so no case
+ * key is another's; a batch or subject name (free text) only ever ends a key.
+ */
+export interface CaseKeys {
+  /** ZSET id → seq: every case, in opening order. */
+  readonly all: string;
+  /** ZSET id → seq: the cases not decided (the queue `review next` takes from). */
+  readonly queue: string;
+  /** ZSET id → seq: the decided cases. */
+  readonly decided: string;
+  /** STRING counter: the last seq given. */
+  readonly seq: string;
+  /** LIST of erasure tombstones (JSON), newest first; bounded to 10 000. */
+  readonly erasures: string;
+  /** Prefix of `HASH <prefix>:cases:case:<id>` (the case's fields) — passed to the scripts, which read cases by id. */
+  readonly casePrefix: string;
+}
+
+export function caseKeys(prefix: string): CaseKeys {
+  const root = `${prefix}:cases:`;
+  return { all: `${root}all`, queue: `${root}queue`, decided: `${root}decided`, seq: `${root}seq`, erasures: `${root}erasures`, casePrefix: `${root}case:` };
+}
+
+/** HASH of one case: batch, subject, seq, openedAt, reasons (comma list), lineNos, lines (JSON), state, claimedBy, leaseUntil (ms), decision, decidedBy, decidedAt, decisions. */
+export function caseKey(prefix: string, id: string): string {
+  return `${caseKeys(prefix).casePrefix}${id}`;
+}
+
+/** LIST of one case's decisions (JSON), append-only (RPUSH; removed only by `forget --subject`). */
+export function caseDecisionsKey(prefix: string, id: string): string {
+  return `${prefix}:cases:decisions:${id}`;
+}
+
+/** ZSET id → seq: the cases of one batch. */
+export function batchCasesKey(prefix: string, batch: string): string {
+  return `${prefix}:cases:batch:${batch}`;
+}
+
+/** SET of the case ids of one subject. */
+export function subjectCasesKey(prefix: string, subject: string): string {
+  return `${prefix}:cases:subject:${subject}`;
+}
+
+/** HASH batch → its `--review` rules as given (src/review/rules.ts); absent: the defaults. */
+export function reviewRulesKey(prefix: string): string {
+  return `${prefix}:cases:rules`;
+}

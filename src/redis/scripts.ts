@@ -50,6 +50,25 @@ export const scripts = {
     args: ['line', 'member'],
   }),
 
+  // The Redis case store (src/store/redis-case-store.ts).
+  /** Opens a case unless it exists (then adds the reasons and lines it lacks); `[opened 0|1, seq]`. */
+  caseOpen: defineScript<[number, number]>()('case-open-6', {
+    keys: ['caseKey', 'allKey', 'queueKey', 'batchKey', 'subjectKey', 'seqKey'],
+    args: ['id', 'batch', 'subject', 'reasons', 'nowIso'],
+    list: 'lines',
+  }),
+  /** Claims the oldest claimable case for a lease; `[id, nowMs]` or `[]`. */
+  caseClaim: defineScript<[string, string] | []>()('case-claim-1', { keys: ['sourceKey'], args: ['casePrefix', 'reviewer', 'leaseMs'] }),
+  /** Appends a decision unless another reviewer's claim is live. */
+  caseDecide: defineScript<['ok', string] | ['not-found'] | ['claimed', string, string]>()('case-decide-4', {
+    keys: ['caseKey', 'decisionsKey', 'queueKey', 'decidedKey'],
+    args: ['id', 'reviewer', 'decision', 'note', 'at'],
+  }),
+  /** Gives a claim back (its holder only); 1 when released. */
+  caseRelease: defineScript<number>()('case-release-1', { keys: ['caseKey'], args: ['reviewer'] }),
+  /** Cases' fields with Redis's clock: `[nowMs, HGETALL of each id]`. */
+  caseRead: defineScript<[string, ...string[][]]>()('case-read-1', { keys: ['allKey'], args: ['casePrefix'], list: 'ids' }),
+
   // Fleet-wide admission per vendor (src/quota/admission.ts): one key, the vendor's admission hash.
   /** Takes one permit (spacing and counted windows). */
   quotaAcquire: defineScript<AcquireReply>()('quota-acquire-1', {

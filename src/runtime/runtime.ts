@@ -13,7 +13,9 @@ import type { ProcessorDeps } from '../checks/processor.js';
 import type { JobPayload } from '../checks/types.js';
 import { configRedactor, type Config } from '../config/config.js';
 import { createMediaLoader } from '../media/loader.js';
-import { createNotifier, startNotificationWorker, type BatchFinishedJob } from '../notify/notifications.js';
+import { createNotifier, startNotificationWorker, type CaseEventJob, type NotificationJob } from '../notify/notifications.js';
+import { createReviewQueue, requestScan, RESCAN_DELAY_MS, setReviewRules, startReviewWorker, type ReviewScanJob } from '../review/queue.js';
+import type { CaseStore, Decision, ReviewCase } from '../store/cases.js';
 import { pendingJobCount, type PendingWork } from '../queueing/idle.js';
 import { defaultJobOptions, QUEUE_STREAMS, queueName } from '../queueing/names.js';
 import { SharedAnswers } from '../money/dedupe.js';
@@ -57,7 +59,13 @@ export interface Runtime {
   /** One BullMQ queue per vendor, by vendor name. */
   readonly queues: Readonly<Record<Vendor, Queue<JobPayload>>>;
   /** The completion-webhook queue, when RESCREEN_WEBHOOK_URL is set. */
-  readonly notifications: Queue<BatchFinishedJob> | undefined;
+  readonly notifications: Queue<NotificationJob> | undefined;
+  /** The review cases (src/store/cases.ts), in the same backend as `store`. */
+  readonly cases: CaseStore;
+  /** The `review` queue: scans of finished batches that open cases (src/review/queue.ts). */
+  readonly review: Queue<ReviewScanJob>;
+  /** Queues `case.opened` / `case.decided` webhooks (one per case or decision); nothing without RESCREEN_WEBHOOK_URL. */
+  notifyCases(event: CaseEventJob['event'], items: readonly { case: ReviewCase; decision?: Decision }[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -79,16 +87,22 @@ export async function openRuntime(given: Config, log: Logger, registries: Regist
   );
   // A finished batch is announced by the write that finished it, wherever that runs (worker or producer).
   const notifier = config.webhook ? createNotifier(redis, config.prefix, config.webhook, config.worker.backoffMs) : undefined;
+  // ... and its review cases are looked for (src/review/queue.ts), webhook or not.
+  const review = createReviewQueue(redis, config.prefix);
+  const onBatchFinished = async (batch: string) => {
+    await notifier?.notify(batch);
+    await requestScan(review, batch);
+  };
   let opened;
   try {
-    opened = await openStore(config, redis, notifier ? { onBatchFinished: (batch) => notifier.notify(batch) } : {});
+    opened = await openStore(config, redis, { onBatchFinished });
   } catch (error) {
-    await Promise.all([...Object.values(queues), ...(notifier ? [notifier.queue] : [])].map((q) => q.close().catch(() => undefined)));
+    await Promise.all([...Object.values(queues), review, ...(notifier ? [notifier.queue] : [])].map((q) => q.close().catch(() => undefined)));
     await redis.quit().catch(() => redis.disconnect());
     throw error;
   }
   const { store } = opened;
-  const allQueues: Queue[] = [...Object.values(queues), ...(notifier ? [notifier.queue] : [])];
+  const allQueues: Queue[] = [...Object.values(queues), review, ...(notifier ? [notifier.queue] : [])];
   // Without a listener, a connection error of a queue is an uncaught 'error' event: a stack trace.
   for (const q of allQueues) q.on('error', (error) => log.debug({ err: error.message }, 'redis connection error (queue)'));
   return {
@@ -103,6 +117,11 @@ export async function openRuntime(given: Config, log: Logger, registries: Regist
     checks: registries.checks,
     queues,
     notifications: notifier?.queue,
+    cases: opened.cases,
+    review,
+    notifyCases: async (event, items) => {
+      await notifier?.notifyCases(event, items);
+    },
     close: async () => {
       // In order: a command that ends at once (e.g. a bad --output) must not close the connection
       // under a queue still connecting, or ioredis reports "Connection is closed" with a trace.
@@ -190,6 +209,8 @@ export interface WorkerHandle {
   readonly schedules: ScheduleWorker;
   /** Completion-webhook deliveries still to make (when RESCREEN_WEBHOOK_URL is set). */
   readonly notifications: PendingWork | undefined;
+  /** Review scans still to run (cases of finished batches). */
+  readonly review: PendingWork;
   /** Records the vendor workers of this handle have written so far (for the Ctrl-C summary line). */
   recordsWritten(): number;
   /** Closes everything once, in order (workers, then their connections, then the vendor clients); later calls share it. */
@@ -235,7 +256,17 @@ export function startWorkers(
     const result = await store.put(record);
     written += 1;
     options.metrics?.recordWritten(record.status);
+    // A record replaced in a finished batch (a retry) may open a case: the batch is scanned again.
+    if (!result.created && !result.finishedBatch) await rescanIfFinished(record.batch);
     return result;
+  };
+  const rescanIfFinished = async (batch: string) => {
+    try {
+      const summary = await store.summary(batch);
+      if (summary?.finishedAt != null) await requestScan(runtime.review, batch, RESCAN_DELAY_MS);
+    } catch (error) {
+      log.warn({ batch, err: (error as Error).message }, 'could not ask for a review scan of the batch');
+    }
   };
   const countingStore = new Proxy(store, {
     get: (target, name) => {
@@ -288,10 +319,24 @@ export function startWorkers(
     checks: runtime.checks,
     store,
     recordTerms: (batch) => recordTerms(config, runtime.redis, runtime.storeIdentity, batch),
+    setReview: (batch, rules) => setReviewRules(runtime.redis, config.prefix, batch, rules),
     log,
   }).start();
+  const reviewConnection = connectRedis(config.redisUrl, { maxRetriesPerRequest: null });
+  reviewConnection.on('error', (error) => log.debug({ err: error.message }, 'redis connection error'));
+  const reviewWorker = startReviewWorker({
+    connection: reviewConnection,
+    prefix: config.prefix,
+    redis: runtime.redis,
+    store,
+    cases: runtime.cases,
+    checks: runtime.checks,
+    log,
+    onOpened: (opened) => runtime.notifyCases('case.opened', opened.map((c) => ({ case: c }))),
+  });
+  const reviewQueue = runtime.review;
   let notificationConnection: Redis | undefined;
-  let notificationWorker: Worker<BatchFinishedJob> | undefined;
+  let notificationWorker: Worker<NotificationJob> | undefined;
   if (config.webhook) {
     notificationConnection = connectRedis(config.redisUrl, { maxRetriesPerRequest: null });
     notificationConnection.on('error', (error) => log.debug({ err: error.message }, 'redis connection error'));
@@ -317,6 +362,7 @@ export function startWorkers(
           pendingCount: () => pendingJobCount(notificationsQueue),
         }
       : undefined,
+    review: { pendingCount: () => pendingJobCount(reviewQueue) },
     recordsWritten: () => written,
     close: (force = false) =>
       // Once: a second close (the signal handler and the command's own finally) closing the vendor
@@ -324,8 +370,10 @@ export function startWorkers(
       (closing ??= (async () => {
         quotas.stop();
         await notificationWorker?.waitUntilReady().catch(() => undefined); // as the pool does: see its close()
-        await Promise.all([pool.close(force), schedules.close(force), notificationWorker?.close(force)]);
+        await reviewWorker.waitUntilReady().catch(() => undefined);
+        await Promise.all([pool.close(force), schedules.close(force), notificationWorker?.close(force), reviewWorker.close(force)]);
         await notificationConnection?.quit().catch(() => notificationConnection?.disconnect());
+        await reviewConnection.quit().catch(() => reviewConnection.disconnect());
         await processorDeps.close();
       })()),
   };

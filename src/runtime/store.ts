@@ -17,6 +17,9 @@ import { PgCallLedger } from '../store/postgres/pg-call-ledger.js';
 import { PgResultStore } from '../store/postgres/pg-result-store.js';
 import { RedisCallLedger } from '../store/redis-call-ledger.js';
 import { RedisResultStore } from '../store/redis-result-store.js';
+import { RedisCaseStore } from '../store/redis-case-store.js';
+import { PgCaseStore } from '../store/postgres/pg-case-store.js';
+import type { CaseStore } from '../store/cases.js';
 import type { ResultStore, ResultStoreOptions } from '../store/types.js';
 
 export interface OpenedStore {
@@ -24,6 +27,8 @@ export interface OpenedStore {
   /** Which store, without credentials: `redis`, or `postgres://host:port/db?schema=…` (see {@link storeIdentity}). */
   readonly identity: string;
   readonly store: ResultStore;
+  /** The review cases, beside the records. */
+  readonly cases: CaseStore;
   readonly ledger: CallLedger;
   /** The PostgreSQL pool (postgres only). */
   readonly pool: pg.Pool | undefined;
@@ -89,13 +94,14 @@ export async function openStore(config: Config, redis: Redis, options: ResultSto
       kind: 'redis',
       identity,
       store: new RedisResultStore(redis, config.prefix, options),
+      cases: new RedisCaseStore(redis, config.prefix),
       ledger: new RedisCallLedger(redis, config.prefix, gate),
       pool: undefined,
       close: () => Promise.resolve(),
     };
   }
   const { store, pool } = await openPgStore(config.storeUrl, options, config.store);
-  return { kind: 'postgres', identity, store, ledger: new PgCallLedger(pool, gate), pool, close: () => pool.end() };
+  return { kind: 'postgres', identity, store, cases: new PgCaseStore(pool), ledger: new PgCallLedger(pool, gate), pool, close: () => pool.end() };
 }
 
 /**

@@ -43,6 +43,8 @@ export const ScheduleDefinitionSchema = z.object({
   check: z.string().min(1).max(128).nullable(),
   rule: RuleSchema,
   overlap: z.enum(['skip', 'allow']),
+  /** The `--review` rules of its batches (src/review/rules.ts); absent: the defaults. */
+  review: z.string().min(1).max(200).optional(),
   updatedAt: z.iso.datetime(),
 });
 
@@ -57,6 +59,8 @@ export interface ScheduleInput {
   readonly cron?: string;
   readonly tz?: string;
   readonly overlap?: OverlapPolicy;
+  /** `--review` rules for its batches, checked by the caller (src/review/rules.ts). */
+  readonly review?: string;
 }
 
 /**
@@ -84,6 +88,7 @@ export async function buildDefinition(input: ScheduleInput, options: { cwd?: str
     check: input.check ?? null,
     rule,
     overlap: input.overlap ?? 'skip',
+    ...(input.review !== undefined ? { review: input.review } : {}),
     updatedAt: (options.now ?? new Date()).toISOString(),
   };
 }

@@ -27,6 +27,8 @@ export interface FiringDeps {
   readonly log: Logger;
   /** Records the batch's terms (prices, currency, store) before its first job is queued; throws to refuse the batch. */
   readonly recordTerms?: (batch: string) => Promise<void>;
+  /** Keeps the batch's `--review` rules (the definition's `review`) before its first job is queued. */
+  readonly setReview?: (batch: string, rules: string) => Promise<void>;
   /** Clock of `lastFiredAt` and of skip/failure times. Default `() => new Date()`. */
   readonly now?: () => Date;
 }
@@ -89,6 +91,7 @@ export async function fireSchedule(
   let enqueued: EnqueueSummary;
   try {
     await deps.recordTerms?.(batch);
+    if (definition.review !== undefined) await deps.setReview?.(batch, definition.review);
     enqueued = await enqueueManifest({
       manifestPath: definition.manifest,
       batch,

@@ -30,6 +30,8 @@ export interface ScheduleWorkerOptions {
   readonly store: ResultStore;
   /** Records a fired batch's terms (prices, currency, store) before its first job is queued. */
   readonly recordTerms?: (batch: string) => Promise<void>;
+  /** Keeps a fired batch's `--review` rules. */
+  readonly setReview?: (batch: string, rules: string) => Promise<void>;
   readonly log: Logger;
 }
 
@@ -123,6 +125,7 @@ export class ScheduleWorker {
         state: this.state,
         log: this.options.log,
         ...(this.options.recordTerms ? { recordTerms: this.options.recordTerms } : {}),
+        ...(this.options.setReview ? { setReview: this.options.setReview } : {}),
       });
       return { status: outcome.kind, batch: outcome.batch };
     } catch (error) {

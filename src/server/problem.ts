@@ -27,6 +27,7 @@ const TITLES: Record<number, string> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  409: 'Conflict',
   405: 'Method Not Allowed',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
@@ -47,6 +48,8 @@ function statusOfCode(code: ErrorCode): number {
   switch (code) {
     case 'NOT_FOUND':
       return 404;
+    case 'CONFLICT':
+      return 409;
     case 'UNAUTHORIZED':
       return 401;
     case 'FORBIDDEN':

@@ -61,9 +61,11 @@ export async function runBatch(runtime: Runtime, args: RunArgs): Promise<RunResu
     });
     // Give the completion webhook (if any) a moment to go out before the workers close; an undelivered
     // one stays queued and the next `rescreen work` delivers it.
-    if (summary && isFinished(summary) && handle.notifications) {
+    // The batch's review cases open first (their case.opened webhooks join the notifications).
+    if (summary && isFinished(summary)) {
       const deadline = Date.now() + 15_000;
-      while (Date.now() < deadline && (await handle.notifications.pendingCount()) > 0) await sleep(200);
+      while (Date.now() < deadline && (await handle.review.pendingCount()) > 0) await sleep(200);
+      while (handle.notifications && Date.now() < deadline && (await handle.notifications.pendingCount()) > 0) await sleep(200);
     }
   } finally {
     clearInterval(looking);

@@ -15,6 +15,7 @@ import {
   type Runtime,
   type ScheduleEntry,
   type ScheduleInput,
+  REVIEW_HELP,
 } from '../../app/index.js';
 import { CHECK_LIST, checkName } from '../args.js';
 import { CliError } from '../cli-error.js';
@@ -37,6 +38,7 @@ export function registerScheduleCommands(program: Command): void {
     .option('--every <duration>', 'fire every <n>(s|m|h|d), e.g. 24h; the first firing is right away')
     .option('--cron <expression>', 'fire on a cron expression, e.g. "0 2 * * *" (5 fields, or 6 with seconds first)')
     .option('--tz <zone>', 'IANA time zone of --cron, e.g. Europe/Paris (default UTC)')
+    .option('--review <rules>', REVIEW_HELP)
     .addOption(
       new Option('--overlap <policy>', 'when the previous batch is still running: skip this firing, or allow it')
         .choices(OVERLAP_POLICIES)

@@ -144,7 +144,7 @@ export async function work(runtime: Runtime, args: WorkArgs): Promise<number> {
   runtime.log.info({ vendors: handle.pool.vendors, untilIdle: args.untilIdle ?? false }, 'workers started');
   try {
     if (args.untilIdle) {
-      const { stopped, held, unreachable } = await waitUntilIdle(handle.pool, { signal: shutdown.signal, also: [handle.schedules, ...(handle.notifications ? [handle.notifications] : [])] });
+      const { stopped, held, unreachable } = await waitUntilIdle(handle.pool, { signal: shutdown.signal, also: [handle.schedules, handle.review, ...(handle.notifications ? [handle.notifications] : [])] });
       await handle.close();
       reportStoppedVendors(runtime, stopped);
       if (shutdown.signal.aborted) {

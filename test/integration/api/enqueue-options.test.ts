@@ -31,6 +31,7 @@ const OPTIONS: Required<EnqueueOptions> = {
   dedupe: true,
   maxFailureRate: '5%',
   failureWindow: 200,
+  review: 'worse,score-drop:0.3,shared',
 };
 
 const PRICES = { OOTO_PRICE_PER_CALL: '0.02', GLAIR_PRICE_PER_CALL: '0.05' };
@@ -126,6 +127,7 @@ describe('one enqueue-options schema', () => {
     // Every option took effect (so "identical" is not identically empty).
     expect(cli).toMatchObject({
       summary: { batch: BATCH, manifest, total: 4, byStatus: { failed: 1 } },
+      review: 'worse,score-drop:0.3,shared',
       budget: { maxCalls: 7, maxSpend: 1_250_000, currency: 'USD', terms: { prices: { ooto: 20_000, glair: 50_000 } }, failureGuard: { ratePpm: 50_000, window: 200 } },
       jobs: [
         { name: 'ooto-deepfake', data: { line: 1, dedupe: true }, priority: 21 },
