@@ -85,6 +85,10 @@ function shownDefault(option: Option): string | undefined {
  */
 const EXPECTED: Record<string, { value: string | null; readme?: RegExp }> = {
   'enqueue --batch': { value: null },
+  // --review names its defaults in its help (the rule list); no commander default.
+  'enqueue --review': { value: null, readme: /default `worse,new-bad,refused-after-good,shared`/ },
+  'run --review': { value: null },
+  'schedule add --review': { value: null },
   'enqueue --priority': { value: String(DEFAULT_PRIORITY), readme: new RegExp(`--priority 90 .*default ${DEFAULT_PRIORITY}`) },
   'run --batch': { value: null },
   'run --priority': { value: String(DEFAULT_PRIORITY) },
