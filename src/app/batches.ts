@@ -104,7 +104,7 @@ export async function enqueueBatch(runtime: Runtime, args: EnqueueArgs): Promise
       ...(sha256 !== undefined ? { manifestSha256: sha256 } : {}),
       ...(options.dryRun
         ? {
-            probe: createMediaProbe({ photoMaxBytes: config.photoMaxBytes, hostPolicy: config.mediaHosts }),
+            probe: createMediaProbe({ photoMaxBytes: config.photoMaxBytes, hostPolicy: config.mediaHosts, s3: runtime.s3 }),
             rateLimits: Object.fromEntries(runtime.vendors.map((v) => [v.name, config.vendors[v.name]?.rateLimit])),
           }
         : {}),

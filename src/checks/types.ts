@@ -98,6 +98,10 @@ export interface MediaDigest {
   readonly bytes: number;
   /** Sniffed from the bytes (image/jpeg, image/png, video/mp4). */
   readonly type: string;
+  /** s3:// media: the object's version id, when the bucket is versioned. */
+  readonly versionId?: string;
+  /** s3:// media: the object's ETag (without quotes). */
+  readonly etag?: string;
 }
 
 /**

@@ -8,6 +8,7 @@ import type { MediaHostPolicy } from './hosts.js';
 import type { Quota } from './quota-spec.js';
 import { plainRate } from './rate-limit.js';
 import { breakerSettings, type BreakerSettings } from './breaker.js';
+import { S3EnvSchema, s3Settings, type S3Settings } from './s3.js';
 import { hasNoCredential, type VendorConfigSpec, type VendorSettings } from './vendor-settings.js';
 
 export type { VendorConfigSpec, VendorSettings };
@@ -67,6 +68,8 @@ export interface Config {
    * (see ./simulator-credentials.ts); `always`: at once, whatever the base URL; `never`.
    */
   readonly simulatorCredentials: 'auto' | 'always' | 'never';
+  /** `s3://` media and prefixes: RESCREEN_S3_ENDPOINT, _REGION, _FORCE_PATH_STYLE, _ALLOW_BUCKETS (./s3.ts). */
+  readonly s3: S3Settings;
 }
 
 /** Where and how a finished batch is announced. */
@@ -148,8 +151,9 @@ export class ConfigError extends RescreenError {
 export function parseConfig(vendors: readonly VendorConfigSpec[], env: Readonly<Record<string, string | undefined>> = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
   const vendorParsed = vendorEnvSchema(vendors).safeParse(env);
-  if (!parsed.success || !vendorParsed.success) {
-    const issues = [...(parsed.error?.issues ?? []), ...(vendorParsed.error?.issues ?? [])];
+  const s3Parsed = S3EnvSchema.safeParse(env);
+  if (!parsed.success || !vendorParsed.success || !s3Parsed.success) {
+    const issues = [...(parsed.error?.issues ?? []), ...(vendorParsed.error?.issues ?? []), ...(s3Parsed.error?.issues ?? [])];
     const lines = issues.map((issue) => `${issue.path.join('.') || 'environment'} ${issue.message}`);
     throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
   }
@@ -203,7 +207,16 @@ export function parseConfig(vendors: readonly VendorConfigSpec[], env: Readonly<
     keepResponse: e.RESCREEN_KEEP_RESPONSE,
     maxQueued: e.RESCREEN_MAX_QUEUED,
     simulatorCredentials: e.RESCREEN_SIMULATOR_CREDENTIALS,
+    s3: s3Settings(s3Parsed.data),
   };
+}
+
+/**
+ * Keeps the AWS SDK's "versions after January 2027 require Node >= 22" notice off users' stderr, by
+ * the SDK's documented switch (AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED), unless set already.
+ */
+export function quietAwsSdkNotice(): void {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 }
 
 /** `simulated`: RESCREEN_SIMULATOR_CREDENTIALS=1, a vendor with no credential set gets the simulator's at once. */

@@ -246,6 +246,8 @@ export const ErrorCodes = {
   MEDIA_UNREADABLE: 'MEDIA_UNREADABLE',
   /** A download kept failing (network, timeout, HTTP 5xx/408/429): retried. */
   MEDIA_FETCH: 'MEDIA_FETCH',
+  /** The object store refused to give the media (`AccessDenied`, HTTP 403): final, not retried, no vendor call. */
+  MEDIA_ACCESS_DENIED: 'MEDIA_ACCESS_DENIED',
   /** An http(s) ref (or one of its redirects) to a loopback, private, link-local or metadata address. */
   MEDIA_HOST_REFUSED: 'MEDIA_HOST_REFUSED',
   /** The line had cost RESCREEN_MAX_CALLS_PER_LINE vendor calls before an attempt whose cause is unknown (a worker died mid-call). */

@@ -25,7 +25,8 @@ export class MediaDigester {
     } catch {
       return null;
     }
-    if (source.kind === 'http') return `url:${ref}`;
+    // Not read without fetching: the ref stands for the bytes (an s3:// ref names one object).
+    if (source.kind !== 'file') return `url:${ref}`;
     const cached = this.#byPath.get(source.path);
     if (cached) return cached;
     const digest = hashFile(source.path).then(

@@ -13,8 +13,9 @@ import { framesOverLimit, overLimit, type TooLarge } from './limits.js';
 import { readLocal } from './local.js';
 import { fetchRemote, guardedDispatcher, sharedDispatcher, type RemoteReader } from './remote.js';
 import { resolveRef, type Source } from './refs.js';
+import { createS3Access, type S3Access } from './s3.js';
 import { sniffPhoto, sniffVideo } from './sniff.js';
-import type { MediaBlob, MediaLoader } from './types.js';
+import type { MediaBlob, MediaLoader, ObjectVersion } from './types.js';
 
 // Re-exported so that every name stays importable from this module.
 export { framesOverLimit, overLimit, type TooLarge } from './limits.js';
@@ -55,6 +56,11 @@ export interface MediaLoaderOptions {
    * where references come from untrusted callers. A refused reference ends `failed` (MEDIA_UNREADABLE).
    */
   readonly allowFileUrls?: boolean;
+  /**
+   * How `s3://bucket/key` refs are read (src/media/s3.ts: the runtime's, from config `s3`). Default:
+   * AWS itself with the default credential chain, through `hostPolicy`, created on first use.
+   */
+  readonly s3?: S3Access;
 }
 
 /**
@@ -81,7 +87,13 @@ export function createMediaLoader(options: MediaLoaderOptions = {}): MediaLoader
   // Redirects are followed here, not by undici, so that every hop is checked against the policy.
   // A caller's dispatcher gets the policy through a DNS interceptor; the shared one checks at connect.
   const dispatcher = options.dispatcher ? guardedDispatcher(options.dispatcher, hostPolicy) : sharedDispatcher(hostPolicy);
-  const reader: RemoteReader = { fetchTimeoutMs, dispatcher, hostPolicy };
+  const reader: Reader = {
+    fetchTimeoutMs,
+    dispatcher,
+    hostPolicy,
+    s3: () => (s3 ??= createS3Access({ endpoint: undefined, region: undefined, forcePathStyle: false, allowBuckets: undefined }, { hostPolicy, timeoutMs: fetchTimeoutMs })),
+  };
+  let s3 = options.s3;
 
   /** One photo or video: read within `cap`, then sniffed as that kind. */
   async function loadOne(
@@ -93,9 +105,9 @@ export function createMediaLoader(options: MediaLoaderOptions = {}): MediaLoader
   ): Promise<MediaBlob> {
     signal?.throwIfAborted();
     const source = resolveRef(ref, baseDir, allowLocal);
-    const bytes = await readSource(reader, source, cap, signal, (size) => overLimit(source.display, size, cap));
+    const { bytes, object } = await readSource(reader, source, cap, signal, (size) => overLimit(source.display, size, cap));
     const mime = await sniff(bytes, { maxBytes: cap, label: source.display });
-    return { bytes, mime, filename: source.filename ?? `media.${extensionOf(mime)}` };
+    return { bytes, mime, filename: source.filename ?? `media.${extensionOf(mime)}`, ...(object ? { object } : {}) };
   }
 
   return {
@@ -114,12 +126,12 @@ export function createMediaLoader(options: MediaLoaderOptions = {}): MediaLoader
         const label = `frame ${n} of ${sources.length} (${source.display})`;
         const before = total;
         // The cap of this frame is what is left of the total: nothing past the total is ever read.
-        const bytes = await readSource(reader, source, bodyMaxBytes - before, signal, (size) =>
+        const { bytes, object } = await readSource(reader, source, bodyMaxBytes - before, signal, (size) =>
           framesOverLimit(label, before, size, bodyMaxBytes),
         );
         total += bytes.byteLength;
         const mime = await sniffPhoto(bytes, { label });
-        blobs.push({ bytes, mime, filename: source.filename ?? `frame-${n}.${extensionOf(mime)}` });
+        blobs.push({ bytes, mime, filename: source.filename ?? `frame-${n}.${extensionOf(mime)}`, ...(object ? { object } : {}) });
       }
       return blobs;
     },
@@ -137,11 +149,25 @@ function extensionOf(mime: MediaBlob['mime']): string {
   }
 }
 
+/** What reading needs: the download settings, and object storage (created on first use). */
+type Reader = RemoteReader & { readonly s3: () => S3Access };
+
 /** Reads at most `cap` bytes of a source; throws `tooLarge(…)` as soon as it is known to hold more. */
-function readSource(reader: RemoteReader, source: Source, cap: number, signal: AbortSignal | undefined, tooLarge: TooLarge): Promise<Buffer> {
-  return source.kind === 'file'
-    ? readLocal(source.path, source.display, cap, signal, tooLarge)
-    : fetchRemote(reader, source, cap, signal, tooLarge);
+async function readSource(
+  reader: Reader,
+  source: Source,
+  cap: number,
+  signal: AbortSignal | undefined,
+  tooLarge: TooLarge,
+): Promise<{ bytes: Buffer; object?: ObjectVersion }> {
+  switch (source.kind) {
+    case 'file':
+      return { bytes: await readLocal(source.path, source.display, cap, signal, tooLarge) };
+    case 'http':
+      return { bytes: await fetchRemote(reader, source, cap, signal, tooLarge) };
+    case 's3':
+      return reader.s3().getObject(source, source.display, cap, signal, tooLarge);
+  }
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {

@@ -13,6 +13,7 @@ import { localError, statLocal } from './local.js';
 import { resolveRef, type Source } from './refs.js';
 import { PUBLIC_ONLY, refuseHost, type HostRefusedError, type MediaHostPolicy } from './host-policy.js';
 import { hostRefused } from './remote.js';
+import { createS3Access, type S3Access } from './s3.js';
 import { acceptPhoto, acceptVideo, checkMediaSize, detectFileMime } from './sniff.js';
 
 /** Codes of local validation that end `rejected` with no paid call. */
@@ -48,6 +49,8 @@ export interface MediaProbeOptions {
   readonly allowFileUrls?: boolean;
   /** Which hosts http(s) references may reach (config `mediaHosts`). Default public addresses only, as in the loader. */
   readonly hostPolicy?: MediaHostPolicy;
+  /** How s3:// refs are looked at (HeadObject only: no body is read). Default: AWS itself, as in the loader. */
+  readonly s3?: S3Access;
 }
 
 /** Probes the media of one line by the check's input kind. Never throws for a media problem. */
@@ -76,6 +79,21 @@ export function createMediaProbe(options: MediaProbeOptions = {}): MediaProbe {
   const hostPolicy = options.hostPolicy ?? PUBLIC_ONLY;
   // One look-up per host name for the whole dry run (a manifest often has one bucket for every line).
   const hosts = new Map<string, Promise<HostRefusedError | undefined>>();
+  let s3 = options.s3;
+  const s3Access = () => (s3 ??= createS3Access({ endpoint: undefined, region: undefined, forcePathStyle: false, allowBuckets: undefined }, { hostPolicy }));
+
+  /**
+   * An object's size and type by HeadObject, without reading its body: the size rules as the loader's,
+   * the type by the store's Content-Type, else the key's extension; `undefined` when neither says.
+   */
+  async function headS3(source: Extract<Source, { kind: 's3' }>, cap: number, label: string, tooLarge: (n: number) => MediaRejectedError) {
+    const head = await s3Access().headObject(source, source.display);
+    if (head.size !== undefined) {
+      if (head.size > cap) throw tooLarge(head.size);
+      checkMediaSize(head.size, { label });
+    }
+    return { size: head.size ?? 0, mime: declaredMime(head.contentType, source.key) };
+  }
 
   /** Throws MEDIA_HOST_REFUSED, as the loader would before any request, when the policy refuses the host. */
   async function checkHost(source: Extract<Source, { kind: 'http' }>): Promise<void> {
@@ -93,6 +111,13 @@ export function createMediaProbe(options: MediaProbeOptions = {}): MediaProbe {
       return REMOTE;
     }
     const cap = kind === 'photo' ? photoMaxBytes : bodyMaxBytes;
+    if (source.kind === 's3') {
+      const { mime } = await headS3(source, cap, source.display, (n) => overLimit(source.display, n, cap));
+      if (mime === undefined) return REMOTE;
+      if (kind === 'photo') acceptPhoto(mime, { label: source.display });
+      else acceptVideo(mime, { label: source.display });
+      return SENT;
+    }
     const size = await statLocal(source.path, source.display, cap, (n) => overLimit(source.display, n, cap));
     const sniff = { maxBytes: cap, label: source.display };
     checkMediaSize(size, sniff);
@@ -116,6 +141,13 @@ export function createMediaProbe(options: MediaProbeOptions = {}): MediaProbe {
       }
       const label = `frame ${index + 1} of ${sources.length} (${source.display})`;
       const before = total;
+      if (source.kind === 's3') {
+        const { size, mime } = await headS3(source, bodyMaxBytes - before, label, (n) => framesOverLimit(label, before, n, bodyMaxBytes));
+        total += size;
+        if (mime === undefined) remote = true;
+        else acceptPhoto(mime, { label });
+        continue;
+      }
       const size = await statLocal(source.path, source.display, bodyMaxBytes - before, (n) => framesOverLimit(label, before, n, bodyMaxBytes));
       total += size;
       checkMediaSize(size, { label });
@@ -140,6 +172,15 @@ export function createMediaProbe(options: MediaProbeOptions = {}): MediaProbe {
       }
     },
   };
+}
+
+/** The media type an object store declares (Content-Type), else the key's extension; `undefined` when neither tells. */
+function declaredMime(contentType: string | undefined, key: string): string | undefined {
+  const declared = contentType?.split(';')[0]?.trim().toLowerCase();
+  if (declared !== undefined && declared !== '' && declared !== 'application/octet-stream' && declared !== 'binary/octet-stream') return declared;
+  const ext = /\.([A-Za-z0-9]+)$/.exec(key)?.[1]?.toLowerCase();
+  const byExt: Record<string, string> = { jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', mp4: 'video/mp4', m4v: 'video/mp4' };
+  return ext === undefined ? undefined : (byExt[ext] ?? `.${ext}`);
 }
 
 async function detect(source: Extract<Source, { kind: 'file' }>, size: number): Promise<string | undefined> {

@@ -6,13 +6,15 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCodes, MediaUnavailableError } from '../errors/errors.js';
+import { isS3Problem, isS3Ref, parseS3Ref } from '../config/s3.js';
 
 /**
  * A reference fit for messages and logs: an http(s) or file URL without query string, fragment and
  * user-info (they may hold signed tokens or passwords); anything else unchanged.
  */
 export function displayRef(ref: string): string {
-  if (!SCHEME.test(ref)) return ref;
+  // An s3:// ref holds no secret (credentials never travel in it) and its key is not URL-encoded.
+  if (!SCHEME.test(ref) || isS3Ref(ref)) return ref;
   try {
     const url = new URL(ref);
     return `${url.protocol}//${url.host}${url.pathname}`;
@@ -35,7 +37,8 @@ export type Source =
       readonly filename: string | undefined;
       /** Removes the secret parts of the URL from foreign text (error messages of the HTTP stack). */
       readonly scrub: (text: string) => string;
-    };
+    }
+  | { readonly kind: 's3'; readonly bucket: string; readonly key: string; readonly display: string; readonly filename: string | undefined };
 
 /**
  * Resolves a media reference (see {@link createMediaLoader}); shared with the dry-run probe (probe.ts).
@@ -44,6 +47,11 @@ export type Source =
 export function resolveRef(ref: string, baseDir: string, allowLocal: boolean): Source {
   if (ref.trim() === '') throw new MediaUnavailableError(ErrorCodes.MEDIA_UNREADABLE, 'the media reference is empty');
   const display = displayRef(ref);
+  if (isS3Ref(ref)) {
+    const parsed = parseS3Ref(ref);
+    if (isS3Problem(parsed)) throw new MediaUnavailableError(ErrorCodes.MEDIA_UNREADABLE, `${display}: ${parsed.problem}`);
+    return { kind: 's3', bucket: parsed.bucket, key: parsed.key, display, filename: cleanFilename(parsed.key.slice(parsed.key.lastIndexOf('/') + 1)) };
+  }
   if (!SCHEME.test(ref)) {
     if (!allowLocal) throw refusedLocal(display);
     const resolved = path.resolve(baseDir, ref);
@@ -75,7 +83,7 @@ export function resolveRef(ref: string, baseDir: string, allowLocal: boolean): S
     default:
       throw new MediaUnavailableError(
         ErrorCodes.MEDIA_UNREADABLE,
-        `${display}: unsupported reference scheme ${url.protocol} (expected a path, file://, http:// or https://)`,
+        `${display}: unsupported reference scheme ${url.protocol} (expected a path, file://, http://, https:// or s3://)`,
       );
   }
 }

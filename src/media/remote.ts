@@ -122,7 +122,7 @@ export function hostRefused(display: string, hop: number | undefined, refused: H
 }
 
 /** The HostRefusedError our connect-time lookup raised, wherever undici wrapped it. */
-function findHostRefused(err: unknown, depth = 0): HostRefusedError | undefined {
+export function findHostRefused(err: unknown, depth = 0): HostRefusedError | undefined {
   if (depth > 4 || typeof err !== 'object' || err === null) return undefined;
   if (err instanceof HostRefusedError) return err;
   if (err instanceof AggregateError) {

@@ -14,6 +14,15 @@ export interface MediaBlob {
   readonly mime: 'image/jpeg' | 'image/png' | 'video/mp4';
   /** File name sent in multipart bodies (the ref's last path segment, or a generated one). */
   readonly filename: string;
+  /** An object store's word on which object this is (s3:// refs): its version id and ETag, when the store gave them. */
+  readonly object?: ObjectVersion;
+}
+
+/** Which object version an s3:// ref was read from (kept in the record beside the sha256). */
+export interface ObjectVersion {
+  readonly versionId?: string;
+  /** Without its quotes. */
+  readonly etag?: string;
 }
 
 /**

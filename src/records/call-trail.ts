@@ -24,7 +24,13 @@ function isBlob(value: unknown): value is MediaBlob {
 /** Digests of the media among a call's arguments (a blob, or a list of them: frames), in order. */
 export function digestArgs(args: readonly unknown[]): MediaDigest[] {
   const blobs = args.flatMap((arg) => (Array.isArray(arg) ? arg.filter(isBlob) : isBlob(arg) ? [arg] : []));
-  return blobs.map((b) => ({ sha256: createHash('sha256').update(b.bytes).digest('hex'), bytes: b.bytes.length, type: b.mime }));
+  return blobs.map((b) => ({
+    sha256: createHash('sha256').update(b.bytes).digest('hex'),
+    bytes: b.bytes.length,
+    type: b.mime,
+    ...(b.object?.versionId !== undefined ? { versionId: b.object.versionId } : {}),
+    ...(b.object?.etag !== undefined ? { etag: b.object.etag } : {}),
+  }));
 }
 
 /** What an answered call's outcome says: HTTP status, transaction id, engine code; undefined when no HTTP answer came. */

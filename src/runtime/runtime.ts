@@ -16,6 +16,7 @@ import { createMediaLoader } from '../media/loader.js';
 import { createNotifier, startNotificationWorker, type CaseEventJob, type NotificationJob } from '../notify/notifications.js';
 import { createReviewQueue, requestScan, RESCAN_DELAY_MS, setReviewRules, startReviewWorker, type ReviewScanJob } from '../review/queue.js';
 import type { CaseStore, Decision, ReviewCase } from '../store/cases.js';
+import { createS3Access, type S3Access } from '../media/s3.js';
 import { pendingJobCount, type PendingWork } from '../queueing/idle.js';
 import { defaultJobOptions, QUEUE_STREAMS, queueName } from '../queueing/names.js';
 import { SharedAnswers } from '../money/dedupe.js';
@@ -66,7 +67,21 @@ export interface Runtime {
   readonly review: Queue<ReviewScanJob>;
   /** Queues `case.opened` / `case.decided` webhooks (one per case or decision); nothing without RESCREEN_WEBHOOK_URL. */
   notifyCases(event: CaseEventJob['event'], items: readonly { case: ReviewCase; decision?: Decision }[]): Promise<void>;
+  /** Object storage (s3:// media and prefix manifests), from `config.s3`: one per process and settings. */
+  readonly s3: S3Access;
   close(): Promise<void>;
+}
+
+const s3Accesses = new WeakMap<Config['s3'], S3Access>();
+
+/** The process's {@link S3Access} for these settings (one SDK client and connection pool, created on first use). */
+export function s3AccessFor(config: Config): S3Access {
+  let access = s3Accesses.get(config.s3);
+  if (access === undefined) {
+    access = createS3Access(config.s3, { hostPolicy: config.mediaHosts });
+    s3Accesses.set(config.s3, access);
+  }
+  return access;
 }
 
 /**
@@ -122,7 +137,9 @@ export async function openRuntime(given: Config, log: Logger, registries: Regist
     notifyCases: async (event, items) => {
       await notifier?.notifyCases(event, items);
     },
+    s3: s3AccessFor(config),
     close: async () => {
+      s3AccessFor(config).close();
       // In order: a command that ends at once (e.g. a bad --output) must not close the connection
       // under a queue still connecting, or ioredis reports "Connection is closed" with a trace.
       await Promise.all(allQueues.map((q) => q.waitUntilReady().catch(() => undefined)));
@@ -188,7 +205,7 @@ export function createProcessorDeps(
     if (settings === undefined) throw new Error(`the configuration has no settings for vendor ${vendor.name}`);
     const client = vendor.createClient(settings, { ...options, gate: gates[vendor.name] });
     clients.push(client);
-    const media = createMediaLoader({ photoMaxBytes: config.photoMaxBytes, hostPolicy: config.mediaHosts, ...vendor.media });
+    const media = createMediaLoader({ photoMaxBytes: config.photoMaxBytes, hostPolicy: config.mediaHosts, s3: s3AccessFor(config), ...vendor.media });
     byVendor.set(vendor.name, { media, client, identifyMatchThreshold: config.identifyMatchThreshold });
   }
   return {
@@ -199,6 +216,7 @@ export function createProcessorDeps(
     },
     close: async () => {
       await Promise.all(clients.map((c) => c.close()));
+      s3AccessFor(config).close();
     },
   };
 }

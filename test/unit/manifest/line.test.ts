@@ -80,7 +80,7 @@ describe('validateLine: invalid lines name the field', () => {
     ['missing ref', { check: 'ooto-deepfake' }, /^ref is missing$/],
     ['empty ref', { ref: '   ', check: 'ooto-deepfake' }, /^ref must not be empty$/],
     ['ref not a string', { ref: 42, check: 'glair-video' }, /^ref must be a string$/],
-    ['ref with a foreign scheme', { ref: 'ftp://x/a.jpg', check: 'ooto-deepfake' }, /^ref must be a local path, a file:\/\/ URL or an http\(s\):\/\/ URL$/],
+    ['ref with a foreign scheme', { ref: 'ftp://x/a.jpg', check: 'ooto-deepfake' }, /^ref must be a local path, a file:\/\/ URL, an http\(s\):\/\/ URL or s3:\/\/bucket\/key$/],
     ['frames on a ref check', { ref: 'a.jpg', frames: ['b'], check: 'ooto-deepfake' }, /^frames is not a field of ooto-deepfake lines \(it takes ref, check, subject\)$/],
     ['ref on glair-frames', { ref: 'a.jpg', check: 'glair-frames' }, /^ref is not a field of glair-frames lines \(it takes frames, check, subject\)$/],
     ['no frames', { check: 'glair-frames' }, /^frames is missing$/],

@@ -89,9 +89,9 @@ describe('references', () => {
   });
 
   it('refuses unknown schemes and empty references', async () => {
-    const err = await failure(loader.loadPhoto('s3://bucket/a.jpg?token=SECRET', dir), MediaUnavailableError);
+    const err = await failure(loader.loadPhoto('gs://bucket/a.jpg?token=SECRET', dir), MediaUnavailableError);
     expect(err.code).toBe(ErrorCodes.MEDIA_UNREADABLE);
-    expect(err.message).toContain('s3:');
+    expect(err.message).toContain('gs:');
     expect(err.message).not.toContain('SECRET');
     expect((await failure(loader.loadPhoto('  ', dir), MediaUnavailableError)).code).toBe(ErrorCodes.MEDIA_UNREADABLE);
   });
