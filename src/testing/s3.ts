@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { quietAwsSdkNotice } from '../config/config.js';
 
 /** s3rver's fixed test credentials (it verifies SigV4 signatures made with them). */
 export const S3RVER_ACCESS_KEY = 'S3RVER';
@@ -97,6 +98,7 @@ export async function startS3Server(options: TestS3ServerOptions = {}): Promise<
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  quietAwsSdkNotice();
   const sdk = await import('@aws-sdk/client-s3');
   const client: S3Client = new sdk.S3Client({
     endpoint,

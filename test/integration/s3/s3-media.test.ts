@@ -123,4 +123,55 @@ describe('s3:// media refs', () => {
     expect(s3.requests('media', 'slow/a.jpg')).toBe(3);
     expect(sim.callsFor(body)).toHaveLength(1);
   }, 90_000);
+
+  it('--dry-run looks at s3:// objects with HeadObject only (no body read): sizes, empty, wrong type, missing, denied', async () => {
+    await s3.putObject('media', 'dry/ok.jpg', photo({ seed: 90 }), 'image/jpeg');
+    await s3.putObject('media', 'dry/empty.jpg', Buffer.alloc(0), 'image/jpeg');
+    await s3.putObject('media', 'dry/doc.pdf', Buffer.from('%PDF-1.4'), 'application/pdf');
+    await s3.putObject('media', 'dry/big.mp4', Buffer.concat([video({ seed: 91 }), Buffer.alloc(6.5 * 1024 * 1024)]), 'video/mp4');
+    await s3.putObject('media', 'dry/clip.mp4', video({ seed: 92 }), 'video/mp4');
+    s3.fail('media', 'dry/denied.jpg', { status: 403, code: 'AccessDenied' });
+    const gets = s3.counts.GET ?? 0;
+    const rescreen = await env.rescreen();
+    const summary = await rescreen.enqueue(
+      {
+        lines: [
+          { ref: 's3://media/dry/ok.jpg', check: 'ooto-deepfake' },
+          { ref: 's3://media/dry/empty.jpg', check: 'ooto-deepfake' },
+          { ref: 's3://media/dry/doc.pdf', check: 'ooto-deepfake' },
+          { ref: 's3://media/dry/big.mp4', check: 'glair-video' },
+          { ref: 's3://media/dry/clip.mp4', check: 'glair-video' },
+          { ref: 's3://media/dry/none.jpg', check: 'ooto-deepfake' },
+          { ref: 's3://media/dry/denied.jpg', check: 'ooto-deepfake' },
+        ],
+        name: 'dry',
+      },
+      { dryRun: true },
+    );
+    const estimate = summary.estimate!;
+    expect(estimate.paidCalls).toBe(2);
+    expect(estimate.rejected).toMatchObject({ MEDIA_EMPTY: 1, MEDIA_UNSUPPORTED_TYPE: 1, MEDIA_TOO_LARGE: 1 });
+    expect(estimate.failed).toMatchObject({ MEDIA_NOT_FOUND: 1, MEDIA_ACCESS_DENIED: 1 });
+    expect(s3.counts.GET ?? 0).toBe(gets); // HEAD only: no body was read
+  }, 60_000);
+
+  it('retry of a failed s3:// line later fetches the object again and completes', async () => {
+    const rescreen = await env.rescreen();
+    await rescreen.work();
+    const { batch } = await rescreen.enqueue({ lines: [{ ref: 's3://media/late/a.jpg', check: 'ooto-deepfake' }], name: 'late' });
+    await env.waitForBatch(batch, { timeoutMs: 60_000 });
+    expect((await env.records(batch))[0]!.error?.code).toBe('MEDIA_NOT_FOUND');
+    // Later (nothing in the record expires: the ref is fetched again with the credentials of now).
+    const body = photo({ seed: 95 });
+    const etag = await s3.putObject('media', 'late/a.jpg', body);
+    const retried = await rescreen.retry(batch);
+    expect(retried).toMatchObject({ lines: 1 });
+    let record = (await env.records(batch))[0];
+    for (let waited = 0; record?.status === 'failed' && waited < 60_000; waited += 100) {
+      await new Promise((r) => setTimeout(r, 100));
+      record = (await env.records(batch))[0];
+    }
+    expect(record).toMatchObject({ status: 'completed', ref: 's3://media/late/a.jpg', media: [{ sha256: sha(body), etag }] });
+    expect(JSON.stringify(record)).not.toContain(s3.env.AWS_SECRET_ACCESS_KEY!);
+  }, 90_000);
 });
