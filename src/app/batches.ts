@@ -18,6 +18,8 @@ import { quotaReport, type VendorQuotaReport } from '../quota/report.js';
 import { envQuotas, type Runtime } from '../runtime/runtime.js';
 import { COUNT_ON_READ_MAX_LINES, finishedBatchChanges } from '../history/change-counts.js';
 import type { ChangeCounts } from '../history/changes.js';
+import { finishedBatchDrift } from '../drift/kept.js';
+import type { DriftSummary } from '../drift/report.js';
 import { isBatchFinished as isFinished } from '../store/types.js';
 import type { BatchSummary, RunSettingsEntry } from '../store/types.js';
 import { defaultBatchIdOf } from './batch-id.js';
@@ -141,6 +143,8 @@ export interface BatchStatus {
   readonly quotas: readonly VendorQuotaReport[];
   /** A finished batch's verdict changes against each subject's previous screening. */
   readonly changes?: ChangeCounts;
+  /** A finished batch's score drift against each check's previous finished batch (README: Drift and canaries). */
+  readonly drift?: DriftSummary;
   /** Paid calls, spend, caps. */
   readonly budget: BatchBudget;
   /** As `batch pause | resume | cancel` left it. */
@@ -167,6 +171,7 @@ export async function batchStatus(runtime: Runtime, batch: string): Promise<Batc
   const summary = await batchSummary(runtime, batch);
   const finished = isFinished(summary);
   const changes = finished ? await finishedBatchChanges(runtime.redis, runtime.config.prefix, runtime.store, runtime.checks, summary, COUNT_ON_READ_MAX_LINES) : undefined;
+  const drift = finished ? await finishedBatchDrift(runtime.redis, runtime.config.prefix, runtime.store, summary, COUNT_ON_READ_MAX_LINES) : undefined;
   const budget = await batchBudget(runtime, summary);
   const { state } = budget;
   const pending = await pendingJobs(runtime);
@@ -174,7 +179,7 @@ export async function batchStatus(runtime: Runtime, batch: string): Promise<Batc
   const warnings = budgetWarnings(runtime, budget);
   const answeredBy = await runtime.store.runSettings(batch);
   const review = describeReviewRules(await reviewRulesOf(runtime.redis, runtime.config.prefix, batch));
-  return { summary, finished, pending, quotas: await quotas(runtime), budget, state, review, waiting, warnings, answeredBy, ...(changes ? { changes } : {}) };
+  return { summary, finished, pending, quotas: await quotas(runtime), budget, state, review, waiting, warnings, answeredBy, ...(changes ? { changes } : {}), ...(drift ? { drift } : {}) };
 }
 
 /** Batches, newest first, with their summaries, and the quota state. */

@@ -6,6 +6,7 @@
 export * from './batches.js';
 export * from './csv.js';
 export * from './history.js';
+export * from './drift.js';
 export * from './fail-on.js';
 export * from './audit.js';
 export * from './budget.js';

@@ -153,6 +153,12 @@ export interface ResultRecord {
   readonly possiblyBilled?: number;
   /** `--dedupe`: the vendor answer was paid for by this line (of this batch) and reused here: no call of its own. */
   readonly reusedFrom?: { readonly batch: string; readonly line: number; readonly transactionId: string | null };
+  /**
+   * A canary line (`--canary`): known media screened inside the batch to watch the vendor, with the
+   * verdict its label expects. Canary records count in the batch's summary but never in `changes`,
+   * drift, cases or rings ({@link isCanary}).
+   */
+  readonly canary?: { readonly expect: Verdict };
   /** ISO 8601. */
   readonly finishedAt: string;
   /**
@@ -166,4 +172,9 @@ export interface ResultRecord {
   readonly responseBytes?: number;
   /** sha256 (hex) of the whole answer (JSON text) when it was cut. */
   readonly responseSha256?: string;
+}
+
+/** Whether a record is a canary line's (`--canary`): every reader of a batch's customers leaves these out. */
+export function isCanary(record: Pick<ResultRecord, 'canary'>): boolean {
+  return record.canary !== undefined;
 }

@@ -10,6 +10,7 @@ import type { WebhookConfig } from '../config/config.js';
 import type { CheckRegistry } from '../checks/registry.js';
 import type { BatchSummary, ResultStore } from '../store/types.js';
 import { finishedBatchChanges } from '../history/change-counts.js';
+import { finishedBatchDrift } from '../drift/kept.js';
 import { jobId } from '../queueing/names.js';
 import { DeliveryLog, type DeliveryState } from './deliveries.js';
 import type { Decision, ReviewCase } from '../store/cases.js';
@@ -115,6 +116,14 @@ export function startNotificationWorker(options: {
       return undefined;
     }
   };
+  const driftOf = async (summary: BatchSummary) => {
+    try {
+      return await finishedBatchDrift(options.connection, options.prefix, store, summary);
+    } catch (error) {
+      log.warn({ batch: summary.batch, err: (error as Error).message }, "could not compute the batch's drift for the webhook");
+      return undefined;
+    }
+  };
   const deliveries = new DeliveryLog(options.connection, options.prefix);
   const record = (job: Job<NotificationJob>, state: DeliveryState, attempts: number, error: unknown) =>
     deliveries
@@ -147,7 +156,7 @@ export function startNotificationWorker(options: {
       await deliver({
         url: webhook.url,
         secret: webhook.secret,
-        body: JSON.stringify(batchFinishedEvent(summary, await changesOf(summary))),
+        body: JSON.stringify(batchFinishedEvent(summary, await changesOf(summary), await driftOf(summary))),
         deliveryId: job.id ?? job.data.batch,
       });
       log.info({ batch: job.data.batch, attempt: job.attemptsMade + 1 }, 'completion webhook delivered');

@@ -10,6 +10,7 @@ import { request, type Dispatcher } from 'undici';
 import { ErrorCodes, RescreenError } from '../errors/errors.js';
 import { httpStatusCode } from '../errors/http-failure.js';
 import type { ChangeCounts } from '../history/changes.js';
+import type { DriftSummary } from '../drift/report.js';
 import type { BatchSummary } from '../store/types.js';
 
 export const SIGNATURE_HEADER = 'x-rescreen-signature';
@@ -35,9 +36,11 @@ export interface BatchFinishedEvent {
   readonly byVerdict: BatchSummary['byVerdict'];
   /** Verdict changes against each subject's previous screening (README: After a re-screen). */
   readonly changes?: ChangeCounts;
+  /** Score drift against each check's previous finished batch, and the canaries (README: Drift and canaries). */
+  readonly drift?: DriftSummary;
 }
 
-export function batchFinishedEvent(summary: BatchSummary, changes?: ChangeCounts): BatchFinishedEvent {
+export function batchFinishedEvent(summary: BatchSummary, changes?: ChangeCounts, drift?: DriftSummary): BatchFinishedEvent {
   return {
     event: BATCH_FINISHED,
     batch: summary.batch,
@@ -48,6 +51,7 @@ export function batchFinishedEvent(summary: BatchSummary, changes?: ChangeCounts
     byStatus: summary.byStatus,
     byVerdict: summary.byVerdict,
     ...(changes !== undefined ? { changes } : {}),
+    ...(drift !== undefined ? { drift } : {}),
   };
 }
 

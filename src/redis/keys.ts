@@ -248,3 +248,11 @@ export function subjectCasesKey(prefix: string, subject: string): string {
 export function reviewRulesKey(prefix: string): string {
   return `${prefix}:cases:rules`;
 }
+
+/**
+ * HASH `<prefix>:drift:reports`: batch → JSON {sig, report}, a finished batch's drift report kept with
+ * the signatures of the distributions it compared (src/drift/report.ts); recomputed when one moves.
+ */
+export function driftReportsKey(prefix: string): string {
+  return `${prefix}:drift:reports`;
+}

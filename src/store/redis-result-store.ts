@@ -8,6 +8,7 @@ import {
   DEFAULT_BATCH_LIST_LIMIT,
   DEFAULT_STREAM_CHUNK_SIZE,
   DEFAULT_SUBJECT_LIMIT,
+  type BatchDistribution,
   type BatchFinishedHook,
   type BatchSummary,
   type AttemptRow,
@@ -221,6 +222,17 @@ export class RedisResultStore implements ResultStore {
       ...(toInt(meta.possiblyBilled) > 0 ? { possiblyBilled: toInt(meta.possiblyBilled) } : {}),
       ...failuresOf(Object.entries(meta).map(([k, v]) => [k, toInt(v)] as const)),
     };
+  }
+
+  /** The meta hash's `distribution` field, only on a batch that exists (has `createdAt`); `del` of the meta drops it. */
+  async keepDistribution(batch: string, distribution: BatchDistribution): Promise<void> {
+    const metaKey = batchKeys(this.prefix, batch).meta;
+    if ((await this.redis.hexists(metaKey, 'createdAt')) === 1) await this.redis.hset(metaKey, 'distribution', JSON.stringify(distribution));
+  }
+
+  async distribution(batch: string): Promise<BatchDistribution | null> {
+    const kept = await this.redis.hget(batchKeys(this.prefix, batch).meta, 'distribution');
+    return kept === null ? null : (JSON.parse(kept) as BatchDistribution);
   }
 
   appendAttempts(rows: readonly AttemptRow[]): Promise<void> {

@@ -48,6 +48,34 @@ export interface BatchSummary {
   readonly failures?: FailureCount[];
 }
 
+/** Bins of every score histogram: {@link SCORE_BINS} of equal width over [0, 1], the last one closed. */
+export const SCORE_BINS = 20;
+
+/** One check's scores in one batch (canary lines left out): what drift compares. */
+export interface CheckDistribution {
+  /** Records of the check with a score. */
+  readonly scored: number;
+  /** Scores per bin: `bins[i]` counts scores in [i/20, (i+1)/20) (the last bin includes 1); length {@link SCORE_BINS}. */
+  readonly bins: readonly number[];
+  /** Records of the check with a verdict, per verdict (verdicts the check never gave are absent). */
+  readonly verdicts: Readonly<Partial<Record<Verdict, number>>>;
+}
+
+/**
+ * A batch's score distributions per check, computed from its records once it finished (src/drift)
+ * and kept beside its summary. The store keeps it as given (a JSON round trip) and drops it with the
+ * batch; it does not compute it.
+ */
+export interface BatchDistribution {
+  /** What the batch's counts were when it was computed: a later retry that changes them makes it stale. */
+  readonly signature: string;
+  /** ISO 8601. */
+  readonly computedAt: string;
+  readonly byCheck: Readonly<Record<string, CheckDistribution>>;
+  /** The batch's canary lines (`--canary`), when it had some: their first and last line. */
+  readonly canaryLines?: { readonly from: number; readonly to: number };
+}
+
 /**
  * The one "batch finished" rule: the producer has read the whole manifest and every line it counted
  * has a record. Backends evaluate it atomically with the write that may make it true.
@@ -220,6 +248,13 @@ export interface ResultStore extends AttemptLog {
   finishBatch(batch: string, counts: { total: number; maxLine: number }): Promise<BatchWrite>;
   /** The batch's summary; null for a batch that was never begun nor put to. */
   summary(batch: string): Promise<BatchSummary | null>;
+  /**
+   * Keeps the batch's score distributions (src/drift computes them), replacing any kept before; a
+   * batch that does not exist keeps nothing. `purgeFinishedBefore` drops it with the batch.
+   */
+  keepDistribution(batch: string, distribution: BatchDistribution): Promise<void>;
+  /** The distributions last kept for the batch, as given; null when none were. */
+  distribution(batch: string): Promise<BatchDistribution | null>;
   /** Batch ids, newest createdAt first; at most `limit` (default {@link DEFAULT_BATCH_LIST_LIMIT}). */
   listBatches(limit?: number): Promise<string[]>;
 }

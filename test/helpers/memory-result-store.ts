@@ -8,6 +8,7 @@ import {
   DEFAULT_SUBJECT_LIMIT,
   isBatchFinished,
   type BatchFinishedHook,
+  type BatchDistribution,
   type BatchSummary,
   type AttemptRow,
   type BatchWrite,
@@ -38,6 +39,8 @@ interface BatchState {
   readonly byVerdict: Record<Verdict, number>;
   /** `failed:<failureKey>` → count (records.ts). */
   readonly failures: Map<string, number>;
+  /** The kept score distributions' JSON (keepDistribution). */
+  distribution?: string;
 }
 
 interface Where {
@@ -338,6 +341,17 @@ export class MemoryResultStore implements ResultStore {
       counts.batches += 1;
     }
     return Promise.resolve(counts);
+  }
+
+  keepDistribution(batch: string, distribution: BatchDistribution): Promise<void> {
+    const state = this.data.batches.get(batch);
+    if (state?.createdAt !== undefined) state.distribution = JSON.stringify(distribution);
+    return Promise.resolve();
+  }
+
+  distribution(batch: string): Promise<BatchDistribution | null> {
+    const kept = this.data.batches.get(batch)?.distribution;
+    return Promise.resolve(kept === undefined ? null : (JSON.parse(kept) as BatchDistribution));
   }
 
   /** Newest first (by createdAt, ties by id descending, as Redis ZREVRANGE). */

@@ -13,6 +13,7 @@ import {
   csvRow,
   describeBudget,
   describeChangeCounts,
+  describeDrift,
   describeFailureGuard,
   isFinished,
   listBatches,
@@ -64,6 +65,7 @@ export async function status(runtime: Runtime, batch: string, options: { watch?:
   if (guard !== undefined) process.stdout.write(`${guard}\n`);
   if (now.changes) process.stdout.write(`${describeChangeCounts(now.changes)}  (rescreen changes ${batch})\n`);
   else if (now.finished) process.stdout.write(`changes: not counted yet for a batch this size (rescreen changes ${batch} counts them)\n`);
+  if (now.drift) process.stdout.write(`${describeDrift(now.drift)}  (rescreen drift ${batch})\n`);
   if (!now.finished) writeQuotaLines(now.quotas);
   return interrupted ? ExitCode.INTERRUPTED : ExitCode.OK;
 }

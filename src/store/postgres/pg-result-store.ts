@@ -16,6 +16,7 @@ import {
   DEFAULT_BATCH_LIST_LIMIT,
   DEFAULT_SUBJECT_LIMIT,
   type AttemptRow,
+  type BatchDistribution,
   type BatchFinishedHook,
   type BatchSummary,
   type BatchWrite,
@@ -273,6 +274,16 @@ export class PgResultStore implements ResultStore {
       ...(row.possibly_billed > 0 ? { possiblyBilled: row.possibly_billed } : {}),
       ...failuresOf(Object.entries(row.counts).map(([k, v]) => [k, Number(v)] as const)),
     };
+  }
+
+  /** The batch row's `distribution` column (migration 005); an unknown batch has no row to update. */
+  async keepDistribution(batch: string, distribution: BatchDistribution): Promise<void> {
+    await this.pool.query('UPDATE batches SET distribution = $2 WHERE batch = $1 AND created_at IS NOT NULL', [batch, JSON.stringify(distribution)]);
+  }
+
+  async distribution(batch: string): Promise<BatchDistribution | null> {
+    const { rows } = await this.pool.query<{ distribution: BatchDistribution | null }>('SELECT distribution FROM batches WHERE batch = $1', [batch]);
+    return rows[0]?.distribution ?? null;
   }
 
   async listBatches(limit = DEFAULT_BATCH_LIST_LIMIT): Promise<string[]> {

@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ResultRecord } from '../../../src/checks/types.js';
 import { runSettingsHash, type RunSettings } from '../../../src/store/run-settings.js';
-import type { AttemptRow, BatchWrite, ResultStore, ResultStoreOptions } from '../../../src/store/types.js';
+import type { AttemptRow, BatchDistribution, BatchWrite, ResultStore, ResultStoreOptions } from '../../../src/store/types.js';
 
 /** One backend's data, for one test. */
 export interface StoreBackend {
@@ -596,6 +596,42 @@ export function describeResultStore(name: string, makeBackend: () => StoreBacken
         expect(await store.bySubject('s-old')).toEqual([]);
         expect((await store.get('running', 1))?.subject).toBe('s-running');
         expect(await store.attemptByTransactionId('a-running')).not.toBeNull();
+      });
+    });
+
+    describe('score distributions (drift)', () => {
+      const dist = (scored: number): BatchDistribution => ({
+        signature: `sig-${scored}`,
+        computedAt: '2024-05-01T10:00:00.000Z',
+        byCheck: { 'ooto-deepfake': { scored, bins: Array.from({ length: 20 }, (_, i) => (i === 19 ? scored : 0)), verdicts: { genuine: scored } } },
+        canaryLines: { from: 3, to: 4 },
+      });
+
+      it('keeps a batch\'s distributions as given, replaces them, and keeps nothing for an unknown batch', async () => {
+        expect(await store.distribution('d')).toBeNull();
+        await store.keepDistribution('d', dist(1));
+        expect(await store.distribution('d')).toBeNull();
+        expect(await store.summary('d')).toBeNull();
+        await store.beginBatch('d', 'm.jsonl');
+        await store.keepDistribution('d', dist(1));
+        expect(await store.distribution('d')).toEqual(dist(1));
+        await store.keepDistribution('d', dist(2));
+        expect(await store.distribution('d')).toEqual(dist(2));
+        expect(await store.summary('d')).toMatchObject({ batch: 'd', recorded: 0 });
+        expect(await store.summary('d')).not.toHaveProperty('failures');
+        // Another handle sees it (another process).
+        expect(await backend.open().distribution('d')).toEqual(dist(2));
+      });
+
+      it('purge drops the distributions with their batch', async () => {
+        await store.beginBatch('old', null);
+        await store.put(record({ batch: 'old', line: 1 }));
+        await store.finishBatch('old', { total: 1, maxLine: 1 });
+        await store.keepDistribution('old', dist(1));
+        await store.purgeFinishedBefore(new Date(Date.now() + 60_000));
+        expect(await store.distribution('old')).toBeNull();
+        await store.beginBatch('old', null);
+        expect(await store.distribution('old')).toBeNull();
       });
     });
   });
