@@ -39,7 +39,7 @@ export async function computeDistribution(records: AsyncIterable<ResultRecord>, 
   return {
     signature,
     computedAt: now.toISOString(),
-    byCheck: byCheck as Record<string, CheckDistribution>,
+    byCheck,
     ...(canaryTo > 0 ? { canaryLines: { from: canaryFrom, to: canaryTo } } : {}),
   };
 }
