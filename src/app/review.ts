@@ -41,7 +41,7 @@ export const MAX_LEASE_MS = 24 * 3600_000;
 /** A reviewer's name: what decisions record (`--reviewer`, or the API token's name). @throws InvalidInputError */
 export function checkReviewer(name: string | undefined): string {
   const value = (name ?? '').trim();
-  if (value === '') throw new InvalidInputError('a reviewer must be named (--reviewer NAME, or RESCREEN_REVIEWER)');
+  if (value === '') throw new InvalidInputError('a reviewer must be named (--reviewer NAME)');
   if (value.length > 100 || !/^[\p{L}\p{N} ._@+-]+$/u.test(value)) {
     throw new InvalidInputError('--reviewer must be 1-100 letters, digits, spaces or . _ @ + -');
   }

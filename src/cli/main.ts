@@ -14,6 +14,7 @@ import { batches, parseStatus, result, results, resultsFormat, status } from './
 import { enqueueBatch, packageVersion, parseFailOn, RedisUnavailableError, StoreUnavailableError } from '../app/index.js';
 import { DEFAULT_CONCURRENCY } from '../config/defaults.js';
 import { failOnExit } from './commands/fail-on.js';
+import { registerReviewCommands } from './commands/review.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors/errors.js';
 import { createProgressView } from './progress.js';
 import { runBatch } from './commands/run.js';
@@ -205,6 +206,7 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
   registerScheduleCommands(program);
   registerServeCommands(program, packageVersion(), (code) => (exitCode = code));
   registerStoreCommands(program);
+  registerReviewCommands(program);
   return { program, exitCode: () => exitCode };
 }
 

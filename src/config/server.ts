@@ -6,8 +6,8 @@
 import { z } from 'zod';
 import { wholeNumberAtLeast } from './env-schema.js';
 
-/** What a token may do: `read` only GETs; `operator` may also enqueue and retry. */
-export type ApiRole = 'read' | 'operator';
+/** What a token may do: `read` only GETs; `reviewer` GETs and review cases (claim, decide, release); `operator` everything. */
+export type ApiRole = 'read' | 'reviewer' | 'operator';
 
 export interface ApiToken {
   /** Who holds it: named in the audit log, never the token itself. */
@@ -43,11 +43,11 @@ export const ServerEnvSchema = z.object({
     .transform((v, ctx): ApiToken[] => {
       const out: ApiToken[] = [];
       for (const [i, raw] of (v ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '').entries()) {
-        const m = /^([A-Za-z0-9_.-]{1,64}):(read|operator):(.+)$/.exec(raw);
+        const m = /^([A-Za-z0-9_.-]{1,64}):(read|reviewer|operator):(.+)$/.exec(raw);
         const checked = m ? token.safeParse(m[3]) : undefined;
         if (!m || !checked?.success) {
           // Never echo the entry: it holds a token.
-          ctx.addIssue({ code: 'custom', message: `entry ${i + 1} must read name:read|operator:token with a token of at least ${MIN_TOKEN_LENGTH} printable characters` });
+          ctx.addIssue({ code: 'custom', message: `entry ${i + 1} must read name:read|reviewer|operator:token with a token of at least ${MIN_TOKEN_LENGTH} printable characters` });
           return z.NEVER;
         }
         out.push({ name: m[1]!, role: m[2] as ApiRole, token: checked.data });

@@ -11,6 +11,7 @@ import { problem, sendProblem } from './problem.js';
 import { batchRoutes } from './routes/batches.js';
 import type { RouteContext } from './routes/context.js';
 import { lookupRoutes } from './routes/lookups.js';
+import { caseRoutes } from './routes/cases.js';
 import type { ApiToken } from '../config/server.js';
 
 declare module 'fastify' {
@@ -21,6 +22,11 @@ declare module 'fastify' {
 
 /** Methods that change state: a read-only token may not use them. */
 export const STATE_CHANGING: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** The state-changing routes a `reviewer` token may use: the review queue's (claim, decide, release). */
+export function isReviewRoute(url: string | undefined): boolean {
+  return url !== undefined && /\/cases(\/|$)/.test(url);
+}
 
 export interface ApiOptions {
   readonly tokens: readonly ApiToken[];
@@ -37,13 +43,18 @@ export const apiPlugin: FastifyPluginAsync<ApiOptions> = async (api: FastifyInst
       return sendProblem(reply, problem(401, 'UNAUTHORIZED', 'a bearer token is required (Authorization: Bearer <token>)'));
     }
     request.caller = caller;
-    if (STATE_CHANGING.has(request.method) && caller.role !== 'operator') {
+    if (STATE_CHANGING.has(request.method) && caller.role === 'read') {
       return sendProblem(reply, problem(403, 'FORBIDDEN', `token "${caller.name}" is read-only`));
+    }
+    // A reviewer reads and decides; pausing, cancelling, raising, enqueueing and retrying are an operator's (403, audit-logged).
+    if (STATE_CHANGING.has(request.method) && caller.role === 'reviewer' && !isReviewRoute(request.routeOptions.url)) {
+      return sendProblem(reply, problem(403, 'FORBIDDEN', `token "${caller.name}" is a reviewer's: it may read and decide review cases only`));
     }
   });
   // In the plugin, so an unknown /api path passes the access rule first.
   api.setNotFoundHandler((request, reply) => sendProblem(reply, problem(404, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)));
   batchRoutes(api, ctx);
   lookupRoutes(api, ctx);
+  caseRoutes(api, ctx);
   return Promise.resolve();
 };
