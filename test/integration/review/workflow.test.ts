@@ -39,7 +39,7 @@ describe.each(STORE_KINDS)('the review queue (%s store)', (store) => {
     h = await createHarness(`queue-${store}`, {}, {}, { store });
     const runtimes = await Promise.all([h.openRuntime(), h.openRuntime(), h.openRuntime()]);
     // The rings hook: cases opened through the app layer's openCases.
-    const opened = await openCases(runtimes[0]!, Array.from({ length: 50 }, (_, i) => ringOpening('ring-batch', `s${String(i).padStart(2, '0')}`, [line(i + 1)])));
+    const opened = await openCases(runtimes[0], Array.from({ length: 50 }, (_, i) => ringOpening('ring-batch', `s${String(i).padStart(2, '0')}`, [line(i + 1)])));
     expect(opened).toHaveLength(50);
     const got = await Promise.all(
       Array.from({ length: 60 }, (_, i) => nextCase(runtimes[i % 3]!, { reviewer: ['ann', 'bob', 'cat'][i % 3]!, leaseMs: 60_000 })),
@@ -47,12 +47,12 @@ describe.each(STORE_KINDS)('the review queue (%s store)', (store) => {
     const cases = got.filter((c): c is ReviewCase => c !== null);
     expect(cases).toHaveLength(50);
     expect(new Set(cases.map((c) => c.id)).size).toBe(50);
-    expect(await nextCase(runtimes[0]!, { reviewer: 'dan', leaseMs: 60_000 })).toBeNull();
+    expect(await nextCase(runtimes[0], { reviewer: 'dan', leaseMs: 60_000 })).toBeNull();
 
-    const [fresh] = await openCases(runtimes[0]!, [ringOpening('ring-batch', 'late', [line(99)])]);
-    expect((await nextCase(runtimes[1]!, { reviewer: 'eve', leaseMs: 1_000 }))?.id).toBe(fresh!.id);
+    const [fresh] = await openCases(runtimes[0], [ringOpening('ring-batch', 'late', [line(99)])]);
+    expect((await nextCase(runtimes[1], { reviewer: 'eve', leaseMs: 1_000 }))?.id).toBe(fresh!.id);
     await new Promise((r) => setTimeout(r, 1_500));
-    expect((await nextCase(runtimes[2]!, { reviewer: 'fay', leaseMs: 60_000 }))?.id).toBe(fresh!.id);
+    expect((await nextCase(runtimes[2], { reviewer: 'fay', leaseMs: 60_000 }))?.id).toBe(fresh!.id);
   });
 });
 
@@ -99,7 +99,7 @@ describe('decisions by the CLI and the API, webhooks, roles', () => {
     const as = (token: string) => ({ authorization: `Bearer ${token}` });
     const claim = await server.app.inject({ method: 'POST', url: '/api/cases/next', headers: as(REVIEWER), payload: {} });
     expect(claim.statusCode, claim.body).toBe(200);
-    const c3 = (claim.json() as { case: ReviewCase }).case;
+    const c3 = claim.json<{ case: ReviewCase }>().case;
     expect(c3).toMatchObject({ id: ids[2], claimedBy: 'rita', state: 'claimed' });
     const conflict = await server.app.inject({ method: 'POST', url: `/api/cases/${c3.id}/decisions`, headers: as(OPERATOR), payload: { decision: 'cleared' } });
     expect(conflict.statusCode).toBe(409);
@@ -126,7 +126,7 @@ describe('decisions by the CLI and the API, webhooks, roles', () => {
     const decided = list.stdout.trim().split('\n').map((l) => JSON.parse(l) as ReviewCase);
     expect(decided.map((c) => [c.id, c.decidedBy]).sort()).toEqual([[ids[0], 'ann'], [ids[1], 'bob'], [ids[2], 'rita'], [ids[3], 'rita']].sort());
     const api = await server.app.inject({ method: 'GET', url: '/api/cases?state=decided', headers: as(REVIEWER) });
-    expect((api.json() as { cases: ReviewCase[]; counts: { decided: number } }).counts.decided).toBe(4);
+    expect(api.json<{ counts: { decided: number } }>().counts.decided).toBe(4);
 
     // Webhooks: one case.opened per case, one case.decided per decision, every signature valid.
     const workers = startWorkers(runtime);
