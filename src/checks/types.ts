@@ -102,6 +102,14 @@ export interface MediaDigest {
   readonly versionId?: string;
   /** s3:// media: the object's ETag (without quotes). */
   readonly etag?: string;
+  /** Perceptual hashes (src/media/perceptual.ts; an mp4's first keyframe): 16 hex digits each. */
+  readonly phash?: string;
+  readonly dhash?: string;
+  /** The same of the picture's centre 95 %. */
+  readonly cphash?: string;
+  readonly cdhash?: string;
+  /** Why there are no perceptual hashes (undecodable picture, no video decoder); the line goes on. */
+  readonly notHashed?: string;
 }
 
 /**

@@ -11,11 +11,17 @@ import { hostname } from 'node:os';
 import type { ProcessorDeps } from '../checks/processor.js';
 import type { JobPayload, MediaDigest } from '../checks/types.js';
 import { AnswerTooLargeError, MalformedResponseError, VendorApiError } from '../errors/errors.js';
+import { hashMedia } from '../media/perceptual.js';
 import type { MediaBlob } from '../media/types.js';
 import type { AttemptRow, ResultStore } from '../store/types.js';
 
 /** `host:pid` of this process: the attempt log's worker id. */
 export const WORKER_ID = `${hostname()}:${process.pid}`;
+
+/** The blobs among a call's arguments (a blob, or a list of them: frames), in order. */
+function blobsOf(args: readonly unknown[]): MediaBlob[] {
+  return args.flatMap((arg) => (Array.isArray(arg) ? arg.filter(isBlob) : isBlob(arg) ? [arg] : []));
+}
 
 function isBlob(value: unknown): value is MediaBlob {
   return typeof value === 'object' && value !== null && Buffer.isBuffer((value as MediaBlob).bytes) && typeof (value as MediaBlob).mime === 'string';
@@ -23,8 +29,7 @@ function isBlob(value: unknown): value is MediaBlob {
 
 /** Digests of the media among a call's arguments (a blob, or a list of them: frames), in order. */
 export function digestArgs(args: readonly unknown[]): MediaDigest[] {
-  const blobs = args.flatMap((arg) => (Array.isArray(arg) ? arg.filter(isBlob) : isBlob(arg) ? [arg] : []));
-  return blobs.map((b) => ({
+  return blobsOf(args).map((b) => ({
     sha256: createHash('sha256').update(b.bytes).digest('hex'),
     bytes: b.bytes.length,
     type: b.mime,
@@ -77,12 +82,18 @@ export class CallTrail {
   private async call(vendor: string, send: () => Promise<unknown>, args: readonly unknown[]): Promise<unknown> {
     const media = digestArgs(args);
     if (media.length > 0) this.media = media;
+    // Perceptual hashes of the bytes already in hand (no second download), while the call is out.
+    const hashing = media.length > 0 ? Promise.all(blobsOf(args).map((b) => hashMedia(b.bytes, b.mime))) : undefined;
     const started = performance.now();
     let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
     try {
       outcome = { ok: true, value: await send() };
     } catch (error) {
       outcome = { ok: false, error };
+    }
+    if (hashing) {
+      const hashes = await hashing;
+      if (this.media === media) this.media = media.map((m, i) => ({ ...m, ...hashes[i] }));
     }
     const answer = answerOf(outcome);
     if (answer) {

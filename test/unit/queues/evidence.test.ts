@@ -55,8 +55,9 @@ describe('CallTrail', () => {
     expect(appended[0]).toMatchObject({ batch: 'b', line: 2, subject: 's', check: 'glair-frames', vendor: 'glair', attempt: 3, worker: 'host:9', at: '2026-01-01T00:00:00.000Z' });
     expect(trail.mediaField()).toEqual({
       media: [
-        { sha256: sha('one'), bytes: 3, type: 'image/jpeg' },
-        { sha256: sha('two!'), bytes: 4, type: 'image/png' },
+        // Not pictures: digested, and `notHashed` with the decoder's reason (the line goes on).
+        { sha256: sha('one'), bytes: 3, type: 'image/jpeg', notHashed: expect.stringMatching(/^undecodable image: /) as string },
+        { sha256: sha('two!'), bytes: 4, type: 'image/png', notHashed: expect.stringMatching(/^undecodable image: /) as string },
       ],
     });
     // A second flush has nothing new to append.
@@ -96,7 +97,7 @@ describe('CallTrail', () => {
     );
     expect(order).toEqual(['attempts', 'record']);
     const record = (await store.get('b', 2))!;
-    expect(record.media).toEqual([{ sha256: sha('f'), bytes: 1, type: 'image/jpeg' }]);
+    expect(record.media).toEqual([{ sha256: sha('f'), bytes: 1, type: 'image/jpeg', notHashed: expect.stringMatching(/^undecodable image: /) as string }]);
     expect(record.frames).toEqual(['https://cdn.example/f.jpg']);
     expect(record.refHadQuery).toBe(true);
     expect(JSON.stringify(record)).not.toContain('SECRET');
