@@ -11,6 +11,11 @@
 import { spawn } from 'node:child_process';
 import sharp from 'sharp';
 
+// Thumbnails are tiny: one libvips thread each and no operation cache, so hashing never crowds out
+// the worker's own I/O and timers (it runs while the vendor call is out).
+sharp.concurrency(1);
+sharp.cache(false);
+
 /** The perceptual part of a media digest: both hashes, or why there are none. */
 export type PerceptualHash = PictureHashes | { readonly notHashed: string };
 

@@ -82,8 +82,6 @@ export class CallTrail {
   private async call(vendor: string, send: () => Promise<unknown>, args: readonly unknown[]): Promise<unknown> {
     const media = digestArgs(args);
     if (media.length > 0) this.media = media;
-    // Perceptual hashes of the bytes already in hand (no second download), while the call is out.
-    const hashing = media.length > 0 ? Promise.all(blobsOf(args).map((b) => hashMedia(b.bytes, b.mime))) : undefined;
     const started = performance.now();
     let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
     try {
@@ -91,8 +89,10 @@ export class CallTrail {
     } catch (error) {
       outcome = { ok: false, error };
     }
-    if (hashing) {
-      const hashes = await hashing;
+    // Perceptual hashes of the bytes already in hand (no second download), once the call is back:
+    // decoding while the call is out would hold the event loop under the call's own timeout.
+    if (media.length > 0) {
+      const hashes = await Promise.all(blobsOf(args).map((b) => hashMedia(b.bytes, b.mime)));
       if (this.media === media) this.media = media.map((m, i) => ({ ...m, ...hashes[i] }));
     }
     const answer = answerOf(outcome);
