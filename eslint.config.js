@@ -74,7 +74,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/{queueing,money,records,store,vendors,media,manifest,quota,notify,schedules,redis,simulator,log,history,audit,metrics,review}/**'],
+    files: ['src/{queueing,money,records,store,vendors,media,manifest,quota,notify,schedules,redis,simulator,log,history,audit,metrics,review,telemetry}/**'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: layer(['cli', 'server', 'app', 'api', 'testing', 'runtime']).concat(['**/jobs/**']), message: 'A lower layer may not import the CLI, the application layer, the composition root or jobs/.' }] }],
     },

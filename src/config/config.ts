@@ -10,6 +10,7 @@ import { plainRate } from './rate-limit.js';
 import { breakerSettings, type BreakerSettings } from './breaker.js';
 import { S3EnvSchema, s3Settings, type S3Settings } from './s3.js';
 import { hasNoCredential, type VendorConfigSpec, type VendorSettings } from './vendor-settings.js';
+import { parseTracing, type TracingConfig } from './tracing.js';
 
 export type { VendorConfigSpec, VendorSettings };
 
@@ -70,6 +71,8 @@ export interface Config {
   readonly simulatorCredentials: 'auto' | 'always' | 'never';
   /** `s3://` media and prefixes: RESCREEN_S3_ENDPOINT, _REGION, _FORCE_PATH_STYLE, _ALLOW_BUCKETS (./s3.ts). */
   readonly s3: S3Settings;
+  /** OpenTelemetry tracing (README: Tracing): undefined (off) unless an OTLP endpoint or OTEL_TRACES_EXPORTER=otlp is set. */
+  readonly tracing: TracingConfig | undefined;
 }
 
 /** Where and how a finished batch is announced. */
@@ -159,6 +162,8 @@ export function parseConfig(vendors: readonly VendorConfigSpec[], env: Readonly<
   }
   const e = parsed.data;
   const v = vendorParsed.data;
+  const tracing = parseTracing(env);
+  if (tracing !== undefined && 'error' in tracing) throw new ConfigError(`invalid configuration: ${tracing.error}`);
   const requestTimeoutMs = e.RESCREEN_REQUEST_TIMEOUT_MS;
   return {
     redisUrl: e.REDIS_URL ?? DEFAULT_REDIS_URL,
@@ -208,6 +213,7 @@ export function parseConfig(vendors: readonly VendorConfigSpec[], env: Readonly<
     maxQueued: e.RESCREEN_MAX_QUEUED,
     simulatorCredentials: e.RESCREEN_SIMULATOR_CREDENTIALS,
     s3: s3Settings(s3Parsed.data),
+    tracing,
   };
 }
 
@@ -253,7 +259,7 @@ export function secretsOf(config: Config): string[] {
     ...Object.values(s.credentials),
     ...(s.spec.derivedSecrets?.(s.credentials) ?? []),
   ]);
-  return [...vendorSecrets, config.webhook?.secret]
+  return [...vendorSecrets, config.webhook?.secret, ...(config.tracing?.headerValues ?? [])]
     .filter((s): s is string => s !== undefined && s.length >= MIN_CREDENTIAL_LENGTH)
     .sort((a, b) => b.length - a.length);
 }

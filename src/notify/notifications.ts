@@ -3,7 +3,7 @@
  * event only adds a job to the `notifications` queue (one per batch: deterministic job id); a
  * worker of its own delivers the webhook, retried with exponential backoff.
  */
-import { Queue, Worker, type Job } from 'bullmq';
+import { Queue, Worker, type Job, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { WebhookConfig } from '../config/config.js';
@@ -57,10 +57,13 @@ export function createNotifier(
   prefix: string,
   webhook: WebhookConfig,
   backoffMs: number,
+  /** BullMQ's telemetry when tracing is on: the delivery job carries the finishing job's trace context. */
+  telemetry?: Telemetry,
 ): { queue: Queue<NotificationJob>; notify(batch: string): Promise<void>; notifyCases(event: CaseEventJob['event'], items: readonly { case: ReviewCase; decision?: Decision }[]): Promise<void> } {
   const queue = new Queue<NotificationJob>(NOTIFICATIONS_QUEUE, {
     connection,
     prefix,
+    ...(telemetry ? { telemetry } : {}),
     defaultJobOptions: {
       attempts: webhook.attempts,
       backoff: { type: 'exponential', delay: Math.max(backoffMs, 100), jitter: 0.5 },
@@ -105,6 +108,8 @@ export function startNotificationWorker(options: {
   checks: CheckRegistry;
   log: Logger;
   onOutcome?: (outcome: DeliveryOutcome) => void;
+  /** BullMQ's telemetry when tracing is on: a span per delivery, its POST inside it. */
+  telemetry?: Telemetry;
 }): Worker<NotificationJob> {
   const { webhook, store, log } = options;
   // The counts of changes are worth having, not worth failing the delivery for.
@@ -163,7 +168,7 @@ export function startNotificationWorker(options: {
       options.onOutcome?.('delivered');
       await record(job, 'delivered', job.attemptsMade + 1, null);
     },
-    { connection: options.connection, prefix: options.prefix, concurrency: 4 },
+    { connection: options.connection, prefix: options.prefix, concurrency: 4, ...(options.telemetry ? { telemetry: options.telemetry } : {}) },
   );
   worker.on('failed', (job, error) => {
     const final = job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1);

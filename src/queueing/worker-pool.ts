@@ -23,6 +23,7 @@ import { onJobFailed } from './lost-jobs.js';
 import { StoreOutage } from './store-outage.js';
 import { poolTick } from './pool-tick.js';
 import { QUEUE_STREAMS, queueName } from './names.js';
+import type { Tracing } from '../telemetry/tracing.js';
 
 /**
  * The quota is not BullMQ's limiter (a fixed window that opens when a job starts: with enough
@@ -55,6 +56,8 @@ export interface WorkerPoolOptions {
   /** This worker's result store identity (src/runtime/store.ts storeIdentity), for messages. */
   readonly store: string;
   readonly log: Logger;
+  /** Tracing, when on (src/telemetry): BullMQ's telemetry for the workers, and the job span's attributes. */
+  readonly tracing?: Pick<Tracing, 'bullmq' | 'annotate'>;
 }
 
 /** Events: `vendor-stopped` (vendor, error) when a vendor refused our credentials. */
@@ -99,6 +102,7 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
         stalledInterval: options.tuning.stalledIntervalMs,
         maxStalledCount: options.tuning.maxStalledCount,
         autorun: true,
+        ...(options.tracing ? { telemetry: options.tracing.bullmq } : {}),
       });
       worker.on('error', (error) => options.log.error({ vendor, err: error }, 'worker error'));
       worker.on('stalled', (jobId) => options.log.warn({ vendor, jobId }, 'job stalled (its worker died?); it goes back to wait'));
@@ -218,6 +222,8 @@ export class WorkerPool extends EventEmitter<{ 'vendor-stopped': [Vendor, Vendor
 
   private async process(vendor: Vendor, job: Job<JobPayload>, token?: string): Promise<{ status: string }> {
     const { runner, log } = this.options;
+    // The job's span (BullMQ's `process`) says which line it is.
+    this.options.tracing?.annotate({ 'rescreen.batch': job.data.batch, 'rescreen.line': job.data.line, 'rescreen.check': job.data.check, 'rescreen.vendor': vendor });
     let step: JobStep;
     try {
       step = await runJob({ payload: job.data, attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 }, runner);

@@ -39,6 +39,7 @@ import { originOf, publicBaseUrl, type RunSettings } from '../store/run-settings
 import { isLoopbackHost } from '../config/hosts.js';
 import { packageVersion } from '../config/version.js';
 import { answersAsSimulator } from '../simulator/identity.js';
+import { startTracing, type Tracing } from '../telemetry/tracing.js';
 import type { VendorClient, VendorDefinition } from '../vendors/definition.js';
 import { BUILT_INS, type Registries } from './built-ins.js';
 
@@ -69,6 +70,8 @@ export interface Runtime {
   notifyCases(event: CaseEventJob['event'], items: readonly { case: ReviewCase; decision?: Decision }[]): Promise<void>;
   /** Object storage (s3:// media and prefix manifests), from `config.s3`: one per process and settings. */
   readonly s3: S3Access;
+  /** OpenTelemetry tracing, when the OTEL_* variables turn it on (src/telemetry/tracing.ts); undefined otherwise. */
+  readonly tracing: Tracing | undefined;
   close(): Promise<void>;
 }
 
@@ -93,15 +96,18 @@ export function s3AccessFor(config: Config): S3Access {
 export async function openRuntime(given: Config, log: Logger, registries: Registries = BUILT_INS): Promise<Runtime> {
   // On a Cluster, a prefix without a hash tag would fail deep inside BullMQ: refuse it with the fix.
   if (isClusterUrl(given.redisUrl)) assertClusterSafePrefix(given.prefix);
+  // Tracing first (loaded only when configured), so the identity probe and every later call are seen.
+  const tracing = given.tracing ? await startTracing(given.tracing, packageVersion()) : undefined;
   const [config] = await Promise.all([confirmSimulatorCredentials(given, log), assertRedisReachable(given.redisUrl)]);
   const redis = connectRedis(config.redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', (error) => log.debug({ err: error.message }, 'redis connection error'));
-  const queueOptions = { connection: redis, prefix: config.prefix, defaultJobOptions: defaultJobOptions(config.worker), streams: QUEUE_STREAMS };
+  const telemetry = tracing ? { telemetry: tracing.bullmq } : {};
+  const queueOptions = { connection: redis, prefix: config.prefix, defaultJobOptions: defaultJobOptions(config.worker), streams: QUEUE_STREAMS, ...telemetry };
   const queues: Record<Vendor, Queue<JobPayload>> = Object.fromEntries(
     registries.vendors.map((v) => [v.name, new Queue<JobPayload>(queueName(v.name), queueOptions)]),
   );
   // A finished batch is announced by the write that finished it, wherever that runs (worker or producer).
-  const notifier = config.webhook ? createNotifier(redis, config.prefix, config.webhook, config.worker.backoffMs) : undefined;
+  const notifier = config.webhook ? createNotifier(redis, config.prefix, config.webhook, config.worker.backoffMs, tracing?.bullmq) : undefined;
   // ... and its review cases are looked for (src/review/queue.ts), webhook or not.
   const review = createReviewQueue(redis, config.prefix);
   const onBatchFinished = async (batch: string) => {
@@ -138,6 +144,7 @@ export async function openRuntime(given: Config, log: Logger, registries: Regist
       await notifier?.notifyCases(event, items);
     },
     s3: s3AccessFor(config),
+    tracing,
     close: async () => {
       s3AccessFor(config).close();
       // In order: a command that ends at once (e.g. a bad --output) must not close the connection
@@ -146,6 +153,8 @@ export async function openRuntime(given: Config, log: Logger, registries: Regist
       await Promise.all(allQueues.map((q) => q.close()));
       await redis.quit().catch(() => redis.disconnect());
       await opened.close();
+      // The spans of a one-shot command leave before it exits.
+      await tracing?.flush().catch((error: unknown) => log.warn({ err: (error as Error).message }, 'could not send the last trace spans'));
     },
   };
 }
@@ -294,7 +303,9 @@ export function startWorkers(
     },
   });
   const guard = new FailureRateGuard(runtime.redis, config.prefix, log);
-  const runSettings = new RunSettingsRecorder(store, (vendor) => describeRunSettings(config, vendor));
+  // Its identity probe is the worker's housekeeping, not part of the job that happened to need it first.
+  const { tracing } = runtime;
+  const runSettings = new RunSettingsRecorder(store, (vendor) => (tracing ? tracing.detached(() => describeRunSettings(config, vendor)) : describeRunSettings(config, vendor)));
   const pool = new WorkerPool({
     redisUrl: config.redisUrl,
     prefix: config.prefix,
@@ -328,6 +339,7 @@ export function startWorkers(
     },
     store: runtime.storeIdentity,
     log,
+    ...(runtime.tracing ? { tracing: runtime.tracing } : {}),
   }).start();
   const schedules = new ScheduleWorker({
     redisUrl: config.redisUrl,
@@ -366,6 +378,7 @@ export function startWorkers(
       checks: runtime.checks,
       log,
       ...(options.metrics ? { onOutcome: (outcome) => options.metrics?.webhookDelivery(outcome) } : {}),
+      ...(runtime.tracing ? { telemetry: runtime.tracing.bullmq } : {}),
     });
   }
   const notificationsQueue = runtime.notifications;
