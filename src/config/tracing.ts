@@ -18,7 +18,7 @@ const text = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
-const TracingEnv = z.object({
+export const TracingEnv = z.object({
   OTEL_SDK_DISABLED: text,
   OTEL_TRACES_EXPORTER: text,
   OTEL_EXPORTER_OTLP_ENDPOINT: text,

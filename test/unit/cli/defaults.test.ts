@@ -9,6 +9,7 @@ import { DEFAULT_PRIORITY } from '../../../src/app/index.js';
 import * as D from '../../../src/config/defaults.js';
 import { EnvSchema, vendorEnvSchema } from '../../../src/config/env-schema.js';
 import { ServerEnvSchema } from '../../../src/config/server.js';
+import { TracingEnv } from '../../../src/config/tracing.js';
 import { buildProgram } from '../../../src/cli/main.js';
 import { DEFAULT_MIN_DELTA } from '../../../src/history/changes.js';
 import { BUILT_INS } from '../../../src/runtime/built-ins.js';
@@ -29,7 +30,7 @@ function readmeDefaults(): Map<string, string> {
 
 /** What a variable is when unset, as the code parses it (a few default later, in config.ts). */
 function codeDefaults(): Map<string, unknown> {
-  const shapes = { ...EnvSchema.shape, ...vendorEnvSchema(BUILT_INS.vendors).shape, ...ServerEnvSchema.shape } as Record<string, { parse(v: unknown): unknown }>;
+  const shapes = { ...EnvSchema.shape, ...vendorEnvSchema(BUILT_INS.vendors).shape, ...ServerEnvSchema.shape, ...TracingEnv.shape } as Record<string, { parse(v: unknown): unknown }>;
   const out = new Map<string, unknown>(Object.entries(shapes).map(([name, schema]) => [name, schema.parse(undefined)]));
   // Unset here means: config.ts fills in the default.
   out.set('REDIS_URL', D.DEFAULT_REDIS_URL);
