@@ -79,8 +79,14 @@ export interface Config {
 export interface WebhookConfig {
   /** RESCREEN_WEBHOOK_URL: receives one POST per finished batch (JSON summary). */
   readonly url: string;
-  /** RESCREEN_WEBHOOK_SECRET: HMAC-SHA256 key of the `X-Rescreen-Signature` header; unsigned when absent. */
+  /**
+   * RESCREEN_WEBHOOK_SECRET: signs every delivery (Standard Webhooks `webhook-signature`, and the
+   * legacy `x-rescreen-signature`); unsigned when absent. `whsec_<base64>`: the key is the decoded
+   * bytes; any other text: its UTF-8 bytes (src/notify/webhook.ts, webhookKey).
+   */
   readonly secret: string | undefined;
+  /** RESCREEN_WEBHOOK_LEGACY_SIGNATURE: also send `x-rescreen-signature: t=…,v1=…` (default true, for one minor version). */
+  readonly legacySignature: boolean;
   /** Delivery attempts before giving up (exponential backoff between them). Env RESCREEN_WEBHOOK_ATTEMPTS, default 10. */
   readonly attempts: number;
 }
@@ -194,7 +200,12 @@ export function parseConfig(vendors: readonly VendorConfigSpec[], env: Readonly<
     webhook:
       e.RESCREEN_WEBHOOK_URL === undefined
         ? undefined
-        : { url: e.RESCREEN_WEBHOOK_URL, secret: e.RESCREEN_WEBHOOK_SECRET, attempts: e.RESCREEN_WEBHOOK_ATTEMPTS },
+        : {
+            url: e.RESCREEN_WEBHOOK_URL,
+            secret: e.RESCREEN_WEBHOOK_SECRET,
+            legacySignature: e.RESCREEN_WEBHOOK_LEGACY_SIGNATURE,
+            attempts: e.RESCREEN_WEBHOOK_ATTEMPTS,
+          },
     maxResponseBytes: e.RESCREEN_MAX_RESPONSE_BYTES,
     mediaHosts: { allowHosts: e.RESCREEN_MEDIA_ALLOW_HOSTS, allowPrivate: e.RESCREEN_MEDIA_ALLOW_PRIVATE },
     signingKeyPath: e.RESCREEN_SIGNING_KEY,

@@ -23,6 +23,14 @@ export function wholeNumberAtLeast(v: string, min: number, ctx: z.RefinementCtx,
   return z.NEVER;
 }
 
+/** `whsec_` then standard base64 (padding optional) of at least 16 bytes. */
+function isStandardSecret(v: string): boolean {
+  const b64 = v.slice('whsec_'.length);
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return false;
+  const bytes = Buffer.from(b64, 'base64');
+  return bytes.length >= 16 && bytes.toString('base64').replace(/=+$/, '') === b64.replace(/=+$/, '');
+}
+
 const optionalSecret = z
   .string()
   .optional()
@@ -130,7 +138,20 @@ export const EnvSchema = z.object({
     .optional()
     .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
     .pipe(z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional()),
-  RESCREEN_WEBHOOK_SECRET: optionalSecret,
+  /**
+   * `whsec_<base64>` (Standard Webhooks: the key is the decoded bytes) or any other text (the key is its
+   * UTF-8 bytes). Its value is never echoed.
+   */
+  RESCREEN_WEBHOOK_SECRET: optionalSecret.refine((v) => v === undefined || !v.startsWith('whsec_') || isStandardSecret(v), {
+    message: 'must be whsec_ followed by the base64 of at least 16 bytes (e.g. whsec_$(openssl rand -base64 32)), or a secret without the whsec_ prefix',
+  }),
+  /** Also send the pre-Standard-Webhooks `x-rescreen-signature` header (default true; removed in the next minor version). */
+  RESCREEN_WEBHOOK_LEGACY_SIGNATURE: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? 'true' : v.trim().toLowerCase()))
+    .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no'], got('must be true or false')))
+    .transform((v) => v === 'true' || v === '1' || v === 'yes'),
   /** Path of the Ed25519 private key (PEM) that signs `rescreen export` bundles. */
   RESCREEN_SIGNING_KEY: optionalSecret,
   RESCREEN_WEBHOOK_ATTEMPTS: int(D.DEFAULT_WEBHOOK_ATTEMPTS, 1),

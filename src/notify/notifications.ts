@@ -36,7 +36,7 @@ export interface CaseEventJob {
   readonly batch: string;
   readonly event: typeof CASE_OPENED | typeof CASE_DECIDED;
   readonly caseId: string;
-  readonly body: { readonly event: string; readonly case: ReviewCase; readonly decision?: Decision };
+  readonly body: { readonly event: typeof CASE_OPENED | typeof CASE_DECIDED; readonly case: ReviewCase; readonly decision?: Decision };
 }
 
 /** What the notifications queue carries: a finished batch, or a case event (job name = the event). */
@@ -147,7 +147,7 @@ export function startNotificationWorker(options: {
     async (job: Job<NotificationJob>) => {
       const data = job.data;
       if (isCaseEvent(data)) {
-        await deliver({ url: webhook.url, secret: webhook.secret, body: JSON.stringify(data.body), deliveryId: job.id ?? data.caseId, event: data.event });
+        await deliver({ url: webhook.url, secret: webhook.secret, legacySignature: webhook.legacySignature, event: data.body, deliveryId: job.id ?? data.caseId });
         log.info({ batch: data.batch, case: data.caseId, event: data.event, attempt: job.attemptsMade + 1 }, 'case webhook delivered');
         options.onOutcome?.('delivered');
         await record(job, 'delivered', job.attemptsMade + 1, null);
@@ -161,7 +161,8 @@ export function startNotificationWorker(options: {
       await deliver({
         url: webhook.url,
         secret: webhook.secret,
-        body: JSON.stringify(batchFinishedEvent(summary, await changesOf(summary), await driftOf(summary))),
+        legacySignature: webhook.legacySignature,
+        event: batchFinishedEvent(summary, await changesOf(summary), await driftOf(summary)),
         deliveryId: job.id ?? job.data.batch,
       });
       log.info({ batch: job.data.batch, attempt: job.attemptsMade + 1 }, 'completion webhook delivered');

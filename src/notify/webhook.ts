@@ -1,9 +1,16 @@
 /**
- * The completion webhook: one POST per finished batch, its JSON summary signed with HMAC-SHA256.
+ * Webhook deliveries, signed as the Standard Webhooks specification says (https://www.standardwebhooks.com),
+ * so receivers verify them with a maintained library (`standardwebhooks`, Svix's SDKs) instead of our code:
  *
- * Receivers verify `X-Rescreen-Signature: t=<unix seconds>,v1=<hex>`, where the hex is
- * HMAC-SHA256(secret, `${t}.${raw body}`), with a constant-time comparison, and refuse a `t` too far
- * from their clock (a replay): {@link verifySignature} shows how (as Stripe's and Persona's do).
+ * - `webhook-id`: the delivery id, the same on every retry of one event (receivers de-duplicate on it);
+ * - `webhook-timestamp`: unix seconds of this attempt;
+ * - `webhook-signature: v1,<base64 HMAC-SHA256(key, "<id>.<timestamp>.<raw body>")>`, where the key is
+ *   the base64-decoded rest of a `whsec_…` secret, or the UTF-8 bytes of any other secret
+ *   (equivalently `whsec_` + base64 of them: see {@link webhookKey}).
+ *
+ * For one minor version the older `x-rescreen-signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret,
+ * "t.body")>` goes along (the secret string as the key, as before), unless turned off
+ * (RESCREEN_WEBHOOK_LEGACY_SIGNATURE=false); {@link verifySignature} verifies it.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { request, type Dispatcher } from 'undici';
@@ -13,7 +20,13 @@ import type { ChangeCounts } from '../history/changes.js';
 import type { DriftSummary } from '../drift/report.js';
 import type { BatchSummary } from '../store/types.js';
 
+/** The legacy signature header (`t=…,v1=<hex>`): sent for one more minor version unless turned off. */
 export const SIGNATURE_HEADER = 'x-rescreen-signature';
+export const WEBHOOK_ID_HEADER = 'webhook-id';
+export const WEBHOOK_TIMESTAMP_HEADER = 'webhook-timestamp';
+export const WEBHOOK_SIGNATURE_HEADER = 'webhook-signature';
+/** The Standard Webhooks prefix of a base64 secret. */
+export const STANDARD_SECRET_PREFIX = 'whsec_';
 export const EVENT_HEADER = 'x-rescreen-event';
 export const DELIVERY_HEADER = 'x-rescreen-delivery';
 export const BATCH_FINISHED = 'batch.finished';
@@ -21,10 +34,16 @@ export const BATCH_FINISHED = 'batch.finished';
 export const CASE_OPENED = 'case.opened';
 /** A decision on a review case: body `{event, case, decision}`. */
 export const CASE_DECIDED = 'case.decided';
-export type WebhookEvent = typeof BATCH_FINISHED | typeof CASE_OPENED | typeof CASE_DECIDED;
+/** The event types a webhook announces (the body's `event`, the `x-rescreen-event` header). */
+export type WebhookEventType = typeof BATCH_FINISHED | typeof CASE_OPENED | typeof CASE_DECIDED;
+
+/** What every webhook body is: a JSON object naming its event type (`batch.finished`, the case events, …). */
+export interface WebhookEvent {
+  readonly event: WebhookEventType;
+}
 
 /** The body of a `batch.finished` POST. */
-export interface BatchFinishedEvent {
+export interface BatchFinishedEvent extends WebhookEvent {
   readonly event: typeof BATCH_FINISHED;
   readonly batch: string;
   readonly manifest: string | null;
@@ -86,32 +105,82 @@ export function verifySignature(
   return given.some((g) => g.length === expected.length && timingSafeEqual(g, expected));
 }
 
+/**
+ * The HMAC key of the Standard Webhooks signature: a `whsec_<base64>` secret's decoded bytes, any other
+ * secret's UTF-8 bytes (so a receiver given `whsec_` + base64 of the secret, or the `standardwebhooks`
+ * library's `{ format: 'raw' }` for an ASCII secret, verifies it).
+ */
+export function webhookKey(secret: string): Buffer {
+  return secret.startsWith(STANDARD_SECRET_PREFIX) ? Buffer.from(secret.slice(STANDARD_SECRET_PREFIX.length), 'base64') : Buffer.from(secret, 'utf8');
+}
+
+/** The secret as a receiver's Standard Webhooks library takes it: `whsec_<base64 of the key>`. */
+export function standardSecret(secret: string): string {
+  return `${STANDARD_SECRET_PREFIX}${webhookKey(secret).toString('base64')}`;
+}
+
+/** `v1,<base64 HMAC-SHA256(key, "<id>.<timestamp>.<body>")>`: the Standard Webhooks signature. */
+export function standardSignature(id: string, timestampSeconds: number, body: string, secret: string): string {
+  const mac = createHmac('sha256', webhookKey(secret)).update(`${id}.${Math.floor(timestampSeconds)}.${body}`).digest('base64');
+  return `v1,${mac}`;
+}
+
 /** A delivery that did not get a 2xx; retried with backoff by the notifications queue. */
 export class WebhookDeliveryError extends RescreenError {
   override name = 'WebhookDeliveryError';
 }
 
-export interface DeliverOptions {
+export interface DeliverOptions<E extends WebhookEvent = WebhookEvent> {
   readonly url: string;
   readonly secret: string | undefined;
-  readonly body: string;
-  /** Unique per event (the receiver can de-duplicate on it). */
+  /** The event; its JSON is the body, its `event` the `x-rescreen-event` header. */
+  readonly event: E;
+  /** Unique per event and the same on each of its retries: `webhook-id` (the receiver de-duplicates on it). */
   readonly deliveryId: string;
-  /** The `X-Rescreen-Event` header; default `batch.finished`. */
-  readonly event?: WebhookEvent;
+  /** Also send the legacy `x-rescreen-signature` (default true). */
+  readonly legacySignature?: boolean;
   readonly timeoutMs?: number;
   readonly dispatcher?: Dispatcher;
+  /** This attempt's time, unix seconds (default now): `webhook-timestamp`. */
+  readonly nowSeconds?: number;
 }
 
-/** POSTs once. Throws WebhookDeliveryError unless the receiver answers 2xx. */
-export async function deliver(options: DeliverOptions): Promise<void> {
+/** The headers of one delivery attempt of `body` (exported for tests and for other transports). */
+export function deliveryHeaders(options: {
+  event: string;
+  deliveryId: string;
+  body: string;
+  secret: string | undefined;
+  legacySignature?: boolean;
+  nowSeconds?: number;
+}): Record<string, string> {
+  const t = Math.floor(options.nowSeconds ?? Date.now() / 1000);
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     'user-agent': 'rescreen-webhook',
-    [EVENT_HEADER]: options.event ?? BATCH_FINISHED,
+    [EVENT_HEADER]: options.event,
     [DELIVERY_HEADER]: options.deliveryId,
+    [WEBHOOK_ID_HEADER]: options.deliveryId,
+    [WEBHOOK_TIMESTAMP_HEADER]: String(t),
   };
-  if (options.secret !== undefined) headers[SIGNATURE_HEADER] = sign(options.body, options.secret);
+  if (options.secret !== undefined) {
+    headers[WEBHOOK_SIGNATURE_HEADER] = standardSignature(options.deliveryId, t, options.body, options.secret);
+    if (options.legacySignature ?? true) headers[SIGNATURE_HEADER] = sign(options.body, options.secret, t);
+  }
+  return headers;
+}
+
+/** POSTs one event once, whatever its type. Throws WebhookDeliveryError unless the receiver answers 2xx. */
+export async function deliver<E extends WebhookEvent>(options: DeliverOptions<E>): Promise<void> {
+  const body = JSON.stringify(options.event);
+  const headers = deliveryHeaders({
+    event: options.event.event,
+    deliveryId: options.deliveryId,
+    body,
+    secret: options.secret,
+    ...(options.legacySignature !== undefined ? { legacySignature: options.legacySignature } : {}),
+    ...(options.nowSeconds !== undefined ? { nowSeconds: options.nowSeconds } : {}),
+  });
   const timeoutMs = options.timeoutMs ?? 10_000;
   const where = new URL(options.url);
   const target = `${where.origin}${where.pathname}`; // no query string in messages: it may hold a token
@@ -120,7 +189,7 @@ export async function deliver(options: DeliverOptions): Promise<void> {
     const response = await request(options.url, {
       method: 'POST',
       headers,
-      body: options.body,
+      body,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
       signal: AbortSignal.timeout(timeoutMs),

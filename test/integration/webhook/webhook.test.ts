@@ -4,8 +4,10 @@
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { verifySignature, type BatchFinishedEvent } from '../../../src/notify/webhook.js';
+import { Webhook } from 'standardwebhooks';
+import { Webhook as SvixWebhook } from 'svix';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { standardSecret, verifySignature, type BatchFinishedEvent } from '../../../src/notify/webhook.js';
 import { sampleJpeg } from '../../../src/simulator/sample-media.js';
 import { runCli } from '../../helpers/cli.js';
 import { STORE_KINDS, createHarness, eventually, type Harness } from '../../helpers/pipeline.js';
@@ -34,10 +36,11 @@ async function receiver(failFirst: number): Promise<{ url: string; received: Rec
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/rescreen?token=abc`, received, server };
 }
 
-const SECRET = 'whsec-test-5f1c0d';
+const SECRET = 'whsec_c2VjcmV0LWtleS1vZi10aGUtd2ViaG9vay10ZXN0';
 let h: Harness | undefined;
 let server: Server | undefined;
 afterEach(async () => {
+  vi.useRealTimers();
   await h?.close();
   await new Promise((r) => server?.close(r));
   h = undefined;
@@ -67,6 +70,32 @@ describe.each(STORE_KINDS)('completion webhook (%s store)', (store) => {
     const delivered = hook.received.filter((r) => r.answered === 204);
     expect(delivered).toHaveLength(2);
     expect(hook.received).toHaveLength(4); // two failures, then one delivery per batch
+    // A receiver built only from `standardwebhooks` (and one from Svix's SDK) verifies every delivery.
+    const standard = new Webhook(SECRET);
+    const svix = new SvixWebhook(SECRET);
+    const headersOf = (r: Received) => r.headers as Record<string, string>;
+    for (const r of hook.received) {
+      expect(standard.verify(r.body, headersOf(r))).toEqual(JSON.parse(r.body));
+      expect(svix.verify(r.body, headersOf(r))).toEqual(JSON.parse(r.body));
+      expect(r.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
+      // A tampered body is refused by both.
+      const tampered = r.body.replace(/"total":\d+/, '"total":1');
+      expect(tampered).not.toBe(r.body);
+      expect(() => standard.verify(tampered, headersOf(r))).toThrow(/No matching signature/);
+      expect(() => svix.verify(tampered, headersOf(r))).toThrow();
+      expect(() => new Webhook(standardSecret('another-secret')).verify(r.body, headersOf(r))).toThrow();
+    }
+    // Each event's webhook-id is the same on every attempt (its retries), and differs between events.
+    expect(new Set(hook.received.map((r) => r.headers['webhook-id'])).size).toBe(2);
+    for (const r of hook.received) expect(r.headers['webhook-id']).toBe(r.headers['x-rescreen-delivery']);
+    // Ten minutes later the same deliveries are replays: refused.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 10 * 60_000);
+    for (const r of hook.received) {
+      expect(() => standard.verify(r.body, headersOf(r))).toThrow(/too old/);
+      expect(() => svix.verify(r.body, headersOf(r))).toThrow();
+    }
+    vi.useRealTimers();
     for (const r of hook.received) {
       expect(r.headers['content-type']).toBe('application/json');
       expect(r.headers['x-rescreen-event']).toBe('batch.finished');
@@ -110,13 +139,21 @@ describe.each(STORE_KINDS)('completion webhook (%s store)', (store) => {
   it('a receiver that never answers 2xx ends failed in the delivery log, with its last error', async () => {
     const hook = await receiver(1_000);
     server = hook.server;
-    h = await createHarness('hook-fail', {}, { RESCREEN_WEBHOOK_URL: hook.url, RESCREEN_WEBHOOK_ATTEMPTS: '2' });
+    // A plain secret (its UTF-8 bytes are the key) and the legacy header turned off.
+    const plain = 'plain-webhook-secret-1';
+    h = await createHarness('hook-fail', {}, { RESCREEN_WEBHOOK_URL: hook.url, RESCREEN_WEBHOOK_ATTEMPTS: '2', RESCREEN_WEBHOOK_SECRET: plain, RESCREEN_WEBHOOK_LEGACY_SIGNATURE: 'false' });
     const manifest = await h.manifest('m.jsonl', ['nope']);
     expect((await runCli(['enqueue', manifest, '--batch', 'never'], h.env)).code).toBe(0);
     const pending = JSON.parse((await runCli(['webhooks', '--json'], h.env)).stdout) as { counts: Record<string, number> };
     expect(pending.counts).toEqual({ pending: 1, delivered: 0, failed: 0 });
     expect((await runCli(['work', '--until-idle'], h.env)).code).toBe(0);
     expect(hook.received).toHaveLength(2);
+    for (const r of hook.received) {
+      expect(r.headers['x-rescreen-signature']).toBeUndefined();
+      expect(new Webhook(standardSecret(plain)).verify(r.body, r.headers as Record<string, string>)).toMatchObject({ batch: 'never' });
+      expect(new Webhook(plain, { format: 'raw' }).verify(r.body, r.headers as Record<string, string>)).toMatchObject({ batch: 'never' });
+    }
+    expect(hook.received[0]!.headers['webhook-id']).toBe(hook.received[1]!.headers['webhook-id']);
     const listed = await runCli(['webhooks', '--state', 'failed', '--json'], h.env);
     const view = JSON.parse(listed.stdout) as { counts: Record<string, number>; deliveries: { batch: string; state: string; attempts: number; lastError: { code: string; message: string } }[] };
     expect(view.counts).toEqual({ pending: 0, delivered: 0, failed: 1 });
@@ -135,5 +172,7 @@ describe.each(STORE_KINDS)('completion webhook (%s store)', (store) => {
     expect(hook.received).toHaveLength(1);
     expect(JSON.parse(hook.received[0]!.body)).toMatchObject({ batch: 'all-bad', total: 2, byStatus: { failed: 2 } });
     expect(hook.received[0]!.headers['x-rescreen-signature']).toBeUndefined();
+    expect(hook.received[0]!.headers['webhook-signature']).toBeUndefined();
+    expect(hook.received[0]!.headers['webhook-id']).toBeDefined();
   });
 });

@@ -64,6 +64,19 @@ describe('configuration errors', () => {
     expect(refusal(() => loadServerConfig({ RESCREEN_API_TOKEN: 'hunter2' }))).not.toContain('hunter2');
   });
 
+  it('a whsec_ webhook secret must be base64 of at least 16 bytes; any other text is taken as it is', () => {
+    for (const bad of ['whsec_hunter2!!', 'whsec_', 'whsec_aHVudGVyMg==']) {
+      const message = refusal(() => loadConfig({ RESCREEN_WEBHOOK_URL: 'http://127.0.0.1/h', RESCREEN_WEBHOOK_SECRET: bad }));
+      expect(message).toMatch(/^invalid configuration: RESCREEN_WEBHOOK_SECRET must be whsec_ followed by the base64/);
+      expect(message).not.toContain('hunter2');
+      expect(message).not.toContain('aHVudGVyMg');
+    }
+    const good = loadConfig({ RESCREEN_WEBHOOK_URL: 'http://127.0.0.1/h', RESCREEN_WEBHOOK_SECRET: `whsec_${Buffer.alloc(24, 1).toString('base64')}` });
+    expect(good.webhook).toMatchObject({ legacySignature: true });
+    const plain = loadConfig({ RESCREEN_WEBHOOK_URL: 'http://127.0.0.1/h', RESCREEN_WEBHOOK_SECRET: 'whsec-not-standard', RESCREEN_WEBHOOK_LEGACY_SIGNATURE: 'false' });
+    expect(plain.webhook).toMatchObject({ secret: 'whsec-not-standard', legacySignature: false });
+  });
+
   it.each(Object.keys(ServerEnvSchema.shape))('serve: %s refusals are one line in words', (name) => {
     for (const value of CANDIDATES) {
       const message = refusal(() => loadServerConfig({ [name]: value }));
