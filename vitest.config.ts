@@ -16,8 +16,9 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['test/helpers/global-setup.ts'],
-          testTimeout: 60_000,
-          hookTimeout: 60_000,
+          // Generous: a loaded 2-core CI box (seen: load average 15) runs a two-night test past 60 s.
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
           // Two cores: integration files spawn workers and simulators; keep them from starving each other.
           fileParallelism: false,
         },
