@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { hashImage } from '../../../src/media/perceptual.js';
 import { sampleJpeg, sampleMp4 } from '../../../src/simulator/sample-media.js';
 import { BIN, cleanEnv, runCli, startCli } from '../../helpers/cli.js';
 import { STORE_KINDS, createHarness, sha256, type Harness } from '../../helpers/pipeline.js';
@@ -84,8 +85,8 @@ describe.each(STORE_KINDS)('rescreen retry (%s store)', (store) => {
     // No call for a missing file or an invalid line; the rejected photo's answer is logged with its engine code.
     expect(log.filter((r) => r.line === 4)).toEqual([]);
     expect(log.find((r) => r.line === 3)).toMatchObject({ httpStatus: 400, code: expect.anything() });
-    // What was screened: the exact bytes sent.
-    expect(all[0]?.media).toEqual([{ sha256: sha256(a), bytes: a.length, type: 'image/jpeg' }]);
+    // What was screened: the exact bytes sent, and the picture's perceptual hashes (src/media/perceptual.ts).
+    expect(all[0]?.media).toEqual([{ sha256: sha256(a), bytes: a.length, type: 'image/jpeg', ...(await hashImage(a)) }]);
     const csv = (await runCli(['results', 'r1', '--attempts', '--format', 'csv'], h.env)).stdout.trim().split('\n');
     expect(csv[0]).toBe('batch,line,subject,check,vendor,attempt,transactionId,httpStatus,code,durationMs,at,worker,endpoint');
     // Each row names the origin that answered: the simulator's, no path.
