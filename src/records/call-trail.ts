@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 import type { ProcessorDeps } from '../checks/processor.js';
 import type { JobPayload, MediaDigest } from '../checks/types.js';
 import { AnswerTooLargeError, MalformedResponseError, VendorApiError } from '../errors/errors.js';
-import { hashMedia } from '../media/perceptual.js';
+import { hashMedia, type PerceptualHash } from '../media/perceptual.js';
 import type { MediaBlob } from '../media/types.js';
 import type { AttemptRow, ResultStore } from '../store/types.js';
 
@@ -54,6 +54,8 @@ function answerOf(outcome: { ok: true; value: unknown } | { ok: false; error: un
 
 export class CallTrail {
   private readonly rows: AttemptRow[] = [];
+  /** Perceptual hashes by sha256 of the bytes, for this job's calls. */
+  private readonly hashes = new Map<string, Promise<PerceptualHash>>();
   /** The media of the latest call sent (what the record's verdict is about). */
   media: MediaDigest[] | undefined;
 
@@ -89,11 +91,13 @@ export class CallTrail {
     } catch (error) {
       outcome = { ok: false, error };
     }
+    // The call's own duration: the hashing below is ours, not the vendor's.
+    const durationMs = Math.round(performance.now() - started);
     // Perceptual hashes of the bytes already in hand (no second download), once the call is back:
     // decoding while the call is out would hold the event loop under the call's own timeout.
     if (media.length > 0) {
-      const hashes = await Promise.all(blobsOf(args).map((b) => hashMedia(b.bytes, b.mime)));
-      if (this.media === media) this.media = media.map((m, i) => ({ ...m, ...hashes[i] }));
+      const hashed = await this.withHashes(media, blobsOf(args));
+      if (this.media === media) this.media = hashed;
     }
     const answer = answerOf(outcome);
     if (answer) {
@@ -105,7 +109,7 @@ export class CallTrail {
         vendor,
         attempt: this.attempt,
         ...answer,
-        durationMs: Math.round(performance.now() - started),
+        durationMs,
         at: this.now().toISOString(),
         worker: this.worker,
         ...(this.endpointOf ? { endpoint: this.endpointOf(vendor) } : {}),
@@ -113,6 +117,20 @@ export class CallTrail {
     }
     if (!outcome.ok) throw outcome.error;
     return outcome.value;
+  }
+
+  /** `media` with the perceptual hashes of its bytes; bytes a previous call of this job sent (a retry) are not decoded again. */
+  private async withHashes(media: readonly MediaDigest[], blobs: readonly MediaBlob[]): Promise<MediaDigest[]> {
+    return Promise.all(
+      media.map(async (m, i) => {
+        let hash = this.hashes.get(m.sha256);
+        if (hash === undefined) {
+          hash = hashMedia(blobs[i]!.bytes, blobs[i]!.mime);
+          this.hashes.set(m.sha256, hash);
+        }
+        return { ...m, ...(await hash) };
+      }),
+    );
   }
 
   /** Appends the rows gathered so far to the store's attempt log (before the record is written); how many. */
