@@ -148,6 +148,10 @@ export interface Tombstone {
 
 export const DEFAULT_CASE_PAGE = 50;
 export const MAX_CASE_PAGE = 1_000;
+/** A page size as asked (default {@link DEFAULT_CASE_PAGE}), a whole number within 1..{@link MAX_CASE_PAGE}. */
+export function casePageLimit(limit: number | undefined): number {
+  return Math.max(1, Math.min(MAX_CASE_PAGE, Math.floor(limit ?? DEFAULT_CASE_PAGE)));
+}
 /** Default claim lease of `review next`: 15 minutes. */
 export const DEFAULT_LEASE_MS = 15 * 60_000;
 

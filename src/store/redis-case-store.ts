@@ -8,9 +8,8 @@ import { batchCasesKey, caseDecisionsKey, caseKey, caseKeys, subjectCasesKey, ty
 import { scripts } from '../redis/scripts.js';
 import {
   CASE_STATES,
-  DEFAULT_CASE_PAGE,
-  MAX_CASE_PAGE,
   caseIdOf,
+  casePageLimit,
   mergeOpenings,
   sortReasons,
   type CaseLine,
@@ -125,7 +124,7 @@ export class RedisCaseStore implements CaseStore {
   }
 
   async listCases(query: CaseQuery = {}): Promise<CasePage> {
-    const limit = Math.max(1, Math.min(MAX_CASE_PAGE, Math.floor(query.limit ?? DEFAULT_CASE_PAGE)));
+    const limit = casePageLimit(query.limit);
     const source =
       query.subject !== undefined
         ? undefined

@@ -8,9 +8,8 @@
 import type pg from 'pg';
 import {
   CASE_STATES,
-  DEFAULT_CASE_PAGE,
-  MAX_CASE_PAGE,
   caseIdOf,
+  casePageLimit,
   mergeOpenings,
   sortReasons,
   type CaseLine,
@@ -144,7 +143,7 @@ export class PgCaseStore implements CaseStore {
   }
 
   async listCases(query: CaseQuery = {}): Promise<CasePage> {
-    const limit = Math.max(1, Math.min(MAX_CASE_PAGE, Math.floor(query.limit ?? DEFAULT_CASE_PAGE)));
+    const limit = casePageLimit(query.limit);
     const where: string[] = ['seq > $1'];
     const params: unknown[] = [cursorSeq(query.after)];
     const add = (sql: string, value: unknown) => {
