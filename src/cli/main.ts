@@ -165,6 +165,9 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
     .option('--glair-window <kind>', 'how GLAIR counts its quota (as --ooto-window)')
     .option('--ooto-burst <n>', 'token-bucket size for OOTO (default: the whole quota)', positiveInt)
     .option('--glair-burst <n>', 'token-bucket size for GLAIR', positiveInt)
+    .option('--ooto-score-shift <x>', "add x to every OOTO deepfake score (a vendor model change), e.g. -0.1", (v) => Number(v))
+    .option('--glair-score-shift <x>', 'the same for GLAIR (on the genuine scale: its confidence moves by -x)', (v) => Number(v))
+    .option('--score-noise <x>', 'move every deepfake score by a uniform draw in [-x, +x] (0–0.5)', (v) => Number(v))
     .action(async (opts: SimulatorArgs) => {
       exitCode = await simulator(opts);
     });

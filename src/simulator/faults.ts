@@ -182,7 +182,8 @@ function limitersFor(s: ResolvedSettings): Record<SimVendor, WindowLimiter | nul
   };
 }
 
-function randomFor(seed: number | undefined): () => number {
+/** A seeded draw in [0, 1), or Math.random. */
+export function randomFor(seed: number | undefined): () => number {
   if (seed === undefined) return Math.random;
   const rng = new Prng(seed);
   return () => rng.next();

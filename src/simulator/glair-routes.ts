@@ -50,7 +50,7 @@ function verdict(digest: Buffer, directives: SimDirectives | null, ctx: RouteCon
   if (directives?.noface === true || directives?.faces === 0) {
     return { status: 200, body: { status: 'FAILED', reason: 'No face detected in the input' } };
   }
-  const read = glairRead(digest, directives);
+  const read = glairRead(digest, directives, (v) => ctx.moveScore('glair', v));
   if (ctx.settings().glairLegacyShape) {
     return { status: 200, body: { status: 'SUCCESS', result: { deepfake_status: read.value, confidence_score: read.confidence } } };
   }

@@ -116,7 +116,7 @@ const deepfakeRoute: VendorRoute = {
           body: {
             transactionId: randomUUID(),
             result: {
-              deepfake: ootoDeepfake(file.digest, directives),
+              deepfake: ootoDeepfake(file.digest, directives, (v) => ctx.moveScore('ooto', v)),
               quality: qualityCamel(face),
               demography: face.demography,
               box: face.box,
@@ -155,7 +155,7 @@ const identifyRoute: VendorRoute = {
                 box: face.box,
                 landmarks: face.landmarks,
                 ...(withLiveness ? { liveness: liveness(file.digest, directives) } : {}),
-                ...(withDeepfake ? { deepfake: ootoDeepfake(file.digest, directives) } : {}),
+                ...(withDeepfake ? { deepfake: ootoDeepfake(file.digest, directives, (v) => ctx.moveScore('ooto', v)) } : {}),
                 quality: qualitySnake(face),
               },
             },

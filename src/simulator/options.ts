@@ -98,6 +98,17 @@ export interface SimulatorSettings {
   readonly seedTemplates?: readonly SeedTemplate[];
   /** Seed for the failure and jitter draws, for reproducible runs. Default: unseeded (Math.random). */
   readonly randomSeed?: number;
+  /**
+   * A scripted vendor model change: added to every deepfake score the vendor's engine answers (on
+   * rescreen's scale, higher = more genuine; GLAIR's confidence moves the other way), clamped to
+   * [0, 1]; −1 to 1, default 0. `--ooto-score-shift -0.1` rehearses a vendor update (README: Score drift).
+   */
+  readonly scoreShift?: { readonly ooto?: number; readonly glair?: number };
+  /**
+   * Night-to-night noise: every deepfake score moves by a uniform draw in [−noise, +noise] (a fresh
+   * draw per call, from `randomSeed` when given), clamped to [0, 1]. 0–0.5, default 0.
+   */
+  readonly scoreNoise?: number;
 }
 
 /** Options of `startSimulator`. */
@@ -119,6 +130,8 @@ export interface ResolvedSettings {
   rateLimit: Record<SimVendor, SimRateLimit | null>;
   credentials: SimCredentials;
   glairLegacyShape: boolean;
+  scoreShift: Record<SimVendor, number>;
+  scoreNoise: number;
 }
 
 export const DEFAULT_FAILURE_KINDS: readonly FailureKind[] = ['500', '503', 'reset'];
@@ -132,6 +145,8 @@ export function defaultSettings(): ResolvedSettings {
     rateLimit: { ooto: null, glair: null },
     credentials: SIM_CREDENTIALS,
     glairLegacyShape: false,
+    scoreShift: { ooto: 0, glair: 0 },
+    scoreNoise: 0,
   };
 }
 
@@ -159,7 +174,20 @@ export function applySettings(current: ResolvedSettings, patch: SimulatorSetting
     };
   }
   if (patch.glairLegacyShape !== undefined) next.glairLegacyShape = patch.glairLegacyShape;
+  if (patch.scoreShift !== undefined) {
+    next.scoreShift = { ooto: shift('ooto', patch.scoreShift.ooto), glair: shift('glair', patch.scoreShift.glair) };
+  }
+  if (patch.scoreNoise !== undefined) {
+    if (!(Number.isFinite(patch.scoreNoise) && patch.scoreNoise >= 0 && patch.scoreNoise <= 0.5)) throw new RangeError(`scoreNoise must be 0–0.5, got ${patch.scoreNoise}`);
+    next.scoreNoise = patch.scoreNoise;
+  }
   return next;
+}
+
+function shift(vendor: SimVendor, v: number | undefined): number {
+  if (v === undefined) return 0;
+  if (!(Number.isFinite(v) && v >= -1 && v <= 1)) throw new RangeError(`scoreShift.${vendor} must be from −1 to 1, got ${v}`);
+  return v;
 }
 
 function nonNegative(name: string, v: number): number {

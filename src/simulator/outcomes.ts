@@ -38,9 +38,20 @@ export function deepfakeScore(digest: Buffer, d: SimDirectives | null): number {
   return fake ? rng.between(0.02, 0.45) : rng.between(0.91, 0.99);
 }
 
+/** How a score is moved before it is answered: the scripted shift and noise (identity by default). */
+export type MoveScore = (score: number) => number;
+const unmoved: MoveScore = (score) => score;
+
+/** A deepfake score moved by `shift` and a noise draw in [−noise, +noise], clamped to [0, 1]. */
+export function moveScore(score: number, shift: number, noise: number, random: () => number): number {
+  if (shift === 0 && noise === 0) return score;
+  const moved = score + shift + (noise === 0 ? 0 : (random() * 2 - 1) * noise);
+  return Math.round(Math.min(1, Math.max(0, moved)) * 1e12) / 1e12;
+}
+
 /** GLAIR's read of the same media: the fake probability `1 − score`, and its label. */
-export function glairRead(digest: Buffer, d: SimDirectives | null): { confidence: number; value: 'real' | 'fake' } {
-  const confidence = Math.round((1 - deepfakeScore(digest, d)) * 1e12) / 1e12;
+export function glairRead(digest: Buffer, d: SimDirectives | null, move: MoveScore = unmoved): { confidence: number; value: 'real' | 'fake' } {
+  const confidence = Math.round((1 - move(deepfakeScore(digest, d))) * 1e12) / 1e12;
   return { confidence, value: confidence >= GLAIR_FAKE_THRESHOLD ? 'fake' : 'real' };
 }
 
@@ -50,8 +61,8 @@ export interface ScoreFine {
   readonly fine: boolean;
 }
 
-export function ootoDeepfake(digest: Buffer, d: SimDirectives | null): ScoreFine {
-  const score = deepfakeScore(digest, d);
+export function ootoDeepfake(digest: Buffer, d: SimDirectives | null, move: MoveScore = unmoved): ScoreFine {
+  const score = move(deepfakeScore(digest, d));
   return { score, fine: score >= DEEPFAKE_FINE_THRESHOLD };
 }
 

@@ -30,6 +30,8 @@ export interface RouteContext {
   readonly templates: TemplateStore;
   /** The directives of media with these bytes: a per-media script's (testing kit), else those in the bytes. */
   readonly directivesOf: (bytes: Buffer, sha256: string) => SimDirectives | null;
+  /** A vendor's deepfake score as the settings move it (`scoreShift`, `scoreNoise`). */
+  readonly moveScore: (vendor: SimVendor, score: number) => number;
 }
 
 export interface VendorRoute {

@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
 import type { SimVendor } from './options.js';
 import { ADMIN_PREFIX, handleAdmin } from './admin-routes.js';
 import { parseDirectives } from './directives.js';
-import { Faults } from './faults.js';
+import { Faults, randomFor } from './faults.js';
+import { moveScore } from './outcomes.js';
 import { applySettings, defaultSettings, type FailureKind, type ResolvedSettings, type SeedTemplate, type SimulatorOptions, type SimulatorSettings } from './options.js';
 import type { Reply, RouteContext, SimulatedVendor, VendorProtocol, VendorRoute } from './route.js';
 import { GLAIR_SIMULATION } from './glair-routes.js';
@@ -72,9 +73,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const script = options.script;
   /** sha256 of media whose outcome the script decided (for the call log's `scripted`). */
   const scriptedMedia = new Set<string>();
+  // Its own draws: noise must not change which calls the failure draws pick.
+  let noiseRandom = randomFor(options.randomSeed === undefined ? undefined : options.randomSeed ^ 0x5eed);
   const ctx: RouteContext = {
     settings: () => settings,
     templates,
+    moveScore: (vendor, score) => moveScore(score, settings.scoreShift[vendor], settings.scoreNoise, noiseRandom),
     directivesOf: (bytes, sha256) => {
       const scripted = script?.directivesFor?.(bytes, sha256);
       if (scripted === undefined) return parseDirectives(bytes);
@@ -102,6 +106,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const configure = (patch: SimulatorSettings): void => {
     settings = applySettings(settings, patch);
     faults.update(settings, patch.rateLimit !== undefined, patch.randomSeed);
+    if (patch.randomSeed !== undefined) noiseRandom = randomFor(patch.randomSeed ^ 0x5eed);
     seed(patch.seedTemplates);
   };
 

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import type { SimVendor } from '../simulator/options.js';
 import { parseRateLimit } from '../config/rate-limit.js';
 import { parseDirectiveText } from '../simulator/directives.js';
-import type { FailureKind, SimRateLimit } from '../simulator/options.js';
+import type { FailureKind, SimRateLimit, SimulatorSettings } from '../simulator/options.js';
 import type { SimCall } from '../simulator/script.js';
 import { SIM_CREDENTIALS, startSimulator as startInner, type Simulator } from '../simulator/server.js';
 import type { SimulatorStats } from '../simulator/stats.js';
@@ -64,6 +64,20 @@ export interface TestSimulatorOptions {
   readonly failures?: { readonly rate: number; readonly kinds?: readonly FailureKind[]; readonly seed?: number };
   /** Per-vendor quotas answered with 429 (OOTO with `Retry-After`, GLAIR without, as they document). */
   readonly rateLimit?: Readonly<Partial<Record<SimVendor, TestRateLimit>>>;
+  /** A scripted vendor model change and night-to-night noise of the deepfake scores ({@link ScoreDrift}). Default none. */
+  readonly scoreDrift?: ScoreDrift;
+}
+
+/**
+ * How the deepfake scores move, to rehearse a vendor's model change (README: Score drift):
+ * `shift` is added per vendor (rescreen's scale, higher = more genuine: `{ ooto: -0.1 }` makes
+ * `ooto-deepfake` scores 0.1 lower), `noise` moves every answer by a uniform draw in [−noise, +noise]
+ * (`seed` makes the draws reproducible). Scores stay within [0, 1].
+ */
+export interface ScoreDrift {
+  readonly shift?: Readonly<Partial<Record<SimVendor, number>>>;
+  readonly noise?: number;
+  readonly seed?: number;
 }
 
 /** A running test simulator. */
@@ -85,6 +99,8 @@ export interface TestSimulator {
   failNext(count: number, kind: FailureKind, vendor?: SimVendor): void;
   /** Enrols a face in OOTO's 1:N database, so `ooto-identify` of a photo built with that `face` answers `match`. Returns the template id. */
   enrol(face: string, templateId?: string): string;
+  /** Changes the score shift and noise from the next call on (a key left out keeps its value). */
+  setScoreDrift(drift: ScoreDrift): void;
   /** Stops it (closes every connection). */
   close(): Promise<void>;
 }
@@ -145,6 +161,7 @@ export async function startSimulator(options: TestSimulatorOptions = {}): Promis
       ? { failureRate: options.failures.rate, ...(options.failures.kinds ? { failureKinds: options.failures.kinds } : {}), ...(options.failures.seed !== undefined ? { randomSeed: options.failures.seed } : {}) }
       : {}),
     rateLimit: { ooto: rateLimitOf('ooto', limits.ooto), glair: rateLimitOf('glair', limits.glair) },
+    ...driftSettings(options.scoreDrift, { ooto: 0, glair: 0 }),
     script: {
       directivesFor: (bytes, sha256) => ruleFor(sha256, bytes)?.directives,
       callFor: (sha256) => {
@@ -188,6 +205,17 @@ export async function startSimulator(options: TestSimulatorOptions = {}): Promis
     },
     failNext: (count, kind, vendor) => inner.failNext(count, kind, vendor),
     enrol: (face, templateId) => inner.addIdentity(face, templateId),
+    setScoreDrift: (drift) => inner.configure(driftSettings(drift, inner.settings().scoreShift)),
     close: () => inner.close(),
+  };
+}
+
+/** The simulator settings of a {@link ScoreDrift}, a vendor's shift left out keeping `current`. */
+function driftSettings(drift: ScoreDrift | undefined, current: Readonly<Record<SimVendor, number>>): SimulatorSettings {
+  if (drift === undefined) return {};
+  return {
+    ...(drift.shift !== undefined ? { scoreShift: { ooto: drift.shift.ooto ?? current.ooto, glair: drift.shift.glair ?? current.glair } } : {}),
+    ...(drift.noise !== undefined ? { scoreNoise: drift.noise } : {}),
+    ...(drift.seed !== undefined ? { randomSeed: drift.seed } : {}),
   };
 }

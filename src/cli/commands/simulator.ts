@@ -14,6 +14,9 @@ export interface SimulatorArgs {
   readonly glairWindow?: string;
   readonly ootoBurst?: number;
   readonly glairBurst?: number;
+  readonly ootoScoreShift?: number;
+  readonly glairScoreShift?: number;
+  readonly scoreNoise?: number;
 }
 
 function limit(flag: string, text: string | undefined, window: string | undefined, burst: number | undefined): SimRateLimit | undefined {
@@ -32,12 +35,20 @@ export async function simulator(args: SimulatorArgs): Promise<number> {
   if (!(args.failureRate >= 0 && args.failureRate <= 1)) throw new CliError('--failure-rate must be from 0 to 1', ExitCode.USAGE);
   const ooto = limit('--ooto-rate-limit', args.ootoRateLimit, args.ootoWindow, args.ootoBurst);
   const glair = limit('--glair-rate-limit', args.glairRateLimit, args.glairWindow, args.glairBurst);
+  for (const [flag, v] of [['--ooto-score-shift', args.ootoScoreShift], ['--glair-score-shift', args.glairScoreShift]] as const) {
+    if (v !== undefined && !(Number.isFinite(v) && v >= -1 && v <= 1)) throw new CliError(`${flag} must be a number from -1 to 1, e.g. -0.1`, ExitCode.USAGE);
+  }
+  if (args.scoreNoise !== undefined && !(Number.isFinite(args.scoreNoise) && args.scoreNoise >= 0 && args.scoreNoise <= 0.5)) {
+    throw new CliError('--score-noise must be a number from 0 to 0.5, e.g. 0.02', ExitCode.USAGE);
+  }
   const sim = await startSimulator({
     port: args.port,
     host: args.host,
     latencyMs: args.latency,
     failureRate: args.failureRate,
     rateLimit: { ...(ooto ? { ooto } : {}), ...(glair ? { glair } : {}) },
+    scoreShift: { ooto: args.ootoScoreShift ?? 0, glair: args.glairScoreShift ?? 0 },
+    scoreNoise: args.scoreNoise ?? 0,
   });
   const c = SIM_CREDENTIALS;
   process.stdout.write(
