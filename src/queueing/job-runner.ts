@@ -8,23 +8,14 @@ import { withCallContext } from '../vendors/observer.js';
 import type { ProcessorDeps } from '../checks/processor.js';
 import type { CheckRegistry } from '../checks/registry.js';
 import type { Vendor } from '../vendors/types.js';
-import type { CheckOutcome, JobPayload, MediaDigest, RecordError, ResultRecord, StoppedBy } from '../checks/types.js';
+import type { CheckOutcome, JobPayload, MediaDigest, ResultRecord } from '../checks/types.js';
 import type { BatchHeldError, QuotaWaitError } from '../errors/errors.js';
-import {
-  CallBudgetExhaustedError,
-  ErrorCodes,
-  MalformedResponseError,
-  RateLimitedError,
-  RescreenError,
-  VendorApiError,
-  VendorError,
-} from '../errors/errors.js';
+import { BatchCancelledError, CallBudgetExhaustedError, ErrorCodes, RateLimitedError, RescreenError, VendorError } from '../errors/errors.js';
 import { dispositionOf, retryDelay, type BackoffOptions } from '../errors/retry-policy.js';
 import type { ResultStore } from '../store/types.js';
 import { budgetHooks, budgetMessage, holdError, shareVendorCalls, type CallBudget, type Tally } from '../money/call-budget.js';
-import { recordRefs } from '../media/refs.js';
 import { CallTrail } from '../records/call-trail.js';
-import { minimiseResponse, storedResponse } from '../records/stored-response.js';
+import { failedRecord, lineRecord, mayRecord, type Failure } from '../records/line-record.js';
 import type { ReusedFrom } from '../money/dedupe.js';
 import { heldStep, unavailableStep, type HeldStep, type OutageDeps, type UnavailableStep } from './wait-steps.js';
 
@@ -94,10 +85,8 @@ export async function runJob(input: JobAttempt, deps: JobRunnerDeps, signal?: Ab
   if (hold?.kind === 'store') return decideOnError(input, holdError(payload.batch, hold), deps, tally);
   const existing = await deps.store.get(payload.batch, payload.line);
   // At least once: a repeat (stalled job, re-enqueue race) never calls the vendor again for a line
-  // that has its record. A retry run replaces only `failed` records, never final answers.
-  if (existing && !(payload.retry === true && existing.status === 'failed')) {
-    return { kind: 'skipped', existing };
-  }
+  // that has its record (mayRecord).
+  if (existing && !mayRecord(payload, existing)) return { kind: 'skipped', existing };
   if (hold) return decideOnError(input, holdError(payload.batch, hold), deps, tally);
 
   const check = deps.checks.get(payload.check);
@@ -122,7 +111,7 @@ export async function runJob(input: JobAttempt, deps: JobRunnerDeps, signal?: Ab
   }
   await flushTrail(trail, deps, payload.batch, check.vendor);
   tally.media = trail.media ?? tally.reusedMedia;
-  const record = baseRecord(payload, input.attempt, deps, {
+  const record = lineRecord(input, deps, {
     status: 'completed',
     transactionId: outcome.transactionId,
     verdict: outcome.verdict,
@@ -180,39 +169,29 @@ async function decideOnError(input: JobAttempt, error: unknown, deps: JobRunnerD
       }
       // The cause stays the 429; the limit that ended the line is `stoppedBy`.
       const why = `the vendor refused this job with 429 ${timesLimited} times (limit RESCREEN_MAX_RATE_LIMITED=${deps.maxRateLimited})`;
-      return recordFailure(input, error, 'failed', deps, tally, { stoppedBy: 'rate-limited', why });
+      return recordFailure(input, error, deps, tally, { stop: { stoppedBy: 'rate-limited', why } });
     }
     case 'unavailable':
     case 'retry':
       if (deps.callBudget && error instanceof VendorError && tally.calls >= deps.callBudget.maxCallsPerLine) {
         // Another attempt would make one call more than the line may cost: end it here, with its cause.
         const why = budgetMessage(tally.calls, tally.possiblyBilled, deps.callBudget.maxCallsPerLine);
-        return recordFailure(input, error, 'failed', deps, tally, { stoppedBy: 'call-budget', why });
+        return recordFailure(input, error, deps, tally, { stop: { stoppedBy: 'call-budget', why } });
       }
       if (input.attempt < input.maxAttempts) return { kind: 'retry', error };
-      return recordFailure(input, error, 'failed', deps, tally, { stoppedBy: 'attempts', why: `retries exhausted: ${input.maxAttempts} attempts (RESCREEN_ATTEMPTS)` });
+      return recordFailure(input, error, deps, tally, { stop: { stoppedBy: 'attempts', why: `retries exhausted: ${input.maxAttempts} attempts (RESCREEN_ATTEMPTS)` } });
     case 'rejected':
-      return recordFailure(input, error, 'rejected', deps, tally);
+      return recordFailure(input, error, deps, tally, { status: 'rejected' });
     case 'failed':
       // The budget was used before this attempt could call (a worker died mid-call): no other cause is known.
-      if (error instanceof CallBudgetExhaustedError) return recordFailure(input, error, 'failed', deps, tally, { stoppedBy: 'call-budget' });
-      return recordFailure(input, error, 'failed', deps, tally);
+      if (error instanceof CallBudgetExhaustedError) return recordFailure(input, error, deps, tally, { stop: { stoppedBy: 'call-budget' } });
+      return recordFailure(input, error, deps, tally);
   }
 }
 
-/** `stop`: the limit that ended the line's retries, and why in words (added to the cause's message). */
-async function recordFailure(input: JobAttempt, error: unknown, status: 'rejected' | 'failed', deps: JobRunnerDeps, tally: Trace, stop?: { stoppedBy: StoppedBy; why?: string }): Promise<JobStep> {
-  const cause = recordErrorOf(error, deps.redact);
-  const record = baseRecord(input.payload, input.attempt, deps, {
-    status,
-    transactionId: error instanceof VendorError ? error.transactionId : null,
-    verdict: null,
-    score: null,
-    error: stop?.why === undefined ? cause : { code: cause.code, message: `${cause.message}; ${stop.why}` },
-    ...(stop ? { stoppedBy: stop.stoppedBy } : {}),
-    response: error instanceof VendorApiError || error instanceof MalformedResponseError ? (error.body ?? null) : null,
-    ...billed(tally),
-  });
+/** The line's `failed` / `rejected` record for `error`, stored: the runner's one way to end a line that failed. */
+async function recordFailure(input: JobAttempt, error: unknown, deps: JobRunnerDeps, tally: Trace, failure?: Omit<Failure, 'error' | 'billed'>): Promise<JobStep> {
+  const record = failedRecord(input, { ...failure, error, billed: billed(tally) }, deps);
   await deps.store.put(record);
   await deps.onRecorded?.(record, error);
   return { kind: 'recorded', record };
@@ -224,15 +203,9 @@ async function recordFailure(input: JobAttempt, error: unknown, status: 'rejecte
  * line is still accounted for (and `rescreen retry` can send it again).
  */
 export async function recordLostJob(input: JobAttempt, reason: string, deps: Pick<JobRunnerDeps, 'store' | 'redact' | 'now'>): Promise<ResultRecord | null> {
+  // Any record of the line stands, even a failed one a retry run would replace: this job never ran.
   if (await deps.store.get(input.payload.batch, input.payload.line)) return null;
-  const record = baseRecord(input.payload, input.attempt, deps, {
-    status: 'failed',
-    transactionId: null,
-    verdict: null,
-    score: null,
-    error: { code: ErrorCodes.WORKER_LOST, message: `BullMQ gave the job up: ${deps.redact(reason)}` },
-    response: null,
-  });
+  const record = failedRecord(input, { error: new RescreenError(ErrorCodes.WORKER_LOST, `BullMQ gave the job up: ${reason}`) }, deps);
   await deps.store.put(record);
   return record;
 }
@@ -242,55 +215,9 @@ export async function recordLostJob(input: JobAttempt, reason: string, deps: Pic
  * sent; null (nothing written) when the line has a record already.
  */
 export async function recordCancelledJob(input: JobAttempt, deps: Pick<JobRunnerDeps, 'store' | 'redact' | 'now'>): Promise<ResultRecord | null> {
-  const existing = await deps.store.get(input.payload.batch, input.payload.line);
-  if (existing && !(input.payload.retry === true && existing.status === 'failed')) return null;
-  const record = baseRecord(input.payload, input.attempt, deps, {
-    status: 'failed',
-    transactionId: null,
-    verdict: null,
-    score: null,
-    error: { code: ErrorCodes.CANCELLED, message: `batch ${input.payload.batch} was cancelled before this line was sent (rescreen retry sends it)` },
-    response: null,
-  });
+  if (!mayRecord(input.payload, await deps.store.get(input.payload.batch, input.payload.line))) return null;
+  const error = new BatchCancelledError(`batch ${input.payload.batch} was cancelled before this line was sent (rescreen retry sends it)`);
+  const record = failedRecord(input, { error }, deps);
   await deps.store.put(record);
   return record;
-}
-
-/** `{code, message}` for a record: taxonomy codes as they are, anything else INTERNAL. Never a secret. */
-export function recordErrorOf(error: unknown, redact: (text: string) => string): RecordError {
-  if (error instanceof RescreenError) return { code: error.code, message: redact(error.message) };
-  const message = error instanceof Error ? error.message : String(error);
-  return { code: ErrorCodes.INTERNAL, message: redact(message) };
-}
-
-type Outcome = Pick<ResultRecord, 'status' | 'transactionId' | 'verdict' | 'score' | 'error' | 'response'> & {
-  /** The check's own record fields (CheckModule.recordFields). */
-  [checkField: string]: unknown;
-  stoppedBy?: StoppedBy;
-  possiblyBilled?: number;
-  reusedFrom?: ReusedFrom;
-  media?: readonly MediaDigest[];
-};
-
-function baseRecord(
-  payload: JobPayload,
-  attempt: number,
-  deps: Pick<JobRunnerDeps, 'now' | 'redact' | 'maxResponseBytes' | 'keepResponse'>,
-  outcome: Outcome,
-): ResultRecord {
-  return {
-    batch: payload.batch,
-    line: payload.line,
-    subject: payload.subject,
-    // Without query string or fragment: a signed URL's token never reaches a record.
-    ...recordRefs(payload.frames !== undefined ? { frames: payload.frames } : { ref: payload.ref ?? '' }),
-    check: payload.check,
-    ...(payload.options !== undefined ? { options: payload.options } : {}),
-    ...(payload.previous !== undefined ? { previous: payload.previous } : {}),
-    ...outcome,
-    // Whatever the vendor sent back may echo our credentials and may be huge: redacted and capped.
-    ...storedResponse(deps.keepResponse === 'minimal' ? minimiseResponse(outcome.response) : outcome.response, deps.redact, deps.maxResponseBytes),
-    attempts: attempt,
-    finishedAt: (deps.now?.() ?? new Date()).toISOString(),
-  };
 }
