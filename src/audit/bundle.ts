@@ -10,6 +10,7 @@ import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { hashFile, sha256Hex as sha256 } from '../media/digest.js';
+import { CHECKSUMS_FILE, CHECKSUMS_SIGNATURE_FILE, checkChecksums, checksumsText, writeChecksums } from './checksums.js';
 
 export const BUNDLE_FORMAT = 'rescreen-export/1';
 export const MANIFEST_FILE = 'manifest.json';
@@ -89,6 +90,8 @@ export async function writeBundle(
   const text = `${JSON.stringify(manifest, null, 2)}\n`;
   await writeFile(join(dir, MANIFEST_FILE), text, { flag: 'wx' });
   if (key) await writeFile(join(dir, SIGNATURE_FILE), `${sign(null, Buffer.from(text), key).toString('base64')}\n`, { flag: 'wx' });
+  // For auditors without rescreen: sha256sum -c and openssl pkeyutl -verify read these directly.
+  await writeChecksums(dir, checksumsText(files, sha256(text)), key);
   return manifest;
 }
 
@@ -127,7 +130,9 @@ export async function verifyBundle(dir: string, publicKey: KeyObject): Promise<V
     }
     return { ok: false, file: file.name, problem: `altered (sha256 ${found.sha256.slice(0, 12)}…, signed ${file.sha256.slice(0, 12)}…)` };
   }
-  const listed = new Set([...byName.keys(), MANIFEST_FILE, SIGNATURE_FILE]);
+  const sums = await checkChecksums(dir, checksumsText(manifest.files, sha256(text)), publicKey);
+  if (sums !== null) return { ok: false, ...sums };
+  const listed = new Set([...byName.keys(), MANIFEST_FILE, SIGNATURE_FILE, CHECKSUMS_FILE, CHECKSUMS_SIGNATURE_FILE]);
   for (const name of (await readdir(dir)).sort()) {
     if (!listed.has(name)) return { ok: false, file: name, problem: 'added: not listed in the signed manifest' };
   }

@@ -2,8 +2,11 @@
  * Evidence an auditor accepts: `rescreen export` signs a batch's records with Ed25519 and
  * `rescreen verify` names the first altered file and line, whatever was tampered with.
  */
-import { cp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFile, cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleJpeg } from '../../../src/simulator/sample-media.js';
 import { runCli } from '../../helpers/cli.js';
@@ -176,6 +179,55 @@ describe('export and verify', () => {
     const unsigned = join(h.dir, 'unsigned');
     expect((await runCli(['export', 'audit-1', '--out', unsigned, '--unsigned'], h.env)).code).toBe(0);
     expect((await runCli(['verify', unsigned, '--public-key', pub()], h.env)).stdout).toBe('ALTERED: manifest.sig: missing: the export is not signed\n');
+  });
+
+  it("the README's offline-verification commands, run as written with openssl and sha256sum, succeed; an edited line or SHA256SUMS fails them", async () => {
+    const readme = await readFile(new URL('../../../README.md', import.meta.url), 'utf8');
+    const block = /<!-- offline-verification:[^\n]*-->\n```sh\n([\s\S]*?)\n```\n/.exec(readme)?.[1];
+    expect(block).toContain('openssl pkeyutl -verify');
+    /** Lays out what the README assumes (the export at audit/night-2, the public key beside it) and runs the block. */
+    const run = async (name: string, tamper?: (dir: string) => Promise<void>) => {
+      const cwd = join(h.dir, name);
+      await mkdir(join(cwd, 'audit'), { recursive: true });
+      await cp(bundle, join(cwd, 'audit', 'night-2'), { recursive: true });
+      await copyFile(pub(), join(cwd, 'rescreen-signing.pem.pub'));
+      if (tamper) await tamper(join(cwd, 'audit', 'night-2'));
+      return promisify(execFile)('sh', ['-e', '-c', block!], { cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } }).then(
+        ({ stdout, stderr }) => ({ code: 0, out: stdout + stderr }),
+        (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
+      );
+    };
+    const ok = await run('offline-ok');
+    expect(ok.code, ok.out).toBe(0);
+    expect(ok.out.match(/^Signature Verified Successfully$/gm)).toHaveLength(2);
+    const listed = (await readFile(join(bundle, 'SHA256SUMS'), 'utf8')).trim().split('\n').map((l) => l.slice(66));
+    expect(listed).toEqual(['records.jsonl', 'records.jsonl.lines', 'attempts.jsonl', 'attempts.jsonl.lines', 'summary.json', 'manifest.json']);
+    for (const file of listed) expect(ok.out).toContain(`${file}: OK\n`);
+
+    const editLine = async (dir: string) => {
+      const lines = (await readFile(join(dir, 'records.jsonl'), 'utf8')).split('\n');
+      lines[16] = lines[16]!.replace('"verdict":"genuine"', '"verdict":"deepfake"');
+      await writeFile(join(dir, 'records.jsonl'), lines.join('\n'));
+    };
+    const edited = await run('offline-edited', editLine);
+    expect(edited.code).not.toBe(0);
+    expect(edited.out).toContain('records.jsonl: FAILED');
+    // The edit and a SHA256SUMS rewritten to match it: the signature over SHA256SUMS fails first.
+    const rewritten = await run('offline-rewritten', async (dir) => {
+      await editLine(dir);
+      const sums = await readFile(join(dir, 'SHA256SUMS'), 'utf8');
+      const fresh = createHash('sha256').update(await readFile(join(dir, 'records.jsonl'))).digest('hex');
+      await writeFile(join(dir, 'SHA256SUMS'), sums.replace(/^[0-9a-f]{64}(?= {2}records\.jsonl$)/m, fresh));
+    });
+    expect(rewritten.code).not.toBe(0);
+    expect(rewritten.out).toContain('Signature Verification Failure');
+    expect(rewritten.out).not.toContain('Signature Verified Successfully');
+    // rescreen verify checks SHA256SUMS too.
+    const verified = await runCli(['verify', join(h.dir, 'offline-rewritten', 'audit', 'night-2'), '--public-key', pub()], h.env);
+    expect(verified.stdout).toBe('ALTERED: records.jsonl line 17: line 17 was altered\n');
+    const sumsOnly = await copy('sums-only');
+    await writeFile(join(sumsOnly, 'SHA256SUMS'), (await readFile(join(sumsOnly, 'SHA256SUMS'), 'utf8')).replace(/^[0-9a-f]/, (c) => (c === '0' ? '1' : '0')));
+    expect((await runCli(['verify', sumsOnly, '--public-key', pub()], h.env)).stdout).toBe('ALTERED: SHA256SUMS: altered: it does not list the files as the signed manifest does\n');
   });
 
   it('refuses, in one line, what it cannot use', async () => {
