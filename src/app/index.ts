@@ -35,3 +35,4 @@ export { DEFAULT_PRIORITY } from '../queueing/names.js';
 export * from './operations.js';
 export * from './store-ops.js';
 export * from './review.js';
+export * from './media.js';

@@ -250,6 +250,8 @@ export const ErrorCodes = {
   MEDIA_ACCESS_DENIED: 'MEDIA_ACCESS_DENIED',
   /** An http(s) ref (or one of its redirects) to a loopback, private, link-local or metadata address. */
   MEDIA_HOST_REFUSED: 'MEDIA_HOST_REFUSED',
+  /** Served media (the dashboard's media route) whose bytes no longer hash to the record's sha256: never in a record. */
+  MEDIA_CHANGED: 'MEDIA_CHANGED',
   /** The line had cost RESCREEN_MAX_CALLS_PER_LINE vendor calls before an attempt whose cause is unknown (a worker died mid-call). */
   CALL_BUDGET_EXHAUSTED: 'CALL_BUDGET_EXHAUSTED',
   WORKER_LOST: 'WORKER_LOST',

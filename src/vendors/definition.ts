@@ -32,6 +32,8 @@ export interface VendorDefinition<Client extends VendorClient = VendorClient> ex
   createClient(settings: VendorSettings, options: ClientOptions): Client;
   /** Caps on the media its checks send (GLAIR: a 6 MiB body). */
   readonly media?: MediaLimits;
+  /** What its own engine codes mean (OOTO `5`: no face), keyed by the code's text: shown beside a record's `error.code`. */
+  readonly codeMeanings?: Readonly<Record<string, string>>;
 }
 
 /** Declares a vendor (typed against its client). */

@@ -21,6 +21,7 @@ import {
   listBatches,
   pauseBatch,
   quotas,
+  raiseBudget,
   resumeBatch,
   retryBatch,
   type BatchSummary,
@@ -183,6 +184,20 @@ export function batchRoutes(app: FastifyInstance, ctx: RouteContext): void {
       ...(await control(runtime, req.params.id)),
     }));
   }
+
+  r.post(
+    '/batches/:id/raise',
+    {
+      schema: {
+        tags: ['batches'],
+        summary: 'New call and/or spend caps for the batch (at its own prices), as `rescreen batch raise`; its waiting lines go on unless it is paused',
+        params: BatchIdParam,
+        body: z.object({ maxCalls: z.number().int().min(1).optional(), maxSpend: z.string().min(1).max(40).optional().describe('in the currency, e.g. "250.00"') }),
+        response: { 200: z.looseObject({ totalPaidCalls: z.number().int(), spend: z.number(), currency: z.string(), budgetReached: z.boolean() }), ...errors },
+      },
+    },
+    async (req) => ({ ...(await raiseBudget(runtime, req.params.id, req.body)) }),
+  );
 
   r.get('/quotas', { schema: { tags: ['operations'], summary: 'The vendor quotas in force', response: { 200: z.array(z.looseObject({ vendor: z.string() })), ...errors } } }, async () =>
     (await quotas(runtime)).map((q) => ({ vendor: q.vendor, quota: q.quota?.text ?? null, source: q.source, workers: q.workers, inFlight: q.inFlight, line: q.line ?? null })),

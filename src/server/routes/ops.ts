@@ -55,7 +55,7 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
         .type(type)
         .header('cache-control', 'no-cache')
         .header('x-content-type-options', 'nosniff')
-        .header('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'")
+        .header('content-security-policy', "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'")
         .send(body),
     );
   }

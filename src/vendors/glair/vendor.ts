@@ -33,4 +33,10 @@ export const glairVendor = defineVendor<GlairClient>({
       apiKey: settings.credentials.apiKey,
     }),
   media: { bodyMaxBytes: GLAIR_MAX_BYTES },
+  // GLAIR's status enum of a refused reading (its deepfake-detection object: NO_FILE, FILE_INVALID_FORMAT, FAILED).
+  codeMeanings: {
+    NO_FILE: 'GLAIR: no video file reached the vendor',
+    FILE_INVALID_FORMAT: 'GLAIR: the vendor cannot read the file’s format',
+    FAILED: 'GLAIR: the vendor could not read the video (its reason says why)',
+  },
 });

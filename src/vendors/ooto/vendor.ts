@@ -2,6 +2,7 @@
 import { defineVendor } from '../definition.js';
 import type { OotoClient } from '../types.js';
 import { createOotoClient } from './client.js';
+import { OOTO_ENGINE_ERRORS } from './engine-errors.js';
 import { OOTO } from './identity.js';
 
 /** The test credentials the rescreen simulator accepts for OOTO (src/simulator reads them here). */
@@ -15,6 +16,7 @@ export const ootoVendor = defineVendor<OotoClient>({
   priceVar: 'OOTO_PRICE_PER_CALL',
   credentials: { appId: 'OOTO_APP_ID', appKey: 'OOTO_APP_KEY' },
   simulatorCredentials: OOTO_SIMULATOR_CREDENTIALS,
+  codeMeanings: Object.fromEntries(Object.entries(OOTO_ENGINE_ERRORS).map(([code, info]) => [code, `OOTO engine: ${info}`])),
   createClient: (settings, options) =>
     createOotoClient({ ...options, baseUrl: settings.baseUrl, appId: settings.credentials.appId, appKey: settings.credentials.appKey }),
 });

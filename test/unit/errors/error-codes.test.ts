@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/config/config.js';
 import { ErrorCodes, RescreenError, VendorRejectedError, vendorCode } from '../../../src/errors/errors.js';
+import { meaningOf } from '../../../src/errors/meanings.js';
 import { RedisUnavailableError } from '../../../src/redis/locate.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -116,5 +117,17 @@ describe('error codes', () => {
     const api = { vendor: 'glair' as const, status: 400, headers: {}, body: null, transactionId: null, message: 'm' };
     expect(new VendorRejectedError({ ...api, code: 'NO_FILE' }).code).toBe('NO_FILE');
     expect(new VendorRejectedError(api).code).toBe('HTTP_400');
+  });
+
+  it('every code has a one-line meaning; HTTP_<status> and vendor codes are read too', () => {
+    for (const code of localCodes) {
+      const meaning = meaningOf(code);
+      expect(meaning, code).toMatch(/^[^\n]{10,200}$/);
+    }
+    expect(meaningOf('HTTP_503')).toMatch(/server error.*HTTP 503/);
+    expect(meaningOf('HTTP_415')).toMatch(/media type/);
+    expect(meaningOf(5, { 5: 'OOTO engine: can not detect face' })).toBe('OOTO engine: can not detect face');
+    expect(meaningOf('SOMETHING_ELSE')).toBeNull();
+    expect(meaningOf('toString')).toBeNull();
   });
 });
