@@ -256,3 +256,12 @@ export function reviewRulesKey(prefix: string): string {
 export function driftReportsKey(prefix: string): string {
   return `${prefix}:drift:reports`;
 }
+
+/**
+ * The ring store's keys (src/store/redis-ring-store.ts) sit under `<prefix>:rings:`: entries
+ * (`media`, `sha:<sha256>`, `band:<b>:<v>`, `tpl:<templateId>`), rings (`member`, `all`,
+ * `ring:<id>`, `members:<id>`, `links:<id>`) and the `lock` of `addLinks`.
+ */
+export function ringsRoot(prefix: string): string {
+  return `${prefix}:rings:`;
+}

@@ -12,6 +12,9 @@ import type { CheckRegistry } from '../checks/registry.js';
 import { reviewRulesKey } from '../redis/keys.js';
 import type { CaseStore, ReviewCase } from '../store/cases.js';
 import type { ResultStore } from '../store/types.js';
+import { ringOpenings } from '../rings/cases.js';
+import { linkBatch } from '../rings/link.js';
+import type { RingStore } from '../store/rings.js';
 import { findOpenings } from './open.js';
 import { DEFAULT_REVIEW, parseReviewRules, type ReviewRules } from './rules.js';
 
@@ -57,13 +60,27 @@ export async function reviewRulesOf(redis: Redis, prefix: string, batch: string)
   return parsed.ok ? parsed.rules : DEFAULT_REVIEW;
 }
 
-/** Scans a batch and opens its cases; returns the ones it opened. */
+/** The rings a scan links the batch into (src/rings/link.ts), and identify's match threshold. */
+export interface RingDeps {
+  readonly store: RingStore;
+  readonly matchThreshold: number;
+}
+
+/**
+ * Scans a batch and opens its cases; returns the ones it opened. With `rings`, the batch is first
+ * linked into the back-book's rings, and each of its subjects a link ties to a ring gets a `ring`
+ * case when the batch's rules include `ring`.
+ */
 export async function scanBatch(
-  deps: { redis: Redis; prefix: string; store: ResultStore; cases: CaseStore; checks: CheckRegistry },
+  deps: { redis: Redis; prefix: string; store: ResultStore; cases: CaseStore; checks: CheckRegistry; rings?: RingDeps },
   batch: string,
 ): Promise<ReviewCase[]> {
   const rules = await reviewRulesOf(deps.redis, deps.prefix, batch);
   const openings = await findOpenings(deps.store, deps.checks, batch, rules);
+  if (deps.rings !== undefined) {
+    const linked = await linkBatch({ store: deps.store, rings: deps.rings.store, matchThreshold: deps.rings.matchThreshold }, batch);
+    if (rules.ring) openings.push(...(await ringOpenings({ store: deps.store, rings: deps.rings.store }, batch, linked.links)));
+  }
   const opened: ReviewCase[] = [];
   for (let i = 0; i < openings.length; i += OPEN_CHUNK) opened.push(...(await deps.cases.openCases(openings.slice(i, i + OPEN_CHUNK))));
   return opened;
@@ -77,6 +94,7 @@ export function startReviewWorker(options: {
   store: ResultStore;
   cases: CaseStore;
   checks: CheckRegistry;
+  rings?: RingDeps;
   log: Logger;
   onOpened: (cases: readonly ReviewCase[]) => Promise<void>;
 }): Worker<ReviewScanJob> {

@@ -12,17 +12,22 @@ export interface ReviewRules {
   readonly scoreDrop: number | null;
   readonly refusedAfterGood: boolean;
   readonly shared: boolean;
+  /**
+   * `ring`: a subject a ring link found by the batch ties to a fraud ring (src/rings). Off by default:
+   * turn it on with `--review default,ring`.
+   */
+  readonly ring: boolean;
 }
 
 /** Rules a batch applies when it was given no `--review`. */
-export const DEFAULT_REVIEW: ReviewRules = { worse: true, newBad: true, scoreDrop: null, refusedAfterGood: true, shared: true };
+export const DEFAULT_REVIEW: ReviewRules = { worse: true, newBad: true, scoreDrop: null, refusedAfterGood: true, shared: true, ring: false };
 export const DEFAULT_REVIEW_TEXT = 'worse,new-bad,refused-after-good,shared';
 /** The threshold of a bare `score-drop`. */
 export const DEFAULT_SCORE_DROP = 0.2;
 
-export const REVIEW_RULE_NAMES = ['worse', 'new-bad', 'score-drop[:T]', 'refused-after-good', 'shared', 'default', 'none'] as const;
+export const REVIEW_RULE_NAMES = ['worse', 'new-bad', 'score-drop[:T]', 'refused-after-good', 'shared', 'ring', 'default', 'none'] as const;
 
-export const REVIEW_HELP = `which findings open review cases: a comma list of worse, new-bad, score-drop[:T] (0 < T ≤ 1, default ${DEFAULT_SCORE_DROP}), refused-after-good, shared; default (${DEFAULT_REVIEW_TEXT}) or none`;
+export const REVIEW_HELP = `which findings open review cases: a comma list of worse, new-bad, score-drop[:T] (0 < T ≤ 1, default ${DEFAULT_SCORE_DROP}), refused-after-good, shared, ring (a fraud ring link, off by default); default (${DEFAULT_REVIEW_TEXT}) or none`;
 
 /** Parses `--review`; the message names what is wrong. */
 export function parseReviewRules(text: string): { ok: true; rules: ReviewRules } | { ok: false; reason: string } {
@@ -31,7 +36,7 @@ export function parseReviewRules(text: string): { ok: true; rules: ReviewRules }
     .map((p) => p.trim())
     .filter((p) => p !== '');
   if (parts.length === 0) return { ok: false, reason: `--review must name rules (${REVIEW_RULE_NAMES.join(', ')})` };
-  const rules = { worse: false, newBad: false, scoreDrop: null as number | null, refusedAfterGood: false, shared: false };
+  const rules = { worse: false, newBad: false, scoreDrop: null as number | null, refusedAfterGood: false, shared: false, ring: false };
   for (const part of parts) {
     const [name = '', arg, extra] = part.split(':');
     if (name !== 'score-drop' && arg !== undefined) return { ok: false, reason: `--review ${part}: only score-drop takes a value (score-drop:0.3)` };
@@ -48,8 +53,11 @@ export function parseReviewRules(text: string): { ok: true; rules: ReviewRules }
       case 'shared':
         rules.shared = true;
         break;
+      case 'ring':
+        rules.ring = true;
+        break;
       case 'default':
-        Object.assign(rules, { ...DEFAULT_REVIEW, scoreDrop: rules.scoreDrop });
+        Object.assign(rules, { ...DEFAULT_REVIEW, scoreDrop: rules.scoreDrop, ring: rules.ring });
         break;
       case 'none':
         if (parts.length > 1) return { ok: false, reason: '--review none goes alone' };
@@ -75,12 +83,13 @@ export function describeReviewRules(rules: ReviewRules): string {
   if (rules.scoreDrop !== null) out.push(`score-drop:${rules.scoreDrop}`);
   if (rules.refusedAfterGood) out.push('refused-after-good');
   if (rules.shared) out.push('shared');
+  if (rules.ring) out.push('ring');
   return out.length === 0 ? 'none' : out.join(',');
 }
 
 /** Whether any rule is on. */
 export function anyRule(rules: ReviewRules): boolean {
-  return rules.worse || rules.newBad || rules.scoreDrop !== null || rules.refusedAfterGood || rules.shared;
+  return rules.worse || rules.newBad || rules.scoreDrop !== null || rules.refusedAfterGood || rules.shared || rules.ring;
 }
 
 export type { CaseReason };

@@ -16,6 +16,7 @@ import { createMediaLoader } from '../media/loader.js';
 import { createNotifier, startNotificationWorker, type CaseEventJob, type NotificationJob } from '../notify/notifications.js';
 import { createReviewQueue, requestScan, RESCAN_DELAY_MS, setReviewRules, startReviewWorker, type ReviewScanJob } from '../review/queue.js';
 import type { CaseStore, Decision, ReviewCase } from '../store/cases.js';
+import type { RingStore } from '../store/rings.js';
 import { createS3Access, type S3Access } from '../media/s3.js';
 import { pendingJobCount, type PendingWork } from '../queueing/idle.js';
 import { defaultJobOptions, QUEUE_STREAMS, queueName } from '../queueing/names.js';
@@ -64,6 +65,8 @@ export interface Runtime {
   readonly notifications: Queue<NotificationJob> | undefined;
   /** The review cases (src/store/cases.ts), in the same backend as `store`. */
   readonly cases: CaseStore;
+  /** The fraud rings (src/store/rings.ts), in the same backend as `store`. */
+  readonly rings: RingStore;
   /** The `review` queue: scans of finished batches that open cases (src/review/queue.ts). */
   readonly review: Queue<ReviewScanJob>;
   /** Queues `case.opened` / `case.decided` webhooks (one per case or decision); nothing without RESCREEN_WEBHOOK_URL. */
@@ -139,6 +142,7 @@ export async function openRuntime(given: Config, log: Logger, registries: Regist
     queues,
     notifications: notifier?.queue,
     cases: opened.cases,
+    rings: opened.rings,
     review,
     notifyCases: async (event, items) => {
       await notifier?.notifyCases(event, items);
@@ -361,6 +365,7 @@ export function startWorkers(
     store,
     cases: runtime.cases,
     checks: runtime.checks,
+    rings: { store: runtime.rings, matchThreshold: config.identifyMatchThreshold },
     log,
     onOpened: (opened) => runtime.notifyCases('case.opened', opened.map((c) => ({ case: c }))),
   });

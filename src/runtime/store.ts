@@ -20,6 +20,9 @@ import { RedisResultStore } from '../store/redis-result-store.js';
 import { RedisCaseStore } from '../store/redis-case-store.js';
 import { PgCaseStore } from '../store/postgres/pg-case-store.js';
 import type { CaseStore } from '../store/cases.js';
+import { PgRingStore } from '../store/postgres/pg-ring-store.js';
+import { RedisRingStore } from '../store/redis-ring-store.js';
+import type { RingStore } from '../store/rings.js';
 import type { ResultStore, ResultStoreOptions } from '../store/types.js';
 
 export interface OpenedStore {
@@ -29,6 +32,8 @@ export interface OpenedStore {
   readonly store: ResultStore;
   /** The review cases, beside the records. */
   readonly cases: CaseStore;
+  /** The fraud rings (src/store/rings.ts), beside the records. */
+  readonly rings: RingStore;
   readonly ledger: CallLedger;
   /** The PostgreSQL pool (postgres only). */
   readonly pool: pg.Pool | undefined;
@@ -95,13 +100,14 @@ export async function openStore(config: Config, redis: Redis, options: ResultSto
       identity,
       store: new RedisResultStore(redis, config.prefix, options),
       cases: new RedisCaseStore(redis, config.prefix),
+      rings: new RedisRingStore(redis, config.prefix),
       ledger: new RedisCallLedger(redis, config.prefix, gate),
       pool: undefined,
       close: () => Promise.resolve(),
     };
   }
   const { store, pool } = await openPgStore(config.storeUrl, options, config.store);
-  return { kind: 'postgres', identity, store, cases: new PgCaseStore(pool), ledger: new PgCallLedger(pool, gate), pool, close: () => pool.end() };
+  return { kind: 'postgres', identity, store, cases: new PgCaseStore(pool), rings: new PgRingStore(pool), ledger: new PgCallLedger(pool, gate), pool, close: () => pool.end() };
 }
 
 /**
