@@ -12,7 +12,7 @@ import type { CheckOutcome, JobPayload, MediaDigest, ResultRecord } from '../che
 import type { BatchHeldError, QuotaWaitError } from '../errors/errors.js';
 import { BatchCancelledError, CallBudgetExhaustedError, ErrorCodes, RateLimitedError, RescreenError, VendorError } from '../errors/errors.js';
 import { dispositionOf, retryDelay, type BackoffOptions } from '../errors/retry-policy.js';
-import type { ResultStore } from '../store/types.js';
+import type { PutResult, ResultStore } from '../store/types.js';
 import { budgetHooks, budgetMessage, holdError, shareVendorCalls, type CallBudget, type Tally } from '../money/call-budget.js';
 import { CallTrail } from '../records/call-trail.js';
 import { failedRecord, lineRecord, mayRecord, type Failure } from '../records/line-record.js';
@@ -51,6 +51,8 @@ export interface JobRunnerDeps {
   readonly heldRecheckMs?: number;
   /** Each vendor's circuit breaker in this process: how long a job whose call met a gateway failure waits. */
   readonly breakerOf?: OutageDeps['breakerOf'];
+  /** Told of every record this runner has just written to the store, with what the store said (counts, metrics, a review rescan). */
+  readonly onWritten?: (record: ResultRecord, result: PutResult) => Promise<void>;
   /** Told of every record this runner stores, with the error that ended the line (null when completed): the failure-rate guard. */
   readonly onRecorded?: (record: ResultRecord, cause: unknown) => Promise<void>;
   readonly now?: () => Date;
@@ -121,7 +123,7 @@ export async function runJob(input: JobAttempt, deps: JobRunnerDeps, signal?: Ab
     ...deps.checks.recordFieldsOf(payload.check, outcome),
     ...billed(tally),
   });
-  await deps.store.put(record);
+  await writeRecord(record, deps);
   await deps.onRecorded?.(record, null);
   return { kind: 'recorded', record };
 }
@@ -192,7 +194,7 @@ async function decideOnError(input: JobAttempt, error: unknown, deps: JobRunnerD
 /** The line's `failed` / `rejected` record for `error`, stored: the runner's one way to end a line that failed. */
 async function recordFailure(input: JobAttempt, error: unknown, deps: JobRunnerDeps, tally: Trace, failure?: Omit<Failure, 'error' | 'billed'>): Promise<JobStep> {
   const record = failedRecord(input, { ...failure, error, billed: billed(tally) }, deps);
-  await deps.store.put(record);
+  await writeRecord(record, deps);
   await deps.onRecorded?.(record, error);
   return { kind: 'recorded', record };
 }
@@ -202,11 +204,11 @@ async function recordFailure(input: JobAttempt, error: unknown, deps: JobRunnerD
  * more than allowable limit"). Writes a `failed` record unless the line already has one, so the
  * line is still accounted for (and `rescreen retry` can send it again).
  */
-export async function recordLostJob(input: JobAttempt, reason: string, deps: Pick<JobRunnerDeps, 'store' | 'redact' | 'now'>): Promise<ResultRecord | null> {
+export async function recordLostJob(input: JobAttempt, reason: string, deps: Pick<JobRunnerDeps, 'store' | 'onWritten' | 'redact' | 'now'>): Promise<ResultRecord | null> {
   // Any record of the line stands, even a failed one a retry run would replace: this job never ran.
   if (await deps.store.get(input.payload.batch, input.payload.line)) return null;
   const record = failedRecord(input, { error: new RescreenError(ErrorCodes.WORKER_LOST, `BullMQ gave the job up: ${reason}`) }, deps);
-  await deps.store.put(record);
+  await writeRecord(record, deps);
   return record;
 }
 
@@ -214,10 +216,16 @@ export async function recordLostJob(input: JobAttempt, reason: string, deps: Pic
  * The `failed` (CANCELLED) record of a line `rescreen batch cancel` took off the queue before it was
  * sent; null (nothing written) when the line has a record already.
  */
-export async function recordCancelledJob(input: JobAttempt, deps: Pick<JobRunnerDeps, 'store' | 'redact' | 'now'>): Promise<ResultRecord | null> {
+export async function recordCancelledJob(input: JobAttempt, deps: Pick<JobRunnerDeps, 'store' | 'onWritten' | 'redact' | 'now'>): Promise<ResultRecord | null> {
   if (!mayRecord(input.payload, await deps.store.get(input.payload.batch, input.payload.line))) return null;
   const error = new BatchCancelledError(`batch ${input.payload.batch} was cancelled before this line was sent (rescreen retry sends it)`);
   const record = failedRecord(input, { error }, deps);
-  await deps.store.put(record);
+  await writeRecord(record, deps);
   return record;
+}
+
+/** The one way this module writes a record: the store's put, then the runner's `onWritten` hook. */
+async function writeRecord(record: ResultRecord, deps: Pick<JobRunnerDeps, 'store' | 'onWritten'>): Promise<void> {
+  const result = await deps.store.put(record);
+  await deps.onWritten?.(record, result);
 }

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { CheckRegistry } from '../checks/registry.js';
 import type { Vendor } from '../vendors/types.js';
 import type { ProcessorDeps } from '../checks/processor.js';
-import type { JobPayload } from '../checks/types.js';
+import type { JobPayload, ResultRecord } from '../checks/types.js';
 import { configRedactor, type Config } from '../config/config.js';
 import { createMediaLoader } from '../media/loader.js';
 import { createNotifier, startNotificationWorker, type CaseEventJob, type NotificationJob } from '../notify/notifications.js';
@@ -32,7 +32,7 @@ import type { Quota } from '../quota/spec.js';
 import { assertRedisReachable } from '../redis/locate.js';
 import { ScheduleWorker } from '../schedules/worker.js';
 import type { CallLedger } from '../money/call-budget.js';
-import type { ResultStore } from '../store/types.js';
+import type { PutResult, ResultStore } from '../store/types.js';
 import { openStore, recordTerms } from './store.js';
 import { confirmSimulatorCredentials } from './simulator-credentials.js';
 import { RunSettingsRecorder } from '../records/run-settings.js';
@@ -281,15 +281,13 @@ export function startWorkers(
     });
   const admissions = Object.fromEntries(runtime.vendors.map((v) => [v.name, admission(v.name)]));
   const processorDeps = createProcessorDeps(config, admissions, runtime.vendors, options.metrics);
-  // The store as the workers see it: the same, with their writes counted (for the Ctrl-C summary line).
+  // Every record the workers write: counted (for the Ctrl-C summary line), measured, and a replaced
+  // record of a finished batch (a retry) may open a case: the batch is scanned again.
   let written = 0;
-  const countedPut: ResultStore['put'] = async (record) => {
-    const result = await store.put(record);
+  const onWritten = async (record: ResultRecord, result: PutResult): Promise<void> => {
     written += 1;
     options.metrics?.recordWritten(record.status);
-    // A record replaced in a finished batch (a retry) may open a case: the batch is scanned again.
     if (!result.created && !result.finishedBatch) await rescanIfFinished(record.batch);
-    return result;
   };
   const rescanIfFinished = async (batch: string) => {
     try {
@@ -299,13 +297,6 @@ export function startWorkers(
       log.warn({ batch, err: (error as Error).message }, 'could not ask for a review scan of the batch');
     }
   };
-  const countingStore = new Proxy(store, {
-    get: (target, name) => {
-      if (name === 'put') return countedPut;
-      const value: unknown = Reflect.get(target, name, target);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
   const guard = new FailureRateGuard(runtime.redis, config.prefix, log);
   // Its identity probe is the worker's housekeeping, not part of the job that happened to need it first.
   const { tracing } = runtime;
@@ -320,7 +311,8 @@ export function startWorkers(
     admissions,
     quotaOf: (vendor) => quotas.current(vendor),
     runner: {
-      store: countingStore,
+      store,
+      onWritten,
       checks: runtime.checks,
       depsFor: processorDeps.depsFor,
       maxRateLimited: config.worker.maxRateLimited,
