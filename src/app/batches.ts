@@ -33,6 +33,7 @@ import { callsKey } from '../redis/keys.js';
 import { setFailureGuard } from '../money/failure-guard.js';
 import { reviewRulesOf, setReviewRules } from '../review/queue.js';
 import { describeReviewRules, parseReviewRules } from '../review/rules.js';
+import { canaryThresholdOf, readCanarySet } from '../drift/canary-set.js';
 
 export { isFinished };
 
@@ -89,6 +90,8 @@ export async function enqueueBatch(runtime: Runtime, args: EnqueueArgs): Promise
   // The batch's own prices (from its first enqueue), else this process's: they are recorded with it.
   const terms = await batchTerms(runtime, batch);
   requirePrices(runtime, batch, caps, terms);
+  if (options.canaryThreshold !== undefined && options.canary === undefined) throw new InvalidInputError('--canary-threshold needs --canary (a canary set)');
+  const canary = options.canary === undefined ? undefined : { lines: await readCanarySet(options.canary, { checks: runtime.checks, ...(options.check !== undefined ? { checkOverride: options.check } : {}) }), threshold: canaryThresholdOf(options.canaryThreshold) };
   // Terms and caps are in place before the first job can be taken.
   if (!options.dryRun) {
     await recordTermsAndCaps(runtime, batch, caps);
@@ -115,6 +118,7 @@ export async function enqueueBatch(runtime: Runtime, args: EnqueueArgs): Promise
       store: runtime.store,
       ...(options.priority !== undefined ? { jobOptions: { priority: bullmqPriority(options.priority) } } : {}),
       ...(options.dedupe === true ? { dedupe: true } : {}),
+      ...(canary !== undefined ? { canary } : {}),
       ...(args.window !== false ? { maxQueued: config.maxQueued } : {}),
       // Folder mode: which files made no line, for whoever asks (LOG_LEVEL=debug).
       onSkip: (skip) => runtime.log.debug({ path: skip.path, reason: skip.reason }, 'folder entry skipped'),

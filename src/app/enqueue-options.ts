@@ -11,6 +11,7 @@ import { validateBatchId } from '../manifest/line.js';
 import { DEFAULT_PRIORITY, MAX_PRIORITY } from '../queueing/names.js';
 import { BUILT_INS } from '../runtime/built-ins.js';
 import { parseReviewRules, REVIEW_HELP } from '../review/rules.js';
+import { DEFAULT_CANARY_THRESHOLD } from '../drift/canary-set.js';
 
 /**
  * How an option is written where everything is text (a command-line argument, a query parameter):
@@ -111,6 +112,21 @@ export const ENQUEUE_OPTIONS = {
     }),
     flag: '--review <rules>',
     help: REVIEW_HELP,
+  }),
+  canary: option({
+    kind: 'text',
+    schema: z.string().trim().min(1, '--canary must name a canary set file (JSONL or CSV: manifest lines plus expect)').max(4096, '--canary is longer than 4096 characters'),
+    flag: '--canary <file>',
+    help: 'a canary set: manifest lines plus expect (genuine|deepfake|match|no-match), screened first in the batch to watch the vendor',
+  }),
+  canaryThreshold: option({
+    kind: 'text',
+    schema: z
+      .string()
+      .trim()
+      .regex(/^(0(\.\d{1,4})?|1(\.0{1,4})?)$/, { error: (issue) => `--canary-threshold must be a number from 0 to 1, such as 0.1 (got ${JSON.stringify(issue.input)})` }),
+    flag: '--canary-threshold <x>',
+    help: `how far the mean of the canary scores may move against their previous run before the canary alert (default ${DEFAULT_CANARY_THRESHOLD})`,
   }),
 } as const;
 

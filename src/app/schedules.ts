@@ -2,6 +2,7 @@
  * Scheduled re-screens as the application layer offers them: add, list, remove, fire now. Plain
  * data out; InvalidInputError for a bad definition or name, NotFoundError for an unknown schedule.
  */
+import { readCanarySet } from '../drift/canary-set.js';
 import { InvalidInputError, NotFoundError } from '../errors/errors.js';
 import { ManifestUnreadableError } from '../manifest/errors.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -51,6 +52,12 @@ export async function addSchedule(runtime: Runtime, input: ScheduleInput): Promi
     if (!parsed.ok) throw new InvalidInputError(parsed.reason);
     review = describeReviewRules(parsed.rules);
   }
+  if (input.canaryThreshold !== undefined && !(Number.isFinite(input.canaryThreshold) && input.canaryThreshold >= 0 && input.canaryThreshold <= 1)) {
+    throw new InvalidInputError(`--canary-threshold must be a number from 0 to 1, such as 0.1 (got ${String(input.canaryThreshold)})`);
+  }
+  if (input.canaryThreshold !== undefined && input.canary === undefined) throw new InvalidInputError('--canary-threshold needs --canary (a canary set)');
+  // The set is checked now (a bad line is refused here, not at 2 a.m.), and read again at each firing.
+  if (input.canary !== undefined) await readCanarySet(input.canary, { checks: runtime.checks, ...(input.check !== undefined ? { checkOverride: input.check } : {}) });
   const definition = await buildDefinition({ ...input, ...(review !== undefined ? { review } : {}) }).catch(asInputError);
   return withSchedules(runtime, async (repo) => {
     const existed = (await repo.get(definition.name)) !== null;

@@ -56,6 +56,8 @@ export interface JobPayload {
   readonly previous?: PreviousScreening;
   /** The batch was enqueued with `--dedupe`: identical vendor calls share one answer. */
   readonly dedupe?: true;
+  /** A canary line (`--canary`): the verdict its label expects and the batch's canary threshold. */
+  readonly canary?: CanaryMark;
   /** How many times a 429 has sent this job back (capped by `RESCREEN_MAX_RATE_LIMITED`). */
   readonly rateLimited?: number;
   /** How many times in a row this job found its batch paused or at its cap (its wait doubles each time). */
@@ -166,7 +168,7 @@ export interface ResultRecord {
    * verdict its label expects. Canary records count in the batch's summary but never in `changes`,
    * drift, cases or rings ({@link isCanary}).
    */
-  readonly canary?: { readonly expect: Verdict };
+  readonly canary?: CanaryMark;
   /** ISO 8601. */
   readonly finishedAt: string;
   /**
@@ -180,6 +182,15 @@ export interface ResultRecord {
   readonly responseBytes?: number;
   /** sha256 (hex) of the whole answer (JSON text) when it was cut. */
   readonly responseSha256?: string;
+}
+
+/**
+ * What marks a canary line's job and record: the verdict its label expects, and how far the mean of
+ * the batch's canary scores may move before the canary alert (`--canary-threshold`, default 0.1).
+ */
+export interface CanaryMark {
+  readonly expect: Verdict;
+  readonly threshold?: number;
 }
 
 /** Whether a record is a canary line's (`--canary`): every reader of a batch's customers leaves these out. */

@@ -28,7 +28,7 @@ export async function finishedBatchDrift(redis: Redis, prefix: string, store: Re
   const report = await driftReport(store, summary.batch);
   if (report === null) return undefined;
   const drift = summarizeDrift(report);
-  const against = [...new Set(report.checks.flatMap((c) => (c.against === null ? [] : [c.against])))];
+  const against = [...new Set([...report.checks.flatMap((c) => (c.against === null ? [] : [c.against])), ...(report.canary?.against ? [report.canary.against] : [])])];
   const entry = { sig: distributionSignature(summary), against, againstSigs: await signaturesOf(store, against), drift };
   await redis.hset(driftReportsKey(prefix), summary.batch, JSON.stringify(entry));
   return drift;

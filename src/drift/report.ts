@@ -6,6 +6,7 @@
 import type { Verdict } from '../checks/types.js';
 import type { BatchDistribution, ResultStore } from '../store/types.js';
 import { finishedDistribution, isDriftRecord, verdictRates } from './distribution.js';
+import { canaryReport, type CanaryReport } from './canary-report.js';
 import { compare, PSI_RULE, type Comparison, type DriftReading } from './stats.js';
 
 /** One check of a batch against its previous batch. */
@@ -29,7 +30,9 @@ export interface DriftReport {
   /** The conventional reading, stated with every PSI. */
   readonly rule: string;
   readonly checks: readonly CheckDrift[];
-  /** True when any check's PSI (all subjects or subjects in both) reads "shift". */
+  /** The canary report (`--canary`); null when the batch screened no canary lines. */
+  readonly canary: CanaryReport | null;
+  /** True when any check's PSI (all subjects or subjects in both) reads "shift", or the canary alert fired. */
   readonly alert: boolean;
 }
 
@@ -99,7 +102,8 @@ export async function driftReport(store: ResultStore, batch: string, options: { 
       againstVerdictRates: found?.dist.byCheck[check] ? verdictRates(found.dist.byCheck[check]) : null,
     };
   });
-  return { batch, rule: PSI_RULE, checks: out, alert: out.some((c) => isShift(c.all.reading) || isShift(c.both.reading)) };
+  const canary = await canaryReport(store, batch);
+  return { batch, rule: PSI_RULE, checks: out, canary, alert: out.some((c) => isShift(c.all.reading) || isShift(c.both.reading)) || canary?.alert === true };
 }
 
 function isShift(reading: DriftReading): boolean {
@@ -140,6 +144,8 @@ export interface DriftSummary {
     readonly reading: DriftReading;
     readonly n: number;
   }[];
+  /** The canary report's figures (its rows apart); null without canary lines. */
+  readonly canary: Omit<CanaryReport, 'rows'> | null;
 }
 
 export function summarizeDrift(report: DriftReport): DriftSummary {
@@ -147,6 +153,7 @@ export function summarizeDrift(report: DriftReport): DriftSummary {
     rule: report.rule,
     alert: report.alert,
     checks: report.checks.map((c) => ({ check: c.check, against: c.against, psi: c.all.psi, ks: c.all.ks, psiBoth: c.both.psi, reading: c.all.reading, n: c.all.n })),
+    canary: report.canary === null ? null : (({ rows: _rows, ...figures }) => figures)(report.canary),
   };
 }
 
@@ -155,5 +162,11 @@ export function describeDrift(drift: DriftSummary): string {
   const parts = drift.checks.map((c) =>
     c.against === null ? `${c.check} no earlier batch` : c.psi === null ? `${c.check} too few scores` : `${c.check} PSI ${c.psi.toFixed(3)} ${c.reading} (KS ${c.ks?.toFixed(3)}) against ${c.against}`,
   );
-  return `${drift.alert ? 'DRIFT ALERT — ' : ''}drift: ${parts.length > 0 ? parts.join('; ') : 'no scored records'} [${drift.rule}]`;
+  return `${drift.alert ? 'DRIFT ALERT — ' : ''}drift: ${parts.length > 0 ? parts.join('; ') : 'no scored records'}${drift.canary ? `; ${describeCanary(drift.canary)}` : ''} [${drift.rule}]`;
+}
+
+/** `canaries 20/20 agree, mean moved -0.100 against night-19, 10 flipped (CANARY ALERT, threshold 0.1)`. */
+export function describeCanary(c: Omit<CanaryReport, 'rows'>): string {
+  const moved = c.meanShift === null ? 'no previous run' : `mean moved ${c.meanShift >= 0 ? '+' : ''}${c.meanShift.toFixed(3)} against ${c.against}`;
+  return `canaries ${c.agreed}/${c.lines} agree, ${moved}, ${c.flips} flipped${c.alert ? ' (CANARY ALERT,' : ' (within'} threshold ${c.threshold})`;
 }

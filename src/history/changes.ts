@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { CheckName, CheckRegistry } from '../checks/registry.js';
-import type { PreviousScreening, ResultRecord, Verdict } from '../checks/types.js';
+import { isCanary, type PreviousScreening, type ResultRecord, type Verdict } from '../checks/types.js';
 import type { ResultStore } from '../store/types.js';
 
 /** How a line's verdict moved against its baseline. */
@@ -110,7 +110,8 @@ export async function* batchChangesWithRecords(
   const histories = new SubjectHistories(store);
   let window: Promise<{ record: ResultRecord; change: Change }>[] = [];
   for await (const record of store.stream(batch)) {
-    if (record.check === null) continue;
+    // Canary lines watch the vendor, not a customer: never a change, a case or shared media.
+    if (record.check === null || isCanary(record)) continue;
     const check = record.check;
     window.push(
       (async () => {
@@ -241,7 +242,7 @@ async function latestEarlier(histories: SubjectHistories, record: ResultRecord, 
   const history = await histories.get(record.subject);
   let best: ResultRecord | null = null;
   for (const r of history) {
-    if (r.batch === record.batch || r.check !== check || r.status !== 'completed' || r.verdict === null) continue;
+    if (r.batch === record.batch || r.check !== check || r.status !== 'completed' || r.verdict === null || isCanary(r)) continue;
     if (r.finishedAt >= record.finishedAt) continue;
     if (best === null || r.finishedAt >= best.finishedAt) best = r;
   }
@@ -253,7 +254,7 @@ type BatchIndex = Map<string, Baseline>;
 async function indexBatch(store: ResultStore, batch: string): Promise<BatchIndex> {
   const index: BatchIndex = new Map();
   for await (const r of store.stream(batch)) {
-    if (r.subject === null || r.check === null || r.status !== 'completed' || r.verdict === null) continue;
+    if (r.subject === null || r.check === null || r.status !== 'completed' || r.verdict === null || isCanary(r)) continue;
     index.set(`${r.check}\u0000${r.subject}`, fromRecord(r));
   }
   return index;

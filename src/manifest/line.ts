@@ -15,7 +15,7 @@ export const MAX_BATCH_ID_CHARS = 128;
 const BATCH_ID = /^[A-Za-z0-9._:+-]+$/;
 
 /** A line that can become a job: the job payload's own fields. Exactly one of `ref` / `frames` is set, as the check takes. */
-export interface ValidLine extends Pick<JobPayload, 'line' | 'check' | 'subject' | 'ref' | 'frames' | 'options' | 'previous'> {
+export interface ValidLine extends Pick<JobPayload, 'line' | 'check' | 'subject' | 'ref' | 'frames' | 'options' | 'previous' | 'canary'> {
   readonly ok: true;
 }
 

@@ -19,6 +19,8 @@ import { ErrorCodes, InvalidInputError, RescreenError } from '../errors/errors.j
 import type { FolderSkip, FolderSkipCounts, FolderSkipReason } from '../manifest/folder.js';
 import type { ManifestFormat } from '../manifest/format.js';
 import { validateBatchId, validateLine, type LineValidation } from '../manifest/line.js';
+import type { CanaryLine } from '../drift/canary-set.js';
+import { canaryJobLines, lastLineOf } from './canary-lines.js';
 import { assertManifestReadable, readManifest } from '../manifest/reader.js';
 import { createMediaProbe, type MediaProbe } from '../media/probe.js';
 import type { ResultStore } from '../store/types.js';
@@ -86,6 +88,11 @@ export interface EnqueueOptions {
   readonly maxQueued?: number;
   /** The manifest file's sha256 when the caller has read it already (the default batch id): the cursor's fingerprint. Default: read here. */
   readonly manifestSha256?: string;
+  /**
+   * `--canary`: a canary set (src/drift/canary-set.ts) screened inside the batch, numbered after the
+   * manifest's last line and queued before its first, ahead of every other job (BullMQ priority 1).
+   */
+  readonly canary?: { readonly lines: readonly CanaryLine[]; readonly threshold: number };
 }
 
 /** Counts so far, reported after each chunk. */
@@ -116,6 +123,8 @@ export interface EnqueueSummary extends EnqueueProgress {
   readonly skipped?: FolderSkipCounts;
   /** A dry run: paid calls, local rejections, time at the rate limits (see ./estimate.ts). */
   readonly estimate?: DryRunEstimate;
+  /** `--canary`: the canary set's lines, counted in `lines` and `byCheck`, and their line numbers. */
+  readonly canary?: { readonly lines: number; readonly from: number; readonly to: number };
 }
 
 /** Invalid lines kept for the summary; the rest are only counted. */
@@ -192,6 +201,8 @@ export async function enqueueManifest(options: EnqueueOptions): Promise<EnqueueS
   let cursor: ProducerCursor | undefined;
   let resumeAfter = 0;
   let failure: { error: unknown } | undefined;
+  let canaryFrom = 0;
+  let newBatch = false;
   const flush = (chunk: LineValidation[]): void => {
     // A dry run reads which lines have a record and probes the media instead of writing.
     const written: Promise<ChunkCounts> = estimator
@@ -230,8 +241,21 @@ export async function enqueueManifest(options: EnqueueOptions): Promise<EnqueueS
         cursor = new ProducerCursor(client, key, options.manifestSha256 ?? (await fileFingerprint(options.manifestPath)));
         resumeAfter = await cursor.start(batch);
       }
-      if ((await store.summary(batch)) === null) writer.assumeNewBatch();
+      newBatch = (await store.summary(batch)) === null;
+      if (newBatch) writer.assumeNewBatch();
       await store.beginBatch(batch, options.manifestLabel ?? options.manifestPath);
+    }
+    if (options.canary !== undefined) {
+      // Numbered after the manifest's last line (one more read of it), queued before its first.
+      canaryFrom = (await lastLineOf(options.manifestPath, options)) + 1;
+      const lines = canaryJobLines(options.canary, canaryFrom);
+      for (const l of lines) byCheck[l.check] = (byCheck[l.check] ?? 0) + 1;
+      const canaryWriter = new ChunkWriter({ batch, baseDir, checks, queues, store, now, jobOptions: { ...options.jobOptions, priority: 1 } });
+      if (newBatch) canaryWriter.assumeNewBatch();
+      const done = estimator ? await estimator.add(lines).then((d) => ({ enqueued: 0, alreadyQueued: 0, alreadyRecorded: d.alreadyRecorded })) : await canaryWriter.write(lines);
+      counts.enqueued += done.enqueued;
+      counts.alreadyRecorded += done.alreadyRecorded;
+      counts.alreadyQueued += done.alreadyQueued;
     }
     let chunk: LineValidation[] = [];
     for (; next.done !== true; next = await reader.next()) {
@@ -276,15 +300,22 @@ export async function enqueueManifest(options: EnqueueOptions): Promise<EnqueueS
   await cursor?.advance(counts.maxLine);
   await cursor?.finish();
 
-  if (!dryRun) await store.finishBatch(batch, { total: counts.lines, maxLine: counts.maxLine });
+  const canaryCount = options.canary?.lines.length ?? 0;
+  const canaryTo = canaryFrom + canaryCount - 1;
+  const total = counts.lines + canaryCount;
+  const maxLine = canaryCount > 0 ? Math.max(counts.maxLine, canaryTo) : counts.maxLine;
+  if (!dryRun) await store.finishBatch(batch, { total, maxLine });
   return {
     ...progress(),
+    lines: total,
     dryRun,
-    maxLine: counts.maxLine,
+    maxLine,
     invalidLines,
     byCheck,
     durationMs: Math.round(performance.now() - started),
     ...(kind === 'folder' ? { skipped } : {}),
     ...(estimator ? { estimate: estimator.result(options.rateLimits) } : {}),
+    ...(canaryCount > 0 ? { canary: { lines: canaryCount, from: canaryFrom, to: canaryTo } } : {}),
   };
 }
+

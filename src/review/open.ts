@@ -102,5 +102,6 @@ function slim(record: ResultRecord): ResultRecord {
  * per subject of the ring; `lines` are the subject's lines of the batch that tie it to the ring.
  */
 export function ringOpening(batch: string, subject: string, lines: readonly CaseLine[]): CaseOpening {
+  // (Canary lines never reach a ring: the rings code reads customers' records, {@link isCanary} false.)
   return { batch, subject, reasons: ['ring'], lines: lines.map((l) => ({ ...l, reasons: sortReasons([...l.reasons, 'ring']) })) };
 }

@@ -45,6 +45,9 @@ export const ScheduleDefinitionSchema = z.object({
   overlap: z.enum(['skip', 'allow']),
   /** The `--review` rules of its batches (src/review/rules.ts); absent: the defaults. */
   review: z.string().min(1).max(200).optional(),
+  /** `--canary`: the canary set (absolute path) screened in each of its batches, and its threshold. */
+  canary: z.string().refine((p) => isAbsolute(p), 'must be an absolute path').optional(),
+  canaryThreshold: z.number().min(0).max(1).optional(),
   updatedAt: z.iso.datetime(),
 });
 
@@ -61,6 +64,9 @@ export interface ScheduleInput {
   readonly overlap?: OverlapPolicy;
   /** `--review` rules for its batches, checked by the caller (src/review/rules.ts). */
   readonly review?: string;
+  /** `--canary` set for its batches (checked by the caller) and `--canary-threshold`. */
+  readonly canary?: string;
+  readonly canaryThreshold?: number;
 }
 
 /**
@@ -89,6 +95,8 @@ export async function buildDefinition(input: ScheduleInput, options: { cwd?: str
     rule,
     overlap: input.overlap ?? 'skip',
     ...(input.review !== undefined ? { review: input.review } : {}),
+    ...(input.canary !== undefined ? { canary: resolve(options.cwd ?? process.cwd(), input.canary) } : {}),
+    ...(input.canaryThreshold !== undefined ? { canaryThreshold: input.canaryThreshold } : {}),
     updatedAt: (options.now ?? new Date()).toISOString(),
   };
 }

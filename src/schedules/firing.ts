@@ -7,6 +7,7 @@
  * a line that already has a record or a queued job, so a firing processed twice (a retried or stalled
  * firing job, `schedule run` twice in the same millisecond) makes one batch and no second vendor call.
  */
+import { DEFAULT_CANARY_THRESHOLD, readCanarySet } from '../drift/canary-set.js';
 import type { Queue } from 'bullmq';
 import { isBatchFinished } from '../store/types.js';
 import type { Logger } from 'pino';
@@ -92,9 +93,12 @@ export async function fireSchedule(
   try {
     await deps.recordTerms?.(batch);
     if (definition.review !== undefined) await deps.setReview?.(batch, definition.review);
+    // The canary set is read at each firing: a set changed since is the one screened.
+    const canary = definition.canary === undefined ? undefined : { lines: await readCanarySet(definition.canary, { checks: deps.checks, ...(definition.check !== null ? { checkOverride: definition.check } : {}) }), threshold: definition.canaryThreshold ?? DEFAULT_CANARY_THRESHOLD };
     enqueued = await enqueueManifest({
       manifestPath: definition.manifest,
       batch,
+      ...(canary !== undefined ? { canary } : {}),
       ...(definition.check !== null ? { checkOverride: definition.check } : {}),
       queues: deps.queues,
       checks: deps.checks,

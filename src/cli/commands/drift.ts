@@ -1,6 +1,6 @@
 /** `rescreen drift <batch> [--against B]`: how the vendor's scores moved (README: Drift and canaries). */
 import type { Command } from 'commander';
-import { batchDrift, type CheckDrift, type Comparison, type DriftReport } from '../../app/index.js';
+import { batchDrift, describeCanary, type CanaryReport, type CheckDrift, type Comparison, type DriftReport } from '../../app/index.js';
 import { withRuntime } from '../context.js';
 
 const BLOCKS = ' ▁▂▃▄▅▆▇█';
@@ -40,8 +40,24 @@ export function renderDrift(report: DriftReport): string {
   const out = [`drift of batch ${report.batch} (${report.rule})`];
   for (const c of report.checks) out.push('', ...renderCheck(c));
   if (report.checks.length === 0) out.push('no scored records');
-  out.push('', report.alert ? "DRIFT ALERT: a check's scores shifted (PSI > 0.25)" : 'no drift alert');
+  if (report.canary !== null) out.push('', ...renderCanary(report.canary));
+  const psiShift = report.checks.some((c) => c.all.reading === 'shift' || c.both.reading === 'shift');
+  const why = [...(psiShift ? ["a check's scores shifted (PSI > 0.25)"] : []), ...(report.canary?.alert === true ? ['the canaries moved'] : [])];
+  out.push('', report.alert ? `DRIFT ALERT: ${why.join('; ')}` : 'no drift alert');
   return `${out.join('\n')}\n`;
+}
+
+const num = (x: number | null): string => (x === null ? '—' : x.toFixed(3));
+
+/** The canary table: each canary's label, verdict and score against its previous run. */
+export function renderCanary(c: CanaryReport): string[] {
+  const rows = c.rows.map((r) =>
+    [String(r.line), r.check ?? '—', r.subject ?? r.ref ?? '—', r.expect, r.verdict ?? '—', r.agrees ? 'yes' : 'NO', num(r.score), num(r.previous?.score ?? null), r.delta === null ? '—' : `${r.delta >= 0 ? '+' : ''}${r.delta.toFixed(3)}`, r.flipped ? `FLIPPED (was ${r.previous?.verdict})` : ''],
+  );
+  const head = ['line', 'check', 'canary', 'expect', 'verdict', 'agrees', 'score', 'before', 'delta', ''];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: readonly string[]) => `  ${cells.map((x, i) => x.padEnd(widths[i]!)).join('  ').trimEnd()}`;
+  return [`canaries: ${describeCanary(c)}`, line(head), ...rows.map(line)];
 }
 
 function renderCheck(c: CheckDrift): string[] {

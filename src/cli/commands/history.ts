@@ -10,6 +10,7 @@ import {
   isWorse,
   keepBatchChangeCounts,
   subjectHistory,
+  vendorMovedWarning,
   type Change,
   type ChangeCounts,
 } from '../../app/index.js';
@@ -108,6 +109,9 @@ export function registerHistoryCommands(program: Command): void {
             ...(opts.against !== undefined ? { against: opts.against } : {}),
             ...(opts.minDelta !== undefined ? { minDelta: opts.minDelta } : {}),
           });
+          // Before any row: whether the vendor moved too (the canaries, or a PSI shift).
+          const warning = await vendorMovedWarning(runtime, batch);
+          if (warning !== null) (opts.format === 'table' && opts.output === undefined ? process.stdout : process.stderr).write(`${warning}\n`);
           const tally = new ChangeTally();
           // The default comparison over every line is what `status` shows: keep it for big batches.
           const keep = opts.against === undefined && (opts.minDelta === undefined || opts.minDelta === DEFAULT_MIN_DELTA);

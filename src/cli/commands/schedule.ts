@@ -39,6 +39,8 @@ export function registerScheduleCommands(program: Command): void {
     .option('--cron <expression>', 'fire on a cron expression, e.g. "0 2 * * *" (5 fields, or 6 with seconds first)')
     .option('--tz <zone>', 'IANA time zone of --cron, e.g. Europe/Paris (default UTC)')
     .option('--review <rules>', REVIEW_HELP)
+    .option('--canary <file>', 'a canary set (manifest lines plus expect) screened first in each of its batches; read at every firing')
+    .option('--canary-threshold <x>', 'how far the canary scores\' mean may move before the canary alert (default 0.1)', (v) => Number(v))
     .addOption(
       new Option('--overlap <policy>', 'when the previous batch is still running: skip this firing, or allow it')
         .choices(OVERLAP_POLICIES)

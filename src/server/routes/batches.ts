@@ -142,7 +142,9 @@ export function batchRoutes(app: FastifyInstance, ctx: RouteContext): void {
       schema: { tags: ['batches'], summary: 'Enqueue a manifest: uploaded as the body (JSONL or CSV), or {"path"} of one under RESCREEN_SERVE_MANIFEST_ROOT', querystring: EnqueueQuery, response: { 202: EnqueueSummarySchema, ...errors } },
     },
     async (req, reply) => {
-      const { format, ...base } = req.query;
+      const { format, ...query } = req.query;
+      // A canary set named over HTTP is a server-side path: inside the manifest root, as a manifest's.
+      const base = query.canary === undefined ? query : { ...query, canary: await allowedPath(ctx.manifestRoot, query.canary) };
       if (!(req.body instanceof Readable)) {
         const body = ServerPathBody.safeParse(req.body);
         if (!body.success) return reply.code(400).type('application/problem+json').send(problem(400, 'INVALID_INPUT', `body must be {"path": "…"} or a manifest (${MANIFEST_TYPES.join(', ')}): ${body.error.issues.map((i) => `${i.path.join('.') || 'body'} ${i.message}`).join('; ')}`));

@@ -5,7 +5,7 @@
  * The options are written once below; the CLI's argv and the HTTP query are derived from them, and a
  * new option of ENQUEUE_OPTIONS fails the first test until it is given a value here.
  */
-import { mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
+import { mkdir, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +19,9 @@ import { dropPrefix, freshPrefix, redisClient, redisUrl } from '../../helpers/re
 import { serverConfig } from '../../helpers/server.js';
 
 const BATCH = 'same-batch';
+/** The canary set (written in beforeAll): one genuine and one deepfake canary. */
+const DIR = join(tmpdir(), `rescreen-opts-${process.pid}-${Date.now()}`);
+const CANARY = join(DIR, 'canary.jsonl');
 
 /** Every option, set (dryRun apart: a dry run writes nothing to compare; see the dry-run test). */
 const OPTIONS: Required<EnqueueOptions> = {
@@ -32,6 +35,8 @@ const OPTIONS: Required<EnqueueOptions> = {
   maxFailureRate: '5%',
   failureWindow: 200,
   review: 'worse,score-drop:0.3,shared',
+  canary: CANARY,
+  canaryThreshold: '0.05',
 };
 
 const PRICES = { OOTO_PRICE_PER_CALL: '0.02', GLAIR_PRICE_PER_CALL: '0.05' };
@@ -61,10 +66,12 @@ const runtimes = new Map<Channel, Runtime>();
 const envOf = (channel: Channel): Record<string, string> => ({ REDIS_URL: redisUrl(), RESCREEN_PREFIX: prefixes[channel], LOG_LEVEL: 'silent', ...PRICES });
 
 beforeAll(async () => {
-  dir = await realpath(await mkdtemp(join(tmpdir(), 'rescreen-opts-')));
+  await mkdir(DIR, { recursive: true });
+  dir = await realpath(DIR);
   manifest = join(dir, 'manifest.jsonl');
   // No check on the lines (--check gives it); two lines share their media (--dedupe); one is invalid.
   await writeFile(manifest, ['{"ref":"a.jpg","subject":"s1"}', '{"ref":"a.jpg","subject":"s2"}', '{"ref":"b.jpg"}', '{"subject":"no ref"}'].join('\n') + '\n');
+  await writeFile(CANARY, ['{"ref":"a.jpg","subject":"canary-g","expect":"genuine"}', '{"ref":"b.jpg","subject":"canary-f","expect":"deepfake"}'].join('\n') + '\n');
   for (const channel of CHANNELS) {
     const config = loadConfig(envOf(channel));
     runtimes.set(channel, await openRuntime(config, createLogger('silent', { pretty: false })));
@@ -126,13 +133,16 @@ describe('one enqueue-options schema', () => {
     const [cli, api, http] = await Promise.all(CHANNELS.map((c) => metadata(c)));
     // Every option took effect (so "identical" is not identically empty).
     expect(cli).toMatchObject({
-      summary: { batch: BATCH, manifest, total: 4, byStatus: { failed: 1 } },
+      summary: { batch: BATCH, manifest, total: 6, byStatus: { failed: 1 } },
       review: 'worse,score-drop:0.3,shared',
       budget: { maxCalls: 7, maxSpend: 1_250_000, currency: 'USD', terms: { prices: { ooto: 20_000, glair: 50_000 } }, failureGuard: { ratePpm: 50_000, window: 200 } },
       jobs: [
         { name: 'ooto-deepfake', data: { line: 1, dedupe: true }, priority: 21 },
         { name: 'ooto-deepfake', data: { line: 2, dedupe: true }, priority: 21 },
         { name: 'ooto-deepfake', data: { line: 3, dedupe: true }, priority: 21 },
+        // The canary set: after the manifest's last line, ahead of everything (BullMQ's 1), never deduped.
+        { name: 'ooto-deepfake', data: { line: 5, subject: 'canary-g', canary: { expect: 'genuine', threshold: 0.05 } }, priority: 1 },
+        { name: 'ooto-deepfake', data: { line: 6, subject: 'canary-f', canary: { expect: 'deepfake', threshold: 0.05 } }, priority: 1 },
       ],
     });
     expect(api).toEqual(cli);
