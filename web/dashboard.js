@@ -1,63 +1,14 @@
 // The rescreen dashboard: plain DOM, no framework, no build step. Polls the API every second (no
 // full reload); every text goes through textContent (never innerHTML), so record data cannot inject markup.
-const $ = (sel) => document.querySelector(sel);
-const TOKEN_KEY = 'rescreen.token';
+import { $, api, batchHref, el, say } from './lib.js';
+import { failureRows, renderBatchState, renderChanges, resetBatchPage, setUpBatchPage } from './batch-page.js';
+import { renderCase, renderQueue, setUpReview } from './review.js';
+import { renderSubject } from './subject.js';
+
 const POLL_MS = 1000;
 
 let pollTimer = null;
 let rateSamples = []; // [{t, recorded}] of the open batch, for the rate chart
-
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (k === 'class') node.className = v;
-    else if (k === 'text') node.textContent = v;
-    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v);
-  }
-  for (const c of children) node.append(c);
-  return node;
-}
-
-function say(text) {
-  $('#status').textContent = text;
-}
-
-/** Asks for the token in a modal dialog; resolves once one is entered. */
-function askToken() {
-  const dialog = $('#token-dialog');
-  if (dialog.open) return new Promise((resolve) => dialog.addEventListener('close', resolve, { once: true }));
-  return new Promise((resolve) => {
-    dialog.addEventListener('close', () => {
-      const value = $('#token-input').value.trim();
-      if (value) sessionStorage.setItem(TOKEN_KEY, value);
-      resolve();
-    }, { once: true });
-    dialog.showModal();
-    $('#token-input').focus();
-  });
-}
-
-/** GET (or other) on the API with the token; on 401 asks for one and tries again. */
-async function api(path, { raw = false } = {}) {
-  for (let i = 0; i < 3; i++) {
-    const token = sessionStorage.getItem(TOKEN_KEY);
-    const res = await fetch(path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-    if (res.status === 401) {
-      sessionStorage.removeItem(TOKEN_KEY);
-      await askToken();
-      continue;
-    }
-    if (!res.ok) {
-      const problem = await res.json().catch(() => ({ detail: res.statusText }));
-      const error = new Error(problem.detail ?? `HTTP ${res.status}`);
-      error.status = res.status;
-      throw error;
-    }
-    return raw ? res : res.json();
-  }
-  throw new Error('no valid token');
-}
 
 const pct = (p) => `${Math.floor(p * 100)} %`;
 const rate = (r) => (r === null ? '–' : `${r.toFixed(1)}/s`);
@@ -67,7 +18,6 @@ function eta(s) {
   if (s < 3600) return `${Math.ceil(s / 60)} min`;
   return `${(s / 3600).toFixed(1)} h`;
 }
-const batchHref = (id) => `#/batch/${encodeURIComponent(id)}`;
 
 function progressBar(view, label) {
   const bar = el('progress', { max: '100', value: String(Math.floor(view.progress * 100)), 'aria-label': `${label}: ${pct(view.progress)}` });
@@ -155,9 +105,10 @@ async function renderBatch(id) {
   if (failuresLoadedFor !== `${id}:${s.recorded}` && (v.finished || rateSamples.length % 5 === 1)) {
     failuresLoadedFor = `${id}:${s.recorded}`;
     const { byCode } = await api(`/api/batches/${encodeURIComponent(id)}/failures`);
-    const rows = Object.entries(byCode).sort((a, b) => b[1] - a[1]);
-    $('#failures tbody').replaceChildren(...(rows.length ? rows.map(([c, n]) => el('tr', {}, el('td', { text: c }), el('td', { text: String(n) }))) : [el('tr', {}, el('td', { colspan: '2', text: 'none' }))]));
+    $('#failures tbody').replaceChildren(...(await failureRows(byCode)));
   }
+  await renderBatchState(id, v);
+  if (v.finished || rateSamples.length % 5 === 1) await renderChanges(id, s.recorded);
 }
 
 async function download(format) {
@@ -186,17 +137,14 @@ async function renderRecords(kind, q) {
   $('#records-title').textContent = kind === 'record' ? `Transaction ${q}` : `Subject ${q}`;
   try {
     if (kind === 'record') $('#records').replaceChildren(recordView(await api(`/api/records/${encodeURIComponent(q)}`)));
-    else {
-      const { records } = await api(`/api/subjects/${encodeURIComponent(q)}`);
-      $('#records').replaceChildren(...(records.length ? records.map(recordView) : [el('p', { text: 'No records for this subject.' })]));
-    }
+    else await renderSubject(q);
   } catch (error) {
     $('#records').replaceChildren(el('p', { text: error.status === 404 ? 'Not found.' : error.message }));
   }
 }
 
 function show(view) {
-  for (const v of ['home', 'batch', 'records']) $(`#view-${v}`).hidden = v !== view;
+  for (const v of ['home', 'batch', 'records', 'review', 'case']) $(`#view-${v}`).hidden = v !== view;
 }
 
 async function route() {
@@ -215,8 +163,21 @@ async function route() {
     show('batch');
     rateSamples = [];
     failuresLoadedFor = null;
+    resetBatchPage();
     const id = decodeURIComponent(hash.slice('#/batch/'.length));
     await tick(() => renderBatch(id));
+  } else if (hash.startsWith('#/review')) {
+    show('review');
+    await tick(renderQueue);
+  } else if (hash.startsWith('#/case/')) {
+    show('case');
+    const id = decodeURIComponent(hash.slice('#/case/'.length));
+    try {
+      await renderCase(id);
+      say('');
+    } catch (error) {
+      say(error.status === 404 ? `No case ${id}.` : `Could not load the case: ${error.message}`);
+    }
   } else if (hash.startsWith('#/record/') || hash.startsWith('#/subject/')) {
     show('records');
     const [, kind, q] = hash.split('/');
@@ -234,5 +195,7 @@ $('#search').addEventListener('submit', (event) => {
 });
 $('#download-csv').addEventListener('click', () => download('csv').catch((e) => say(e.message)));
 $('#download-jsonl').addEventListener('click', () => download('jsonl').catch((e) => say(e.message)));
+setUpBatchPage();
+setUpReview();
 window.addEventListener('hashchange', () => void route());
 void route();

@@ -1,5 +1,5 @@
 /** Open routes: /healthz, /readyz, /metrics (also served by `work --metrics-port`), and the dashboard's files. */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,17 +37,13 @@ export function webRoot(): string {
   throw new Error('dashboard files (web/) not found');
 }
 
-const FILES: Record<string, string> = {
-  '/': 'index.html',
-  '/dashboard.js': 'dashboard.js',
-  '/dashboard.css': 'dashboard.css',
-};
 const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
 
-/** The dashboard: three static files (no build step), read once. */
+/** The dashboard: its static files (index.html at /, its ES modules and style sheets; no build step), read once. */
 export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
   const root = webRoot();
-  for (const [url, file] of Object.entries(FILES)) {
+  const files = (await readdir(root)).filter((f) => /^[a-z0-9-]+\.(js|css)$/.test(f));
+  for (const [url, file] of [['/', 'index.html'], ...files.map((f) => [`/${f}`, f])] as const) {
     const body = await readFile(join(root, file));
     const type = TYPES[file.split('.').pop() ?? ''] ?? 'application/octet-stream';
     app.get(url, { schema: { hide: true } }, async (_req, reply) =>

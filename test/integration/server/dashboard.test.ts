@@ -125,7 +125,8 @@ describe('dashboard in headless Chromium', () => {
     await page.getByLabel('Search by').selectOption('subject');
     await page.getByLabel('Transaction id or subject').fill('cust-7');
     await page.getByRole('button', { name: 'Search' }).click();
-    await expect.poll(() => page.locator('#records').textContent()).toContain('cust-7');
+    // The subject page is a timeline: one row per screening (cust-7 is line 8 of dash-1).
+    await expect.poll(() => page.getByRole('table', { name: 'screenings of cust-7' }).textContent()).toContain('dash-1:8');
     expect(await page.locator('#records-title').textContent()).toBe('Subject cust-7');
 
     await addSchedule(s.runtime, { name: 'nightly', manifest: join(h.dir, 'm.jsonl'), cron: '0 2 * * *', tz: 'Europe/Paris' });
