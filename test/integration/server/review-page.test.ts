@@ -3,7 +3,8 @@
  * three cases by keyboard alone (x, c + note, e + note), and they appear in `rescreen review list`;
  * the batch page lists what changed, worse first, with links to the cases; the subject page is a
  * timeline; media the host policy refuses shows why instead of a broken image. The case page's
- * screenshot is docs/case-page.png.
+ * screenshot goes to test-output/browser/case-page.png (docs/case-page.png is a copy of one), so a
+ * test run leaves the checkout as it found it.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,7 +20,7 @@ import { startTestServer, type TestServer } from '../../helpers/server.js';
 const CHROMIUM = '/usr/bin/chromium';
 const OPERATOR = 'op-token-2b4d6f8a0c1e3a57';
 const REVIEWER = 'rev-token-9e7c5a3b1d2f4a68';
-const SHOT = new URL('../../../docs/case-page.png', import.meta.url).pathname;
+const SHOT = new URL('../../../test-output/browser/case-page.png', import.meta.url).pathname;
 
 let h: Harness;
 let s: TestServer;
