@@ -3,21 +3,17 @@
  * batches run — checked as each call leaves, so none leaves once pause returns; resume lets them go
  * on at once; cancel ends the unsent lines `failed` (CANCELLED).
  */
-import type { Job, JobType } from 'bullmq';
-import type { JobPayload } from '../checks/types.js';
 import { InvalidInputError, NotFoundError } from '../errors/errors.js';
 import { callsKey } from '../redis/keys.js';
 import { readBatchState, setBatchState, type BatchState } from '../money/batch-terms.js';
 import { resetFailureWindow } from '../money/failure-guard.js';
 import { QUEUED_STATES } from '../queueing/idle.js';
+import { forEachBatchJob } from '../queueing/inspect.js';
 import { recordCancelledJob } from '../queueing/job-runner.js';
 import { redactor, type Runtime } from '../runtime/runtime.js';
 import { isBatchFinished } from '../store/types.js';
 
 export type { BatchState } from '../money/batch-terms.js';
-
-/** Jobs read per page while sweeping the queues for a batch's jobs. */
-const PAGE = 1_000;
 
 export interface ControlResult {
   readonly batch: string;
@@ -51,7 +47,7 @@ export async function resumeBatch(runtime: Runtime, batch: string): Promise<Cont
  */
 export async function promoteHeldJobs(runtime: Runtime, batch: string): Promise<number> {
   let promoted = 0;
-  await forEachJob(runtime, batch, ['delayed'], async (job) => {
+  await forEachBatchJob(Object.values(runtime.queues), batch, ['delayed'], async (job) => {
     await job.promote().then(
       () => promoted++,
       () => undefined, // taken by a worker meanwhile
@@ -70,13 +66,13 @@ export async function cancelBatch(runtime: Runtime, batch: string): Promise<Cont
   await setBatchState(runtime.redis, callsKey(runtime.config.prefix, batch), 'cancelled');
   const deps = { store: runtime.store, redact: redactor(runtime.config) };
   let ended = 0;
-  await forEachJob(runtime, batch, QUEUED_STATES, async (job) => {
+  await forEachBatchJob(Object.values(runtime.queues), batch, QUEUED_STATES, async (job) => {
     try {
       await job.remove();
     } catch {
       return; // taken by a worker meanwhile: it ends the line itself
     }
-    const written = await recordCancelledJob({ payload: job.data, attempt: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1 }, deps);
+    const written = await recordCancelledJob({ payload: job.data, attempt: job.attemptsMade, maxAttempts: job.maxAttempts ?? 1 }, deps);
     if (written) ended++;
   });
   return { batch, state: 'cancelled', jobs: ended };
@@ -107,18 +103,3 @@ async function mustBeRunning(runtime: Runtime, batch: string, verb: string, paus
   if (state === 'paused' && !pausedToo) throw new InvalidInputError(`batch ${batch} is paused already`);
 }
 
-/** Every job of the batch in these states, on every vendor queue (pages of {@link PAGE}). */
-async function forEachJob(runtime: Runtime, batch: string, states: readonly JobType[], fn: (job: Job<JobPayload>) => Promise<void>): Promise<void> {
-  for (const queue of Object.values(runtime.queues)) {
-    for (const state of states) {
-      // Removing jobs shifts the pages: read the whole list of ids first, then act.
-      const jobs: Job<JobPayload>[] = [];
-      for (let start = 0; ; start += PAGE) {
-        const page = (await queue.getJobs([state], start, start + PAGE - 1, true)) as (Job<JobPayload> | undefined)[];
-        for (const job of page) if (job?.data.batch === batch) jobs.push(job);
-        if (page.length < PAGE) break;
-      }
-      for (const job of jobs) await fn(job);
-    }
-  }
-}

@@ -2,10 +2,10 @@
  * What an operator's surface asks besides batches: readiness (Redis and the store answer), the
  * metrics gauges' snapshot, and the completion-webhook delivery log.
  */
-import type { Queue } from 'bullmq';
 import { Metrics, type MetricsSnapshot } from '../metrics/metrics.js';
 import { DeliveryLog, type DeliveryRecord, type DeliveryState } from '../notify/deliveries.js';
 import { NOTIFICATIONS_QUEUE } from '../notify/notifications.js';
+import { queueSample } from '../queueing/inspect.js';
 import { breakerAlerts } from '../quota/report.js';
 import { steadyPerSecond } from '../quota/spec.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -43,27 +43,12 @@ export async function readiness(runtime: Runtime, timeoutMs = 2_000): Promise<Re
   return { ready: redis.ok && store.ok && vendors.ok, checks: { redis, store, vendors } };
 }
 
-async function queueSample(name: string, queue: Queue, now: number): Promise<MetricsSnapshot['queues'][number]> {
-  const counts = await queue.getJobCounts('wait', 'active', 'delayed', 'prioritized');
-  // The next job a worker takes, of the plain and of the prioritized waiting jobs (rescreen gives
-  // every job a priority, so nearly all wait in `prioritized`); the older of the two.
-  const heads = [...(await queue.getJobs(['wait'], 0, 0, true)), ...(await queue.getJobs(['prioritized'], 0, 0, true))];
-  const oldest = heads.filter((j) => j !== undefined).sort((a, b) => a.timestamp - b.timestamp)[0];
-  return {
-    queue: name,
-    waiting: (counts.wait ?? 0) + (counts.prioritized ?? 0),
-    active: counts.active ?? 0,
-    delayed: counts.delayed ?? 0,
-    oldestWaitingSeconds: oldest ? Math.max(0, (now - oldest.timestamp) / 1000) : 0,
-  };
-}
-
 /** Reads the gauges' values from Redis (called once per scrape). */
 export async function metricsSnapshot(runtime: Runtime, batchLimit = 100): Promise<MetricsSnapshot> {
   const now = Date.now();
-  const named: [string, Queue][] = runtime.vendors.flatMap((v): [string, Queue][] => {
+  const named: [string, Parameters<typeof queueSample>[1]][] = runtime.vendors.flatMap((v) => {
     const queue = runtime.queues[v.name];
-    return queue ? [[v.name, queue]] : [];
+    return queue ? [[v.name, queue] as [string, typeof queue]] : [];
   });
   if (runtime.notifications) named.push([NOTIFICATIONS_QUEUE, runtime.notifications]);
   const queueSamples = await Promise.all(named.map(([name, q]) => queueSample(name, q, now)));

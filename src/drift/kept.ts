@@ -3,7 +3,7 @@
  * when the batch, or a batch it was compared with, changed since (their kept distributions'
  * signatures are the key).
  */
-import type { Redis } from 'ioredis';
+import type { Redis } from '../redis/client.js';
 import { driftReportsKey } from '../redis/keys.js';
 import type { BatchSummary, ResultStore } from '../store/types.js';
 import { distributionSignature } from './distribution.js';

@@ -3,7 +3,7 @@
  * completion webhook show them without re-reading every subject's history. The entry is keyed by
  * the batch's counts, so a retry that changes a record recomputes them.
  */
-import type { Redis } from 'ioredis';
+import type { Redis } from '../redis/client.js';
 import { changeCountsKey } from '../redis/keys.js';
 import type { CheckRegistry } from '../checks/registry.js';
 import type { BatchSummary, ResultStore } from '../store/types.js';

@@ -15,7 +15,7 @@
  *   `state` (`paused` | `cancelled`, set by `rescreen batch pause | cancel`, or `paused` by the
  *   failure-rate guard, which leaves its reason in `pause:*` and counts in `guard:*`: ./failure-guard.ts).
  */
-import type { Redis } from 'ioredis';
+import type { Redis } from '../redis/client.js';
 import { callsKey } from '../redis/keys.js';
 import { scripts } from '../redis/scripts.js';
 import type { Vendor } from '../vendors/types.js';

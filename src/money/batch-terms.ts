@@ -4,7 +4,7 @@
  * first enqueue and never changed by a worker; its caps; its state. Read back by `status`, the dry
  * run and the API.
  */
-import type { Redis } from 'ioredis';
+import type { Redis } from '../redis/client.js';
 import { scripts } from '../redis/scripts.js';
 import type { Vendor } from '../vendors/types.js';
 import type { Micros } from './batch-budget.js';

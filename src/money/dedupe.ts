@@ -10,7 +10,7 @@
  * (src/redis/lua/dedupe-claim-1.lua, dedupe-release-1.lua).
  */
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../redis/client.js';
 import type { Vendor } from '../vendors/types.js';
 import { BatchHeldError, VendorRejectedError } from '../errors/errors.js';
 import { dedupeKey } from '../redis/keys.js';

@@ -11,7 +11,7 @@
  * failure, 0 for a line that went well); once tripped, `pause:by` (`failure-rate`), `pause:failed`,
  * `pause:seen`, `pause:code` (the last cause), `pause:at`.
  */
-import type { Redis } from 'ioredis';
+import type { Redis } from '../redis/client.js';
 import type { Logger } from 'pino';
 import type { ResultRecord } from '../checks/types.js';
 import { CallBudgetExhaustedError, VendorError } from '../errors/errors.js';

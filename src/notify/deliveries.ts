@@ -3,7 +3,7 @@
  * webhooks`, the API and the dashboard can show what an unreachable receiver used to leave only in a
  * log line. One hash field per batch (its latest state) and a sorted set ordering them by last change.
  */
-import type { Redis } from 'ioredis';
+import type { Redis } from '../redis/client.js';
 import { webhookDeliveriesKey, webhookDeliveryOrderKey } from '../redis/keys.js';
 
 export const DELIVERY_STATES = ['pending', 'delivered', 'failed'] as const;

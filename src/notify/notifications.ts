@@ -4,7 +4,7 @@
  * worker of its own delivers the webhook, retried with exponential backoff.
  */
 import { Queue, Worker, type Job, type Telemetry } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../redis/client.js';
 import type { Logger } from 'pino';
 import type { WebhookConfig } from '../config/config.js';
 import type { CheckRegistry } from '../checks/registry.js';

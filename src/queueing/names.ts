@@ -1,7 +1,9 @@
 /**
  * Queue names, job ids and job options: what producer and worker must agree on.
  */
-import type { JobsOptions } from 'bullmq';
+import { Queue, type JobsOptions, type Telemetry } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { JobPayload } from '../checks/types.js';
 import type { Vendor } from '../vendors/types.js';
 import type { WorkerTuning } from '../config/config.js';
 
@@ -73,3 +75,15 @@ export function bullmqPriority(priority: number): number {
  * must say the same: each writes its own value to the queue's meta.
  */
 export const QUEUE_STREAMS = { events: { maxLen: 100 } } as const;
+
+/** Each vendor's queue (producer side), with the options every vendor queue must agree on. */
+export function openVendorQueues(
+  vendors: readonly Vendor[],
+  connection: Redis,
+  prefix: string,
+  tuning: Pick<WorkerTuning, 'attempts' | 'backoffMs'>,
+  telemetry?: Telemetry,
+): Record<Vendor, Queue<JobPayload>> {
+  const options = { connection, prefix, defaultJobOptions: defaultJobOptions(tuning), streams: QUEUE_STREAMS, ...(telemetry ? { telemetry } : {}) };
+  return Object.fromEntries(vendors.map((v) => [v, new Queue<JobPayload>(queueName(v), options)]));
+}

@@ -9,7 +9,7 @@
  * queue without spending an attempt.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../redis/client.js';
 import type { Logger } from 'pino';
 import type { CallGate, CallPermit, Vendor } from '../vendors/types.js';
 import { QuotaWaitError } from '../errors/errors.js';

@@ -4,7 +4,7 @@
  * (`<prefix>:breaker:{ooto}:test`, SET NX PX). Plain commands, no script: each step has one writer
  * (HSETNX decides who opens it, the lease who tests it), and the rest are counters.
  */
-import type { Redis } from 'ioredis';
+import type { Redis } from '../redis/client.js';
 import type { Vendor } from '../vendors/types.js';
 import { redisTime } from '../redis/time.js';
 import { parseRecord, type BreakerRecord } from './breaker-state.js';

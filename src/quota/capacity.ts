@@ -3,7 +3,7 @@
  * about r × L calls in flight across the fleet. Workers publish a heartbeat (their concurrency and
  * observed latency per vendor) so any process can tell whether the fleet can reach the quota.
  */
-import type { Redis } from 'ioredis';
+import type { Redis } from '../redis/client.js';
 import { heartbeatsKey } from '../redis/keys.js';
 import type { Vendor } from '../vendors/types.js';
 import { redisTime } from '../redis/time.js';

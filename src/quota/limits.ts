@@ -3,7 +3,7 @@
  * over the environment until `limits reset ooto`. Every worker re-reads the overrides each second
  * ({@link QuotaWatcher}), so a change reaches the whole fleet within ~1 s, no restart.
  */
-import type { Redis } from 'ioredis';
+import type { Redis } from '../redis/client.js';
 import type { Logger } from 'pino';
 import { quotaOverridesKey, quotaStateKey } from '../redis/keys.js';
 import type { Vendor } from '../vendors/types.js';

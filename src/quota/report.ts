@@ -3,7 +3,7 @@
  * `limits show`: the quota in force per vendor and where it comes from, a pause or spent budget,
  * the learned rate of `auto`, live workers and whether their concurrency can reach the quota.
  */
-import type { Redis } from 'ioredis';
+import type { Redis } from '../redis/client.js';
 import type { Vendor } from '../vendors/types.js';
 import { redisTime } from '../redis/time.js';
 import { quotaStateKey } from '../redis/keys.js';

@@ -2,7 +2,7 @@
  * Reading a vendor's admission state back, for `status`, `batches` and `limits show`, and the words
  * used for it in logs and on screen.
  */
-import type { Redis } from 'ioredis';
+import type { Redis } from '../redis/client.js';
 import type { Vendor } from '../vendors/types.js';
 import { countedWindows, type Quota, type QuotaUnit } from './spec.js';
 

@@ -6,7 +6,7 @@
  * twice opens nothing twice.
  */
 import { Queue, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../redis/client.js';
 import type { Logger } from 'pino';
 import type { CheckRegistry } from '../checks/registry.js';
 import { reviewRulesKey } from '../redis/keys.js';

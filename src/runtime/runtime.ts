@@ -3,8 +3,8 @@
  * worker pool) from a Config. The CLI, the demo, the tests and the benchmark all wire through here,
  * so what they exercise is what production runs.
  */
-import { Queue, type Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Queue, Worker } from 'bullmq';
+import type { Redis } from '../redis/client.js';
 import { assertClusterSafePrefix, connectRedis, isClusterUrl } from '../redis/connect.js';
 import type { Logger } from 'pino';
 import type { CheckRegistry } from '../checks/registry.js';
@@ -19,7 +19,7 @@ import type { CaseStore, Decision, ReviewCase } from '../store/cases.js';
 import type { RingStore } from '../store/rings.js';
 import { createS3Access, type S3Access } from '../media/s3.js';
 import { pendingJobCount, type PendingWork } from '../queueing/idle.js';
-import { defaultJobOptions, QUEUE_STREAMS, queueName } from '../queueing/names.js';
+import { openVendorQueues } from '../queueing/names.js';
 import { SharedAnswers } from '../money/dedupe.js';
 import { WorkerPool } from '../queueing/worker-pool.js';
 import { FailureRateGuard } from '../money/failure-guard.js';
@@ -104,10 +104,12 @@ export async function openRuntime(given: Config, log: Logger, registries: Regist
   const [config] = await Promise.all([confirmSimulatorCredentials(given, log), assertRedisReachable(given.redisUrl)]);
   const redis = connectRedis(config.redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', (error) => log.debug({ err: error.message }, 'redis connection error'));
-  const telemetry = tracing ? { telemetry: tracing.bullmq } : {};
-  const queueOptions = { connection: redis, prefix: config.prefix, defaultJobOptions: defaultJobOptions(config.worker), streams: QUEUE_STREAMS, ...telemetry };
-  const queues: Record<Vendor, Queue<JobPayload>> = Object.fromEntries(
-    registries.vendors.map((v) => [v.name, new Queue<JobPayload>(queueName(v.name), queueOptions)]),
+  const queues = openVendorQueues(
+    registries.vendors.map((v) => v.name),
+    redis,
+    config.prefix,
+    config.worker,
+    tracing?.bullmq,
   );
   // A finished batch is announced by the write that finished it, wherever that runs (worker or producer).
   const notifier = config.webhook ? createNotifier(redis, config.prefix, config.webhook, config.worker.backoffMs, tracing?.bullmq) : undefined;

@@ -3,7 +3,7 @@
  * under an advisory lock), else the Redis store on the runtime's Redis. The call ledger follows the
  * store, so with PostgreSQL a finished line leaves nothing in Redis.
  */
-import type { Redis } from 'ioredis';
+import type { Redis } from '../redis/client.js';
 import type pg from 'pg';
 import { redactUrl, type Config } from '../config/config.js';
 import { ErrorCodes, InvalidInputError, RescreenError } from '../errors/errors.js';

@@ -5,7 +5,7 @@
  * once — leaves exactly one scheduler and one pending firing.
  */
 import { Queue, type JobSchedulerTemplateOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../redis/client.js';
 import { parseDefinition, type ScheduleDefinition } from './definition.js';
 import { repeatOptionsOf } from './rule.js';
 

@@ -11,7 +11,7 @@
  * | `lastSkip` | JSON {@link ScheduleSkip} of the newest skipped firing |
  * | `lastError` | JSON {@link ScheduleFailure} of a firing whose enqueue failed; cleared by the next success |
  */
-import type { Redis } from 'ioredis';
+import type { Redis } from '../redis/client.js';
 import { scheduleStateKey } from '../redis/keys.js';
 import { scripts } from '../redis/scripts.js';
 

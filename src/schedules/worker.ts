@@ -5,7 +5,7 @@
  * repeated firing still makes the batch of its slot.
  */
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../redis/client.js';
 import { connectRedis } from '../redis/connect.js';
 import type { Logger } from 'pino';
 import type { CheckRegistry } from '../checks/registry.js';
