@@ -126,6 +126,12 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-restricted-imports': ['error', { paths: [IOREDIS] }] },
   },
   {
+    // Files under 300 lines (STYLE.md). The files listed are over it today and wait for their split (issue 17).
+    files: ['src/**/*.ts'],
+    ignores: ['src/runtime/runtime.ts', 'src/errors/errors.ts', 'src/store/postgres/pg-result-store.ts', 'src/queueing/producer.ts', 'src/store/postgres/pg-case-store.ts', 'src/history/changes.ts', 'src/queueing/worker-pool.ts', 'src/config/config.ts'],
+    rules: { 'max-lines': ['error', { max: 300 }] },
+  },
+  {
     // The bottom layer. checks/ may name the media loader's types in the processor contract and a
     // vendor's name (src/vendors/types.ts `Vendor`); nothing else of the layers above, and errors/ and
     // config/ not even that (nor checks/).
