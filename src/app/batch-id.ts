@@ -5,6 +5,9 @@ import type { CheckName, CheckRegistry } from '../checks/registry.js';
 import { walkFolder } from '../manifest/folder.js';
 import { hashFile } from '../media/digest.js';
 import { BUILT_INS } from '../runtime/built-ins.js';
+import { isS3Ref } from '../config/s3.js';
+import type { S3Access } from '../media/s3.js';
+import { prefixFingerprint } from '../queueing/prefix-cursor.js';
 
 /** Options of {@link defaultBatchId}. */
 export interface DefaultBatchIdOptions {
@@ -12,6 +15,8 @@ export interface DefaultBatchIdOptions {
   readonly check?: CheckName;
   /** The checks (a folder's default check per media kind). Default the built-in ones. */
   readonly checks?: CheckRegistry;
+  /** How a prefix manifest (`s3://bucket/prefix/`) is listed; needed for one. */
+  readonly s3?: S3Access;
 }
 
 /**
@@ -32,6 +37,7 @@ export async function defaultBatchId(manifestPath: string, options: DefaultBatch
  * cursor fingerprints the file by it, so the file is read once to be hashed, not twice.
  */
 export async function defaultBatchIdOf(manifestPath: string, options: DefaultBatchIdOptions = {}): Promise<{ batch: string; sha256: string | undefined }> {
+  if (isS3Ref(manifestPath)) return prefixBatchId(manifestPath, options);
   const hash = createHash('sha256');
   let stem: string;
   const isFolder = (await stat(manifestPath)).isDirectory();
@@ -51,4 +57,15 @@ export async function defaultBatchIdOf(manifestPath: string, options: DefaultBat
   const digest = sha256 ?? hash.digest('hex');
   const safe = stem.replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 60) || 'batch';
   return { batch: `${safe}-${digest.slice(0, 12)}`, sha256 };
+}
+
+/**
+ * A prefix's default batch id: `<bucket>-<prefix>-` and a hash of its listing (each object's key,
+ * size, ETag and check), as a folder's; `sha256` is the producer's cursor fingerprint (one listing).
+ */
+async function prefixBatchId(ref: string, options: DefaultBatchIdOptions): Promise<{ batch: string; sha256: string }> {
+  const fingerprint = await prefixFingerprint(ref, options.s3, options.checks ?? BUILT_INS.checks, options.check);
+  const stem = ref.slice('s3://'.length).replace(/\/+$/, '').replace(/[^A-Za-z0-9._-]+/g, '-').slice(-60).replace(/^-+/, '') || 'prefix';
+  const digest = fingerprint.slice(fingerprint.indexOf(':') + 1);
+  return { batch: `${stem}-${digest.slice(0, 12)}`, sha256: fingerprint };
 }

@@ -3,6 +3,7 @@
  * those of some causes, a vendor, a check, failed since a time — after saying how many and what they
  * would cost at the batch's own prices; `dryRun` only says it. Rejected lines are never re-sent.
  */
+import { queueingS3Lines } from './s3-credentials.js';
 import type { Vendor } from '../vendors/types.js';
 import { InvalidInputError, NotFoundError } from '../errors/errors.js';
 import type { Micros } from '../money/batch-budget.js';
@@ -100,6 +101,8 @@ export async function retryBatch(runtime: Runtime, batch: string, args: RetryArg
     dryRun: args.dryRun === true,
     // A cancelled batch runs again: its CANCELLED lines are `failed` records like any other.
     beforeEnqueue: () => reopenBatch(runtime, batch),
+    // Lines that fetch s3:// media again: credentials now (exit 2 otherwise), and work will need them.
+    onS3Line: () => queueingS3Lines(runtime, batch),
   });
   if (!counts) throw new NotFoundError(`no batch ${JSON.stringify(batch)}`);
   const { since, ...rest } = filter;

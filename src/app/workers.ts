@@ -2,6 +2,7 @@
  * Running workers as the application layer offers it: which vendors a process may work for, and
  * the worker handle of the runtime. Signals and exit codes are the caller's (the CLI's).
  */
+import { checkS3CredentialsAtStart } from './s3-credentials.js';
 import type { Vendor } from '../vendors/types.js';
 import { missingCredentials } from '../config/config.js';
 import { simulatorCandidates } from '../config/simulator-credentials.js';
@@ -28,6 +29,8 @@ function notSet(names: readonly string[]): string {
  * @throws InvalidInputError naming the missing variables.
  */
 export async function credentialedVendors(runtime: Runtime, vendors: readonly Vendor[], required: ReadonlySet<Vendor> = new Set()): Promise<Vendor[]> {
+  // Jobs that need object storage and no AWS credentials: stop now (exit 2), before any vendor call.
+  await checkS3CredentialsAtStart(runtime);
   const ready: Vendor[] = [];
   const blocking: string[] = [];
   const notSimulator = new Set(simulatorCandidates(runtime.config));

@@ -30,7 +30,7 @@ import { simulator, type SimulatorArgs } from './commands/simulator.js';
 import { work } from './commands/work.js';
 import { registerServeCommands } from './commands/serve.js';
 
-const MANIFEST_HELP = 'path of a .jsonl or .csv manifest, or a folder of media (one line per JPEG/PNG/mp4 file)';
+const MANIFEST_HELP = 'path of a .jsonl or .csv manifest, a folder of media (one line per JPEG/PNG/mp4 file), or a bucket prefix s3://bucket/prefix/ (one line per object)';
 
 /** `--concurrency` of `work` and `run`: the same setting as RESCREEN_CONCURRENCY, whose default is `auto`. */
 const CONCURRENCY_HELP = `concurrent jobs per vendor queue (default RESCREEN_CONCURRENCY, else auto: sized from the quota and the latency, ${DEFAULT_CONCURRENCY} to start)`;

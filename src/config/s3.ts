@@ -50,6 +50,11 @@ export function parseS3Ref(ref: string, allowPrefix = false): S3Location | { rea
   return { bucket, key };
 }
 
+/** Whether a line or job names object storage (its ref, or one of its frames). */
+export function needsS3(line: { readonly ref?: string | undefined; readonly frames?: readonly string[] | undefined }): boolean {
+  return (line.ref !== undefined && isS3Ref(line.ref)) || (line.frames?.some(isS3Ref) ?? false);
+}
+
 export function isS3Problem(value: S3Location | { readonly problem: string }): value is { readonly problem: string } {
   return 'problem' in value;
 }

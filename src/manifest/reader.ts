@@ -3,10 +3,14 @@ import { access, stat } from 'node:fs/promises';
 import type { CheckName, CheckRegistry } from '../checks/registry.js';
 import { readCsv } from './csv.js';
 import { ManifestUnreadableError } from './errors.js';
+import { RescreenError } from '../errors/errors.js';
 import { readFolder, type FolderSkip } from './folder.js';
 import { formatFromPath, sniffFormat, type ManifestFormat } from './format.js';
 import { readJsonl } from './jsonl.js';
 import type { RawLine } from './raw-line.js';
+import { isS3Problem, isS3Ref } from '../config/s3.js';
+import type { S3Access } from '../media/s3.js';
+import { parsePrefix, readS3Prefix } from './s3-prefix.js';
 
 export type { RawLine } from './raw-line.js';
 
@@ -23,16 +27,26 @@ export interface ReadManifestOptions {
   readonly check?: CheckName;
   /** A folder manifest only: told of every entry that makes no line. */
   readonly onSkip?: (skip: FolderSkip) => void;
+  /** A prefix manifest only (`s3://bucket/prefix/`): how the bucket is listed. */
+  readonly s3?: S3Access;
+  /** A prefix manifest only: resume the listing after this line and key (the producer's cursor). */
+  readonly after?: { readonly line: number; readonly key: string };
 }
 
-/** A manifest is a file (JSONL or CSV) or a folder of media (./folder.ts). */
-export type ManifestKind = 'file' | 'folder';
+/** A manifest is a file (JSONL or CSV), a folder of media (./folder.ts) or a bucket prefix (./s3-prefix.ts). */
+export type ManifestKind = 'file' | 'folder' | 's3';
 
 /**
- * Checks that the manifest is a readable file or folder, and says which.
- * @throws ManifestUnreadableError saying why (missing, no permission, …).
+ * Checks that the manifest is a readable file or folder, or a well-formed `s3://bucket/prefix/`
+ * (listed on first read), and says which.
+ * @throws ManifestUnreadableError saying why (missing, no permission, not a prefix…).
  */
 export async function assertManifestReadable(path: string): Promise<ManifestKind> {
+  if (isS3Ref(path)) {
+    const prefix = parsePrefix(path);
+    if (isS3Problem(prefix)) throw new ManifestUnreadableError(path, `manifest ${path} ${prefix.problem}`);
+    return 's3';
+  }
   try {
     const info = await stat(path);
     if (info.isDirectory()) {
@@ -56,7 +70,22 @@ export async function assertManifestReadable(path: string): Promise<ManifestKind
  *   cannot be read at all.
  */
 export async function* readManifest(path: string, options: ReadManifestOptions = {}): AsyncGenerator<RawLine> {
-  if ((await assertManifestReadable(path)) === 'folder') {
+  const kind = await assertManifestReadable(path);
+  if (kind === 's3') {
+    if (options.checks === undefined || options.s3 === undefined) throw new TypeError('readManifest: a prefix manifest needs options.checks and options.s3');
+    try {
+      yield* readS3Prefix(options.s3, parsePrefix(path) as { bucket: string; key: string }, {
+        checks: options.checks,
+        ...(options.check !== undefined ? { check: options.check } : {}),
+        ...(options.onSkip !== undefined ? { onSkip: options.onSkip } : {}),
+        ...(options.after !== undefined ? { after: options.after } : {}),
+      });
+    } catch (error) {
+      throw toUnreadable(path, error);
+    }
+    return;
+  }
+  if (kind === 'folder') {
     if (options.checks === undefined) throw new TypeError('readManifest: a folder manifest needs options.checks');
     try {
       yield* readFolder(path, {
@@ -85,6 +114,8 @@ export async function* readManifest(path: string, options: ReadManifestOptions =
 /** Turns a filesystem error into a {@link ManifestUnreadableError} with a plain-words reason. */
 export function toUnreadable(path: string, error: unknown): ManifestUnreadableError {
   if (error instanceof ManifestUnreadableError) return error;
+  // An object store's refusal (a prefix manifest) says what happened already.
+  if (error instanceof RescreenError) return new ManifestUnreadableError(path, `cannot read manifest ${path}: ${error.message}`, { cause: error });
   const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
   const detail = error instanceof Error ? error.message : String(error);
   switch (code) {

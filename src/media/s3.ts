@@ -52,7 +52,7 @@ export interface S3Head {
 
 /** One ListObjectsV2 page: keys in UTF-8 binary order, and the token of the next page. */
 export interface S3Page {
-  readonly objects: readonly { readonly key: string; readonly size: number | undefined }[];
+  readonly objects: readonly { readonly key: string; readonly size: number | undefined; readonly etag: string | undefined }[];
   readonly next: string | undefined;
 }
 
@@ -208,7 +208,7 @@ export function createS3Access(settings: S3Settings, options: S3AccessOptions = 
           }),
           { abortSignal },
         );
-        const objects = (answer.Contents ?? []).flatMap((o) => (o.Key === undefined ? [] : [{ key: o.Key, size: o.Size }]));
+        const objects = (answer.Contents ?? []).flatMap((o) => (o.Key === undefined ? [] : [{ key: o.Key, size: o.Size, etag: o.ETag?.replace(/^"|"$/g, '') }]));
         return { objects, next: answer.IsTruncated === true ? answer.NextContinuationToken : undefined };
       });
     },

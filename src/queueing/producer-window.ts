@@ -31,14 +31,33 @@ export async function fileFingerprint(path: string): Promise<string> {
   return (await hashFile(path)).sha256;
 }
 
+/** What a prefix manifest's fingerprint starts with (the rest is its listing's sha256, src/manifest/s3-prefix.ts prefixDigest). */
+export const PREFIX_FINGERPRINT = 'prefix:';
+
 /** The Redis commands the cursor needs (BullMQ's ioredis client has them). */
 export interface CursorRedis {
   hgetall(key: string): Promise<Record<string, string>>;
   hset(key: string, ...fieldValues: string[]): Promise<number>;
 }
 
-/** The producer's cursor of one batch: HASH {fingerprint, line, done} at src/redis/keys.ts producerCursorKey. */
+/**
+ * Where a prefix manifest's pass stands (src/manifest/s3-prefix.ts): the key of the cursor's line, so
+ * the listing resumes after it (StartAfter) instead of listing again from the start, and the counts of
+ * the lines up to it, which the resumed pass does not read again.
+ */
+export interface PrefixPosition {
+  readonly key: string;
+  readonly counts: { readonly lines: number; readonly invalid: number; readonly byCheck: Readonly<Record<string, number>> };
+}
+
+/**
+ * The producer's cursor of one batch: HASH {fingerprint, line, done, and for a prefix manifest
+ * after (a key) and counts (JSON)} at src/redis/keys.ts producerCursorKey.
+ */
 export class ProducerCursor {
+  /** After {@link start}: a prefix pass's position at the line it resumes after, if it recorded one. */
+  resumed: PrefixPosition | undefined;
+
   constructor(
     private readonly redis: CursorRedis,
     private readonly key: string,
@@ -60,14 +79,21 @@ export class ProducerCursor {
           'enqueue the original manifest again to finish it, or use a new --batch id for the changed one',
       );
     }
-    const from = unfinished ? Number(state.line ?? 0) : 0;
+    let from = unfinished ? Number(state.line ?? 0) : 0;
+    this.resumed = undefined;
+    if (from > 0 && state.after !== undefined && state.counts !== undefined) {
+      this.resumed = { key: state.after, counts: JSON.parse(state.counts) as PrefixPosition['counts'] };
+    } else if (from > 0 && state.after === undefined && state.fingerprint?.startsWith(PREFIX_FINGERPRINT) === true) {
+      from = 0; // a prefix pass that recorded no key: list it from the start (the look-ups skip what is queued)
+    }
     await this.redis.hset(this.key, 'fingerprint', this.fingerprint, 'line', String(from), 'done', '0');
     return from;
   }
 
-  /** Every line up to `line` is written (queued or recorded). */
-  async advance(line: number): Promise<void> {
-    await this.redis.hset(this.key, 'line', String(line));
+  /** Every line up to `line` is written (queued or recorded); a prefix pass says at which key and with which counts. */
+  async advance(line: number, position?: PrefixPosition): Promise<void> {
+    if (position) await this.redis.hset(this.key, 'line', String(line), 'after', position.key, 'counts', JSON.stringify(position.counts));
+    else await this.redis.hset(this.key, 'line', String(line));
   }
 
   async finish(): Promise<void> {

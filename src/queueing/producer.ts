@@ -16,7 +16,7 @@ import type { Vendor } from '../vendors/types.js';
 import { DEFAULT_CHUNK_SIZE } from '../config/defaults.js';
 import type { RateLimit } from '../config/rate-limit.js';
 import { ErrorCodes, InvalidInputError, RescreenError } from '../errors/errors.js';
-import type { FolderSkip, FolderSkipCounts, FolderSkipReason } from '../manifest/folder.js';
+import type { FolderSkip, FolderSkipReason } from '../manifest/folder.js';
 import type { ManifestFormat } from '../manifest/format.js';
 import { validateBatchId, validateLine, type LineValidation } from '../manifest/line.js';
 import type { CanaryLine } from '../drift/canary-set.js';
@@ -24,18 +24,26 @@ import { canaryJobLines, lastLineOf } from './canary-lines.js';
 import { assertManifestReadable, readManifest } from '../manifest/reader.js';
 import { createMediaProbe, type MediaProbe } from '../media/probe.js';
 import type { ResultStore } from '../store/types.js';
-import { producerCursorKey } from '../redis/keys.js';
 import { ChunkWriter, type ChunkCounts } from './chunk-writer.js';
-import { DryRunEstimator, type DryRunEstimate } from '../money/estimate.js';
-import { admitJobs, fileFingerprint, ProducerCursor, type CursorRedis } from './producer-window.js';
+import { DryRunEstimator } from '../money/estimate.js';
+import type { EnqueueProgress, EnqueueSummary } from './enqueue-summary.js';
+import { admitJobs, type ProducerCursor, type PrefixPosition } from './producer-window.js';
+import type { S3Access } from '../media/s3.js';
+import { openCursor } from './prefix-cursor.js';
+import { needsS3 } from '../config/s3.js';
 
 /** What {@link enqueueManifest} needs. Queues and store are injected (tests use a fresh prefix). */
 export interface EnqueueOptions {
   /**
-   * The manifest file, or a folder of media (one line per media file, see manifest/folder.ts), as
-   * given (relative paths resolve against the working directory).
+   * The manifest file, a folder of media (one line per media file, see manifest/folder.ts), as
+   * given (relative paths resolve against the working directory), or a bucket prefix
+   * `s3://bucket/prefix/` (one line per object, see manifest/s3-prefix.ts).
    */
   readonly manifestPath: string;
+  /** How a prefix manifest is listed (the runtime's `s3`). Needed for an `s3://` manifest only. */
+  readonly s3?: S3Access;
+  /** Awaited once, before the first line naming `s3://` media is written (or, dry run, probed): may throw to stop. */
+  readonly onS3Line?: () => Promise<void>;
   /** The batch id; must pass `validateBatchId`. */
   readonly batch: string;
   /** The checks lines may name (their payload schemas, vendors, media caps): the runtime's `checks`. */
@@ -86,7 +94,7 @@ export interface EnqueueOptions {
    * where it stopped (a manifest file only; a changed manifest is refused). Default: no window.
    */
   readonly maxQueued?: number;
-  /** The manifest file's sha256 when the caller has read it already (the default batch id): the cursor's fingerprint. Default: read here. */
+  /** The manifest file's sha256 when the caller has read it already (the default batch id): the cursor's fingerprint. Default: read here. A prefix: `prefix:<its listing's sha256>`. */
   readonly manifestSha256?: string;
   /**
    * `--canary`: a canary set (src/drift/canary-set.ts) screened inside the batch, numbered after the
@@ -95,37 +103,7 @@ export interface EnqueueOptions {
   readonly canary?: { readonly lines: readonly CanaryLine[]; readonly threshold: number };
 }
 
-/** Counts so far, reported after each chunk. */
-export interface EnqueueProgress {
-  readonly batch: string;
-  /** Records read from the manifest so far (valid + invalid). */
-  readonly lines: number;
-  readonly enqueued: number;
-  readonly alreadyRecorded: number;
-  readonly alreadyQueued: number;
-  readonly invalid: number;
-}
-
-/** What {@link enqueueManifest} did. */
-export interface EnqueueSummary extends EnqueueProgress {
-  readonly dryRun: boolean;
-  /** Highest manifest line number that holds a record (0 for an empty manifest). */
-  readonly maxLine: number;
-  /**
-   * The first {@link MAX_INVALID_LINES_KEPT} invalid lines (all are counted in `invalid`), line order.
-   * Includes invalid lines that already had a record from an earlier run.
-   */
-  readonly invalidLines: readonly { readonly line: number; readonly reason: string }[];
-  /** Valid lines per check (every check present, zeros included), whether enqueued now or before. */
-  readonly byCheck: Readonly<Record<CheckName, number>>;
-  readonly durationMs: number;
-  /** A folder manifest: entries that made no line, by reason (files that are not media, …). */
-  readonly skipped?: FolderSkipCounts;
-  /** A dry run: paid calls, local rejections, time at the rate limits (see ./estimate.ts). */
-  readonly estimate?: DryRunEstimate;
-  /** `--canary`: the canary set's lines, counted in `lines` and `byCheck`, and their line numbers. */
-  readonly canary?: { readonly lines: number; readonly from: number; readonly to: number };
-}
+export type { EnqueueProgress, EnqueueSummary } from './enqueue-summary.js';
 
 /** Invalid lines kept for the summary; the rest are only counted. */
 export const MAX_INVALID_LINES_KEPT = 1_000;
@@ -166,17 +144,27 @@ export async function enqueueManifest(options: EnqueueOptions): Promise<EnqueueS
 
   const kind = await assertManifestReadable(options.manifestPath);
   // A folder is its own base: its lines' refs are relative to it.
-  const baseDir = options.baseDir ?? (kind === 'folder' ? resolve(options.manifestPath) : dirname(resolve(options.manifestPath)));
+  const baseDir = options.baseDir ?? (kind === 'folder' ? resolve(options.manifestPath) : kind === 's3' ? process.cwd() : dirname(resolve(options.manifestPath)));
   const skipped: Record<FolderSkipReason, number> = { 'not-media': 0, 'not-for-check': 0, 'folder-walked': 0 };
-  const reader = readManifest(options.manifestPath, {
-    ...(options.format !== undefined ? { format: options.format } : {}),
-    checks,
-    ...(options.checkOverride !== undefined ? { check: options.checkOverride } : {}),
-    onSkip: (skip) => {
-      skipped[skip.reason]++;
-      options.onSkip?.(skip);
-    },
-  });
+  const openReader = (after?: { line: number; key: string }) =>
+    readManifest(options.manifestPath, {
+      ...(options.format !== undefined ? { format: options.format } : {}),
+      checks,
+      ...(options.checkOverride !== undefined ? { check: options.checkOverride } : {}),
+      ...(options.s3 !== undefined ? { s3: options.s3 } : {}),
+      ...(after !== undefined ? { after } : {}),
+      onSkip: (skip) => {
+        skipped[skip.reason]++;
+        options.onSkip?.(skip);
+      },
+    });
+  // A prefix is listed once the cursor says from which key (a file or folder is opened now).
+  let reader = kind === 's3' && !dryRun && options.maxQueued !== undefined ? undefined : openReader();
+  /** A prefix manifest: the key of the last line read, and the counts up to it (what its cursor keeps). */
+  let lastKey: string | undefined;
+  let s3Check = options.onS3Line;
+  const position = (): PrefixPosition | undefined =>
+    lastKey === undefined ? undefined : { key: lastKey, counts: { lines: counts.lines, invalid: counts.invalid, byCheck: { ...byCheck } } };
 
   const counts = { lines: 0, enqueued: 0, alreadyRecorded: 0, alreadyQueued: 0, invalid: 0, maxLine: 0 };
   const invalidLines: { line: number; reason: string }[] = [];
@@ -228,7 +216,7 @@ export async function enqueueManifest(options: EnqueueOptions): Promise<EnqueueS
   try {
     // The first read opens the file (and parses a CSV header): unreadable manifests fail here,
     // before the batch is registered.
-    let next = await reader.next();
+    let next = reader ? await reader.next() : undefined;
     if (!dryRun) {
       // A batch the store has never seen (no summary: every record and every beginBatch registers
       // one) has no record and, since jobs are only added after beginBatch, no job: its chunks skip
@@ -236,10 +224,16 @@ export async function enqueueManifest(options: EnqueueOptions): Promise<EnqueueS
       // nothing for a job id still queued, and a worker never calls a vendor for a recorded line.
       if (windowed && kind !== 'folder' && queueList[0] !== undefined) {
         // Before anything is written: a changed manifest under an unfinished batch is refused here.
-        const client = (await queueList[0].client) as unknown as CursorRedis;
-        const key = producerCursorKey(queueList[0].opts.prefix ?? 'bull', batch);
-        cursor = new ProducerCursor(client, key, options.manifestSha256 ?? (await fileFingerprint(options.manifestPath)));
+        const manifest = { kind, path: options.manifestPath, sha256: options.manifestSha256, s3: options.s3, checks, check: options.checkOverride };
+        cursor = await openCursor(queueList[0], batch, manifest);
         resumeAfter = await cursor.start(batch);
+        if (cursor.resumed) {
+          // A prefix resumes after the cursor's key: its lines up to there are not listed again.
+          const saved = cursor.resumed.counts;
+          reader = openReader({ line: resumeAfter, key: cursor.resumed.key });
+          Object.assign(counts, { lines: saved.lines, invalid: saved.invalid, alreadyQueued: saved.lines, maxLine: resumeAfter });
+          for (const [check, n] of Object.entries(saved.byCheck)) if (check in byCheck) byCheck[check] = n;
+        }
       }
       newBatch = (await store.summary(batch)) === null;
       if (newBatch) writer.assumeNewBatch();
@@ -257,9 +251,17 @@ export async function enqueueManifest(options: EnqueueOptions): Promise<EnqueueS
       counts.alreadyRecorded += done.alreadyRecorded;
       counts.alreadyQueued += done.alreadyQueued;
     }
+    reader ??= openReader();
+    next ??= await reader.next();
     let chunk: LineValidation[] = [];
     for (; next.done !== true; next = await reader.next()) {
+      lastKey = (next.value as { key?: string }).key;
       const validated = validateLine(next.value, validateOptions);
+      if (s3Check && validated.ok && needsS3(validated)) {
+        const check = s3Check;
+        s3Check = undefined;
+        await check();
+      }
       counts.lines++;
       if (validated.line > counts.maxLine) counts.maxLine = validated.line;
       if (validated.ok) byCheck[validated.check] = (byCheck[validated.check] ?? 0) + 1;
@@ -279,8 +281,8 @@ export async function enqueueManifest(options: EnqueueOptions): Promise<EnqueueS
         flush(chunk);
         if (cursor) {
           // In chunk order: the cursor only ever passes lines that are written, and those before them.
-          const [written, line, c] = [inFlight[inFlight.length - 1]!, chunk[chunk.length - 1]!.line, cursor];
-          cursorChain = cursorChain.then(() => written).then(() => (failure ? undefined : c.advance(line)));
+          const [written, line, c, at] = [inFlight[inFlight.length - 1]!, chunk[chunk.length - 1]!.line, cursor, position()];
+          cursorChain = cursorChain.then(() => written).then(() => (failure ? undefined : c.advance(line, at)));
         }
         chunk = [];
         while (inFlight.length >= maxInFlight) await inFlight.shift();
@@ -294,10 +296,10 @@ export async function enqueueManifest(options: EnqueueOptions): Promise<EnqueueS
   } finally {
     await Promise.all(inFlight);
     await cursorChain.catch(() => undefined);
-    await reader.return(undefined);
+    await reader?.return(undefined);
   }
   if (failure) throw failure.error;
-  await cursor?.advance(counts.maxLine);
+  await cursor?.advance(counts.maxLine, position());
   await cursor?.finish();
 
   const canaryCount = options.canary?.lines.length ?? 0;
@@ -313,7 +315,7 @@ export async function enqueueManifest(options: EnqueueOptions): Promise<EnqueueS
     invalidLines,
     byCheck,
     durationMs: Math.round(performance.now() - started),
-    ...(kind === 'folder' ? { skipped } : {}),
+    ...(kind !== 'file' ? { skipped } : {}),
     ...(estimator ? { estimate: estimator.result(options.rateLimits) } : {}),
     ...(canaryCount > 0 ? { canary: { lines: canaryCount, from: canaryFrom, to: canaryTo } } : {}),
   };

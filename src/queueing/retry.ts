@@ -15,6 +15,7 @@ import { DEFAULT_CHUNK_SIZE } from '../config/defaults.js';
 import { ErrorCodes } from '../errors/errors.js';
 import type { ResultStore } from '../store/types.js';
 import { jobId, queueOf } from './names.js';
+import { needsS3 } from '../config/s3.js';
 
 /**
  * Which failed lines a retry takes (every one when empty): all the given conditions hold. A rejected
@@ -102,6 +103,8 @@ export async function retryFailed(options: {
   filter?: RetryFilter;
   dryRun?: boolean;
   beforeEnqueue?: () => Promise<void>;
+  /** Awaited once, before the first line naming `s3://` media is re-enqueued (not for a dry run). */
+  onS3Line?: () => Promise<void>;
   chunkSize?: number;
 }): Promise<RetryCounts | null> {
   const { batch, store, queues, checks } = options;
@@ -118,6 +121,7 @@ export async function retryFailed(options: {
   let invalid = 0;
   let notMatched = 0;
   let started = false;
+  let s3Check = options.onS3Line;
   let pending: JobPayload[] = [];
   const flush = async () => {
     if (!started) {
@@ -154,6 +158,11 @@ export async function retryFailed(options: {
     const code = String(record.error?.code ?? '');
     byCode[code] = (byCode[code] ?? 0) + 1;
     if (dryRun) continue;
+    if (s3Check && needsS3(payload)) {
+      const check = s3Check;
+      s3Check = undefined;
+      await check();
+    }
     pending.push(payload);
     if (pending.length >= chunkSize) await flush();
   }

@@ -170,6 +170,14 @@ export function scheduleStateKey(prefix: string, name: string): string {
 }
 
 /**
+ * ZSET `<prefix>:s3:batches`: batches with `s3://` lines queued → when (ms), so `work` and `run`
+ * require AWS credentials at start-up while their jobs may be queued (src/app/s3-credentials.ts).
+ */
+export function s3BatchesKey(prefix: string): string {
+  return `${prefix}:s3:batches`;
+}
+
+/**
  * HASH `<prefix>:producer:<batch>`: the producer's cursor of a batch {fingerprint, line, done}, so
  * a producer that restarts resumes after the last line written (src/queueing/producer-window.ts).
  */

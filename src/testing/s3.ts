@@ -6,6 +6,8 @@
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
+import { createRequire } from 'node:module';
+import type * as NodeCrypto from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -59,6 +61,30 @@ interface S3rverLike {
   logger?: { exceptions?: { unhandle?: () => void }; close?: () => void };
 }
 
+/**
+ * s3rver makes ListObjectsV2 continuation tokens with DES, which OpenSSL 3 (Node 18+) only has in its
+ * legacy provider: every truncated listing (a prefix of more than one page) failed with InternalError.
+ * Its tokens only need to be read back by s3rver itself, so 'des' gets AES-128-CBC with the 8-byte
+ * key and IV doubled. Nothing but s3rver asks Node for 'des'.
+ */
+function desForS3rver(): void {
+  const crypto = createRequire(import.meta.url)('node:crypto') as typeof NodeCrypto & { rescreenDes?: true };
+  if (crypto.rescreenDes) return;
+  try {
+    crypto.createCipheriv('des', Buffer.alloc(8), Buffer.alloc(8));
+    return;
+  } catch {
+    // no DES here: substitute it
+  }
+  const [cipher, decipher] = [crypto.createCipheriv, crypto.createDecipheriv];
+  const doubled = (b: NodeCrypto.BinaryLike) => Buffer.concat([Buffer.from(b as Buffer), Buffer.from(b as Buffer)]);
+  crypto.createCipheriv = ((algorithm: string, key: Buffer, iv: Buffer, options?: never) =>
+    algorithm === 'des' ? cipher('aes-128-cbc', doubled(key), doubled(iv)) : cipher(algorithm, key, iv, options)) as typeof crypto.createCipheriv;
+  crypto.createDecipheriv = ((algorithm: string, key: Buffer, iv: Buffer, options?: never) =>
+    algorithm === 'des' ? decipher('aes-128-cbc', doubled(key), doubled(iv)) : decipher(algorithm, key, iv, options)) as typeof crypto.createDecipheriv;
+  crypto.rescreenDes = true;
+}
+
 /** Starts s3rver on a free loopback port, in a temporary folder removed by `close()`. */
 export async function startS3Server(options: TestS3ServerOptions = {}): Promise<TestS3Server> {
   let S3rver: new (options: Record<string, unknown>) => S3rverLike;
@@ -69,6 +95,7 @@ export async function startS3Server(options: TestS3ServerOptions = {}): Promise<
   } catch (cause) {
     throw new Error('startS3Server needs the s3rver package: npm i -D s3rver', { cause });
   }
+  desForS3rver();
   const directory = await mkdtemp(path.join(tmpdir(), 'rescreen-s3-'));
   const buckets = options.buckets ?? ['media'];
   const s3rver = new S3rver({ silent: true, directory, vhostBuckets: false, configureBuckets: buckets.map((name) => ({ name })) });
