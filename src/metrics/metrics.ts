@@ -50,6 +50,9 @@ export class Metrics implements CallObserver {
 
   constructor(sampler?: MetricsSampler) {
     collectDefaultMetrics({ register: this.registry, prefix: 'rescreen_process_' });
+    // prom-client also names three gauges `…_total`, a suffix Prometheus keeps for counters (promtool
+    // check metrics refuses them); their counts stay in rescreen_process_nodejs_active_resources{type}.
+    for (const name of ['active_handles', 'active_requests', 'active_resources']) this.registry.removeSingleMetric(`rescreen_process_nodejs_${name}_total`);
     const registers = [this.registry];
     this.#requests = new Counter({
       name: 'rescreen_vendor_requests_total',

@@ -143,7 +143,9 @@ export const ScheduleSchema = z
     next: z.string().nullable(),
     lastBatch: z.string().nullable(),
     lastSummary: BatchSummarySchema.nullable(),
-    lastSkip: z.unknown().nullable(),
+    lastSkip: z
+      .object({ at: z.string(), scheduledAt: z.string(), batch: z.string(), previous: z.string(), recorded: z.number().int(), total: z.number().int().nullable() })
+      .nullable(),
     problem: z.string().nullable(),
   })
   .meta({ id: 'Schedule' });

@@ -13,6 +13,7 @@ import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, val
 import type { Metrics, Runtime } from '../app/index.js';
 import type { ServerConfig } from '../config/server.js';
 import { apiPlugin, STATE_CHANGING } from './api.js';
+import { finishDocument } from './openapi-doc.js';
 import { problem, sendProblem, toProblem } from './problem.js';
 import { MANIFEST_TYPES } from './routes/batches.js';
 import { dashboardRoutes, healthRoutes } from './routes/ops.js';
@@ -53,7 +54,15 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'rescreen', version: options.version, description: 'Batches, results and operations of rescreen. Errors are application/problem+json with the CLI’s codes.' },
+      info: {
+        title: 'rescreen',
+        version: options.version,
+        description: 'Batches, results and operations of rescreen. Errors are application/problem+json with the CLI’s codes.',
+        // package.json says UNLICENSED: proprietary, no licence granted.
+        license: { name: 'UNLICENSED', identifier: 'LicenseRef-UNLICENSED' },
+      },
+      // Relative: the server this document was fetched from.
+      servers: [{ url: '/', description: 'this rescreen serve' }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
@@ -79,6 +88,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         const get = out.paths?.[open]?.get;
         if (get) get.security = [];
       }
+      finishDocument(out);
       return result;
     },
   });
