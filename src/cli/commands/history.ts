@@ -9,6 +9,7 @@ import {
   describeChangeCounts,
   isWorse,
   keepBatchChangeCounts,
+  subjectCases,
   subjectHistory,
   vendorMovedWarning,
   type Change,
@@ -69,7 +70,7 @@ function changeCsv(c: Change): Record<string, unknown> {
 export function registerHistoryCommands(program: Command): void {
   program
     .command('subject')
-    .description("every record of a subject across batches, oldest first (batch, check, verdict, score, transaction id)")
+    .description("every record of a subject across batches, oldest first (batch, check, verdict, score, transaction id), with the subject's review cases and decisions")
     .argument('<id>', 'the subject (customer id) of the manifest lines')
     .option('--check <check>', 'only records of this check', checkName)
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'jsonl', 'csv']).default('table'))
@@ -81,11 +82,17 @@ export function registerHistoryCommands(program: Command): void {
           await writeRows(fromArray(records), { format: opts.format, columns: csvColumns(fields), csv: (r) => csvRow(r, fields) });
           return;
         }
-        const widths = [20, 24, 14, 9, 9, 6, 38];
-        writeLine(['finished', 'batch', 'check', 'status', 'verdict', 'score', 'transaction id'], widths);
+        const cases = await subjectCases(runtime, subject);
+        // Beside each screening: the case its batch opened for this subject, with where it stands.
+        const caseOf = new Map(cases.flatMap(({ case: c }) => c.lines.map((l) => [`${c.batch}\u0000${l.line}`, c] as const)));
+        const widths = [20, 24, 14, 9, 9, 6, 38, 0];
+        writeLine(['finished', 'batch', 'check', 'status', 'verdict', 'score', 'transaction id', 'case'], widths);
         for (const r of records) {
-          writeLine([r.finishedAt.slice(0, 19), r.batch, r.check ?? '', r.status, r.verdict ?? '', fmt(r.score), r.transactionId ?? ''], widths);
+          const c = caseOf.get(`${r.batch}\u0000${r.line}`);
+          const cell = c === undefined ? '' : `${c.id} ${c.state === 'decided' ? (c.decision ?? '') : c.state}`;
+          writeLine([r.finishedAt.slice(0, 19), r.batch, r.check ?? '', r.status, r.verdict ?? '', fmt(r.score), r.transactionId ?? '', cell], widths);
         }
+        for (const line of caseLines(cases)) process.stdout.write(`${line}\n`);
       });
     });
 
@@ -155,6 +162,17 @@ function sharedMediaLines(counts: ChangeCounts): string[] {
     const more = m.subjectCount > m.subjects.length ? `, … (${m.subjectCount - m.subjects.length} more)` : '';
     return `shared media ${m.sha256.slice(0, 12)}… used by ${m.subjectCount} subjects: ${m.subjects.join(', ')}${more}`;
   });
+}
+
+/** The subject's cases, each with its reasons, changes and every decision (append-only: the last one stands). */
+function caseLines(cases: Awaited<ReturnType<typeof subjectCases>>): string[] {
+  if (cases.length === 0) return ['no review case'];
+  const out = [`${cases.length} review case${cases.length === 1 ? '' : 's'}:`];
+  for (const { case: c, decisions } of cases) {
+    out.push(`case ${c.id}  batch ${c.batch}  ${c.reasons.join(', ')}  ${c.lines.map((l) => l.label).join('; ')}  opened ${c.openedAt.slice(0, 19)}  ${c.state}`);
+    for (const d of decisions) out.push(`  decision #${d.seq}  ${d.at.slice(0, 19)}  ${d.decision} by ${d.reviewer}${d.note !== '' ? `: ${d.note}` : ''}`);
+  }
+  return out;
 }
 
 function writeLine(cells: readonly string[], widths: readonly number[]): void {

@@ -2,9 +2,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { describeRule, DELIVERY_STATES, listSchedules, recordByTransactionId, subjectRecords, webhookDeliveries } from '../../app/index.js';
+import { describeRule, DELIVERY_STATES, listSchedules, recordByTransactionId, subjectCases, subjectRecords, webhookDeliveries } from '../../app/index.js';
 import { DeliveriesSchema, LimitQuery, RecordSchema, ScheduleSchema } from '../schemas.js';
 import { errors } from './batches.js';
+import { CaseSchema, DecisionSchema } from './cases.js';
 import type { RouteContext } from './context.js';
 
 export function lookupRoutes(app: FastifyInstance, { runtime }: RouteContext): void {
@@ -21,13 +22,19 @@ export function lookupRoutes(app: FastifyInstance, { runtime }: RouteContext): v
     {
       schema: {
         tags: ['records'],
-        summary: 'Every record of a subject across batches, oldest first',
+        summary: "Every record of a subject across batches, oldest first, with the subject's review cases and their decisions",
         params: z.object({ subject: z.string().min(1).max(1000) }),
         querystring: LimitQuery,
-        response: { 200: z.object({ subject: z.string(), records: z.array(RecordSchema) }), ...errors },
+        response: {
+          200: z.object({ subject: z.string(), records: z.array(RecordSchema), cases: z.array(z.object({ case: CaseSchema, decisions: z.array(DecisionSchema) })) }),
+          ...errors,
+        },
       },
     },
-    async (req) => ({ subject: req.params.subject, records: (await subjectRecords(runtime, req.params.subject, req.query.limit)).map((rec) => ({ ...rec })) }),
+    async (req) => {
+      const [records, cases] = await Promise.all([subjectRecords(runtime, req.params.subject, req.query.limit), subjectCases(runtime, req.params.subject)]);
+      return { subject: req.params.subject, records: records.map((rec) => ({ ...rec })), cases };
+    },
   );
 
   r.get('/schedules', { schema: { tags: ['schedules'], summary: 'Schedules, soonest next run first', response: { 200: z.object({ schedules: z.array(ScheduleSchema) }), ...errors } } }, async () => ({

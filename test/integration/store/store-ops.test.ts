@@ -10,6 +10,7 @@ import type { Runtime } from '../../../src/runtime/runtime.js';
 import { runCli } from '../../helpers/cli.js';
 import { STORE_KINDS, createHarness, type Harness } from '../../helpers/pipeline.js';
 import { dropSchema, freshSchema, pgUrl, schemaExists, storeUrl } from '../../helpers/postgres.js';
+import { caseLine, opening } from './case-conformance.js';
 import { attempt, record } from './conformance.js';
 
 let h: Harness | undefined;
@@ -35,6 +36,10 @@ async function seed(runtime: Runtime): Promise<void> {
   await store.put(record({ batch: 'new', line: 1, subject: 'ana', transactionId: 'n1' }));
   await store.appendAttempts([attempt({ batch: 'new', line: 1, subject: 'ana', transactionId: 'n1' })]);
   await store.recordRunSettings('old', RUN_SETTINGS, '2024-05-01T10:00:00.000Z');
+  // Review cases: ana in both batches (one decided twice), bo in the old one.
+  const [anaOld] = await runtime.cases.openCases([opening('old', 'ana'), opening('new', 'ana', ['new-bad'], [caseLine(1, { label: 'new', kind: 'new', baseline: null, reasons: ['new-bad'] })]), opening('old', 'bo', ['worse'], [caseLine(2)])]);
+  await runtime.cases.decide(anaOld!.id, { decision: 'escalate', note: 'second look', reviewer: 'ann' });
+  await runtime.cases.decide(anaOld!.id, { decision: 'confirmed-fraud', note: 'same face as bo', reviewer: 'rita' });
 }
 
 const RUN_SETTINGS = {
@@ -51,6 +56,17 @@ describe.each(STORE_KINDS)('forget and purge (%s store)', (store) => {
   it('forget erases a subject everywhere and says how much; purge drops whole finished batches only', async () => {
     h = await createHarness('erase', {}, {}, { store });
     await seed(await h.openRuntime());
+    // `subject` shows the subject's cases and decisions beside its screenings.
+    const before = await runCli(['subject', 'ana'], h.env);
+    expect(before.code, before.stderr).toBe(0);
+    expect(before.stdout).toMatch(/^\S+\s+old\s.*\sc[0-9a-f]{16} confirmed-fraud$/m);
+    expect(before.stdout).toMatch(/^\S+\s+new\s.*\sc[0-9a-f]{16} open$/m);
+    expect(before.stdout).toContain('2 review cases:');
+    expect(before.stdout).toMatch(/^case c[0-9a-f]{16}  batch old  worse  genuine → deepfake  opened .*  decided$/m);
+    expect(before.stdout).toMatch(/^  decision #1  \S+  escalate by ann: second look$/m);
+    expect(before.stdout).toMatch(/^  decision #2  \S+  confirmed-fraud by rita: same face as bo$/m);
+    expect(before.stdout).toMatch(/^case c[0-9a-f]{16}  batch new  new-bad  new  opened .*  open$/m);
+    expect(before.stdout).not.toContain('batch old  worse  genuine → deepfake  opened .*  open');
     const forget = await runCli(['forget', '--subject', 'ana'], h.env);
     expect(forget.code, forget.stderr).toBe(0);
     expect(forget.stdout).toBe('subject "ana": erased 2 records and 3 attempt rows\n');
