@@ -9,7 +9,8 @@ import type { Runtime } from '../runtime/runtime.js';
 import { countAttempts, keepSourceSummary } from '../store/postgres/pg-copy.js';
 import { createPgPool, pgTarget } from '../store/postgres/connection.js';
 import { dropSchema, type MigrateResult } from '../store/postgres/migrate.js';
-import type { AttemptRow, EraseCounts, PurgeCounts } from '../store/types.js';
+import type { Tombstone } from '../store/cases.js';
+import type { AttemptRow, PurgeCounts } from '../store/types.js';
 
 /** `rescreen db migrate`: applies the PostgreSQL store's migrations (RESCREEN_STORE_URL); needs no Redis. */
 export async function migrateStore(config: Config): Promise<MigrateResult> {
@@ -40,10 +41,23 @@ export function batchAttempts(runtime: Runtime, batch: string): AsyncIterable<At
   return runtime.store.streamAttempts(batch);
 }
 
-/** `rescreen forget --subject S`. */
-export async function forgetSubject(runtime: Runtime, subject: string): Promise<EraseCounts> {
+/**
+ * `rescreen forget --subject S`: erases the subject's records and attempt rows, then its review cases
+ * and their decisions (the one path that removes a decision), and leaves a tombstone: when, and how
+ * much was erased; never who. Running it again finishes an erasure a crash interrupted.
+ */
+export async function forgetSubject(runtime: Runtime, subject: string): Promise<Tombstone> {
   if (subject.trim() === '') throw new InvalidInputError('--subject must not be empty');
-  return runtime.store.forgetSubject(subject);
+  const erased = await runtime.store.forgetSubject(subject);
+  const cases = await runtime.cases.eraseSubject(subject);
+  const tombstone: Tombstone = { at: new Date().toISOString(), records: erased.records, attempts: erased.attempts, cases: cases.cases, decisions: cases.decisions };
+  await runtime.cases.addTombstone(tombstone);
+  return tombstone;
+}
+
+/** `rescreen erasures`: the tombstones `forget` left, newest first. */
+export function erasureTombstones(runtime: Runtime, limit?: number): Promise<Tombstone[]> {
+  return runtime.cases.tombstones(limit);
 }
 
 /** Parses `--before`: an ISO 8601 date or date-time (a date alone is midnight UTC). */

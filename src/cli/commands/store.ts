@@ -1,6 +1,7 @@
 /** `rescreen db migrate`, `forget`, `purge` and `store copy`: the result store itself. */
 import type { Command } from 'commander';
-import { copyStore, forgetSubject, migrateStore, parseBefore, purgeBatches } from '../../app/index.js';
+import { copyStore, erasureTombstones, forgetSubject, migrateStore, parseBefore, purgeBatches } from '../../app/index.js';
+import { positiveInt } from '../args.js';
 import { cliConfig, withRuntime } from '../context.js';
 
 const n = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`;
@@ -22,14 +23,36 @@ export function registerStoreCommands(program: Command): void {
 
   program
     .command('forget')
-    .description("erase every record and attempt-log row of a subject, in every batch (right to erasure)")
+    .description("erase every record, attempt-log row, review case and decision of a subject, in every batch (right to erasure); leaves a tombstone (date and counts only)")
     .requiredOption('--subject <subject>', 'the subject id, as in the manifest')
     .action(async (opts: { subject: string }) => {
       await withRuntime(async (runtime) => {
         const erased = await forgetSubject(runtime, opts.subject);
         process.stdout.write(
-          `subject ${JSON.stringify(opts.subject)}: erased ${n(erased.records, 'record', 'records')} and ${n(erased.attempts, 'attempt row', 'attempt rows')}\n`,
+          `subject ${JSON.stringify(opts.subject)}: erased ${n(erased.records, 'record', 'records')}, ${n(erased.attempts, 'attempt row', 'attempt rows')}, ` +
+            `${n(erased.cases, 'review case', 'review cases')} and ${n(erased.decisions, 'decision', 'decisions')}; tombstone kept (${erased.at}, counts only)\n`,
         );
+      });
+    });
+
+  program
+    .command('erasures')
+    .description('the tombstones `forget` left, newest first: when, and how much was erased (never whose)')
+    .option('--limit <n>', 'how many (default 100)', positiveInt)
+    .option('--json', 'one JSON object a line')
+    .action(async (opts: { limit?: number; json?: boolean }) => {
+      await withRuntime(async (runtime) => {
+        const tombstones = await erasureTombstones(runtime, opts.limit);
+        if (opts.json === true) {
+          for (const t of tombstones) process.stdout.write(`${JSON.stringify(t)}\n`);
+          return;
+        }
+        if (tombstones.length === 0) process.stdout.write('no erasure yet\n');
+        for (const t of tombstones) {
+          process.stdout.write(
+            `${t.at}  ${n(t.records, 'record', 'records')}, ${n(t.attempts, 'attempt row', 'attempt rows')}, ${n(t.cases, 'case', 'cases')}, ${n(t.decisions, 'decision', 'decisions')}\n`,
+          );
+        }
       });
     });
 

@@ -69,7 +69,23 @@ describe.each(STORE_KINDS)('forget and purge (%s store)', (store) => {
     expect(before.stdout).not.toContain('batch old  worse  genuine → deepfake  opened .*  open');
     const forget = await runCli(['forget', '--subject', 'ana'], h.env);
     expect(forget.code, forget.stderr).toBe(0);
-    expect(forget.stdout).toBe('subject "ana": erased 2 records and 3 attempt rows\n');
+    expect(forget.stdout).toMatch(/^subject "ana": erased 2 records, 3 attempt rows, 2 review cases and 2 decisions; tombstone kept \(\d{4}-\d\d-\d\dT[\d:.]+Z, counts only\)\n$/);
+    // The cases and decisions are gone (bo's stays); the tombstone holds a date and counts, not who.
+    const after = await runCli(['subject', 'ana'], h.env);
+    expect(after.code).toBe(1);
+    expect(after.stderr).toMatch(/no record of subject "ana"/);
+    expect((await runCli(['review', 'list', '--subject', 'ana', '--format', 'jsonl'], h.env)).stdout).toBe('');
+    const left = await runCli(['review', 'export', '--format', 'jsonl'], h.env);
+    expect(left.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { subject: string }).subject)).toEqual(['bo']);
+    expect((await runCli(['review', 'export', '--decisions'], h.env)).stdout).toBe('');
+    const erasures = await runCli(['erasures', '--json'], h.env);
+    expect(erasures.code, erasures.stderr).toBe(0);
+    const tombstones = erasures.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(tombstones).toEqual([{ at: expect.stringMatching(/^\d{4}-/), records: 2, attempts: 3, cases: 2, decisions: 2 }]);
+    expect(erasures.stdout).not.toContain('ana');
+    // Again: nothing left to erase, and a second tombstone says so.
+    expect((await runCli(['forget', '--subject', 'ana'], h.env)).stdout).toMatch(/erased 0 records, 0 attempt rows, 0 review cases and 0 decisions/);
+    expect((await runCli(['erasures'], h.env)).stdout).toMatch(/^\S+Z  0 records, 0 attempt rows, 0 cases, 0 decisions\n\S+Z  2 records, 3 attempt rows, 2 cases, 2 decisions\n$/);
     const gone = await runCli(['result', 'o1-a'], h.env);
     expect(gone.code).toBe(1);
     expect((await runCli(['result', 'o2'], h.env)).code).toBe(0);
