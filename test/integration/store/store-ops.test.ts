@@ -62,10 +62,10 @@ describe.each(STORE_KINDS)('forget and purge (%s store)', (store) => {
     expect(before.stdout).toMatch(/^\S+\s+old\s.*\sc[0-9a-f]{16} confirmed-fraud$/m);
     expect(before.stdout).toMatch(/^\S+\s+new\s.*\sc[0-9a-f]{16} open$/m);
     expect(before.stdout).toContain('2 review cases:');
-    expect(before.stdout).toMatch(/^case c[0-9a-f]{16}  batch old  worse  genuine → deepfake  opened .*  decided$/m);
-    expect(before.stdout).toMatch(/^  decision #1  \S+  escalate by ann: second look$/m);
-    expect(before.stdout).toMatch(/^  decision #2  \S+  confirmed-fraud by rita: same face as bo$/m);
-    expect(before.stdout).toMatch(/^case c[0-9a-f]{16}  batch new  new-bad  new  opened .*  open$/m);
+    expect(before.stdout).toMatch(/^case c[0-9a-f]{16} {2}batch old {2}worse {2}genuine → deepfake {2}opened .* {2}decided$/m);
+    expect(before.stdout).toMatch(/^ {2}decision #1 {2}\S+ {2}escalate by ann: second look$/m);
+    expect(before.stdout).toMatch(/^ {2}decision #2 {2}\S+ {2}confirmed-fraud by rita: same face as bo$/m);
+    expect(before.stdout).toMatch(/^case c[0-9a-f]{16} {2}batch new {2}new-bad {2}new {2}opened .* {2}open$/m);
     expect(before.stdout).not.toContain('batch old  worse  genuine → deepfake  opened .*  open');
     const forget = await runCli(['forget', '--subject', 'ana'], h.env);
     expect(forget.code, forget.stderr).toBe(0);
@@ -85,7 +85,7 @@ describe.each(STORE_KINDS)('forget and purge (%s store)', (store) => {
     expect(erasures.stdout).not.toContain('ana');
     // Again: nothing left to erase, and a second tombstone says so.
     expect((await runCli(['forget', '--subject', 'ana'], h.env)).stdout).toMatch(/erased 0 records, 0 attempt rows, 0 review cases and 0 decisions/);
-    expect((await runCli(['erasures'], h.env)).stdout).toMatch(/^\S+Z  0 records, 0 attempt rows, 0 cases, 0 decisions\n\S+Z  2 records, 3 attempt rows, 2 cases, 2 decisions\n$/);
+    expect((await runCli(['erasures'], h.env)).stdout).toMatch(/^\S+Z {2}0 records, 0 attempt rows, 0 cases, 0 decisions\n\S+Z {2}2 records, 3 attempt rows, 2 cases, 2 decisions\n$/);
     const gone = await runCli(['result', 'o1-a'], h.env);
     expect(gone.code).toBe(1);
     expect((await runCli(['result', 'o2'], h.env)).code).toBe(0);
