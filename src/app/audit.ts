@@ -2,8 +2,10 @@
  * Exports for audit: a batch's records, summary and change counts in a folder whose manifest is
  * signed with Ed25519, and the check of such a folder (README: Exports for audit).
  */
+import { createReadStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { generateSigningKeys, keyFingerprint, readPrivateKey, readPublicKey, verifyBundle, writeBundle, type BundleManifest, type Verification } from '../audit/bundle.js';
 import { InvalidInputError } from '../errors/errors.js';
 import { finishedBatchChanges } from '../history/change-counts.js';
@@ -45,6 +47,9 @@ export async function exportBatch(runtime: Runtime, batch: string, out: string, 
           { name: 'records.jsonl', rows: runtime.store.stream(batch) },
           // Every answered vendor call, earlier attempts of retried lines included.
           { name: 'attempts.jsonl', rows: runtime.store.streamAttempts(batch) },
+          // The batch's review cases and every decision on them (append-only: superseded ones too).
+          { name: 'cases.jsonl', rows: runtime.cases.streamCases(batch) },
+          { name: 'decisions.jsonl', rows: runtime.cases.streamDecisions(batch) },
         ],
         json: [{ name: 'summary.json', value: { summary, changes } }],
       },
@@ -100,11 +105,45 @@ export function manifestAnsweredBy(manifest: BundleManifest): Answerer[] {
   );
 }
 
+/** What `verify` found; an altered line of `cases.jsonl` or `decisions.jsonl` also names its case (and decision). */
+export type ExportVerification = Verification | (Extract<Verification, { ok: false }> & { readonly names?: string });
+
 /** Checks an export folder against the public key (PEM file). @throws InvalidInputError for an unreadable key. */
-export async function verifyExport(dir: string, publicKeyPath: string): Promise<Verification> {
+export async function verifyExport(dir: string, publicKeyPath: string): Promise<ExportVerification> {
   const key = readPublicKey(await readKeyFile(publicKeyPath, '--public-key'));
   if ('error' in key) throw new InvalidInputError(`--public-key ${publicKeyPath}: ${key.error}`);
-  return verifyBundle(resolve(dir), key);
+  const result = await verifyBundle(resolve(dir), key);
+  if (result.ok || result.line === undefined || (result.file !== 'cases.jsonl' && result.file !== 'decisions.jsonl')) return result;
+  const names = await nameCaseLine(join(resolve(dir), result.file), result.line);
+  return names === undefined ? result : { ...result, names };
+}
+
+/**
+ * `case c…, decision c…#2 by ann` for a line of `decisions.jsonl`, `case c… (subject …)` for one of
+ * `cases.jsonl`: read from the line as it is now (the signed file holds only its hash), so an auditor
+ * knows which decision to look at; undefined when the line is no longer such a JSON object.
+ */
+async function nameCaseLine(path: string, line: number): Promise<string | undefined> {
+  const text = await lineOf(path, line);
+  let row: Record<string, unknown>;
+  try {
+    row = JSON.parse(text ?? '') as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  if (typeof row !== 'object' || row === null) return undefined;
+  const str = (v: unknown) => (typeof v === 'string' && v.length <= 200 ? v : undefined);
+  if (str(row.caseId) !== undefined && str(row.id) !== undefined) return `case ${str(row.caseId)}, decision ${str(row.id)}${str(row.reviewer) !== undefined ? ` by ${str(row.reviewer)}` : ''}`;
+  if (str(row.id) !== undefined && str(row.batch) !== undefined) return `case ${str(row.id)}`;
+  return undefined;
+}
+
+async function lineOf(path: string, line: number): Promise<string | undefined> {
+  let n = 0;
+  for await (const text of createInterface({ input: createReadStream(path), crlfDelay: Infinity })) {
+    if (++n === line) return text;
+  }
+  return undefined;
 }
 
 /** Writes a new key pair: `<out>` (private, mode 0600) and `<out>.pub` (public). @throws InvalidInputError if either exists. */

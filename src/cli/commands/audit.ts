@@ -8,7 +8,7 @@ import { withRuntime } from '../context.js';
 export function registerAuditCommands(program: Command, setExit: (code: number) => void): void {
   program
     .command('export')
-    .description("write a batch's records, summary and change counts to a folder, with a manifest signed with Ed25519 (RESCREEN_SIGNING_KEY)")
+    .description("write a batch's records, attempt log, review cases and decisions, summary and change counts to a folder, with a manifest signed with Ed25519 (RESCREEN_SIGNING_KEY)")
     .argument('<batch>', 'batch id')
     .requiredOption('--out <dir>', 'a new (or empty) folder to write')
     .option('--unsigned', 'write the manifest without a signature (no RESCREEN_SIGNING_KEY)')
@@ -16,9 +16,11 @@ export function registerAuditCommands(program: Command, setExit: (code: number) 
       await withRuntime(async (runtime) => {
         const result = await exportBatch(runtime, batch, opts.out, { unsigned: opts.unsigned === true });
         const records = result.manifest.files.find((f) => f.name === 'records.jsonl')?.lines ?? 0;
+        const cases = result.manifest.files.find((f) => f.name === 'cases.jsonl')?.lines ?? 0;
+        const decisions = result.manifest.files.find((f) => f.name === 'decisions.jsonl')?.lines ?? 0;
         const by = result.manifest.publicKeySha256 === null ? 'unsigned' : `signed by key ${result.manifest.publicKeySha256.slice(0, 16)}`;
         const answered = describeAnsweredBy(manifestAnsweredBy(result.manifest));
-        process.stdout.write(`exported batch ${batch}: ${records} records, ${result.manifest.files.length} files and the manifest in ${result.dir} (${by})${answered ? `; ${answered}` : ''}\n`);
+        process.stdout.write(`exported batch ${batch}: ${records} records, ${cases} review case${cases === 1 ? '' : 's'} and ${decisions} decision${decisions === 1 ? '' : 's'}, ${result.manifest.files.length} files and the manifest in ${result.dir} (${by})${answered ? `; ${answered}` : ''}\n`);
       });
     });
 
@@ -32,14 +34,18 @@ export function registerAuditCommands(program: Command, setExit: (code: number) 
       if (result.ok) {
         const m = result.manifest;
         const records = m.files.find((f) => f.name === 'records.jsonl')?.lines ?? 0;
+        const cases = m.files.find((f) => f.name === 'cases.jsonl')?.lines;
+        const decisions = m.files.find((f) => f.name === 'decisions.jsonl')?.lines;
+        const review = cases !== undefined ? `, ${cases} review case${cases === 1 ? '' : 's'} and ${decisions ?? 0} decision${decisions === 1 ? '' : 's'}` : '';
         const answered = describeAnsweredBy(manifestAnsweredBy(m));
         process.stdout.write(
-          `OK: batch ${m.batch}, ${records} records, exported ${m.exportedAt} by rescreen ${m.rescreenVersion}, signed by key ${m.publicKeySha256?.slice(0, 16) ?? '?'}; every file and line as signed${answered ? `; ${answered}` : ''}\n`,
+          `OK: batch ${m.batch}, ${records} records${review}, exported ${m.exportedAt} by rescreen ${m.rescreenVersion}, signed by key ${m.publicKeySha256?.slice(0, 16) ?? '?'}; every file and line as signed${answered ? `; ${answered}` : ''}\n`,
         );
         setExit(ExitCode.OK);
         return;
       }
-      process.stdout.write(`ALTERED: ${result.file}${result.line !== undefined ? ` line ${result.line}` : ''}: ${result.problem}\n`);
+      const names = 'names' in result && result.names !== undefined ? ` (${result.names})` : '';
+      process.stdout.write(`ALTERED: ${result.file}${result.line !== undefined ? ` line ${result.line}` : ''}${names}: ${result.problem}\n`);
       setExit(ExitCode.FAILED);
     });
 

@@ -39,7 +39,7 @@ beforeAll(async () => {
   const exported = await runCli(['export', 'audit-1', '--out', bundle], env);
   expect(exported.code, exported.stderr).toBe(0);
   expect(exported.stdout).toMatch(
-    /^exported batch audit-1: 31 records, 5 files and the manifest in .*export \(signed by key [0-9a-f]{16}\); answered by the rescreen simulator at http:\/\/127\.0\.0\.1:\d+ \(ooto\), not by a vendor\n$/,
+    /^exported batch audit-1: 31 records, \d+ review cases and 0 decisions, 9 files and the manifest in .*export \(signed by key [0-9a-f]{16}\); answered by the rescreen simulator at http:\/\/127\.0\.0\.1:\d+ \(ooto\), not by a vendor\n$/,
   );
 }, 90_000);
 afterAll(async () => {
@@ -60,10 +60,10 @@ describe('export and verify', () => {
     const ok = await runCli(['verify', bundle, '--public-key', pub()], h.env);
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(
-      /^OK: batch audit-1, 31 records, exported \S+ by rescreen \S+, signed by key [0-9a-f]{16}; every file and line as signed; answered by the rescreen simulator at http:\/\/127\.0\.0\.1:\d+ \(ooto\), not by a vendor\n$/,
+      /^OK: batch audit-1, 31 records, \d+ review cases and 0 decisions, exported \S+ by rescreen \S+, signed by key [0-9a-f]{16}; every file and line as signed; answered by the rescreen simulator at http:\/\/127\.0\.0\.1:\d+ \(ooto\), not by a vendor\n$/,
     );
     const manifest = JSON.parse(await readFile(join(bundle, 'manifest.json'), 'utf8')) as { files: { name: string }[]; settings: object; counts: object };
-    expect(manifest.files.map((f) => f.name)).toEqual(['records.jsonl', 'records.jsonl.lines', 'attempts.jsonl', 'attempts.jsonl.lines', 'summary.json']);
+    expect(manifest.files.map((f) => f.name)).toEqual(['records.jsonl', 'records.jsonl.lines', 'attempts.jsonl', 'attempts.jsonl.lines', 'cases.jsonl', 'cases.jsonl.lines', 'decisions.jsonl', 'decisions.jsonl.lines', 'summary.json']);
     // The attempt log: one row per answered call (30 lines sent, one call each).
     expect((await readFile(join(bundle, 'attempts.jsonl'), 'utf8')).trim().split('\n')).toHaveLength(30);
     // What the batch ran with, as its workers recorded it: the simulator, not the vendors' URLs.
