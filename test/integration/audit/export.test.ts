@@ -201,7 +201,7 @@ describe('export and verify', () => {
     expect(ok.code, ok.out).toBe(0);
     expect(ok.out.match(/^Signature Verified Successfully$/gm)).toHaveLength(2);
     const listed = (await readFile(join(bundle, 'SHA256SUMS'), 'utf8')).trim().split('\n').map((l) => l.slice(66));
-    expect(listed).toEqual(['records.jsonl', 'records.jsonl.lines', 'attempts.jsonl', 'attempts.jsonl.lines', 'summary.json', 'manifest.json']);
+    expect(listed).toEqual(['records.jsonl', 'records.jsonl.lines', 'attempts.jsonl', 'attempts.jsonl.lines', 'cases.jsonl', 'cases.jsonl.lines', 'decisions.jsonl', 'decisions.jsonl.lines', 'summary.json', 'manifest.json']);
     for (const file of listed) expect(ok.out).toContain(`${file}: OK\n`);
 
     const editLine = async (dir: string) => {
