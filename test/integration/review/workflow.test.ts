@@ -3,14 +3,19 @@
  * no case is handed out twice, an expired lease returns its case; decisions by the CLI and by the
  * API appear in `review list` and in the webhook deliveries (case.opened and case.decided, valid
  * signatures); a reviewer token gets 403 on pause, cancel, raise and enqueue (audit-logged), and no
- * token value appears in any decision or log line. Bad input: unknown case exit 1 / 404, a bad
+ * token value appears in any decision or log line. The four decisions are in the batch's signed
+ * export (`decisions.jsonl`); editing one decision line makes `verify` exit 1 naming it. Bad input: unknown case exit 1 / 404, a bad
  * decision or an empty note exit 2 / 400, a claim held by someone else exit 2 / 409.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { readFile, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listCases, nextCase, openCases, ringOpening, type ReviewCase } from '../../../src/app/index.js';
-import { verifySignature } from '../../../src/notify/webhook.js';
+import { standardSecret } from '../../../src/notify/webhook.js';
+import { sampleJpeg } from '../../../src/simulator/sample-media.js';
 import { startWorkers } from '../../../src/runtime/runtime.js';
 import { runCli } from '../../helpers/cli.js';
 import { createHarness, eventually, STORE_KINDS, type Harness } from '../../helpers/pipeline.js';
@@ -59,11 +64,21 @@ describe.each(STORE_KINDS)('the review queue (%s store)', (store) => {
 describe('decisions by the CLI and the API, webhooks, roles', () => {
   it('decisions appear in review list and in signed case.opened / case.decided webhooks; a reviewer token only reads and decides', async () => {
     const deliveries: { event: string; id: string; body: string; ok: boolean }[] = [];
+    // A receiver built only from the `standardwebhooks` library checks every delivery's signature.
+    const standard = new Webhook(standardSecret(SECRET));
+    const verified = (body: string, headers: IncomingHttpHeaders) => {
+      try {
+        standard.verify(body, headers as Record<string, string>);
+        return true;
+      } catch {
+        return false;
+      }
+    };
     receiver = createServer((req: IncomingMessage, res) => {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', () => {
-        deliveries.push({ event: String(req.headers['x-rescreen-event']), id: String(req.headers['x-rescreen-delivery']), body, ok: verifySignature(body, SECRET, req.headers['x-rescreen-signature'] as string | undefined) });
+        deliveries.push({ event: String(req.headers['x-rescreen-event']), id: String(req.headers['webhook-id']), body, ok: verified(body, req.headers) });
         res.end('ok');
       });
     });
@@ -71,6 +86,10 @@ describe('decisions by the CLI and the API, webhooks, roles', () => {
     const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
     h = await createHarness('review-flow', {}, { RESCREEN_WEBHOOK_URL: url, RESCREEN_WEBHOOK_SECRET: SECRET });
     const runtime = await h.openRuntime();
+    // The batch `night` screened a-d (all genuine: it opens no case by itself); the rings hook opens theirs.
+    for (const [i, s] of ['a', 'b', 'c', 'd'].entries()) await h.file(`${s}.jpg`, sampleJpeg({ seed: i + 1, directives: 'genuine,score=0.95' }));
+    const ran = await runCli(['run', await h.manifest('night.jsonl', ['a', 'b', 'c', 'd'].map((s) => ({ ref: `${s}.jpg`, check: 'ooto-deepfake', subject: s }))), '--batch', 'night'], h.env);
+    expect(ran.code, ran.stderr).toBe(0);
     await openCases(runtime, ['a', 'b', 'c', 'd'].map((s, i) => ringOpening('night', s, [line(i + 1)])));
     const ids = (await listCases(runtime)).cases.map((c) => c.id);
 
@@ -131,21 +150,53 @@ describe('decisions by the CLI and the API, webhooks, roles', () => {
     // Webhooks: one case.opened per case, one case.decided per decision, every signature valid.
     const workers = startWorkers(runtime);
     try {
-      await eventually(async () => deliveries.length, (n) => n >= 8);
+      await eventually(async () => deliveries.filter((d) => d.event.startsWith('case.')).length, (n) => n >= 8);
     } finally {
       await workers.close();
     }
     expect(deliveries.filter((d) => d.event === 'case.opened')).toHaveLength(4);
     expect(deliveries.filter((d) => d.event === 'case.decided')).toHaveLength(4);
+    expect(deliveries.length).toBeGreaterThan(0);
     expect(deliveries.every((d) => d.ok)).toBe(true);
-    expect(new Set(deliveries.map((d) => d.id)).size).toBe(8);
+    expect(new Set(deliveries.map((d) => d.id)).size).toBe(deliveries.length);
     const fraud = deliveries.map((d) => JSON.parse(d.body) as { event: string; decision?: { decision: string; reviewer: string } }).find((b) => b.decision?.decision === 'confirmed-fraud');
     expect(fraud?.decision?.reviewer).toBe('ann');
+
+    // The signed export of `night` carries the cases and all four decisions; an edited decision line
+    // makes `verify` exit 1 naming that case and decision.
+    expect((await runCli(['keygen', '--out', join(h.dir, 'signing.pem')], h.env)).code).toBe(0);
+    const out = join(h.dir, 'export-night');
+    const exported = await runCli(['export', 'night', '--out', out], { ...h.env, RESCREEN_SIGNING_KEY: join(h.dir, 'signing.pem') });
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stdout).toMatch(/^exported batch night: 4 records, 4 review cases and 4 decisions, /);
+    const verify = () => runCli(['verify', out, '--public-key', join(h!.dir, 'signing.pem.pub')], h!.env);
+    const ok = await verify();
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/^OK: batch night, 4 records, 4 review cases and 4 decisions, /);
+    const exportedCases = (await readFile(join(out, 'cases.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as ReviewCase);
+    expect(exportedCases.map((c) => [c.id, c.decidedBy])).toEqual([[ids[0], 'ann'], [ids[1], 'bob'], [ids[2], 'rita'], [ids[3], 'rita']]);
+    const decisionLines = (await readFile(join(out, 'decisions.jsonl'), 'utf8')).trim().split('\n');
+    const exportedDecisions = decisionLines.map((l) => JSON.parse(l) as { id: string; caseId: string; decision: string; reviewer: string });
+    expect(exportedDecisions.map((d) => [d.caseId, d.decision, d.reviewer])).toEqual([
+      [ids[0], 'confirmed-fraud', 'ann'],
+      [ids[1], 'cleared', 'bob'],
+      [ids[2], 'escalate', 'rita'],
+      [ids[3], 'escalate', 'rita'],
+    ]);
+    const exportText = (await Promise.all(['cases.jsonl', 'decisions.jsonl', 'manifest.json'].map((f) => readFile(join(out, f), 'utf8')))).join('\n');
+    expect(exportText).not.toContain(REVIEWER);
+    expect(exportText).not.toContain(OPERATOR);
+    decisionLines[2] = decisionLines[2]!.replace('"escalate"', '"cleared"');
+    await writeFile(join(out, 'decisions.jsonl'), `${decisionLines.join('\n')}\n`);
+    const edited = await verify();
+    expect(edited.code).toBe(1);
+    expect(edited.stdout).toBe(`ALTERED: decisions.jsonl line 3 (case ${ids[2]}, decision ${ids[2]}#1 by rita): line 3 was altered\n`);
 
     // No token value anywhere: decisions, the export, the server's log.
     const everything = [(await runCli(['review', 'export', '--decisions'], h.env)).stdout, ...server.logs, ...deliveries.map((d) => d.body)].join('\n');
     expect(everything).toContain('rita');
     expect(everything).not.toContain(REVIEWER);
     expect(everything).not.toContain(OPERATOR);
-  });
+    // Some twenty CLI runs in one story: on a loaded box that is more than the default 180 s.
+  }, 600_000);
 });
