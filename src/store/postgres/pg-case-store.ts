@@ -158,8 +158,11 @@ export class PgCaseStore implements CaseStore {
     else if (query.state === 'claimed') where.push(`state <> 'decided'`, `state = 'claimed' AND lease_until_ms > ${NOW_MS}`);
     else if (query.state === 'decided') where.push(`state = 'decided'`);
     params.push(limit + 1);
+    // One batch's cases are ordered as the (batch, seq) index is, so the planner walks that index:
+    // by seq alone it may walk the whole queue looking for a batch whose cases all come last.
+    const order = query.batch !== undefined ? 'batch, seq' : 'seq';
     const { rows } = await this.pool.query<CaseRow>(
-      `SELECT ${CASE_COLUMNS} FROM cases WHERE ${where.join(' AND ')} ORDER BY seq LIMIT $${params.length}`,
+      `SELECT ${CASE_COLUMNS} FROM cases WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT $${params.length}`,
       params,
     );
     const page = rows.slice(0, limit);
@@ -167,13 +170,14 @@ export class PgCaseStore implements CaseStore {
   }
 
   async countCases(query: { batch?: string } = {}): Promise<Record<CaseState, number>> {
-    const { rows } = await this.pool.query<{ s: CaseState; n: string }>(
-      `SELECT CASE WHEN state = 'claimed' AND lease_until_ms <= ${NOW_MS} THEN 'open' ELSE state END AS s, COUNT(*) AS n
-         FROM cases WHERE ($1::text IS NULL OR batch = $1) GROUP BY 1`,
-      [query.batch ?? null],
+    // Grouped by the columns of cases_by_state (an index-only scan over every case), or of one batch
+    // through cases_by_batch; a lapsed claim is folded into `open` here, not in SQL.
+    const { rows } = await this.pool.query<{ state: CaseState; lapsed: boolean | null; n: string }>(
+      `SELECT state, lease_until_ms <= ${NOW_MS} AS lapsed, COUNT(*) AS n FROM cases${query.batch !== undefined ? ' WHERE batch = $1' : ''} GROUP BY 1, 2`,
+      query.batch !== undefined ? [query.batch] : [],
     );
     const out = Object.fromEntries(CASE_STATES.map((s) => [s, 0])) as Record<CaseState, number>;
-    for (const r of rows) out[r.s] += Number(r.n);
+    for (const r of rows) out[r.state === 'claimed' && r.lapsed === true ? 'open' : r.state] += Number(r.n);
     return out;
   }
 
