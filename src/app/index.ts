@@ -35,4 +35,5 @@ export { DEFAULT_PRIORITY } from '../queueing/names.js';
 export * from './operations.js';
 export * from './store-ops.js';
 export * from './review.js';
+export * from './rings.js';
 export * from './media.js';

@@ -8,7 +8,7 @@ import { ConflictError, InvalidInputError, NotFoundError } from '../errors/error
 import { findOpenings } from '../review/open.js';
 import { reviewRulesOf } from '../review/queue.js';
 import { describeReviewRules, parseReviewRules } from '../review/rules.js';
-import { ringOpenings } from '../rings/cases.js';
+import { ringOpenings, withRingOpenings } from '../rings/cases.js';
 import { linkBatch } from '../rings/link.js';
 import type { Runtime } from '../runtime/runtime.js';
 import {
@@ -224,10 +224,10 @@ export async function scanBatchCases(runtime: Runtime, batch: string, rules?: st
     if (!parsed.ok) throw new InvalidInputError(parsed.reason);
     applied = parsed.rules;
   }
-  const found = await findOpenings(runtime.store, runtime.checks, batch, applied);
+  let found = await findOpenings(runtime.store, runtime.checks, batch, applied);
   // The batch is linked into the rings as its finish does; its ring cases open with the rest.
   const linked = await linkBatch({ store: runtime.store, rings: runtime.rings, matchThreshold: runtime.config.identifyMatchThreshold }, batch);
-  if (applied.ring) found.push(...(await ringOpenings({ store: runtime.store, rings: runtime.rings }, batch, linked.links)));
+  if (applied.ring) found = withRingOpenings(found, await ringOpenings({ store: runtime.store, rings: runtime.rings }, batch, linked.links));
   return { rules: describeReviewRules(applied), found: found.length, opened: await openCases(runtime, found) };
 }
 

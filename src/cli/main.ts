@@ -21,6 +21,7 @@ import { runBatch } from './commands/run.js';
 import { registerScheduleCommands } from './commands/schedule.js';
 import { registerHistoryCommands } from './commands/history.js';
 import { registerDriftCommand } from './commands/drift.js';
+import { registerRingsCommand } from './commands/rings.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerBatchCommands } from './commands/batch.js';
 import { registerRetryCommand } from './commands/retry.js';
@@ -205,6 +206,7 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
   registerBatchCommands(program);
   registerHistoryCommands(program);
   registerDriftCommand(program);
+  registerRingsCommand(program);
   registerAuditCommands(program, (code) => (exitCode = code));
   registerScheduleCommands(program);
   registerServeCommands(program, packageVersion(), (code) => (exitCode = code));

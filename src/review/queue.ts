@@ -12,7 +12,7 @@ import type { CheckRegistry } from '../checks/registry.js';
 import { reviewRulesKey } from '../redis/keys.js';
 import type { CaseStore, ReviewCase } from '../store/cases.js';
 import type { ResultStore } from '../store/types.js';
-import { ringOpenings } from '../rings/cases.js';
+import { ringOpenings, withRingOpenings } from '../rings/cases.js';
 import { linkBatch } from '../rings/link.js';
 import type { RingStore } from '../store/rings.js';
 import { findOpenings } from './open.js';
@@ -76,10 +76,10 @@ export async function scanBatch(
   batch: string,
 ): Promise<ReviewCase[]> {
   const rules = await reviewRulesOf(deps.redis, deps.prefix, batch);
-  const openings = await findOpenings(deps.store, deps.checks, batch, rules);
+  let openings = await findOpenings(deps.store, deps.checks, batch, rules);
   if (deps.rings !== undefined) {
     const linked = await linkBatch({ store: deps.store, rings: deps.rings.store, matchThreshold: deps.rings.matchThreshold }, batch);
-    if (rules.ring) openings.push(...(await ringOpenings({ store: deps.store, rings: deps.rings.store }, batch, linked.links)));
+    if (rules.ring) openings = withRingOpenings(openings, await ringOpenings({ store: deps.store, rings: deps.rings.store }, batch, linked.links));
   }
   const opened: ReviewCase[] = [];
   for (let i = 0; i < openings.length; i += OPEN_CHUNK) opened.push(...(await deps.cases.openCases(openings.slice(i, i + OPEN_CHUNK))));

@@ -6,7 +6,7 @@
  */
 import type { ResultRecord } from '../checks/types.js';
 import { ringOpening } from '../review/open.js';
-import type { CaseLine, CaseOpening } from '../store/cases.js';
+import { sortReasons, type CaseLine, type CaseOpening } from '../store/cases.js';
 import type { RingLink, RingStore } from '../store/rings.js';
 import type { ResultStore } from '../store/types.js';
 
@@ -52,4 +52,26 @@ export async function ringOpenings(deps: { store: ResultStore; rings: RingStore 
     if (caseLines.length > 0) out.push(ringOpening(batch, subject, caseLines));
   }
   return out;
+}
+
+/**
+ * `openings` with the ring openings folded in: a line that already opens a case for another reason
+ * gets `ring` added and the ring's label after its own (the store keeps a line's first form).
+ */
+export function withRingOpenings(openings: readonly CaseOpening[], rings: readonly CaseOpening[]): CaseOpening[] {
+  const bySubject = new Map(openings.map((o) => [o.subject, o]));
+  for (const r of rings) {
+    const had = bySubject.get(r.subject);
+    if (had === undefined) {
+      bySubject.set(r.subject, r);
+      continue;
+    }
+    const lines = new Map(had.lines.map((l) => [l.line, l]));
+    for (const l of r.lines) {
+      const old = lines.get(l.line);
+      lines.set(l.line, old === undefined ? l : { ...old, reasons: sortReasons([...old.reasons, ...l.reasons]), label: `${old.label}; ${l.label}` });
+    }
+    bySubject.set(r.subject, { ...had, reasons: sortReasons([...had.reasons, ...r.reasons]), lines: [...lines.values()].sort((a, b) => a.line - b.line) });
+  }
+  return [...bySubject.values()];
 }
