@@ -7,6 +7,7 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { generateSigningKeys, keyFingerprint, readPrivateKey, readPublicKey, verifyBundle, writeBundle, type BundleManifest, type Verification } from '../audit/bundle.js';
+import { driftReport } from '../drift/report.js';
 import { InvalidInputError } from '../errors/errors.js';
 import { finishedBatchChanges } from '../history/change-counts.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -51,7 +52,11 @@ export async function exportBatch(runtime: Runtime, batch: string, out: string, 
           { name: 'cases.jsonl', rows: runtime.cases.streamCases(batch) },
           { name: 'decisions.jsonl', rows: runtime.cases.streamDecisions(batch) },
         ],
-        json: [{ name: 'summary.json', value: { summary, changes } }],
+        // drift.json: the full drift report (histograms, PSI/KS, canary table) of a finished batch; null before.
+        json: [
+          { name: 'summary.json', value: { summary, changes } },
+          { name: 'drift.json', value: isFinished(summary) ? await driftReport(runtime.store, batch) : null },
+        ],
       },
       {
         batch,

@@ -2,6 +2,8 @@
  * What an operator's surface asks besides batches: readiness (Redis and the store answer), the
  * metrics gauges' snapshot, and the completion-webhook delivery log.
  */
+import { driftReportsKey } from '../redis/keys.js';
+import type { DriftSummary } from '../drift/report.js';
 import { Metrics, type MetricsSnapshot } from '../metrics/metrics.js';
 import { DeliveryLog, type DeliveryRecord, type DeliveryState } from '../notify/deliveries.js';
 import { NOTIFICATIONS_QUEUE } from '../notify/notifications.js';
@@ -61,14 +63,32 @@ export async function metricsSnapshot(runtime: Runtime, batchLimit = 100): Promi
   }));
   const byStatus: Record<string, number> = {};
   const byVerdict: Record<string, number> = {};
-  for (const id of await runtime.store.listBatches(batchLimit)) {
+  const ids = await runtime.store.listBatches(batchLimit);
+  for (const id of ids) {
     const s = await runtime.store.summary(id);
     if (!s) continue;
     for (const [k, n] of Object.entries(s.byStatus)) byStatus[k] = (byStatus[k] ?? 0) + n;
     for (const [k, n] of Object.entries(s.byVerdict)) byVerdict[k] = (byVerdict[k] ?? 0) + n;
   }
   const deliveries = await new DeliveryLog(runtime.redis, runtime.config.prefix).counts();
-  return { queues: queueSamples, quotas: quotaSamples, records: { byStatus, byVerdict }, deliveries };
+  return { queues: queueSamples, quotas: quotaSamples, records: { byStatus, byVerdict }, deliveries, drift: await lastDrift(runtime, ids) };
+}
+
+/** The last PSI per check: from the newest of `ids` (newest first) whose kept drift report has a PSI for it. */
+async function lastDrift(runtime: Runtime, ids: readonly string[]): Promise<NonNullable<MetricsSnapshot['drift']>> {
+  if (ids.length === 0) return [];
+  const kept = await runtime.redis.hmget(driftReportsKey(runtime.config.prefix), ...ids);
+  const out = new Map<string, { check: string; batch: string; psi: number; alert: boolean }>();
+  kept.forEach((text, i) => {
+    if (text === null) return;
+    try {
+      const { drift } = JSON.parse(text) as { drift: DriftSummary };
+      for (const c of drift.checks) if (c.psi !== null && !out.has(c.check)) out.set(c.check, { check: c.check, batch: ids[i]!, psi: c.psi, alert: drift.alert });
+    } catch {
+      // A damaged entry is left out (it is recomputed on the next read of that batch).
+    }
+  });
+  return [...out.values()];
 }
 
 /** A Metrics registry whose gauges read this runtime's Redis at each scrape. */

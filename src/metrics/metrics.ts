@@ -32,6 +32,8 @@ export interface MetricsSnapshot {
   /** Records of the listed (newest) batches, by status and by verdict. */
   readonly records: { readonly byStatus: Readonly<Record<string, number>>; readonly byVerdict: Readonly<Record<string, number>> };
   readonly deliveries: Readonly<Record<string, number>>;
+  /** Per check, the last PSI kept (the newest finished batch with one) and whether that batch's drift alert fired. */
+  readonly drift?: readonly { readonly check: string; readonly batch: string; readonly psi: number; readonly alert: boolean }[];
 }
 
 export type MetricsSampler = () => Promise<MetricsSnapshot>;
@@ -164,6 +166,12 @@ export class Metrics implements CallObserver {
     });
     gauge('rescreen_records_by_verdict', 'Records of the newest batches (up to 100) by verdict', ['verdict'], (g, s) => {
       for (const [verdict, n] of Object.entries(s.records.byVerdict)) g.set({ verdict }, n);
+    });
+    gauge('rescreen_drift_psi', "Last population stability index of each check's scores against the check's previous finished batch (> 0.25: shift)", ['check'], (g, s) => {
+      for (const d of s.drift ?? []) g.set({ check: d.check }, d.psi);
+    });
+    gauge('rescreen_drift_alert', "Whether the batch of each check's last PSI raised the drift alert (a PSI shift or the canary alert), 0 or 1", ['check'], (g, s) => {
+      for (const d of s.drift ?? []) g.set({ check: d.check }, d.alert ? 1 : 0);
     });
     gauge('rescreen_webhook_deliveries', 'Completion-webhook deliveries remembered, by state (pending, delivered, failed)', ['state'], (g, s) => {
       for (const [state, n] of Object.entries(s.deliveries)) g.set({ state }, n);

@@ -12,6 +12,7 @@ import { batchRoutes } from './routes/batches.js';
 import type { RouteContext } from './routes/context.js';
 import { lookupRoutes } from './routes/lookups.js';
 import { caseRoutes } from './routes/cases.js';
+import { driftRoutes } from './routes/drift.js';
 import { mediaRoutes } from './routes/media.js';
 import type { ApiToken } from '../config/server.js';
 
@@ -57,6 +58,7 @@ export const apiPlugin: FastifyPluginAsync<ApiOptions> = async (api: FastifyInst
   batchRoutes(api, ctx);
   lookupRoutes(api, ctx);
   caseRoutes(api, ctx);
+  driftRoutes(api, ctx);
   mediaRoutes(api, ctx);
   return Promise.resolve();
 };

@@ -39,7 +39,7 @@ beforeAll(async () => {
   const exported = await runCli(['export', 'audit-1', '--out', bundle], env);
   expect(exported.code, exported.stderr).toBe(0);
   expect(exported.stdout).toMatch(
-    /^exported batch audit-1: 31 records, \d+ review cases and 0 decisions, 9 files and the manifest in .*export \(signed by key [0-9a-f]{16}\); answered by the rescreen simulator at http:\/\/127\.0\.0\.1:\d+ \(ooto\), not by a vendor\n$/,
+    /^exported batch audit-1: 31 records, \d+ review cases and 0 decisions, 10 files and the manifest in .*export \(signed by key [0-9a-f]{16}\); answered by the rescreen simulator at http:\/\/127\.0\.0\.1:\d+ \(ooto\), not by a vendor\n$/,
   );
 }, 90_000);
 afterAll(async () => {
@@ -63,7 +63,11 @@ describe('export and verify', () => {
       /^OK: batch audit-1, 31 records, \d+ review cases and 0 decisions, exported \S+ by rescreen \S+, signed by key [0-9a-f]{16}; every file and line as signed; answered by the rescreen simulator at http:\/\/127\.0\.0\.1:\d+ \(ooto\), not by a vendor\n$/,
     );
     const manifest = JSON.parse(await readFile(join(bundle, 'manifest.json'), 'utf8')) as { files: { name: string }[]; settings: object; counts: object };
-    expect(manifest.files.map((f) => f.name)).toEqual(['records.jsonl', 'records.jsonl.lines', 'attempts.jsonl', 'attempts.jsonl.lines', 'cases.jsonl', 'cases.jsonl.lines', 'decisions.jsonl', 'decisions.jsonl.lines', 'summary.json']);
+    expect(manifest.files.map((f) => f.name)).toEqual(['records.jsonl', 'records.jsonl.lines', 'attempts.jsonl', 'attempts.jsonl.lines', 'cases.jsonl', 'cases.jsonl.lines', 'decisions.jsonl', 'decisions.jsonl.lines', 'summary.json', 'drift.json']);
+    // The drift report is signed with the rest: the batch's histogram per check, PSI (the first batch: nothing to compare with).
+    const drift = JSON.parse(await readFile(join(bundle, 'drift.json'), 'utf8')) as { batch: string; rule: string; checks: { check: string; bins: number[]; against: string | null }[] };
+    expect(drift).toMatchObject({ batch: 'audit-1', rule: expect.stringMatching(/^PSI < 0\.1 stable/), checks: [{ check: 'ooto-deepfake', against: null }] });
+    expect(drift.checks[0]?.bins).toHaveLength(20);
     // The attempt log: one row per answered call (30 lines sent, one call each).
     expect((await readFile(join(bundle, 'attempts.jsonl'), 'utf8')).trim().split('\n')).toHaveLength(30);
     // What the batch ran with, as its workers recorded it: the simulator, not the vendors' URLs.
@@ -201,7 +205,7 @@ describe('export and verify', () => {
     expect(ok.code, ok.out).toBe(0);
     expect(ok.out.match(/^Signature Verified Successfully$/gm)).toHaveLength(2);
     const listed = (await readFile(join(bundle, 'SHA256SUMS'), 'utf8')).trim().split('\n').map((l) => l.slice(66));
-    expect(listed).toEqual(['records.jsonl', 'records.jsonl.lines', 'attempts.jsonl', 'attempts.jsonl.lines', 'cases.jsonl', 'cases.jsonl.lines', 'decisions.jsonl', 'decisions.jsonl.lines', 'summary.json', 'manifest.json']);
+    expect(listed).toEqual(['records.jsonl', 'records.jsonl.lines', 'attempts.jsonl', 'attempts.jsonl.lines', 'cases.jsonl', 'cases.jsonl.lines', 'decisions.jsonl', 'decisions.jsonl.lines', 'summary.json', 'drift.json', 'manifest.json']);
     for (const file of listed) expect(ok.out).toContain(`${file}: OK\n`);
 
     const editLine = async (dir: string) => {

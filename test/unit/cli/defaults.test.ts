@@ -90,6 +90,10 @@ const EXPECTED: Record<string, { value: string | null; readme?: RegExp }> = {
   'enqueue --review': { value: null, readme: /default `worse,new-bad,refused-after-good,shared`/ },
   'run --review': { value: null },
   'schedule add --review': { value: null },
+  // --canary-threshold names its default in its help; no commander default.
+  'enqueue --canary-threshold': { value: null, readme: /mean of the canary scores moved by more than `--canary-threshold` \(default\n?\s*0\.1\)/ },
+  'run --canary-threshold': { value: null },
+  'schedule add --canary-threshold': { value: null },
   'review list --limit': { value: null },
   'review list --format': { value: 'table' },
   'review next --lease': { value: null },
