@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ringsRoot } from '../redis/keys.js';
-import { linkKey, mediaBands, orderRing, planLinks, type CandidateQuery, type Candidates, type Ring, type RingHead, type RingLink, type RingMedia, type RingStore, type RingTemplate } from './rings.js';
+import { linkKey, mediaBands, orderRing, planLinks, type CandidateQuery, type Candidates, type Ring, type RingHead, type RingLink, type RingErasure, type RingMedia, type RingStore, type RingTemplate } from './rings.js';
 
 /** How long a lock holder may take before another process may take the lock. */
 const LOCK_MS = 60_000;
@@ -79,9 +79,59 @@ export class RedisRingStore implements RingStore {
 
   async addLinks(links: readonly RingLink[]): Promise<void> {
     if (links.length === 0) return;
+    await this.#locked(() => this.#apply(links));
+  }
+
+  async eraseSubject(subject: string): Promise<RingErasure> {
+    // Entries are keyed by line, not by subject: a whole scan, as `forget` is rare and Redis holds
+    // only backlogs it can scan.
+    return this.#locked(async () => {
+      const r = this.#root;
+      let entries = 0;
+      for await (const fields of this.#redis.hscanStream(`${r}media`, { count: 1_000 }) as AsyncIterable<string[]>) {
+        for (let i = 0; i < fields.length; i += 2) {
+          const m = JSON.parse(fields[i + 1]!) as RingMedia;
+          if (m.subject !== subject) continue;
+          const id = fields[i]!;
+          const multi = this.#redis.multi().hdel(`${r}media`, id).srem(`${r}sha:${m.sha256}`, id);
+          for (const [b, v] of mediaBands(m)) multi.srem(`${r}band:${b}:${v}`, id);
+          await multi.exec();
+          entries += 1;
+        }
+      }
+      for await (const keys of this.#redis.scanStream({ match: `${r}tpl:*`, count: 1_000 }) as AsyncIterable<string[]>) {
+        for (const key of keys) {
+          const all = await this.#redis.hgetall(key);
+          const mine = Object.entries(all).filter(([, v]) => (JSON.parse(v) as RingTemplate).subject === subject).map(([k]) => k);
+          if (mine.length > 0) entries += await this.#redis.hdel(key, ...mine);
+        }
+      }
+      let links = 0;
+      const ring = await this.#redis.hget(`${r}member`, subject);
+      if (ring !== null) {
+        const all = await this.#redis.hgetall(`${r}links:${ring}`);
+        const mine = Object.entries(all).filter(([, v]) => {
+          const l = JSON.parse(v) as RingLink;
+          return l.a === subject || l.b === subject;
+        });
+        if (mine.length > 0) links = await this.#redis.hdel(`${r}links:${ring}`, ...mine.map(([k]) => k));
+        await this.#redis.multi().hdel(`${r}member`, subject).srem(`${r}members:${ring}`, subject).exec();
+        const left = await this.#redis.smembers(`${r}members:${ring}`);
+        if (left.length < 2) {
+          const multi = this.#redis.multi();
+          if (left.length > 0) multi.hdel(`${r}member`, ...left);
+          await multi.del(`${r}members:${ring}`, `${r}links:${ring}`, `${r}ring:${ring}`).zrem(`${r}all`, ring).exec();
+        }
+      }
+      return { entries, links };
+    });
+  }
+
+  /** Runs `work` holding the rings' lock key. */
+  async #locked<T>(work: () => Promise<T>): Promise<T> {
     const token = await this.#lock();
     try {
-      await this.#apply(links);
+      return await work();
     } finally {
       await this.#redis.eval(RELEASE, 1, `${this.#root}lock`, token);
     }

@@ -106,6 +106,10 @@ export interface CandidateQuery {
  *   moves its ring's `lastSeen`). Two rings joined keep the older one's id (earlier `firstSeen`,
  *   then smaller id).
  * - `ringOf`, `getRing`, `listRings` read the rings; `listRings` is oldest `firstSeen` first.
+ * - `eraseSubject` (`rescreen forget --subject`) removes everything that names the subject: its
+ *   media and template entries, its links, its membership; a ring left with fewer than two subjects
+ *   is removed. The rest of its ring keeps its id and the links between the others (which may no
+ *   longer connect them all: the ring is not split).
  */
 export interface RingStore {
   addEntries(media: readonly RingMedia[], templates: readonly RingTemplate[]): Promise<void>;
@@ -116,6 +120,16 @@ export interface RingStore {
   getRing(id: string): Promise<Ring | null>;
   /** Every ring, oldest first. */
   listRings(): AsyncIterable<Ring>;
+  /** Erases what names `subject` (see above), atomically with respect to `addLinks`. */
+  eraseSubject(subject: string): Promise<RingErasure>;
+}
+
+/** What {@link RingStore.eraseSubject} removed. */
+export interface RingErasure {
+  /** Media and template entries of the subject. */
+  readonly entries: number;
+  /** Links to or from the subject. */
+  readonly links: number;
 }
 
 /**

@@ -6,7 +6,7 @@
  * so concurrent callers (any process) apply their merges one after the other.
  */
 import type pg from 'pg';
-import { linkKey, mediaBands, orderRing, planLinks, type CandidateQuery, type Candidates, type Ring, type RingHead, type RingLink, type RingMedia, type RingStore, type RingTemplate } from '../rings.js';
+import { linkKey, mediaBands, orderRing, planLinks, type CandidateQuery, type Candidates, type Ring, type RingHead, type RingLink, type RingErasure, type RingMedia, type RingStore, type RingTemplate } from '../rings.js';
 
 /** Rows per statement. */
 const CHUNK = 1_000;
@@ -74,12 +74,51 @@ export class PgRingStore implements RingStore {
     return { media: [...media.values()], templates };
   }
 
-  async addLinks(links: readonly RingLink[]): Promise<void> {
-    if (links.length === 0) return;
+  async eraseSubject(subject: string): Promise<RingErasure> {
+    return this.#locked(async (client) => {
+      const media = await client.query<{ batch: string; line: number; idx: number }>('DELETE FROM ring_media WHERE subject = $1 RETURNING batch, line, idx', [subject]);
+      if (media.rows.length > 0) {
+        await client.query(
+          `DELETE FROM ring_media_bands k USING unnest($1::text[], $2::int[], $3::int[]) AS g(batch, line, idx)
+           WHERE k.batch = g.batch AND k.line = g.line AND k.idx = g.idx`,
+          [media.rows.map((m) => m.batch), media.rows.map((m) => m.line), media.rows.map((m) => m.idx)],
+        );
+      }
+      const templates = await client.query("DELETE FROM ring_templates WHERE entry->>'subject' = $1", [subject]);
+      const links = await client.query('DELETE FROM ring_links WHERE a = $1 OR b = $1', [subject]);
+      const member = await client.query<{ ring_id: string }>('DELETE FROM ring_members WHERE subject = $1 RETURNING ring_id', [subject]);
+      const ring = member.rows[0]?.ring_id;
+      if (ring !== undefined) {
+        const left = await client.query<{ n: string }>('SELECT count(*) AS n FROM ring_members WHERE ring_id = $1', [ring]);
+        if (Number(left.rows[0]?.n ?? 0) < 2) {
+          for (const table of ['ring_members', 'ring_links']) await client.query(`DELETE FROM ${table} WHERE ring_id = $1`, [ring]);
+          await client.query('DELETE FROM rings WHERE id = $1', [ring]);
+        }
+      }
+      return { entries: media.rows.length + (templates.rowCount ?? 0), links: links.rowCount ?? 0 };
+    });
+  }
+
+  /** Runs `work` in one transaction holding the rings' advisory lock. */
+  async #locked<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.#pool.connect();
     try {
       await client.query('BEGIN');
       await client.query(LOCK);
+      const out = await work(client);
+      await client.query('COMMIT');
+      return out;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async addLinks(links: readonly RingLink[]): Promise<void> {
+    if (links.length === 0) return;
+    await this.#locked(async (client) => {
       const subjects = [...new Set(links.flatMap((l) => [l.a, l.b]))];
       const { rows } = await client.query<{ subject: string; id: string; first_seen: string }>(
         'SELECT m.subject, r.id, r.first_seen FROM ring_members m JOIN rings r ON r.id = m.ring_id WHERE m.subject = ANY($1::text[])',
@@ -113,13 +152,7 @@ export class PgRingStore implements RingStore {
         [list.map((l) => l.link.kind), list.map((l) => l.link.a), list.map((l) => l.link.b), list.map((l) => l.ring), list.map((l) => JSON.stringify(l.link))],
       );
       for (const [ring, at] of plan.seen) await client.query('UPDATE rings SET last_seen = greatest(last_seen, $2) WHERE id = $1', [ring, at]);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async ringsOf(subjects: readonly string[]): Promise<Map<string, string>> {

@@ -106,6 +106,31 @@ export function describeRingStore(name: string, makeBackend: () => RingBackend |
       ]);
     });
 
+    it('eraseSubject removes what names the subject; a ring left with one subject goes, a larger one keeps its id', async () => {
+      const tpl = (subject: string, line: number): RingTemplate => ({ batch: 'n1', line, templateId: 'T-9', subject, role: 'matched', similarity: 0.95, at: T1 });
+      await store.addEntries([medium('n1', 1, 'gone', 'a', '0123456789abcdef'), medium('n1', 2, 'kept', 'b')], [tpl('gone', 3), tpl('kept', 4)]);
+      const pair = link('sha256', 'gone', 'lone', T1);
+      const trio = link('sha256', 'm1', 'm2', T1);
+      await store.addLinks([pair, trio, link('phash', 'm2', 'gone2', T2, 3)]);
+      await store.addLinks([link('template', 'm1', 'gone2', T2)]);
+
+      expect(await store.eraseSubject('gone')).toEqual({ entries: 2, links: 1 });
+      expect(await store.candidates({ sha256: ['a'.repeat(64), 'b'.repeat(64)], bands: mediaBands(medium('n1', 1, 'x', 'a', '0123456789abcdef')), templateIds: ['T-9'] })).toEqual({
+        media: [medium('n1', 2, 'kept', 'b')],
+        templates: [tpl('kept', 4)],
+      });
+      // The pair's ring is left with one subject: gone, and so is that subject's membership.
+      expect(await store.getRing(ringIdOf(pair))).toBeNull();
+      expect(await store.ringsOf(['gone', 'lone'])).toEqual(new Map());
+
+      expect(await store.eraseSubject('gone2')).toEqual({ entries: 0, links: 2 });
+      const ring = await store.getRing(ringIdOf(trio));
+      expect(ring).toMatchObject({ subjects: ['m1', 'm2'] });
+      expect(ring!.links.map((l) => [l.a, l.b])).toEqual([['m1', 'm2']]);
+      expect(JSON.stringify(await collect(store.listRings()))).not.toMatch(/gone/);
+      expect(await store.eraseSubject('nobody')).toEqual({ entries: 0, links: 0 });
+    });
+
     it('concurrent addLinks from two handles leave one ring holding every subject', async () => {
       const other = backend.open();
       const left = Array.from({ length: 20 }, (_, i) => link('sha256', `p${i}`, `p${i + 1}`, T1));
