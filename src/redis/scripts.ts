@@ -50,6 +50,10 @@ export const scripts = {
     args: ['line', 'member'],
   }),
 
+  // The Redis ring store (src/store/redis-ring-store.ts).
+  /** Releases a lock key its holder's token still holds; 1 when released. */
+  lockRelease: defineScript<number>()('lock-release-1', { keys: ['lockKey'], args: ['token'] }),
+
   // The Redis case store (src/store/redis-case-store.ts).
   /** Opens a case unless it exists (then adds the reasons and lines it lacks); `[opened 0|1, seq]`. */
   caseOpen: defineScript<[number, number]>()('case-open-6', {

@@ -7,11 +7,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ringsRoot } from '../redis/keys.js';
+import { scripts } from '../redis/scripts.js';
 import { linkKey, mediaBands, orderRing, planLinks, type CandidateQuery, type Candidates, type Ring, type RingHead, type RingLink, type RingErasure, type RingMedia, type RingStore, type RingTemplate } from './rings.js';
 
 /** How long a lock holder may take before another process may take the lock. */
 const LOCK_MS = 60_000;
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 /** Ids read per round trip. */
 const CHUNK = 500;
 
@@ -133,7 +133,7 @@ export class RedisRingStore implements RingStore {
     try {
       return await work();
     } finally {
-      await this.#redis.eval(RELEASE, 1, `${this.#root}lock`, token);
+      await scripts.lockRelease(this.#redis, { lockKey: `${this.#root}lock`, token });
     }
   }
 

@@ -192,6 +192,7 @@ describe('rescreen serve API (inject)', () => {
         '/api/cases/{id}/decisions',
         '/api/cases/{id}/release',
         '/api/batches/{id}/changes',
+        '/api/batches/{id}/drift',
         '/api/batches/{id}/raise',
         '/api/batches/{id}/lines/{line}/media',
         '/api/meanings',
