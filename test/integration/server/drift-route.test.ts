@@ -21,7 +21,7 @@ async function night(batch: string): Promise<void> {
   const lines = [];
   for (let i = 0; i < SUBJECTS; i++) lines.push({ ref: await h.file(`m/${i}.jpg`, sampleJpeg({ seed: 100 + i })), check: 'ooto-deepfake', subject: `cust-${i}` });
   await enqueueBatch(s.runtime, { manifest: await h.manifest(`${batch}.jsonl`, lines), batch });
-  await waitForBatch(s.runtime, batch, { timeoutMs: 150_000 });
+  await waitForBatch(s.runtime, batch);
 }
 
 beforeAll(async () => {
