@@ -31,3 +31,19 @@ export function createPgPool(target: PgTarget, options: { max?: number } = {}): 
   pool.on('error', () => undefined);
   return pool;
 }
+
+/** Runs `work` in one transaction on one pooled client: COMMIT when it returns, ROLLBACK when it throws. */
+export async function transaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}

@@ -5,6 +5,7 @@
  */
 import type pg from 'pg';
 import type { EraseCounts, PurgeCounts } from '../types.js';
+import { transaction } from './connection.js';
 
 export async function forgetSubject(pool: pg.Pool, subject: string): Promise<EraseCounts> {
   if (subject === '') return { records: 0, attempts: 0 };
@@ -45,20 +46,6 @@ export async function purgeFinishedBefore(pool: pg.Pool, before: Date): Promise<
 }
 
 
-async function transaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
-}
 
 /** Recomputes `recorded` and the counts of the batches in $1 from their records (after an erasure). */
 const RECOUNT_SQL = `

@@ -6,6 +6,7 @@
  * so concurrent callers (any process) apply their merges one after the other.
  */
 import type pg from 'pg';
+import { transaction } from './connection.js';
 import { linkKey, mediaBands, orderRing, planLinks, type CandidateQuery, type Candidates, type Ring, type RingHead, type RingLink, type RingErasure, type RingMedia, type RingStore, type RingTemplate } from '../rings.js';
 
 /** Rows per statement. */
@@ -100,20 +101,11 @@ export class PgRingStore implements RingStore {
   }
 
   /** Runs `work` in one transaction holding the rings' advisory lock. */
-  async #locked<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.#pool.connect();
-    try {
-      await client.query('BEGIN');
+  #locked<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return transaction(this.#pool, async (client) => {
       await client.query(LOCK);
-      const out = await work(client);
-      await client.query('COMMIT');
-      return out;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+      return work(client);
+    });
   }
 
   async addLinks(links: readonly RingLink[]): Promise<void> {
