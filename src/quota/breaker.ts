@@ -9,7 +9,10 @@
  * their call budget, as a 429 pause does (./admission.ts owns a breaker and asks it first).
  *
  * Closed, the breaker costs nothing per call: this process's copy of the fleet's record answers,
- * refreshed every 2 s by the worker pool's tick and at once by each of its own gateway failures.
+ * refreshed every 2 s by the worker pool's tick and at once by each of its own gateway failures. The
+ * copy is read before this process's first call, and again before a call whenever the tick is late
+ * (a starved event loop): a process that joins the fleet during an outage holds its calls from the
+ * first one instead of sending a burst of them until its first tick.
  * Each process says once when a vendor's breaker opened, once when it closed, and once when it has
  * been open longer than RESCREEN_BREAKER_ALERT_MS.
  */
@@ -51,12 +54,19 @@ export class TestCall implements CallPermit {
   }
 }
 
+/** The copy is read again before a call once it is this old, ms: the pool's 2 s tick and a margin. */
+const STALE_AFTER_MS = 3_000;
+
 export class Breaker {
   readonly vendor: Vendor;
   readonly #o: BreakerOptions;
   #record: BreakerRecord = CLOSED;
   /** Fleet clock minus this host's, ms (from the last refresh). */
   #offset = 0;
+  /** When the copy was read (performance.now()); undefined before the first read. */
+  #readAt: number | undefined;
+  /** The read under way, shared by the calls that wait for it. */
+  #reading: Promise<void> | undefined;
   /** The test calls this process has let through and not yet heard back from. */
   readonly #tests = new WeakSet<CallPermit>();
   /** What this process last said: that the breaker opened (at that time, until it says it closed), and the alert. */
@@ -83,10 +93,14 @@ export class Breaker {
   }
 
   /**
-   * Before a call: nothing when closed (no Redis round trip); the test's permit when this call may
+   * Before a call: nothing when closed (no Redis round trip while the copy is fresh); the test's permit when this call may
    * test the vendor. @throws QuotaWaitError while open, or while another call tests it.
    */
   async admit(): Promise<TestCall | undefined> {
+    if (this.#readAt === undefined || performance.now() - this.#readAt > STALE_AFTER_MS) {
+      this.#reading ??= this.#reload().finally(() => (this.#reading = undefined));
+      await this.#reading;
+    }
     let view = this.view();
     if (view.phase === 'closed') return undefined;
     if (view.phase === 'half-open' && (await this.#o.store.takeTest(this.#o.testLeaseMs))) {
@@ -157,9 +171,11 @@ export class Breaker {
   }
 
   async #reload(): Promise<void> {
+    const readAt = performance.now();
     const [record, now] = await Promise.all([this.#o.store.read(), this.#o.now === undefined ? this.#o.store.now() : undefined]);
     if (now !== undefined) this.#offset = now - Date.now();
     this.#record = record;
+    this.#readAt = readAt;
     this.#say();
   }
 

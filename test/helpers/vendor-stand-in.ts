@@ -17,14 +17,19 @@ export interface StandInCall {
   readonly vendor: StandInVendor;
   /** When it arrived, ms since the epoch. */
   readonly at: number;
-  readonly outcome: 200 | 503 | 'reset' | 'cut' | 404;
+  readonly outcome: 200 | 503 | 'reset' | 'cut';
 }
 
 export interface VendorStandIn {
   /** `http://127.0.0.1:<port>`: the base URL of both vendors. */
   readonly url: string;
-  /** Every request so far. */
+  /** Every vendor call so far (a POST to one of the vendors' endpoints). */
   calls(): readonly StandInCall[];
+  /**
+   * Every other request so far, `GET /__sim/identity` and the like, answered 404: not vendor calls
+   * (a worker without credentials asks whether the base URL is our simulator), so kept out of calls().
+   */
+  others(): readonly string[];
   /** From now, for `ms`, every call of `vendor` fails at the gateway. Returns the storm's window. */
   storm(vendor: StandInVendor, ms: number): { readonly from: number; readonly to: number };
   /** Answers of `vendor` take this long, ms (default 0). */
@@ -42,6 +47,7 @@ const ROUTES: Readonly<Record<string, { vendor: StandInVendor; body: string }>> 
 
 export async function startVendorStandIn(): Promise<VendorStandIn> {
   const calls: StandInCall[] = [];
+  const others: string[] = [];
   const storms = new Map<StandInVendor, { from: number; to: number; n: number }>();
   const latencies = new Map<StandInVendor, number>();
   const cut = new Set<StandInVendor>();
@@ -52,7 +58,7 @@ export async function startVendorStandIn(): Promise<VendorStandIn> {
       const route = ROUTES[(req.url ?? '').split('?')[0] ?? ''];
       const at = Date.now();
       if (req.method !== 'POST' || route === undefined) {
-        calls.push({ vendor: 'ooto', at, outcome: 404 });
+        others.push(`${req.method ?? '?'} ${req.url ?? ''}`);
         res.writeHead(404).end();
         return;
       }
@@ -94,6 +100,7 @@ export async function startVendorStandIn(): Promise<VendorStandIn> {
   return {
     url: `http://127.0.0.1:${port}`,
     calls: () => calls,
+    others: () => others,
     storm: (vendor, ms) => {
       const from = Date.now();
       storms.set(vendor, { from, to: from + ms, n: 0 });

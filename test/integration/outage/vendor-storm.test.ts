@@ -3,9 +3,11 @@
  * byte) on one vendor, from a vendor stand-in that is not our simulator, under two real `rescreen
  * work --until-idle` processes (one fleet): 0 lines failed, 0 attempts spent (every record and every
  * attempt-log row on attempt 1), no paid call counted for the storm, one test call at a time for the
- * whole fleet, the other vendor's lines keep flowing through it, and each process logs one line
- * when the breaker opens and one when it closes. `status` says it while it lasts.
+ * whole fleet — the second process joins once the first has opened the breaker, and holds its calls
+ * from its first one — the other vendor's lines keep flowing through it, and each process logs one
+ * line when the breaker opens and one when it closes. `status` says it while it lasts.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { batchBudget, batchSummary } from '../../../src/app/index.js';
 import type { ResultRecord } from '../../../src/checks/types.js';
@@ -56,8 +58,19 @@ describe('a gateway storm on one vendor', () => {
       expect((await runCli(['enqueue', manifest, '--batch', 'storm'], h.env)).code).toBe(0);
 
       const storm = standIn.storm('ooto', STORM_MS);
-      // Two worker processes on the same Redis and prefix: one fleet, one breaker per vendor.
-      const workers = [startCli(['work', '--until-idle'], h.env), startCli(['work', '--until-idle'], h.env)];
+      // Two worker processes on the same Redis and prefix: one fleet, one breaker per vendor. The
+      // second joins once the first has opened the breaker (and a while after): a process that starts
+      // during an outage must hold its calls from the first one, not burst until its first refresh.
+      const first = startCli(['work', '--until-idle'], h.env);
+      const workers = [first];
+      try {
+        await until(async () => first.output().stderr, (e) => /"breaker":"open"/.test(e), 60_000);
+        await sleep(1_500);
+        workers.push(startCli(['work', '--until-idle'], h.env));
+      } catch (error) {
+        first.kill('SIGKILL');
+        throw error;
+      }
       const exited = Promise.all(workers.map((w) => new Promise<number | null>((resolve) => w.on('close', (code) => resolve(code)))));
       try {
         // While it lasts, `status` says why OOTO's lines wait.
@@ -81,6 +94,8 @@ describe('a gateway storm on one vendor', () => {
       expect(rows.filter((r) => r.attempt !== 1)).toEqual([]);
       expect(records.some((r) => r.possiblyBilled !== undefined)).toBe(false);
 
+      // Besides vendor calls, only the free probe for our simulator reached the stand-in (none billed).
+      expect(standIn.others().filter((r) => r !== 'GET /__sim/identity')).toEqual([]);
       const calls = standIn.calls();
       const ooto = calls.filter((c) => c.vendor === 'ooto');
       const wasted = ooto.filter((c) => c.outcome !== 200);

@@ -6,7 +6,7 @@
  * when it opens, one when it closes, one at the alert — per process, whatever the traffic.
  */
 import { pino } from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ConnectionError, InternalServerError, QuotaWaitError, TimeoutError } from '../../../src/errors/errors.js';
 import { Breaker, type TestCall } from '../../../src/quota/breaker.js';
 import type { BreakerSettings } from '../../../src/quota/breaker-state.js';
@@ -46,11 +46,11 @@ async function heldFor(breaker: Breaker): Promise<number> {
 }
 
 describe('the vendor circuit breaker', () => {
-  it('closed, it lets every call through without a round trip, and an answer starts the count again', async () => {
+  it('closed, it reads the fleet\'s record once, then lets every call through without a round trip, and an answer starts the count again', async () => {
     const { breaker, store } = setup();
     for (let i = 0; i < 100; i++) expect(await breaker.admit()).toBeUndefined();
     for (let i = 0; i < 100; i++) await breaker.answered(200);
-    expect(store.calls).toBe(0);
+    expect(store.calls).toBe(1);
     for (let i = 0; i < 4; i++) await gateway503(breaker);
     await breaker.answered(200);
     expect(store.record.failures).toBe(0);
@@ -186,5 +186,39 @@ describe('the vendor circuit breaker', () => {
     expect(isGatewayFailure(new InternalServerError({ ...api, status: 500 }))).toBe(false);
     expect(callCost(new ConnectionError('ooto', 'reset', { answerStarted: false }))).toBe('free');
     expect(callCost(new ConnectionError('ooto', 'reset mid-answer', { answerStarted: true }))).toBe('possibly-billed');
+  });
+  it('a process that joins during an outage holds its first call (it reads the record first, once for calls made together)', async () => {
+    const { clock, process, said, store } = setup();
+    const p1 = process('p1');
+    for (let i = 0; i < 5; i++) await gateway503(p1);
+    expect(p1.view().phase).toBe('open');
+    clock.advance(200);
+    const late = process('p2');
+    const reads = store.calls;
+    const outcomes = await Promise.allSettled([late.admit(), late.admit(), late.admit(), late.admit()]);
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected', 'rejected', 'rejected']);
+    expect(store.calls - reads).toBe(1);
+    expect(outcomes.map((o) => (o.status === 'rejected' ? (o.reason as QuotaWaitError).waitMs : 0))).toEqual([800, 800, 800, 800]);
+    // Each process says it once, the late one too.
+    expect(said('open')).toHaveLength(2);
+  });
+
+  it('reads the record again before a call when the pool\'s refresh is late (a starved event loop)', async () => {
+    const { process, store } = setup();
+    const p1 = process('p1');
+    const p2 = process('p2');
+    expect(await p2.admit()).toBeUndefined();
+    for (let i = 0; i < 5; i++) await gateway503(p1);
+    // p2's copy is fresh: it still says closed (the pool's tick would read it within 2 s).
+    expect(await p2.admit()).toBeUndefined();
+    const real = performance.now();
+    const later = vi.spyOn(performance, 'now').mockImplementation(() => real + 3_500);
+    try {
+      const reads = store.calls;
+      await heldFor(p2);
+      expect(store.calls).toBeGreaterThan(reads);
+    } finally {
+      later.mockRestore();
+    }
   });
 });
