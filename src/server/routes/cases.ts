@@ -17,6 +17,7 @@ import {
   nextCase,
   releaseCase,
   showCase,
+  vendorMovedWarning,
   type Change,
 } from '../../app/index.js';
 import { BatchIdParam, RecordSchema } from '../schemas.js';
@@ -199,7 +200,17 @@ export function caseRoutes(app: FastifyInstance, { runtime }: RouteContext): voi
           after: z.coerce.number().int().min(0).default(0).describe('only lines after this one'),
           limit: z.coerce.number().int().min(1).max(10_000).default(1000),
         }),
-        response: { 200: z.object({ changes: z.array(ChangeSchema), next: z.number().int().nullable() }), ...errors },
+        response: {
+          200: z.object({
+            warning: z
+              .string()
+              .nullable()
+              .describe("set when the finished batch's drift alert fired (its canaries moved, or a check's PSI reads shift): some of these changes may be the vendor's"),
+            changes: z.array(ChangeSchema),
+            next: z.number().int().nullable(),
+          }),
+          ...errors,
+        },
       },
     },
     async (req) => {
@@ -219,7 +230,9 @@ export function caseRoutes(app: FastifyInstance, { runtime }: RouteContext): voi
         }
         changes.push(c);
       }
-      return { changes: changes.map((c) => ({ ...c })), next: more ? changes[changes.length - 1]!.line : null };
+      // As `changes` heads its output: whether the vendor moved too.
+      const warning = await vendorMovedWarning(runtime, req.params.id);
+      return { warning, changes: changes.map((c) => ({ ...c })), next: more ? changes[changes.length - 1]!.line : null };
     },
   );
 }

@@ -64,6 +64,18 @@ describe('drift on the HTTP API and in /metrics', () => {
     expect((await s.app.inject({ url: '/api/batches/night-2/drift' })).statusCode).toBe(401);
   });
 
+  it('GET /api/batches/{id}/changes carries the warning that the vendor moved too (night 2), and none for night 1', async () => {
+    const page = async (batch: string) => {
+      const res = await s.app.inject({ url: `/api/batches/${batch}/changes?limit=5`, headers: as });
+      expect(res.statusCode, res.body).toBe(200);
+      return JSON.parse(res.body) as { warning: string | null; changes: unknown[] };
+    };
+    const second = await page('night-2');
+    expect(second.warning).toContain("the vendor's scores moved too: some of these changes may be the vendor's");
+    expect(second.changes).toHaveLength(5);
+    expect((await page('night-1')).warning).toBeNull();
+  });
+
   it('/metrics: rescreen_drift_psi and rescreen_drift_alert per check, from the last night with a PSI', async () => {
     // `status` of the batch keeps its drift report (as the dashboard and `rescreen status` do).
     expect((await s.app.inject({ url: '/api/batches/night-2', headers: as })).statusCode).toBe(200);
