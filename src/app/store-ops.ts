@@ -42,19 +42,18 @@ export function batchAttempts(runtime: Runtime, batch: string): AsyncIterable<At
 }
 
 /**
- * `rescreen forget --subject S`: erases the subject's records and attempt rows, then its review cases
- * and their decisions (the one path that removes a decision), then what ties it to a fraud ring (its
- * media and template entries, links and membership), and leaves a tombstone: when, and how much was
- * erased; never who. Running it again finishes an erasure a crash interrupted.
+ * `rescreen forget --subject S`: erases the subject's records and attempt rows, then what ties it to
+ * a fraud ring (its media and template entries, links and membership), then its review cases and
+ * their decisions (the one path that removes a decision) and its id in other cases' `sharedWith`,
+ * and leaves a tombstone: when, and how much was erased; never who. Running it again finishes an
+ * erasure a crash interrupted.
  */
 export async function forgetSubject(runtime: Runtime, subject: string): Promise<Tombstone> {
   if (subject.trim() === '') throw new InvalidInputError('--subject must not be empty');
   const erased = await runtime.store.forgetSubject(subject);
-  const cases = await runtime.cases.eraseSubject(subject);
   await runtime.rings.eraseSubject(subject);
-  const tombstone: Tombstone = { at: new Date().toISOString(), records: erased.records, attempts: erased.attempts, cases: cases.cases, decisions: cases.decisions };
-  await runtime.cases.addTombstone(tombstone);
-  return tombstone;
+  // Last, as one transaction with the tombstone: a tombstone is left only once all of it is gone.
+  return runtime.cases.eraseSubject(subject, { at: new Date().toISOString(), records: erased.records, attempts: erased.attempts });
 }
 
 /** `rescreen erasures`: the tombstones `forget` left, newest first. */

@@ -72,6 +72,8 @@ export const scripts = {
   caseRelease: defineScript<number>()('case-release-1', { keys: ['caseKey'], args: ['reviewer'] }),
   /** Cases' fields with Redis's clock: `[nowMs, HGETALL of each id]`. */
   caseRead: defineScript<[string, ...string[][]]>()('case-read-1', { keys: ['allKey'], args: ['casePrefix'], list: 'ids' }),
+  /** Sets a hash field only while it holds the value read (an erased subject out of a case's lines); 1 when set. */
+  hashFieldSwap: defineScript<number>()('hash-field-swap-1', { keys: ['hashKey'], args: ['field', 'expected', 'value'] }),
 
   // Fleet-wide admission per vendor (src/quota/admission.ts): one key, the vendor's admission hash.
   /** Takes one permit (spacing and counted windows). */

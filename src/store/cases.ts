@@ -146,6 +146,23 @@ export interface Tombstone {
   readonly decisions: number;
 }
 
+/** What a tombstone says that the case store did not erase itself: when, and the records and attempt rows. */
+export type ErasedElsewhere = Pick<Tombstone, 'at' | 'records' | 'attempts'>;
+
+/** What an erased subject's id becomes in other cases' `sharedWith`. */
+export const ERASED_SUBJECT = '(erased subject)';
+
+/** `lines` with `subject` out of each `sharedWith` ({@link ERASED_SUBJECT} in its place, once); undefined when none named it. */
+export function withoutSubject(lines: readonly CaseLine[], subject: string): CaseLine[] | undefined {
+  let changed = false;
+  const out = lines.map((l) => {
+    if (l.sharedWith?.includes(subject) !== true) return l;
+    changed = true;
+    return { ...l, sharedWith: [...l.sharedWith.filter((s) => s !== subject && s !== ERASED_SUBJECT), ERASED_SUBJECT] };
+  });
+  return changed ? out : undefined;
+}
+
 export const DEFAULT_CASE_PAGE = 50;
 export const MAX_CASE_PAGE = 1_000;
 /** A page size as asked (default {@link DEFAULT_CASE_PAGE}), a whole number within 1..{@link MAX_CASE_PAGE}. */
@@ -187,8 +204,12 @@ export interface CaseStore {
   streamDecisions(batch?: string): AsyncIterable<Decision>;
   casesOfSubject(subject: string): Promise<ReviewCase[]>;
   /** Erases the subject's cases and decisions (the one path that removes a decision). */
-  eraseSubject(subject: string): Promise<{ cases: number; decisions: number }>;
-  addTombstone(tombstone: Tombstone): Promise<void>;
+  /**
+   * Erases the subject's cases and their decisions, takes its id out of other cases' `sharedWith`
+   * (the line keeps {@link ERASED_SUBJECT} in its place: the media was shared, with whom is gone),
+   * and leaves the tombstone with these counts and `erased` — one transaction where the store has them.
+   */
+  eraseSubject(subject: string, erased: ErasedElsewhere): Promise<Tombstone>;
   /** Newest first. */
   tombstones(limit?: number): Promise<Tombstone[]>;
 }

@@ -24,8 +24,13 @@ import {
   type Decision,
   type DecisionKind,
   type ReviewCase,
+  type ErasedElsewhere,
   type Tombstone,
+  withoutSubject,
 } from './cases.js';
+
+/** Cases read at a time when an erased subject is taken out of the others' lines. */
+const UNSHARE_PAGE = 500;
 
 /** Tombstones kept (the oldest go). */
 const MAX_TOMBSTONES = 10_000;
@@ -233,7 +238,8 @@ export class RedisCaseStore implements CaseStore {
     return all.sort((a, b) => a.seq - b.seq).map(strip);
   }
 
-  async eraseSubject(subject: string): Promise<{ cases: number; decisions: number }> {
+  async eraseSubject(subject: string, erased: ErasedElsewhere): Promise<Tombstone> {
+    await this.#unshare(subject);
     const subjectKey = subjectCasesKey(this.prefix, subject);
     const cases = await this.read(await this.redis.smembers(subjectKey));
     let decisions = 0;
@@ -247,16 +253,34 @@ export class RedisCaseStore implements CaseStore {
         .zrem(batchCasesKey(this.prefix, c.batch), c.id);
     }
     tx.del(subjectKey);
+    // The tombstone goes with the deletions (MULTI): it never claims what did not happen.
+    const tombstone: Tombstone = { ...erased, cases: cases.length, decisions };
+    tx.lpush(this.keys.erasures, JSON.stringify(tombstone)).ltrim(this.keys.erasures, 0, MAX_TOMBSTONES - 1);
     await tx.exec();
-    return { cases: cases.length, decisions };
+    return tombstone;
   }
 
-  async addTombstone(t: Tombstone): Promise<void> {
-    await this.redis
-      .multi()
-      .lpush(this.keys.erasures, JSON.stringify({ at: t.at, records: t.records, attempts: t.attempts, cases: t.cases, decisions: t.decisions }))
-      .ltrim(this.keys.erasures, 0, MAX_TOMBSTONES - 1)
-      .exec();
+  /** Takes `subject` out of every other case's `sharedWith` (all cases are read, a page at a time). */
+  async #unshare(subject: string): Promise<void> {
+    const needle = JSON.stringify(subject);
+    for (let start = 0; ; start += UNSHARE_PAGE) {
+      const ids = await this.redis.zrange(this.keys.all, start, start + UNSHARE_PAGE - 1);
+      if (ids.length === 0) return;
+      const pipeline = this.redis.pipeline();
+      for (const id of ids) pipeline.hget(caseKey(this.prefix, id), 'lines');
+      const texts = ((await pipeline.exec()) ?? []).map(([, text]) => (typeof text === 'string' ? text : null));
+      for (const [i, id] of ids.entries()) {
+        let text = texts[i] ?? null;
+        // A case being opened meanwhile may gain a line: read again, never overwrite it.
+        for (let tries = 0; text !== null && text.includes(needle) && tries < 10; tries++) {
+          const lines = withoutSubject(JSON.parse(text) as CaseLine[], subject);
+          if (lines === undefined) break;
+          const key = caseKey(this.prefix, id);
+          if ((await scripts.hashFieldSwap(this.redis, { hashKey: key, field: 'lines', expected: text, value: JSON.stringify(lines) })) === 1) break;
+          text = await this.redis.hget(key, 'lines');
+        }
+      }
+    }
   }
 
   async tombstones(limit = 100): Promise<Tombstone[]> {

@@ -24,8 +24,11 @@ import {
   type Decision,
   type DecisionKind,
   type ReviewCase,
+  type ErasedElsewhere,
   type Tombstone,
+  withoutSubject,
 } from '../cases.js';
+import { transaction } from './connection.js';
 
 /** The database's clock, ms. */
 const NOW_MS = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
@@ -205,18 +208,12 @@ export class PgCaseStore implements CaseStore {
   }
 
   async decide(id: string, input: DecideInput): Promise<{ case: ReviewCase; decision: Decision } | DecideRefusal> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return transaction(this.pool, async (client) => {
       const { rows } = await client.query<CaseRow>(`SELECT ${CASE_COLUMNS} FROM cases WHERE id = $1 FOR UPDATE`, [id]);
       const row = rows[0];
-      if (!row) {
-        await client.query('ROLLBACK');
-        return { refused: 'not-found' };
-      }
+      if (!row) return { refused: 'not-found' };
       const current = toCase(row);
       if (current.claimedBy !== null && current.claimedBy !== input.reviewer) {
-        await client.query('ROLLBACK');
         return { refused: 'claimed', by: current.claimedBy, leaseUntil: current.leaseUntil! };
       }
       const at = new Date().toISOString();
@@ -231,14 +228,8 @@ export class PgCaseStore implements CaseStore {
           WHERE id = $1 RETURNING ${CASE_COLUMNS}`,
         [id, input.decision, input.reviewer, at, seq],
       );
-      await client.query('COMMIT');
       return { case: toCase(updated.rows[0]!), decision: toDecision(inserted.rows[0]!) };
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async decisionsOf(id: string): Promise<Decision[]> {
@@ -281,32 +272,31 @@ export class PgCaseStore implements CaseStore {
     return rows.map(toCase);
   }
 
-  async eraseSubject(subject: string): Promise<{ cases: number; decisions: number }> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+  async eraseSubject(subject: string, erased: ErasedElsewhere): Promise<Tombstone> {
+    return transaction(this.pool, async (client) => {
       // The one DELETE the append-only trigger lets through: this transaction's erasure.
       await client.query(`SET LOCAL rescreen.erasure = 'on'`);
       const decisions = await client.query('DELETE FROM case_decisions WHERE subject = $1', [subject]);
       const cases = await client.query('DELETE FROM cases WHERE subject = $1', [subject]);
-      await client.query('COMMIT');
-      return { cases: cases.rowCount ?? 0, decisions: decisions.rowCount ?? 0 };
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
-  }
-
-  async addTombstone(t: Tombstone): Promise<void> {
-    await this.pool.query('INSERT INTO erasures (at, records, attempts, cases, decisions) VALUES ($1, $2, $3, $4, $5)', [
-      t.at,
-      t.records,
-      t.attempts,
-      t.cases,
-      t.decisions,
-    ]);
+      // Other subjects' cases that name it among those sharing their media.
+      const { rows } = await client.query<{ id: string; lines: CaseLine[] }>(
+        `SELECT id, lines FROM cases WHERE EXISTS (SELECT 1 FROM jsonb_array_elements(lines) e WHERE e -> 'sharedWith' ? $1) FOR UPDATE`,
+        [subject],
+      );
+      for (const row of rows) {
+        const lines = withoutSubject(row.lines, subject);
+        if (lines !== undefined) await client.query('UPDATE cases SET lines = $2::jsonb WHERE id = $1', [row.id, JSON.stringify(lines)]);
+      }
+      const tombstone: Tombstone = { ...erased, cases: cases.rowCount ?? 0, decisions: decisions.rowCount ?? 0 };
+      await client.query('INSERT INTO erasures (at, records, attempts, cases, decisions) VALUES ($1, $2, $3, $4, $5)', [
+        tombstone.at,
+        tombstone.records,
+        tombstone.attempts,
+        tombstone.cases,
+        tombstone.decisions,
+      ]);
+      return tombstone;
+    });
   }
 
   async tombstones(limit = 100): Promise<Tombstone[]> {

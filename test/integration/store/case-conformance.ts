@@ -3,7 +3,7 @@
  * (Redis and PostgreSQL). A backend's test file calls `describeCaseStore(name, makeBackend)`.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { caseIdOf, type CaseLine, type CaseOpening, type CaseReason, type CaseStore, type ReviewCase } from '../../../src/store/cases.js';
+import { caseIdOf, ERASED_SUBJECT, type CaseLine, type CaseOpening, type CaseReason, type CaseStore, type ReviewCase } from '../../../src/store/cases.js';
 
 export interface CaseBackend {
   /** A handle on this backend's data; handles share it, as processes share one database. */
@@ -166,25 +166,34 @@ export function describeCaseStore(name: string, makeBackend: () => CaseBackend |
       expect(await collect(store.streamDecisions('none'))).toEqual([]);
     });
 
-    it('streams a batch\'s cases and decisions; a subject\'s cases; erasure removes them and leaves a tombstone', async () => {
-      await store.openCases([opening('e1', 'gone'), opening('e1', 'kept'), opening('e2', 'gone', ['new-bad'])]);
+    it('streams a batch\'s cases and decisions; a subject\'s cases; erasure removes them, takes the subject out of other cases\' sharedWith and leaves a tombstone', async () => {
+      const shared = caseLine(2, { kind: 'unchanged', label: 'shared media', reasons: ['shared'], sharedWith: ['gone', 'third'] });
+      await store.openCases([opening('e1', 'gone'), opening('e1', 'kept', ['worse', 'shared'], [caseLine(1), shared]), opening('e2', 'gone', ['new-bad'])]);
       expect((await collect(store.streamCases('e1'))).map((c) => c.subject)).toEqual(['gone', 'kept']);
       expect((await collect(store.streamCases())).length).toBe(3);
       const mine = await store.casesOfSubject('gone');
       expect(mine.map((c) => c.batch)).toEqual(['e1', 'e2']);
       await store.decide(mine[0]!.id, { decision: 'cleared', note: '', reviewer: 'ann' });
       await store.decide(mine[0]!.id, { decision: 'reverify', note: 'blurry', reviewer: 'ann' });
-      expect(await store.eraseSubject('gone')).toEqual({ cases: 2, decisions: 2 });
+      const at = '2026-01-01T00:00:00.000Z';
+      expect(await store.eraseSubject('gone', { at, records: 3, attempts: 4 })).toEqual({ at, records: 3, attempts: 4, cases: 2, decisions: 2 });
       expect(await store.casesOfSubject('gone')).toEqual([]);
       expect(await store.decisionsOf(mine[0]!.id)).toEqual([]);
-      expect((await collect(store.streamCases())).map((c) => c.subject)).toEqual(['kept']);
-      expect(await store.eraseSubject('nobody')).toEqual({ cases: 0, decisions: 0 });
-      await store.addTombstone({ at: '2026-01-01T00:00:00.000Z', records: 3, attempts: 4, cases: 2, decisions: 2 });
-      await store.addTombstone({ at: '2026-01-02T00:00:00.000Z', records: 0, attempts: 0, cases: 0, decisions: 0 });
-      expect(await store.tombstones()).toEqual([
-        { at: '2026-01-02T00:00:00.000Z', records: 0, attempts: 0, cases: 0, decisions: 0 },
-        { at: '2026-01-01T00:00:00.000Z', records: 3, attempts: 4, cases: 2, decisions: 2 },
+      const left = await collect(store.streamCases());
+      expect(left.map((c) => c.subject)).toEqual(['kept']);
+      // The other case keeps its lines, and that the media was shared, but not with whom.
+      expect(left[0]!.lines.map((l) => [l.line, l.sharedWith])).toEqual([
+        [1, undefined],
+        [2, ['third', ERASED_SUBJECT]],
       ]);
+      expect(JSON.stringify(left)).not.toContain('"gone"');
+      const second = '2026-01-02T00:00:00.000Z';
+      expect(await store.eraseSubject('nobody', { at: second, records: 0, attempts: 0 })).toEqual({ at: second, records: 0, attempts: 0, cases: 0, decisions: 0 });
+      expect(await store.tombstones()).toEqual([
+        { at: second, records: 0, attempts: 0, cases: 0, decisions: 0 },
+        { at, records: 3, attempts: 4, cases: 2, decisions: 2 },
+      ]);
+      expect(await store.tombstones(1)).toHaveLength(1);
     });
   });
 }
