@@ -9,6 +9,7 @@ import { RedisCaseStore } from '../../../src/store/redis-case-store.js';
 import { freshPgSchema, schemaExists } from '../../helpers/postgres.js';
 import { dropPrefix, freshPrefix, redisClient } from '../../helpers/redis.js';
 import type { Redis } from 'ioredis';
+import { redisTime } from '../../../src/redis/time.js';
 import { describeCaseStore, opening } from './case-conformance.js';
 
 function redisBackend() {
@@ -18,6 +19,7 @@ function redisBackend() {
   return {
     prefix,
     redis,
+    now: () => redisTime(redis),
     open() {
       const client = redisClient();
       clients.push(client);
@@ -37,6 +39,7 @@ describeCaseStore('PgCaseStore', async () => {
   const db = await freshPgSchema('cases');
   return {
     open: () => new PgCaseStore(db.pool),
+    now: async () => Number((await db.pool.query<{ ms: string }>('SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS ms')).rows[0]!.ms),
     async close() {
       await db.drop();
       expect(await schemaExists(db.schema)).toBe(false);
