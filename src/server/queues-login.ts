@@ -16,6 +16,7 @@ export function loginPage(options: { message?: string; next?: string | undefined
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
+<link rel="icon" href="data:,">
 <title>rescreen queues — log in</title>
 <style>
 body { font-family: system-ui, sans-serif; background: #151a21; color: #dfe4ea; display: grid; place-items: center; min-height: 100vh; margin: 0; }

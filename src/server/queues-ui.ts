@@ -115,7 +115,9 @@ export const queuesUiPlugin: FastifyPluginAsync<QueuesUiOptions> = async (ui, { 
     serverAdapter: board,
     options: {
       uiConfig: {
-        boardTitle: `rescreen queues (${runtime.config.prefix})`,
+        boardTitle: 'rescreen queues',
+        // A band over the board: which prefix (one Redis may host several), and that it only looks.
+        environment: { label: `prefix ${runtime.config.prefix} · read-only`, color: '#2d4a6b', textColor: '#ffffff' },
         miscLinks: [{ text: 'Log out', url: LOGOUT }],
         hideDocsLink: true,
         sortQueues: false,
