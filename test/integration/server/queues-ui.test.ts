@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addSchedule, enqueueBatch } from '../../../src/app/index.js';
 import { buildServer } from '../../../src/server/index.js';
 import { sampleJpeg, sampleMp4 } from '../../../src/simulator/sample-media.js';
-import { createHarness, type Harness } from '../../helpers/pipeline.js';
+import { startCli } from '../../helpers/cli.js';
+import { createHarness, eventually, type Harness } from '../../helpers/pipeline.js';
 import { serverConfig, startTestServer, type TestServer } from '../../helpers/server.js';
 
 const OPERATOR = 'op-token-5d1e9a3c7b2f4e80';
@@ -229,4 +230,46 @@ describe('serve --queues-ui with no token configured (loopback only)', () => {
       await open.close();
     }
   });
+});
+
+describe('rescreen serve --queues-ui (the CLI, over a socket)', () => {
+  /** Starts `rescreen serve --port 0 …` and waits for its start-up lines. */
+  async function serve(args: string[]) {
+    const child = startCli(['serve', '--port', '0', ...args], { ...h.env, LOG_LEVEL: 'warn', RESCREEN_API_TOKENS: TOKENS });
+    const stderr = await eventually(async () => child.output().stderr, (e) => /listening on http:\/\/\S+:\d+.*\n/.test(e) || child.exitCode !== null, 20_000);
+    const base = `http://127.0.0.1:${/listening on http:\/\/\S+:(\d+)/.exec(stderr)?.[1]}`;
+    const stop = () => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : (child.on('close', () => resolve()), child.kill('SIGTERM'))));
+    return { child, base, stop };
+  }
+
+  it('says where the board is, serves it to an operator (header or login cookie) and nobody else; without the flag /queues is 404', async () => {
+    const ui = await serve(['--queues-ui']);
+    try {
+      await eventually(async () => ui.child.output().stderr, (e) => e.includes('Bull Board'), 10_000);
+      expect(ui.child.output().stderr).toContain(`Bull Board (read-only) at ${ui.base}/queues — operator tokens only (1); browsers log in at ${ui.base}/queues/login`);
+      expect((await fetch(`${ui.base}/queues/api/queues`)).status).toBe(401);
+      expect((await fetch(`${ui.base}/queues/api/queues`, { headers: bearer(READER) })).status).toBe(403);
+      const listed = await fetch(`${ui.base}/queues/api/queues`, { headers: bearer(OPERATOR) });
+      expect(listed.status).toBe(200);
+      expect(((await listed.json()) as { queues: BoardQueue[] }).queues.map((q) => q.name).sort()).toEqual([...QUEUES].sort());
+      const login = await fetch(`${ui.base}/queues/login`, { method: 'POST', redirect: 'manual', body: new URLSearchParams({ token: OPERATOR }) });
+      expect(login.status).toBe(303);
+      const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+      expect(cookie).toMatch(/^rescreen_queues=\d+\.[\w-]{43}$/);
+      expect((await fetch(`${ui.base}/queues/`, { headers: { cookie } })).status).toBe(200);
+      expect((await fetch(`${ui.base}/queues/api/queues/ooto/pause`, { method: 'PUT', headers: { cookie } })).status).toBe(403);
+    } finally {
+      await ui.stop();
+    }
+    expect(ui.child.exitCode).toBe(0);
+    expect(ui.child.output().stderr + ui.child.output().stdout).not.toContain(OPERATOR);
+
+    const plain = await serve([]);
+    try {
+      expect(plain.child.output().stderr).not.toContain('Bull Board');
+      expect((await fetch(`${plain.base}/queues/api/queues`, { headers: bearer(OPERATOR) })).status).toBe(404);
+    } finally {
+      await plain.stop();
+    }
+  }, 60_000);
 });
