@@ -100,8 +100,9 @@ describe('queue UI in headless Chromium', () => {
     // The board's API answered the page, and nothing on it went wrong.
     expect(problems).toEqual([]);
 
-    // Logging out forgets the cookie: the board asks again.
-    await page.goto(`${base}/queues/logout`);
+    // Logging out (the board's menu, last in its header) forgets the cookie: the board asks again.
+    await page.locator('header ul > li').last().locator('button').click();
+    await page.getByText('Log out', { exact: true }).click();
     await page.waitForURL(`${base}/queues/login`);
     expect((await context.cookies()).filter((c) => c.name === 'rescreen_queues')).toEqual([]);
     expect((await page.goto(`${base}/queues/`))?.status()).toBe(401);
