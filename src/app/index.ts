@@ -33,6 +33,7 @@ export type { EnqueueSummary } from '../queueing/producer.js';
 export type { DryRunEstimate } from '../money/estimate.js';
 export { DEFAULT_PRIORITY } from '../queueing/names.js';
 export * from './operations.js';
+export * from './queue-views.js';
 export * from './store-ops.js';
 export * from './review.js';
 export * from './rings.js';

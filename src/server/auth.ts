@@ -28,12 +28,17 @@ export class TokenVerifier {
 
   /** The caller an `Authorization` header names, or undefined (none, malformed, or no match). */
   verify(header: string | undefined): Caller | undefined {
-    if (this.open) return { name: 'anonymous', role: 'operator' };
     const m = header === undefined ? null : /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
-    const given = digest(m?.[1] ?? '');
+    return this.verifyToken(m?.[1]);
+  }
+
+  /** The caller a bare token names (the queue UI's login form), or undefined. */
+  verifyToken(token: string | undefined): Caller | undefined {
+    if (this.open) return { name: 'anonymous', role: 'operator' };
+    const given = digest(token ?? '');
     let found: Caller | undefined;
     for (const t of this.#tokens) {
-      if (timingSafeEqual(given, t.digest) && found === undefined && m !== null) found = { name: t.name, role: t.role };
+      if (timingSafeEqual(given, t.digest) && found === undefined && token !== undefined) found = { name: t.name, role: t.role };
     }
     return found;
   }

@@ -5,7 +5,8 @@
  *
  * Access: with tokens configured, /api/* needs `Authorization: Bearer <token>` (401 without; 403 for
  * a read-only token on a state-changing route); /healthz, /readyz, /metrics, / and /openapi.json stay
- * open. Every state-changing request is logged with who, what and when (`audit: true`).
+ * open. With `queuesUi`, Bull Board at /queues, for operator tokens only (./queues-ui.ts). Every
+ * state-changing request is logged with who, what and when (`audit: true`).
  */
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
@@ -14,6 +15,7 @@ import type { Metrics, Runtime } from '../app/index.js';
 import type { ServerConfig } from '../config/server.js';
 import { apiPlugin, STATE_CHANGING } from './api.js';
 import { finishDocument } from './openapi-doc.js';
+import { QUEUES_UI_PATH, queuesUiPlugin } from './queues-ui.js';
 import { problem, sendProblem, toProblem } from './problem.js';
 import { MANIFEST_TYPES } from './routes/batches.js';
 import { dashboardRoutes, healthRoutes } from './routes/ops.js';
@@ -24,6 +26,8 @@ export interface ServerOptions {
   readonly metrics: Metrics;
   /** The package version, in the OpenAPI document. */
   readonly version: string;
+  /** `--queues-ui`: Bull Board at /queues, operators only, read-only (./queues-ui.ts). */
+  readonly queuesUi?: boolean;
 }
 
 /** pino's Logger as Fastify's base logger type (the instance is the same). */
@@ -113,6 +117,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   healthRoutes(app, runtime, metrics);
   // The API, with its access rule, in a plugin of its own: the hook never reaches the open routes.
   await app.register(apiPlugin, { prefix: '/api', tokens: options.server.tokens, ctx });
+  if (options.queuesUi === true) await app.register(queuesUiPlugin, { prefix: QUEUES_UI_PATH, tokens: options.server.tokens, runtime });
   await dashboardRoutes(app);
   app.get('/openapi.json', { schema: { hide: true } }, () => Promise.resolve(app.swagger()));
   return app;

@@ -23,7 +23,8 @@ export function serverConfig(env: Record<string, string>): ServerConfig {
   return parsed;
 }
 
-export async function startTestServer(h: Harness, serverEnv: Record<string, string>, env: Record<string, string> = {}): Promise<TestServer> {
+/** `options.queuesUi`: mount Bull Board at /queues (`serve --queues-ui`). */
+export async function startTestServer(h: Harness, serverEnv: Record<string, string>, env: Record<string, string> = {}, options: { queuesUi?: boolean } = {}): Promise<TestServer> {
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _e, done) {
@@ -34,7 +35,7 @@ export async function startTestServer(h: Harness, serverEnv: Record<string, stri
   const config = loadConfig({ ...h.env, ...env });
   const runtime = await openRuntime(config, pino({ level: 'debug' }, sink));
   const metrics = createMetrics(runtime);
-  const app = await buildServer({ runtime, server: serverConfig(serverEnv), metrics, version: '0.0.0-test' });
+  const app = await buildServer({ runtime, server: serverConfig(serverEnv), metrics, version: '0.0.0-test', queuesUi: options.queuesUi === true });
   await app.ready();
   return {
     app,

@@ -29,7 +29,7 @@ function untilSignal(): Promise<NodeJS.Signals> {
 const hostPort = (host: string, p: number) => `${host.includes(':') ? `[${host}]` : host}:${p}`;
 
 /** `rescreen serve`: listens until SIGINT/SIGTERM, then finishes in-flight requests and exits 0. */
-export async function serve(runtime: Runtime, options: { port: number; host: string; version: string }): Promise<number> {
+export async function serve(runtime: Runtime, options: { port: number; host: string; version: string; queuesUi: boolean }): Promise<number> {
   let server;
   try {
     server = loadServerConfig();
@@ -44,13 +44,18 @@ export async function serve(runtime: Runtime, options: { port: number; host: str
     );
   }
   const metrics = createMetrics(runtime);
-  const app = await buildServer({ runtime, server, metrics, version: options.version });
+  const app = await buildServer({ runtime, server, metrics, version: options.version, queuesUi: options.queuesUi });
   const address = await app.listen({ port: options.port, host: options.host });
   const roles = server.tokens.map((t) => `${t.name} (${t.role})`).join(', ');
+  const base = address.replace(/^http:\/\/[^/]+/, `http://${hostPort(options.host, (app.server.address() as { port: number }).port)}`);
   process.stderr.write(
-    `rescreen serve: listening on ${address.replace(/^http:\/\/[^/]+/, `http://${hostPort(options.host, (app.server.address() as { port: number }).port)}`)} — ` +
+    `rescreen serve: listening on ${base} — ` +
       (server.tokens.length === 0 ? 'no RESCREEN_API_TOKEN: no authentication, loopback only\n' : `bearer tokens required for /api/*: ${roles}\n`),
   );
+  if (options.queuesUi) {
+    const operators = server.tokens.filter((t) => t.role === 'operator').length;
+    process.stderr.write(`rescreen serve: Bull Board (read-only) at ${base}/queues — ${server.tokens.length === 0 ? 'open (no token configured)' : `operator tokens only (${operators}); browsers log in at ${base}/queues/login`}\n`);
+  }
   const signal = await untilSignal();
   process.stderr.write(`rescreen serve: ${signal}: finishing requests in flight\n`);
   await app.close();
@@ -86,7 +91,8 @@ export function registerServeCommands(program: Command, version: string, setExit
     .description('the HTTP API (OpenAPI at /openapi.json), the dashboard at /, /metrics, /healthz, /readyz')
     .option('--port <n>', 'port (0: any free one)', port, 8080)
     .option('--host <host>', 'address to bind; anything but loopback needs RESCREEN_API_TOKEN(S)', '127.0.0.1')
-    .action(async (opts: { port: number; host: string }) => {
+    .option('--queues-ui', "Bull Board at /queues over rescreen's queues: operator tokens only, read-only", false)
+    .action(async (opts: { port: number; host: string; queuesUi: boolean }) => {
       setExit(await withRuntime((runtime) => serve(runtime, { ...opts, version }), undefined, { survivesRedisRestarts: true }));
     });
   program

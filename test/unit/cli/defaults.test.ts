@@ -129,6 +129,7 @@ const EXPECTED: Record<string, { value: string | null; readme?: RegExp }> = {
   'schedule add --overlap': { value: 'skip', readme: /`--overlap skip` \(the default\)/ },
   'serve --port': { value: '8080', readme: /`rescreen serve \[--port 8080\]/ },
   'serve --host': { value: '127.0.0.1', readme: /`rescreen serve \[--port 8080\] \[--host 127\.0\.0\.1\]`/ },
+  'serve --queues-ui': { value: 'false', readme: /`--queues-ui` \(off unless given\)/ },
 };
 
 describe('--help defaults', () => {
