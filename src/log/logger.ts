@@ -26,6 +26,13 @@ const REDACT = [
   'config.vendors',
   'credentials',
   '*.credentials',
+  // AWS credentials (the SDK's default chain finds them for s3:// media): never logged, not even their id.
+  'accessKeyId',
+  'secretAccessKey',
+  'sessionToken',
+  '*.accessKeyId',
+  '*.secretAccessKey',
+  '*.sessionToken',
 ];
 
 /**
