@@ -105,6 +105,11 @@ describe('missing AWS credentials', () => {
     expect(second.code, second.stderr).toBe(0);
     expect((await runtime.store.get('r', 1))?.status).toBe('completed');
 
+    // Enqueued again (as a cron job would): it adds nothing, every line has a record, but marks r anew.
+    const again = await runCli(['enqueue', manifest, '--batch', 'r'], withCredentials);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/enqueued 0/);
+
     // Nothing of r is queued now: a batch of local files runs without AWS credentials (this was
     // refused with exit 2: the retried batch stayed marked, since it first finished before the retry).
     await h.file('y.jpg', photo({ seed: 4 }));
