@@ -3,7 +3,7 @@
  * those of some causes, a vendor, a check, failed since a time — after saying how many and what they
  * would cost at the batch's own prices; `dryRun` only says it. Rejected lines are never re-sent.
  */
-import { queueingS3Lines } from './s3-credentials.js';
+import { queueingS3Lines, requeueingS3Jobs } from './s3-credentials.js';
 import type { Vendor } from '../vendors/types.js';
 import { InvalidInputError, NotFoundError } from '../errors/errors.js';
 import type { Micros } from '../money/batch-budget.js';
@@ -103,6 +103,8 @@ export async function retryBatch(runtime: Runtime, batch: string, args: RetryArg
     beforeEnqueue: () => reopenBatch(runtime, batch),
     // Lines that fetch s3:// media again: credentials now (exit 2 otherwise), and work will need them.
     onS3Line: () => queueingS3Lines(runtime, batch),
+    // …and which of its jobs those are: a finished batch's summary does not tell that they are queued.
+    onS3Jobs: (jobIds) => requeueingS3Jobs(runtime, batch, jobIds),
   });
   if (!counts) throw new NotFoundError(`no batch ${JSON.stringify(batch)}`);
   const { since, ...rest } = filter;

@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from '../config/config.js';
 
 export type { Logger };
@@ -26,13 +26,20 @@ const REDACT = [
   'config.vendors',
   'credentials',
   '*.credentials',
+  // AWS credentials (the SDK's default chain finds them for s3:// media): never logged, not even their id.
+  'accessKeyId',
+  'secretAccessKey',
+  'sessionToken',
+  '*.accessKeyId',
+  '*.secretAccessKey',
+  '*.sessionToken',
 ];
 
 /**
  * The process logger. Always on stderr: stdout carries the command's own output (results, tables).
  * JSON lines when stderr is not a terminal (pipes, containers, CI); pino-pretty on a terminal.
  */
-export function createLogger(level: LogLevel, options: { pretty?: boolean } = {}): Logger {
+export function createLogger(level: LogLevel, options: { pretty?: boolean; destination?: DestinationStream } = {}): Logger {
   const pretty = options.pretty ?? process.stderr.isTTY;
   const base = {
     level,
@@ -45,5 +52,5 @@ export function createLogger(level: LogLevel, options: { pretty?: boolean } = {}
       pino.transport({ target: 'pino-pretty', options: { destination: 2, colorize: true, ignore: 'pid,hostname' } }),
     );
   }
-  return pino({ ...base, formatters: { level: (label) => ({ level: label }) } }, pino.destination({ dest: 2, sync: true }));
+  return pino({ ...base, formatters: { level: (label) => ({ level: label }) } }, options.destination ?? pino.destination({ dest: 2, sync: true }));
 }

@@ -105,6 +105,8 @@ export async function retryFailed(options: {
   beforeEnqueue?: () => Promise<void>;
   /** Awaited once, before the first line naming `s3://` media is re-enqueued (not for a dry run). */
   onS3Line?: () => Promise<void>;
+  /** Awaited before each chunk of jobs is added, with the ids of its jobs whose line names `s3://` media (none: not called). */
+  onS3Jobs?: (jobIds: readonly string[]) => Promise<void>;
   chunkSize?: number;
 }): Promise<RetryCounts | null> {
   const { batch, store, queues, checks } = options;
@@ -128,6 +130,8 @@ export async function retryFailed(options: {
       started = true;
       await options.beforeEnqueue?.();
     }
+    const s3Jobs = pending.filter((p) => needsS3(p)).map((p) => jobId(p.batch, p.line));
+    if (s3Jobs.length > 0) await options.onS3Jobs?.(s3Jobs);
     const byQueue = new Map<Vendor, JobPayload[]>();
     for (const p of pending) {
       const vendor = checks.vendorOf(p.check);

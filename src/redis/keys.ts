@@ -178,6 +178,15 @@ export function s3BatchesKey(prefix: string): string {
 }
 
 /**
+ * SET `<prefix>:s3:retried:<batch>`: the job ids of the batch's lines that `retry` queued again and
+ * that name `s3://` media. Once a batch has finished, those are the only jobs of it that can still be
+ * queued, so start-up looks them up (src/app/s3-credentials.ts); ids whose job is gone are removed.
+ */
+export function s3RetriedKey(prefix: string, batch: string): string {
+  return `${prefix}:s3:retried:${batch}`;
+}
+
+/**
  * HASH `<prefix>:producer:<batch>`: the producer's cursor of a batch {fingerprint, line, done}, so
  * a producer that restarts resumes after the last line written (src/queueing/producer-window.ts).
  */

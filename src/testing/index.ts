@@ -30,4 +30,4 @@ export {
 } from './records.js';
 export type { ResultRecord, RecordStatus, Verdict } from '../checks/types.js';
 export type { BatchSummary } from '../app/index.js';
-export { startS3Server, S3RVER_ACCESS_KEY, type S3Fault, type TestS3Server, type TestS3ServerOptions } from './s3.js';
+export { startS3Server, S3RVER_ACCESS_KEY, type S3Fault, type S3Read, type TestS3Server, type TestS3ServerOptions } from './s3.js';

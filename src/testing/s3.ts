@@ -27,6 +27,17 @@ export interface S3Fault {
   readonly times?: number;
 }
 
+/** One read request (GET or HEAD) as the server received it: when it was signed and with what token. */
+export interface S3Read {
+  readonly method: string;
+  /** The SigV4 signing time (`x-amz-date`): when the client signed the request, by its own clock. */
+  readonly signedAt: Date | undefined;
+  /** The access key id the request was signed with (from its Authorization header's credential scope). */
+  readonly accessKeyId: string | undefined;
+  /** The `x-amz-security-token` it carried (temporary credentials' session token); s3rver itself ignores it. */
+  readonly sessionToken: string | undefined;
+}
+
 export interface TestS3ServerOptions {
   /** Buckets created at start. Default `['media']`. */
   readonly buckets?: readonly string[];
@@ -50,6 +61,8 @@ export interface TestS3Server {
   fail(bucket: string, key: string, fault: S3Fault): void;
   /** Reads (GET and HEAD requests) seen for `bucket/key` so far, faults included. */
   requests(bucket: string, key: string): number;
+  /** Those reads one by one, in order: when each was signed, with which key id and session token. */
+  reads(bucket: string, key: string): readonly S3Read[];
   /** Requests seen in all, by method (`GET`, `HEAD`, …) and for listings (`LIST`). */
   readonly counts: Readonly<Record<string, number>>;
   close(): Promise<void>;
@@ -102,7 +115,7 @@ export async function startS3Server(options: TestS3ServerOptions = {}): Promise<
   await s3rver.configureBuckets();
   const handle = s3rver.callback();
   const faults = new Map<string, { fault: S3Fault; left: number }>();
-  const seen = new Map<string, number>();
+  const seen = new Map<string, S3Read[]>();
   const counts: Record<string, number> = {};
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://local');
@@ -111,7 +124,7 @@ export async function startS3Server(options: TestS3ServerOptions = {}): Promise<
     const name = `${decodeURIComponent(bucket)}/${key}`;
     const kind = key === '' && req.method === 'GET' ? 'LIST' : (req.method ?? '?');
     counts[kind] = (counts[kind] ?? 0) + 1;
-    if (req.method === 'GET' || req.method === 'HEAD') seen.set(name, (seen.get(name) ?? 0) + 1);
+    if (req.method === 'GET' || req.method === 'HEAD') seen.set(name, [...(seen.get(name) ?? []), readOf(req)]);
     const scripted = faults.get(name);
     if (scripted && scripted.left > 0) {
       scripted.left -= 1;
@@ -164,7 +177,8 @@ export async function startS3Server(options: TestS3ServerOptions = {}): Promise<
     fail(bucket, key, fault) {
       faults.set(`${bucket}/${key}`, { fault, left: fault.times ?? Infinity });
     },
-    requests: (bucket, key) => seen.get(`${bucket}/${key}`) ?? 0,
+    requests: (bucket, key) => seen.get(`${bucket}/${key}`)?.length ?? 0,
+    reads: (bucket, key) => seen.get(`${bucket}/${key}`) ?? [],
     async close() {
       client.destroy();
       server.closeAllConnections();
@@ -173,5 +187,21 @@ export async function startS3Server(options: TestS3ServerOptions = {}): Promise<
       s3rver.logger?.close?.();
       await rm(directory, { recursive: true, force: true });
     },
+  };
+}
+
+/** What {@link TestS3Server.reads} keeps of a request: its signing time, key id and token (never its signature). */
+function readOf(req: http.IncomingMessage): S3Read {
+  const header = (name: string) => {
+    const value = req.headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  };
+  // x-amz-date is 20261206T054130Z (ISO 8601 basic format).
+  const date = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(header('x-amz-date') ?? '');
+  return {
+    method: req.method ?? '?',
+    signedAt: date ? new Date(`${date[1]}-${date[2]}-${date[3]}T${date[4]}:${date[5]}:${date[6]}Z`) : undefined,
+    accessKeyId: /Credential=([^/,\s]+)\//.exec(header('authorization') ?? '')?.[1],
+    sessionToken: header('x-amz-security-token'),
   };
 }

@@ -1,5 +1,6 @@
 /** Runs the built `rescreen` CLI (bin/rescreen.js → dist/) as a child process, as a user would. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../bin/rescreen.js', import.meta.url));
@@ -30,9 +31,30 @@ export function realClockEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => !FAKED_CLOCK.test(k)));
 }
 
-/** A clean environment: PATH and HOME only (and a faked clock), plus what the test gives (no leaking of the runner's env). */
+/**
+ * A clean environment: PATH and HOME only (and the runner's faked clock), plus what the test gives
+ * (no leaking of the runner's env). A test that gives its own FAKETIME ({@link clockAt}) replaces the
+ * runner's clock whole (its FAKETIME_SHARED start time would shift an `@` time).
+ */
 export function cleanEnv(env: Record<string, string>): Record<string, string> {
-  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...fakedClock(), ...env };
+  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...('FAKETIME' in env ? {} : fakedClock()), ...env };
+}
+
+/** libfaketime as Debian installs it (`apt-get install faketime`); the dynamic loader expands `$LIB`. */
+const LIBFAKETIME = '/usr/$LIB/faketime/libfaketime.so.1';
+
+/** Whether libfaketime is installed (where `$LIB` points on this machine's Debian layouts). */
+export function haveLibfaketime(): boolean {
+  return ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib'].some((dir) => existsSync(`${dir}/faketime/libfaketime.so.1`));
+}
+
+/**
+ * The variables that start a child process's clock at `at` (ms since the epoch) and run it on from
+ * there at the real pace (libfaketime's `@` form; the monotonic clock stays real): a process started
+ * "a day later". `at` is from the test's own clock, so it holds under `.ci/run --clock-ahead` too.
+ */
+export function clockAt(at: number): Record<string, string> {
+  return { FAKETIME: `@${new Date(at).toISOString().slice(0, 19).replace('T', ' ')}`, LD_PRELOAD: LIBFAKETIME, DONT_FAKE_MONOTONIC: '1', TZ: 'UTC' };
 }
 
 export function startCli(args: readonly string[], env: Record<string, string>, cwd?: string): ChildProcess & { output(): { stdout: string; stderr: string } } {

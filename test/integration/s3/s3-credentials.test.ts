@@ -1,7 +1,8 @@
 /**
  * No AWS credentials anywhere (no AWS_* variable, HOME an empty folder: no shared config) stop
  * start-up with exit 2, naming where the SDK's default chain looked, before any vendor call: enqueue
- * of s3:// refs and of a prefix, and `work` while the queues hold s3:// lines.
+ * of s3:// refs and of a prefix, and `work` while the queues hold s3:// lines — and only then: once
+ * the lines a `retry` queued again are done, `work` without credentials runs other batches.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { photo, startS3Server, type TestS3Server } from '../../../src/testing/index.js';
 import { runCli } from '../../helpers/cli.js';
 import { createHarness, type Harness } from '../../helpers/pipeline.js';
+import { redisClient } from '../../helpers/redis.js';
 
 let s3: TestS3Server;
 let home: string;
@@ -75,5 +77,53 @@ describe('missing AWS credentials', () => {
     await h.file('x.jpg', photo({ seed: 2 }));
     const local = await runCli(['enqueue', await h.manifest('l.jsonl', [{ ref: 'x.jpg', check: 'ooto-deepfake' }])], bare);
     expect(local.code, local.stderr).toBe(0);
+  }, 600_000);
+
+  it('after a retried s3:// line is done, work without credentials runs a batch of local files (no false refusal)', async () => {
+    h = await createHarness('s3retried');
+    const withCredentials = { ...h.env, ...s3.env };
+    const bare = withoutCredentials(withCredentials);
+    const manifest = await h.manifest('r.jsonl', [{ ref: 's3://media/later/a.jpg', check: 'ooto-deepfake' }]);
+    const enqueued = await runCli(['enqueue', manifest, '--batch', 'r'], withCredentials);
+    expect(enqueued.code, enqueued.stderr).toBe(0);
+    const first = await runCli(['work', '--until-idle'], withCredentials, 120_000);
+    expect(first.code, first.stderr).toBe(0);
+    const runtime = await h.openRuntime();
+    expect((await runtime.store.get('r', 1))?.error?.code).toBe('MEDIA_NOT_FOUND');
+
+    // The object arrives; the failed line is queued again. The batch counts as finished (every
+    // line has a record) while the retried line's job waits: work without credentials is refused.
+    await s3.putObject('media', 'later/a.jpg', photo({ seed: 3 }));
+    const retried = await runCli(['retry', 'r'], withCredentials);
+    expect(retried.code, retried.stderr).toBe(0);
+    const refused = await runCli(['work', '--until-idle'], bare, 120_000);
+    expect(refused.code, refused.stderr).toBe(2);
+    expectNamedSources(refused.stderr);
+    expect(h.sim.stats().totalCalls).toBe(0);
+
+    const second = await runCli(['work', '--until-idle'], withCredentials, 120_000);
+    expect(second.code, second.stderr).toBe(0);
+    expect((await runtime.store.get('r', 1))?.status).toBe('completed');
+
+    // Enqueued again (as a cron job would): it adds nothing, every line has a record, but marks r anew.
+    const again = await runCli(['enqueue', manifest, '--batch', 'r'], withCredentials);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/enqueued 0/);
+
+    // Nothing of r is queued now: a batch of local files runs without AWS credentials (this was
+    // refused with exit 2: the retried batch stayed marked, since it first finished before the retry).
+    await h.file('y.jpg', photo({ seed: 4 }));
+    const local = await runCli(['enqueue', await h.manifest('y.jsonl', [{ ref: 'y.jpg', check: 'ooto-deepfake' }]), '--batch', 'y'], bare);
+    expect(local.code, local.stderr).toBe(0);
+    const worked = await runCli(['work', '--until-idle'], bare, 120_000);
+    expect(worked.code, worked.stderr).toBe(0);
+    expect((await runtime.store.get('y', 1))?.status).toBe('completed');
+    const redis = redisClient();
+    try {
+      expect(await redis.zscore(`${h.prefix}:s3:batches`, 'r')).toBeNull();
+      expect(await redis.exists(`${h.prefix}:s3:retried:r`)).toBe(0);
+    } finally {
+      await redis.quit();
+    }
   }, 600_000);
 });
