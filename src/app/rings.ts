@@ -81,8 +81,8 @@ function readCursor(after: string): { firstSeen: string; id: string } {
 
 /**
  * A page of {@link listRings} (the API's list): `limit` rings (default 50) after the cursor `after`
- * (the `next` of the page before). A ring that grew or merged between pages keeps its place (its
- * firstSeen and id only move it earlier, never into a later page twice).
+ * (the `next` of the page before). A ring's firstSeen and id do not change as it grows, and a merge
+ * keeps the older ring's: no ring shows on two pages.
  * @throws InvalidInputError for a bad kind, size, limit or cursor; NotFoundError for an unknown batch.
  */
 export async function ringPage(runtime: Runtime, args: RingListArgs & { readonly limit?: number | undefined; readonly after?: string | undefined } = {}): Promise<RingPage> {
