@@ -14,6 +14,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import type { RunSettings } from '../store/types.js';
 import { batchSummary, isFinished } from './batches.js';
 import { describeFsError, describeWriteError } from './fs-words.js';
+import { batchSubjectRings, linkBatchRings } from './rings.js';
 import { packageVersion } from './version.js';
 
 export type { BundleManifest, Verification } from '../audit/bundle.js';
@@ -41,6 +42,9 @@ export async function exportBatch(runtime: Runtime, batch: string, out: string, 
     // What the batch's calls were answered with, as the workers that made them recorded it: never
     // this (exporting) process's configuration, which may point elsewhere.
     const answeredBy = await runtime.store.runSettings(batch);
+    // rings.jsonl: a finished batch is linked into the rings first (what its review scan does; idempotent,
+    // no vendor call), so the file does not depend on whether that scan has run yet.
+    if (isFinished(summary)) await linkBatchRings(runtime, batch);
     const manifest = await writeBundle(
       temp,
       {
@@ -51,6 +55,8 @@ export async function exportBatch(runtime: Runtime, batch: string, out: string, 
           // The batch's review cases and every decision on them (append-only: superseded ones too).
           { name: 'cases.jsonl', rows: runtime.cases.streamCases(batch) },
           { name: 'decisions.jsonl', rows: runtime.cases.streamDecisions(batch) },
+          // Every fraud ring one of the batch's subjects is in, whole (subjects, links), oldest first.
+          { name: 'rings.jsonl', rows: batchSubjectRings(runtime, batch) },
         ],
         // drift.json: the full drift report (histograms, PSI/KS, canary table) of a finished batch; null before.
         json: [
@@ -110,7 +116,7 @@ export function manifestAnsweredBy(manifest: BundleManifest): Answerer[] {
   );
 }
 
-/** What `verify` found; an altered line of `cases.jsonl` or `decisions.jsonl` also names its case (and decision). */
+/** What `verify` found; an altered line of `cases.jsonl` or `decisions.jsonl` also names its case (and decision), one of `rings.jsonl` its ring. */
 export type ExportVerification = Verification | (Extract<Verification, { ok: false }> & { readonly names?: string });
 
 /** Checks an export folder against the public key (PEM file). @throws InvalidInputError for an unreadable key. */
@@ -118,7 +124,7 @@ export async function verifyExport(dir: string, publicKeyPath: string): Promise<
   const key = readPublicKey(await readKeyFile(publicKeyPath, '--public-key'));
   if ('error' in key) throw new InvalidInputError(`--public-key ${publicKeyPath}: ${key.error}`);
   const result = await verifyBundle(resolve(dir), key);
-  if (result.ok || result.line === undefined || (result.file !== 'cases.jsonl' && result.file !== 'decisions.jsonl')) return result;
+  if (result.ok || result.line === undefined || !['cases.jsonl', 'decisions.jsonl', 'rings.jsonl'].includes(result.file)) return result;
   const names = await nameCaseLine(join(resolve(dir), result.file), result.line);
   return names === undefined ? result : { ...result, names };
 }
@@ -140,6 +146,7 @@ async function nameCaseLine(path: string, line: number): Promise<string | undefi
   const str = (v: unknown) => (typeof v === 'string' && v.length <= 200 ? v : undefined);
   if (str(row.caseId) !== undefined && str(row.id) !== undefined) return `case ${str(row.caseId)}, decision ${str(row.id)}${str(row.reviewer) !== undefined ? ` by ${str(row.reviewer)}` : ''}`;
   if (str(row.id) !== undefined && str(row.batch) !== undefined) return `case ${str(row.id)}`;
+  if (str(row.id) !== undefined && /^r[0-9a-f]{16}$/.test(str(row.id)!) && Array.isArray(row.subjects)) return `ring ${str(row.id)}`;
   return undefined;
 }
 

@@ -4,6 +4,7 @@
  * finish (src/rings/link.ts, run by the review scan); this module only reads and filters them, and
  * links a batch on demand (`rings link <batch>`, for batches screened before rings existed).
  */
+import { isCanary } from '../checks/types.js';
 import { InvalidInputError, NotFoundError } from '../errors/errors.js';
 import { linkBatch, type LinkedBatch } from '../rings/link.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -58,6 +59,45 @@ export async function* listRings(runtime: Runtime, args: RingListArgs = {}): Asy
   }
 }
 
+/** Largest page of `GET /api/rings` (and {@link ringPage}). */
+export const MAX_RING_PAGE = 500;
+
+/** A page of rings: oldest first; `next` is the cursor of the following page (null at the end). */
+export interface RingPage {
+  readonly rings: Ring[];
+  readonly next: string | null;
+}
+
+/** The cursor after a ring: its firstSeen and id (the order of {@link listRings}), base64url. */
+function cursorOf(ring: Ring): string {
+  return Buffer.from(`${ring.firstSeen}\u0000${ring.id}`, 'utf8').toString('base64url');
+}
+
+function readCursor(after: string): { firstSeen: string; id: string } {
+  const [firstSeen, id, ...rest] = Buffer.from(after, 'base64url').toString('utf8').split('\u0000');
+  if (firstSeen === undefined || id === undefined || rest.length > 0 || !/^r[0-9a-f]{16}$/.test(id)) throw new InvalidInputError('after is not a cursor this list gave');
+  return { firstSeen, id };
+}
+
+/**
+ * A page of {@link listRings} (the API's list): `limit` rings (default 50) after the cursor `after`
+ * (the `next` of the page before). A ring's firstSeen and id do not change as it grows, and a merge
+ * keeps the older ring's: no ring shows on two pages.
+ * @throws InvalidInputError for a bad kind, size, limit or cursor; NotFoundError for an unknown batch.
+ */
+export async function ringPage(runtime: Runtime, args: RingListArgs & { readonly limit?: number | undefined; readonly after?: string | undefined } = {}): Promise<RingPage> {
+  const limit = args.limit ?? 50;
+  if (!(Number.isSafeInteger(limit) && limit >= 1 && limit <= MAX_RING_PAGE)) throw new InvalidInputError(`limit must be a whole number from 1 to ${MAX_RING_PAGE}`);
+  const after = args.after !== undefined ? readCursor(args.after) : null;
+  const rings: Ring[] = [];
+  for await (const ring of listRings(runtime, args)) {
+    if (after !== null && (ring.firstSeen < after.firstSeen || (ring.firstSeen === after.firstSeen && ring.id <= after.id))) continue;
+    if (rings.length === limit) return { rings, next: cursorOf(rings[rings.length - 1]!) };
+    rings.push(ring);
+  }
+  return { rings, next: null };
+}
+
 /** One ring. @throws NotFoundError for an unknown ring id. */
 export async function getRing(runtime: Runtime, id: string): Promise<Ring> {
   const ring = /^r[0-9a-f]{16}$/.test(id) ? await runtime.rings.getRing(id) : null;
@@ -71,6 +111,26 @@ export async function subjectRings(runtime: Runtime, subject: string): Promise<s
   return id === undefined ? [] : [id];
 }
 
+/**
+ * The rings that touch a batch's subjects (its customers' records; canary lines have none), oldest
+ * first: the signed export's `rings.jsonl`. Each ring whole (all its subjects and links, whichever
+ * batch made them), as `rings show` gives it.
+ */
+export async function* batchSubjectRings(runtime: Runtime, batch: string): AsyncGenerator<Ring> {
+  const subjects = new Set<string>();
+  for await (const record of runtime.store.stream(batch)) if (record.subject !== null && record.subject !== '' && !isCanary(record)) subjects.add(record.subject);
+  const list = [...subjects];
+  const ids = new Set<string>();
+  for (let i = 0; i < list.length; i += 1000) for (const id of (await runtime.rings.ringsOf(list.slice(i, i + 1000))).values()) ids.add(id);
+  const rings: Ring[] = [];
+  for (const id of ids) {
+    const ring = await runtime.rings.getRing(id);
+    if (ring !== null) rings.push(ring);
+  }
+  rings.sort((x, y) => (x.firstSeen < y.firstSeen ? -1 : x.firstSeen > y.firstSeen ? 1 : x.id < y.id ? -1 : 1));
+  yield* rings;
+}
+
 /** Links a batch into the rings now (as its finish does). @throws NotFoundError for an unknown batch. */
 export async function linkBatchRings(runtime: Runtime, batch: string): Promise<LinkedBatch> {
   await batchSummary(runtime, batch);
@@ -78,7 +138,7 @@ export async function linkBatchRings(runtime: Runtime, batch: string): Promise<L
 }
 
 /** The columns of `rings --format csv`: one row per link. */
-export const RING_CSV_COLUMNS = ['ring', 'size', 'firstSeen', 'lastSeen', 'kind', 'a', 'b', 'strength', 'aBatch', 'aLine', 'bBatch', 'bLine', 'at'] as const;
+export const RING_CSV_COLUMNS = ['ring', 'size', 'firstSeen', 'lastSeen', 'kind', 'a', 'b', 'strength', 'aBatch', 'aLine', 'bBatch', 'bLine', 'at', 'collision'] as const;
 
 /** A ring's CSV rows (one per link). */
 export function ringCsvRows(ring: Ring): Record<string, unknown>[] {
@@ -96,7 +156,13 @@ export function ringCsvRows(ring: Ring): Record<string, unknown>[] {
     bBatch: csvSafe(l.bRef.batch),
     bLine: l.bRef.line,
     at: l.at,
+    collision: l.collision === true,
   }));
+}
+
+/** `template (identity collision)` for a collision link, else the kind. */
+export function linkKindLabel(link: RingLink): string {
+  return link.collision === true ? `${link.kind} (identity collision)` : link.kind;
 }
 
 const DOT_COLOURS: Record<LinkKind, string> = { sha256: 'red', phash: 'orange', template: 'blue' };
@@ -108,7 +174,7 @@ export function ringsDot(rings: readonly Ring[]): string {
   for (const ring of rings) {
     out.push(`  subgraph ${q(`cluster_${ring.id}`)} {`, `    label=${q(`${ring.id} (${ring.subjects.length} subjects)`)};`);
     for (const s of ring.subjects) out.push(`    ${q(s)};`);
-    for (const l of ring.links) out.push(`    ${q(l.a)} -- ${q(l.b)} [label=${q(`${l.kind} ${l.strength}`)}, color=${DOT_COLOURS[l.kind]}];`);
+    for (const l of ring.links) out.push(`    ${q(l.a)} -- ${q(l.b)} [label=${q(`${linkKindLabel(l)} ${l.strength}`)}, color=${DOT_COLOURS[l.kind]}];`);
     out.push('  }');
   }
   out.push('}');

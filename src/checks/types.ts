@@ -54,6 +54,8 @@ export interface JobPayload {
   readonly retry?: boolean;
   /** The onboarding decision the line re-screens, when the manifest gave one. */
   readonly previous?: PreviousScreening;
+  /** The line's `templateId`: the OOTO template the subject is enrolled as (the rings link it). */
+  readonly enrolledTemplateId?: string;
   /** The batch was enqueued with `--dedupe`: identical vendor calls share one answer. */
   readonly dedupe?: true;
   /** A canary line (`--canary`): the verdict its label expects and the batch's canary threshold. */
@@ -140,6 +142,8 @@ export interface ResultRecord {
   readonly options?: CheckOptions;
   /** The onboarding decision the line re-screens, copied from the manifest line when given. */
   readonly previous?: PreviousScreening;
+  /** The manifest line's `templateId` (the subject's own enrolled OOTO template), when given. */
+  readonly enrolledTemplateId?: string;
   readonly status: RecordStatus;
   /** The vendor's id for the call that produced this record; `null` only when no vendor call answered. */
   readonly transactionId: string | null;

@@ -16,6 +16,7 @@ export const CSV_COLUMNS = [
   'previousVerdict',
   'previousScore',
   'previousAt',
+  'templateId',
 ] as const;
 /** Separator of the `frames` column. */
 export const FRAME_SEPARATOR = '|';

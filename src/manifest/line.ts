@@ -15,7 +15,7 @@ export const MAX_BATCH_ID_CHARS = 128;
 const BATCH_ID = /^[A-Za-z0-9._:+-]+$/;
 
 /** A line that can become a job: the job payload's own fields. Exactly one of `ref` / `frames` is set, as the check takes. */
-export interface ValidLine extends Pick<JobPayload, 'line' | 'check' | 'subject' | 'ref' | 'frames' | 'options' | 'previous' | 'canary'> {
+export interface ValidLine extends Pick<JobPayload, 'line' | 'check' | 'subject' | 'ref' | 'frames' | 'options' | 'previous' | 'canary' | 'enrolledTemplateId'> {
   readonly ok: true;
 }
 
@@ -80,6 +80,9 @@ export function validateLine(raw: RawLine, options: ValidateLineOptions): LineVa
   const previous = readPrevious(value.previous, check, checks);
   if (!previous.ok) return invalid(previous.reason, check, subject.value);
 
+  const enrolled = readTemplateId(value.templateId);
+  if (!enrolled.ok) return invalid(enrolled.reason, check, subject.value);
+
   const rest: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(value)) if (!COMMON_FIELDS.has(key)) rest[key] = field;
   const schema = checks.get(check).payload;
@@ -96,6 +99,7 @@ export function validateLine(raw: RawLine, options: ValidateLineOptions): LineVa
     ...(data.frames !== undefined ? { frames: data.frames } : {}),
     ...(data.options !== undefined ? { options: data.options } : {}),
     ...(previous.value !== undefined ? { previous: previous.value } : {}),
+    ...(enrolled.value !== undefined ? { enrolledTemplateId: enrolled.value } : {}),
   };
 
   function invalid(reason: string, named: CheckName | null = null, who: string | null = null): InvalidLine {
@@ -105,7 +109,23 @@ export function validateLine(raw: RawLine, options: ValidateLineOptions): LineVa
 }
 
 /** Fields every line may carry, whatever its check; the rest is the check's payload. */
-const COMMON_FIELDS = new Set(['check', 'subject', 'previous']);
+const COMMON_FIELDS = new Set(['check', 'subject', 'previous', 'templateId']);
+
+/** Longest `templateId`, characters. */
+export const MAX_TEMPLATE_ID_CHARS = 256;
+
+/**
+ * `templateId`: the OOTO template the subject is enrolled as (its own), on any line. A string (trimmed;
+ * empty is absent); anything else makes the line invalid. The record keeps it as `enrolledTemplateId`
+ * (the record's `templateId` is ooto-identify's match), and the rings link it (src/rings/link.ts).
+ */
+function readTemplateId(value: unknown): { ok: true; value: string | undefined } | { ok: false; reason: string } {
+  if (value === undefined || value === null) return { ok: true, value: undefined };
+  if (typeof value !== 'string') return { ok: false, reason: `templateId must be a string, the subject's own enrolled OOTO template id (got ${show(value)})` };
+  const text = value.trim();
+  if (text.length > MAX_TEMPLATE_ID_CHARS) return { ok: false, reason: `templateId is longer than ${MAX_TEMPLATE_ID_CHARS} characters` };
+  return { ok: true, value: text === '' ? undefined : text };
+}
 
 const PreviousSchema = z
   .object({

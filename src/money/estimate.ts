@@ -10,6 +10,7 @@ import type { InvalidLine, LineValidation, ValidLine } from '../manifest/line.js
 import { LOCAL_FAIL_CODES, LOCAL_REJECT_CODES, type LocalRejectCode, type MediaProbe, type ProbeResult } from '../media/probe.js';
 import type { ResultStore } from '../store/types.js';
 import { MediaDigester } from '../media/digest.js';
+import { NearDuplicateFinder, type NearDuplicates } from '../rings/near-groups.js';
 
 /** What the lines of one check would do. Lines that already have a record are not in it. */
 export interface CheckEstimate {
@@ -61,6 +62,11 @@ export interface DryRunEstimate {
    * The same bytes under several names count once; a remote ref counts by its URL.
    */
   readonly distinctPaidCalls: number;
+  /**
+   * Near-duplicate groups among the local media the paid lines would send (README: Fraud rings):
+   * distinct pictures within the perceptual link rule, which `--dedupe` (byte-exact) pays for each.
+   */
+  readonly nearDuplicates: NearDuplicates;
   /** Invalid lines without a record: each would get a `failed` record (`INVALID_LINE`) and no call. */
   readonly invalid: number;
   /** Lines (valid or not) that already have a record: enqueue would skip them. */
@@ -110,6 +116,7 @@ export class DryRunEstimator {
   private readonly distinct = new Set<string>();
   private distinctOverflow = 0;
   private readonly distinctByVendor = new Map<Vendor, number>();
+  private readonly near = new NearDuplicateFinder();
 
   constructor(private readonly deps: DryRunEstimatorDeps) {
     for (const c of deps.checks.names) this.counts.set(c, emptyCounts());
@@ -136,6 +143,8 @@ export class DryRunEstimator {
         const result = await this.deps.probe.probe(checks.get(line.check).input, refs, this.deps.baseDir, checks.mediaLimitsOf(line.check));
         this.count(line.check, result);
         if (result.outcome === 'sent' || result.outcome === 'remote') await this.countDistinct(line, refs);
+        // Local media only (a remote ref is not fetched by a dry run).
+        if (result.outcome === 'sent') await this.near.add(refs, this.deps.baseDir, line.line);
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, toProbe.length) }, worker));
@@ -187,6 +196,7 @@ export class DryRunEstimator {
       rejected,
       failed,
       distinctPaidCalls: this.distinct.size + this.distinctOverflow,
+      nearDuplicates: this.near.result(),
       invalid: this.invalid,
       alreadyRecorded: this.alreadyRecorded,
       seconds: times.includes(undefined) ? undefined : Math.max(0, ...times.map((t) => t ?? 0)),

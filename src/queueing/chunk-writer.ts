@@ -118,6 +118,7 @@ export class ChunkWriter {
       ...(line.frames !== undefined ? { frames: line.frames } : {}),
       ...(line.options !== undefined ? { options: line.options } : {}),
       ...(line.previous !== undefined ? { previous: line.previous } : {}),
+      ...(line.enrolledTemplateId !== undefined ? { enrolledTemplateId: line.enrolledTemplateId } : {}),
       // A canary is screened for real every time: it never borrows another line's answer.
       ...(line.canary !== undefined ? { canary: line.canary } : this.deps.dedupe === true ? { dedupe: true as const } : {}),
       baseDir: this.deps.baseDir,

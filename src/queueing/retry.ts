@@ -72,6 +72,7 @@ function retryPayload(record: ResultRecord, baseDir: string): JobPayload | null 
     ...(record.frames !== undefined ? { frames: record.frames } : { ref: record.ref ?? '' }),
     ...(record.options !== undefined ? { options: record.options } : {}),
     ...(record.previous !== undefined ? { previous: record.previous } : {}),
+    ...(record.enrolledTemplateId !== undefined ? { enrolledTemplateId: record.enrolledTemplateId } : {}),
     ...(record.canary !== undefined ? { canary: record.canary } : {}),
     // A reused answer's line keeps sharing (its record says where the answer came from).
     ...(record.reusedFrom !== undefined ? { dedupe: true as const } : {}),

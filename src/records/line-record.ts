@@ -56,6 +56,7 @@ export function lineRecord(job: RecordedJob, deps: RecordDeps, outcome: Outcome)
     check: payload.check,
     ...(payload.options !== undefined ? { options: payload.options } : {}),
     ...(payload.previous !== undefined ? { previous: payload.previous } : {}),
+    ...(payload.enrolledTemplateId !== undefined ? { enrolledTemplateId: payload.enrolledTemplateId } : {}),
     ...(payload.canary !== undefined ? { canary: payload.canary } : {}),
     ...outcome,
     // Whatever the vendor sent back may echo our credentials and may be huge: redacted and capped.

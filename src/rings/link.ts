@@ -30,11 +30,12 @@ export function entriesOf(record: ResultRecord, matchThreshold: number): { media
     media.push({ batch: record.batch, line: record.line, index, subject, sha256: d.sha256, ...(hashed ? { phash: d.phash, dhash: d.dhash, cphash: d.cphash, cdhash: d.cdhash } : {}), at });
   });
   const matched = record.templateId;
-  if (record.status === 'completed' && typeof matched === 'string' && matched !== '' && typeof record.score === 'number' && record.score >= matchThreshold) {
-    templates.push({ batch: record.batch, line: record.line, templateId: matched, subject, role: 'matched', similarity: record.score, at });
-  }
   const enrolled = record[ENROLLED_FIELD];
-  if (typeof enrolled === 'string' && enrolled !== '') templates.push({ batch: record.batch, line: record.line, templateId: enrolled, subject, role: 'enrolled', similarity: null, at });
+  const own = typeof enrolled === 'string' && enrolled !== '' ? enrolled : undefined;
+  if (record.status === 'completed' && typeof matched === 'string' && matched !== '' && typeof record.score === 'number' && record.score >= matchThreshold) {
+    templates.push({ batch: record.batch, line: record.line, templateId: matched, subject, role: 'matched', similarity: record.score, ...(own !== undefined ? { enrolledAs: own } : {}), at });
+  }
+  if (own !== undefined) templates.push({ batch: record.batch, line: record.line, templateId: own, subject, role: 'enrolled', similarity: null, at });
   return { media, templates };
 }
 
@@ -43,9 +44,19 @@ function hashesOf(m: RingMedia): PictureHashes | null {
 }
 
 /** A link between the subjects of two entries, `a` < `b` (the ends follow). */
-function linkOf(kind: LinkKind, strength: number, x: RingMedia | RingTemplate, y: RingMedia | RingTemplate): RingLink {
+function linkOf(kind: LinkKind, strength: number, x: RingMedia | RingTemplate, y: RingMedia | RingTemplate, collision = false): RingLink {
   const [p, q] = x.subject < y.subject ? [x, y] : [y, x];
-  return { kind, a: p.subject, b: q.subject, strength, aRef: { batch: p.batch, line: p.line }, bRef: { batch: q.batch, line: q.line }, at: p.at > q.at ? p.at : q.at };
+  return { kind, a: p.subject, b: q.subject, strength, aRef: { batch: p.batch, line: p.line }, bRef: { batch: q.batch, line: q.line }, at: p.at > q.at ? p.at : q.at, ...(collision ? { collision: true as const } : {}) };
+}
+
+/**
+ * Whether two entries of one template make an identity collision: the template is one subject's own
+ * (enrolled), or a subject enrolled as another template matched it confidently. Two subjects that
+ * only matched the same template share it (a plain `template` link).
+ */
+export function isCollision(x: RingTemplate, y: RingTemplate): boolean {
+  const foreign = (t: RingTemplate) => t.role === 'enrolled' || (t.enrolledAs !== undefined && t.enrolledAs !== t.templateId);
+  return foreign(x) || foreign(y);
 }
 
 /** Keeps the strongest link per (kind, a, b): the smallest distance, the highest similarity, then the earliest. */
@@ -53,6 +64,8 @@ function keepBest(best: Map<string, RingLink>, link: RingLink): void {
   const key = `${link.kind}\u0000${link.a}\u0000${link.b}`;
   const had = best.get(key);
   const better = (l: RingLink, h: RingLink) => {
+    // An identity collision says more than a shared match of the same pair.
+    if ((l.collision === true) !== (h.collision === true)) return l.collision === true;
     if (l.strength !== h.strength) return l.kind === 'template' ? l.strength > h.strength : l.strength < h.strength;
     return l.at < h.at;
   };
@@ -79,7 +92,7 @@ export function linksAmong(entries: { media: readonly RingMedia[]; templates: re
   for (const t of entries.templates) {
     for (const c of found.templates) {
       if (c.subject === t.subject || c.templateId !== t.templateId) continue;
-      keepBest(best, linkOf('template', Math.min(t.similarity ?? 1, c.similarity ?? 1), t, c));
+      keepBest(best, linkOf('template', Math.min(t.similarity ?? 1, c.similarity ?? 1), t, c, isCollision(t, c)));
     }
   }
   return [...best.values()];

@@ -14,6 +14,7 @@ import { lookupRoutes } from './routes/lookups.js';
 import { caseRoutes } from './routes/cases.js';
 import { driftRoutes } from './routes/drift.js';
 import { mediaRoutes } from './routes/media.js';
+import { ringRoutes } from './routes/rings.js';
 import type { ApiToken } from '../config/server.js';
 
 declare module 'fastify' {
@@ -60,5 +61,6 @@ export const apiPlugin: FastifyPluginAsync<ApiOptions> = async (api: FastifyInst
   caseRoutes(api, ctx);
   driftRoutes(api, ctx);
   mediaRoutes(api, ctx);
+  ringRoutes(api, ctx);
   return Promise.resolve();
 };

@@ -46,6 +46,8 @@ export interface RingTemplate extends LineRef {
   readonly role: 'matched' | 'enrolled';
   /** The match's similarity; null for `enrolled`. */
   readonly similarity: number | null;
+  /** `matched` only: the template the line says the subject is enrolled as (its manifest `templateId`), when given. */
+  readonly enrolledAs?: string;
   readonly at: string;
 }
 
@@ -64,6 +66,12 @@ export interface RingLink {
   readonly bRef: LineRef;
   /** ISO 8601: the later of the two records (when the link could first be seen). */
   readonly at: string;
+  /**
+   * `template` only: an **identity collision** — the template is one end's own (a manifest line's
+   * `templateId`), and the other subject matched it or is enrolled as it too; or one end's line,
+   * enrolled as another template, matched this one. Absent for a plain shared match.
+   */
+  readonly collision?: true;
 }
 
 /** A ring: a connected component of links. */

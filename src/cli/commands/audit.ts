@@ -8,7 +8,7 @@ import { withRuntime } from '../context.js';
 export function registerAuditCommands(program: Command, setExit: (code: number) => void): void {
   program
     .command('export')
-    .description("write a batch's records, attempt log, review cases and decisions, summary and change counts to a folder, with a manifest signed with Ed25519 (RESCREEN_SIGNING_KEY)")
+    .description("write a batch's records, attempt log, review cases and decisions, fraud rings of its subjects, summary and change counts to a folder, with a manifest signed with Ed25519 (RESCREEN_SIGNING_KEY)")
     .argument('<batch>', 'batch id')
     .requiredOption('--out <dir>', 'a new (or empty) folder to write')
     .option('--unsigned', 'write the manifest without a signature (no RESCREEN_SIGNING_KEY)')
@@ -18,9 +18,10 @@ export function registerAuditCommands(program: Command, setExit: (code: number) 
         const records = result.manifest.files.find((f) => f.name === 'records.jsonl')?.lines ?? 0;
         const cases = result.manifest.files.find((f) => f.name === 'cases.jsonl')?.lines ?? 0;
         const decisions = result.manifest.files.find((f) => f.name === 'decisions.jsonl')?.lines ?? 0;
+        const rings = result.manifest.files.find((f) => f.name === 'rings.jsonl')?.lines ?? 0;
         const by = result.manifest.publicKeySha256 === null ? 'unsigned' : `signed by key ${result.manifest.publicKeySha256.slice(0, 16)}`;
         const answered = describeAnsweredBy(manifestAnsweredBy(result.manifest));
-        process.stdout.write(`exported batch ${batch}: ${records} records, ${cases} review case${cases === 1 ? '' : 's'} and ${decisions} decision${decisions === 1 ? '' : 's'}, ${result.manifest.files.length} files and the manifest in ${result.dir} (${by})${answered ? `; ${answered}` : ''}\n`);
+        process.stdout.write(`exported batch ${batch}: ${records} records, ${cases} review case${cases === 1 ? '' : 's'} and ${decisions} decision${decisions === 1 ? '' : 's'}, ${rings} fraud ring${rings === 1 ? '' : 's'}, ${result.manifest.files.length} files and the manifest in ${result.dir} (${by})${answered ? `; ${answered}` : ''}\n`);
       });
     });
 
@@ -36,7 +37,10 @@ export function registerAuditCommands(program: Command, setExit: (code: number) 
         const records = m.files.find((f) => f.name === 'records.jsonl')?.lines ?? 0;
         const cases = m.files.find((f) => f.name === 'cases.jsonl')?.lines;
         const decisions = m.files.find((f) => f.name === 'decisions.jsonl')?.lines;
-        const review = cases !== undefined ? `, ${cases} review case${cases === 1 ? '' : 's'} and ${decisions ?? 0} decision${decisions === 1 ? '' : 's'}` : '';
+        const rings = m.files.find((f) => f.name === 'rings.jsonl')?.lines;
+        const review =
+          (cases !== undefined ? `, ${cases} review case${cases === 1 ? '' : 's'} and ${decisions ?? 0} decision${decisions === 1 ? '' : 's'}` : '') +
+          (rings !== undefined ? `, ${rings} fraud ring${rings === 1 ? '' : 's'}` : '');
         const answered = describeAnsweredBy(manifestAnsweredBy(m));
         process.stdout.write(
           `OK: batch ${m.batch}, ${records} records${review}, exported ${m.exportedAt} by rescreen ${m.rescreenVersion}, signed by key ${m.publicKeySha256?.slice(0, 16) ?? '?'}; every file and line as signed${answered ? `; ${answered}` : ''}\n`,

@@ -46,6 +46,18 @@ function formatDistinct(estimate: DryRunEstimate, costs: DryRunCosts | undefined
   );
 }
 
+/** `near-duplicate groups: 10 (20 distinct pictures …)` and the largest groups, one line each. */
+function formatNear(estimate: DryRunEstimate): string[] {
+  const n = estimate.nearDuplicates;
+  const unhashed = n.notHashed > 0 ? `; ${n.notHashed} not hashed (undecodable, or no video decoder)` : '';
+  if (n.groups === 0) return [`near-duplicate groups: none among ${n.hashed} distinct local pictures${unhashed}`];
+  return [
+    `near-duplicate groups: ${n.groups} (${n.pictures} distinct pictures of ${n.hashed}; re-encoded, resized, cropped or brightened copies: --dedupe pays for each)${unhashed}`,
+    ...n.list.map((g) => `  ${g.pictures} pictures, ${g.lines} lines: ${g.refs.join(', ')}${g.pictures > g.refs.length ? ', …' : ''}`),
+    ...(n.groups > n.list.length ? [`  … and ${n.groups - n.list.length} more groups`] : []),
+  ];
+}
+
 /** `cost: USD 12.40 (ooto USD 8.40, glair USD 4.00)`, or what price is missing. */
 function formatCosts(costs: DryRunCosts): string {
   const per = Object.entries(costs.perVendor)
@@ -104,6 +116,7 @@ export function formatEstimate(estimate: DryRunEstimate, costs?: DryRunCosts): s
         : `, about ${formatDuration(estimate.seconds)} at the rate limits`),
     ...(costs ? [formatCosts(costs)] : []),
     formatDistinct(estimate, costs),
+    ...formatNear(estimate),
     `rejected locally, no paid call: ${counts(estimate.rejected)}`,
     `would end failed, no paid call: ${counts(estimate.failed)}, INVALID_LINE ${estimate.invalid}`,
     `already recorded, skipped: ${estimate.alreadyRecorded}`,

@@ -7,13 +7,16 @@ import {
   csvRow,
   DEFAULT_MIN_DELTA,
   describeChangeCounts,
+  getRing,
   isWorse,
   keepBatchChangeCounts,
   subjectCases,
   subjectHistory,
+  subjectRings,
   vendorMovedWarning,
   type Change,
   type ChangeCounts,
+  type Runtime,
 } from '../../app/index.js';
 import type { CheckName } from '../../checks/registry.js';
 import { withRuntime } from '../context.js';
@@ -70,16 +73,19 @@ function changeCsv(c: Change): Record<string, unknown> {
 export function registerHistoryCommands(program: Command): void {
   program
     .command('subject')
-    .description("every record of a subject across batches, oldest first (batch, check, verdict, score, transaction id), with the subject's review cases and decisions")
+    .description("every record of a subject across batches, oldest first (batch, check, verdict, score, transaction id), with the subject's review cases and decisions and the fraud rings it is in")
     .argument('<id>', 'the subject (customer id) of the manifest lines')
     .option('--check <check>', 'only records of this check', checkName)
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'jsonl', 'csv']).default('table'))
     .action(async (subject: string, opts: { check?: CheckName; format: 'table' | 'jsonl' | 'csv' }) => {
       await withRuntime(async (runtime) => {
         const records = await subjectHistory(runtime, subject, opts.check !== undefined ? { check: opts.check } : {});
+        const rings = await subjectRings(runtime, subject);
         if (opts.format !== 'table') {
           const fields = runtime.checks.recordFields;
-          await writeRows(fromArray(records), { format: opts.format, columns: csvColumns(fields), csv: (r) => csvRow(r, fields) });
+          // jsonl: each record names the subject's rings (`rings`: ids); csv keeps the records' columns.
+          const rows = opts.format === 'jsonl' ? records.map((r) => ({ ...r, rings })) : records;
+          await writeRows(fromArray(rows), { format: opts.format, columns: csvColumns(fields), csv: (r) => csvRow(r, fields) });
           return;
         }
         const cases = await subjectCases(runtime, subject);
@@ -93,6 +99,7 @@ export function registerHistoryCommands(program: Command): void {
           writeLine([r.finishedAt.slice(0, 19), r.batch, r.check ?? '', r.status, r.verdict ?? '', fmt(r.score), r.transactionId ?? '', cell], widths);
         }
         for (const line of caseLines(cases)) process.stdout.write(`${line}\n`);
+        for (const line of await ringLines(runtime, rings)) process.stdout.write(`${line}\n`);
       });
     });
 
@@ -171,6 +178,18 @@ function caseLines(cases: Awaited<ReturnType<typeof subjectCases>>): string[] {
   for (const { case: c, decisions } of cases) {
     out.push(`case ${c.id}  batch ${c.batch}  ${c.reasons.join(', ')}  ${c.lines.map((l) => l.label).join('; ')}  opened ${c.openedAt.slice(0, 19)}  ${c.state}`);
     for (const d of decisions) out.push(`  decision #${d.seq}  ${d.at.slice(0, 19)}  ${d.decision} by ${d.reviewer}${d.note !== '' ? `: ${d.note}` : ''}`);
+  }
+  return out;
+}
+
+/** `ring r…: 4 subjects (A, B, C, D), links sha256, phash; rescreen rings show r…`, or `in no fraud ring`. */
+async function ringLines(runtime: Runtime, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return ['in no fraud ring'];
+  const out: string[] = [];
+  for (const id of ids) {
+    const ring = await getRing(runtime, id);
+    const who = ring.subjects.slice(0, 8).join(', ') + (ring.subjects.length > 8 ? ', …' : '');
+    out.push(`ring ${ring.id}: ${ring.subjects.length} subjects (${who}), links ${[...new Set(ring.links.map((l) => l.kind))].join(', ')}; rescreen rings show ${ring.id}`);
   }
   return out;
 }

@@ -3,7 +3,7 @@
  * `rescreen rings show <ring>` and `rescreen rings link <batch>` (README: Fraud rings).
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { getRing, linkBatchRings, listRings, RING_CSV_COLUMNS, ringCsvRows, ringsDot, type Ring } from '../../app/index.js';
+import { getRing, linkBatchRings, linkKindLabel, listRings, RING_CSV_COLUMNS, ringCsvRows, ringsDot, type Ring } from '../../app/index.js';
 import { CliError, ExitCode } from '../cli-error.js';
 import { withRuntime } from '../context.js';
 import { table } from '../format.js';
@@ -22,7 +22,7 @@ const kindsOf = (ring: Ring) => [...new Set(ring.links.map((l) => l.kind))].join
 /** The terminal view of one ring: its subjects and links. */
 export function describeRing(ring: Ring): string {
   const head = `ring ${ring.id}: ${ring.subjects.length} subjects, ${ring.links.length} links (${kindsOf(ring)}), first seen ${ring.firstSeen}, last seen ${ring.lastSeen}`;
-  const rows = ring.links.map((l) => [l.kind, l.a, l.b, String(l.strength), `${l.aRef.batch}:${l.aRef.line}`, `${l.bRef.batch}:${l.bRef.line}`, l.at.slice(0, 19)]);
+  const rows = ring.links.map((l) => [linkKindLabel(l), l.a, l.b, String(l.strength), `${l.aRef.batch}:${l.aRef.line}`, `${l.bRef.batch}:${l.bRef.line}`, l.at.slice(0, 19)]);
   return `${head}\nsubjects: ${ring.subjects.join(', ')}\n${table(['kind', 'a', 'b', 'strength', 'a line', 'b line', 'at'], rows)}\n`;
 }
 

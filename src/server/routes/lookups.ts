@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { describeRule, DELIVERY_STATES, listSchedules, recordByTransactionId, subjectCases, subjectRecords, webhookDeliveries } from '../../app/index.js';
+import { describeRule, DELIVERY_STATES, listSchedules, recordByTransactionId, subjectCases, subjectRecords, subjectRings, webhookDeliveries } from '../../app/index.js';
 import { DeliveriesSchema, LimitQuery, RecordSchema, ScheduleSchema } from '../schemas.js';
 import { errors } from './batches.js';
 import { CaseSchema, DecisionSchema } from './cases.js';
@@ -22,18 +22,18 @@ export function lookupRoutes(app: FastifyInstance, { runtime }: RouteContext): v
     {
       schema: {
         tags: ['records'],
-        summary: "Every record of a subject across batches, oldest first, with the subject's review cases and their decisions",
+        summary: "Every record of a subject across batches, oldest first, with the subject's review cases and their decisions and the fraud rings it is in (ids; GET /api/rings/{id})",
         params: z.object({ subject: z.string().min(1).max(1000) }),
         querystring: LimitQuery,
         response: {
-          200: z.object({ subject: z.string(), records: z.array(RecordSchema), cases: z.array(z.object({ case: CaseSchema, decisions: z.array(DecisionSchema) })) }),
+          200: z.object({ subject: z.string(), records: z.array(RecordSchema), cases: z.array(z.object({ case: CaseSchema, decisions: z.array(DecisionSchema) })), rings: z.array(z.string()) }),
           ...errors,
         },
       },
     },
     async (req) => {
-      const [records, cases] = await Promise.all([subjectRecords(runtime, req.params.subject, req.query.limit), subjectCases(runtime, req.params.subject)]);
-      return { subject: req.params.subject, records: records.map((rec) => ({ ...rec })), cases };
+      const [records, cases, rings] = await Promise.all([subjectRecords(runtime, req.params.subject, req.query.limit), subjectCases(runtime, req.params.subject), subjectRings(runtime, req.params.subject)]);
+      return { subject: req.params.subject, records: records.map((rec) => ({ ...rec })), cases, rings };
     },
   );
 

@@ -39,7 +39,7 @@ beforeAll(async () => {
   const exported = await runCli(['export', 'audit-1', '--out', bundle], env);
   expect(exported.code, exported.stderr).toBe(0);
   expect(exported.stdout).toMatch(
-    /^exported batch audit-1: 31 records, \d+ review cases and 0 decisions, 10 files and the manifest in .*export \(signed by key [0-9a-f]{16}\); answered by the rescreen simulator at http:\/\/127\.0\.0\.1:\d+ \(ooto\), not by a vendor\n$/,
+    /^exported batch audit-1: 31 records, \d+ review cases and 0 decisions, \d+ fraud rings?, 12 files and the manifest in .*export \(signed by key [0-9a-f]{16}\); answered by the rescreen simulator at http:\/\/127\.0\.0\.1:\d+ \(ooto\), not by a vendor\n$/,
   );
 }, 90_000);
 afterAll(async () => {
@@ -60,14 +60,20 @@ describe('export and verify', () => {
     const ok = await runCli(['verify', bundle, '--public-key', pub()], h.env);
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(
-      /^OK: batch audit-1, 31 records, \d+ review cases and 0 decisions, exported \S+ by rescreen \S+, signed by key [0-9a-f]{16}; every file and line as signed; answered by the rescreen simulator at http:\/\/127\.0\.0\.1:\d+ \(ooto\), not by a vendor\n$/,
+      /^OK: batch audit-1, 31 records, \d+ review cases and 0 decisions, \d+ fraud rings?, exported \S+ by rescreen \S+, signed by key [0-9a-f]{16}; every file and line as signed; answered by the rescreen simulator at http:\/\/127\.0\.0\.1:\d+ \(ooto\), not by a vendor\n$/,
     );
     const manifest = JSON.parse(await readFile(join(bundle, 'manifest.json'), 'utf8')) as { files: { name: string }[]; settings: object; counts: object };
-    expect(manifest.files.map((f) => f.name)).toEqual(['records.jsonl', 'records.jsonl.lines', 'attempts.jsonl', 'attempts.jsonl.lines', 'cases.jsonl', 'cases.jsonl.lines', 'decisions.jsonl', 'decisions.jsonl.lines', 'summary.json', 'drift.json']);
+    expect(manifest.files.map((f) => f.name)).toEqual(['records.jsonl', 'records.jsonl.lines', 'attempts.jsonl', 'attempts.jsonl.lines', 'cases.jsonl', 'cases.jsonl.lines', 'decisions.jsonl', 'decisions.jsonl.lines', 'rings.jsonl', 'rings.jsonl.lines', 'summary.json', 'drift.json']);
     // The drift report is signed with the rest: the batch's histogram per check, PSI (the first batch: nothing to compare with).
     const drift = JSON.parse(await readFile(join(bundle, 'drift.json'), 'utf8')) as { batch: string; rule: string; checks: { check: string; bins: number[]; against: string | null }[] };
     expect(drift).toMatchObject({ batch: 'audit-1', rule: expect.stringMatching(/^PSI < 0\.1 stable/), checks: [{ check: 'ooto-deepfake', against: null }] });
     expect(drift.checks[0]?.bins).toHaveLength(20);
+    // rings.jsonl: the fraud rings of the batch's subjects (30 subjects share 4 pictures: sha256 links), whole and signed.
+    const rings = (await readFile(join(bundle, 'rings.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { id: string; subjects: string[]; links: { kind: string }[] });
+    expect(rings.length).toBeGreaterThanOrEqual(1);
+    const ringed = new Set(rings.flatMap((r) => r.subjects));
+    for (let i = 1; i <= 30; i++) expect(ringed.has(`c${i}`)).toBe(true);
+    for (const r of rings) expect(r.id).toMatch(/^r[0-9a-f]{16}$/);
     // The attempt log: one row per answered call (30 lines sent, one call each).
     expect((await readFile(join(bundle, 'attempts.jsonl'), 'utf8')).trim().split('\n')).toHaveLength(30);
     // What the batch ran with, as its workers recorded it: the simulator, not the vendors' URLs.
@@ -176,6 +182,14 @@ describe('export and verify', () => {
     await writeFile(join(both, 'records.jsonl'), 'x\n');
     expect((await runCli(['verify', both, '--public-key', pub()], h.env)).stdout).toMatch(/^ALTERED: records\.jsonl: altered/);
 
+    // An edited ring (a subject taken out of it): named by line and ring.
+    const ringEdit = await copy('ring-edit');
+    const ringLines = (await readFile(join(ringEdit, 'rings.jsonl'), 'utf8')).split('\n');
+    const ring = JSON.parse(ringLines[0]!) as { id: string; subjects: string[] };
+    ringLines[0] = JSON.stringify({ ...ring, subjects: ring.subjects.slice(1) });
+    await writeFile(join(ringEdit, 'rings.jsonl'), ringLines.join('\n'));
+    expect((await runCli(['verify', ringEdit, '--public-key', pub()], h.env)).stdout).toBe(`ALTERED: rings.jsonl line 1 (ring ${ring.id}): line 1 was altered\n`);
+
     const other = join(h.dir, 'other.pem');
     expect((await runCli(['keygen', '--out', other], h.env)).code).toBe(0);
     expect((await runCli(['verify', bundle, '--public-key', `${other}.pub`], h.env)).stdout).toContain('the signature does not match');
@@ -205,7 +219,7 @@ describe('export and verify', () => {
     expect(ok.code, ok.out).toBe(0);
     expect(ok.out.match(/^Signature Verified Successfully$/gm)).toHaveLength(2);
     const listed = (await readFile(join(bundle, 'SHA256SUMS'), 'utf8')).trim().split('\n').map((l) => l.slice(66));
-    expect(listed).toEqual(['records.jsonl', 'records.jsonl.lines', 'attempts.jsonl', 'attempts.jsonl.lines', 'cases.jsonl', 'cases.jsonl.lines', 'decisions.jsonl', 'decisions.jsonl.lines', 'summary.json', 'drift.json', 'manifest.json']);
+    expect(listed).toEqual(['records.jsonl', 'records.jsonl.lines', 'attempts.jsonl', 'attempts.jsonl.lines', 'cases.jsonl', 'cases.jsonl.lines', 'decisions.jsonl', 'decisions.jsonl.lines', 'rings.jsonl', 'rings.jsonl.lines', 'summary.json', 'drift.json', 'manifest.json']);
     for (const file of listed) expect(ok.out).toContain(`${file}: OK\n`);
 
     const editLine = async (dir: string) => {
@@ -216,6 +230,14 @@ describe('export and verify', () => {
     const edited = await run('offline-edited', editLine);
     expect(edited.code).not.toBe(0);
     expect(edited.out).toContain('records.jsonl: FAILED');
+    // The same for a ring line: sha256sum names rings.jsonl.
+    const ringEdited = await run('offline-ring', async (dir) => {
+      const text = await readFile(join(dir, 'rings.jsonl'), 'utf8');
+      await writeFile(join(dir, 'rings.jsonl'), text.replace(/"subjects":\["[^"]+",/, '"subjects":['));
+    });
+    expect(ringEdited.code).not.toBe(0);
+    expect(ringEdited.out).toContain('rings.jsonl: FAILED');
+    expect(ringEdited.out).toContain('records.jsonl: OK');
     // The edit and a SHA256SUMS rewritten to match it: the signature over SHA256SUMS fails first.
     const rewritten = await run('offline-rewritten', async (dir) => {
       await editLine(dir);

@@ -117,7 +117,7 @@ describe('rescreen serve API (inject)', () => {
     expect((await s.app.inject({ url: `/api/records/${tx}`, headers: reader })).json()).toMatchObject({ batch: 'api-up', line: 1, transactionId: tx });
     const subject = (await s.app.inject({ url: '/api/subjects/cust-1', headers: reader })).json();
     expect(subject).toMatchObject({ subject: 'cust-1', records: [{ batch: 'api-up', line: 1 }] });
-    expect((await s.app.inject({ url: '/api/subjects/nobody', headers: reader })).json()).toEqual({ subject: 'nobody', records: [], cases: [] });
+    expect((await s.app.inject({ url: '/api/subjects/nobody', headers: reader })).json()).toEqual({ subject: 'nobody', records: [], cases: [], rings: [] });
 
     const retry = await s.app.inject({ method: 'POST', url: '/api/batches/api-up/retry', headers: op });
     expect(retry.statusCode).toBe(202);
@@ -197,6 +197,8 @@ describe('rescreen serve API (inject)', () => {
         '/api/batches/{id}/lines/{line}/media',
         '/api/meanings',
         '/api/me',
+        '/api/rings',
+        '/api/rings/{id}',
         '/healthz',
         '/metrics',
         '/readyz',

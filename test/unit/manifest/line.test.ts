@@ -149,3 +149,30 @@ describe('validateBatchId', () => {
     if (!result.ok) expect(result.reason).toMatch(expected);
   });
 });
+
+describe('validateLine: templateId, the subject\'s own enrolled OOTO template (issue 20)', () => {
+  it('a string is kept as enrolledTemplateId on any check; blank is absent', () => {
+    expect(validateLine(at({ ref: 'a.jpg', check: 'ooto-identify', subject: 'c', templateId: ' tmpl-9 ' }))).toEqual({
+      ok: true,
+      line: 7,
+      check: 'ooto-identify',
+      subject: 'c',
+      ref: 'a.jpg',
+      enrolledTemplateId: 'tmpl-9',
+    });
+    expect(validateLine(at({ ref: 'a.jpg', check: 'ooto-deepfake', subject: 'c', templateId: 'tmpl-9' }))).toMatchObject({ ok: true, enrolledTemplateId: 'tmpl-9' });
+    const blank = validateLine(at({ ref: 'a.jpg', check: 'ooto-deepfake', subject: 'c', templateId: '  ' }));
+    expect(blank.ok).toBe(true);
+    expect('enrolledTemplateId' in blank).toBe(false);
+    expect('enrolledTemplateId' in validateLine(at({ ref: 'a.jpg', check: 'ooto-deepfake', templateId: null }))).toBe(false);
+  });
+
+  it('anything but a string makes the line invalid, with its number, naming the field', () => {
+    for (const bad of [42, true, ['t'], { id: 't' }]) {
+      const result = validateLine(at({ ref: 'a.jpg', check: 'ooto-identify', subject: 'c', templateId: bad }, 12));
+      expect(result).toMatchObject({ ok: false, line: 12, check: 'ooto-identify', subject: 'c', ref: 'a.jpg' });
+      expect(reason(result)).toBe(`templateId must be a string, the subject's own enrolled OOTO template id (got ${JSON.stringify(bad)})`);
+    }
+    expect(reason(validateLine(at({ ref: 'a.jpg', check: 'ooto-identify', templateId: 't'.repeat(257) })))).toBe('templateId is longer than 256 characters');
+  });
+});
