@@ -116,8 +116,13 @@ function finishedEvents(): Map<string, { drift?: DriftSummary }> {
 describe('twenty quiet nights, then the vendor ships a new model', () => {
   it(`${NIGHTS} nights of ${SUBJECTS} subjects with noise ${NOISE} and no shift: no drift alert on any night`, async () => {
     const started = Date.now();
+    const screening: number[] = [];
+    const reading: number[] = [];
     for (let n = 1; n <= NIGHTS; n++) {
+      const t0 = Date.now();
       await night(n);
+      const t1 = Date.now();
+      screening.push((t1 - t0) / 1000);
       const report = await batchDrift(runtime, nightId(n));
       const check = report.checks.find((c) => c.check === 'ooto-deepfake')!;
       expect(check.all.n).toBe(SUBJECTS); // the canaries are not in the figures
@@ -132,9 +137,10 @@ describe('twenty quiet nights, then the vendor ships a new model', () => {
       }
       expect(report.alert, `night ${n}`).toBe(false);
       expect(await vendorMovedWarning(runtime, nightId(n))).toBeNull();
+      reading.push((Date.now() - t1) / 1000);
     }
     const seconds = (Date.now() - started) / 1000;
-    const line = `drift acceptance: ${NIGHTS} nights × ${SUBJECTS + 20} calls in ${seconds.toFixed(0)} s; PSI night to night ${Math.min(...psiOf).toFixed(4)}–${Math.max(...psiOf).toFixed(4)} (mean ${(psiOf.reduce((a, b) => a + b, 0) / psiOf.length).toFixed(4)}), noise ±${NOISE}`;
+    const line = `drift acceptance: ${NIGHTS} nights × ${SUBJECTS + 20} calls in ${seconds.toFixed(0)} s; PSI night to night ${Math.min(...psiOf).toFixed(4)}–${Math.max(...psiOf).toFixed(4)} (mean ${(psiOf.reduce((a, b) => a + b, 0) / psiOf.length).toFixed(4)}), noise ±${NOISE}; a night's screening ${Math.min(...screening).toFixed(1)}–${Math.max(...screening).toFixed(1)} s, its drift report and warning ${Math.min(...reading).toFixed(1)}–${Math.max(...reading).toFixed(1)} s`;
     console.log(line);
     // Every night was announced, and no announcement raised the drift alert.
     const events = await eventually(async () => finishedEvents(), (m) => m.size === NIGHTS, 60_000);
