@@ -2,6 +2,7 @@
 // full reload); every text goes through textContent (never innerHTML), so record data cannot inject markup.
 import { $, api, batchHref, el, say } from './lib.js';
 import { failureRows, renderBatchState, renderChanges, resetBatchPage, setUpBatchPage } from './batch-page.js';
+import { renderDrift, resetDrift } from './drift-chart.js';
 import { renderCase, renderQueue, setUpReview } from './review.js';
 import { renderSubject } from './subject.js';
 
@@ -109,6 +110,7 @@ async function renderBatch(id) {
   }
   await renderBatchState(id, v);
   if (v.finished || rateSamples.length % 5 === 1) await renderChanges(id, s.recorded);
+  await renderDrift(id, v.finished, s.recorded);
 }
 
 async function download(format) {
@@ -164,6 +166,7 @@ async function route() {
     rateSamples = [];
     failuresLoadedFor = null;
     resetBatchPage();
+    resetDrift();
     const id = decodeURIComponent(hash.slice('#/batch/'.length));
     await tick(() => renderBatch(id));
   } else if (hash.startsWith('#/review')) {

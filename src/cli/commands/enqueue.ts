@@ -31,6 +31,10 @@ export function printEnqueueSummary(summary: EnqueueSummary & { costs?: DryRunCo
       (checks ? ` (${checks})` : '') +
       ` in ${(summary.durationMs / 1000).toFixed(1)}s\n`,
   );
+  if (summary.canary) {
+    const { lines, from, to } = summary.canary;
+    process.stdout.write(`canary set: ${lines} lines (lines ${from}–${to}), ${dryRun ? 'counted in the lines and paid calls above and below' : 'queued first'}\n`);
+  }
   if (summary.skipped) process.stdout.write(formatSkipped(summary.skipped));
   if (summary.estimate) process.stdout.write(formatEstimate(summary.estimate, summary.costs));
 }

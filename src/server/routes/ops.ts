@@ -1,6 +1,7 @@
 /** Open routes: /healthz, /readyz, /metrics (also served by `work --metrics-port`), and the dashboard's files. */
 import { readdir, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
@@ -39,12 +40,32 @@ export function webRoot(): string {
 
 const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
 
-/** The dashboard: its static files (index.html at /, its ES modules and style sheets; no build step), read once. */
+/**
+ * The d3 modules the batch page's drift chart draws its SVG with (dependencies in package.json), in
+ * the order their UMD builds need each other: each adds itself to the page's `window.d3`.
+ */
+export const CHART_MODULES = ['d3-array', 'd3-color', 'd3-interpolate', 'd3-format', 'd3-time', 'd3-time-format', 'd3-scale', 'd3-path', 'd3-shape', 'd3-selection', 'd3-axis'] as const;
+
+/** The d3 modules' UMD builds (their own licence lines kept), one script for `/vendor/d3.js`: served from here, never a CDN. */
+export async function chartLibrary(): Promise<Buffer> {
+  const require = createRequire(import.meta.url);
+  const parts = await Promise.all(
+    CHART_MODULES.map(async (name) => {
+      // Each package's `exports` has a `umd` entry (dist/<name>.min.js); its main entry sits in dist/ too.
+      const dist = dirname(require.resolve(name));
+      return readFile(join(dist, `${name}.min.js`));
+    }),
+  );
+  return Buffer.concat(parts.flatMap((p) => [p, Buffer.from('\n')]));
+}
+
+/** The dashboard: its static files (index.html at /, its ES modules and style sheets; no build step) and the chart library, read once. */
 export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
   const root = webRoot();
   const files = (await readdir(root)).filter((f) => /^[a-z0-9-]+\.(js|css)$/.test(f));
-  for (const [url, file] of [['/', 'index.html'], ...files.map((f) => [`/${f}`, f])] as const) {
-    const body = await readFile(join(root, file));
+  const d3 = await chartLibrary();
+  for (const [url, file] of [['/', 'index.html'], ['/vendor/d3.js', 'd3.js'], ...files.map((f) => [`/${f}`, f])] as const) {
+    const body = url === '/vendor/d3.js' ? d3 : await readFile(join(root, file));
     const type = TYPES[file.split('.').pop() ?? ''] ?? 'application/octet-stream';
     app.get(url, { schema: { hide: true } }, async (_req, reply) =>
       reply
